@@ -1,0 +1,270 @@
+package facade
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Subprotocols a client may ask for in Sec-WebSocket-Protocol. A client that
+// asks for none gets the legacy encoding.
+const (
+	// SubprotocolLegacy is the default encoding: "type" is the event name.
+	SubprotocolLegacy = "wsunify.legacy"
+	// SubprotocolNumeric sends the numeric code of typed events
+	// ("type":1 for agent_started). Raw, Critical and Custom events keep
+	// their string type: they have no code.
+	SubprotocolNumeric = "wsunify.numeric"
+)
+
+// Encoding is a wire encoding negotiated per connection.
+type Encoding uint8
+
+// Encodings.
+const (
+	EncodingLegacy Encoding = iota
+	EncodingNumeric
+)
+
+// timestampLayout is Python's datetime.isoformat() for an aware UTC time,
+// which the legacy service put in "timestamp"; the offset is appended.
+const timestampLayout = "2006-01-02T15:04:05.000000"
+
+// message is an event encoded once per Notify and shared, read-only, by every
+// receiver and hold. The wire bytes are prefix+body, where the prefix depends
+// on the receiver's encoding; only typed events have two prefixes.
+type message struct {
+	legacy  string // opens the JSON object, up to and including the type value
+	numeric string // "" when the same as legacy
+	body    []byte
+	seq     uint64    // Notify order within the hub
+	at      time.Time // when it was notified, for the hold's age bound
+}
+
+// size is the bytes this message costs in a queue or hold.
+func (m *message) size() int { return len(m.legacy) + len(m.body) }
+
+// prefix returns the opening bytes for enc.
+func (m *message) prefix(enc Encoding) string {
+	if enc == EncodingNumeric && m.numeric != "" {
+		return m.numeric
+	}
+	return m.legacy
+}
+
+// Bytes returns the complete wire form for enc. It copies; the writer does
+// not use it.
+func (m *message) Bytes(enc Encoding) []byte {
+	p := m.prefix(enc)
+	return append([]byte(p), m.body...)
+}
+
+// EncodeEvent returns the wire bytes of ev in enc, stamped with now when
+// ev.Time is zero. It is the encoder Notify uses, exposed for golden tests
+// and for brokers that carry events between processes.
+func EncodeEvent(ev Event, enc Encoding, now time.Time) ([]byte, error) {
+	m, err := encode(ev, now)
+	if err != nil {
+		return nil, err
+	}
+	return m.Bytes(enc), nil
+}
+
+// encode turns ev into its shared wire form. Errors name the event and wrap
+// the JSON error; nothing partial is ever returned.
+func encode(ev Event, now time.Time) (*message, error) {
+	if !ev.Time.IsZero() {
+		now = ev.Time
+	}
+	switch ev.kind {
+	case kindRaw:
+		b, err := json.Marshal(ev.payload)
+		if err != nil {
+			return nil, fmt.Errorf("facade: encode raw message: %w", err)
+		}
+		return &message{body: b, at: now}, nil
+	case kindCritical:
+		return encodeCritical(ev.Name, ev.payload, now)
+	}
+	if !ev.Type.valid() {
+		return nil, fmt.Errorf("facade: encode: %w: %v", ErrInvalidEvent, ev.Type)
+	}
+	name := ev.Type.String()
+	if ev.Type == Custom {
+		if ev.Name == "" {
+			return nil, fmt.Errorf("facade: encode: %w: custom event without a Name", ErrInvalidEvent)
+		}
+		name = ev.Name
+	}
+	data, err := shapeData(ev)
+	if err != nil {
+		return nil, err
+	}
+	dataJSON, err := json.Marshal(data)
+	if err != nil {
+		return nil, fmt.Errorf("facade: encode %s data: %w", name, err)
+	}
+
+	b := make([]byte, 0, 96+len(ev.RunID)+len(ev.UserID)+len(ev.Agent)+len(ev.Tool)+len(dataJSON))
+	b = append(b, `,"run_id":`...)
+	b = appendString(b, ev.RunID)
+	b = append(b, `,"user_id":`...)
+	b = appendString(b, ev.UserID)
+	b = append(b, `,"agent_name":`...)
+	b = appendString(b, ev.Agent)
+	if ev.Type == ToolExecuting || ev.Type == ToolCompleted {
+		b = append(b, `,"tool_name":`...)
+		b = appendString(b, ev.Tool)
+	}
+	b = append(b, `,"timestamp":"`...)
+	b = now.UTC().AppendFormat(b, timestampLayout)
+	b = append(b, `+00:00","data":`...)
+	b = append(b, dataJSON...)
+	b = append(b, '}')
+
+	m := &message{legacy: string(appendString([]byte(`{"type":`), name)), body: b, at: now}
+	if ev.Type != Custom {
+		m.numeric = `{"type":` + strconv.Itoa(int(ev.Type))
+	}
+	return m, nil
+}
+
+// The legacy "data" objects, field order as the legacy bridge wrote them.
+type (
+	startedData struct {
+		Status  string `json:"status"`
+		Context any    `json:"context"`
+		Message string `json:"message"`
+	}
+	thinkingData struct {
+		Reasoning string   `json:"reasoning"`
+		Step      int      `json:"step_number"`
+		Progress  *float64 `json:"progress_percentage,omitempty"`
+		Status    string   `json:"status"`
+	}
+	toolExecutingData struct {
+		Parameters any    `json:"parameters"`
+		Status     string `json:"status"`
+		Message    string `json:"message"`
+	}
+	completedData struct {
+		Result  any     `json:"result"`
+		Elapsed float64 `json:"execution_time_ms"`
+		Status  string  `json:"status"`
+		Message string  `json:"message"`
+	}
+	errorData struct {
+		Status  string `json:"status"`
+		Error   string `json:"error_message"`
+		Context any    `json:"error_context"`
+		Message string `json:"message"`
+	}
+)
+
+var emptyObject = map[string]any{}
+
+func orEmpty(v any) any {
+	if v == nil {
+		return emptyObject
+	}
+	if m, ok := v.(map[string]any); ok && m == nil {
+		return emptyObject
+	}
+	return v
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// shapeData builds the legacy "data" object of a typed event.
+func shapeData(ev Event) (any, error) {
+	switch ev.Type {
+	case AgentStarted:
+		return startedData{"started", orEmpty(ev.Data), ev.Agent + " started"}, nil
+	case AgentThinking:
+		t, ok := ev.Data.(Thought)
+		if !ok {
+			break
+		}
+		d := thinkingData{Reasoning: t.Reasoning, Step: t.Step, Status: "thinking"}
+		if t.Progress != 0 {
+			d.Progress = &t.Progress
+		}
+		return d, nil
+	case ToolExecuting:
+		return toolExecutingData{orEmpty(ev.Data), "executing", "Executing " + ev.Tool}, nil
+	case ToolCompleted, AgentCompleted:
+		o, ok := ev.Data.(Outcome)
+		if !ok {
+			break
+		}
+		msg := ev.Agent + " completed"
+		if ev.Type == ToolCompleted {
+			msg = "Completed " + ev.Tool
+		}
+		return completedData{o.Result, ms(o.Elapsed), "completed", msg}, nil
+	case AgentError:
+		var f Failure
+		switch d := ev.Data.(type) {
+		case Failure:
+			f = d
+		case error:
+			f.Err = d
+		default:
+			if ev.Data != nil {
+				return ev.Data, nil
+			}
+		}
+		msg := "unknown error"
+		if f.Err != nil {
+			msg = f.Err.Error()
+		}
+		return errorData{"error", msg, orEmpty(f.Context), ev.Agent + " failed: " + msg}, nil
+	}
+	return orEmpty(ev.Data), nil
+}
+
+func encodeCritical(eventType string, data any, now time.Time) (*message, error) {
+	if eventType == "" {
+		return nil, fmt.Errorf("facade: encode: %w: critical event without a type", ErrInvalidEvent)
+	}
+	env := make(map[string]any, 8)
+	if m, ok := data.(map[string]any); ok {
+		for k, v := range m {
+			env[k] = v
+		}
+	} else if data != nil {
+		env["data"] = data
+	}
+	env["type"] = eventType
+	env["critical"] = true
+	env["timestamp"] = string(now.UTC().AppendFormat(nil, timestampLayout)) + "+00:00"
+	b, err := json.Marshal(env)
+	if err != nil {
+		return nil, fmt.Errorf("facade: encode critical %s: %w", eventType, err)
+	}
+	return &message{body: b, at: now}, nil
+}
+
+// ErrInvalidEvent reports an event that cannot be encoded: an unknown type,
+// a Custom event without a name, a Critical event without a type.
+var ErrInvalidEvent = errors.New("facade: invalid event")
+
+// appendString appends s as a JSON string, byte for byte what encoding/json
+// writes (HTML-safe escaping, invalid UTF-8 as U+FFFD).
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return appendStringSlow(b, s)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+func appendStringSlow(b []byte, s string) []byte {
+	enc, _ := json.Marshal(s) // a string always marshals
+	return append(b, enc...)
+}
