@@ -136,3 +136,16 @@ type Failure struct {
 	Err     error
 	Context map[string]any
 }
+
+// RawPayload returns the message of an event made by [Raw].
+func (e Event) RawPayload() (msg any, ok bool) {
+	return e.payload, e.kind == kindRaw
+}
+
+// CriticalPayload returns the type and data of an event made by [Critical].
+func (e Event) CriticalPayload() (eventType string, data any, ok bool) {
+	if e.kind != kindCritical {
+		return "", nil, false
+	}
+	return e.Name, e.payload, true
+}
