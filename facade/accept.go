@@ -1,0 +1,120 @@
+package facade
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/wsunify/wsunify/facade/internal/queue"
+)
+
+// Accept upgrades the request to a WebSocket and registers the connection in
+// state Accepted. Nothing is written to it until [Conn.Ready]; events for
+// it are queued meanwhile. If it is not ready within ReadyTimeout it fails
+// and is closed with CloseReadyTimeout.
+//
+// On error the client has been answered with an HTTP error (by the
+// upgrader) or the connection closed.
+func (h *Hub) Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn, error) {
+	if opts == nil {
+		opts = &AcceptOptions{}
+	}
+	h.mu.Lock()
+	closed := h.closed
+	h.mu.Unlock()
+	if closed {
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return nil, ErrHubClosed
+	}
+	id := opts.ID
+	if id == "" {
+		id = newID()
+	}
+	var wire *wireConn
+	hw := hijacker{ResponseWriter: w, wrap: func(nc net.Conn) net.Conn {
+		wire = &wireConn{Conn: nc, timeout: h.o.WriteTimeout}
+		return wire
+	}}
+	ws, err := h.upgrader.Upgrade(hw, r, opts.ResponseHeader)
+	if err != nil {
+		return nil, fmt.Errorf("facade: accept: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &Conn{
+		hub:       h,
+		id:        id,
+		ws:        ws,
+		wire:      wire,
+		skip:      opts.SkipSteps,
+		onMessage: opts.OnMessage,
+		ctx:       ctx,
+		cancel:    cancel,
+		ready:     make(chan struct{}),
+		done:      make(chan struct{}),
+		flushed:   make(chan struct{}),
+		state:     Connecting,
+		q:         queue.New[entry](h.o.MaxQueueBytes),
+	}
+	if ws.Subprotocol() == SubprotocolNumeric {
+		c.enc = EncodingNumeric
+	}
+
+	h.mu.Lock()
+	if h.closed || h.conns[id] != nil {
+		dup := !h.closed
+		h.mu.Unlock()
+		cancel()
+		_ = ws.Close()
+		if dup {
+			return nil, fmt.Errorf("facade: accept: connection ID %q already in use", id)
+		}
+		return nil, ErrHubClosed
+	}
+	c.mu.Lock()
+	_ = c.transitionLocked(Accepted)
+	c.readyTimer = newReadyTimer(c)
+	c.mu.Unlock()
+	h.conns[id] = c
+	h.goOwned(c.readLoop)
+	h.mu.Unlock()
+	return c, nil
+}
+
+// newReadyTimer fails c if it is not ready within ReadyTimeout.
+func newReadyTimer(c *Conn) *time.Timer {
+	return time.AfterFunc(c.hub.o.ReadyTimeout, func() {
+		if st := c.State(); st.Live() && st != ProcessingReady {
+			c.hub.readyTimeouts.Add(1)
+			c.terminate(CloseReadyTimeout, "not ready in time", Failed, false)
+		}
+	})
+}
+
+// newID returns a random connection ID.
+func newID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
+	return hex.EncodeToString(b[:])
+}
+
+// hijacker hands gorilla a wrapped net.Conn, so the facade controls every
+// byte written to the client. It reaches the real Hijacker through
+// http.ResponseController, so middleware that wraps the ResponseWriter and
+// implements Unwrap works.
+type hijacker struct {
+	http.ResponseWriter
+	wrap func(net.Conn) net.Conn
+}
+
+func (h hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	nc, brw, err := http.NewResponseController(h.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	return h.wrap(nc), brw, nil
+}
