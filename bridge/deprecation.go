@@ -1,0 +1,263 @@
+package bridge
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// EnvDeprecation is the environment variable that selects the
+// [DeprecationMode]: "once", "every", "off" or "panic". It is read at the
+// first call of a deprecated entry point; [SetDeprecationMode] overrides it.
+const EnvDeprecation = "WSUNIFY_DEPRECATION"
+
+// DeprecationMode says what a deprecated entry point does when it is called.
+// The zero value means "not chosen yet"; the mode in force is then read from
+// [EnvDeprecation].
+type DeprecationMode int32
+
+// The deprecation modes.
+const (
+	// DeprecationOnce logs the first call from each call site (the default).
+	DeprecationOnce DeprecationMode = iota + 1
+	// DeprecationEvery logs every call.
+	DeprecationEvery
+	// DeprecationOff neither logs nor counts: the cheapest mode.
+	DeprecationOff
+	// DeprecationPanic panics at every call, for tests that must stay
+	// migrated. The panic value is an error naming the call site, the
+	// replacement and the codemod rule.
+	DeprecationPanic
+)
+
+var modeNames = [...]string{
+	DeprecationOnce:  "once",
+	DeprecationEvery: "every",
+	DeprecationOff:   "off",
+	DeprecationPanic: "panic",
+}
+
+// String returns the name of m as [EnvDeprecation] spells it.
+func (m DeprecationMode) String() string {
+	if m >= DeprecationOnce && m <= DeprecationPanic {
+		return modeNames[m]
+	}
+	return "DeprecationMode(" + strconv.Itoa(int(m)) + ")"
+}
+
+// ParseDeprecationMode returns the mode named s. The empty string is
+// [DeprecationOnce].
+func ParseDeprecationMode(s string) (DeprecationMode, error) {
+	if s == "" {
+		return DeprecationOnce, nil
+	}
+	for m, name := range modeNames {
+		if name == s && m != 0 {
+			return DeprecationMode(m), nil
+		}
+	}
+	return 0, fmt.Errorf("bridge: unknown %s %q (want once, every, off or panic)", EnvDeprecation, s)
+}
+
+var (
+	mode     atomic.Int32 // a DeprecationMode; 0 until chosen
+	modeOnce sync.Once
+	logger   atomic.Pointer[slog.Logger] // nil means slog.Default()
+)
+
+// SetDeprecationMode sets the mode of the whole process, overriding
+// [EnvDeprecation], and returns the mode it replaces. It is safe to call at
+// any time; calls already past their check are not affected.
+func SetDeprecationMode(m DeprecationMode) DeprecationMode {
+	if m < DeprecationOnce || m > DeprecationPanic {
+		panic("bridge: SetDeprecationMode: invalid " + m.String())
+	}
+	prev := currentMode()
+	mode.Store(int32(m))
+	return prev
+}
+
+// SetDeprecationLogger sets the logger of deprecation warnings and returns
+// the one it replaces; nil means [slog.Default], the initial logger.
+// Warnings are logged at [slog.LevelWarn], with the record's source set to
+// the deprecated call site.
+func SetDeprecationLogger(l *slog.Logger) *slog.Logger {
+	return logger.Swap(l)
+}
+
+func currentLogger() *slog.Logger {
+	if l := logger.Load(); l != nil {
+		return l
+	}
+	return slog.Default()
+}
+
+func currentMode() DeprecationMode {
+	if m := mode.Load(); m != 0 {
+		return DeprecationMode(m)
+	}
+	modeOnce.Do(func() {
+		m, err := ParseDeprecationMode(os.Getenv(EnvDeprecation))
+		if err != nil {
+			currentLogger().Warn(err.Error() + "; using once")
+			m = DeprecationOnce
+		}
+		mode.CompareAndSwap(0, int32(m))
+	})
+	return DeprecationMode(mode.Load())
+}
+
+// DeprecationCounts returns, for each call site of a deprecated entry point
+// seen since the process started, how many calls it made. Keys are
+// "file:line" of the caller. Calls made in [DeprecationOff] are not counted.
+func DeprecationCounts() map[string]int {
+	counts := make(map[string]int)
+	bySite.Range(func(_, v any) bool {
+		s := v.(*site)
+		counts[s.pos] += int(s.count.Load())
+		return true
+	})
+	return counts
+}
+
+// entry identifies a deprecated entry point.
+type entry uint8
+
+const (
+	newManager entry = iota
+	newAgentBridge
+	newUserContext
+	sendToUser
+	sendToThread
+	broadcast
+	emitCritical
+	isConnectionActive
+	getUserConnections
+	agentStarted
+	agentThinking
+	toolExecuting
+	toolCompleted
+	agentCompleted
+	agentError
+	progressUpdate
+	custom
+)
+
+// entries says, for each deprecated entry point, what replaces it and which
+// codemod rule writes the replacement.
+var entries = [...]struct{ name, rule, replacement string }{
+	newManager:         {"bridge.NewWebSocketManager", "new-manager", "the *facade.Hub itself"},
+	newAgentBridge:     {"bridge.NewAgentWebSocketBridge", "new-agent-bridge", "facade.NewEmitter(n, facade.Scope{UserID: uc.UserID, ThreadID: uc.ThreadID, RunID: uc.RunID})"},
+	newUserContext:     {"bridge.NewUserExecutionContext", "new-user-context", "facade.NewScope(userID, threadID, runID)"},
+	sendToUser:         {"WebSocketManager.SendToUser", "send-to-user", "n.Notify(ctx, facade.ToUser(userID), facade.Raw(msg))"},
+	sendToThread:       {"WebSocketManager.SendToThread", "send-to-thread", "n.Notify(ctx, facade.ToThread(threadID), facade.Raw(msg))"},
+	broadcast:          {"WebSocketManager.Broadcast", "broadcast", "n.Notify(ctx, facade.ToAll(), facade.Raw(msg))"},
+	emitCritical:       {"WebSocketManager.EmitCriticalEvent", "emit-critical", "n.Notify(ctx, facade.ToUser(userID), facade.Critical(eventType, data))"},
+	isConnectionActive: {"WebSocketManager.IsConnectionActive", "is-connection-active", "hub.Connected(userID)"},
+	getUserConnections: {"WebSocketManager.GetUserConnections", "get-user-connections", "hub.ConnIDs(userID)"},
+	agentStarted:       {"AgentWebSocketBridge.NotifyAgentStarted", "agent-started", "e.Emit(ctx, facade.Event{Type: facade.AgentStarted, RunID: runID, Agent: agentName, Data: context})"},
+	agentThinking:      {"AgentWebSocketBridge.NotifyAgentThinking", "agent-thinking", "e.Emit(ctx, facade.Event{Type: facade.AgentThinking, RunID: runID, Agent: agentName, Data: facade.Thought{Reasoning: reasoning, Step: step}})"},
+	toolExecuting:      {"AgentWebSocketBridge.NotifyToolExecuting", "tool-executing", "e.Emit(ctx, facade.Event{Type: facade.ToolExecuting, RunID: runID, Tool: toolName, Agent: agentName, Data: params})"},
+	toolCompleted:      {"AgentWebSocketBridge.NotifyToolCompleted", "tool-completed", "e.Emit(ctx, facade.Event{Type: facade.ToolCompleted, RunID: runID, Tool: toolName, Agent: agentName, Data: facade.Outcome{Result: result, Elapsed: elapsed}})"},
+	agentCompleted:     {"AgentWebSocketBridge.NotifyAgentCompleted", "agent-completed", "e.Emit(ctx, facade.Event{Type: facade.AgentCompleted, RunID: runID, Agent: agentName, Data: facade.Outcome{Result: result, Elapsed: elapsed}})"},
+	agentError:         {"AgentWebSocketBridge.NotifyAgentError", "agent-error", "e.Emit(ctx, facade.Event{Type: facade.AgentError, RunID: runID, Agent: agentName, Data: err})"},
+	progressUpdate:     {"AgentWebSocketBridge.NotifyProgressUpdate", "progress-update", "e.Emit(ctx, facade.Event{Type: facade.ProgressUpdate, RunID: runID, Agent: agentName, Data: progress})"},
+	custom:             {"AgentWebSocketBridge.NotifyCustom", "custom", "e.Emit(ctx, facade.Event{Type: facade.Custom, Name: notificationType, RunID: runID, Agent: agentName, Data: data})"},
+}
+
+// A site is one call site of one deprecated entry point. Several program
+// counters may share a site (two calls on one line).
+type site struct {
+	pos    string // "file:line"
+	id     entry
+	pc     uintptr // the first caller PC seen, for the log record's source
+	count  atomic.Int64
+	logged atomic.Bool
+}
+
+type siteKey struct {
+	pos string
+	id  entry
+}
+
+var (
+	byPC   sync.Map // uintptr (caller PC) → *site: the hot path
+	bySite sync.Map // siteKey → *site
+)
+
+// callerSkip makes runtime.Callers start at the caller of a deprecated entry
+// point: 0 is runtime.Callers, 1 is warn, 2 the entry point. Inlining does
+// not change it: runtime.Callers counts inlined frames.
+const callerSkip = 3
+
+// warn records a call of the deprecated entry point id and, as the mode
+// says, logs it or panics. It must be called directly by the entry point.
+//
+// Once a call site has been seen, warn costs one runtime.Callers into a
+// one-element array, one sync.Map load keyed by the caller's PC and one
+// atomic add: no symbolization, no allocation.
+func warn(ctx context.Context, id entry) {
+	m := currentMode()
+	if m == DeprecationOff {
+		return
+	}
+	var pcs [1]uintptr
+	if runtime.Callers(callerSkip, pcs[:]) == 0 {
+		return
+	}
+	var s *site
+	if v, ok := byPC.Load(pcs[0]); ok {
+		s = v.(*site)
+	} else {
+		s = newSite(pcs[0], id)
+	}
+	n := s.count.Add(1)
+	switch m {
+	case DeprecationPanic:
+		d := entries[s.id]
+		panic(fmt.Errorf("bridge: deprecated %s called at %s (%s=panic); use %s (codemod rule %s)",
+			d.name, s.pos, EnvDeprecation, d.replacement, d.rule))
+	case DeprecationEvery:
+		s.log(ctx, n)
+	default:
+		if !s.logged.Load() && s.logged.CompareAndSwap(false, true) {
+			s.log(ctx, n)
+		}
+	}
+}
+
+// newSite resolves pc to its file:line, the slow path of a site's first call.
+func newSite(pc uintptr, id entry) *site {
+	frame, _ := runtime.CallersFrames([]uintptr{pc}).Next()
+	pos := frame.File + ":" + strconv.Itoa(frame.Line)
+	v, _ := bySite.LoadOrStore(siteKey{pos, id}, &site{pos: pos, id: id, pc: pc})
+	v, _ = byPC.LoadOrStore(pc, v)
+	return v.(*site)
+}
+
+// log writes one warning about s; n is the site's call count so far.
+func (s *site) log(ctx context.Context, n int64) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	l := currentLogger()
+	if !l.Enabled(ctx, slog.LevelWarn) {
+		return
+	}
+	d := entries[s.id]
+	r := slog.NewRecord(time.Now(), slog.LevelWarn, "bridge: deprecated call", s.pc)
+	r.AddAttrs(
+		slog.String("call", d.name),
+		slog.String("site", s.pos),
+		slog.String("replacement", d.replacement),
+		slog.String("rule", d.rule),
+		slog.Int64("count", n),
+	)
+	_ = l.Handler().Handle(ctx, r) // a failing log handler must not fail the call
+}
