@@ -1,0 +1,182 @@
+package bridge
+
+import (
+	"context"
+	"flag"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wsunify/wsunify/facade"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// TestMain pins the deprecation mode and silences warnings, so that the
+// package's tests do not depend on WSUNIFY_DEPRECATION; the tests of the
+// warnings themselves set their own logger.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	SetDeprecationMode(DeprecationOnce)
+	SetDeprecationLogger(slog.New(slog.DiscardHandler))
+	os.Exit(m.Run())
+}
+
+// wireTime is the clock of golden tests.
+var wireTime = time.Date(2025, 9, 14, 8, 30, 0, 123456000, time.UTC)
+
+// sent is one Notify call.
+type sent struct {
+	to facade.Target
+	ev facade.Event
+}
+
+// recorder is a Notifier that records what it is given and, like the hub,
+// refuses events that do not encode. With hub behaviour it also answers
+// Connected and ConnIDs from conns.
+type recorder struct {
+	mu    sync.Mutex
+	calls []sent
+	conns map[string][]string
+}
+
+func (r *recorder) Notify(_ context.Context, to facade.Target, ev facade.Event) error {
+	if _, err := facade.EncodeEvent(ev, facade.EncodingLegacy, wireTime); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls = append(r.calls, sent{to, ev})
+	return nil
+}
+
+func (r *recorder) Connected(user string) bool { return len(r.ConnIDs(user)) > 0 }
+
+func (r *recorder) ConnIDs(user string) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.conns[user]
+}
+
+func (r *recorder) taken() []sent {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := r.calls
+	r.calls = nil
+	return c
+}
+
+// logs is a slog.Handler that keeps every record.
+type logs struct {
+	mu   sync.Mutex
+	recs []slog.Record
+}
+
+func (h *logs) Enabled(context.Context, slog.Level) bool { return true }
+func (h *logs) WithAttrs([]slog.Attr) slog.Handler      { return h }
+func (h *logs) WithGroup(string) slog.Handler           { return h }
+
+func (h *logs) Handle(_ context.Context, r slog.Record) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.recs = append(h.recs, r.Clone())
+	return nil
+}
+
+func (h *logs) records() []slog.Record {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]slog.Record(nil), h.recs...)
+}
+
+// attrs returns the attributes of r as strings.
+func attrs(r slog.Record) map[string]string {
+	m := make(map[string]string)
+	r.Attrs(func(a slog.Attr) bool {
+		m[a.Key] = a.Value.String()
+		return true
+	})
+	return m
+}
+
+// captureWarnings sets mode and a capturing logger until the test ends.
+// Tests that call it must not be parallel: mode and logger are the process's.
+func captureWarnings(t *testing.T, mode DeprecationMode) *logs {
+	t.Helper()
+	h := &logs{}
+	prevMode := SetDeprecationMode(mode)
+	prevLog := SetDeprecationLogger(slog.New(h))
+	t.Cleanup(func() {
+		SetDeprecationMode(prevMode)
+		SetDeprecationLogger(prevLog)
+	})
+	return h
+}
+
+// server is a real facade hub behind an HTTP server on loopback.
+type server struct {
+	hub   *facade.Hub
+	srv   *httptest.Server
+	conns chan *facade.Conn
+}
+
+func newServer(t *testing.T) *server {
+	t.Helper()
+	s := &server{
+		hub:   facade.NewHub(&facade.HubOptions{Now: func() time.Time { return wireTime }}),
+		conns: make(chan *facade.Conn, 16),
+	}
+	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := s.hub.Accept(w, r, &facade.AcceptOptions{ID: r.URL.Query().Get("id")})
+		if err != nil {
+			return
+		}
+		s.conns <- c
+	}))
+	t.Cleanup(func() {
+		require.NoError(t, s.hub.Close())
+		s.srv.Close()
+	})
+	return s
+}
+
+// client dials a gorilla client as conn id and walks the server side to
+// ProcessingReady as user, after joining threads.
+func (s *server) client(t *testing.T, id, user string, threads ...string) *websocket.Conn {
+	t.Helper()
+	url := "ws" + strings.TrimPrefix(s.srv.URL, "http") + "/ws?id=" + id
+	ws, _, err := websocket.DefaultDialer.Dial(url, nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { ws.Close() })
+	var c *facade.Conn
+	select {
+	case c = <-s.conns:
+	case <-time.After(5 * time.Second):
+		t.Fatal("bridge: test server never accepted")
+	}
+	require.NoError(t, c.Authenticate(user))
+	for _, th := range threads {
+		require.NoError(t, c.JoinThread(th))
+	}
+	require.NoError(t, c.ServicesReady())
+	require.NoError(t, c.Ready())
+	return ws
+}
+
+// read reads one text message, failing after a generous deadline.
+func read(t *testing.T, ws *websocket.Conn) string {
+	t.Helper()
+	require.NoError(t, ws.SetReadDeadline(time.Now().Add(10*time.Second)))
+	typ, b, err := ws.ReadMessage()
+	require.NoError(t, err)
+	require.Equal(t, websocket.TextMessage, typ)
+	return string(b)
+}
