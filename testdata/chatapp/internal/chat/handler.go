@@ -1,0 +1,130 @@
+// Package chat answers the messages users post in a thread: it acknowledges
+// each one and runs the agent on it in the background.
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"example.com/chatapp/internal/agent"
+	"example.com/chatapp/internal/push"
+	"github.com/wsunify/wsunify/bridge"
+)
+
+// BridgeFunc returns the agent bridge for one run of a user in a thread.
+type BridgeFunc func(userID, threadID, runID string) bridge.AgentWebSocketBridge
+
+// Options configures the agent runs of a Handler.
+type Options struct {
+	AgentName string                             // default "assistant"
+	Tools     map[string]agent.Tool              // default agent.Toolbox(0)
+	Plan      func(question string) []agent.Step // default agent.Plan
+}
+
+// Handler handles user messages. Its methods may be called concurrently;
+// the agent runs it starts belong to it and end with Close.
+type Handler struct {
+	manager   bridge.WebSocketManager
+	bridgeFor BridgeFunc
+	push      *push.Service
+	opts      Options
+
+	ctx    context.Context // parent of every run; canceled by Close
+	cancel context.CancelFunc
+	runs   atomic.Uint64
+
+	mu     sync.Mutex // guards closed and wg.Add
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// NewHandler returns a Handler that replies through manager, reports runs
+// through the bridges bridgeFor returns, and pushes to offline users.
+func NewHandler(manager bridge.WebSocketManager, bridgeFor BridgeFunc, pusher *push.Service, opts Options) *Handler {
+	if opts.AgentName == "" {
+		opts.AgentName = "assistant"
+	}
+	if opts.Tools == nil {
+		opts.Tools = agent.Toolbox(0)
+	}
+	if opts.Plan == nil {
+		opts.Plan = agent.Plan
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Handler{manager: manager, bridgeFor: bridgeFor, push: pusher, opts: opts, ctx: ctx, cancel: cancel}
+}
+
+// HandleUserMessage acknowledges text to userID, tells the thread the agent
+// is on it, and starts a run. It returns the run's ID.
+func (h *Handler) HandleUserMessage(ctx context.Context, userID, threadID, text string) (string, error) {
+	if text == "" {
+		return "", errors.New("chat: empty message")
+	}
+	runID := "run-" + strconv.FormatUint(h.runs.Add(1), 10)
+
+	reply := h.manager.SendToUser
+	if err := reply(ctx, userID, bridge.Message{
+		"type":      "user_message_received", // the frontend clears its input on this
+		"thread_id": threadID,
+		"run_id":    runID,
+	}); err != nil {
+		return "", fmt.Errorf("chat: acknowledge: %w", err)
+	}
+	if err := announce(ctx, h.manager, threadID, runID); err != nil {
+		slog.WarnContext(ctx, "chat: announce run", "thread", threadID, "err", err)
+	}
+
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return "", errors.New("chat: handler closed")
+	}
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		h.run(userID, threadID, runID, text)
+	}()
+	return runID, nil
+}
+
+// announce tells everyone watching threadID that a run started.
+func announce(ctx context.Context, m bridge.WebSocketManager, threadID, runID string) error {
+	if threadID == "" {
+		return nil
+	}
+	return m.SendToThread(ctx, threadID, bridge.Message{"type": "run_started", "thread_id": threadID, "run_id": runID})
+}
+
+// run executes one agent run, then reports its end as a critical event and,
+// if the user has left, as a push notification.
+func (h *Handler) run(userID, threadID, runID, text string) {
+	ctx := h.ctx
+	defer h.manager.EmitCriticalEvent(ctx, userID, "run_finished", bridge.Message{"run_id": runID, "thread_id": threadID})
+
+	r := agent.New(h.opts.AgentName, h.bridgeFor(userID, threadID, runID), h.opts.Tools)
+	input := bridge.Message{"thread_id": threadID, "message": text}
+	if _, err := r.Run(ctx, runID, input, h.opts.Plan(text)); err != nil {
+		slog.WarnContext(ctx, "chat: run failed", "run", runID, "err", err)
+		return
+	}
+	if !h.manager.IsConnectionActive(userID) && h.push != nil {
+		err := h.push.SendToUser(ctx, userID, map[string]any{"title": "Your answer is ready", "thread_id": threadID})
+		if err != nil {
+			slog.WarnContext(ctx, "chat: push", "user", userID, "err", err)
+		}
+	}
+}
+
+// Close cancels the runs in flight and waits for them to end.
+func (h *Handler) Close() {
+	h.mu.Lock()
+	h.closed = true
+	h.mu.Unlock()
+	h.cancel()
+	h.wg.Wait()
+}

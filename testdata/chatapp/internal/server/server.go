@@ -1,0 +1,210 @@
+// Package server is chatapp's HTTP front: the /ws endpoint where a client
+// authenticates, waits for its session to be set up, and then chats.
+//
+// # Protocol
+//
+// The client authenticates with ?token=… on the URL or, failing that, with a
+// first message {"type":"auth","token":…}. The server then loads the user's
+// threads and answers {"type":"connection_established",…}; after that the
+// client sends {"type":"user_message","thread_id":…,"content":…} and
+// receives the agent's events.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"example.com/chatapp/internal/chat"
+	"example.com/chatapp/internal/push"
+	"example.com/chatapp/internal/ws"
+	"github.com/gorilla/websocket"
+	"github.com/wsunify/wsunify/bridge"
+)
+
+// Close codes of the /ws endpoint.
+const (
+	CloseUnauthorized = 4001
+	CloseSetupFailed  = 4002
+)
+
+// Config configures a Server.
+type Config struct {
+	// Tokens maps each valid token to its user ID.
+	Tokens map[string]string
+	// AuthTimeout bounds the wait for an auth message. Default 5s.
+	AuthTimeout time.Duration
+	// SetupDelay is how long the simulated thread store takes to load a
+	// user's threads, as the real database did.
+	SetupDelay time.Duration
+	// LoadThreads loads a user's thread IDs while the connection is set up.
+	// Nil means the simulated store.
+	LoadThreads func(ctx context.Context, userID string) ([]string, error)
+	// Chat configures the agent runs.
+	Chat chat.Options
+	// Push receives the notifications for users who left; nil logs them.
+	Push *push.Service
+}
+
+// Server serves /ws and /healthz. It is safe for concurrent use.
+type Server struct {
+	cfg      Config
+	manager  bridge.WebSocketManager
+	chat     *chat.Handler
+	serveWS  http.HandlerFunc
+	legacy   *ws.Manager
+	upgrader websocket.Upgrader
+	mux      *http.ServeMux
+}
+
+// New returns a Server configured by cfg.
+func New(cfg Config) *Server {
+	if cfg.AuthTimeout <= 0 {
+		cfg.AuthTimeout = 5 * time.Second
+	}
+	if cfg.LoadThreads == nil {
+		cfg.LoadThreads = SimulatedStore(cfg.SetupDelay)
+	}
+	if cfg.Push == nil {
+		cfg.Push = &push.Service{}
+	}
+	s := &Server{cfg: cfg, mux: http.NewServeMux()}
+
+	// The connection layer under the legacy shapes. MIGRATION.md step 2
+	// swaps it for the bridge here, and nowhere else.
+	s.legacy = ws.NewManager()
+	s.manager = s.legacy
+	bridgeFor := func(userID, threadID, _ string) bridge.AgentWebSocketBridge {
+		return ws.NewAgentBridge(s.legacy, userID, threadID)
+	}
+	s.serveWS = s.serveLegacy
+
+	s.chat = chat.NewHandler(s.manager, bridgeFor, cfg.Push, cfg.Chat)
+	s.mux.HandleFunc("GET /ws", s.serveWS)
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// Manager returns the connection manager every send goes through.
+func (s *Server) Manager() bridge.WebSocketManager { return s.manager }
+
+// Chat returns the handler of user messages.
+func (s *Server) Chat() *chat.Handler { return s.chat }
+
+// Close stops the agent runs in flight. Open connections end when their
+// clients leave.
+func (s *Server) Close() { s.chat.Close() }
+
+// serveLegacy runs one connection on the legacy manager: upgrade,
+// authenticate, register, set up, then read until the client leaves.
+func (s *Server) serveLegacy(w http.ResponseWriter, r *http.Request) {
+	conn, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // Upgrade has answered the client
+	}
+	ctx := r.Context()
+	userID, err := s.authenticate(conn, r)
+	if err != nil {
+		slog.InfoContext(ctx, "server: auth failed", "err", err)
+		closeWith(conn, CloseUnauthorized, "unauthorized")
+		return
+	}
+	connID, err := s.legacy.ConnectUser(userID, r.URL.Query().Get("thread_id"), conn)
+	if err != nil {
+		closeWith(conn, websocket.CloseTryAgainLater, err.Error())
+		return
+	}
+	defer s.legacy.DisconnectUser(connID, websocket.CloseNormalClosure, "")
+
+	threads, err := s.cfg.LoadThreads(ctx, userID)
+	if err != nil {
+		slog.WarnContext(ctx, "server: setup failed", "user", userID, "err", err)
+		s.legacy.DisconnectUser(connID, CloseSetupFailed, "setup failed")
+		return
+	}
+	if err := s.legacy.SendToConnection(ctx, connID, bridge.Message{
+		"type":          "connection_established",
+		"connection_id": connID,
+		"user_id":       userID,
+		"threads":       threads,
+	}); err != nil {
+		return
+	}
+	for {
+		var in inbound
+		if err := conn.ReadJSON(&in); err != nil {
+			return
+		}
+		s.dispatch(ctx, userID, in)
+	}
+}
+
+// inbound is a message from the client.
+type inbound struct {
+	Type     string `json:"type"`
+	Token    string `json:"token,omitempty"`
+	ThreadID string `json:"thread_id,omitempty"`
+	Content  string `json:"content,omitempty"`
+}
+
+// dispatch handles one client message after setup.
+func (s *Server) dispatch(ctx context.Context, userID string, in inbound) {
+	var err error
+	switch in.Type {
+	case "user_message":
+		_, err = s.chat.HandleUserMessage(ctx, userID, in.ThreadID, in.Content)
+	default:
+		err = fmt.Errorf("server: unknown message type %q", in.Type)
+	}
+	if err != nil {
+		_ = s.manager.SendToUser(ctx, userID, bridge.Message{"type": "error", "message": err.Error()})
+	}
+}
+
+// authenticate returns the user of the token in the URL or, without one,
+// in the client's first message.
+func (s *Server) authenticate(conn *websocket.Conn, r *http.Request) (string, error) {
+	token := r.URL.Query().Get("token")
+	if token == "" {
+		_ = conn.SetReadDeadline(time.Now().Add(s.cfg.AuthTimeout))
+		var in inbound
+		if err := conn.ReadJSON(&in); err != nil {
+			return "", fmt.Errorf("server: read auth: %w", err)
+		}
+		_ = conn.SetReadDeadline(time.Time{})
+		if in.Type != "auth" {
+			return "", fmt.Errorf("server: expected auth, got %q", in.Type)
+		}
+		token = in.Token
+	}
+	userID, ok := s.cfg.Tokens[token]
+	if !ok {
+		return "", errors.New("server: unknown token")
+	}
+	return userID, nil
+}
+
+// SimulatedStore returns a thread loader that finds no threads after delay,
+// or fails when ctx is done first.
+func SimulatedStore(delay time.Duration) func(context.Context, string) ([]string, error) {
+	return func(ctx context.Context, userID string) ([]string, error) {
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("server: load threads of %s: %w", userID, ctx.Err())
+		case <-time.After(delay):
+			return []string{}, nil
+		}
+	}
+}
+
+func closeWith(conn *websocket.Conn, code int, reason string) {
+	msg := websocket.FormatCloseMessage(code, reason)
+	_ = conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+	_ = conn.Close()
+}
