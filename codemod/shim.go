@@ -1,0 +1,1433 @@
+package codemod
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"go/ast"
+	"go/constant"
+	"go/format"
+	"go/parser"
+	"go/token"
+	"go/types"
+	"go/version"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"golang.org/x/tools/go/ast/astutil"
+	"golang.org/x/tools/go/packages"
+)
+
+// ShimConfig names a package that moved and where it moved to.
+type ShimConfig struct {
+	// Dir is a directory inside the module; "" means the current directory.
+	Dir string
+	// Old and New are import paths: Old becomes forwarders to New.
+	Old, New string
+	// Env is the environment of the go command that loads the packages;
+	// nil means the current process's environment.
+	Env []string
+}
+
+// ShimFinding is an exported name of the old package that cannot be forwarded.
+type ShimFinding struct {
+	Pos    token.Position // where the old package declares Name
+	Name   string
+	Reason string
+}
+
+// String formats f as "file:line:col: Name: reason".
+func (f ShimFinding) String() string {
+	return fmt.Sprintf("%s: %s: %s", f.Pos, f.Name, f.Reason)
+}
+
+// ShimFile is one file of the old package that the shim changes.
+type ShimFile struct {
+	Path string // absolute
+	Old  []byte // content before the shim
+	New  []byte // content after the shim; nil when the file is to be removed
+}
+
+// ShimResult is what [Shim] computed. Nothing has been written.
+type ShimResult struct {
+	// Files are the changed files of the old package, sorted by path.
+	Files []ShimFile
+	// Forwarded lists the exported names that became forwarders, sorted.
+	Forwarded []string
+	// Findings are the exported names kept as they were, with the reason.
+	// Files is a complete shim only when Findings is empty.
+	Findings []ShimFinding
+	// Diff is a unified diff of Files, with paths relative to ShimConfig.Dir.
+	Diff []byte
+}
+
+// Shim rewrites the package cfg.Old into deprecated forwarders to the
+// package cfg.New and returns the new file contents; it writes nothing.
+//
+// Every exported name of the old package becomes a forwarder to the same
+// name in the new one: a type alias (generic ones too), a constant, a
+// variable initialized from the new one, or a function calling the new
+// one. Methods of forwarded types are removed (they come with the alias),
+// and so are unexported declarations that nothing kept uses any more. Each
+// forwarder has a "Deprecated:" paragraph and, where the inline analyzer
+// of golang.org/x/tools can use it, a //go:fix inline directive.
+//
+// Names that exist only in the old package, or whose kind, type, value or
+// method set differ, are kept as they are and reported in
+// [ShimResult.Findings]. Both packages must type-check, and so must the
+// result; otherwise Shim returns an error.
+func Shim(ctx context.Context, cfg ShimConfig) (*ShimResult, error) {
+	if cfg.Old == "" || cfg.New == "" {
+		return nil, errors.New("codemod: shim: old and new import paths are required")
+	}
+	if cfg.Old == cfg.New {
+		return nil, fmt.Errorf("codemod: shim: old and new are the same package %q", cfg.Old)
+	}
+	s, err := loadShim(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.classify()
+	s.markLive()
+	res := &ShimResult{Findings: s.findings}
+	var changed []shimOutput
+	for i, f := range s.old.Syntax {
+		out, err := s.rewriteFile(f, s.old.CompiledGoFiles[i])
+		if err != nil {
+			return nil, err
+		}
+		changed = append(changed, out)
+	}
+	if err := s.verify(changed); err != nil {
+		return nil, err
+	}
+	for _, out := range changed {
+		if out.deleted || !bytes.Equal(out.src, out.out) {
+			sf := ShimFile{Path: out.path, Old: out.src, New: out.out}
+			if out.deleted {
+				sf.New = nil
+			}
+			res.Files = append(res.Files, sf)
+		}
+	}
+	sort.Slice(res.Files, func(i, j int) bool { return res.Files[i].Path < res.Files[j].Path })
+	for name, ok := range s.forward {
+		if ok {
+			res.Forwarded = append(res.Forwarded, name)
+		}
+	}
+	sort.Strings(res.Forwarded)
+	sort.Slice(res.Findings, func(i, j int) bool {
+		a, b := res.Findings[i].Pos, res.Findings[j].Pos
+		if a.Filename != b.Filename {
+			return a.Filename < b.Filename
+		}
+		return a.Offset < b.Offset
+	})
+	res.Diff = shimDiffAll(s.baseDir, res.Files)
+	return res, nil
+}
+
+// shimmer holds the state of one Shim run.
+type shimmer struct {
+	cfg      ShimConfig
+	baseDir  string
+	fset     *token.FileSet
+	old, new *packages.Package
+	goVer    string // the module's go version, "" if unknown
+
+	forward  map[string]bool // exported name -> becomes a forwarder
+	findings []ShimFinding
+	units    []*shimUnit
+	unitOf   map[types.Object]*shimUnit
+	live     map[*shimUnit]bool
+	testRefs map[string]bool // identifiers used by the old package's internal tests
+}
+
+// shimUnit is one top-level declaration: a function, a method or one spec.
+type shimUnit struct {
+	node    ast.Node
+	defs    []types.Object
+	recv    *types.TypeName // for methods: the receiver's base type
+	refs    map[types.Object]bool
+	isRoot  bool
+	visited bool
+}
+
+// shimOutput is the rewritten form of one file of the old package.
+type shimOutput struct {
+	path     string
+	src, out []byte
+	deleted  bool
+}
+
+const shimLoadMode = packages.NeedName | packages.NeedFiles | packages.NeedCompiledGoFiles |
+	packages.NeedImports | packages.NeedTypes | packages.NeedSyntax | packages.NeedTypesInfo |
+	packages.NeedModule
+
+func loadShim(ctx context.Context, cfg ShimConfig) (*shimmer, error) {
+	dir, err := filepath.Abs(cfg.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("codemod: shim: %w", err)
+	}
+	lc := &packages.Config{Context: ctx, Mode: shimLoadMode, Dir: dir, Env: cfg.Env}
+	pkgs, err := packages.Load(lc, cfg.Old, cfg.New)
+	if err != nil {
+		return nil, fmt.Errorf("codemod: load: %w", err)
+	}
+	s := &shimmer{cfg: cfg, baseDir: dir}
+	for _, p := range pkgs {
+		switch p.PkgPath {
+		case cfg.Old:
+			s.old = p
+		case cfg.New:
+			s.new = p
+		}
+	}
+	for _, c := range []struct {
+		path string
+		p    *packages.Package
+	}{{cfg.Old, s.old}, {cfg.New, s.new}} {
+		if c.p == nil {
+			return nil, fmt.Errorf("codemod: load: package %s not found", c.path)
+		}
+		if len(c.p.Errors) > 0 {
+			return nil, fmt.Errorf("codemod: load: %s does not type-check: %v", c.path, c.p.Errors[0])
+		}
+		if c.p.Types == nil || c.p.TypesInfo == nil {
+			return nil, fmt.Errorf("codemod: load: %s has no type information", c.path)
+		}
+	}
+	if s.old.Module == nil || !s.old.Module.Main {
+		return nil, fmt.Errorf("codemod: shim: %s is not in the main module", cfg.Old)
+	}
+	if shimImportsPath(s.new.Types, cfg.Old, map[*types.Package]bool{}) {
+		return nil, fmt.Errorf("codemod: shim: %s imports %s; forwarding would create an import cycle", cfg.New, cfg.Old)
+	}
+	s.goVer = s.old.Module.GoVersion
+	s.fset = s.old.Fset
+	s.testRefs, err = shimTestRefs(s.old)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// shimImportsPath reports whether p imports path, directly or not.
+func shimImportsPath(p *types.Package, path string, seen map[*types.Package]bool) bool {
+	if seen[p] {
+		return false
+	}
+	seen[p] = true
+	for _, imp := range p.Imports() {
+		if imp.Path() == path || shimImportsPath(imp, path, seen) {
+			return true
+		}
+	}
+	return false
+}
+
+// shimTestRefs returns the identifiers that the internal test files of p
+// use, so that the unexported declarations they need are kept.
+func shimTestRefs(p *packages.Package) (map[string]bool, error) {
+	refs := map[string]bool{}
+	if len(p.GoFiles) == 0 {
+		return refs, nil
+	}
+	tests, err := filepath.Glob(filepath.Join(filepath.Dir(p.GoFiles[0]), "*_test.go"))
+	if err != nil {
+		return nil, fmt.Errorf("codemod: shim: %w", err)
+	}
+	for _, name := range tests {
+		f, err := parser.ParseFile(token.NewFileSet(), name, nil, parser.SkipObjectResolution)
+		if err != nil {
+			return nil, fmt.Errorf("codemod: shim: parse test: %w", err)
+		}
+		if f.Name.Name != p.Name {
+			continue // an external test sees only exported names
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if id, ok := n.(*ast.Ident); ok {
+				refs[id.Name] = true
+			}
+			return true
+		})
+	}
+	return refs, nil
+}
+
+// classify decides which exported names become forwarders and records a
+// finding for each of the others.
+func (s *shimmer) classify() {
+	s.forward = map[string]bool{}
+	scope := s.old.Types.Scope()
+	for _, name := range scope.Names() {
+		o := scope.Lookup(name)
+		if !o.Exported() {
+			continue
+		}
+		reason := s.mismatch(o, s.new.Types.Scope().Lookup(name))
+		if reason != "" {
+			s.report(o, reason)
+			continue
+		}
+		s.forward[name] = true
+	}
+	for _, p := range s.old.IgnoredFiles {
+		if !strings.HasSuffix(p, "_test.go") {
+			s.findings = append(s.findings, ShimFinding{
+				Pos:    token.Position{Filename: p, Line: 1, Column: 1},
+				Name:   filepath.Base(p),
+				Reason: "file is excluded by build constraints here; shim it by hand",
+			})
+		}
+	}
+	s.collectUnits()
+	// A variable declared with others in one tuple assignment can be
+	// forwarded only if all of them go.
+	for _, u := range s.units {
+		vs, ok := u.node.(*ast.ValueSpec)
+		if !ok || len(vs.Values) != 1 || len(vs.Names) < 2 {
+			continue
+		}
+		all := true
+		for _, id := range vs.Names {
+			all = all && s.forward[id.Name]
+		}
+		if all {
+			continue
+		}
+		for _, id := range vs.Names {
+			if s.forward[id.Name] {
+				s.forward[id.Name] = false
+				s.report(s.old.TypesInfo.Defs[id], "assigned in one tuple with names that are kept")
+			}
+		}
+	}
+}
+
+func (s *shimmer) report(o types.Object, reason string) {
+	s.findings = append(s.findings, ShimFinding{Pos: s.fset.Position(o.Pos()), Name: o.Name(), Reason: reason})
+}
+
+// mismatch says why o (old) cannot forward to n (new), or "" if it can.
+func (s *shimmer) mismatch(o, n types.Object) string {
+	if n == nil {
+		return "not declared in " + s.cfg.New
+	}
+	if !n.Exported() {
+		return "not exported by " + s.cfg.New
+	}
+	if ok, nk := shimKind(o), shimKind(n); ok != nk {
+		return fmt.Sprintf("a %s here, a %s in %s", ok, nk, s.cfg.New)
+	}
+	switch o := o.(type) {
+	case *types.Const:
+		n := n.(*types.Const)
+		if !s.sameType(o.Type(), n.Type()) {
+			return s.differ("type", o.Type(), n.Type())
+		}
+		if !constant.Compare(o.Val(), token.EQL, n.Val()) {
+			return fmt.Sprintf("value %s here, %s in %s", o.Val().ExactString(), n.Val().ExactString(), s.cfg.New)
+		}
+	case *types.Var:
+		if !s.sameType(o.Type(), n.Type()) {
+			return s.differ("type", o.Type(), n.Type())
+		}
+	case *types.Func:
+		if !s.sameType(o.Type(), n.Type()) {
+			return s.differ("signature", o.Type(), n.Type())
+		}
+	case *types.TypeName:
+		return s.typeMismatch(o, n.(*types.TypeName))
+	}
+	return ""
+}
+
+func (s *shimmer) differ(what string, o, n types.Type) string {
+	return fmt.Sprintf("%s %s here, %s in %s", what, s.typeStr(o, s.cfg.Old), s.typeStr(n, s.cfg.New), s.cfg.New)
+}
+
+func shimKind(o types.Object) string {
+	switch o := o.(type) {
+	case *types.Const:
+		return "const"
+	case *types.Var:
+		return "var"
+	case *types.Func:
+		return "func"
+	case *types.TypeName:
+		if types.IsInterface(o.Type()) {
+			return "interface type"
+		}
+		return "type"
+	}
+	return "name"
+}
+
+// typeMismatch compares the API of two named types: type parameters,
+// underlying type (exported fields only for structs) and exported methods.
+func (s *shimmer) typeMismatch(o, n *types.TypeName) string {
+	if types.Identical(types.Unalias(o.Type()), types.Unalias(n.Type())) {
+		return "" // already an alias of the new type, or of the same type
+	}
+	otp, ntp := shimTypeParams(o), shimTypeParams(n)
+	if otp.Len() != ntp.Len() {
+		return fmt.Sprintf("%d type parameters here, %d in %s", otp.Len(), ntp.Len(), s.cfg.New)
+	}
+	for i := range otp.Len() {
+		if !s.sameType(otp.At(i).Constraint(), ntp.At(i).Constraint()) {
+			return s.differ("type parameter constraint", otp.At(i).Constraint(), ntp.At(i).Constraint())
+		}
+	}
+	if otp.Len() > 0 && s.goVer != "" && version.Compare("go"+s.goVer, "go1.24") < 0 {
+		return "a generic type alias needs go 1.24 or later in go.mod (it says go " + s.goVer + ")"
+	}
+	if o.IsAlias() != n.IsAlias() && !o.IsAlias() {
+		// old defines a type, new only aliases one: compare what it denotes.
+		return s.underlyingMismatch(o.Type(), types.Unalias(n.Type()))
+	}
+	if r := s.underlyingMismatch(o.Type(), n.Type()); r != "" {
+		return r
+	}
+	return s.methodsMismatch(o.Type(), n.Type())
+}
+
+func shimTypeParams(tn *types.TypeName) *types.TypeParamList {
+	switch t := tn.Type().(type) {
+	case *types.Named:
+		return t.TypeParams()
+	case *types.Alias:
+		return t.TypeParams()
+	}
+	return nil
+}
+
+func (s *shimmer) underlyingMismatch(o, n types.Type) string {
+	ou, nu := o.Underlying(), n.Underlying()
+	os, ns := s.surface(ou, s.cfg.Old), s.surface(nu, s.cfg.New)
+	if os != ns {
+		return fmt.Sprintf("underlying type %s here, %s in %s", os, ns, s.cfg.New)
+	}
+	return ""
+}
+
+// surface renders the part of an underlying type that importers can
+// depend on, with the old and the new package written alike.
+func (s *shimmer) surface(t types.Type, self string) string {
+	switch t := t.(type) {
+	case *types.Struct:
+		var fields []string
+		for i := range t.NumFields() {
+			f := t.Field(i)
+			if !f.Exported() {
+				continue
+			}
+			emb := ""
+			if f.Embedded() {
+				emb = "embedded "
+			}
+			fields = append(fields, fmt.Sprintf("%s%s %s %q", emb, f.Name(), s.typeStr(f.Type(), self), t.Tag(i)))
+		}
+		return "struct{" + strings.Join(fields, "; ") + "}"
+	case *types.Interface:
+		if !t.IsMethodSet() {
+			return s.typeStr(t, self)
+		}
+		var ms []string
+		for i := range t.NumMethods() {
+			m := t.Method(i)
+			ms = append(ms, m.Name()+s.typeStr(m.Type(), self)[len("func"):])
+		}
+		sort.Strings(ms)
+		return "interface{" + strings.Join(ms, "; ") + "}"
+	}
+	return s.typeStr(t, self)
+}
+
+// methodsMismatch compares the exported methods of two named types,
+// including whether each is in the method set of the value type.
+func (s *shimmer) methodsMismatch(o, n types.Type) string {
+	if types.IsInterface(o) {
+		return "" // the underlying type already lists the methods
+	}
+	oval, optr := types.NewMethodSet(o), types.NewMethodSet(types.NewPointer(o))
+	nval, nptr := types.NewMethodSet(n), types.NewMethodSet(types.NewPointer(n))
+	for sel := range optr.Methods() {
+		m := sel.Obj()
+		if !m.Exported() {
+			continue
+		}
+		nsel := nptr.Lookup(m.Pkg(), m.Name())
+		if nsel == nil {
+			return "method " + m.Name() + " is not in " + s.cfg.New
+		}
+		if !s.sameType(m.Type(), nsel.Obj().Type()) {
+			return "method " + m.Name() + ": " + s.differ("signature", m.Type(), nsel.Obj().Type())
+		}
+		if oval.Lookup(m.Pkg(), m.Name()) != nil && nval.Lookup(m.Pkg(), m.Name()) == nil {
+			return "method " + m.Name() + " has a value receiver here, a pointer receiver in " + s.cfg.New
+		}
+	}
+	return ""
+}
+
+// sameType reports whether o (in old) and n (in new) are the same type
+// once the old package is read as the new one.
+func (s *shimmer) sameType(o, n types.Type) bool {
+	return types.Identical(o, n) || s.typeStr(o, s.cfg.Old) == s.typeStr(n, s.cfg.New)
+}
+
+// typeStr writes t with self (the old or the new package) as "§" and
+// every other package by its path. Signatures lose parameter names.
+func (s *shimmer) typeStr(t types.Type, self string) string {
+	q := func(p *types.Package) string {
+		if p.Path() == self {
+			return "§"
+		}
+		return p.Path()
+	}
+	if sig, ok := t.(*types.Signature); ok {
+		var b strings.Builder
+		b.WriteString("func")
+		if tps := sig.TypeParams(); tps.Len() > 0 {
+			b.WriteString("[")
+			for i := range tps.Len() {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString(tps.At(i).Obj().Name() + " " + types.TypeString(tps.At(i).Constraint(), q))
+			}
+			b.WriteString("]")
+		}
+		tuple := func(t *types.Tuple, variadic bool) string {
+			var parts []string
+			for i := range t.Len() {
+				typ := t.At(i).Type()
+				if variadic && i == t.Len()-1 {
+					parts = append(parts, "..."+types.TypeString(typ.(*types.Slice).Elem(), q))
+					continue
+				}
+				parts = append(parts, types.TypeString(typ, q))
+			}
+			return "(" + strings.Join(parts, ", ") + ")"
+		}
+		b.WriteString(tuple(sig.Params(), sig.Variadic()))
+		if sig.Results().Len() > 0 {
+			b.WriteString(" " + tuple(sig.Results(), false))
+		}
+		return b.String()
+	}
+	return types.TypeString(t, q)
+}
+
+// collectUnits splits the old package into top-level declarations and
+// records which package-level objects each one uses.
+func (s *shimmer) collectUnits() {
+	info := s.old.TypesInfo
+	s.unitOf = map[types.Object]*shimUnit{}
+	add := func(node ast.Node, defs []*ast.Ident) *shimUnit {
+		u := &shimUnit{node: node, refs: map[types.Object]bool{}}
+		for _, id := range defs {
+			if o := info.Defs[id]; o != nil {
+				u.defs = append(u.defs, o)
+				s.unitOf[o] = u
+			}
+			if id.Name == "_" {
+				u.isRoot = true
+			}
+		}
+		ast.Inspect(node, func(n ast.Node) bool {
+			if id, ok := n.(*ast.Ident); ok {
+				if o := info.Uses[id]; o != nil && o.Pkg() == s.old.Types && o.Parent() == s.old.Types.Scope() {
+					u.refs[o] = true
+				}
+			}
+			return true
+		})
+		s.units = append(s.units, u)
+		return u
+	}
+	for _, f := range s.old.Syntax {
+		for _, d := range f.Decls {
+			switch d := d.(type) {
+			case *ast.FuncDecl:
+				if d.Recv != nil {
+					u := add(d, nil)
+					u.recv = shimRecvType(info, d)
+					continue
+				}
+				u := add(d, []*ast.Ident{d.Name})
+				if d.Name.Name == "init" {
+					u.isRoot = true
+				}
+			case *ast.GenDecl:
+				for _, spec := range d.Specs {
+					switch spec := spec.(type) {
+					case *ast.ValueSpec:
+						add(spec, spec.Names)
+					case *ast.TypeSpec:
+						add(spec, []*ast.Ident{spec.Name})
+					}
+				}
+			}
+		}
+	}
+}
+
+func shimRecvType(info *types.Info, d *ast.FuncDecl) *types.TypeName {
+	fn, _ := info.Defs[d.Name].(*types.Func)
+	if fn == nil {
+		return nil
+	}
+	t := fn.Type().(*types.Signature).Recv().Type()
+	if p, ok := t.(*types.Pointer); ok {
+		t = p.Elem()
+	}
+	if n, ok := types.Unalias(t).(*types.Named); ok {
+		return n.Origin().Obj()
+	}
+	return nil
+}
+
+// markLive finds the declarations the shim keeps: exported names that are
+// not forwarded, init functions, blank declarations, what the internal
+// tests use, and everything those use in turn.
+func (s *shimmer) markLive() {
+	s.live = map[*shimUnit]bool{}
+	var work []*shimUnit
+	mark := func(u *shimUnit) {
+		if u != nil && !s.live[u] {
+			s.live[u] = true
+			work = append(work, u)
+		}
+	}
+	for _, u := range s.units {
+		for _, o := range u.defs {
+			if (o.Exported() && !s.forward[o.Name()]) || (!o.Exported() && s.testRefs[o.Name()]) {
+				mark(u)
+			}
+		}
+		if u.isRoot {
+			mark(u)
+		}
+	}
+	for len(work) > 0 {
+		u := work[len(work)-1]
+		work = work[:len(work)-1]
+		for o := range u.refs {
+			if !s.forward[o.Name()] {
+				mark(s.unitOf[o])
+			}
+		}
+		for _, o := range u.defs {
+			if tn, ok := o.(*types.TypeName); ok {
+				for _, m := range s.units {
+					if m.recv == tn {
+						mark(m)
+					}
+				}
+			}
+		}
+	}
+}
+
+// shimAction is what happens to one declared name.
+type shimAction int
+
+const (
+	shimKeep shimAction = iota
+	shimForward
+	shimDrop
+)
+
+func (s *shimmer) action(u *shimUnit, name string) shimAction {
+	switch {
+	case name == "_":
+		return shimKeep
+	case token.IsExported(name) && s.forward[name]:
+		return shimForward
+	case s.live[u]:
+		return shimKeep
+	}
+	return shimDrop
+}
+
+// shimEdit replaces src[start:end] with text.
+type shimEdit struct {
+	start, end int
+	text       string
+}
+
+// rewriteFile computes the shim form of one file.
+func (s *shimmer) rewriteFile(f *ast.File, path string) (shimOutput, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return shimOutput{}, fmt.Errorf("codemod: shim: %w", err)
+	}
+	out := shimOutput{path: path, src: src}
+	im := s.newImports(f)
+	tf := s.fset.File(f.Pos())
+	off := func(p token.Pos) int { return tf.Offset(p) }
+	var edits []shimEdit
+	for _, d := range f.Decls {
+		start := d.Pos()
+		switch d := d.(type) {
+		case *ast.FuncDecl:
+			if d.Doc != nil {
+				start = d.Doc.Pos()
+			}
+			u := s.unitOfNode(d)
+			if d.Recv != nil {
+				if u.recv != nil && s.forward[u.recv.Name()] || !s.live[u] {
+					edits = append(edits, shimEdit{off(start), off(d.End()), ""})
+				}
+				continue
+			}
+			switch s.action(u, d.Name.Name) {
+			case shimForward:
+				text := s.funcForwarder(d, im)
+				edits = append(edits, shimEdit{off(start), off(d.End()), text})
+			case shimDrop:
+				edits = append(edits, shimEdit{off(start), off(d.End()), ""})
+			}
+		case *ast.GenDecl:
+			if d.Tok == token.IMPORT {
+				continue
+			}
+			if d.Doc != nil {
+				start = d.Doc.Pos()
+			}
+			end := d.End()
+			if !d.Lparen.IsValid() {
+				if c := shimSpecComment(d.Specs[0]); c != nil {
+					end = c.End()
+				}
+			}
+			text, changed := s.genDecl(d, src, off, im)
+			if changed {
+				edits = append(edits, shimEdit{off(start), off(end), text})
+			}
+		}
+	}
+	docEdit, hasDoc := s.packageDoc(f, off)
+	if docEdit != nil {
+		edits = append(edits, *docEdit)
+	}
+	if len(edits) == 0 {
+		out.out = src
+		return out, nil
+	}
+	sort.Slice(edits, func(i, j int) bool { return edits[i].start < edits[j].start })
+	var b bytes.Buffer
+	last := 0
+	for _, e := range edits {
+		b.Write(src[last:e.start])
+		b.WriteString(e.text)
+		last = e.end
+	}
+	b.Write(src[last:])
+	res, empty, err := s.fixImports(path, b.Bytes(), im)
+	if err != nil {
+		return out, err
+	}
+	out.out = res
+	out.deleted = empty && !hasDoc
+	return out, nil
+}
+
+func (s *shimmer) unitOfNode(n ast.Node) *shimUnit {
+	for _, u := range s.units {
+		if u.node == n {
+			return u
+		}
+	}
+	return &shimUnit{}
+}
+
+func shimSpecComment(spec ast.Spec) *ast.CommentGroup {
+	switch spec := spec.(type) {
+	case *ast.ValueSpec:
+		return spec.Comment
+	case *ast.TypeSpec:
+		return spec.Comment
+	}
+	return nil
+}
+
+// packageDoc adds a Deprecated paragraph to the package doc comment, if
+// this file carries it. It reports whether the file has a package doc.
+func (s *shimmer) packageDoc(f *ast.File, off func(token.Pos) int) (*shimEdit, bool) {
+	if f.Doc == nil {
+		return nil, false
+	}
+	if strings.Contains(f.Doc.Text(), "Deprecated:") {
+		return nil, true
+	}
+	at := off(f.Doc.End())
+	return &shimEdit{at, at, "\n//\n// Deprecated: use " + s.cfg.New + "."}, true
+}
+
+// genDecl rebuilds a const, var or type declaration in which some names
+// are forwarded or dropped. It returns changed=false if all are kept.
+func (s *shimmer) genDecl(d *ast.GenDecl, src []byte, off func(token.Pos) int, im *shimImports) (string, bool) {
+	type part struct{ doc, body string }
+	var parts []part
+	changed := false
+	dropped := false // a spec before this one was removed (iota shifts)
+	text := func(from, to token.Pos) string { return string(src[off(from):off(to)]) }
+	for _, spec := range d.Specs {
+		u := s.unitOfNode(spec)
+		switch spec := spec.(type) {
+		case *ast.TypeSpec:
+			doc := spec.Doc
+			if !d.Lparen.IsValid() {
+				doc = d.Doc
+			}
+			switch s.action(u, spec.Name.Name) {
+			case shimForward:
+				changed = true
+				parts = append(parts, part{s.forwardDoc(doc, spec.Name.Name, "type", true), s.typeForwarder(spec, im)})
+			case shimDrop:
+				changed, dropped = true, true
+			default:
+				parts = append(parts, part{shimDocSrc(doc, text), shimSpecSrc(spec, text)})
+			}
+		case *ast.ValueSpec:
+			doc := spec.Doc
+			if !d.Lparen.IsValid() {
+				doc = d.Doc
+			}
+			acts := make([]shimAction, len(spec.Names))
+			allKeep := true
+			for i, id := range spec.Names {
+				acts[i] = s.action(u, id.Name)
+				allKeep = allKeep && acts[i] == shimKeep
+			}
+			usesIota := d.Tok == token.CONST && shimUsesIota(s.old.TypesInfo, spec)
+			if allKeep && (d.Tok != token.CONST || len(spec.Values) > 0 && !(usesIota && dropped)) {
+				parts = append(parts, part{shimDocSrc(doc, text), shimSpecSrc(spec, text)})
+				continue
+			}
+			changed = true
+			first := true
+			for i, id := range spec.Names {
+				var p part
+				if first {
+					p.doc = shimDocSrc(doc, text)
+				}
+				switch acts[i] {
+				case shimForward:
+					var od *ast.CommentGroup
+					if first {
+						od = doc
+					}
+					kind := "var"
+					if d.Tok == token.CONST {
+						kind = "const"
+					}
+					p = part{s.forwardDoc(od, id.Name, kind, d.Tok == token.CONST), id.Name + " = " + im.q(s.new.Types) + "." + id.Name}
+				case shimDrop:
+					dropped = true
+					continue
+				default:
+					if d.Tok == token.CONST {
+						p.body = s.constExplicit(s.old.TypesInfo.Defs[id].(*types.Const), im)
+					} else {
+						p.body = s.varKept(spec, i, text)
+					}
+				}
+				first = false
+				if c := spec.Comment; c != nil && i == len(spec.Names)-1 {
+					p.body += " " + text(c.Pos(), c.End())
+				}
+				parts = append(parts, p)
+			}
+		}
+	}
+	if !changed {
+		return "", false
+	}
+	if len(parts) == 0 {
+		return "", true
+	}
+	var b strings.Builder
+	if d.Lparen.IsValid() || len(parts) > 1 {
+		if d.Lparen.IsValid() && d.Doc != nil {
+			b.WriteString(text(d.Doc.Pos(), d.Doc.End()) + "\n")
+		}
+		b.WriteString(d.Tok.String() + " (\n")
+		for _, p := range parts {
+			if p.doc != "" {
+				b.WriteString(p.doc + "\n")
+			}
+			b.WriteString(p.body + "\n")
+		}
+		b.WriteString(")")
+		return b.String(), true
+	}
+	p := parts[0]
+	if p.doc != "" {
+		b.WriteString(p.doc + "\n")
+	}
+	b.WriteString(d.Tok.String() + " " + p.body)
+	return b.String(), true
+}
+
+func shimDocSrc(doc *ast.CommentGroup, text func(from, to token.Pos) string) string {
+	if doc == nil {
+		return ""
+	}
+	return text(doc.Pos(), doc.End())
+}
+
+// shimSpecSrc is the source of a kept spec with its line comment.
+func shimSpecSrc(spec ast.Spec, text func(from, to token.Pos) string) string {
+	end := spec.End()
+	if c := shimSpecComment(spec); c != nil {
+		end = c.End()
+	}
+	return text(spec.Pos(), end)
+}
+
+func shimUsesIota(info *types.Info, spec *ast.ValueSpec) bool {
+	found := false
+	for _, v := range spec.Values {
+		ast.Inspect(v, func(n ast.Node) bool {
+			if id, ok := n.(*ast.Ident); ok && info.Uses[id] == types.Universe.Lookup("iota") {
+				found = true
+			}
+			return !found
+		})
+	}
+	return found
+}
+
+// varKept is the source of the i-th variable of a spec kept on its own.
+func (s *shimmer) varKept(spec *ast.ValueSpec, i int, text func(from, to token.Pos) string) string {
+	b := spec.Names[i].Name
+	if spec.Type != nil {
+		b += " " + text(spec.Type.Pos(), spec.Type.End())
+	}
+	if len(spec.Values) == len(spec.Names) {
+		b += " = " + text(spec.Values[i].Pos(), spec.Values[i].End())
+	}
+	return b
+}
+
+// constExplicit writes a kept constant with its type and value spelled out,
+// for when its implicit or iota-based form would change meaning.
+func (s *shimmer) constExplicit(c *types.Const, im *shimImports) string {
+	val := c.Val()
+	lit := val.ExactString()
+	basic, _ := c.Type().(*types.Basic)
+	untyped := basic != nil && basic.Info()&types.IsUntyped != 0
+	switch val.Kind() {
+	case constant.Float:
+		f, _ := constant.Float64Val(val)
+		lit = strconv.FormatFloat(f, 'g', -1, 64)
+		if untyped && !strings.ContainsAny(lit, ".eEn") {
+			lit += ".0"
+		}
+	case constant.Int:
+		if untyped && basic.Kind() == types.UntypedRune {
+			if r, ok := constant.Int64Val(val); ok {
+				lit = strconv.QuoteRune(rune(r))
+			}
+		}
+	}
+	if untyped {
+		return c.Name() + " = " + lit
+	}
+	return c.Name() + " " + types.TypeString(c.Type(), im.qualifier(s.old.Types)) + " = " + lit
+}
+
+// forwardDoc writes the doc comment of a forwarder: the old doc without
+// its directives and any earlier Deprecated paragraph, then ours.
+func (s *shimmer) forwardDoc(doc *ast.CommentGroup, name, kind string, inline bool) string {
+	var paras []string
+	if doc != nil {
+		for _, p := range strings.Split(strings.TrimSpace(doc.Text()), "\n\n") {
+			if p != "" && !strings.HasPrefix(p, "Deprecated:") {
+				paras = append(paras, p)
+			}
+		}
+	}
+	target := s.cfg.New + "." + name
+	if len(paras) == 0 {
+		switch kind {
+		case "type":
+			paras = append(paras, name+" is an alias of "+target+".")
+		case "func":
+			paras = append(paras, name+" calls "+target+".")
+		case "const":
+			paras = append(paras, name+" equals "+target+".")
+		default:
+			paras = append(paras, name+" holds the value of "+target+" at initialization.")
+		}
+	}
+	paras = append(paras, "Deprecated: use "+target+".")
+	var b strings.Builder
+	for i, p := range paras {
+		if i > 0 {
+			b.WriteString("//\n")
+		}
+		for _, line := range strings.Split(p, "\n") {
+			if line == "" {
+				b.WriteString("//\n")
+				continue
+			}
+			b.WriteString("// " + line + "\n")
+		}
+	}
+	if inline {
+		b.WriteString("//go:fix inline\n")
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// typeForwarder writes "Name[P C] = new.Name[P]" from the new declaration.
+func (s *shimmer) typeForwarder(spec *ast.TypeSpec, im *shimImports) string {
+	n := s.new.Types.Scope().Lookup(spec.Name.Name).(*types.TypeName)
+	tps := shimTypeParams(n)
+	decl, args := s.typeParamList(tps, im)
+	return spec.Name.Name + decl + " = " + im.q(s.new.Types) + "." + spec.Name.Name + args
+}
+
+// typeParamList writes "[A any, B comparable]" and "[A, B]".
+func (s *shimmer) typeParamList(tps *types.TypeParamList, im *shimImports) (decl, args string) {
+	if tps.Len() == 0 {
+		return "", ""
+	}
+	var d, a []string
+	for i := range tps.Len() {
+		tp := tps.At(i)
+		d = append(d, tp.Obj().Name()+" "+types.TypeString(tp.Constraint(), im.qualifier(nil)))
+		a = append(a, tp.Obj().Name())
+	}
+	return "[" + strings.Join(d, ", ") + "]", "[" + strings.Join(a, ", ") + "]"
+}
+
+// funcForwarder writes a function with the new one's signature whose body
+// calls it. //go:fix inline is left off generic functions: the inliner of
+// x/tools v0.52.0 cannot inline a call whose type arguments are inferred,
+// and reports each such call as an error.
+func (s *shimmer) funcForwarder(d *ast.FuncDecl, im *shimImports) string {
+	name := d.Name.Name
+	fn := s.new.Types.Scope().Lookup(name).(*types.Func)
+	sig := fn.Type().(*types.Signature)
+	q := im.qualifier(nil)
+	tdecl, targs := s.typeParamList(sig.TypeParams(), im)
+	newq := im.q(s.new.Types)
+	// Write the types first: that settles which import names the file uses.
+	ptypes := make([]string, sig.Params().Len())
+	for i := range sig.Params().Len() {
+		t := sig.Params().At(i).Type()
+		if sig.Variadic() && i == sig.Params().Len()-1 {
+			ptypes[i] = "..." + types.TypeString(t.(*types.Slice).Elem(), q)
+		} else {
+			ptypes[i] = types.TypeString(t, q)
+		}
+	}
+	var results []string
+	for i := range sig.Results().Len() {
+		results = append(results, types.TypeString(sig.Results().At(i).Type(), q))
+	}
+	taken := map[string]bool{}
+	for _, n := range im.byPath {
+		taken[n] = true
+	}
+	for i := range sig.TypeParams().Len() {
+		taken[sig.TypeParams().At(i).Obj().Name()] = true
+	}
+	var params, call []string
+	for i := range sig.Params().Len() {
+		pn := sig.Params().At(i).Name()
+		if pn == "" || pn == "_" || taken[pn] {
+			pn = fmt.Sprintf("p%d", i)
+			for taken[pn] {
+				pn += "_"
+			}
+		}
+		taken[pn] = true
+		arg := pn
+		if strings.HasPrefix(ptypes[i], "...") {
+			arg += "..."
+		}
+		params = append(params, pn+" "+ptypes[i])
+		call = append(call, arg)
+	}
+	res := ""
+	switch len(results) {
+	case 0:
+	case 1:
+		res = " " + results[0]
+	default:
+		res = " (" + strings.Join(results, ", ") + ")"
+	}
+	body := newq + "." + name + targs + "(" + strings.Join(call, ", ") + ")"
+	if len(results) > 0 {
+		body = "return " + body
+	}
+	doc := s.forwardDoc(d.Doc, name, "func", sig.TypeParams().Len() == 0)
+	return fmt.Sprintf("%s\nfunc %s%s(%s)%s {\n\t%s\n}", doc, name, tdecl, strings.Join(params, ", "), res, body)
+}
+
+// shimImports chooses the names under which one file refers to packages.
+type shimImports struct {
+	s      *shimmer
+	taken  map[string]bool   // file- and package-scope names
+	byPath map[string]string // import path -> name usable in this file
+	names  map[string]string // import path -> the package's own name
+	added  map[string]string // imports the forwarders need
+}
+
+func (s *shimmer) newImports(f *ast.File) *shimImports {
+	im := &shimImports{s: s, taken: map[string]bool{}, byPath: map[string]string{}, names: map[string]string{}, added: map[string]string{}}
+	for _, n := range s.old.Types.Scope().Names() {
+		im.taken[n] = true
+	}
+	for _, spec := range f.Imports {
+		path, _ := strconv.Unquote(spec.Path.Value)
+		name := ""
+		if p := s.old.Imports[path]; p != nil {
+			name = p.Name
+		}
+		im.names[path] = name
+		if spec.Name != nil {
+			name = spec.Name.Name
+		}
+		if name == "_" || name == "." || name == "" {
+			continue
+		}
+		im.taken[name] = true
+		im.byPath[path] = name
+	}
+	return im
+}
+
+// q returns the name of p in this file, adding an import if needed.
+func (im *shimImports) q(p *types.Package) string {
+	if n, ok := im.byPath[p.Path()]; ok {
+		return n
+	}
+	name := p.Name()
+	for i := 2; im.taken[name]; i++ {
+		name = fmt.Sprintf("%s%d", p.Name(), i)
+	}
+	im.taken[name] = true
+	im.byPath[p.Path()] = name
+	im.names[p.Path()] = p.Name()
+	im.added[p.Path()] = name
+	return name
+}
+
+// qualifier writes packages as this file names them; self is unqualified.
+func (im *shimImports) qualifier(self *types.Package) types.Qualifier {
+	return func(p *types.Package) string {
+		if p == self || p == im.s.old.Types {
+			return ""
+		}
+		return im.q(p)
+	}
+}
+
+// fixImports adds the imports the forwarders need, removes the ones no
+// kept code uses, and formats the file. empty reports a file left with no
+// declarations.
+func (s *shimmer) fixImports(path string, src []byte, im *shimImports) (out []byte, empty bool, err error) {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, path, src, parser.ParseComments)
+	if err != nil {
+		return nil, false, fmt.Errorf("codemod: shim: rewritten %s does not parse: %w", path, err)
+	}
+	used := map[string]bool{}
+	for _, id := range f.Unresolved {
+		used[id.Name] = true
+	}
+	for _, spec := range f.Imports {
+		p, _ := strconv.Unquote(spec.Path.Value)
+		name := im.names[p]
+		if spec.Name != nil {
+			name = spec.Name.Name
+		}
+		if name != "_" && name != "." && !used[name] {
+			if spec.Name != nil {
+				astutil.DeleteNamedImport(fset, f, spec.Name.Name, p)
+			} else {
+				astutil.DeleteImport(fset, f, p)
+			}
+		}
+	}
+	paths := make([]string, 0, len(im.added))
+	for p := range im.added {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		name := im.added[p]
+		if !used[name] {
+			continue
+		}
+		if name == im.names[p] && name == shimLastElem(p) {
+			astutil.AddImport(fset, f, p)
+		} else {
+			astutil.AddNamedImport(fset, f, name, p)
+		}
+	}
+	var b bytes.Buffer
+	if err := format.Node(&b, fset, f); err != nil {
+		return nil, false, fmt.Errorf("codemod: shim: format %s: %w", path, err)
+	}
+	out, err = format.Source(b.Bytes())
+	if err != nil {
+		return nil, false, fmt.Errorf("codemod: shim: format %s: %w", path, err)
+	}
+	empty = true
+	for _, d := range f.Decls {
+		if g, ok := d.(*ast.GenDecl); !ok || g.Tok != token.IMPORT {
+			empty = false
+		}
+	}
+	return out, empty, nil
+}
+
+func shimLastElem(path string) string {
+	return path[strings.LastIndex(path, "/")+1:]
+}
+
+// verify type-checks the rewritten old package against the loaded
+// dependencies, so that a shim that would not compile is never written.
+func (s *shimmer) verify(outs []shimOutput) error {
+	fset := token.NewFileSet()
+	var files []*ast.File
+	for _, o := range outs {
+		if o.deleted {
+			continue
+		}
+		f, err := parser.ParseFile(fset, o.path, o.out, parser.ParseComments)
+		if err != nil {
+			return fmt.Errorf("codemod: shim: %w", err)
+		}
+		files = append(files, f)
+	}
+	pkgs := map[string]*types.Package{}
+	var walk func(p *types.Package)
+	walk = func(p *types.Package) {
+		if pkgs[p.Path()] != nil {
+			return
+		}
+		pkgs[p.Path()] = p
+		for _, imp := range p.Imports() {
+			walk(imp)
+		}
+	}
+	walk(s.old.Types)
+	walk(s.new.Types)
+	delete(pkgs, s.cfg.Old)
+	var errs []error
+	conf := types.Config{
+		Importer: shimImporter(pkgs),
+		Error:    func(err error) { errs = append(errs, err) },
+	}
+	if s.goVer != "" {
+		conf.GoVersion = "go" + s.goVer
+	}
+	conf.Check(s.cfg.Old, fset, files, nil)
+	if len(errs) > 0 {
+		if len(errs) > 5 {
+			errs = append(errs[:5], fmt.Errorf("and %d more", len(errs)-5))
+		}
+		return fmt.Errorf("codemod: shim: the shimmed package would not compile: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+type shimImporter map[string]*types.Package
+
+func (m shimImporter) Import(path string) (*types.Package, error) {
+	if p := m[path]; p != nil {
+		return p, nil
+	}
+	return nil, fmt.Errorf("codemod: shim: package %s not loaded", path)
+}
+
+// shimDiffAll is the unified diff of files, paths relative to base.
+func shimDiffAll(base string, files []ShimFile) []byte {
+	var b bytes.Buffer
+	for _, f := range files {
+		name := f.Path
+		if rel, err := filepath.Rel(base, f.Path); err == nil {
+			name = filepath.ToSlash(rel)
+		}
+		from, to := "a/"+name, "b/"+name
+		if f.New == nil {
+			to = "/dev/null"
+		}
+		b.WriteString(shimUnifiedDiff(from, to, f.Old, f.New))
+	}
+	return b.Bytes()
+}
+
+// shimUnifiedDiff returns a unified diff with three lines of context, or
+// "" when a and b are equal.
+func shimUnifiedDiff(from, to string, a, b []byte) string {
+	al, bl := shimLines(a), shimLines(b)
+	ops := shimLineOps(al, bl)
+	const ctx = 3
+	var out strings.Builder
+	fmt.Fprintf(&out, "--- %s\n+++ %s\n", from, to)
+	hunks := 0
+	for i := 0; i < len(ops); {
+		if ops[i].kind == ' ' {
+			i++
+			continue
+		}
+		// A hunk runs from ctx lines before the first change to ctx lines
+		// after the last change that is within 2*ctx of the next one.
+		start := max(i-ctx, 0)
+		end := i
+		for j := i; j < len(ops); j++ {
+			if ops[j].kind != ' ' {
+				end = j
+			} else if j-end > 2*ctx {
+				break
+			}
+		}
+		end = min(end+ctx+1, len(ops))
+		var aStart, bStart, aN, bN int
+		aStart, bStart = ops[start].a, ops[start].b
+		var body strings.Builder
+		for _, op := range ops[start:end] {
+			line := op.text
+			switch op.kind {
+			case ' ':
+				aN++
+				bN++
+			case '-':
+				aN++
+			case '+':
+				bN++
+			}
+			body.WriteByte(op.kind)
+			body.WriteString(line)
+			if !strings.HasSuffix(line, "\n") {
+				body.WriteString("\n\\ No newline at end of file\n")
+			}
+		}
+		fmt.Fprintf(&out, "@@ -%s +%s @@\n%s", shimRange(aStart, aN), shimRange(bStart, bN), body.String())
+		hunks++
+		i = end
+	}
+	if hunks == 0 {
+		return ""
+	}
+	return out.String()
+}
+
+func shimRange(start, n int) string {
+	switch n {
+	case 0:
+		return fmt.Sprintf("%d,0", start)
+	case 1:
+		return strconv.Itoa(start + 1)
+	}
+	return fmt.Sprintf("%d,%d", start+1, n)
+}
+
+func shimLines(b []byte) []string {
+	if len(b) == 0 {
+		return nil
+	}
+	lines := strings.SplitAfter(string(b), "\n")
+	if lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	return lines
+}
+
+// shimOp is one line of an edit script; a and b are the 0-based line
+// numbers in each side before this line.
+type shimOp struct {
+	kind byte // ' ', '-' or '+'
+	text string
+	a, b int
+}
+
+// shimLineOps computes an edit script: common prefix and suffix, and a
+// longest common subsequence of the middle when it is small enough,
+// otherwise the middle replaced as a whole.
+func shimLineOps(a, b []string) []shimOp {
+	p := 0
+	for p < len(a) && p < len(b) && a[p] == b[p] {
+		p++
+	}
+	s := 0
+	for s < len(a)-p && s < len(b)-p && a[len(a)-1-s] == b[len(b)-1-s] {
+		s++
+	}
+	am, bm := a[p:len(a)-s], b[p:len(b)-s]
+	var ops []shimOp
+	ai, bi := 0, 0
+	emit := func(kind byte, text string) {
+		ops = append(ops, shimOp{kind, text, ai, bi})
+		switch kind {
+		case ' ':
+			ai++
+			bi++
+		case '-':
+			ai++
+		case '+':
+			bi++
+		}
+	}
+	for _, l := range a[:p] {
+		emit(' ', l)
+	}
+	if n, m := len(am), len(bm); n*m <= 4<<20 {
+		// lcs[i][j] is the LCS length of am[i:] and bm[j:].
+		lcs := make([][]int32, n+1)
+		for i := range lcs {
+			lcs[i] = make([]int32, m+1)
+		}
+		for i := n - 1; i >= 0; i-- {
+			for j := m - 1; j >= 0; j-- {
+				if am[i] == bm[j] {
+					lcs[i][j] = lcs[i+1][j+1] + 1
+				} else {
+					lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
+				}
+			}
+		}
+		i, j := 0, 0
+		for i < n || j < m {
+			switch {
+			case i < n && j < m && am[i] == bm[j]:
+				emit(' ', am[i])
+				i++
+				j++
+			case i < n && (j == m || lcs[i+1][j] >= lcs[i][j+1]):
+				emit('-', am[i])
+				i++
+			default:
+				emit('+', bm[j])
+				j++
+			}
+		}
+	} else {
+		for _, l := range am {
+			emit('-', l)
+		}
+		for _, l := range bm {
+			emit('+', l)
+		}
+	}
+	for _, l := range a[len(a)-s:] {
+		emit(' ', l)
+	}
+	return ops
+}
