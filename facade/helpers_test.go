@@ -111,3 +111,8 @@ func notify(t *testing.T, n facade.Notifier, to facade.Target, ev facade.Event) 
 	t.Helper()
 	require.NoError(t, n.Notify(context.Background(), to, ev))
 }
+
+type wsClient struct {
+	ws    *websocket.Conn
+	proto string
+}

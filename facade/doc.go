@@ -1,0 +1,77 @@
+// Package facade is the one readiness-gated [Notifier] of wsunify.
+//
+// A [Hub] accepts WebSocket connections (on gorilla/websocket) and walks each
+// through an explicit state machine. Callers send typed [Event]s to a
+// [Target] — a user, a thread, a connection or everyone — with
+// [Hub.Notify]; the hub delivers them when, and only when, the receiving
+// connection is ready.
+//
+//	hub := facade.NewHub(nil)
+//	http.HandleFunc("/ws", func(w http.ResponseWriter, r *http.Request) {
+//		c, err := hub.Accept(w, r, nil)
+//		if err != nil {
+//			return
+//		}
+//		user, err := authenticate(r)
+//		if err != nil {
+//			c.Close(websocket.ClosePolicyViolation, "unauthenticated")
+//			return
+//		}
+//		c.Authenticate(user) // events for user now queue here
+//		loadServices(user)
+//		c.ServicesReady()
+//		c.Ready() // queued events flush, in order
+//	})
+//	hub.Notify(ctx, facade.ToUser("u1"), facade.Event{Type: facade.AgentStarted, RunID: "r1", Agent: "triage"})
+//
+// # Readiness
+//
+// A connection is Connecting, then Accepted once the WebSocket handshake is
+// done, Authenticated once [Conn.Authenticate] binds it to a user,
+// ServicesReady once the application has set it up, and ProcessingReady
+// after [Conn.Ready]. Closing, Closed and Failed end it. The transitions are
+// one table ([CanTransition]); an illegal one returns a [*TransitionError]
+// and changes nothing. Every connection keeps its [Conn.History].
+//
+// Accepted is not ready. Nothing is written to a connection before Ready:
+// events for it are queued, in [Hub.Notify] order, and written first when
+// it becomes ready. Events for a user or thread with no live connection are
+// held by the hub — bounded in bytes ([HubOptions].HoldBytes) and in age
+// (HoldTTL) — and move to the first connection that authenticates for it
+// (or joins the thread). Past a bound Notify returns a [*HoldError] and
+// [Hub.Stats] counts it; an event that ages out is counted too. A connection
+// that does not become ready within ReadyTimeout fails and gives its queued
+// events back to the hold. Nothing is dropped silently.
+//
+// Readiness is event-driven: [Conn.WaitReady] wakes the moment Ready is
+// called; nothing polls.
+//
+// # Wire
+//
+// By default the wire is the legacy JSON envelope, one message per frame,
+// and the facade adds nothing of its own:
+//
+//	{"type":"agent_started","run_id":"r1","user_id":"u1","agent_name":"triage","timestamp":"2026-01-02T03:04:05.000000+00:00","data":{...}}
+//
+// [Raw] sends json.Marshal of a legacy message as it is; [Critical] sends the
+// legacy critical envelope. A client that asks for [SubprotocolNumeric]
+// receives "type":1 codes instead of names for typed events. Each event is
+// encoded once per Notify, whatever the number of receivers.
+//
+// # Concurrency
+//
+// Every exported method of Hub, Conn and [Emitter] may be called from any
+// goroutine. Notify never blocks on a client: it encodes, appends to
+// byte-bounded queues under a short lock, and returns. Each connection has
+// exactly one writer goroutine, started when there is something to write and
+// gone when there is not; it writes a burst of queued frames with one write
+// call, each message still its own frame. Gorilla's own control frames
+// (pongs, protocol-error closes) go through the same locked net.Conn, so
+// frames never interleave. A client whose queue passes MaxQueueBytes is
+// disconnected with [CloseSlowConsumer] and what it did not receive is held
+// for its next connection. Each connection has one reader goroutine, which
+// hands client messages to [AcceptOptions].OnMessage only once ready.
+//
+// [Hub.Close] closes every connection and waits for every goroutine the hub
+// started. Internally the hub's lock is taken before a connection's.
+package facade
