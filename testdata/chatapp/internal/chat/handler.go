@@ -17,7 +17,7 @@ import (
 )
 
 // BridgeFunc returns the agent bridge for one run of a user in a thread.
-type BridgeFunc func(userID, threadID, runID string) bridge.AgentWebSocketBridge
+type BridgeFunc func(userID, threadID, runID string) (bridge.AgentWebSocketBridge, error)
 
 // Options configures the agent runs of a Handler.
 type Options struct {
@@ -66,6 +66,10 @@ func (h *Handler) HandleUserMessage(ctx context.Context, userID, threadID, text 
 		return "", errors.New("chat: empty message")
 	}
 	runID := "run-" + strconv.FormatUint(h.runs.Add(1), 10)
+	b, err := h.bridgeFor(userID, threadID, runID)
+	if err != nil {
+		return "", fmt.Errorf("chat: agent bridge: %w", err)
+	}
 
 	reply := h.manager.SendToUser
 	if err := reply(ctx, userID, bridge.Message{
@@ -87,7 +91,7 @@ func (h *Handler) HandleUserMessage(ctx context.Context, userID, threadID, text 
 	h.wg.Add(1)
 	go func() {
 		defer h.wg.Done()
-		h.run(userID, threadID, runID, text)
+		h.run(b, userID, threadID, runID, text)
 	}()
 	return runID, nil
 }
@@ -102,11 +106,11 @@ func announce(ctx context.Context, m bridge.WebSocketManager, threadID, runID st
 
 // run executes one agent run, then reports its end as a critical event and,
 // if the user has left, as a push notification.
-func (h *Handler) run(userID, threadID, runID, text string) {
+func (h *Handler) run(b bridge.AgentWebSocketBridge, userID, threadID, runID, text string) {
 	ctx := h.ctx
 	defer h.manager.EmitCriticalEvent(ctx, userID, "run_finished", bridge.Message{"run_id": runID, "thread_id": threadID})
 
-	r := agent.New(h.opts.AgentName, h.bridgeFor(userID, threadID, runID), h.opts.Tools)
+	r := agent.New(h.opts.AgentName, b, h.opts.Tools)
 	input := bridge.Message{"thread_id": threadID, "message": text}
 	if _, err := r.Run(ctx, runID, input, h.opts.Plan(text)); err != nil {
 		slog.WarnContext(ctx, "chat: run failed", "run", runID, "err", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -45,7 +46,10 @@ func (g *gate) tool(ctx context.Context, _ bridge.Message) (any, error) {
 type outcome struct {
 	sent     int
 	received []string // agent event types, in arrival order
-	early    int      // of which arrived before connection_established
+	// early counts the events that arrived before connection_established.
+	// The bridge writes every held event at Ready, just before it: there it
+	// is an ordering, not a race.
+	early int
 }
 
 // connectDuringRun is the original bug's scenario, made deterministic by
@@ -128,18 +132,45 @@ func connectDuringRun(t *testing.T, cfg server.Config) (*server.Server, outcome)
 
 func TestConnectDuringRun(t *testing.T) {
 	t.Parallel()
-	// The legacy manager registers Alice's socket once she is authenticated
-	// and writes to it from then on: the events of beforeConnect went to a
-	// user with no connection and vanished without an error, those of
-	// duringSetup reached a client that had not been told its session
-	// exists.
-	srv, out := connectDuringRun(t, server.Config{SetupDelay: 100 * time.Millisecond})
-	t.Logf("legacy manager: client received %d of %d agent events; %d lost, %d before connection_established",
-		len(out.received), out.sent, out.sent-len(out.received), out.early)
-
-	assert.Less(t, len(out.received), out.sent, "the race lost nothing")
-	assert.Equal(t, append(append([]string{}, duringSetup...), afterReady...), out.received)
-	assert.Equal(t, len(duringSetup), out.early)
-	// Stored and forgotten: the three events and the acknowledgement.
-	assert.Equal(t, len(beforeConnect)+1, srv.Manager().(*ws.Manager).Undelivered("alice"))
+	all := slices.Concat(beforeConnect, duringSetup, afterReady)
+	tests := []struct {
+		name      string
+		useBridge bool
+		check     func(t *testing.T, srv *server.Server, out outcome)
+	}{{
+		// The service's own manager registers Alice's socket once she is
+		// authenticated and writes to it from then on: the events of
+		// beforeConnect went to a user with no connection and vanished
+		// without an error; those of duringSetup reached a client that had
+		// not been told its session exists.
+		name: "legacy manager",
+		check: func(t *testing.T, srv *server.Server, out outcome) {
+			assert.Less(t, len(out.received), out.sent, "the race lost nothing")
+			assert.Equal(t, slices.Concat(duringSetup, afterReady), out.received)
+			assert.Equal(t, len(duringSetup), out.early)
+			t.Logf("legacy manager: %d events were written during setup, before connection_established", out.early)
+			// Stored and forgotten: the three events and the acknowledgement.
+			assert.Equal(t, len(beforeConnect)+1, srv.Manager().(*ws.Manager).Undelivered("alice"))
+		},
+	}, {
+		// Step 2 of MIGRATION.md: the same call sites over the bridge. The
+		// hub held the events for Alice and wrote them when her connection
+		// was ready, in order; nothing was written before that.
+		name:      "bridge manager",
+		useBridge: true,
+		check: func(t *testing.T, srv *server.Server, out outcome) {
+			assert.Equal(t, all, out.received)
+			st := srv.Hub().Stats()
+			assert.Zero(t, st.Rejected+st.Expired+st.Undelivered, "stats: %+v", st)
+		},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv, out := connectDuringRun(t, server.Config{SetupDelay: 100 * time.Millisecond, UseBridge: tt.useBridge})
+			t.Logf("%s: client received %d of %d agent events, %d lost",
+				tt.name, len(out.received), out.sent, out.sent-len(out.received))
+			tt.check(t, srv, out)
+		})
+	}
 }

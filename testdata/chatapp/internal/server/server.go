@@ -23,6 +23,7 @@ import (
 	"example.com/chatapp/internal/ws"
 	"github.com/gorilla/websocket"
 	"github.com/wsunify/wsunify/bridge"
+	"github.com/wsunify/wsunify/facade"
 )
 
 // Close codes of the /ws endpoint.
@@ -47,6 +48,11 @@ type Config struct {
 	Chat chat.Options
 	// Push receives the notifications for users who left; nil logs them.
 	Push *push.Service
+	// UseBridge puts the legacy shapes over a facade hub
+	// (bridge.NewWebSocketManager) in place of the service's own manager:
+	// step 2 of MIGRATION.md. Clients must then send their token in the
+	// URL.
+	UseBridge bool
 }
 
 // Server serves /ws and /healthz. It is safe for concurrent use.
@@ -55,7 +61,8 @@ type Server struct {
 	manager  bridge.WebSocketManager
 	chat     *chat.Handler
 	serveWS  http.HandlerFunc
-	legacy   *ws.Manager
+	legacy   *ws.Manager // nil with UseBridge
+	hub      *facade.Hub // nil without UseBridge
 	upgrader websocket.Upgrader
 	mux      *http.ServeMux
 }
@@ -73,14 +80,28 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{cfg: cfg, mux: http.NewServeMux()}
 
-	// The connection layer under the legacy shapes. MIGRATION.md step 2
-	// swaps it for the bridge here, and nowhere else.
-	s.legacy = ws.NewManager()
-	s.manager = s.legacy
-	bridgeFor := func(userID, threadID, _ string) bridge.AgentWebSocketBridge {
-		return ws.NewAgentBridge(s.legacy, userID, threadID)
+	// The connection layer under the legacy shapes: the one place where
+	// MIGRATION.md step 2 swaps the service's manager for the bridge.
+	var bridgeFor chat.BridgeFunc
+	if cfg.UseBridge {
+		s.hub = facade.NewHub(nil)
+		s.manager = bridge.NewWebSocketManager(s.hub)
+		bridgeFor = func(userID, threadID, runID string) (bridge.AgentWebSocketBridge, error) {
+			uc, err := bridge.NewUserExecutionContext(userID, threadID, runID)
+			if err != nil {
+				return nil, err
+			}
+			return bridge.NewAgentWebSocketBridge(s.hub, uc), nil
+		}
+		s.serveWS = s.serveHub
+	} else {
+		s.legacy = ws.NewManager()
+		s.manager = s.legacy
+		bridgeFor = func(userID, threadID, _ string) (bridge.AgentWebSocketBridge, error) {
+			return ws.NewAgentBridge(s.legacy, userID, threadID), nil
+		}
+		s.serveWS = s.serveLegacy
 	}
-	s.serveWS = s.serveLegacy
 
 	s.chat = chat.NewHandler(s.manager, bridgeFor, cfg.Push, cfg.Chat)
 	s.mux.HandleFunc("GET /ws", s.serveWS)
@@ -97,9 +118,18 @@ func (s *Server) Manager() bridge.WebSocketManager { return s.manager }
 // Chat returns the handler of user messages.
 func (s *Server) Chat() *chat.Handler { return s.chat }
 
-// Close stops the agent runs in flight. Open connections end when their
-// clients leave.
-func (s *Server) Close() { s.chat.Close() }
+// Hub returns the facade hub under the manager, nil without UseBridge.
+func (s *Server) Hub() *facade.Hub { return s.hub }
+
+// Close stops the agent runs in flight, then closes the hub's connections
+// (with UseBridge); the legacy manager's connections end when their clients
+// leave.
+func (s *Server) Close() {
+	s.chat.Close()
+	if s.hub != nil {
+		_ = s.hub.Close()
+	}
+}
 
 // serveLegacy runs one connection on the legacy manager: upgrade,
 // authenticate, register, set up, then read until the client leaves.
