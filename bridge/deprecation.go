@@ -159,8 +159,8 @@ var entries = [...]struct{ name, rule, replacement string }{
 	sendToThread:       {"WebSocketManager.SendToThread", "send-to-thread", "n.Notify(ctx, facade.ToThread(threadID), facade.Raw(msg))"},
 	broadcast:          {"WebSocketManager.Broadcast", "broadcast", "n.Notify(ctx, facade.ToAll(), facade.Raw(msg))"},
 	emitCritical:       {"WebSocketManager.EmitCriticalEvent", "emit-critical", "n.Notify(ctx, facade.ToUser(userID), facade.Critical(eventType, data))"},
-	isConnectionActive: {"WebSocketManager.IsConnectionActive", "is-connection-active", "hub.Connected(userID)"},
-	getUserConnections: {"WebSocketManager.GetUserConnections", "get-user-connections", "hub.ConnIDs(userID)"},
+	isConnectionActive: {"WebSocketManager.IsConnectionActive", "is-connection-active", "hub.Connected(userID), hub being the *facade.Hub"},
+	getUserConnections: {"WebSocketManager.GetUserConnections", "get-user-connections", "hub.ConnIDs(userID), hub being the *facade.Hub"},
 	agentStarted:       {"AgentWebSocketBridge.NotifyAgentStarted", "agent-started", "e.Emit(ctx, facade.Event{Type: facade.AgentStarted, RunID: runID, Agent: agentName, Data: context})"},
 	agentThinking:      {"AgentWebSocketBridge.NotifyAgentThinking", "agent-thinking", "e.Emit(ctx, facade.Event{Type: facade.AgentThinking, RunID: runID, Agent: agentName, Data: facade.Thought{Reasoning: reasoning, Step: step}})"},
 	toolExecuting:      {"AgentWebSocketBridge.NotifyToolExecuting", "tool-executing", "e.Emit(ctx, facade.Event{Type: facade.ToolExecuting, RunID: runID, Tool: toolName, Agent: agentName, Data: params})"},
@@ -193,7 +193,7 @@ var (
 
 // callerSkip makes runtime.Callers start at the caller of a deprecated entry
 // point: 0 is runtime.Callers, 1 is warn, 2 the entry point. Inlining does
-// not change it: runtime.Callers counts inlined frames.
+// not change it: runtime.Callers counts inlined frames as frames.
 const callerSkip = 3
 
 // warn records a call of the deprecated entry point id and, as the mode
@@ -201,21 +201,34 @@ const callerSkip = 3
 //
 // Once a call site has been seen, warn costs one runtime.Callers into a
 // one-element array, one sync.Map load keyed by the caller's PC and one
-// atomic add: no symbolization, no allocation.
+// atomic add: no symbolization, no allocation. runtime.Callers is most of
+// it (BenchmarkDeprecationWarned).
 func warn(ctx context.Context, id entry) {
-	m := currentMode()
+	m := DeprecationMode(mode.Load())
 	if m == DeprecationOff {
 		return
 	}
 	var pcs [1]uintptr
-	if runtime.Callers(callerSkip, pcs[:]) == 0 {
+	runtime.Callers(callerSkip, pcs[:])
+	record(ctx, id, m, pcs[0])
+}
+
+// record counts a call from pc and logs or panics as mode m says; 0 means
+// the mode is not chosen yet.
+func record(ctx context.Context, id entry, m DeprecationMode, pc uintptr) {
+	if m == 0 {
+		if m = currentMode(); m == DeprecationOff {
+			return
+		}
+	}
+	if pc == 0 {
 		return
 	}
 	var s *site
-	if v, ok := byPC.Load(pcs[0]); ok {
+	if v, ok := byPC.Load(pc); ok {
 		s = v.(*site)
 	} else {
-		s = newSite(pcs[0], id)
+		s = newSite(pc, id)
 	}
 	n := s.count.Add(1)
 	switch m {
