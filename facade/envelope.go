@@ -28,9 +28,54 @@ const (
 	EncodingNumeric
 )
 
-// timestampLayout is Python's datetime.isoformat() for an aware UTC time,
-// which the legacy service put in "timestamp"; the offset is appended.
-const timestampLayout = "2006-01-02T15:04:05.000000"
+// The opening bytes of each typed event, computed once.
+var legacyPrefixes, numericPrefixes [Custom]string
+
+func init() {
+	for t := AgentStarted; t < Custom; t++ {
+		legacyPrefixes[t] = string(appendString([]byte(`{"type":`), t.String()))
+		numericPrefixes[t] = `{"type":` + strconv.Itoa(int(t))
+	}
+}
+
+// appendTimestamp appends t in UTC as Python's datetime.isoformat() writes an
+// aware time with microseconds, which the legacy service put in "timestamp":
+// 2025-09-01T12:30:45.123456+00:00. It is time.Format's result for that
+// layout, without parsing the layout on every event.
+func appendTimestamp(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	hour, minute, sec := t.Clock()
+	b = appendDigits(b, year, 4)
+	b = append(b, '-')
+	b = appendDigits(b, int(month), 2)
+	b = append(b, '-')
+	b = appendDigits(b, day, 2)
+	b = append(b, 'T')
+	b = appendDigits(b, hour, 2)
+	b = append(b, ':')
+	b = appendDigits(b, minute, 2)
+	b = append(b, ':')
+	b = appendDigits(b, sec, 2)
+	b = append(b, '.')
+	b = appendDigits(b, t.Nanosecond()/1000, 6)
+	return append(b, "+00:00"...)
+}
+
+// appendDigits appends v zero-padded to width digits (v >= 0).
+func appendDigits(b []byte, v, width int) []byte {
+	var buf [20]byte
+	i := len(buf)
+	for v >= 10 || width > 1 {
+		i--
+		buf[i] = byte('0' + v%10)
+		v /= 10
+		width--
+	}
+	i--
+	buf[i] = byte('0' + v)
+	return append(b, buf[i:]...)
+}
 
 // message is an event encoded once per Notify and shared, read-only, by every
 // receiver and hold. The wire bytes are prefix+body, where the prefix depends
@@ -119,14 +164,16 @@ func encode(ev Event, now time.Time) (*message, error) {
 		b = appendString(b, ev.Tool)
 	}
 	b = append(b, `,"timestamp":"`...)
-	b = now.UTC().AppendFormat(b, timestampLayout)
-	b = append(b, `+00:00","data":`...)
+	b = appendTimestamp(b, now)
+	b = append(b, `","data":`...)
 	b = append(b, dataJSON...)
 	b = append(b, '}')
 
-	m := &message{legacy: string(appendString([]byte(`{"type":`), name)), body: b, at: now}
-	if ev.Type != Custom {
-		m.numeric = `{"type":` + strconv.Itoa(int(ev.Type))
+	m := &message{body: b, at: now}
+	if ev.Type == Custom {
+		m.legacy = string(appendString([]byte(`{"type":`), name))
+	} else {
+		m.legacy, m.numeric = legacyPrefixes[ev.Type], numericPrefixes[ev.Type]
 	}
 	return m, nil
 }
@@ -239,7 +286,7 @@ func encodeCritical(eventType string, data any, now time.Time) (*message, error)
 	}
 	env["type"] = eventType
 	env["critical"] = true
-	env["timestamp"] = string(now.UTC().AppendFormat(nil, timestampLayout)) + "+00:00"
+	env["timestamp"] = string(appendTimestamp(nil, now))
 	b, err := json.Marshal(env)
 	if err != nil {
 		return nil, fmt.Errorf("facade: encode critical %s: %w", eventType, err)

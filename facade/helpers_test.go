@@ -27,7 +27,7 @@ type server struct {
 	conns chan *facade.Conn
 }
 
-func newServer(t *testing.T, opts *facade.HubOptions, aopts *facade.AcceptOptions) *server {
+func newServer(t testing.TB, opts *facade.HubOptions, aopts *facade.AcceptOptions) *server {
 	t.Helper()
 	s := &server{hub: facade.NewHub(opts), conns: make(chan *facade.Conn, 128)}
 	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -54,7 +54,7 @@ func (s *server) url(id string) string {
 }
 
 // dial connects a real gorilla client and returns it with the server side.
-func (s *server) dial(t *testing.T, id string, subprotocols ...string) (*websocket.Conn, *facade.Conn) {
+func (s *server) dial(t testing.TB, id string, subprotocols ...string) (*websocket.Conn, *facade.Conn) {
 	t.Helper()
 	d := websocket.Dialer{Subprotocols: subprotocols}
 	ws, _, err := d.Dial(s.url(id), nil)
@@ -70,7 +70,7 @@ func (s *server) dial(t *testing.T, id string, subprotocols ...string) (*websock
 }
 
 // ready walks c through the readiness steps as user.
-func ready(t *testing.T, c *facade.Conn, user string) {
+func ready(t testing.TB, c *facade.Conn, user string) {
 	t.Helper()
 	require.NoError(t, c.Authenticate(user))
 	require.NoError(t, c.ServicesReady())

@@ -1,0 +1,377 @@
+package facade_test
+
+// Benchmarks that put a figure next to its baseline, measured in the same
+// process and run: a hand-written gorilla handler doing what the legacy code
+// did (a mutex around WriteJSON per connection). Each reports both sides and
+// their ratio (facade/baseline; lower is better for time and memory).
+//
+//	go test -run XXX -bench . -benchtime 20000x ./facade/
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/wsunify/wsunify/facade"
+)
+
+// legacyEnvelope is what the legacy handler marshaled per event and per
+// connection: the same ~100-byte JSON the facade writes.
+type legacyEnvelope struct {
+	Type      string         `json:"type"`
+	RunID     string         `json:"run_id"`
+	UserID    string         `json:"user_id"`
+	AgentName string         `json:"agent_name"`
+	Timestamp string         `json:"timestamp"`
+	Data      map[string]any `json:"data"`
+}
+
+func legacyEvent(i int) legacyEnvelope {
+	return legacyEnvelope{Type: "progress_update", RunID: "run-1", UserID: "u1", AgentName: "triage",
+		Timestamp: time.Now().UTC().Format("2006-01-02T15:04:05.000000") + "+00:00", Data: map[string]any{"step": i}}
+}
+
+func facadeEvent(i int) facade.Event {
+	return facade.Event{Type: facade.ProgressUpdate, RunID: "run-1", UserID: "u1", Agent: "triage", Data: map[string]any{"step": i}}
+}
+
+// baselineServer is the hand-written handler: upgrade, then a read loop; the
+// application writes with a mutex around WriteJSON.
+type baselineServer struct {
+	srv   *httptest.Server
+	conns chan *lockedConn
+}
+
+type lockedConn struct {
+	mu sync.Mutex
+	ws *websocket.Conn
+}
+
+func (c *lockedConn) send(v any) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ws.WriteJSON(v)
+}
+
+func newBaselineServer(tb testing.TB) *baselineServer {
+	s := &baselineServer{conns: make(chan *lockedConn, 2048)}
+	up := websocket.Upgrader{}
+	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		s.conns <- &lockedConn{ws: ws}
+		for { // blocked in its read loop, as such handlers are
+			if _, _, err := ws.ReadMessage(); err != nil {
+				ws.Close()
+				return
+			}
+		}
+	}))
+	tb.Cleanup(s.srv.Close)
+	return s
+}
+
+func wsURL(srv *httptest.Server, id string) string {
+	return "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws?id=" + id
+}
+
+// drain reads n messages from ws and then closes done.
+func drain(ws *websocket.Conn, n int, done chan<- struct{}) {
+	defer close(done)
+	for range n {
+		_, r, err := ws.NextReader()
+		if err != nil {
+			return
+		}
+		_, _ = io.Copy(io.Discard, r)
+	}
+}
+
+func report(b *testing.B, unit string, facadeV, baselineV float64) {
+	b.ReportMetric(facadeV, "facade-"+unit)
+	b.ReportMetric(baselineV, "baseline-"+unit)
+	b.ReportMetric(facadeV/baselineV, "ratio")
+}
+
+// BenchmarkStream sends b.N ~100-byte events to one ready client and times
+// until the client has read them all, for both sides.
+func BenchmarkStream(b *testing.B) {
+	n := b.N
+	// baseline
+	bs := newBaselineServer(b)
+	bws, _, err := websocket.DefaultDialer.Dial(wsURL(bs.srv, "x"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer bws.Close()
+	bc := <-bs.conns
+	done := make(chan struct{})
+	go drain(bws, n, done)
+	start := time.Now()
+	for i := range n {
+		if err := bc.send(legacyEvent(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	<-done
+	baseline := time.Since(start)
+
+	// facade
+	s := newServer(b, &facade.HubOptions{Logger: quiet}, nil)
+	fws, c := s.dial(b, "c1")
+	ready(b, c, "u1")
+	done = make(chan struct{})
+	go drain(fws, n, done)
+	ctx := context.Background()
+	b.ResetTimer()
+	start = time.Now()
+	for i := range n {
+		if err := s.hub.Notify(ctx, facade.ToUser("u1"), facadeEvent(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	<-done
+	fac := time.Since(start)
+	b.StopTimer()
+	report(b, "ns/event", float64(fac.Nanoseconds())/float64(n), float64(baseline.Nanoseconds())/float64(n))
+}
+
+// BenchmarkFanout1000 sends one event to 1,000 ready clients per iteration
+// and times until every client has it; it also reports the sender's own
+// time (how long the caller is held).
+func BenchmarkFanout1000(b *testing.B) {
+	const clients = 1000
+	type side struct {
+		send     func(i int)
+		received chan struct{}
+	}
+	run := func(sd side) (total, sender time.Duration) {
+		for i := range b.N {
+			t0 := time.Now()
+			sd.send(i)
+			sender += time.Since(t0)
+			for range clients {
+				<-sd.received
+			}
+			total += time.Since(t0)
+		}
+		return total, sender
+	}
+	reader := func(ws *websocket.Conn, received chan<- struct{}) {
+		for {
+			_, r, err := ws.NextReader()
+			if err != nil {
+				return
+			}
+			_, _ = io.Copy(io.Discard, r)
+			received <- struct{}{}
+		}
+	}
+
+	// baseline
+	bs := newBaselineServer(b)
+	bRecv := make(chan struct{}, clients)
+	var bconns []*lockedConn
+	for i := range clients {
+		ws, _, err := websocket.DefaultDialer.Dial(wsURL(bs.srv, fmt.Sprint(i)), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer ws.Close()
+		go reader(ws, bRecv)
+		bconns = append(bconns, <-bs.conns)
+	}
+	bTotal, bSender := run(side{send: func(i int) {
+		ev := legacyEvent(i)
+		for _, c := range bconns {
+			if err := c.send(ev); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}, received: bRecv})
+
+	// facade
+	s := newServer(b, &facade.HubOptions{Logger: quiet, MaxConnsPerUser: clients}, nil)
+	fRecv := make(chan struct{}, clients)
+	for i := range clients {
+		ws, c := s.dial(b, fmt.Sprint("c", i))
+		ready(b, c, "u1")
+		go reader(ws, fRecv)
+	}
+	ctx := context.Background()
+	b.ResetTimer()
+	fTotal, fSender := run(side{send: func(i int) {
+		if err := s.hub.Notify(ctx, facade.ToAll(), facadeEvent(i)); err != nil {
+			b.Fatal(err)
+		}
+	}, received: fRecv})
+	b.StopTimer()
+	n := float64(b.N)
+	report(b, "us/fanout", float64(fTotal.Microseconds())/n, float64(bTotal.Microseconds())/n)
+	b.ReportMetric(float64(fSender.Microseconds())/n, "facade-sender-us")
+	b.ReportMetric(float64(bSender.Microseconds())/n, "baseline-sender-us")
+}
+
+// rawClient performs the WebSocket handshake by hand and keeps only the TCP
+// connection: no goroutine, no buffers, so what is measured is the server.
+func rawClient(tb testing.TB, addr, id, proto string) net.Conn {
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req := "GET /ws?id=" + id + " HTTP/1.1\r\nHost: " + addr + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+	if proto != "" {
+		req += "Sec-WebSocket-Protocol: " + proto + "\r\n"
+	}
+	if _, err := io.WriteString(nc, req+"\r\n"); err != nil {
+		tb.Fatal(err)
+	}
+	br := bufio.NewReaderSize(nc, 512)
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if line == "\r\n" {
+			break
+		}
+	}
+	return nc
+}
+
+func heapAndStacks() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapInuse + ms.StackInuse
+}
+
+// BenchmarkIdleConnMemory measures the memory one idle ready connection
+// costs the server: the facade's (reader goroutine, no writer, no write
+// buffer) against a raw gorilla handler blocked in its read loop.
+func BenchmarkIdleConnMemory(b *testing.B) {
+	const conns = 1000
+	measure := func(addr string, accepted func()) float64 {
+		before := heapAndStacks()
+		var ncs []net.Conn
+		for i := range conns {
+			ncs = append(ncs, rawClient(b, addr, fmt.Sprint("m", i), ""))
+			accepted()
+		}
+		after := heapAndStacks()
+		for _, nc := range ncs {
+			nc.Close()
+		}
+		return float64(after-before) / conns
+	}
+	var base, fac float64
+	for range b.N {
+		bs := newBaselineServer(b)
+		base += measure(bs.srv.Listener.Addr().String(), func() { <-bs.conns })
+		bs.srv.Close()
+
+		s := newServer(b, &facade.HubOptions{Logger: quiet, MaxConnsPerUser: conns}, nil)
+		fac += measure(s.srv.Listener.Addr().String(), func() { c := <-s.conns; ready(b, c, "u1") })
+		_ = s.hub.Close()
+	}
+	n := float64(b.N)
+	report(b, "B/conn", fac/n, base/n)
+}
+
+// BenchmarkReadyToWire measures, per connection, the time from Ready() to
+// the first held event arriving at the client, and reports its p50/p99.
+func BenchmarkReadyToWire(b *testing.B) {
+	s := newServer(b, &facade.HubOptions{Logger: quiet}, nil)
+	ctx := context.Background()
+	lat := make([]time.Duration, 0, b.N)
+	for i := range b.N {
+		id := fmt.Sprint("r", i)
+		ws, _, err := websocket.DefaultDialer.Dial(wsURL(s.srv, id), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c := <-s.conns
+		if err := c.Authenticate(id); err != nil {
+			b.Fatal(err)
+		}
+		if err := s.hub.Notify(ctx, facade.ToUser(id), facadeEvent(i)); err != nil {
+			b.Fatal(err)
+		}
+		if err := c.ServicesReady(); err != nil {
+			b.Fatal(err)
+		}
+		got := make(chan time.Time, 1)
+		go func() {
+			if _, _, err := ws.ReadMessage(); err == nil {
+				got <- time.Now()
+			}
+			close(got)
+		}()
+		t0 := time.Now()
+		if err := c.Ready(); err != nil {
+			b.Fatal(err)
+		}
+		t1, ok := <-got
+		if !ok {
+			b.Fatal("no message")
+		}
+		lat = append(lat, t1.Sub(t0))
+		ws.Close()
+		<-c.Done()
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-us")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-us")
+}
+
+// BenchmarkConnect times a client connect until the server side is ready:
+// Accept+Authenticate+ServicesReady+Ready against a raw gorilla Upgrade.
+func BenchmarkConnect(b *testing.B) {
+	bs := newBaselineServer(b)
+	var base time.Duration
+	for i := range b.N {
+		t0 := time.Now()
+		ws, _, err := websocket.DefaultDialer.Dial(wsURL(bs.srv, fmt.Sprint(i)), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		<-bs.conns
+		base += time.Since(t0)
+		ws.Close()
+	}
+
+	s := newServer(b, &facade.HubOptions{Logger: quiet}, nil)
+	var fac time.Duration
+	b.ResetTimer()
+	for i := range b.N {
+		id := fmt.Sprint("c", i)
+		t0 := time.Now()
+		ws, _, err := websocket.DefaultDialer.Dial(wsURL(s.srv, id), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c := <-s.conns
+		ready(b, c, id)
+		fac += time.Since(t0)
+		ws.Close()
+	}
+	b.StopTimer()
+	n := float64(b.N)
+	report(b, "us/connect", float64(fac.Microseconds())/n, float64(base.Microseconds())/n)
+}
