@@ -14,6 +14,7 @@ import (
 	"go/version"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -95,8 +96,19 @@ func Shim(ctx context.Context, cfg ShimConfig) (*ShimResult, error) {
 	s.markLive()
 	res := &ShimResult{Findings: s.findings}
 	var changed []shimOutput
+	// The package doc goes to the first file if no file has one.
+	docFile := ""
 	for i, f := range s.old.Syntax {
-		out, err := s.rewriteFile(f, s.old.CompiledGoFiles[i])
+		if f.Doc != nil {
+			docFile = ""
+			break
+		}
+		if p := s.old.CompiledGoFiles[i]; docFile == "" || p < docFile {
+			docFile = p
+		}
+	}
+	for i, f := range s.old.Syntax {
+		out, err := s.rewriteFile(f, s.old.CompiledGoFiles[i], s.old.CompiledGoFiles[i] == docFile)
 		if err != nil {
 			return nil, err
 		}
@@ -457,23 +469,23 @@ func (s *shimmer) methodsMismatch(o, n types.Type) string {
 	}
 	oval, optr := types.NewMethodSet(o), types.NewMethodSet(types.NewPointer(o))
 	nval, nptr := types.NewMethodSet(n), types.NewMethodSet(types.NewPointer(n))
+	var why []string
 	for sel := range optr.Methods() {
 		m := sel.Obj()
 		if !m.Exported() {
 			continue
 		}
 		nsel := nptr.Lookup(m.Pkg(), m.Name())
-		if nsel == nil {
-			return "method " + m.Name() + " is not in " + s.cfg.New
-		}
-		if !s.sameType(m.Type(), nsel.Obj().Type()) {
-			return "method " + m.Name() + ": " + s.differ("signature", m.Type(), nsel.Obj().Type())
-		}
-		if oval.Lookup(m.Pkg(), m.Name()) != nil && nval.Lookup(m.Pkg(), m.Name()) == nil {
-			return "method " + m.Name() + " has a value receiver here, a pointer receiver in " + s.cfg.New
+		switch {
+		case nsel == nil:
+			why = append(why, "method "+m.Name()+" is not in "+s.cfg.New)
+		case !s.sameType(m.Type(), nsel.Obj().Type()):
+			why = append(why, "method "+m.Name()+": "+s.differ("signature", m.Type(), nsel.Obj().Type()))
+		case oval.Lookup(m.Pkg(), m.Name()) != nil && nval.Lookup(m.Pkg(), m.Name()) == nil:
+			why = append(why, "method "+m.Name()+" has a value receiver here, a pointer receiver in "+s.cfg.New)
 		}
 	}
-	return ""
+	return strings.Join(why, "; ")
 }
 
 // sameType reports whether o (in old) and n (in new) are the same type
@@ -517,8 +529,12 @@ func (s *shimmer) typeStr(t types.Type, self string) string {
 			return "(" + strings.Join(parts, ", ") + ")"
 		}
 		b.WriteString(tuple(sig.Params(), sig.Variadic()))
-		if sig.Results().Len() > 0 {
-			b.WriteString(" " + tuple(sig.Results(), false))
+		switch r := sig.Results(); r.Len() {
+		case 0:
+		case 1:
+			b.WriteString(" " + types.TypeString(r.At(0).Type(), q))
+		default:
+			b.WriteString(" " + tuple(r, false))
 		}
 		return b.String()
 	}
@@ -664,7 +680,8 @@ type shimEdit struct {
 }
 
 // rewriteFile computes the shim form of one file.
-func (s *shimmer) rewriteFile(f *ast.File, path string) (shimOutput, error) {
+// If addDoc is set, it gives the package a doc comment.
+func (s *shimmer) rewriteFile(f *ast.File, path string, addDoc bool) (shimOutput, error) {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return shimOutput{}, fmt.Errorf("codemod: shim: %w", err)
@@ -714,7 +731,7 @@ func (s *shimmer) rewriteFile(f *ast.File, path string) (shimOutput, error) {
 			}
 		}
 	}
-	docEdit, hasDoc := s.packageDoc(f, off)
+	docEdit, hasDoc := s.packageDoc(f, off, addDoc)
 	if docEdit != nil {
 		edits = append(edits, *docEdit)
 	}
@@ -761,9 +778,13 @@ func shimSpecComment(spec ast.Spec) *ast.CommentGroup {
 
 // packageDoc adds a Deprecated paragraph to the package doc comment, if
 // this file carries it. It reports whether the file has a package doc.
-func (s *shimmer) packageDoc(f *ast.File, off func(token.Pos) int) (*shimEdit, bool) {
+func (s *shimmer) packageDoc(f *ast.File, off func(token.Pos) int, add bool) (*shimEdit, bool) {
 	if f.Doc == nil {
-		return nil, false
+		if !add {
+			return nil, false
+		}
+		at := off(f.Package)
+		return &shimEdit{at, at, "// Package " + f.Name.Name + " forwards to " + s.cfg.New + ".\n//\n// Deprecated: use " + s.cfg.New + ".\n"}, true
 	}
 	if strings.Contains(f.Doc.Text(), "Deprecated:") {
 		return nil, true
@@ -861,8 +882,11 @@ func (s *shimmer) genDecl(d *ast.GenDecl, src []byte, off func(token.Pos) int, i
 			b.WriteString(text(d.Doc.Pos(), d.Doc.End()) + "\n")
 		}
 		b.WriteString(d.Tok.String() + " (\n")
-		for _, p := range parts {
+		for i, p := range parts {
 			if p.doc != "" {
+				if i > 0 {
+					b.WriteString("\n")
+				}
 				b.WriteString(p.doc + "\n")
 			}
 			b.WriteString(p.body + "\n")
@@ -952,7 +976,7 @@ func (s *shimmer) forwardDoc(doc *ast.CommentGroup, name, kind string, inline bo
 	var paras []string
 	if doc != nil {
 		for _, p := range strings.Split(strings.TrimSpace(doc.Text()), "\n\n") {
-			if p != "" && !strings.HasPrefix(p, "Deprecated:") {
+			if p != "" && !strings.HasPrefix(p, "Deprecated:") && !strings.HasPrefix(p, shimCopyNote) {
 				paras = append(paras, p)
 			}
 		}
@@ -970,7 +994,10 @@ func (s *shimmer) forwardDoc(doc *ast.CommentGroup, name, kind string, inline bo
 			paras = append(paras, name+" holds the value of "+target+" at initialization.")
 		}
 	}
-	paras = append(paras, "Deprecated: use "+target+".")
+	if kind == "var" {
+		paras = append(paras, shimWrap(shimCopyNote+": assigning to it does not change "+target+", nor the reverse."))
+	}
+	paras = append(paras, shimWrap("Deprecated: use "+target+"."))
 	var b strings.Builder
 	for i, p := range paras {
 		if i > 0 {
@@ -988,6 +1015,27 @@ func (s *shimmer) forwardDoc(doc *ast.CommentGroup, name, kind string, inline bo
 		b.WriteString("//go:fix inline\n")
 	}
 	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// shimCopyNote opens the paragraph that tells a variable forwarder is a copy.
+const shimCopyNote = "It is a copy made when the package is initialized"
+
+// shimWrap breaks a generated paragraph into lines of about 72 bytes.
+func shimWrap(p string) string {
+	var b strings.Builder
+	n := 0
+	for i, w := range strings.Fields(p) {
+		if i > 0 && n+1+len(w) > 72 {
+			b.WriteString("\n")
+			n = 0
+		} else if i > 0 {
+			b.WriteString(" ")
+			n++
+		}
+		b.WriteString(w)
+		n += len(w)
+	}
+	return b.String()
 }
 
 // typeForwarder writes "Name[P C] = new.Name[P]" from the new declaration.
@@ -1149,7 +1197,7 @@ func (s *shimmer) fixImports(path string, src []byte, im *shimImports) (out []by
 	for _, id := range f.Unresolved {
 		used[id.Name] = true
 	}
-	for _, spec := range f.Imports {
+	for _, spec := range slices.Clone(f.Imports) { // deleting changes f.Imports
 		p, _ := strconv.Unquote(spec.Path.Value)
 		name := im.names[p]
 		if spec.Name != nil {
