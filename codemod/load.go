@@ -1,0 +1,448 @@
+package codemod
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"go/types"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+
+	"golang.org/x/tools/go/gcexportdata"
+	"golang.org/x/tools/go/packages"
+)
+
+// BridgePath is the import path of the legacy shapes.
+const BridgePath = "github.com/wsunify/wsunify/bridge"
+
+// FacadePath is the import path of the facade.
+const FacadePath = "github.com/wsunify/wsunify/facade"
+
+// Program is a set of packages parsed and type-checked from source: the
+// packages to migrate and, inside the main module, the packages that import
+// them. Everything else is read from compiler export data.
+type Program struct {
+	Fset *token.FileSet
+	// Packages are in dependency order: a package comes after the source
+	// packages it imports.
+	Packages []*Package
+	// Module is the main module's path ("" outside a module).
+	Module string
+
+	byPath map[string]*Package
+	ext    *exportData
+}
+
+// Package is one package of a [Program].
+type Package struct {
+	Path string
+	Name string
+	Dir  string
+	// Selected reports whether the package patterns matched the package;
+	// other packages are loaded only to keep them compiling.
+	Selected bool
+	Files    []*File
+	Types    *types.Package
+	Info     *types.Info
+	// Errors are the package's load and type errors; a package with errors
+	// is never rewritten.
+	Errors []error
+
+	imports map[string]string // import path as written → package path
+	done    chan struct{}     // closed once Types is set
+}
+
+// File is one Go source file of a [Package].
+type File struct {
+	Name string // absolute path
+	Src  []byte
+	AST  *ast.File
+}
+
+// LoadConfig says where and how to load packages. The zero value loads from
+// the current directory.
+type LoadConfig struct {
+	Dir        string   // working directory of the go command ("" = current)
+	Env        []string // environment of the go command (nil = os.Environ())
+	BuildFlags []string // e.g. -tags
+	// LegacyPaths are the import paths of the legacy shapes; a package is
+	// loaded from source only if it depends on one of them. Nil means
+	// [BridgePath].
+	LegacyPaths []string
+}
+
+// Load loads the packages matched by patterns (as the go command takes
+// them) that depend on a legacy path, plus the packages of the main module
+// that import them, and type-checks them from source in parallel.
+func Load(ctx context.Context, cfg *LoadConfig, patterns ...string) (*Program, error) {
+	if cfg == nil {
+		cfg = &LoadConfig{}
+	}
+	legacy := cfg.LegacyPaths
+	if legacy == nil {
+		legacy = []string{BridgePath}
+	}
+	if len(patterns) == 0 {
+		patterns = []string{"."}
+	}
+	pcfg := func(mode packages.LoadMode) *packages.Config {
+		return &packages.Config{Context: ctx, Mode: mode, Dir: cfg.Dir, Env: cfg.Env, BuildFlags: cfg.BuildFlags}
+	}
+	const graphMode = packages.NeedName | packages.NeedFiles | packages.NeedImports | packages.NeedDeps | packages.NeedModule
+
+	roots, err := packages.Load(pcfg(graphMode), patterns...)
+	if err != nil {
+		return nil, fmt.Errorf("codemod: load: %w", err)
+	}
+	if len(roots) == 0 {
+		return nil, fmt.Errorf("codemod: load: no packages match %s", strings.Join(patterns, " "))
+	}
+	selected := map[string]bool{}
+	var module *packages.Module
+	for _, r := range roots {
+		selected[r.PkgPath] = true
+		if r.Module != nil && r.Module.Main && module == nil {
+			module = r.Module
+		}
+	}
+	all := roots
+	// Reverse dependencies: the rest of the main module, unless the patterns
+	// already cover it.
+	if module != nil && !coversModule(patterns, cfg.Dir, module) {
+		rest, err := packages.Load(pcfg(graphMode), module.Path+"/...")
+		if err != nil {
+			return nil, fmt.Errorf("codemod: load module: %w", err)
+		}
+		all = append(slices.Clone(roots), rest...)
+	}
+
+	graph := map[string]*packages.Package{}
+	packages.Visit(all, nil, func(p *packages.Package) { graph[p.PkgPath] = p })
+
+	// dependsOnLegacy memoizes whether a package reaches a legacy path.
+	isLegacy := map[string]bool{}
+	for _, l := range legacy {
+		isLegacy[l] = true
+	}
+	memo := map[string]bool{}
+	var reaches func(p *packages.Package) bool
+	reaches = func(p *packages.Package) bool {
+		if v, ok := memo[p.PkgPath]; ok {
+			return v
+		}
+		memo[p.PkgPath] = false
+		for _, imp := range p.Imports {
+			if isLegacy[imp.PkgPath] || reaches(imp) {
+				memo[p.PkgPath] = true
+				break
+			}
+		}
+		return memo[p.PkgPath]
+	}
+	// The source set: selected packages that reach a legacy path, and the
+	// packages of the main module that import one of them.
+	inSource := map[string]bool{}
+	for path := range selected {
+		if p := graph[path]; p != nil && !isLegacy[path] && reaches(p) {
+			inSource[path] = true
+		}
+	}
+	if module != nil {
+		var importsSource func(p *packages.Package) bool
+		seen := map[string]bool{}
+		importsSource = func(p *packages.Package) bool {
+			if inSource[p.PkgPath] {
+				return true
+			}
+			if seen[p.PkgPath] {
+				return false
+			}
+			seen[p.PkgPath] = true
+			for _, imp := range p.Imports {
+				if importsSource(imp) {
+					inSource[p.PkgPath] = true
+					return true
+				}
+			}
+			return false
+		}
+		for _, p := range all {
+			if p.Module != nil && p.Module.Path == module.Path && !isLegacy[p.PkgPath] {
+				importsSource(p)
+			}
+		}
+	}
+
+	prog := &Program{Fset: token.NewFileSet(), byPath: map[string]*Package{}}
+	if module != nil {
+		prog.Module = module.Path
+	}
+	var order []string
+	visited := map[string]bool{}
+	var visit func(p *packages.Package)
+	visit = func(p *packages.Package) {
+		if visited[p.PkgPath] {
+			return
+		}
+		visited[p.PkgPath] = true
+		for _, imp := range sortedImports(p) {
+			visit(imp)
+		}
+		if inSource[p.PkgPath] {
+			order = append(order, p.PkgPath)
+		}
+	}
+	for _, p := range all {
+		visit(p)
+	}
+	external := map[string]bool{}
+	for _, path := range order {
+		lp := graph[path]
+		pkg := &Package{
+			Path:     path,
+			Name:     lp.Name,
+			Selected: selected[path],
+			imports:  map[string]string{},
+		}
+		for _, e := range lp.Errors {
+			pkg.Errors = append(pkg.Errors, errors.New(e.Error()))
+		}
+		for _, name := range lp.GoFiles {
+			pkg.Files = append(pkg.Files, &File{Name: name})
+		}
+		if len(lp.GoFiles) > 0 {
+			pkg.Dir = filepath.Dir(lp.GoFiles[0])
+		}
+		for written, imp := range lp.Imports {
+			pkg.imports[written] = imp.PkgPath
+			if !inSource[imp.PkgPath] && imp.PkgPath != "unsafe" {
+				external[imp.PkgPath] = true
+			}
+		}
+		prog.Packages = append(prog.Packages, pkg)
+		prog.byPath[path] = pkg
+	}
+	if len(prog.Packages) == 0 {
+		return prog, nil
+	}
+	// The rewritten sources import these even where the old ones did not.
+	external[FacadePath], external[BridgePath] = true, true
+
+	// Export data for everything the source set imports.
+	prog.ext = &exportData{fset: prog.Fset, files: map[string]string{}, pkgs: map[string]*types.Package{}, read: map[string]bool{}}
+	if len(external) > 0 {
+		paths := make([]string, 0, len(external))
+		for p := range external {
+			paths = append(paths, p)
+		}
+		slices.Sort(paths)
+		deps, err := packages.Load(pcfg(packages.NeedName|packages.NeedExportFile), paths...)
+		if err != nil {
+			return nil, fmt.Errorf("codemod: load dependencies: %w", err)
+		}
+		for _, d := range deps {
+			prog.ext.files[d.PkgPath] = d.ExportFile
+		}
+	}
+
+	for _, pkg := range prog.Packages {
+		for _, f := range pkg.Files {
+			f.Src, err = os.ReadFile(f.Name)
+			if err != nil {
+				return nil, fmt.Errorf("codemod: load: %w", err)
+			}
+		}
+	}
+	if err := prog.check(ctx, prog.Packages); err != nil {
+		return nil, err
+	}
+	return prog, nil
+}
+
+// coversModule reports whether patterns surely match every package of the
+// main module.
+func coversModule(patterns []string, dir string, m *packages.Module) bool {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return false
+	}
+	for _, p := range patterns {
+		if p == m.Path+"/..." || (p == "./..." && abs == m.Dir) {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedImports(p *packages.Package) []*packages.Package {
+	keys := make([]string, 0, len(p.Imports))
+	for k := range p.Imports {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	out := make([]*packages.Package, len(keys))
+	for i, k := range keys {
+		out[i] = p.Imports[k]
+	}
+	return out
+}
+
+// Package returns the source package with the given path, or nil.
+func (p *Program) Package(path string) *Package { return p.byPath[path] }
+
+// Err returns the load and type errors of the selected packages and of the
+// packages loaded with them, or nil.
+func (p *Program) Err() error {
+	var errs []error
+	for _, pkg := range p.Packages {
+		for _, e := range pkg.Errors {
+			errs = append(errs, fmt.Errorf("%s: %w", pkg.Path, e))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// check parses and type-checks pkgs (in dependency order) from the Src of
+// their files, in parallel, one package per goroutine once its source
+// dependencies are done. Errors in user code are recorded in
+// Package.Errors; the returned error is for cancellation only.
+func (p *Program) check(ctx context.Context, pkgs []*Package) error {
+	for _, pkg := range pkgs {
+		pkg.done = make(chan struct{})
+		pkg.Types, pkg.Info = nil, nil
+	}
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for _, pkg := range pkgs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer close(pkg.done)
+			for _, path := range pkg.imports {
+				if dep := p.byPath[path]; dep != nil {
+					select {
+					case <-dep.done:
+					case <-ctx.Done():
+						return
+					}
+				}
+			}
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			defer func() { <-sem }()
+			p.checkOne(pkg)
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("codemod: type-check: %w", err)
+	}
+	return nil
+}
+
+func (p *Program) checkOne(pkg *Package) {
+	loadErrs := pkg.Errors[:0:0]
+	for _, e := range pkg.Errors {
+		if !errors.Is(e, errType) {
+			loadErrs = append(loadErrs, e)
+		}
+	}
+	pkg.Errors = loadErrs
+	files := make([]*ast.File, 0, len(pkg.Files))
+	for _, f := range pkg.Files {
+		af, err := parser.ParseFile(p.Fset, f.Name, f.Src, parser.ParseComments|parser.SkipObjectResolution)
+		f.AST = af
+		if err != nil {
+			pkg.Errors = append(pkg.Errors, fmt.Errorf("%w: %w", errType, err))
+		}
+		if af != nil {
+			files = append(files, af)
+		}
+	}
+	info := &types.Info{
+		Types:      map[ast.Expr]types.TypeAndValue{},
+		Defs:       map[*ast.Ident]types.Object{},
+		Uses:       map[*ast.Ident]types.Object{},
+		Selections: map[*ast.SelectorExpr]*types.Selection{},
+		Implicits:  map[ast.Node]types.Object{},
+	}
+	conf := types.Config{
+		Importer: importerFunc(func(path string) (*types.Package, error) {
+			if path == "unsafe" {
+				return types.Unsafe, nil
+			}
+			if real, ok := pkg.imports[path]; ok {
+				path = real
+			}
+			if dep := p.byPath[path]; dep != nil {
+				if dep.Types == nil {
+					return nil, fmt.Errorf("package %s did not load", path)
+				}
+				return dep.Types, nil
+			}
+			return p.ext.load(path)
+		}),
+		Error: func(err error) {
+			pkg.Errors = append(pkg.Errors, fmt.Errorf("%w: %w", errType, err))
+		},
+		FakeImportC: true,
+	}
+	pkg.Types, _ = conf.Check(pkg.Path, p.Fset, files, info)
+	pkg.Info = info
+}
+
+// errType marks errors found by parsing and type-checking, which a new
+// check replaces.
+var errType = errors.New("type error")
+
+type importerFunc func(path string) (*types.Package, error)
+
+func (f importerFunc) Import(path string) (*types.Package, error) { return f(path) }
+
+// exportData reads compiler export data into one shared map, so that every
+// package sees the same *types.Package for a dependency.
+type exportData struct {
+	mu    sync.Mutex
+	fset  *token.FileSet
+	files map[string]string // package path → export file
+	pkgs  map[string]*types.Package
+	read  map[string]bool
+}
+
+func (e *exportData) load(path string) (*types.Package, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.read[path] {
+		return e.pkgs[path], nil
+	}
+	name := e.files[path]
+	if name == "" {
+		return nil, fmt.Errorf("no export data for %s", path)
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r, err := gcexportdata.NewReader(bufio.NewReader(f))
+	if err != nil {
+		return nil, fmt.Errorf("reading export data for %s: %w", path, err)
+	}
+	pkg, err := gcexportdata.Read(r, e.fset, e.pkgs, path)
+	if err != nil {
+		return nil, fmt.Errorf("reading export data for %s: %w", path, err)
+	}
+	e.read[path] = true
+	return pkg, nil
+}

@@ -1,0 +1,304 @@
+package codemod
+
+import (
+	"errors"
+	"fmt"
+	"go/ast"
+	"go/token"
+	"go/types"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/dave/dst"
+)
+
+// FileChange is the new content of one file.
+type FileChange struct {
+	Package string
+	Name    string // absolute path
+	Old     []byte
+	New     []byte
+}
+
+// Finding is a legacy use left in place, with the reason.
+type Finding struct {
+	Pos     token.Position
+	Package string
+	Rule    string
+	Message string
+}
+
+func (f Finding) String() string { return fmt.Sprintf("%s: %s: %s", f.Pos, f.Rule, f.Message) }
+
+// Result is what a rewrite produced.
+type Result struct {
+	Changes []FileChange
+	// Findings are the legacy uses the rewrite left, with the reason.
+	Findings []Finding
+	// Rewritten counts the rewritten sites per rule ID.
+	Rewritten map[string]int
+}
+
+// ErrNotCompiling is returned for packages that do not type-check: the
+// codemod rewrites only code whose meaning it knows.
+var ErrNotCompiling = errors.New("codemod: packages do not type-check")
+
+// Rewrite computes one step of the migration of the selected packages of
+// prog: the call sites of legacy methods, then the declarations whose uses
+// the previous steps already rewrote. It writes nothing. A package that does
+// not type-check makes it fail with [ErrNotCompiling].
+func Rewrite(prog *Program, opts *Options) (*Result, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	if err := prog.Err(); err != nil {
+		return nil, fmt.Errorf("%w:\n%w", ErrNotCompiling, err)
+	}
+	l := prog.legacy(opts)
+	rt := newRetyper(prog, l, opts)
+	res := &Result{Rewritten: map[string]int{}}
+	var mu sync.Mutex
+	var errs []error
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for _, pkg := range prog.Packages {
+		if !pkg.Selected {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			r, err := rewritePackage(prog.Fset, pkg, l, rt, opts)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, err)
+				return
+			}
+			res.Changes = append(res.Changes, r.Changes...)
+			res.Findings = append(res.Findings, r.Findings...)
+			for k, v := range r.Rewritten {
+				res.Rewritten[k] += v
+			}
+		}()
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	// Edits the retype step makes in packages that only use a retyped
+	// declaration are done by rewritePackage of the declaring package's
+	// users; collect the findings of declarations kept.
+	res.Findings = append(res.Findings, rt.findings()...)
+	sortResult(res)
+	return res, nil
+}
+
+func sortResult(res *Result) {
+	slices.SortFunc(res.Changes, func(a, b FileChange) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(res.Findings, func(a, b Finding) int {
+		if c := strings.Compare(a.Pos.Filename, b.Pos.Filename); c != 0 {
+			return c
+		}
+		if a.Pos.Offset != b.Pos.Offset {
+			return a.Pos.Offset - b.Pos.Offset
+		}
+		return strings.Compare(a.Rule, b.Rule)
+	})
+}
+
+// legacy returns the legacy types of prog.
+func (p *Program) legacy(opts *Options) *legacy {
+	return newLegacy(func(path string) *types.Package {
+		if pkg := p.byPath[path]; pkg != nil {
+			return pkg.Types
+		}
+		if p.ext == nil {
+			return nil
+		}
+		pkg, err := p.ext.load(path)
+		if err != nil {
+			return nil
+		}
+		return pkg
+	}, opts)
+}
+
+// rewritePackage rewrites the files of one package.
+func rewritePackage(fset *token.FileSet, pkg *Package, l *legacy, rt *retyper, opts *Options) (*Result, error) {
+	res := &Result{Rewritten: map[string]int{}}
+	for _, f := range pkg.Files {
+		uses := l.scanFile(pkg, f)
+		edits := rt.editsIn(f)
+		var e *fileEditor
+		for _, u := range uses {
+			rule := u.rule
+			if u.kind == useRef {
+				// Retype removes the bridge references it can; the others are
+				// for a human.
+				if rule.ID == RuleBridgeRef && len(opts.Rules) == 0 {
+					res.Findings = append(res.Findings, Finding{
+						Pos: fset.Position(u.pos), Package: pkg.Path, Rule: rule.ID, Message: u.reason,
+					})
+				}
+				continue
+			}
+			fixable := u.reason == "" && opts.Rules.Has(rule.ID) && !rt.covers(u)
+			if !fixable {
+				if u.reason != "" && !rt.covers(u) && opts.Rules.Has(rule.ID) {
+					res.Findings = append(res.Findings, Finding{
+						Pos: fset.Position(u.pos), Package: pkg.Path, Rule: rule.ID, Message: u.reason,
+					})
+				}
+				continue
+			}
+			if e == nil {
+				var err error
+				if e, err = newFileEditor(fset, pkg, f); err != nil {
+					return nil, err
+				}
+			}
+			switch u.kind {
+			case useCall:
+				e.rewriteCall(u)
+			case useMessage:
+				e.replace[e.node(u.sel)] = &dst.MapType{Key: dst.NewIdent("string"), Value: dst.NewIdent("any")}
+				e.edits++
+			}
+			res.Rewritten[rule.ID]++
+		}
+		if len(edits) > 0 {
+			if e == nil {
+				var err error
+				if e, err = newFileEditor(fset, pkg, f); err != nil {
+					return nil, err
+				}
+			}
+			for _, ed := range edits {
+				ed(e)
+				e.edits++
+			}
+		}
+		if e == nil {
+			continue
+		}
+		out, err := e.finish()
+		if err != nil {
+			return nil, err
+		}
+		if out != nil {
+			res.Changes = append(res.Changes, FileChange{Package: pkg.Path, Name: f.Name, Old: f.Src, New: out})
+		}
+	}
+	return res, nil
+}
+
+// rewriteCall rewrites one call of a legacy method in place.
+func (e *fileEditor) rewriteCall(u use) {
+	call := e.node(u.call).(*dst.CallExpr)
+	sel := e.node(u.sel).(*dst.SelectorExpr)
+	recv := e.receiver(u, sel.X)
+	args := call.Args
+	r := u.rule
+	e.edits++
+	switch {
+	case r.payload != "":
+		n := 1 // ctx
+		var target dst.Expr
+		if r.target != "" {
+			target = wrap(e.facadeSel(r.target), args[n])
+			n++
+		} else {
+			target = &dst.CallExpr{Fun: e.facadeSel("ToAll")}
+			target.Decorations().Before = args[n].Decorations().Before
+		}
+		payload := wrap(e.facadeSel(r.payload), args[n:]...)
+		call.Fun = &dst.SelectorExpr{X: e.bridgeCall("NotifierOf", recv), Sel: dst.NewIdent("Notify")}
+		call.Args = []dst.Expr{args[0], target, payload}
+	case r.event != "":
+		call.Fun = &dst.SelectorExpr{X: e.bridgeCall("EmitterOf", recv), Sel: dst.NewIdent("Emit")}
+		call.Args = []dst.Expr{args[0], e.event(r, args[1:])}
+	}
+}
+
+// receiver returns the receiver to hand to bridge.NotifierOf: for a method
+// promoted from an embedded field, the field itself when it can be named.
+func (e *fileEditor) receiver(u use, x dst.Expr) dst.Expr {
+	s := e.pkg.Info.Selections[u.sel]
+	idx := s.Index()
+	if len(idx) < 2 {
+		return x
+	}
+	var names []string
+	t := s.Recv()
+	for _, i := range idx[:len(idx)-1] {
+		if p, ok := t.Underlying().(*types.Pointer); ok {
+			t = p.Elem()
+		}
+		st, ok := t.Underlying().(*types.Struct)
+		if !ok {
+			return x
+		}
+		f := st.Field(i)
+		if !f.Exported() && f.Pkg() != e.pkg.Types {
+			return x
+		}
+		names = append(names, f.Name())
+		t = f.Type()
+	}
+	for _, n := range names {
+		x = &dst.SelectorExpr{X: x, Sel: dst.NewIdent(n)}
+	}
+	return x
+}
+
+// event builds the facade.Event literal of an emitter rule from the
+// arguments after ctx, in their order, so that they are evaluated as before.
+func (e *fileEditor) event(r *Rule, args []dst.Expr) dst.Expr {
+	lit := &dst.CompositeLit{Type: e.facadeSel("Event")}
+	multiline := false
+	for _, a := range args {
+		if a.Decorations().Before != dst.None {
+			multiline = true
+		}
+	}
+	lit.Decs.Before = args[0].Decorations().Before
+	lit.Decs.After = args[len(args)-1].Decorations().After
+	kv := func(key string, v dst.Expr) *dst.KeyValueExpr {
+		d := v.Decorations()
+		el := &dst.KeyValueExpr{Key: dst.NewIdent(key), Value: v}
+		el.Decs.Start, el.Decs.End = d.Start, d.End
+		*d = dst.NodeDecs{}
+		return el
+	}
+	lit.Elts = append(lit.Elts, &dst.KeyValueExpr{Key: dst.NewIdent("Type"), Value: e.facadeSel(r.event)})
+	var data *dst.CompositeLit
+	for i, field := range r.fields {
+		a := args[i]
+		if sub, ok := strings.CutPrefix(field, "Data."); ok {
+			if data == nil {
+				data = &dst.CompositeLit{Type: e.facadeSel(r.dataType)}
+				lit.Elts = append(lit.Elts, &dst.KeyValueExpr{Key: dst.NewIdent("Data"), Value: data})
+			}
+			data.Elts = append(data.Elts, kv(sub, a))
+			continue
+		}
+		lit.Elts = append(lit.Elts, kv(field, a))
+	}
+	if multiline {
+		for _, el := range lit.Elts {
+			el.Decorations().Before = dst.NewLine
+		}
+		lit.Elts[len(lit.Elts)-1].Decorations().After = dst.NewLine
+	}
+	return lit
+}
+
+// describe names the kind of node n for a finding.
+func describe(n ast.Node) string {
+	return strings.TrimPrefix(fmt.Sprintf("%T", n), "*ast.")
+}

@@ -1,0 +1,122 @@
+package codemod
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+)
+
+// ErrWouldBreak is returned when rewritten sources do not type-check.
+var ErrWouldBreak = errors.New("codemod: the rewrite does not type-check")
+
+// Verify type-checks the packages of prog that changes touch, and the
+// source packages that import them, from the new sources. It returns the
+// program as it is after the changes, or [ErrWouldBreak] with the type
+// errors. prog itself is not modified.
+func Verify(ctx context.Context, prog *Program, changes []FileChange) (*Program, error) {
+	newSrc := map[string][]byte{}
+	for _, c := range changes {
+		newSrc[c.Name] = c.New
+	}
+	affected := map[string]bool{}
+	for _, pkg := range prog.Packages {
+		touched := false
+		for _, f := range pkg.Files {
+			if _, ok := newSrc[f.Name]; ok {
+				touched = true
+			}
+		}
+		for _, path := range pkg.imports {
+			touched = touched || affected[path]
+		}
+		if touched {
+			affected[pkg.Path] = true
+		}
+	}
+	next := &Program{Fset: prog.Fset, Module: prog.Module, byPath: maps.Clone(prog.byPath), ext: prog.ext}
+	var recheck []*Package
+	for _, pkg := range prog.Packages {
+		if !affected[pkg.Path] {
+			next.Packages = append(next.Packages, pkg)
+			continue
+		}
+		np := &Package{
+			Path: pkg.Path, Name: pkg.Name, Dir: pkg.Dir, Selected: pkg.Selected,
+			imports: pkg.imports, Errors: pkg.Errors,
+		}
+		for _, f := range pkg.Files {
+			nf := &File{Name: f.Name, Src: f.Src}
+			if src, ok := newSrc[f.Name]; ok {
+				nf.Src = src
+			}
+			np.Files = append(np.Files, nf)
+		}
+		next.Packages = append(next.Packages, np)
+		next.byPath[np.Path] = np
+		recheck = append(recheck, np)
+	}
+	// The new sources may import packages the old ones did not.
+	for _, np := range recheck {
+		np.imports = maps.Clone(np.imports)
+		np.imports[FacadePath] = FacadePath
+		np.imports[BridgePath] = BridgePath
+	}
+	if err := next.check(ctx, recheck); err != nil {
+		return nil, err
+	}
+	var errs []error
+	for _, np := range recheck {
+		for _, e := range np.Errors {
+			errs = append(errs, fmt.Errorf("%s: %w", np.Path, e))
+		}
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("%w:\n%w", ErrWouldBreak, errors.Join(errs...))
+	}
+	return next, nil
+}
+
+// maxSteps bounds the rounds of [Migrate]: call sites, then declarations,
+// then the declarations that the previous retype made retypable.
+const maxSteps = 6
+
+// Migrate rewrites prog step by step until no rule has work left, verifying
+// that each step type-checks, and returns the accumulated changes (Old is
+// the content on disk, New the final one), the findings left at the end and
+// the migrated program. It writes nothing.
+func Migrate(ctx context.Context, prog *Program, opts *Options) (*Result, *Program, error) {
+	total := &Result{Rewritten: map[string]int{}}
+	orig := map[string][]byte{}
+	final := map[string]FileChange{}
+	for step := 0; ; step++ {
+		res, err := Rewrite(prog, opts)
+		if err != nil {
+			return nil, nil, err
+		}
+		total.Findings = res.Findings
+		if len(res.Changes) == 0 || step == maxSteps {
+			break
+		}
+		next, err := Verify(ctx, prog, res.Changes)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, c := range res.Changes {
+			if _, ok := orig[c.Name]; !ok {
+				orig[c.Name] = c.Old
+			}
+			c.Old = orig[c.Name]
+			final[c.Name] = c
+		}
+		for k, v := range res.Rewritten {
+			total.Rewritten[k] += v
+		}
+		prog = next
+	}
+	for _, c := range final {
+		total.Changes = append(total.Changes, c)
+	}
+	sortResult(total)
+	return total, prog, nil
+}
