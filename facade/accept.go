@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/wsunify/wsunify/facade/internal/queue"
@@ -33,7 +34,7 @@ func (h *Hub) Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions
 	}
 	id := opts.ID
 	if id == "" {
-		id = newID()
+		id = h.newID()
 	}
 	var wire *wireConn
 	hw := hijacker{ResponseWriter: w, wrap: func(nc net.Conn) net.Conn {
@@ -58,6 +59,7 @@ func (h *Hub) Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions
 		done:      make(chan struct{}),
 		flushed:   make(chan struct{}),
 		state:     Connecting,
+		history:   make([]Transition, 0, 6), // the usual life: no regrowth
 		q:         queue.New[entry](h.o.MaxQueueBytes),
 	}
 	if ws.Subprotocol() == SubprotocolNumeric {
@@ -95,11 +97,17 @@ func newReadyTimer(c *Conn) *time.Timer {
 	})
 }
 
-// newID returns a random connection ID.
-func newID() string {
-	var b [12]byte
+// newID returns a connection ID unique across hubs and restarts: the hub's
+// random prefix and a counter.
+func (h *Hub) newID() string {
+	return h.idPrefix + strconv.FormatUint(h.nextID.Add(1), 36)
+}
+
+// randomPrefix returns 8 random bytes in hex and a dash.
+func randomPrefix() string {
+	var b [8]byte
 	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
-	return hex.EncodeToString(b[:])
+	return hex.EncodeToString(b[:]) + "-"
 }
 
 // hijacker hands gorilla a wrapped net.Conn, so the facade controls every

@@ -34,6 +34,9 @@ type Hub struct {
 
 	wg sync.WaitGroup // readers, writers and terminations of every conn
 
+	idPrefix string
+	nextID   atomic.Uint64
+
 	notified, written, rejected, expired, undelivered atomic.Uint64
 	slow, readyTimeouts, failed                       atomic.Uint64
 }
@@ -44,11 +47,12 @@ var _ Notifier = (*Hub)(nil)
 func NewHub(opts *HubOptions) *Hub {
 	o := opts.withDefaults()
 	h := &Hub{
-		o:       o,
-		conns:   make(map[string]*Conn),
-		users:   make(map[string][]*Conn),
-		threads: make(map[string][]*Conn),
-		holds:   make(map[Target]*queue.Queue[*message]),
+		o:        o,
+		conns:    make(map[string]*Conn),
+		users:    make(map[string][]*Conn),
+		threads:  make(map[string][]*Conn),
+		holds:    make(map[Target]*queue.Queue[*message]),
+		idPrefix: randomPrefix(),
 	}
 	h.cb = dispatcher{fn: o.OnStateChange, log: o.Logger}
 	h.upgrader = websocket.Upgrader{
