@@ -107,10 +107,13 @@ func attrs(r slog.Record) map[string]string {
 	return m
 }
 
-// captureWarnings sets mode and a capturing logger until the test ends.
-// Tests that call it must not be parallel: mode and logger are the process's.
+// captureWarnings forgets the call sites seen so far and sets mode and a
+// capturing logger until the test ends. Tests that call it must not be
+// parallel: sites, mode and logger are the process's.
 func captureWarnings(t *testing.T, mode DeprecationMode) *logs {
 	t.Helper()
+	byPC.Clear()
+	bySite.Clear()
 	h := &logs{}
 	prevMode := SetDeprecationMode(mode)
 	prevLog := SetDeprecationLogger(slog.New(h))
