@@ -50,7 +50,6 @@ func run(args []string) error {
 		SetupDelay: *setup,
 		Chat:       chat.Options{Tools: agent.Toolbox(*latency)},
 	})
-	defer srv.Close()
 	hs := &http.Server{Addr: *addr, Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -61,18 +60,16 @@ func run(args []string) error {
 
 	select {
 	case err := <-errc:
-		return err
+		return errors.Join(err, srv.Close())
 	case <-ctx.Done():
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := hs.Shutdown(shutdown); err != nil {
-		return err
+	err = errors.Join(hs.Shutdown(shutdown), srv.Shutdown(shutdown))
+	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) {
+		err = errors.Join(err, serr)
 	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return err
 }
 
 // parseTokens reads "tok=user,tok2=user2".

@@ -27,14 +27,14 @@ type Options struct {
 }
 
 // Handler handles user messages. Its methods may be called concurrently;
-// the agent runs it starts belong to it and end with Close.
+// the agent runs it starts belong to it and end with Shutdown or Close.
 type Handler struct {
 	manager   bridge.WebSocketManager
 	bridgeFor BridgeFunc
 	push      *push.Service
 	opts      Options
 
-	ctx    context.Context // parent of every run; canceled by Close
+	ctx    context.Context // parent of every run; canceled on Close
 	cancel context.CancelFunc
 	runs   atomic.Uint64
 
@@ -65,6 +65,9 @@ func (h *Handler) HandleUserMessage(ctx context.Context, userID, threadID, text 
 	if text == "" {
 		return "", errors.New("chat: empty message")
 	}
+	if h.isClosed() {
+		return "", errClosed
+	}
 	runID := "run-" + strconv.FormatUint(h.runs.Add(1), 10)
 	b, err := h.bridgeFor(userID, threadID, runID)
 	if err != nil {
@@ -86,7 +89,7 @@ func (h *Handler) HandleUserMessage(ctx context.Context, userID, threadID, text 
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
-		return "", errors.New("chat: handler closed")
+		return "", errClosed
 	}
 	h.wg.Add(1)
 	go func() {
@@ -94,6 +97,14 @@ func (h *Handler) HandleUserMessage(ctx context.Context, userID, threadID, text 
 		h.run(b, userID, threadID, runID, text)
 	}()
 	return runID, nil
+}
+
+var errClosed = errors.New("chat: handler closed")
+
+func (h *Handler) isClosed() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.closed
 }
 
 // announce tells everyone watching threadID that a run started.
@@ -124,11 +135,29 @@ func (h *Handler) run(b bridge.AgentWebSocketBridge, userID, threadID, runID, te
 	}
 }
 
-// Close cancels the runs in flight and waits for them to end.
-func (h *Handler) Close() {
+// Shutdown refuses new messages and waits for the runs in flight to end.
+// When ctx is done first, it cancels them and still waits for them to
+// return.
+func (h *Handler) Shutdown(ctx context.Context) error {
 	h.mu.Lock()
 	h.closed = true
 	h.mu.Unlock()
+	defer h.cancel()
+
+	done := make(chan struct{})
+	go func() { h.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		h.cancel()
+		<-done
+		return fmt.Errorf("chat: shutdown: %w", ctx.Err())
+	}
+}
+
+// Close cancels the runs in flight and waits for them to return.
+func (h *Handler) Close() {
 	h.cancel()
-	h.wg.Wait()
+	_ = h.Shutdown(context.Background())
 }

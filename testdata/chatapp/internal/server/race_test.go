@@ -86,7 +86,10 @@ func connectDuringRun(t *testing.T, cfg server.Config) (*server.Server, outcome)
 	}
 	srv := server.New(cfg)
 	hts := httptest.NewServer(srv)
-	t.Cleanup(func() { srv.Close(); hts.Close() })
+	t.Cleanup(func() {
+		assert.NoError(t, srv.Close())
+		hts.Close()
+	})
 
 	runID, err := srv.Chat().HandleUserMessage(ctx, "alice", "thread-1", "what did we decide?")
 	require.NoError(t, err, "a message to a user with no connection is not an error")

@@ -121,14 +121,24 @@ func (s *Server) Chat() *chat.Handler { return s.chat }
 // Hub returns the facade hub under the manager, nil without UseBridge.
 func (s *Server) Hub() *facade.Hub { return s.hub }
 
-// Close stops the agent runs in flight, then closes the hub's connections
-// (with UseBridge); the legacy manager's connections end when their clients
-// leave.
-func (s *Server) Close() {
+// Shutdown lets the agent runs in flight finish until ctx is done, then
+// cancels them; with UseBridge it then closes the hub's connections. The
+// legacy manager's connections end when their clients leave.
+func (s *Server) Shutdown(ctx context.Context) error {
+	return errors.Join(s.chat.Shutdown(ctx), s.closeHub())
+}
+
+// Close is Shutdown without the wait: the runs in flight are canceled.
+func (s *Server) Close() error {
 	s.chat.Close()
-	if s.hub != nil {
-		_ = s.hub.Close()
+	return s.closeHub()
+}
+
+func (s *Server) closeHub() error {
+	if s.hub == nil {
+		return nil
 	}
+	return s.hub.Close()
 }
 
 // serveLegacy runs one connection on the legacy manager: upgrade,
