@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+
+	"github.com/wsunify/wsunify/codemod"
+)
+
+const shimUsage = `usage: wsunify shim [-diff] [-allow-partial] [-C dir] OLDPKG NEWPKG
+
+Shim turns the package OLDPKG into deprecated forwarders to NEWPKG, so that
+code importing OLDPKG keeps compiling and "go fix" can move it to NEWPKG.
+Both are import paths in the current module; only OLDPKG's files change.
+
+It refuses, writing nothing, if an exported name of OLDPKG cannot be
+forwarded (missing in NEWPKG, or a different kind, type, value or method
+set); each such name is reported as file:line:col: name: reason.
+
+Exit status: 0 done, 1 refused or failed, 2 usage.
+
+Flags:
+`
+
+// runShim implements `wsunify shim [-diff] [-allow-partial] [-C dir] OLDPKG NEWPKG`;
+// it returns the exit code (0 ok, 1 failure/refusal, 2 usage).
+func runShim(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("shim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	diff := fs.Bool("diff", false, "print a unified diff and write nothing")
+	partial := fs.Bool("allow-partial", false, "keep the declarations that cannot be forwarded as they are, instead of refusing")
+	dir := fs.String("C", ".", "run in `dir`, a directory of the module")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, shimUsage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() != 2 {
+		fs.Usage()
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	res, err := codemod.Shim(ctx, codemod.ShimConfig{Dir: *dir, Old: fs.Arg(0), New: fs.Arg(1)})
+	if err != nil {
+		fmt.Fprintf(stderr, "wsunify shim: %v\n", err)
+		return 1
+	}
+	base, _ := filepath.Abs(*dir)
+	for _, f := range res.Findings {
+		if rel, err := filepath.Rel(base, f.Pos.Filename); err == nil {
+			f.Pos.Filename = rel
+		}
+		fmt.Fprintln(stderr, f)
+	}
+	if len(res.Findings) > 0 && !*partial {
+		fmt.Fprintf(stderr, "wsunify shim: refused: %d exported names of %s cannot be forwarded; nothing written (-allow-partial keeps them as they are)\n",
+			len(res.Findings), fs.Arg(0))
+		return 1
+	}
+	if *diff {
+		if _, err := stdout.Write(res.Diff); err != nil {
+			fmt.Fprintf(stderr, "wsunify shim: %v\n", err)
+			return 1
+		}
+		return 0
+	}
+	if err := writeShim(res.Files); err != nil {
+		fmt.Fprintf(stderr, "wsunify shim: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stderr, "wsunify shim: %d names of %s forward to %s; %d files changed\n",
+		len(res.Forwarded), fs.Arg(0), fs.Arg(1), len(res.Files))
+	return 0
+}
+
+// writeShim writes every file to a temporary file beside it first and
+// renames them all only once every write has succeeded; removed files go
+// last.
+func writeShim(files []codemod.ShimFile) error {
+	type pending struct{ tmp, dst string }
+	var done []pending
+	cleanup := func() {
+		for _, p := range done {
+			os.Remove(p.tmp)
+		}
+	}
+	for _, f := range files {
+		if f.New == nil {
+			continue
+		}
+		mode := os.FileMode(0o644)
+		if fi, err := os.Stat(f.Path); err == nil {
+			mode = fi.Mode().Perm()
+		}
+		tmp, err := os.CreateTemp(filepath.Dir(f.Path), "."+filepath.Base(f.Path)+".shim*")
+		if err != nil {
+			cleanup()
+			return err
+		}
+		done = append(done, pending{tmp.Name(), f.Path})
+		_, err = tmp.Write(f.New)
+		if err == nil {
+			err = tmp.Chmod(mode)
+		}
+		if cerr := tmp.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			cleanup()
+			return err
+		}
+	}
+	for i, p := range done {
+		if err := os.Rename(p.tmp, p.dst); err != nil {
+			cleanup()
+			return fmt.Errorf("%w (%d of %d files written)", err, i, len(done))
+		}
+	}
+	for _, f := range files {
+		if f.New == nil {
+			if err := os.Remove(f.Path); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,248 @@
+package main
+
+import (
+	"bytes"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/tools/txtar"
+)
+
+// shimModule is a module in which old moved to new. With refuse set, old
+// also has a function that new lacks.
+func shimModule(t *testing.T, refuse bool) string {
+	t.Helper()
+	ar := txtar.Parse([]byte(`
+-- go.mod --
+module example.com/m
+
+go 1.24
+-- old/old.go --
+// Package old greets.
+package old
+
+import "errors"
+
+// ErrEmpty is returned for an empty name.
+var ErrEmpty = errors.New("empty name")
+
+// Greet greets name.
+func Greet(name string) (string, error) {
+	if name == "" {
+		return "", ErrEmpty
+	}
+	return "hello, " + name, nil
+}
+-- new/new.go --
+// Package new greets.
+package new
+
+import "errors"
+
+// ErrEmpty is returned for an empty name.
+var ErrEmpty = errors.New("empty name")
+
+// Greet greets name.
+func Greet(name string) (string, error) {
+	if name == "" {
+		return "", ErrEmpty
+	}
+	return "hello, " + name, nil
+}
+-- app/app_test.go --
+package app
+
+import (
+	"errors"
+	"testing"
+
+	"example.com/m/new"
+	"example.com/m/old"
+)
+
+func TestGreet(t *testing.T) {
+	if _, err := old.Greet(""); !errors.Is(err, new.ErrEmpty) {
+		t.Fatal(err)
+	}
+}
+`))
+	if refuse {
+		ar.Files = append(ar.Files, txtar.File{Name: "old/extra.go", Data: []byte("package old\n\n// Extra is only here.\nfunc Extra() {}\n")})
+	}
+	dir := t.TempDir()
+	for _, f := range ar.Files {
+		p := filepath.Join(dir, f.Name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("GOWORK", "off")
+	t.Setenv("GOFLAGS", "-mod=mod")
+	t.Setenv("GOPROXY", "off")
+	return dir
+}
+
+// snapshot reads every file under dir.
+func snapshot(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		files[p] = string(b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+func sameFiles(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+func shim(args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	code = runShim(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestRunShimUsage(t *testing.T) {
+	for _, args := range [][]string{
+		nil,
+		{"example.com/m/old"},
+		{"-nope", "a", "b"},
+		{"a", "b", "c"},
+	} {
+		code, _, stderr := shim(args...)
+		if code != 2 || !strings.Contains(stderr, "usage: wsunify shim") && !strings.Contains(stderr, "flag provided but not defined") {
+			t.Errorf("runShim(%q) = %d, stderr %q; want 2 and usage", args, code, stderr)
+		}
+	}
+}
+
+func TestRunShimDiffWritesNothing(t *testing.T) {
+	dir := shimModule(t, false)
+	before := snapshot(t, dir)
+	code, stdout, stderr := shim("-diff", "-C", dir, "example.com/m/old", "example.com/m/new")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"--- a/old/old.go\n", "+++ b/old/old.go\n", "+// Deprecated: use example.com/m/new.Greet.\n", "+\treturn new.Greet(name)\n", "-import \"errors\"\n"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("diff lacks %q:\n%s", want, stdout)
+		}
+	}
+	if !sameFiles(before, snapshot(t, dir)) {
+		t.Error("-diff changed files")
+	}
+}
+
+func TestRunShimWrites(t *testing.T) {
+	dir := shimModule(t, false)
+	code, stdout, stderr := shim("-C", dir, "example.com/m/old", "example.com/m/new")
+	if code != 0 || stdout != "" {
+		t.Fatalf("exit %d, stdout %q, stderr %s", code, stdout, stderr)
+	}
+	if !strings.Contains(stderr, "2 names of example.com/m/old forward to example.com/m/new; 1 files changed") {
+		t.Errorf("summary: %q", stderr)
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "old", "old.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"var ErrEmpty = new.ErrEmpty\n", "//go:fix inline\nfunc Greet(name string) (string, error) {\n\treturn new.Greet(name)\n}\n"} {
+		if !strings.Contains(string(got), want) {
+			t.Errorf("old.go lacks %q:\n%s", want, got)
+		}
+	}
+	leftovers, _ := filepath.Glob(filepath.Join(dir, "old", ".*"))
+	if len(leftovers) > 0 {
+		t.Errorf("temporary files left: %v", leftovers)
+	}
+	cmd := exec.CommandContext(t.Context(), "go", "test", "./...")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go test after the shim: %v\n%s", err, out)
+	}
+	// Shimming again changes nothing.
+	code, stdout, stderr = shim("-diff", "-C", dir, "example.com/m/old", "example.com/m/new")
+	if code != 0 || stdout != "" {
+		t.Errorf("second shim: exit %d, diff %q, stderr %s", code, stdout, stderr)
+	}
+}
+
+func TestRunShimRefuses(t *testing.T) {
+	dir := shimModule(t, true)
+	before := snapshot(t, dir)
+	for _, flags := range [][]string{nil, {"-diff"}} {
+		args := append(flags, "-C", dir, "example.com/m/old", "example.com/m/new")
+		code, stdout, stderr := shim(args...)
+		if code != 1 || stdout != "" {
+			t.Errorf("%q: exit %d, stdout %q; want 1 and no output", flags, code, stdout)
+		}
+		want := filepath.Join("old", "extra.go") + ":4:6: Extra: not declared in example.com/m/new\n"
+		if !strings.Contains(stderr, want) || !strings.Contains(stderr, "refused") {
+			t.Errorf("%q: stderr %q lacks %q", flags, stderr, want)
+		}
+		if !sameFiles(before, snapshot(t, dir)) {
+			t.Fatalf("%q: a refused shim changed files", flags)
+		}
+	}
+	// -allow-partial keeps Extra and writes the rest.
+	code, _, stderr := shim("-allow-partial", "-C", dir, "example.com/m/old", "example.com/m/new")
+	if code != 0 {
+		t.Fatalf("-allow-partial: exit %d: %s", code, stderr)
+	}
+	after := snapshot(t, dir)
+	extra := filepath.Join(dir, "old", "extra.go")
+	if after[extra] != before[extra] {
+		t.Errorf("-allow-partial changed extra.go:\n%s", after[extra])
+	}
+	if old := filepath.Join(dir, "old", "old.go"); after[old] == before[old] {
+		t.Error("-allow-partial did not shim old.go")
+	}
+}
+
+func TestRunShimLoadError(t *testing.T) {
+	dir := shimModule(t, false)
+	bad := filepath.Join(dir, "new", "broken.go")
+	if err := os.WriteFile(bad, []byte("package new\n\nvar X int = \"x\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, dir)
+	code, _, stderr := shim("-C", dir, "example.com/m/old", "example.com/m/new")
+	if code != 1 || !strings.Contains(stderr, "does not type-check") {
+		t.Errorf("exit %d, stderr %q; want 1 and a type error", code, stderr)
+	}
+	if !sameFiles(before, snapshot(t, dir)) {
+		t.Error("a failed shim changed files")
+	}
+}
+
+func TestRunDispatchesShim(t *testing.T) {
+	dir := shimModule(t, true)
+	var out, errb bytes.Buffer
+	code := run([]string{"shim", "-C", dir, "example.com/m/old", "example.com/m/new"}, strings.NewReader(""), &out, &errb)
+	if code != 1 || !strings.Contains(errb.String(), "Extra: not declared") {
+		t.Errorf("run shim: exit %d, stderr %q", code, errb.String())
+	}
+}
