@@ -22,7 +22,7 @@ const (
 
 var (
 	chatMsg    = Message{"type": "user_message", "text": "refund <order> & more", "n": 3}
-	toolErr    = errors.New("search: <timeout> & gave up")
+	errTool    = errors.New("search: <timeout> & gave up")
 	toolResult = Message{"hits": 1, "top": Message{"id": "o-42"}}
 )
 
@@ -121,10 +121,10 @@ var wireCases = []wireCase{
 	{
 		rule: "agent-error", to: facade.ToUser(user),
 		legacy: func(ctx context.Context, _ WebSocketManager, b AgentWebSocketBridge) error {
-			return b.NotifyAgentError(ctx, run, "triage", toolErr)
+			return b.NotifyAgentError(ctx, run, "triage", errTool)
 		},
 		migrated: func(ctx context.Context, _ facade.Notifier, e *facade.Emitter) error {
-			return e.Emit(ctx, facade.Event{Type: facade.AgentError, RunID: run, Agent: "triage", Data: toolErr})
+			return e.Emit(ctx, facade.Event{Type: facade.AgentError, RunID: run, Agent: "triage", Data: errTool})
 		},
 	},
 	{
