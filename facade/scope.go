@@ -82,6 +82,9 @@ func (e *Emitter) Notifier() Notifier { return e.n }
 // Emit sends ev to the scope's user, with the scope's user, thread and run
 // IDs filled in where ev leaves them empty.
 func (e *Emitter) Emit(ctx context.Context, ev Event) error {
+	if e == nil {
+		return ErrNilNotifier
+	}
 	return e.Notify(ctx, ToUser(e.s.UserID), ev)
 }
 

@@ -1,0 +1,232 @@
+package facade
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"time"
+)
+
+// Broker carries events between the hubs of several processes, so that
+// [Hub.Notify] on one instance reaches connections on every instance. It is
+// selected with [HubOptions].Broker; a nil Broker is the in-process default:
+// the hub routes and holds events itself, with no setup, no goroutine and no
+// allocation of its own per Notify. The facade/redisbroker package is the
+// implementation over Redis.
+//
+// A hub with a Broker does not hold events itself: Notify encodes the event
+// once and hands it to Publish; the broker brings it back, to this hub and
+// to every other, through [Local.Deliver], and keeps what no connection was
+// ready for. A connection registered for a user or thread is announced with
+// Join; when Join asks for it, the connection receives that target's events
+// only after the broker has replayed what the connection missed with
+// [Local.Replay], so the replay and the live events neither overlap nor
+// leave a gap.
+//
+// A hub calls Start once, from NewHub, before anything else, and Close once,
+// from [Hub.Close], after its connections are closed. A Broker serves one
+// hub. Join, Leave and Ready are called with the hub's lock held: they must
+// not block and must not call back into the hub; a broker queues the work
+// for a goroutine of its own. The other methods may block, bounded by their
+// context or the broker's own timeouts.
+type Broker interface {
+	// Start binds the broker to the hub's side of the seam.
+	Start(l *Local)
+
+	// Publish sends an encoded event to the target's connections on every
+	// hub. Errors it returns are Notify's: a *HoldError (errors.Is
+	// ErrHoldFull) when the target's hold is at its bound, ErrUnknownTarget
+	// for a connection no hub has, or the broker's own typed errors.
+	Publish(ctx context.Context, to Target, ev Encoded) error
+
+	// Join announces that c now belongs to to: a user (at Authenticate, with
+	// the client's last event ID, "" if none), a thread (at JoinThread) or
+	// the connection itself (at Accept). With replay true, the hub delivers
+	// no event for to to c until the broker calls Local.Replay(c, to, ...).
+	Join(c *Conn, to Target, lastEventID string) (replay bool)
+
+	// Leave announces that c no longer belongs to to (it is closing).
+	Leave(c *Conn, to Target)
+
+	// Ready announces that c became ProcessingReady.
+	Ready(c *Conn)
+
+	// Connected and ConnIDs answer Hub.Connected and Hub.ConnIDs across
+	// every hub.
+	Connected(userID string) bool
+	ConnIDs(userID string) []string
+
+	// Close stops the broker's goroutines.
+	Close() error
+}
+
+// Encoded is an event in its wire form, encoded once by Notify and shared,
+// read-only, by every receiver: the wire bytes are a prefix chosen by the
+// receiver's encoding followed by the body. A broker ships the parts, not
+// the [Event], so no instance encodes it again. The zero Encoded is invalid.
+type Encoded struct{ m *message }
+
+// NewEncoded rebuilds an encoded event from its parts, as a broker received
+// them: id is the broker's ID for it ("" if none), at the time it was
+// notified, legacy and numeric the prefixes of the two encodings (numeric
+// "" when it is the same as legacy) and body the rest of the wire bytes.
+// Encoded keeps body; the caller must not change it afterwards.
+func NewEncoded(id string, at time.Time, legacy, numeric string, body []byte) Encoded {
+	return Encoded{&message{legacy: legacy, numeric: numeric, body: body, at: at, id: id}}
+}
+
+// ID returns the broker's ID of the event ("" when it has none).
+func (e Encoded) ID() string { return e.m.id }
+
+// At returns when the event was notified.
+func (e Encoded) At() time.Time { return e.m.at }
+
+// Legacy returns the prefix of the legacy encoding.
+func (e Encoded) Legacy() string { return e.m.legacy }
+
+// Numeric returns the prefix of the numeric encoding, "" when it is the
+// same as Legacy.
+func (e Encoded) Numeric() string { return e.m.numeric }
+
+// Body returns the bytes after the prefix. The caller must not change them.
+func (e Encoded) Body() []byte { return e.m.body }
+
+// Bytes returns the complete wire form for enc, without an event ID.
+func (e Encoded) Bytes(enc Encoding) []byte { return e.m.Bytes(enc) }
+
+// Local is a hub's side of the [Broker] seam: what a broker calls to hand
+// events to this hub's connections. Its methods are safe for concurrent use.
+type Local struct{ h *Hub }
+
+// Deliver queues ev on this hub's connections of to — every connection
+// for ToAll, the members of a user or thread except those still waiting for
+// their replay of it — and returns how many of them were ProcessingReady. It
+// never holds: events no connection here takes are the broker's to keep.
+func (l *Local) Deliver(to Target, ev Encoded) (ready int) {
+	h := l.h
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return 0
+	}
+	h.seq++
+	ev.m.seq = h.seq
+	send := func(c *Conn) {
+		if err := c.enqueue(entry{ev.m, to}); err != nil {
+			h.o.Logger.Warn("facade: broker event refused by a connection not ready yet", "conn", c.id, "err", err)
+			return
+		}
+		if c.isReady() {
+			ready++
+		}
+	}
+	switch to.kind {
+	case targetConn:
+		if c := h.conns[to.id]; c != nil {
+			send(c)
+		}
+	case targetAll:
+		for _, c := range h.conns {
+			send(c)
+		}
+	default:
+		for _, c := range h.membersLocked(to) {
+			if _, waiting := c.awaiting[to]; !waiting {
+				send(c)
+			}
+		}
+	}
+	return ready
+}
+
+// Replay puts evs, the events of to that c missed, in front of everything
+// queued on c, in the order given, and from then on lets c receive to's
+// live events. It reports whether c is ProcessingReady; it does nothing and
+// reports false when c no longer waits for a replay of to (it closed).
+func (l *Local) Replay(c *Conn, to Target, evs []Encoded) (ready bool) {
+	h := l.h
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, waiting := c.awaiting[to]; !waiting {
+		return false
+	}
+	delete(c.awaiting, to)
+	es := make([]entry, len(evs))
+	for i, ev := range evs {
+		ev.m.seq = 0 // older than anything queued
+		es[i] = entry{ev.m, to}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.state.Live() {
+		return false
+	}
+	c.mergeLocked(es)
+	return c.state == ProcessingReady
+}
+
+// HasConn reports whether this hub has a live connection with the ID.
+func (l *Local) HasConn(id string) bool {
+	l.h.mu.Lock()
+	defer l.h.mu.Unlock()
+	return l.h.conns[id] != nil
+}
+
+// ConnIDs returns the IDs of the user's authenticated connections on this
+// hub, sorted.
+func (l *Local) ConnIDs(userID string) []string { return l.h.localConnIDs(userID) }
+
+// Logger returns the hub's logger.
+func (l *Local) Logger() *slog.Logger { return l.h.o.Logger }
+
+// Now reads the hub's clock.
+func (l *Local) Now() time.Time { return l.h.o.Now() }
+
+// localConnIDs returns the IDs of the user's connections on this hub.
+func (h *Hub) localConnIDs(userID string) []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ids := make([]string, 0, len(h.users[userID]))
+	for _, c := range h.users[userID] {
+		ids = append(ids, c.id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// joinLocked announces c's membership of to to the broker, if any; called
+// with hub.mu held.
+func (h *Hub) joinLocked(c *Conn, to Target, lastEventID string) {
+	b := h.o.Broker
+	if b == nil || !b.Join(c, to, lastEventID) {
+		return
+	}
+	if c.awaiting == nil {
+		c.awaiting = make(map[Target]struct{}, 1)
+	}
+	c.awaiting[to] = struct{}{}
+}
+
+// leaveLocked announces that c is gone from every target it belonged to;
+// called with hub.mu held.
+func (h *Hub) leaveLocked(c *Conn) {
+	b := h.o.Broker
+	if b == nil {
+		return
+	}
+	b.Leave(c, ToConn(c.id))
+	if c.userID != "" {
+		b.Leave(c, ToUser(c.userID))
+	}
+	for t := range c.threadSeq {
+		b.Leave(c, ToThread(t))
+	}
+	c.awaiting = nil
+}
+
+// isReady reports whether c is ProcessingReady.
+func (c *Conn) isReady() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state == ProcessingReady
+}

@@ -1,0 +1,83 @@
+package queue
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestBoundIsInBytes(t *testing.T) {
+	t.Parallel()
+	q := New[string](10)
+	require.True(t, q.Push("a", 4))
+	require.True(t, q.Push("b", 6))
+	require.False(t, q.Push("c", 1), "full at 10 bytes")
+	assert.Equal(t, 2, q.Len())
+	assert.Equal(t, 10, q.Bytes())
+	v, ok := q.Pop()
+	require.True(t, ok)
+	assert.Equal(t, "a", v)
+	assert.True(t, q.Push("c", 4))
+	small := New[int](3)
+	assert.False(t, small.Fits(4), "an item larger than the bound never fits")
+}
+
+func TestFIFOAcrossCompaction(t *testing.T) {
+	t.Parallel()
+	var q Queue[int] // unbounded zero value
+	next := 0
+	for i := range 1000 {
+		q.Push(i, 1)
+		if i%3 == 0 {
+			v, ok := q.Pop()
+			require.True(t, ok)
+			require.Equal(t, next, v)
+			next++
+		}
+	}
+	for _, v := range q.Drain(nil) {
+		require.Equal(t, next, v)
+		next++
+	}
+	assert.Equal(t, 1000, next)
+	assert.Zero(t, q.Len())
+	assert.Zero(t, q.Bytes())
+	assert.Nil(t, q.items, "an empty queue keeps no backing array")
+}
+
+func TestPopBatchTakesAtLeastOne(t *testing.T) {
+	t.Parallel()
+	q := New[string](0)
+	q.Push("huge", 100)
+	q.Push("a", 1)
+	q.Push("b", 1)
+	assert.Equal(t, []string{"huge"}, q.PopBatch(nil, 10))
+	assert.Equal(t, []string{"a", "b"}, q.PopBatch(nil, 10))
+	assert.Empty(t, q.PopBatch(nil, 10))
+}
+
+func TestPushFrontKeepsOrderAndIgnoresBound(t *testing.T) {
+	t.Parallel()
+	q := New[int](2)
+	q.Push(3, 1)
+	q.Push(4, 1)
+	q.PushFront([]int{1, 2}, []int{1, 1})
+	assert.Equal(t, 4, q.Bytes())
+	assert.Equal(t, []int{1, 2, 3, 4}, q.Drain(nil))
+}
+
+func TestDropWhile(t *testing.T) {
+	t.Parallel()
+	var q Queue[int]
+	for i := range 5 {
+		q.Push(i, 10)
+	}
+	n, b := q.DropWhile(func(v int) bool { return v < 3 })
+	assert.Equal(t, 3, n)
+	assert.Equal(t, 30, b)
+	assert.Equal(t, 20, q.Bytes())
+	v, _, ok := q.Front()
+	require.True(t, ok)
+	assert.Equal(t, 3, v)
+}
