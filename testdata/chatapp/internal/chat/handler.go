@@ -94,6 +94,7 @@ func (h *Handler) HandleUserMessage(ctx context.Context, userID, threadID, text 
 	h.wg.Add(1)
 	go func() {
 		defer h.wg.Done()
+		defer h.manager.EmitCriticalEvent(h.ctx, userID, "run_finished", bridge.Message{"run_id": runID, "thread_id": threadID})
 		h.run(b, userID, threadID, runID, text)
 	}()
 	return runID, nil
@@ -115,11 +116,10 @@ func announce(ctx context.Context, m bridge.WebSocketManager, threadID, runID st
 	return m.SendToThread(ctx, threadID, bridge.Message{"type": "run_started", "thread_id": threadID, "run_id": runID})
 }
 
-// run executes one agent run, then reports its end as a critical event and,
-// if the user has left, as a push notification.
+// run executes one agent run and, if the user has left by its end, pushes
+// the news to their phone.
 func (h *Handler) run(b bridge.AgentWebSocketBridge, userID, threadID, runID, text string) {
 	ctx := h.ctx
-	defer h.manager.EmitCriticalEvent(ctx, userID, "run_finished", bridge.Message{"run_id": runID, "thread_id": threadID})
 
 	r := agent.New(h.opts.AgentName, b, h.opts.Tools)
 	input := bridge.Message{"thread_id": threadID, "message": text}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http/httptest"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -13,7 +12,6 @@ import (
 	"example.com/chatapp/internal/chat"
 	"example.com/chatapp/internal/server"
 	"example.com/chatapp/internal/ws"
-	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/wsunify/wsunify/bridge"
@@ -66,9 +64,7 @@ type outcome struct {
 // The scenario ends when the client reads agent_completed.
 func connectDuringRun(t *testing.T, cfg server.Config) (*server.Server, outcome) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-
+	ctx := timeout(t)
 	first, second := newGate(), newGate()
 	cfg.Tokens = map[string]string{"tok-alice": "alice"}
 	cfg.Chat = chat.Options{
@@ -99,12 +95,7 @@ func connectDuringRun(t *testing.T, cfg server.Config) (*server.Server, outcome)
 		t.Fatal("the run did not start")
 	}
 
-	url := "ws" + strings.TrimPrefix(hts.URL, "http") + "/ws?token=tok-alice"
-	conn, _, err := websocket.DefaultDialer.DialContext(ctx, url, nil)
-	require.NoError(t, err)
-	defer conn.Close()
-	deadline, _ := ctx.Deadline()
-	require.NoError(t, conn.SetReadDeadline(deadline))
+	conn := dial(ctx, t, hts, "token=tok-alice")
 
 	out := outcome{sent: len(beforeConnect) + len(duringSetup) + len(afterReady)}
 	established := false

@@ -12,8 +12,10 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -106,6 +108,8 @@ func New(cfg Config) *Server {
 	s.chat = chat.NewHandler(s.manager, bridgeFor, cfg.Push, cfg.Chat)
 	s.mux.HandleFunc("GET /ws", s.serveWS)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	s.mux.HandleFunc("GET /users/{id}/connections", s.serveConnections)
+	s.mux.HandleFunc("POST /announcements", s.serveAnnouncement)
 	return s
 }
 
@@ -183,6 +187,31 @@ func (s *Server) serveLegacy(w http.ResponseWriter, r *http.Request) {
 		}
 		s.dispatch(ctx, userID, in)
 	}
+}
+
+// serveConnections lists the connection IDs of a user, for support staff.
+func (s *Server) serveConnections(w http.ResponseWriter, r *http.Request) {
+	ids := s.manager.GetUserConnections(r.PathValue("id"))
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(bridge.Message{"connections": ids})
+}
+
+// serveAnnouncement broadcasts the request's text (say, planned
+// maintenance) to every connected client.
+func (s *Server) serveAnnouncement(w http.ResponseWriter, r *http.Request) {
+	text, err := io.ReadAll(io.LimitReader(r.Body, 4<<10))
+	if err != nil || len(text) == 0 {
+		http.Error(w, "announcement text required", http.StatusBadRequest)
+		return
+	}
+	if err := s.manager.Broadcast(r.Context(), bridge.Message{
+		"type":    "announcement",
+		"message": string(text),
+	}); err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	w.WriteHeader(http.StatusAccepted)
 }
 
 // inbound is a message from the client.
