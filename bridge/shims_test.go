@@ -38,7 +38,7 @@ func TestAgentBridgeNilNotifier(t *testing.T) {
 			for i, err := range agentCalls(context.Background(), b) {
 				assert.ErrorIs(t, err, facade.ErrNilNotifier, "method %d", i)
 			}
-			assert.ErrorIs(t, b.NotifyCustom(context.Background(), run, "a", "agent_started", nil), facade.ErrNilNotifier)
+			assert.ErrorIs(t, EmitterOf(b).Emit(context.Background(), facade.Event{Type: facade.AgentStarted}), facade.ErrNilNotifier)
 		})
 	}
 }
@@ -54,6 +54,7 @@ func TestAgentBridgeRefusesUnusableUser(t *testing.T) {
 				assert.ErrorIs(t, err, facade.ErrInvalidScope, "method %d", i)
 				assert.ErrorContains(t, err, "bridge: agent bridge: ")
 			}
+			assert.ErrorIs(t, NotifierOf(b).Notify(context.Background(), facade.ToUser(id), facade.Raw(chatMsg)), facade.ErrInvalidScope)
 			assert.Empty(t, rec.taken(), "nothing is sent for nobody")
 		})
 	}
