@@ -4,13 +4,23 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"go/format"
+	"go/parser"
+	"go/token"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
+	"golang.org/x/tools/go/analysis"
+	"golang.org/x/tools/go/analysis/checker"
+	"golang.org/x/tools/go/analysis/passes/inline"
+	"golang.org/x/tools/go/ast/astutil"
+	"golang.org/x/tools/go/packages"
 	"golang.org/x/tools/txtar"
 )
 
@@ -32,7 +42,7 @@ type shimCase struct {
 	golden   map[string][]byte // "dir/file.go" -> want; "findings" -> want
 }
 
-func loadShimCases(t *testing.T) []shimCase {
+func shimLoadCases(t *testing.T) []shimCase {
 	t.Helper()
 	files, err := filepath.Glob("testdata/shim/*.txtar")
 	if err != nil || len(files) == 0 {
@@ -97,8 +107,8 @@ func shimFindingsText(dir string, fs []ShimFinding) []byte {
 	return b.Bytes()
 }
 
-// applyShim writes res into the module, as the CLI does.
-func applyShim(t *testing.T, res *ShimResult) {
+// shimApply writes res into the module, as the CLI does.
+func shimApply(t *testing.T, res *ShimResult) {
 	t.Helper()
 	for _, f := range res.Files {
 		var err error
@@ -113,8 +123,8 @@ func applyShim(t *testing.T, res *ShimResult) {
 	}
 }
 
-// goCmd runs the go command in dir and fails the test on error.
-func goCmd(t *testing.T, dir string, args ...string) {
+// shimGo runs the go command in dir and fails the test on error.
+func shimGo(t *testing.T, dir string, args ...string) {
 	t.Helper()
 	cmd := exec.CommandContext(t.Context(), "go", args...)
 	cmd.Dir = dir
@@ -129,7 +139,7 @@ func goCmd(t *testing.T, dir string, args ...string) {
 // writes the shim and runs go build, go vet and go test on the module.
 // A second shim must change nothing.
 func TestShimGolden(t *testing.T) {
-	for _, c := range loadShimCases(t) {
+	for _, c := range shimLoadCases(t) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			dir := c.extract(t)
@@ -168,10 +178,10 @@ func TestShimGolden(t *testing.T) {
 			if refused || t.Failed() {
 				return
 			}
-			applyShim(t, res)
-			goCmd(t, dir, "build", "./...")
-			goCmd(t, dir, "vet", "./...")
-			goCmd(t, dir, "test", "./...")
+			shimApply(t, res)
+			shimGo(t, dir, "build", "./...")
+			shimGo(t, dir, "vet", "./...")
+			shimGo(t, dir, "test", "./...")
 
 			again, err := Shim(ctx, ShimConfig{Dir: dir, Old: c.old, New: c.new, Env: shimTestEnv()})
 			if err != nil {
@@ -207,4 +217,178 @@ func (c shimCase) update(t *testing.T, got map[string][]byte) {
 	if err := os.WriteFile(c.path, txtar.Format(c.ar), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestShimThenInline checks the point of //go:fix inline: after the shim,
+// the inline analyzer of x/tools moves importers from the old path to the
+// new one. Cases whose forwarders are all inlinable must lose the old
+// import entirely; generic functions carry no directive, so their calls
+// must not be reported as inlining failures.
+func TestShimThenInline(t *testing.T) {
+	wantGone := map[string]bool{"methods": true, "iota": true, "generics": false, "sentinel": false}
+	for _, c := range shimLoadCases(t) {
+		gone, ok := wantGone[c.name]
+		if !ok {
+			continue
+		}
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			dir := c.extract(t)
+			res, err := Shim(context.Background(), ShimConfig{Dir: dir, Old: c.old, New: c.new, Env: shimTestEnv()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			shimApply(t, res)
+			before := shimImporters(t, dir, c.old)
+			if len(before) == 0 {
+				t.Fatalf("no package imports %s: the case tests nothing", c.old)
+			}
+			inlined := shimInlineAll(t, dir)
+			if inlined == 0 {
+				t.Fatal("the inline analyzer inlined nothing")
+			}
+			after := shimImporters(t, dir, c.old)
+			if gone && len(after) > 0 {
+				t.Errorf("after inlining, %v still import %s", after, c.old)
+			}
+			if !gone && len(after) == 0 {
+				t.Errorf("after inlining nothing imports %s, yet the case keeps non-inlinable uses", c.old)
+			}
+			shimGo(t, dir, "build", "./...")
+			shimGo(t, dir, "vet", "./...")
+			shimGo(t, dir, "test", "./...")
+		})
+	}
+}
+
+// shimImporters lists the non-test files outside the package path itself
+// that import path.
+func shimImporters(t *testing.T, dir, path string) []string {
+	t.Helper()
+	var files []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
+			return err
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), p, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		for _, imp := range f.Imports {
+			if imp.Path.Value == strconv.Quote(path) {
+				files = append(files, p)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// shimDropUnusedImports formats src without the imports it no longer
+// uses, as the go fix driver does once fixes are applied.
+func shimDropUnusedImports(src []byte) ([]byte, error) {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "fixed.go", src, parser.ParseComments)
+	if err != nil {
+		return nil, err
+	}
+	for _, imp := range slices.Clone(f.Imports) {
+		path, _ := strconv.Unquote(imp.Path.Value)
+		if imp.Name == nil && !astutil.UsesImport(f, path) {
+			astutil.DeleteImport(fset, f, path)
+		}
+	}
+	var b bytes.Buffer
+	if err := format.Node(&b, fset, f); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// shimInlineAll runs the inline analyzer over the module's non-test files and
+// applies its fixes, one non-overlapping batch at a time, until none is
+// left. It fails the test on any diagnostic that is not an inlining, and
+// returns the number of fixes applied.
+func shimInlineAll(t *testing.T, dir string) int {
+	t.Helper()
+	total := 0
+	for range 10 {
+		cfg := &packages.Config{Mode: packages.LoadAllSyntax, Dir: dir, Env: shimTestEnv()}
+		pkgs, err := packages.Load(cfg, "./...")
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := checker.Analyze([]*analysis.Analyzer{inline.Analyzer}, pkgs, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		type span struct {
+			start, end int
+			text       string
+		}
+		accepted := map[string][]span{}
+		applied := 0
+		for act := range g.All() {
+			if !act.IsRoot || act.Analyzer != inline.Analyzer {
+				continue
+			}
+			fset := act.Package.Fset
+			for _, d := range act.Diagnostics {
+				if !strings.HasSuffix(d.Message, "should be inlined") {
+					t.Errorf("%s: %s", fset.Position(d.Pos), d.Message)
+					continue
+				}
+			fixes:
+				for _, fx := range d.SuggestedFixes {
+					var spans []span
+					var file string
+					for _, e := range fx.TextEdits {
+						p, q := fset.Position(e.Pos), fset.Position(e.End)
+						if q.Filename == "" {
+							q = p
+						}
+						file = p.Filename
+						sp := span{p.Offset, q.Offset, string(e.NewText)}
+						for _, a := range accepted[file] {
+							if a != sp && sp.start < max(a.end, a.start+1) && a.start < max(sp.end, sp.start+1) {
+								continue fixes // overlaps: next round
+							}
+						}
+						spans = append(spans, sp)
+					}
+					for _, sp := range spans {
+						if !slices.Contains(accepted[file], sp) {
+							accepted[file] = append(accepted[file], sp)
+						}
+					}
+					applied++
+				}
+			}
+		}
+		if applied == 0 {
+			return total
+		}
+		total += applied
+		for file, spans := range accepted {
+			src, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			slices.SortFunc(spans, func(a, b span) int { return b.start - a.start })
+			for _, sp := range spans {
+				src = append(src[:sp.start:sp.start], append([]byte(sp.text), src[sp.end:]...)...)
+			}
+			if src, err = shimDropUnusedImports(src); err != nil {
+				t.Fatalf("%s after inlining: %v", file, err)
+			}
+			if err := os.WriteFile(file, src, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	t.Fatal("inlining did not settle after 10 rounds")
+	return total
 }

@@ -89,8 +89,8 @@ func TestGreet(t *testing.T) {
 	return dir
 }
 
-// snapshot reads every file under dir.
-func snapshot(t *testing.T, dir string) map[string]string {
+// shimSnapshot reads every file under dir.
+func shimSnapshot(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	files := map[string]string{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -107,7 +107,7 @@ func snapshot(t *testing.T, dir string) map[string]string {
 	return files
 }
 
-func sameFiles(a, b map[string]string) bool {
+func shimSameFiles(a, b map[string]string) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -119,7 +119,7 @@ func sameFiles(a, b map[string]string) bool {
 	return true
 }
 
-func shim(args ...string) (code int, stdout, stderr string) {
+func callShim(args ...string) (code int, stdout, stderr string) {
 	var out, errb bytes.Buffer
 	code = runShim(args, &out, &errb)
 	return code, out.String(), errb.String()
@@ -132,7 +132,7 @@ func TestRunShimUsage(t *testing.T) {
 		{"-nope", "a", "b"},
 		{"a", "b", "c"},
 	} {
-		code, _, stderr := shim(args...)
+		code, _, stderr := callShim(args...)
 		if code != 2 || !strings.Contains(stderr, "usage: wsunify shim") && !strings.Contains(stderr, "flag provided but not defined") {
 			t.Errorf("runShim(%q) = %d, stderr %q; want 2 and usage", args, code, stderr)
 		}
@@ -141,8 +141,8 @@ func TestRunShimUsage(t *testing.T) {
 
 func TestRunShimDiffWritesNothing(t *testing.T) {
 	dir := shimModule(t, false)
-	before := snapshot(t, dir)
-	code, stdout, stderr := shim("-diff", "-C", dir, "example.com/m/old", "example.com/m/new")
+	before := shimSnapshot(t, dir)
+	code, stdout, stderr := callShim("-diff", "-C", dir, "example.com/m/old", "example.com/m/new")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -151,14 +151,14 @@ func TestRunShimDiffWritesNothing(t *testing.T) {
 			t.Errorf("diff lacks %q:\n%s", want, stdout)
 		}
 	}
-	if !sameFiles(before, snapshot(t, dir)) {
+	if !shimSameFiles(before, shimSnapshot(t, dir)) {
 		t.Error("-diff changed files")
 	}
 }
 
 func TestRunShimWrites(t *testing.T) {
 	dir := shimModule(t, false)
-	code, stdout, stderr := shim("-C", dir, "example.com/m/old", "example.com/m/new")
+	code, stdout, stderr := callShim("-C", dir, "example.com/m/old", "example.com/m/new")
 	if code != 0 || stdout != "" {
 		t.Fatalf("exit %d, stdout %q, stderr %s", code, stdout, stderr)
 	}
@@ -184,7 +184,7 @@ func TestRunShimWrites(t *testing.T) {
 		t.Fatalf("go test after the shim: %v\n%s", err, out)
 	}
 	// Shimming again changes nothing.
-	code, stdout, stderr = shim("-diff", "-C", dir, "example.com/m/old", "example.com/m/new")
+	code, stdout, stderr = callShim("-diff", "-C", dir, "example.com/m/old", "example.com/m/new")
 	if code != 0 || stdout != "" {
 		t.Errorf("second shim: exit %d, diff %q, stderr %s", code, stdout, stderr)
 	}
@@ -192,10 +192,10 @@ func TestRunShimWrites(t *testing.T) {
 
 func TestRunShimRefuses(t *testing.T) {
 	dir := shimModule(t, true)
-	before := snapshot(t, dir)
+	before := shimSnapshot(t, dir)
 	for _, flags := range [][]string{nil, {"-diff"}} {
 		args := append(flags, "-C", dir, "example.com/m/old", "example.com/m/new")
-		code, stdout, stderr := shim(args...)
+		code, stdout, stderr := callShim(args...)
 		if code != 1 || stdout != "" {
 			t.Errorf("%q: exit %d, stdout %q; want 1 and no output", flags, code, stdout)
 		}
@@ -203,16 +203,16 @@ func TestRunShimRefuses(t *testing.T) {
 		if !strings.Contains(stderr, want) || !strings.Contains(stderr, "refused") {
 			t.Errorf("%q: stderr %q lacks %q", flags, stderr, want)
 		}
-		if !sameFiles(before, snapshot(t, dir)) {
+		if !shimSameFiles(before, shimSnapshot(t, dir)) {
 			t.Fatalf("%q: a refused shim changed files", flags)
 		}
 	}
 	// -allow-partial keeps Extra and writes the rest.
-	code, _, stderr := shim("-allow-partial", "-C", dir, "example.com/m/old", "example.com/m/new")
+	code, _, stderr := callShim("-allow-partial", "-C", dir, "example.com/m/old", "example.com/m/new")
 	if code != 0 {
 		t.Fatalf("-allow-partial: exit %d: %s", code, stderr)
 	}
-	after := snapshot(t, dir)
+	after := shimSnapshot(t, dir)
 	extra := filepath.Join(dir, "old", "extra.go")
 	if after[extra] != before[extra] {
 		t.Errorf("-allow-partial changed extra.go:\n%s", after[extra])
@@ -228,12 +228,12 @@ func TestRunShimLoadError(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("package new\n\nvar X int = \"x\"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	before := snapshot(t, dir)
-	code, _, stderr := shim("-C", dir, "example.com/m/old", "example.com/m/new")
+	before := shimSnapshot(t, dir)
+	code, _, stderr := callShim("-C", dir, "example.com/m/old", "example.com/m/new")
 	if code != 1 || !strings.Contains(stderr, "does not type-check") {
 		t.Errorf("exit %d, stderr %q; want 1 and a type error", code, stderr)
 	}
-	if !sameFiles(before, snapshot(t, dir)) {
+	if !shimSameFiles(before, shimSnapshot(t, dir)) {
 		t.Error("a failed shim changed files")
 	}
 }
