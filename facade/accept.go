@@ -53,6 +53,8 @@ func (h *Hub) Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions
 		wire:      wire,
 		skip:      opts.SkipSteps,
 		onMessage: opts.OnMessage,
+		lastEvent: lastEventID(r, opts),
+		eventIDs:  opts.EventIDs,
 		ctx:       ctx,
 		cancel:    cancel,
 		ready:     make(chan struct{}),
@@ -82,9 +84,22 @@ func (h *Hub) Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions
 	c.readyTimer = newReadyTimer(c)
 	c.mu.Unlock()
 	h.conns[id] = c
+	h.joinLocked(c, ToConn(id), "")
 	h.goOwned(c.readLoop)
 	h.mu.Unlock()
 	return c, nil
+}
+
+// lastEventID returns the client's resume offset: the option, else the
+// Last-Event-ID header, else the last_event_id query parameter.
+func lastEventID(r *http.Request, opts *AcceptOptions) string {
+	if opts.LastEventID != "" {
+		return opts.LastEventID
+	}
+	if id := r.Header.Get("Last-Event-ID"); id != "" {
+		return id
+	}
+	return r.URL.Query().Get("last_event_id")
 }
 
 // newReadyTimer fails c if it is not ready within ReadyTimeout.

@@ -64,7 +64,10 @@ type Broker interface {
 // read-only, by every receiver: the wire bytes are a prefix chosen by the
 // receiver's encoding followed by the body. A broker ships the parts, not
 // the [Event], so no instance encodes it again. The zero Encoded is invalid.
-type Encoded struct{ m *message }
+type Encoded struct {
+	m  *message
+	id string
+}
 
 // NewEncoded rebuilds an encoded event from its parts, as a broker received
 // them: id is the broker's ID for it ("" if none), at the time it was
@@ -72,11 +75,11 @@ type Encoded struct{ m *message }
 // "" when it is the same as legacy) and body the rest of the wire bytes.
 // Encoded keeps body; the caller must not change it afterwards.
 func NewEncoded(id string, at time.Time, legacy, numeric string, body []byte) Encoded {
-	return Encoded{&message{legacy: legacy, numeric: numeric, body: body, at: at, id: id}}
+	return Encoded{&message{legacy: legacy, numeric: numeric, body: body, at: at}, id}
 }
 
 // ID returns the broker's ID of the event ("" when it has none).
-func (e Encoded) ID() string { return e.m.id }
+func (e Encoded) ID() string { return e.id }
 
 // At returns when the event was notified.
 func (e Encoded) At() time.Time { return e.m.at }
@@ -112,7 +115,7 @@ func (l *Local) Deliver(to Target, ev Encoded) (ready int) {
 	h.seq++
 	ev.m.seq = h.seq
 	send := func(c *Conn) {
-		if err := c.enqueue(entry{ev.m, to}); err != nil {
+		if err := c.enqueue(entry{ev.m, to, ev.id}); err != nil {
 			h.o.Logger.Warn("facade: broker event refused by a connection not ready yet", "conn", c.id, "err", err)
 			return
 		}
@@ -154,7 +157,7 @@ func (l *Local) Replay(c *Conn, to Target, evs []Encoded) (ready bool) {
 	es := make([]entry, len(evs))
 	for i, ev := range evs {
 		ev.m.seq = 0 // older than anything queued
-		es[i] = entry{ev.m, to}
+		es[i] = entry{ev.m, to, ev.id}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -31,11 +31,14 @@ type Conn struct {
 	cancel    context.CancelFunc
 	ready     chan struct{} // closed on ProcessingReady
 	done      chan struct{} // closed on Closed or Failed
+	lastEvent string        // the client's last event ID, for a Broker's replay
+	eventIDs  bool          // write each event's broker ID on the wire
 
 	// Guarded by hub.mu.
 	userID    string
-	userSeq   uint64            // hub seq when the user was registered
-	threadSeq map[string]uint64 // hub seq when each thread was joined
+	userSeq   uint64              // hub seq when the user was registered
+	threadSeq map[string]uint64   // hub seq when each thread was joined
+	awaiting  map[Target]struct{} // targets whose Broker replay has not come yet
 
 	mu         sync.Mutex
 	state      State
@@ -50,10 +53,12 @@ type Conn struct {
 	pingTimer  *time.Timer
 }
 
-// entry is a queued message and the target that brought it here.
+// entry is a queued message, the target that brought it here and, for a
+// message a Broker delivered, its ID.
 type entry struct {
 	m   *message
 	key Target
+	id  string
 }
 
 // ID returns the connection's ID, the one ToConn takes.
@@ -65,6 +70,10 @@ func (c *Conn) UserID() string {
 	defer c.hub.mu.Unlock()
 	return c.userID
 }
+
+// LastEventID returns the ID of the last event the client says it received
+// ("" if none); see [AcceptOptions].LastEventID.
+func (c *Conn) LastEventID() string { return c.lastEvent }
 
 // Encoding returns the wire encoding the client negotiated.
 func (c *Conn) Encoding() Encoding { return c.enc }
@@ -123,6 +132,7 @@ func (c *Conn) Authenticate(userID string) error {
 	c.userID, c.userSeq = userID, h.seq
 	h.users[userID] = append(h.users[userID], c)
 	c.mergeLocked(h.takeHoldLocked(ToUser(userID)))
+	h.joinLocked(c, ToUser(userID), c.lastEvent)
 	return nil
 }
 
@@ -149,6 +159,7 @@ func (c *Conn) JoinThread(threadID string) error {
 	c.threadSeq[threadID] = h.seq
 	h.threads[threadID] = append(h.threads[threadID], c)
 	c.mergeLocked(h.takeHoldLocked(ToThread(threadID)))
+	h.joinLocked(c, ToThread(threadID), "")
 	return nil
 }
 
@@ -175,6 +186,9 @@ func (c *Conn) Ready() error {
 		c.startWriterLocked()
 	}
 	c.pingTimer = time.AfterFunc(c.hub.o.PingInterval, c.ping)
+	if b := c.hub.o.Broker; b != nil {
+		b.Ready(c)
+	}
 	return nil
 }
 
@@ -362,6 +376,10 @@ func (c *Conn) writeLoop() {
 			buf = appendFrame(buf, websocket.PingMessage, "", nil)
 		}
 		for _, e := range batch {
+			if c.eventIDs && e.id != "" {
+				buf = appendWithID(buf, e.m, e.id, c.enc)
+				continue
+			}
 			buf = appendFrame(buf, websocket.TextMessage, e.m.prefix(c.enc), e.m.body)
 		}
 		if closing != nil {
@@ -387,7 +405,45 @@ func (c *Conn) writeLoop() {
 
 // appendFrame appends one unmasked, final server frame.
 func appendFrame(b []byte, op int, prefix string, payload []byte) []byte {
-	n := len(prefix) + len(payload)
+	b = appendHeader(b, op, len(prefix)+len(payload))
+	b = append(b, prefix...)
+	return append(b, payload...)
+}
+
+// appendWithID appends m's text frame for enc with its broker ID as a first
+// "event_id" member. A message whose wire form is not a JSON object (a Raw
+// array or string) is written without it.
+func appendWithID(b []byte, m *message, id string, enc Encoding) []byte {
+	prefix, body := m.prefix(enc), m.body
+	var idBuf [64]byte
+	field := appendString(append(idBuf[:0], `"event_id":`...), id)
+	switch {
+	case prefix != "": // typed: {"type":… then ,"run_id":…
+		b = appendHeader(b, websocket.TextMessage, len(prefix)+1+len(field)+len(body))
+		b = append(b, prefix...)
+		b = append(b, ',')
+		b = append(b, field...)
+		return append(b, body...)
+	case len(body) >= 2 && body[0] == '{':
+		rest := body[1:]
+		sep := 1 // the comma before the object's first member
+		if rest[0] == '}' {
+			sep = 0
+		}
+		b = appendHeader(b, websocket.TextMessage, 1+len(field)+sep+len(rest))
+		b = append(b, '{')
+		b = append(b, field...)
+		if sep == 1 {
+			b = append(b, ',')
+		}
+		return append(b, rest...)
+	}
+	return appendFrame(b, websocket.TextMessage, prefix, body)
+}
+
+// appendHeader appends the header of an unmasked, final server frame of n
+// payload bytes.
+func appendHeader(b []byte, op int, n int) []byte {
 	b = append(b, 0x80|byte(op))
 	switch {
 	case n < 126:
@@ -399,8 +455,7 @@ func appendFrame(b []byte, op int, prefix string, payload []byte) []byte {
 		b = append(b, 127)
 		b = binary.BigEndian.AppendUint64(b, uint64(n))
 	}
-	b = append(b, prefix...)
-	return append(b, payload...)
+	return b
 }
 
 // terminate takes a live connection to Closing and then to final, exactly
@@ -469,6 +524,7 @@ func truncateReason(r string) string {
 
 // unregisterLocked removes c from every index; called with hub.mu held.
 func (h *Hub) unregisterLocked(c *Conn) {
+	h.leaveLocked(c)
 	delete(h.conns, c.id)
 	if c.userID != "" {
 		h.users[c.userID] = remove(h.users[c.userID], c)

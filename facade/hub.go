@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,7 +37,7 @@ type Hub struct {
 	nextID   atomic.Uint64
 
 	notified, written, rejected, expired, undelivered atomic.Uint64
-	slow, readyTimeouts, failed                       atomic.Uint64
+	slow, readyTimeouts, failed, brokerErrors         atomic.Uint64
 }
 
 var _ Notifier = (*Hub)(nil)
@@ -60,6 +59,9 @@ func NewHub(opts *HubOptions) *Hub {
 		Subprotocols:    []string{SubprotocolNumeric, SubprotocolLegacy},
 		WriteBufferPool: unusedPool{}, // the facade writes frames itself; never allocate gorilla's
 	}
+	if o.Broker != nil {
+		o.Broker.Start(&Local{h})
+	}
 	return h
 }
 
@@ -71,6 +73,10 @@ func NewHub(opts *HubOptions) *Hub {
 // an unknown ID; ErrHubClosed; an encoding error (nothing was queued); a
 // *HoldError (errors.Is ErrHoldFull) for each receiver whose bound the event
 // would pass — the other receivers still got it.
+//
+// With a [Broker], the encoded event is published through it and its errors
+// are returned as they are (see the broker's documentation); Stats counts
+// them in BrokerErrors, or in Rejected for a *HoldError.
 func (h *Hub) Notify(ctx context.Context, to Target, ev Event) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -82,7 +88,30 @@ func (h *Hub) Notify(ctx context.Context, to Target, ev Event) error {
 	if err != nil {
 		return err
 	}
+	if h.o.Broker != nil {
+		return h.publish(ctx, to, m)
+	}
 	return h.deliver(to, m)
+}
+
+// publish hands an encoded message to the broker and counts the outcome.
+func (h *Hub) publish(ctx context.Context, to Target, m *message) error {
+	h.mu.Lock()
+	closed := h.closed
+	h.mu.Unlock()
+	if closed {
+		return ErrHubClosed
+	}
+	err := h.o.Broker.Publish(ctx, to, Encoded{m: m})
+	switch {
+	case err == nil:
+		h.notified.Add(1)
+	case errors.Is(err, ErrHoldFull):
+		h.rejected.Add(1)
+	case !errors.Is(err, ErrUnknownTarget) && ctx.Err() == nil:
+		h.brokerErrors.Add(1)
+	}
+	return err
 }
 
 // deliver routes an encoded message.
@@ -101,10 +130,10 @@ func (h *Hub) deliver(to Target, m *message) error {
 		if c == nil {
 			return fmt.Errorf("%w: %v", ErrUnknownTarget, to)
 		}
-		errs = append(errs, c.enqueue(entry{m, to}))
+		errs = append(errs, c.enqueue(entry{m: m, key: to}))
 	case targetAll:
 		for _, c := range h.conns {
-			errs = append(errs, c.enqueue(entry{m, to}))
+			errs = append(errs, c.enqueue(entry{m: m, key: to}))
 		}
 	default:
 		members := h.membersLocked(to)
@@ -112,7 +141,7 @@ func (h *Hub) deliver(to Target, m *message) error {
 			return h.holdLocked(to, m)
 		}
 		for _, c := range members {
-			errs = append(errs, c.enqueue(entry{m, to}))
+			errs = append(errs, c.enqueue(entry{m: m, key: to}))
 		}
 	}
 	err := errors.Join(errs...)
@@ -176,7 +205,7 @@ func (h *Hub) takeHoldLocked(t Target) []entry {
 		if !ok {
 			return out
 		}
-		out = append(out, entry{m, t})
+		out = append(out, entry{m: m, key: t})
 	}
 }
 
@@ -184,12 +213,18 @@ func (h *Hub) takeHoldLocked(t Target) []entry {
 // going away, so that none is lost: a message for a user or thread goes to
 // the members that did not get it (those registered after it was sent) or,
 // when there are none, back to the hold in front of anything newer.
+//
+// With a Broker, a user's or thread's messages are left to it: it still has
+// them, for a client that resumes from its last event ID.
 func (h *Hub) giveBackLocked(gone *Conn, back []entry) {
 	held := make(map[Target][]*message)
 	for _, e := range back {
 		members := h.membersLocked(e.key)
 		if e.key.kind != targetUser && e.key.kind != targetThread {
 			h.undelivered.Add(1) // a connection or broadcast target that is itself gone
+			continue
+		}
+		if h.o.Broker != nil {
 			continue
 		}
 		if len(members) == 0 {
@@ -218,24 +253,24 @@ func (h *Hub) giveBackLocked(gone *Conn, back []entry) {
 	_ = gone
 }
 
-// Connected reports whether the user has a live authenticated connection.
+// Connected reports whether the user has a live authenticated connection
+// (on any hub, with a Broker).
 func (h *Hub) Connected(userID string) bool {
+	if b := h.o.Broker; b != nil {
+		return b.Connected(userID)
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return len(h.users[userID]) > 0
 }
 
-// ConnIDs returns the IDs of the user's live authenticated connections,
-// sorted.
+// ConnIDs returns the IDs of the user's live authenticated connections
+// (on every hub, with a Broker), sorted.
 func (h *Hub) ConnIDs(userID string) []string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	ids := make([]string, 0, len(h.users[userID]))
-	for _, c := range h.users[userID] {
-		ids = append(ids, c.id)
+	if b := h.o.Broker; b != nil {
+		return b.ConnIDs(userID)
 	}
-	slices.Sort(ids)
-	return ids
+	return h.localConnIDs(userID)
 }
 
 // Stats is a snapshot of a hub's counters.
@@ -255,6 +290,7 @@ type Stats struct {
 	SlowConsumers uint64 // connections closed with CloseSlowConsumer
 	ReadyTimeouts uint64 // connections failed with CloseReadyTimeout
 	Failed        uint64 // connections that ended Failed
+	BrokerErrors  uint64 // Notify calls the Broker failed (e.g. Redis unavailable)
 }
 
 // Stats returns a snapshot. It discards expired held events first.
@@ -287,12 +323,14 @@ func (h *Hub) Stats() Stats {
 	s.SlowConsumers = h.slow.Load()
 	s.ReadyTimeouts = h.readyTimeouts.Load()
 	s.Failed = h.failed.Load()
+	s.BrokerErrors = h.brokerErrors.Load()
 	return s
 }
 
 // Close closes every connection with CloseHubShutdown (1001), waits for
-// their goroutines and the state callbacks, and refuses further use with
-// ErrHubClosed. Events still held are discarded. It is idempotent.
+// their goroutines and the state callbacks, closes the Broker, if any, and
+// refuses further use with ErrHubClosed. Events still held are discarded.
+// It is idempotent.
 func (h *Hub) Close() error {
 	h.mu.Lock()
 	if h.closed {
@@ -315,6 +353,9 @@ func (h *Hub) Close() error {
 	wg.Wait()
 	h.wg.Wait()
 	h.cb.wait()
+	if b := h.o.Broker; b != nil {
+		return b.Close()
+	}
 	return nil
 }
 

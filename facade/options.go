@@ -64,6 +64,12 @@ type HubOptions struct {
 
 	// Now is the clock for timestamps and hold ages. Default time.Now.
 	Now func() time.Time
+
+	// Broker carries events between the hubs of several processes (see
+	// facade/redisbroker). Nil is the in-process default: this hub routes
+	// and holds every event itself. The hub owns the Broker: Hub.Close
+	// closes it.
+	Broker Broker
 }
 
 // AcceptOptions configures one connection. nil means defaults.
@@ -85,6 +91,19 @@ type AcceptOptions struct {
 
 	// ResponseHeader is added to the upgrade response.
 	ResponseHeader http.Header
+
+	// LastEventID is the ID of the last event the client received before it
+	// reconnected. With a Broker that keeps events, the connection's user
+	// events resume right after it, on whichever hub it lands. Empty means
+	// the request's Last-Event-ID header or, failing that, its last_event_id
+	// query parameter (browsers cannot set headers on a WebSocket).
+	LastEventID string
+
+	// EventIDs opts the connection in to event IDs on the wire: each event a
+	// Broker delivered carries its ID as a first "event_id" member, the
+	// value the client sends back as its last event ID. Off by default, so
+	// the legacy envelope stays byte for byte the same.
+	EventIDs bool
 }
 
 // Close codes the facade sends, beside the standard ones.
