@@ -3,7 +3,10 @@
 //
 // Usage:
 //
-//	chatd [-addr :8080] [-tokens tok-alice=alice,tok-bob=bob] [-setup-delay 200ms] [-tool-latency 300ms]
+//	chatd [-addr :8080] [-tokens tok-alice=alice,tok-bob=bob] [-setup-delay 200ms] [-tool-latency 300ms] [-bridge]
+//
+// -bridge runs the service over the wsunify bridge instead of its own
+// connection manager (step 2 of MIGRATION.md).
 package main
 
 import (
@@ -37,6 +40,7 @@ func run(args []string) error {
 	tokens := fs.String("tokens", "tok-alice=alice,tok-bob=bob", "comma-separated token=user pairs")
 	setup := fs.Duration("setup-delay", 200*time.Millisecond, "time to load a user's threads on connect")
 	latency := fs.Duration("tool-latency", 300*time.Millisecond, "time each agent tool takes")
+	useBridge := fs.Bool("bridge", false, "run over bridge.NewWebSocketManager instead of the service's own manager")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -49,6 +53,7 @@ func run(args []string) error {
 		Tokens:     users,
 		SetupDelay: *setup,
 		Chat:       chat.Options{Tools: agent.Toolbox(*latency)},
+		UseBridge:  *useBridge,
 	})
 	hs := &http.Server{Addr: *addr, Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 
@@ -56,7 +61,7 @@ func run(args []string) error {
 	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.ListenAndServe() }()
-	slog.Info("chatd: listening", "addr", *addr)
+	slog.Info("chatd: listening", "addr", *addr, "bridge", *useBridge)
 
 	select {
 	case err := <-errc:

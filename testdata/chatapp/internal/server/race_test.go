@@ -11,7 +11,6 @@ import (
 	"example.com/chatapp/internal/agent"
 	"example.com/chatapp/internal/chat"
 	"example.com/chatapp/internal/server"
-	"example.com/chatapp/internal/ws"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/wsunify/wsunify/bridge"
@@ -144,7 +143,9 @@ func TestConnectDuringRun(t *testing.T) {
 			assert.Equal(t, len(duringSetup), out.early)
 			t.Logf("legacy manager: %d events were written during setup, before connection_established", out.early)
 			// Stored and forgotten: the three events and the acknowledgement.
-			assert.Equal(t, len(beforeConnect)+1, srv.Manager().(*ws.Manager).Undelivered("alice"))
+			backlog, ok := srv.Manager().(interface{ Undelivered(userID string) int })
+			require.True(t, ok, "the legacy manager keeps a backlog")
+			assert.Equal(t, len(beforeConnect)+1, backlog.Undelivered("alice"))
 		},
 	}, {
 		// Step 2 of MIGRATION.md: the same call sites over the bridge. The

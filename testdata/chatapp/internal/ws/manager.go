@@ -181,7 +181,7 @@ func (m *Manager) IsConnectionActive(userID string) bool {
 func (m *Manager) GetUserConnections(userID string) []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var ids []string
+	ids := []string{}
 	for _, c := range m.userClients(userID) {
 		ids = append(ids, c.id)
 	}

@@ -105,7 +105,7 @@ func TestSendToAbsentUser(t *testing.T) {
 	require.NoError(t, m.SendToUser(ctx, "bob", legacyws.Message{"type": "hello"}))
 	require.NoError(t, m.EmitCriticalEvent(ctx, "bob", "run_finished", nil))
 	assert.False(t, m.IsConnectionActive("bob"))
-	assert.Empty(t, m.GetUserConnections("bob"))
+	assert.Equal(t, []string{}, m.GetUserConnections("bob"))
 	assert.Equal(t, 2, m.Undelivered("bob"))
 
 	connect(t, m, "bob")
