@@ -52,8 +52,10 @@ func newFileEditor(fset *token.FileSet, pkg *Package, f *File) (*fileEditor, err
 	taken := map[string]bool{}
 	ast.Inspect(f.AST, func(n ast.Node) bool {
 		if id, ok := n.(*ast.Ident); ok {
-			if pkg.Info.Defs[id] != nil {
-				taken[id.Name] = true
+			if obj := pkg.Info.Defs[id]; obj != nil {
+				if _, isImport := obj.(*types.PkgName); !isImport {
+					taken[id.Name] = true
+				}
 			}
 			if pn, ok := pkg.Info.Uses[id].(*types.PkgName); ok && pn.Imported().Path() == BridgePath {
 				e.bridgeUses[id] = true

@@ -108,6 +108,9 @@ func Load(ctx context.Context, cfg *LoadConfig, patterns ...string) (*Program, e
 	selected := map[string]bool{}
 	var module *packages.Module
 	for _, r := range roots {
+		if len(r.GoFiles) == 0 && len(r.Errors) > 0 {
+			return nil, fmt.Errorf("codemod: load: %v", r.Errors[0])
+		}
 		selected[r.PkgPath] = true
 		if r.Module != nil && r.Module.Main && module == nil {
 			module = r.Module
@@ -237,7 +240,10 @@ func Load(ctx context.Context, cfg *LoadConfig, patterns ...string) (*Program, e
 	external[FacadePath], external[BridgePath] = true, true
 
 	// Export data for everything the source set imports.
-	prog.ext = &exportData{fset: prog.Fset, files: map[string]string{}, pkgs: map[string]*types.Package{}, read: map[string]bool{}}
+	prog.ext = &exportData{
+		fset: prog.Fset, files: map[string]string{}, errs: map[string]error{},
+		pkgs: map[string]*types.Package{}, read: map[string]bool{},
+	}
 	if len(external) > 0 {
 		paths := make([]string, 0, len(external))
 		for p := range external {
@@ -250,6 +256,9 @@ func Load(ctx context.Context, cfg *LoadConfig, patterns ...string) (*Program, e
 		}
 		for _, d := range deps {
 			prog.ext.files[d.PkgPath] = d.ExportFile
+			if d.ExportFile == "" && len(d.Errors) > 0 {
+				prog.ext.errs[d.PkgPath] = fmt.Errorf("%s does not build: %v", d.PkgPath, d.Errors[0])
+			}
 		}
 	}
 
@@ -416,6 +425,7 @@ type exportData struct {
 	mu    sync.Mutex
 	fset  *token.FileSet
 	files map[string]string // package path → export file
+	errs  map[string]error  // package path → why it has no export data
 	pkgs  map[string]*types.Package
 	read  map[string]bool
 }
@@ -427,6 +437,9 @@ func (e *exportData) load(path string) (*types.Package, error) {
 		return e.pkgs[path], nil
 	}
 	name := e.files[path]
+	if err := e.errs[path]; err != nil {
+		return nil, err
+	}
 	if name == "" {
 		return nil, fmt.Errorf("no export data for %s", path)
 	}

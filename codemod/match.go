@@ -22,11 +22,11 @@ type legacy struct {
 	ifaces map[Shape][]*types.Interface
 	sigs   map[string]*types.Signature // legacy method name → bridge signature
 
-	notifierOf, emitterOf       types.Object
-	newManager, newAgentBridge  types.Object
-	message                     types.Object
-	bridge                      *types.Package
-	methodRule                  map[string]*Rule
+	notifierOf, emitterOf      types.Object
+	newManager, newAgentBridge types.Object
+	message                    types.Object
+	bridge                     *types.Package
+	methodRule                 map[string]*Rule
 }
 
 // newLegacy finds the legacy types through lookup, which returns the

@@ -1,0 +1,70 @@
+// Command wsunify migrates Go code from the legacy notification shapes of
+// package bridge to package facade, one compiling step at a time.
+//
+// Usage:
+//
+//	wsunify plan|diff|apply|check [flags] [packages]
+//	wsunify shim OLDPKG NEWPKG
+//
+// plan lists the legacy uses left per rule and per package and the next
+// step (-json for machines). diff prints what apply would write and writes
+// nothing. apply rewrites in place, atomically, only when the result
+// type-checks. check exits 3 when legacy uses remain, 0 when none do and 1
+// when the tool fails, for CI. Run "wsunify <command> -h" for the flags.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// Exit codes.
+const (
+	exitOK       = 0
+	exitFailure  = 1 // the tool failed, or refused to rewrite
+	exitUsage    = 2
+	exitFindings = 3 // check: legacy uses remain
+)
+
+const usage = `usage: wsunify <command> [flags] [packages]
+
+Commands:
+  plan    legacy uses left per rule and per package, and the next step
+  diff    unified diff of what apply would write (writes nothing)
+  apply   rewrite in place, atomically, only what type-checks afterwards
+  check   exit 3 when legacy uses remain, 0 when clean, 1 on failure
+  shim    OLDPKG NEWPKG: Deprecated forwarders at the old import path
+
+Packages are patterns as the go command takes them (default "."). Run
+"wsunify <command> -h" for the flags of a command.
+`
+
+// run is the whole command, with its streams injected so that tests run it
+// in-process.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "plan", "diff", "apply", "check":
+		return runMigrate(ctx, cmd, rest, stdout, stderr)
+	case "shim":
+		return runShim(rest, stdout, stderr)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	default:
+		fmt.Fprintf(stderr, "wsunify: unknown command %q\n\n%s", cmd, usage)
+		return exitUsage
+	}
+}

@@ -1,0 +1,168 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// module writes a module that depends on this checkout, with the given
+// files, and returns its directory.
+func module(t *testing.T, files map[string]string) string {
+	t.Helper()
+	root := os.Getenv("WSUNIFY_CASES_REPO")
+	if root == "" {
+		var err error
+		if root, err = filepath.Abs("../.."); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	files["go.mod"] = "module example.com/app\n\ngo 1.26\n\nrequire github.com/wsunify/wsunify v0.0.0\n\nreplace github.com/wsunify/wsunify => " + root + "\n"
+	for name, data := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("go", "mod", "tidy")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=mod")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go mod tidy: %v\n%s", err, out)
+	}
+	return dir
+}
+
+const legacySrc = `package ws
+
+import (
+	"context"
+
+	"github.com/wsunify/wsunify/bridge"
+)
+
+// Greet sends one message.
+func Greet(ctx context.Context, m bridge.WebSocketManager, user string) error {
+	return m.SendToUser(ctx, user, bridge.Message{"type": "hello"})
+}
+`
+
+const cleanSrc = `package ws
+
+// Nothing legacy here.
+func Nothing() {}
+`
+
+const brokenSrc = `package ws
+
+import (
+	"context"
+
+	"github.com/wsunify/wsunify/bridge"
+)
+
+func Greet(ctx context.Context, m bridge.WebSocketManager) error {
+	return m.SendToUser(ctx, 42, nil)
+}
+`
+
+func wsunify(args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	code = run(args, strings.NewReader(""), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestExitCodes(t *testing.T) {
+	t.Parallel()
+	legacy := module(t, map[string]string{"ws/ws.go": legacySrc})
+	clean := module(t, map[string]string{"ws/ws.go": cleanSrc})
+	broken := module(t, map[string]string{"ws/ws.go": brokenSrc})
+
+	tests := []struct {
+		name string
+		args []string
+		want int
+		out  string // a substring of stdout+stderr
+	}{
+		{"no command", nil, exitUsage, "usage: wsunify"},
+		{"unknown command", []string{"frobnicate"}, exitUsage, `unknown command "frobnicate"`},
+		{"help", []string{"-h"}, exitOK, "Commands:"},
+		{"plan help", []string{"plan", "-h"}, exitOK, "-json"},
+		{"diff help", []string{"diff", "-h"}, exitOK, "writes nothing"},
+		{"apply help", []string{"apply", "-h"}, exitOK, "-shape"},
+		{"check help", []string{"check", "-h"}, exitOK, "exits 3"},
+		{"bad rule", []string{"check", "-C", legacy, "-rule", "nope", "./..."}, exitUsage, `unknown rule "nope"`},
+		{"bad shape", []string{"check", "-shape", "Manager", "./..."}, exitUsage, "-shape"},
+		{"check legacy", []string{"check", "-C", legacy, "./..."}, exitFindings, "example.com/app/ws: 3 legacy uses"},
+		{"check clean", []string{"check", "-C", clean, "./..."}, exitOK, "ok: no legacy uses"},
+		{"check broken", []string{"check", "-C", broken, "./..."}, exitFailure, "do not type-check"},
+		{"apply broken", []string{"apply", "-C", broken, "./..."}, exitFailure, "nothing written"},
+		{"plan", []string{"plan", "-C", legacy, "./..."}, exitOK, "next step (call sites): wsunify apply rewrites 2 sites in 1 files"},
+		{"diff", []string{"diff", "-C", legacy, "./..."}, exitOK, "+\treturn bridge.NotifierOf(m).Notify(ctx, facade.ToUser(user), facade.Raw(map[string]any{\"type\": \"hello\"}))"},
+		{"no packages", []string{"check", "-C", legacy, "./nope/..."}, exitFailure, "wsunify:"},
+	}
+	for _, tt := range tests {
+		code, stdout, stderr := wsunify(tt.args...)
+		if code != tt.want || !strings.Contains(stdout+stderr, tt.out) {
+			t.Errorf("%s: wsunify %q = %d\nstdout:\n%s\nstderr:\n%s\nwant %d and %q", tt.name, tt.args, code, stdout, stderr, tt.want, tt.out)
+		}
+	}
+	// Neither diff nor a refused apply wrote anything.
+	for dir, src := range map[string]string{legacy: legacySrc, broken: brokenSrc} {
+		if got, _ := os.ReadFile(filepath.Join(dir, "ws/ws.go")); string(got) != src {
+			t.Errorf("%s was written:\n%s", dir, got)
+		}
+	}
+}
+
+func TestApplyThenCheck(t *testing.T) {
+	t.Parallel()
+	dir := module(t, map[string]string{"ws/ws.go": legacySrc})
+	code, stdout, stderr := wsunify("apply", "-C", dir, "./...")
+	if code != exitOK || !strings.Contains(stdout, "wrote ws/ws.go") {
+		t.Fatalf("apply = %d\n%s%s", code, stdout, stderr)
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "ws/ws.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(got), "SendToUser") || !strings.Contains(string(got), "facade.ToUser(user)") {
+		t.Errorf("apply wrote:\n%s", got)
+	}
+	// No temporary file is left beside it.
+	entries, _ := os.ReadDir(filepath.Join(dir, "ws"))
+	if len(entries) != 1 {
+		t.Errorf("ws/ holds %d entries, want 1", len(entries))
+	}
+	// Idempotent: a second apply writes nothing.
+	code, stdout, _ = wsunify("apply", "-C", dir, "./...")
+	if code != exitOK || strings.Contains(stdout, "wrote") {
+		t.Errorf("second apply = %d\n%s", code, stdout)
+	}
+	// plan -json is machine-readable.
+	code, stdout, _ = wsunify("plan", "-json", "-C", dir, "./...")
+	var plan struct {
+		Remaining map[string]int `json:"remaining"`
+	}
+	if code != exitOK || json.Unmarshal([]byte(stdout), &plan) != nil {
+		t.Fatalf("plan -json = %d\n%s", code, stdout)
+	}
+	if plan.Remaining["send-to-user"] != 0 || plan.Remaining["message-type"] != 0 {
+		t.Errorf("after apply, plan says %v", plan.Remaining)
+	}
+}

@@ -1,0 +1,273 @@
+package codemod
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"golang.org/x/tools/txtar"
+)
+
+var updateCases = flag.Bool("update-cases", false, "rewrite the golden files of ../testdata/cases")
+
+// repoRoot is the checkout the cases' go.mod files replace the module with.
+// WSUNIFY_CASES_REPO overrides it, to test against a snapshot of the
+// checkout while the working tree is mid-change.
+func repoRoot(t testing.TB) string {
+	t.Helper()
+	if r := os.Getenv("WSUNIFY_CASES_REPO"); r != "" {
+		return r
+	}
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// goldenCase is one archive of ../testdata/cases (see its README.md).
+type goldenCase struct {
+	name, path string
+	ar         *txtar.Archive
+	inputs     map[string][]byte // name → content: the module to migrate
+	golden     map[string][]byte // name of a .go file → its content after apply
+	findings   []string          // "file:line: rule"
+	wantErr    string            // a refusal: the error must contain it
+	flags      []string
+}
+
+func readCases(t *testing.T) []*goldenCase {
+	t.Helper()
+	files, err := filepath.Glob("../testdata/cases/*.txtar")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no cases: %v", err)
+	}
+	var cases []*goldenCase
+	for _, file := range files {
+		ar, err := txtar.ParseFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := &goldenCase{
+			name: strings.TrimSuffix(filepath.Base(file), ".txtar"), path: file, ar: ar,
+			inputs: map[string][]byte{}, golden: map[string][]byte{},
+		}
+		if len(bytes.TrimSpace(ar.Comment)) == 0 {
+			t.Errorf("%s: a case opens with prose saying what it tests", file)
+		}
+		for _, f := range ar.Files {
+			switch {
+			case f.Name == "findings":
+				for _, l := range strings.Split(strings.TrimSpace(string(f.Data)), "\n") {
+					if l = strings.TrimSpace(l); l != "" {
+						c.findings = append(c.findings, l)
+					}
+				}
+			case f.Name == "error":
+				c.wantErr = strings.TrimSpace(string(f.Data))
+			case f.Name == "flags":
+				c.flags = strings.Fields(string(f.Data))
+			case strings.HasSuffix(f.Name, ".golden"):
+				c.golden[strings.TrimSuffix(f.Name, ".golden")] = f.Data
+			default:
+				c.inputs[f.Name] = f.Data
+			}
+		}
+		cases = append(cases, c)
+	}
+	return cases
+}
+
+// writeModule writes the inputs of c into dir, with the replace directive
+// pointing at this checkout and the checkout's go.sum, and tidies it.
+func (c *goldenCase) writeModule(t *testing.T, dir string) {
+	t.Helper()
+	root := repoRoot(t)
+	for name, data := range c.inputs {
+		if name == "go.mod" {
+			data = bytes.ReplaceAll(data, []byte("$REPO"), []byte(root))
+		}
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	goCmd(t, dir, "mod", "tidy")
+}
+
+func goCmd(t *testing.T, dir string, args ...string) {
+	t.Helper()
+	cmd := exec.Command("go", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=mod", "GOWORK=off")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+// options parses the flags section: -rule IDs, -shape S=T, then patterns.
+func (c *goldenCase) options(t *testing.T) (*Options, *LoadConfig, []string) {
+	t.Helper()
+	opts := &Options{Shapes: map[Shape][]string{}}
+	cfg := &LoadConfig{LegacyPaths: []string{BridgePath}}
+	var patterns []string
+	for i := 0; i < len(c.flags); i++ {
+		switch c.flags[i] {
+		case "-rule":
+			i++
+			rs, err := ParseRuleSet(c.flags[i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts.Rules = rs
+		case "-shape":
+			i++
+			s, typ, err := ParseShape(c.flags[i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts.Shapes[s] = append(opts.Shapes[s], typ)
+			path, _ := splitQualified(typ)
+			cfg.LegacyPaths = append(cfg.LegacyPaths, path)
+		default:
+			patterns = append(patterns, c.flags[i])
+		}
+	}
+	if len(patterns) == 0 {
+		patterns = []string{"./..."}
+	}
+	return opts, cfg, patterns
+}
+
+// TestCases walks ../testdata/cases: each archive is a module to migrate
+// with the golden result of apply, the findings left, or the refusal.
+// Every golden output must build, and a second apply must change nothing.
+func TestCases(t *testing.T) {
+	for _, c := range readCases(t) {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			dir := t.TempDir()
+			c.writeModule(t, dir)
+			opts, cfg, patterns := c.options(t)
+			cfg.Dir = dir
+
+			res, err := migrate(ctx, cfg, opts, patterns)
+			if c.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+					t.Fatalf("want an error containing %q, got %v", c.wantErr, err)
+				}
+				for name, data := range c.inputs {
+					if got, _ := os.ReadFile(filepath.Join(dir, name)); name != "go.mod" && !bytes.Equal(got, data) {
+						t.Errorf("%s was written on refusal", name)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			got := map[string][]byte{}
+			for _, ch := range res.Changes {
+				rel, _ := filepath.Rel(dir, ch.Name)
+				got[filepath.ToSlash(rel)] = ch.New
+			}
+			var findings []string
+			for _, f := range res.Findings {
+				rel, _ := filepath.Rel(dir, f.Pos.Filename)
+				findings = append(findings, fmt.Sprintf("%s:%d: %s", filepath.ToSlash(rel), f.Pos.Line, f.Rule))
+			}
+			if *updateCases {
+				c.update(t, got, findings)
+				return
+			}
+			for name, data := range c.inputs {
+				if !strings.HasSuffix(name, ".go") {
+					continue
+				}
+				want, ok := c.golden[name]
+				if !ok {
+					want = data // no golden: the file must not change
+				}
+				out, changed := got[name]
+				if !changed {
+					out = data
+				}
+				if !bytes.Equal(out, want) {
+					t.Errorf("%s:\n%s", name, UnifiedDiff(name, want, out))
+				}
+			}
+			if !slices.Equal(findings, c.findings) {
+				t.Errorf("findings:\n got %q\nwant %q", findings, c.findings)
+			}
+
+			// The result builds and a second apply changes nothing.
+			for _, ch := range res.Changes {
+				if err := os.WriteFile(ch.Name, ch.New, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			goCmd(t, dir, "build", "./...")
+			again, err := migrate(ctx, cfg, opts, patterns)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ch := range again.Changes {
+				t.Errorf("second apply changed %s:\n%s", ch.Name, UnifiedDiff(ch.Name, ch.Old, ch.New))
+			}
+		})
+	}
+}
+
+func migrate(ctx context.Context, cfg *LoadConfig, opts *Options, patterns []string) (*Result, error) {
+	prog, err := Load(ctx, cfg, patterns...)
+	if err != nil {
+		return nil, err
+	}
+	if err := prog.Err(); err != nil {
+		return nil, errors.Join(ErrNotCompiling, err)
+	}
+	res, _, err := Migrate(ctx, prog, opts)
+	return res, err
+}
+
+// update rewrites the golden files and the findings of c.
+func (c *goldenCase) update(t *testing.T, got map[string][]byte, findings []string) {
+	t.Helper()
+	var files []txtar.File
+	for _, f := range c.ar.Files {
+		if strings.HasSuffix(f.Name, ".golden") || f.Name == "findings" {
+			continue
+		}
+		files = append(files, f)
+		if out, ok := got[f.Name]; ok {
+			files = append(files, txtar.File{Name: f.Name + ".golden", Data: out})
+		}
+	}
+	if len(findings) > 0 {
+		files = append(files, txtar.File{Name: "findings", Data: []byte(strings.Join(findings, "\n") + "\n")})
+	}
+	c.ar.Files = files
+	if err := os.WriteFile(c.path, txtar.Format(c.ar), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
