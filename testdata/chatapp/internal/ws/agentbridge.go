@@ -68,7 +68,7 @@ type (
 func (b *AgentBridge) send(ctx context.Context, typ, runID, agent, tool string, data any) error {
 	return b.manager.SendJSON(ctx, b.userID, envelope{
 		Type: typ, RunID: runID, UserID: b.userID, AgentName: agent, ToolName: tool,
-		Timestamp: Timestamp(time.Now()),
+		Timestamp: timestamp(time.Now()),
 		Data:      data,
 	})
 }

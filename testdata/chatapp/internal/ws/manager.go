@@ -153,7 +153,7 @@ func (m *Manager) EmitCriticalEvent(ctx context.Context, userID, eventType strin
 	}
 	msg["type"] = eventType
 	msg["critical"] = true
-	msg["timestamp"] = Timestamp(time.Now())
+	msg["timestamp"] = timestamp(time.Now())
 
 	for attempt := 1; ; attempt++ {
 		n, b, err := m.write(ctx, func(c *client) bool { return c.userID == userID }, msg)
@@ -246,8 +246,8 @@ func (m *Manager) userClients(userID string) []*client {
 	return cs
 }
 
-// Timestamp formats t the way the Python service did (isoformat of an aware
+// timestamp formats t the way the Python service did (isoformat of an aware
 // UTC datetime).
-func Timestamp(t time.Time) string {
+func timestamp(t time.Time) string {
 	return t.UTC().Format("2006-01-02T15:04:05.000000") + "+00:00"
 }
