@@ -21,6 +21,7 @@ import (
 
 	"golang.org/x/tools/go/ast/astutil"
 	"golang.org/x/tools/go/packages"
+	"golang.org/x/tools/imports"
 )
 
 // ShimConfig names a package that moved and where it moved to.
@@ -151,6 +152,9 @@ type shimmer struct {
 	fset     *token.FileSet
 	old, new *packages.Package
 	goVer    string // the module's go version, "" if unknown
+	// oldTest and oldXTest are the old package with its internal tests and
+	// its external test package; nil if absent or not type-checking.
+	oldTest, oldXTest *packages.Package
 
 	forward  map[string]bool // exported name -> becomes a forwarder
 	findings []ShimFinding
@@ -179,25 +183,29 @@ type shimOutput struct {
 
 const shimLoadMode = packages.NeedName | packages.NeedFiles | packages.NeedCompiledGoFiles |
 	packages.NeedImports | packages.NeedTypes | packages.NeedSyntax | packages.NeedTypesInfo |
-	packages.NeedModule
+	packages.NeedModule | packages.NeedForTest
 
 func loadShim(ctx context.Context, cfg ShimConfig) (*shimmer, error) {
 	dir, err := filepath.Abs(cfg.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("codemod: shim: %w", err)
 	}
-	lc := &packages.Config{Context: ctx, Mode: shimLoadMode, Dir: dir, Env: cfg.Env}
+	lc := &packages.Config{Context: ctx, Mode: shimLoadMode, Dir: dir, Env: cfg.Env, Tests: true}
 	pkgs, err := packages.Load(lc, cfg.Old, cfg.New)
 	if err != nil {
 		return nil, fmt.Errorf("codemod: load: %w", err)
 	}
 	s := &shimmer{cfg: cfg, baseDir: dir}
 	for _, p := range pkgs {
-		switch p.PkgPath {
-		case cfg.Old:
+		switch {
+		case p.ID == cfg.Old:
 			s.old = p
-		case cfg.New:
+		case p.ID == cfg.New:
 			s.new = p
+		case p.ForTest == cfg.Old && p.PkgPath == cfg.Old && len(p.Errors) == 0:
+			s.oldTest = p
+		case p.ForTest == cfg.Old && p.PkgPath == cfg.Old+"_test" && len(p.Errors) == 0:
+			s.oldXTest = p
 		}
 	}
 	for _, c := range []struct {
@@ -214,6 +222,9 @@ func loadShim(ctx context.Context, cfg ShimConfig) (*shimmer, error) {
 			return nil, fmt.Errorf("codemod: load: %s has no type information", c.path)
 		}
 	}
+	if s.old.Name == "main" {
+		return nil, fmt.Errorf("codemod: shim: %s is a command, not a package to import", cfg.Old)
+	}
 	if s.old.Module == nil || !s.old.Module.Main {
 		return nil, fmt.Errorf("codemod: shim: %s is not in the main module", cfg.Old)
 	}
@@ -222,9 +233,14 @@ func loadShim(ctx context.Context, cfg ShimConfig) (*shimmer, error) {
 	}
 	s.goVer = s.old.Module.GoVersion
 	s.fset = s.old.Fset
-	s.testRefs, err = shimTestRefs(s.old)
-	if err != nil {
-		return nil, err
+	s.testRefs = map[string]bool{}
+	for _, f := range s.internalTests() {
+		ast.Inspect(f, func(n ast.Node) bool {
+			if id, ok := n.(*ast.Ident); ok {
+				s.testRefs[id.Name] = true
+			}
+			return true
+		})
 	}
 	return s, nil
 }
@@ -243,33 +259,23 @@ func shimImportsPath(p *types.Package, path string, seen map[*types.Package]bool
 	return false
 }
 
-// shimTestRefs returns the identifiers that the internal test files of p
-// use, so that the unexported declarations they need are kept.
-func shimTestRefs(p *packages.Package) (map[string]bool, error) {
-	refs := map[string]bool{}
-	if len(p.GoFiles) == 0 {
-		return refs, nil
+// internalTests returns the syntax of the _test.go files that belong to
+// the old package itself (not to its external test package).
+func (s *shimmer) internalTests() []*ast.File {
+	if s.oldTest == nil {
+		return nil
 	}
-	tests, err := filepath.Glob(filepath.Join(filepath.Dir(p.GoFiles[0]), "*_test.go"))
-	if err != nil {
-		return nil, fmt.Errorf("codemod: shim: %w", err)
+	own := map[string]bool{}
+	for _, p := range s.old.CompiledGoFiles {
+		own[p] = true
 	}
-	for _, name := range tests {
-		f, err := parser.ParseFile(token.NewFileSet(), name, nil, parser.SkipObjectResolution)
-		if err != nil {
-			return nil, fmt.Errorf("codemod: shim: parse test: %w", err)
+	var tests []*ast.File
+	for i, f := range s.oldTest.Syntax {
+		if !own[s.oldTest.CompiledGoFiles[i]] {
+			tests = append(tests, f)
 		}
-		if f.Name.Name != p.Name {
-			continue // an external test sees only exported names
-		}
-		ast.Inspect(f, func(n ast.Node) bool {
-			if id, ok := n.(*ast.Ident); ok {
-				refs[id.Name] = true
-			}
-			return true
-		})
 	}
-	return refs, nil
+	return tests
 }
 
 // classify decides which exported names become forwarders and records a
@@ -1231,7 +1237,9 @@ func (s *shimmer) fixImports(path string, src []byte, im *shimImports) (out []by
 	if err := format.Node(&b, fset, f); err != nil {
 		return nil, false, fmt.Errorf("codemod: shim: format %s: %w", path, err)
 	}
-	out, err = format.Source(b.Bytes())
+	// FormatOnly: gofmt, plus goimports' grouping of standard imports
+	// apart from the others; no import is looked up.
+	out, err = imports.Process(path, b.Bytes(), &imports.Options{FormatOnly: true, Comments: true, TabIndent: true, TabWidth: 8})
 	if err != nil {
 		return nil, false, fmt.Errorf("codemod: shim: format %s: %w", path, err)
 	}
@@ -1249,7 +1257,8 @@ func shimLastElem(path string) string {
 }
 
 // verify type-checks the rewritten old package against the loaded
-// dependencies, so that a shim that would not compile is never written.
+// dependencies, then its tests against it, so that a shim that would not
+// compile is never written.
 func (s *shimmer) verify(outs []shimOutput) error {
 	fset := token.NewFileSet()
 	var files []*ast.File
@@ -1263,6 +1272,73 @@ func (s *shimmer) verify(outs []shimOutput) error {
 		}
 		files = append(files, f)
 	}
+	if _, err := s.check(fset, files, shimImportMap(s.old.Types, s.new.Types), s.cfg.Old); err != nil {
+		return fmt.Errorf("codemod: shim: the shimmed package would not compile: %w", err)
+	}
+	if s.oldTest == nil {
+		return nil
+	}
+	// go/packages parsed the tests with another FileSet: parse them again.
+	for _, f := range s.internalTests() {
+		name := s.oldTest.Fset.Position(f.Package).Filename
+		tf, err := parser.ParseFile(fset, name, nil, parser.ParseComments)
+		if err != nil {
+			return fmt.Errorf("codemod: shim: %w", err)
+		}
+		files = append(files, tf)
+	}
+	tpkg, err := s.check(fset, files, shimImportMap(s.oldTest.Types, s.new.Types), s.cfg.Old)
+	if err != nil {
+		return fmt.Errorf("codemod: shim: the tests of %s would not compile against the shim: %w", s.cfg.Old, err)
+	}
+	if s.oldXTest == nil {
+		return nil
+	}
+	// The external tests see the shim through their imports; check them
+	// unless another of those imports depends on the old package too, whose
+	// loaded types would still be the unshimmed ones.
+	for _, imp := range s.oldXTest.Types.Imports() {
+		if imp.Path() != s.cfg.Old && shimImportsPath(imp, s.cfg.Old, map[*types.Package]bool{}) {
+			return nil
+		}
+	}
+	var xfiles []*ast.File
+	for _, f := range s.oldXTest.Syntax {
+		xf, err := parser.ParseFile(fset, s.oldXTest.Fset.Position(f.Package).Filename, nil, parser.ParseComments)
+		if err != nil {
+			return fmt.Errorf("codemod: shim: %w", err)
+		}
+		xfiles = append(xfiles, xf)
+	}
+	xpkgs := shimImportMap(s.oldXTest.Types)
+	xpkgs[s.cfg.Old] = tpkg
+	if _, err := s.check(fset, xfiles, xpkgs, s.oldXTest.PkgPath); err != nil {
+		return fmt.Errorf("codemod: shim: the tests of %s would not compile against the shim: %w", s.cfg.Old, err)
+	}
+	return nil
+}
+
+// check type-checks files as the package path, importing from pkgs.
+func (s *shimmer) check(fset *token.FileSet, files []*ast.File, pkgs map[string]*types.Package, path string) (*types.Package, error) {
+	delete(pkgs, path)
+	var errs []error
+	conf := types.Config{
+		Importer: shimImporter(pkgs),
+		Error:    func(err error) { errs = append(errs, err) },
+	}
+	if s.goVer != "" {
+		conf.GoVersion = "go" + s.goVer
+	}
+	pkg, _ := conf.Check(path, fset, files, nil)
+	if len(errs) > 5 {
+		errs = append(errs[:5], fmt.Errorf("and %d more", len(errs)-5))
+	}
+	return pkg, errors.Join(errs...)
+}
+
+// shimImportMap maps the import path of every package that roots import,
+// directly or not, to its types. Roots themselves are included.
+func shimImportMap(roots ...*types.Package) map[string]*types.Package {
 	pkgs := map[string]*types.Package{}
 	var walk func(p *types.Package)
 	walk = func(p *types.Package) {
@@ -1274,25 +1350,10 @@ func (s *shimmer) verify(outs []shimOutput) error {
 			walk(imp)
 		}
 	}
-	walk(s.old.Types)
-	walk(s.new.Types)
-	delete(pkgs, s.cfg.Old)
-	var errs []error
-	conf := types.Config{
-		Importer: shimImporter(pkgs),
-		Error:    func(err error) { errs = append(errs, err) },
+	for _, r := range roots {
+		walk(r)
 	}
-	if s.goVer != "" {
-		conf.GoVersion = "go" + s.goVer
-	}
-	conf.Check(s.cfg.Old, fset, files, nil)
-	if len(errs) > 0 {
-		if len(errs) > 5 {
-			errs = append(errs[:5], fmt.Errorf("and %d more", len(errs)-5))
-		}
-		return fmt.Errorf("codemod: shim: the shimmed package would not compile: %w", errors.Join(errs...))
-	}
-	return nil
+	return pkgs
 }
 
 type shimImporter map[string]*types.Package

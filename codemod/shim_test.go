@@ -8,6 +8,7 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -95,6 +96,24 @@ func (c shimCase) extract(t *testing.T) string {
 	return dir
 }
 
+// shimReadTree reads every file under dir.
+func shimReadTree(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		files[p] = string(b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
 // shimFindingsText renders findings with paths relative to dir.
 func shimFindingsText(dir string, fs []ShimFinding) []byte {
 	var b bytes.Buffer
@@ -144,9 +163,27 @@ func TestShimGolden(t *testing.T) {
 			t.Parallel()
 			dir := c.extract(t)
 			ctx := context.Background()
+			before := shimReadTree(t, dir)
 			res, err := Shim(ctx, ShimConfig{Dir: dir, Old: c.old, New: c.new, Env: shimTestEnv()})
 			if err != nil {
-				t.Fatal(err)
+				// A refusal by error: error.golden holds the message, with
+				// paths relative to the module.
+				msg := []byte(strings.ReplaceAll(err.Error(), dir+string(filepath.Separator), "") + "\n")
+				if *shimUpdate {
+					c.update(t, map[string][]byte{"error": msg})
+				} else if want, ok := c.golden["error"]; !ok || !bytes.Equal(want, msg) {
+					t.Fatalf("Shim: %s\nwant error.golden:\n%s", msg, want)
+				}
+				if !maps.Equal(before, shimReadTree(t, dir)) {
+					t.Fatal("Shim wrote files")
+				}
+				return
+			}
+			if want, ok := c.golden["error"]; ok {
+				t.Fatalf("Shim succeeded, want error %s", want)
+			}
+			if !maps.Equal(before, shimReadTree(t, dir)) {
+				t.Fatal("Shim wrote files")
 			}
 			got := map[string][]byte{"findings": shimFindingsText(dir, res.Findings)}
 			refused := len(res.Findings) > 0 && !c.partial
