@@ -50,9 +50,9 @@ func isNil(v any) bool {
 }
 
 // NotifyAgentStarted implements [AgentWebSocketBridge].
-func (b *agentBridge) NotifyAgentStarted(ctx context.Context, runID, agentName string, context Message) error {
+func (b *agentBridge) NotifyAgentStarted(ctx context.Context, runID, agentName string, runContext Message) error {
 	warn(ctx, agentStarted)
-	return b.e.Emit(ctx, facade.Event{Type: facade.AgentStarted, RunID: runID, Agent: agentName, Data: context})
+	return b.e.Emit(ctx, facade.Event{Type: facade.AgentStarted, RunID: runID, Agent: agentName, Data: runContext})
 }
 
 // NotifyAgentThinking implements [AgentWebSocketBridge].
