@@ -160,18 +160,19 @@ type shimmer struct {
 	findings []ShimFinding
 	units    []*shimUnit
 	unitOf   map[types.Object]*shimUnit
+	byNode   map[ast.Node]*shimUnit
+	methods  map[*types.TypeName][]*shimUnit
 	live     map[*shimUnit]bool
 	testRefs map[string]bool // identifiers used by the old package's internal tests
 }
 
 // shimUnit is one top-level declaration: a function, a method or one spec.
 type shimUnit struct {
-	node    ast.Node
-	defs    []types.Object
-	recv    *types.TypeName // for methods: the receiver's base type
-	refs    map[types.Object]bool
-	isRoot  bool
-	visited bool
+	node   ast.Node
+	defs   []types.Object
+	recv   *types.TypeName // for methods: the receiver's base type
+	refs   map[types.Object]bool
+	isRoot bool
 }
 
 // shimOutput is the rewritten form of one file of the old package.
@@ -412,6 +413,9 @@ func (s *shimmer) typeMismatch(o, n *types.TypeName) string {
 	if r := s.underlyingMismatch(o.Type(), n.Type()); r != "" {
 		return r
 	}
+	if types.Comparable(o.Type()) && !types.Comparable(n.Type()) {
+		return "comparable here, not in " + s.cfg.New
+	}
 	return s.methodsMismatch(o.Type(), n.Type())
 }
 
@@ -552,6 +556,8 @@ func (s *shimmer) typeStr(t types.Type, self string) string {
 func (s *shimmer) collectUnits() {
 	info := s.old.TypesInfo
 	s.unitOf = map[types.Object]*shimUnit{}
+	s.byNode = map[ast.Node]*shimUnit{}
+	s.methods = map[*types.TypeName][]*shimUnit{}
 	add := func(node ast.Node, defs []*ast.Ident) *shimUnit {
 		u := &shimUnit{node: node, refs: map[types.Object]bool{}}
 		for _, id := range defs {
@@ -572,6 +578,7 @@ func (s *shimmer) collectUnits() {
 			return true
 		})
 		s.units = append(s.units, u)
+		s.byNode[node] = u
 		return u
 	}
 	for _, f := range s.old.Syntax {
@@ -581,6 +588,7 @@ func (s *shimmer) collectUnits() {
 				if d.Recv != nil {
 					u := add(d, nil)
 					u.recv = shimRecvType(info, d)
+					s.methods[u.recv] = append(s.methods[u.recv], u)
 					continue
 				}
 				u := add(d, []*ast.Ident{d.Name})
@@ -648,10 +656,8 @@ func (s *shimmer) markLive() {
 		}
 		for _, o := range u.defs {
 			if tn, ok := o.(*types.TypeName); ok {
-				for _, m := range s.units {
-					if m.recv == tn {
-						mark(m)
-					}
+				for _, m := range s.methods[tn] {
+					mark(m)
 				}
 			}
 		}
@@ -764,10 +770,8 @@ func (s *shimmer) rewriteFile(f *ast.File, path string, addDoc bool) (shimOutput
 }
 
 func (s *shimmer) unitOfNode(n ast.Node) *shimUnit {
-	for _, u := range s.units {
-		if u.node == n {
-			return u
-		}
+	if u := s.byNode[n]; u != nil {
+		return u
 	}
 	return &shimUnit{}
 }
@@ -1365,7 +1369,8 @@ func (m shimImporter) Import(path string) (*types.Package, error) {
 	return nil, fmt.Errorf("codemod: shim: package %s not loaded", path)
 }
 
-// shimDiffAll is the unified diff of files, paths relative to base.
+// shimDiffAll is the unified diff of files, paths relative to base; a
+// removed file is diffed against /dev/null.
 func shimDiffAll(base string, files []ShimFile) []byte {
 	var b bytes.Buffer
 	for _, f := range files {
@@ -1373,170 +1378,11 @@ func shimDiffAll(base string, files []ShimFile) []byte {
 		if rel, err := filepath.Rel(base, f.Path); err == nil {
 			name = filepath.ToSlash(rel)
 		}
-		from, to := "a/"+name, "b/"+name
+		d := UnifiedDiff(name, f.Old, f.New)
 		if f.New == nil {
-			to = "/dev/null"
+			d = bytes.Replace(d, []byte("+++ b/"+name+"\n"), []byte("+++ /dev/null\n"), 1)
 		}
-		b.WriteString(shimUnifiedDiff(from, to, f.Old, f.New))
+		b.Write(d)
 	}
 	return b.Bytes()
-}
-
-// shimUnifiedDiff returns a unified diff with three lines of context, or
-// "" when a and b are equal.
-func shimUnifiedDiff(from, to string, a, b []byte) string {
-	al, bl := shimLines(a), shimLines(b)
-	ops := shimLineOps(al, bl)
-	const ctx = 3
-	var out strings.Builder
-	fmt.Fprintf(&out, "--- %s\n+++ %s\n", from, to)
-	hunks := 0
-	for i := 0; i < len(ops); {
-		if ops[i].kind == ' ' {
-			i++
-			continue
-		}
-		// A hunk runs from ctx lines before the first change to ctx lines
-		// after the last change that is within 2*ctx of the next one.
-		start := max(i-ctx, 0)
-		end := i
-		for j := i; j < len(ops); j++ {
-			if ops[j].kind != ' ' {
-				end = j
-			} else if j-end > 2*ctx {
-				break
-			}
-		}
-		end = min(end+ctx+1, len(ops))
-		var aStart, bStart, aN, bN int
-		aStart, bStart = ops[start].a, ops[start].b
-		var body strings.Builder
-		for _, op := range ops[start:end] {
-			line := op.text
-			switch op.kind {
-			case ' ':
-				aN++
-				bN++
-			case '-':
-				aN++
-			case '+':
-				bN++
-			}
-			body.WriteByte(op.kind)
-			body.WriteString(line)
-			if !strings.HasSuffix(line, "\n") {
-				body.WriteString("\n\\ No newline at end of file\n")
-			}
-		}
-		fmt.Fprintf(&out, "@@ -%s +%s @@\n%s", shimRange(aStart, aN), shimRange(bStart, bN), body.String())
-		hunks++
-		i = end
-	}
-	if hunks == 0 {
-		return ""
-	}
-	return out.String()
-}
-
-func shimRange(start, n int) string {
-	switch n {
-	case 0:
-		return fmt.Sprintf("%d,0", start)
-	case 1:
-		return strconv.Itoa(start + 1)
-	}
-	return fmt.Sprintf("%d,%d", start+1, n)
-}
-
-func shimLines(b []byte) []string {
-	if len(b) == 0 {
-		return nil
-	}
-	lines := strings.SplitAfter(string(b), "\n")
-	if lines[len(lines)-1] == "" {
-		lines = lines[:len(lines)-1]
-	}
-	return lines
-}
-
-// shimOp is one line of an edit script; a and b are the 0-based line
-// numbers in each side before this line.
-type shimOp struct {
-	kind byte // ' ', '-' or '+'
-	text string
-	a, b int
-}
-
-// shimLineOps computes an edit script: common prefix and suffix, and a
-// longest common subsequence of the middle when it is small enough,
-// otherwise the middle replaced as a whole.
-func shimLineOps(a, b []string) []shimOp {
-	p := 0
-	for p < len(a) && p < len(b) && a[p] == b[p] {
-		p++
-	}
-	s := 0
-	for s < len(a)-p && s < len(b)-p && a[len(a)-1-s] == b[len(b)-1-s] {
-		s++
-	}
-	am, bm := a[p:len(a)-s], b[p:len(b)-s]
-	var ops []shimOp
-	ai, bi := 0, 0
-	emit := func(kind byte, text string) {
-		ops = append(ops, shimOp{kind, text, ai, bi})
-		switch kind {
-		case ' ':
-			ai++
-			bi++
-		case '-':
-			ai++
-		case '+':
-			bi++
-		}
-	}
-	for _, l := range a[:p] {
-		emit(' ', l)
-	}
-	if n, m := len(am), len(bm); n*m <= 4<<20 {
-		// lcs[i][j] is the LCS length of am[i:] and bm[j:].
-		lcs := make([][]int32, n+1)
-		for i := range lcs {
-			lcs[i] = make([]int32, m+1)
-		}
-		for i := n - 1; i >= 0; i-- {
-			for j := m - 1; j >= 0; j-- {
-				if am[i] == bm[j] {
-					lcs[i][j] = lcs[i+1][j+1] + 1
-				} else {
-					lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
-				}
-			}
-		}
-		i, j := 0, 0
-		for i < n || j < m {
-			switch {
-			case i < n && j < m && am[i] == bm[j]:
-				emit(' ', am[i])
-				i++
-				j++
-			case i < n && (j == m || lcs[i+1][j] >= lcs[i][j+1]):
-				emit('-', am[i])
-				i++
-			default:
-				emit('+', bm[j])
-				j++
-			}
-		}
-	} else {
-		for _, l := range am {
-			emit('-', l)
-		}
-		for _, l := range bm {
-			emit('+', l)
-		}
-	}
-	for _, l := range a[len(a)-s:] {
-		emit(' ', l)
-	}
-	return ops
 }

@@ -204,7 +204,7 @@ func TestShimGolden(t *testing.T) {
 					continue
 				}
 				if !bytes.Equal(data, want) {
-					t.Errorf("%s differs from golden:\n%s", name, shimUnifiedDiff("want", "got", want, data))
+					t.Errorf("%s differs from golden:\n%s", name, UnifiedDiff(name, want, data))
 				}
 			}
 			for name := range c.golden {
@@ -225,7 +225,7 @@ func TestShimGolden(t *testing.T) {
 				t.Fatalf("second shim: %v", err)
 			}
 			for _, f := range again.Files {
-				t.Errorf("second shim changed %s:\n%s", f.Path, shimUnifiedDiff("first", "second", f.Old, f.New))
+				t.Errorf("second shim changed %s:\n%s", f.Path, UnifiedDiff(f.Path, f.Old, f.New))
 			}
 		})
 	}
