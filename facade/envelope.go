@@ -143,16 +143,7 @@ func encode(ev Event, now time.Time) (*message, error) {
 		}
 		name = ev.Name
 	}
-	data, err := shapeData(ev)
-	if err != nil {
-		return nil, err
-	}
-	dataJSON, err := json.Marshal(data)
-	if err != nil {
-		return nil, fmt.Errorf("facade: encode %s data: %w", name, err)
-	}
-
-	b := make([]byte, 0, 96+len(ev.RunID)+len(ev.UserID)+len(ev.Agent)+len(ev.Tool)+len(dataJSON))
+	b := make([]byte, 0, 160+len(ev.RunID)+len(ev.UserID)+len(ev.Agent)+len(ev.Tool))
 	b = append(b, `,"run_id":`...)
 	b = appendString(b, ev.RunID)
 	b = append(b, `,"user_id":`...)
@@ -166,7 +157,10 @@ func encode(ev Event, now time.Time) (*message, error) {
 	b = append(b, `,"timestamp":"`...)
 	b = appendTimestamp(b, now)
 	b = append(b, `","data":`...)
-	b = append(b, dataJSON...)
+	b, err := appendData(b, ev)
+	if err != nil {
+		return nil, fmt.Errorf("facade: encode %s data: %w", name, err)
+	}
 	b = append(b, '}')
 
 	m := &message{body: b, at: now}
@@ -177,38 +171,6 @@ func encode(ev Event, now time.Time) (*message, error) {
 	}
 	return m, nil
 }
-
-// The legacy "data" objects, field order as the legacy bridge wrote them.
-type (
-	startedData struct {
-		Status  string `json:"status"`
-		Context any    `json:"context"`
-		Message string `json:"message"`
-	}
-	thinkingData struct {
-		Reasoning string   `json:"reasoning"`
-		Step      int      `json:"step_number"`
-		Progress  *float64 `json:"progress_percentage,omitempty"`
-		Status    string   `json:"status"`
-	}
-	toolExecutingData struct {
-		Parameters any    `json:"parameters"`
-		Status     string `json:"status"`
-		Message    string `json:"message"`
-	}
-	completedData struct {
-		Result  any     `json:"result"`
-		Elapsed float64 `json:"execution_time_ms"`
-		Status  string  `json:"status"`
-		Message string  `json:"message"`
-	}
-	errorData struct {
-		Status  string `json:"status"`
-		Error   string `json:"error_message"`
-		Context any    `json:"error_context"`
-		Message string `json:"message"`
-	}
-)
 
 var emptyObject = map[string]any{}
 
@@ -224,33 +186,62 @@ func orEmpty(v any) any {
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-// shapeData builds the legacy "data" object of a typed event.
-func shapeData(ev Event) (any, error) {
+// appendData appends the legacy "data" object of a typed event, members in
+// the order the legacy bridge wrote them. Data of another type than its
+// event expects is written as it is.
+func appendData(b []byte, ev Event) ([]byte, error) {
+	var err error
 	switch ev.Type {
 	case AgentStarted:
-		return startedData{"started", orEmpty(ev.Data), ev.Agent + " started"}, nil
+		b = append(b, `{"status":"started","context":`...)
+		if b, err = appendJSON(b, orEmpty(ev.Data)); err != nil {
+			return nil, err
+		}
+		b = append(b, `,"message":`...)
+		return append(appendString2(b, ev.Agent, " started"), '}'), nil
 	case AgentThinking:
 		t, ok := ev.Data.(Thought)
 		if !ok {
 			break
 		}
-		d := thinkingData{Reasoning: t.Reasoning, Step: t.Step, Status: "thinking"}
+		b = append(b, `{"reasoning":`...)
+		b = appendString(b, t.Reasoning)
+		b = append(b, `,"step_number":`...)
+		b = strconv.AppendInt(b, int64(t.Step), 10)
 		if t.Progress != 0 {
-			d.Progress = &t.Progress
+			b = append(b, `,"progress_percentage":`...)
+			if b, err = appendFloat(b, t.Progress, 64); err != nil {
+				return nil, err
+			}
 		}
-		return d, nil
+		return append(b, `,"status":"thinking"}`...), nil
 	case ToolExecuting:
-		return toolExecutingData{orEmpty(ev.Data), "executing", "Executing " + ev.Tool}, nil
+		b = append(b, `{"parameters":`...)
+		if b, err = appendJSON(b, orEmpty(ev.Data)); err != nil {
+			return nil, err
+		}
+		b = append(b, `,"status":"executing","message":`...)
+		return append(appendString2(b, "Executing ", ev.Tool), '}'), nil
 	case ToolCompleted, AgentCompleted:
 		o, ok := ev.Data.(Outcome)
 		if !ok {
 			break
 		}
-		msg := ev.Agent + " completed"
-		if ev.Type == ToolCompleted {
-			msg = "Completed " + ev.Tool
+		b = append(b, `{"result":`...)
+		if b, err = appendJSON(b, o.Result); err != nil {
+			return nil, err
 		}
-		return completedData{o.Result, ms(o.Elapsed), "completed", msg}, nil
+		b = append(b, `,"execution_time_ms":`...)
+		if b, err = appendFloat(b, ms(o.Elapsed), 64); err != nil {
+			return nil, err
+		}
+		b = append(b, `,"status":"completed","message":`...)
+		if ev.Type == ToolCompleted {
+			b = appendString2(b, "Completed ", ev.Tool)
+		} else {
+			b = appendString2(b, ev.Agent, " completed")
+		}
+		return append(b, '}'), nil
 	case AgentError:
 		var f Failure
 		switch d := ev.Data.(type) {
@@ -260,16 +251,34 @@ func shapeData(ev Event) (any, error) {
 			f.Err = d
 		default:
 			if ev.Data != nil {
-				return ev.Data, nil
+				return appendJSON(b, ev.Data)
 			}
 		}
 		msg := "unknown error"
 		if f.Err != nil {
 			msg = f.Err.Error()
 		}
-		return errorData{"error", msg, orEmpty(f.Context), ev.Agent + " failed: " + msg}, nil
+		b = append(b, `{"status":"error","error_message":`...)
+		b = appendString(b, msg)
+		b = append(b, `,"error_context":`...)
+		if b, err = appendJSON(b, orEmpty(f.Context)); err != nil {
+			return nil, err
+		}
+		b = append(b, `,"message":`...)
+		return append(appendString2(b, ev.Agent+" failed: ", msg), '}'), nil
 	}
-	return orEmpty(ev.Data), nil
+	return appendJSON(b, orEmpty(ev.Data))
+}
+
+// appendString2 appends the JSON string of x+y without building it.
+func appendString2(b []byte, x, y string) []byte {
+	if !plain(x) || !plain(y) {
+		return appendString(b, x+y)
+	}
+	b = append(b, '"')
+	b = append(b, x...)
+	b = append(b, y...)
+	return append(b, '"')
 }
 
 func encodeCritical(eventType string, data any, now time.Time) (*message, error) {
@@ -301,17 +310,21 @@ var ErrInvalidEvent = errors.New("facade: invalid event")
 // appendString appends s as a JSON string, byte for byte what encoding/json
 // writes (HTML-safe escaping, invalid UTF-8 as U+FFFD).
 func appendString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			return appendStringSlow(b, s)
-		}
+	if !plain(s) {
+		enc, _ := json.Marshal(s) // a string always marshals
+		return append(b, enc...)
 	}
 	b = append(b, '"')
 	b = append(b, s...)
 	return append(b, '"')
 }
 
-func appendStringSlow(b []byte, s string) []byte {
-	enc, _ := json.Marshal(s) // a string always marshals
-	return append(b, enc...)
+// plain reports whether s is printable ASCII that JSON writes unescaped.
+func plain(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
 }

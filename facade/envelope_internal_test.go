@@ -1,6 +1,7 @@
 package facade
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 )
@@ -18,4 +19,28 @@ func TestAppendTimestampMatchesTimeFormat(t *testing.T) {
 			t.Errorf("appendTimestamp(%v) = %s, want %s", tm, got, want)
 		}
 	}
+}
+
+// FuzzAppendJSON holds the direct encoder to encoding/json's bytes, on any
+// value JSON can decode to and on numbers of every magnitude.
+func FuzzAppendJSON(f *testing.F) {
+	f.Add([]byte(`{"b":[1,2.5,"x<y>&"],"a":{"z":null,"t":true}}`), 1e21, int64(-7))
+	f.Add([]byte(`["\u2028", "\ud800", 1e-7]`), 0.000001, int64(1<<62))
+	f.Fuzz(func(t *testing.T, doc []byte, fl float64, n int64) {
+		var v any
+		if json.Unmarshal(doc, &v) != nil {
+			v = string(doc)
+		}
+		for _, x := range []any{v, fl, float32(fl), n, int(n), []any{v, fl}, map[string]any{string(doc): v, "n": n},
+			[]string{string(doc)}, map[string]any(nil), []any(nil)} {
+			want, werr := json.Marshal(x)
+			got, gerr := appendJSON(nil, x)
+			if (werr != nil) != (gerr != nil) {
+				t.Fatalf("%#v: error %v, encoding/json %v", x, gerr, werr)
+			}
+			if werr == nil && string(got) != string(want) {
+				t.Fatalf("%#v:\n got %s\nwant %s", x, got, want)
+			}
+		}
+	})
 }
