@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/wsunify/wsunify/facade"
 )
@@ -21,13 +21,13 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // TestMain pins the deprecation mode and silences warnings, so that the
-// package's tests do not depend on WSUNIFY_DEPRECATION; the tests of the
-// warnings themselves set their own logger.
+// package's tests do not depend on WSUNIFY_DEPRECATION (the tests of the
+// warnings set their own logger), and fails if a goroutine outlives them.
 func TestMain(m *testing.M) {
 	flag.Parse()
 	SetDeprecationMode(DeprecationOnce)
 	SetDeprecationLogger(slog.New(slog.DiscardHandler))
-	os.Exit(m.Run())
+	goleak.VerifyTestMain(m)
 }
 
 // wireTime is the clock of golden tests.

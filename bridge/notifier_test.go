@@ -156,8 +156,9 @@ func TestNotifierOfLegacyManager(t *testing.T) {
 			err := NotifierOf(m).Notify(context.Background(), tc.to, tc.ev)
 			got := c.taken()
 			if tc.err != nil {
-				if target := new(*json.UnsupportedTypeError); errors.As(tc.err, target) {
-					assert.ErrorAs(t, err, target)
+				var ute *json.UnsupportedTypeError
+				if errors.As(tc.err, &ute) {
+					assert.ErrorAs(t, err, &ute, "the JSON error")
 				} else {
 					assert.ErrorIs(t, err, tc.err)
 				}
