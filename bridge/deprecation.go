@@ -24,7 +24,9 @@ type DeprecationMode int32
 
 // The deprecation modes.
 const (
-	// DeprecationOnce logs the first call from each call site (the default).
+	// DeprecationOnce logs the first call from each call site (the
+	// default). A call site is the caller's file:line and the entry point
+	// it calls.
 	DeprecationOnce DeprecationMode = iota + 1
 	// DeprecationEvery logs every call.
 	DeprecationEvery
