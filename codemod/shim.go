@@ -229,6 +229,9 @@ func loadShim(ctx context.Context, cfg ShimConfig) (*shimmer, error) {
 	if s.old.Module == nil || !s.old.Module.Main {
 		return nil, fmt.Errorf("codemod: shim: %s is not in the main module", cfg.Old)
 	}
+	if !shimCanImport(cfg.Old, cfg.New) {
+		return nil, fmt.Errorf("codemod: shim: %s may not import %s (internal package)", cfg.Old, cfg.New)
+	}
 	if shimImportsPath(s.new.Types, cfg.Old, map[*types.Package]bool{}) {
 		return nil, fmt.Errorf("codemod: shim: %s imports %s; forwarding would create an import cycle", cfg.New, cfg.Old)
 	}
@@ -289,7 +292,11 @@ func (s *shimmer) classify() {
 		if !o.Exported() {
 			continue
 		}
-		reason := s.mismatch(o, s.new.Types.Scope().Lookup(name))
+		n := s.new.Types.Scope().Lookup(name)
+		reason := s.mismatch(o, n)
+		if reason == "" {
+			reason = s.unspellable(n)
+		}
 		if reason != "" {
 			s.report(o, reason)
 			continue
@@ -365,6 +372,111 @@ func (s *shimmer) mismatch(o, n types.Object) string {
 		return s.typeMismatch(o, n.(*types.TypeName))
 	}
 	return ""
+}
+
+// unspellable says why the forwarder of n cannot be written in the old
+// package, or "": a function's signature and the type parameters of
+// functions and types must name only exported types of packages that the
+// old package may import. Constants, variables and plain type aliases
+// name nothing but n itself.
+func (s *shimmer) unspellable(n types.Object) string {
+	var ts []types.Type
+	switch n := n.(type) {
+	case *types.Func:
+		ts = append(ts, n.Type())
+	case *types.TypeName:
+		if tps := shimTypeParams(n); tps != nil {
+			for tp := range tps.TypeParams() {
+				ts = append(ts, tp.Constraint())
+			}
+		}
+	}
+	seen := map[types.Type]bool{}
+	var why string
+	var walk func(t types.Type)
+	named := func(obj *types.TypeName, targs *types.TypeList) {
+		switch {
+		case obj.Pkg() == nil:
+		case !obj.Exported():
+			why = "its declaration mentions the unexported type " + obj.Pkg().Path() + "." + obj.Name()
+		case !shimCanImport(s.cfg.Old, obj.Pkg().Path()):
+			why = "its declaration mentions " + obj.Pkg().Path() + "." + obj.Name() + ", which " + s.cfg.Old + " may not import"
+		}
+		for t := range targs.Types() {
+			walk(t)
+		}
+	}
+	walk = func(t types.Type) {
+		if why != "" || seen[t] {
+			return
+		}
+		seen[t] = true
+		switch t := t.(type) {
+		case *types.Named:
+			named(t.Obj(), t.TypeArgs())
+		case *types.Alias:
+			named(t.Obj(), t.TypeArgs())
+		case *types.Pointer:
+			walk(t.Elem())
+		case *types.Slice:
+			walk(t.Elem())
+		case *types.Array:
+			walk(t.Elem())
+		case *types.Map:
+			walk(t.Key())
+			walk(t.Elem())
+		case *types.Chan:
+			walk(t.Elem())
+		case *types.Tuple:
+			for v := range t.Variables() {
+				walk(v.Type())
+			}
+		case *types.Signature:
+			if tps := t.TypeParams(); tps != nil {
+				for tp := range tps.TypeParams() {
+					walk(tp.Constraint())
+				}
+			}
+			walk(t.Params())
+			walk(t.Results())
+		case *types.Struct:
+			for f := range t.Fields() {
+				walk(f.Type())
+			}
+		case *types.Interface:
+			for m := range t.ExplicitMethods() {
+				walk(m.Type())
+			}
+			for e := range t.EmbeddedTypes() {
+				walk(e)
+			}
+		case *types.Union:
+			for term := range t.Terms() {
+				walk(term.Type())
+			}
+		}
+	}
+	for _, t := range ts {
+		walk(t)
+	}
+	return why
+}
+
+// shimCanImport reports whether the package from may import the package
+// to under the go command's rule for internal directories.
+func shimCanImport(from, to string) bool {
+	i := strings.LastIndex(to, "/internal/")
+	switch {
+	case i >= 0:
+	case strings.HasSuffix(to, "/internal"):
+		i = len(to) - len("/internal")
+	case to == "internal" || strings.HasPrefix(to, "internal/"):
+		return true // the standard library's own: go/types would not load it
+	default:
+		return true
+	}
+	parent := to[:i]
+	return from == parent || strings.HasPrefix(from, parent+"/")
 }
 
 func (s *shimmer) differ(what string, o, n types.Type) string {

@@ -429,3 +429,23 @@ func shimInlineAll(t *testing.T, dir string) int {
 	t.Fatal("inlining did not settle after 10 rounds")
 	return total
 }
+
+func TestShimCanImport(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		from, to string
+		want     bool
+	}{
+		{"example.com/m/old", "example.com/m/new", true},
+		{"example.com/m/old", "example.com/m/internal/x", true},
+		{"example.com/m/old", "example.com/m/v2/internal/x", false},
+		{"example.com/m/v2/old", "example.com/m/v2/internal", true},
+		{"example.com/m/old", "example.com/m/v2/internal", false},
+		{"example.com/m", "example.com/m/internal/x/y", true},
+		{"example.com/mm", "example.com/m/internal/x", false},
+	} {
+		if got := shimCanImport(tc.from, tc.to); got != tc.want {
+			t.Errorf("shimCanImport(%q, %q) = %v, want %v", tc.from, tc.to, got, tc.want)
+		}
+	}
+}
