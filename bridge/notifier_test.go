@@ -301,3 +301,28 @@ func TestNotifierOfNothingToSendThrough(t *testing.T) {
 		})
 	}
 }
+
+// TestNotifierOfConcurrent shares one adapter between goroutines under
+// -race: every call reaches the team's implementation once.
+func TestNotifierOfConcurrent(t *testing.T) {
+	t.Parallel()
+	c, _, _, both := newTeam()
+	n, e := NotifierOf(both), EmitterOf(both)
+	const goroutines, each = 8, 50
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Go(func() {
+			ctx := context.Background()
+			for i := range each {
+				assert.NoError(t, n.Notify(ctx, facade.ToUser(user), facade.Raw(Message{"g": g, "i": i})))
+				assert.NoError(t, e.Emit(ctx, facade.Event{Type: facade.ProgressUpdate, RunID: run, Data: Message{"g": g}}))
+			}
+		})
+	}
+	wg.Wait()
+	perMethod := map[string]int{}
+	for _, got := range c.taken() {
+		perMethod[got.method]++
+	}
+	assert.Equal(t, map[string]int{"SendToUser": goroutines * each, "NotifyProgressUpdate": goroutines * each}, perMethod)
+}

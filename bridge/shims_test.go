@@ -289,3 +289,17 @@ func TestConcurrentShims(t *testing.T) {
 		assert.Equal(t, each, n, "goroutine %d", g)
 	}
 }
+
+// TestShimsHonourContext checks that a done context fails the call with
+// the context's error, as the migrated call would.
+func TestShimsHonourContext(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	m, b := shims(t, s.hub)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	assert.ErrorIs(t, m.SendToUser(ctx, user, chatMsg), context.Canceled)
+	assert.ErrorIs(t, m.Broadcast(ctx, chatMsg), context.Canceled)
+	assert.ErrorIs(t, b.NotifyAgentStarted(ctx, run, "a", nil), context.Canceled)
+	assert.ErrorIs(t, s.hub.Notify(ctx, facade.ToUser(user), facade.Raw(chatMsg)), context.Canceled, "the migrated form")
+}
