@@ -1,0 +1,334 @@
+package redisbroker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/wsunify/wsunify/facade"
+)
+
+// ErrUnavailable reports that Redis could not be reached in time: the
+// server is down, restarting or loading, the network to it is cut, or the
+// call timed out. The event of a Notify that returns it was not delivered
+// by this call as far as the broker knows; if Redis ran the command and
+// only its reply was lost, the event is delivered once. Match with
+// errors.Is.
+var ErrUnavailable = errors.New("redisbroker: redis unavailable")
+
+// ErrClosed reports a call on a closed broker.
+var ErrClosed = errors.New("redisbroker: broker closed")
+
+// Options configures a Broker. The zero value of every field means its
+// default; a nil *Options means all defaults.
+type Options struct {
+	// Prefix starts every key and channel name. Default "wsunify". Hubs
+	// that must see each other share it.
+	Prefix string
+
+	// MaxEvents bounds the events kept per user or thread. When the oldest
+	// kept event was never delivered to a ready connection, Notify refuses
+	// a new one with a *facade.HoldError (its Limit is this count) instead
+	// of dropping it. Default 1000.
+	MaxEvents int
+
+	// TTL bounds the age of kept events, both held ones and those kept for
+	// a client that resumes. Default 2m.
+	TTL time.Duration
+
+	// PresenceTTL is how long a connection stays visible to other
+	// instances after its instance stopped refreshing it (it crashed).
+	// Refreshed every PresenceTTL/3. Default 15s.
+	PresenceTTL time.Duration
+
+	// OpTimeout bounds every Redis call. Default 2s.
+	OpTimeout time.Duration
+
+	// HealthInterval is how long the subscription may stay silent before
+	// it is pinged; two unanswered pings and it is replaced. Default 1s.
+	HealthInterval time.Duration
+
+	// MaxBackoff bounds the wait between attempts to resubscribe after
+	// Redis was lost. Default 1s.
+	MaxBackoff time.Duration
+
+	// Logger receives the broker's rare logs. Default the hub's.
+	Logger *slog.Logger
+}
+
+func (o *Options) withDefaults() Options {
+	var r Options
+	if o != nil {
+		r = *o
+	}
+	if r.Prefix == "" {
+		r.Prefix = "wsunify"
+	}
+	if r.MaxEvents <= 0 {
+		r.MaxEvents = 1000
+	}
+	set := func(d *time.Duration, def time.Duration) {
+		if *d <= 0 {
+			*d = def
+		}
+	}
+	set(&r.TTL, 2*time.Minute)
+	set(&r.PresenceTTL, 15*time.Second)
+	set(&r.OpTimeout, 2*time.Second)
+	set(&r.HealthInterval, time.Second)
+	set(&r.MaxBackoff, time.Second)
+	return r
+}
+
+// Broker is a [facade.Broker] over Redis. Give one to each hub through
+// [facade.HubOptions].Broker; hubs whose brokers share a Redis and a Prefix
+// deliver each other's events. All methods are safe for concurrent use.
+type Broker struct {
+	client redis.UniversalClient
+	o      Options
+	log    *slog.Logger
+	local  *facade.Local
+
+	ctx    context.Context // cancelled by Close, after the worker is done
+	cancel context.CancelFunc
+	quit   chan struct{} // closed by Close: the worker drains and stops
+	wg     sync.WaitGroup
+	closed atomic.Bool
+
+	opsMu sync.Mutex
+	ops   []op
+	wake  chan struct{}
+
+	w worker // owned by the worker goroutine
+
+	published, unavailable, delivered, replayed, replays atomic.Uint64
+	caughtUp, duplicates, resubscribes, resumeExpired    atomic.Uint64
+	up                                                   atomic.Bool
+}
+
+var _ facade.Broker = (*Broker)(nil)
+
+// New returns a Broker on client. The broker does not own client: close it
+// after the hub. Configure the client with MaxRetries: -1, so that a
+// command whose reply was lost is not sent again (go-redis retries by
+// default, which could append an event twice).
+func New(client redis.UniversalClient, opts *Options) *Broker {
+	o := opts.withDefaults()
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Broker{
+		client: client,
+		o:      o,
+		ctx:    ctx,
+		cancel: cancel,
+		quit:   make(chan struct{}),
+		wake:   make(chan struct{}, 1),
+	}
+}
+
+// Start binds the broker to its hub and starts its worker. A Broker serves
+// one hub; a second Start panics.
+func (b *Broker) Start(l *facade.Local) {
+	if b.local != nil {
+		panic("redisbroker: a Broker serves one hub")
+	}
+	b.local = l
+	b.log = b.o.Logger
+	if b.log == nil {
+		b.log = l.Logger()
+	}
+	if c, ok := b.client.(*redis.Client); ok && c.Options().MaxRetries > 0 {
+		b.log.Warn("redisbroker: the client retries commands; an event whose reply is lost may be appended twice (set MaxRetries: -1)")
+	}
+	b.w.init(b)
+	b.wg.Go(b.w.run)
+}
+
+// Publish sends ev to the target's connections on every instance. For a
+// user or thread it appends ev to the target's stream and publishes it in
+// one atomic step; for a connection on this instance it delivers at once;
+// for another connection or a broadcast it publishes only.
+//
+// Errors: ErrUnavailable (errors.Is) when Redis cannot be reached within
+// OpTimeout; a *facade.HoldError when the target's stream is full of
+// undelivered events; facade.ErrUnknownTarget for a connection no instance
+// has; ctx's error; ErrClosed.
+func (b *Broker) Publish(ctx context.Context, to facade.Target, ev facade.Encoded) error {
+	if b.closed.Load() {
+		return ErrClosed
+	}
+	if to == facade.ToConn(to.ID()) && b.local.HasConn(to.ID()) {
+		b.local.Deliver(to, ev)
+		b.published.Add(1)
+		return nil
+	}
+	cctx, cancel := context.WithTimeout(ctx, b.o.OpTimeout)
+	defer cancel()
+	payload := encodeEvent(ev)
+	var err error
+	switch {
+	case hasStream(to):
+		err = publishScript.Run(cctx, b.client,
+			[]string{b.streamKey(to), b.markKey(to)},
+			b.channel(to), payload, b.o.MaxEvents, b.o.TTL.Milliseconds()).Err()
+		if redis.HasErrorPrefix(err, "WSUNIFY_HOLDFULL") {
+			return fmt.Errorf("redisbroker: publish: %w", &facade.HoldError{Target: to, Bytes: len(ev.Body()) + len(ev.Legacy()), Limit: b.o.MaxEvents})
+		}
+	case to == facade.ToAll():
+		err = b.client.Publish(cctx, b.broadcastChannel(), " "+payload).Err()
+	default:
+		var n int64
+		n, err = b.client.Publish(cctx, b.channel(to), " "+payload).Result()
+		if err == nil && n == 0 {
+			return fmt.Errorf("redisbroker: publish: %w: %v", facade.ErrUnknownTarget, to)
+		}
+	}
+	if err != nil {
+		return b.failure(ctx, "publish", err)
+	}
+	b.published.Add(1)
+	return nil
+}
+
+// failure types a Redis error: the caller's own cancellation as it is, a
+// reply from a working server as a plain error, anything else (network,
+// timeout, a server restarting) as ErrUnavailable.
+func (b *Broker) failure(ctx context.Context, op string, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("redisbroker: %s: %w", op, ctx.Err())
+	}
+	var rerr redis.Error
+	if errors.As(err, &rerr) && !transient(err) {
+		return fmt.Errorf("redisbroker: %s: %w", op, err)
+	}
+	b.unavailable.Add(1)
+	return fmt.Errorf("%w: %s: %w", ErrUnavailable, op, err)
+}
+
+// transient reports the server replies that mean "not now".
+func transient(err error) bool {
+	for _, p := range []string{"LOADING", "BUSY", "TRYAGAIN", "CLUSTERDOWN", "MASTERDOWN", "READONLY"} {
+		if redis.HasErrorPrefix(err, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// Join queues the subscription, the replay and the presence of c; it never
+// blocks. Users and threads are replayed: c receives their events once
+// the broker has sent it those it missed — after lastEventID if the client
+// gave one, else those no ready connection received.
+func (b *Broker) Join(c *facade.Conn, to facade.Target, lastEventID string) bool {
+	b.enqueue(op{kind: opJoin, c: c, to: to, from: lastEventID})
+	return hasStream(to)
+}
+
+// Leave queues the end of c's membership of to; it never blocks.
+func (b *Broker) Leave(c *facade.Conn, to facade.Target) {
+	b.enqueue(op{kind: opLeave, c: c, to: to})
+}
+
+// Ready queues the mark that c's events reached a ready connection.
+func (b *Broker) Ready(c *facade.Conn) {
+	b.enqueue(op{kind: opReady, c: c})
+}
+
+func (b *Broker) enqueue(o op) {
+	b.opsMu.Lock()
+	b.ops = append(b.ops, o)
+	b.opsMu.Unlock()
+	select {
+	case b.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Connected reports whether the user has a live authenticated connection on
+// any instance: here, or in the presence set with an unexpired score. When
+// Redis cannot answer within OpTimeout it answers for this instance alone.
+func (b *Broker) Connected(userID string) bool {
+	if len(b.local.ConnIDs(userID)) > 0 {
+		return true
+	}
+	ctx, cancel := context.WithTimeout(b.ctx, b.o.OpTimeout)
+	defer cancel()
+	n, err := b.client.ZCount(ctx, b.presenceKey(userID), b.nowScore(), "+inf").Result()
+	if err != nil {
+		b.log.Warn("redisbroker: presence unavailable; answering for this instance", "err", err)
+		return false
+	}
+	return n > 0
+}
+
+// ConnIDs returns the IDs of the user's live authenticated connections on
+// every instance, sorted; this instance's alone when Redis cannot answer.
+func (b *Broker) ConnIDs(userID string) []string {
+	ids := b.local.ConnIDs(userID)
+	ctx, cancel := context.WithTimeout(b.ctx, b.o.OpTimeout)
+	defer cancel()
+	remote, err := b.client.ZRangeByScore(ctx, b.presenceKey(userID), &redis.ZRangeBy{Min: b.nowScore(), Max: "+inf"}).Result()
+	if err != nil {
+		b.log.Warn("redisbroker: presence unavailable; answering for this instance", "err", err)
+		return ids
+	}
+	ids = append(ids, remote...)
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
+// nowScore is the exclusive lower bound of live presence scores.
+func (b *Broker) nowScore() string {
+	return "(" + strconv.FormatInt(b.local.Now().UnixMilli(), 10)
+}
+
+// Stats is a snapshot of a broker's counters.
+type Stats struct {
+	Up            bool   // the subscription is connected
+	Published     uint64 // events published
+	Unavailable   uint64 // calls that failed with ErrUnavailable
+	Delivered     uint64 // live events handed to this hub
+	Replays       uint64 // joining connections that got their replay (maybe empty)
+	Replayed      uint64 // events replayed to joining connections
+	CaughtUp      uint64 // events fetched from streams after the subscription was lost
+	Duplicates    uint64 // live events dropped because this hub already had them
+	Resubscribes  uint64 // times the subscription was lost and made again
+	ResumeExpired uint64 // resumes from an event no longer kept (older events were lost)
+}
+
+// Stats returns a snapshot of the counters.
+func (b *Broker) Stats() Stats {
+	return Stats{
+		Up:            b.up.Load(),
+		Published:     b.published.Load(),
+		Unavailable:   b.unavailable.Load(),
+		Delivered:     b.delivered.Load(),
+		Replays:       b.replays.Load(),
+		Replayed:      b.replayed.Load(),
+		CaughtUp:      b.caughtUp.Load(),
+		Duplicates:    b.duplicates.Load(),
+		Resubscribes:  b.resubscribes.Load(),
+		ResumeExpired: b.resumeExpired.Load(),
+	}
+}
+
+// Close stops the broker: the worker removes this instance's presence (for
+// at most OpTimeout) and every goroutine ends. It is idempotent; the hub
+// calls it from Hub.Close.
+func (b *Broker) Close() error {
+	if b.closed.Swap(true) {
+		b.wg.Wait()
+		return nil
+	}
+	close(b.quit)
+	b.wg.Wait()
+	b.cancel()
+	return nil
+}

@@ -1,0 +1,277 @@
+package redisbroker_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wsunify/wsunify/facade"
+	"github.com/wsunify/wsunify/facade/redisbroker"
+)
+
+// A Notify on one hub reaches the user's ready connections on every hub, in
+// Notify order, byte for byte what the in-process hub writes: the legacy
+// envelope by default, the numeric one by subprotocol, no event ID unless
+// asked for.
+func TestDeliversAcrossHubsInOrderByteForByte(t *testing.T) {
+	r := startRedis(t)
+	a, b := newNode(t, r.Addr(), nil), newNode(t, r.Addr(), nil)
+	onB := b.dial(t, dialOpts{user: "u1"})
+	onA := a.dial(t, dialOpts{user: "u1"})
+	numeric := b.dial(t, dialOpts{user: "u1", subprotocols: []string{facade.SubprotocolNumeric}})
+	waitJoined(t, a, b)
+
+	at := time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC)
+	var evs []facade.Event
+	for i := range 100 {
+		ev := facade.Event{Type: facade.ToolExecuting, RunID: "r1", UserID: "u1", Agent: "triage", Tool: "search", Data: map[string]any{"i": i}, Time: at}
+		if i%2 == 1 {
+			ev = facade.Raw(map[string]any{"seq": i})
+		}
+		evs = append(evs, ev)
+		notify(t, a, facade.ToUser("u1"), ev)
+	}
+	for _, c := range []*client{onB, onA, numeric} {
+		enc := facade.EncodingLegacy
+		if c == numeric {
+			enc = facade.EncodingNumeric
+		}
+		got := c.read(len(evs))
+		for i, ev := range evs {
+			want, err := facade.EncodeEvent(ev, enc, at)
+			require.NoError(t, err)
+			require.Equal(t, string(want), got[i].raw, "message %d", i)
+		}
+	}
+	assert.Equal(t, uint64(len(evs)), a.hub.Stats().Notified)
+	assert.GreaterOrEqual(t, b.broker.Stats().Delivered, uint64(len(evs)))
+}
+
+// waitJoined waits until every hub's subscriptions are confirmed and their
+// replays done, by sending a probe through a throwaway user.
+func waitJoined(t *testing.T, ns ...*node) {
+	t.Helper()
+	for _, n := range ns {
+		require.Eventually(t, func() bool { return n.broker.Stats().Up }, 5*time.Second, 5*time.Millisecond)
+	}
+}
+
+// Threads, single connections and broadcasts cross hubs too; a connection
+// that no hub has is a typed error.
+func TestThreadsConnsAndBroadcastAcrossHubs(t *testing.T) {
+	r := startRedis(t)
+	a, b := newNode(t, r.Addr(), nil), newNode(t, r.Addr(), nil)
+	onB := b.dial(t, dialOpts{user: "u1", id: "conn-b"})
+	onA := a.dial(t, dialOpts{user: "u2", id: "conn-a"})
+	require.NoError(t, onB.c.JoinThread("t1"))
+	waitJoined(t, a, b)
+
+	notify(t, a, facade.ToThread("t1"), seqEvent(1))
+	assert.Equal(t, []int{1}, seqs(onB.read(1)))
+
+	require.Eventually(t, func() bool {
+		return a.hub.Notify(context.Background(), facade.ToConn("conn-b"), seqEvent(2)) == nil
+	}, 5*time.Second, 10*time.Millisecond, "the connection's channel is subscribed")
+	assert.Equal(t, []int{2}, seqs(onB.read(1)))
+
+	notify(t, b, facade.ToConn("conn-a"), seqEvent(3)) // through Redis
+	assert.Equal(t, []int{3}, seqs(onA.read(1)))
+	notify(t, a, facade.ToConn("conn-a"), seqEvent(4)) // local
+	assert.Equal(t, []int{4}, seqs(onA.read(1)))
+
+	notify(t, a, facade.ToAll(), seqEvent(5))
+	assert.Equal(t, []int{5}, seqs(onA.read(1)))
+	assert.Equal(t, []int{5}, seqs(onB.read(1)))
+
+	err := a.hub.Notify(context.Background(), facade.ToConn("nobody"), seqEvent(6))
+	require.ErrorIs(t, err, facade.ErrUnknownTarget)
+}
+
+// Events for a user with no ready connection anywhere are held in Redis and
+// delivered, in order, to the first connection that is ready, on any hub;
+// once delivered they are not delivered again to a later connection.
+func TestHeldUntilAConnectionIsReadyOnAnyHub(t *testing.T) {
+	r := startRedis(t)
+	a, b := newNode(t, r.Addr(), nil), newNode(t, r.Addr(), nil)
+	for i := 1; i <= 10; i++ {
+		notify(t, a, facade.ToUser("u1"), seqEvent(i))
+	}
+
+	// Connected but not ready: nothing is written yet.
+	first := b.dial(t, dialOpts{})
+	require.NoError(t, first.c.Authenticate("u1"))
+	require.NoError(t, first.c.ServicesReady())
+	first.silent(200 * time.Millisecond)
+	require.NoError(t, first.c.Ready())
+	assert.Equal(t, span(1, 10), seqs(first.read(10)))
+
+	notify(t, a, facade.ToUser("u1"), seqEvent(11))
+	assert.Equal(t, []int{11}, seqs(first.read(1)))
+
+	// A second connection, on the other hub, gets only what comes next:
+	// the held events were delivered.
+	require.Eventually(t, func() bool { return heldMarked(t, r, "u1") }, 5*time.Second, 10*time.Millisecond)
+	second := a.dial(t, dialOpts{user: "u1"})
+	waitReplays(t, a, 1)
+	notify(t, b, facade.ToUser("u1"), seqEvent(12))
+	assert.Equal(t, []int{12}, seqs(second.read(1)))
+	assert.Equal(t, []int{12}, seqs(first.read(1)))
+}
+
+// heldMarked reports whether the user's delivered mark is at the stream's
+// newest entry.
+func heldMarked(t *testing.T, r *redisServer, user string) bool {
+	rdb := newClient(t, r.Addr())
+	ctx := context.Background()
+	mark, _ := rdb.Get(ctx, "wsunify:{user:"+user+"}:d").Result()
+	last, err := rdb.XRevRangeN(ctx, "wsunify:{user:"+user+"}:s", "+", "-", 1).Result()
+	return err == nil && len(last) == 1 && mark == last[0].ID
+}
+
+// waitReplays waits until n's broker has completed want replays in all.
+func waitReplays(t *testing.T, n *node, want uint64) {
+	t.Helper()
+	require.Eventually(t, func() bool { return n.broker.Stats().Replays >= want }, 5*time.Second, 5*time.Millisecond)
+}
+
+// A client that reconnects to another hub with the ID of the last event it
+// saw gets exactly the events after it: none lost, none twice.
+func TestResumeOnAnotherHubFromLastEventID(t *testing.T) {
+	r := startRedis(t)
+	a, b := newNode(t, r.Addr(), nil), newNode(t, r.Addr(), nil)
+	c := a.dial(t, dialOpts{user: "u1", ids: true})
+	waitJoined(t, a, b)
+	for i := 1; i <= 5; i++ {
+		notify(t, b, facade.ToUser("u1"), seqEvent(i))
+	}
+	got := c.read(5)
+	require.Equal(t, span(1, 5), seqs(got))
+	for _, e := range got {
+		require.NotEmpty(t, e.ID, e.raw)
+	}
+	last := got[4].ID
+	// The client misses 6 and 7 on its way out, 8..10 come while it is away.
+	require.NoError(t, c.ws.Close())
+	<-c.c.Done()
+	for i := 6; i <= 10; i++ {
+		notify(t, b, facade.ToUser("u1"), seqEvent(i))
+	}
+
+	back := b.dial(t, dialOpts{user: "u1", ids: true, lastEventID: last})
+	got = back.read(5)
+	assert.Equal(t, span(6, 10), seqs(got))
+	notify(t, a, facade.ToUser("u1"), seqEvent(11))
+	got = back.read(1)
+	assert.Equal(t, []int{11}, seqs(got))
+	back.silent(100 * time.Millisecond)
+	assert.Zero(t, b.broker.Stats().ResumeExpired)
+}
+
+// With IDs opted in, each event carries "event_id" as its first member; the
+// rest of the envelope is unchanged.
+func TestEventIDsOnTheWireAreOptIn(t *testing.T) {
+	r := startRedis(t)
+	a := newNode(t, r.Addr(), nil)
+	with := a.dial(t, dialOpts{user: "u1", ids: true})
+	without := a.dial(t, dialOpts{user: "u1"})
+	waitJoined(t, a)
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	evs := []facade.Event{
+		{Type: facade.AgentStarted, RunID: "r1", Agent: "triage", Time: at},
+		facade.Raw(map[string]any{"a": 1}),
+		facade.Raw(map[string]any{}),
+		facade.Raw([]int{1, 2}), // not an object: no room for an ID
+		facade.Critical("agent_death", map[string]any{"why": "oom"}),
+	}
+	evs[4].Time = at
+	for _, ev := range evs {
+		notify(t, a, facade.ToUser("u1"), ev)
+	}
+	plain := without.read(len(evs))
+	ided := with.read(len(evs))
+	for i, ev := range evs {
+		want, err := facade.EncodeEvent(ev, facade.EncodingLegacy, at)
+		require.NoError(t, err)
+		assert.Equal(t, string(want), plain[i].raw)
+		if i == 3 {
+			assert.Equal(t, string(want), ided[i].raw)
+			continue
+		}
+		var withID, base map[string]any
+		require.NoError(t, json.Unmarshal([]byte(ided[i].raw), &withID), ided[i].raw)
+		require.NoError(t, json.Unmarshal(want, &base))
+		require.NotEmpty(t, ided[i].ID)
+		delete(withID, "event_id")
+		assert.Equal(t, base, withID)
+		assert.Regexp(t, `^\{("type":[^,]+,)?"event_id":"\d+-\d+"`, ided[i].raw)
+	}
+}
+
+// The hold is bounded: past MaxEvents undelivered events, Notify returns a
+// typed error and the hub counts it.
+func TestHoldBoundIsATypedError(t *testing.T) {
+	r := startRedis(t)
+	o := testOptions()
+	o.MaxEvents = 5
+	a := newNode(t, r.Addr(), o)
+	for i := 1; i <= 5; i++ {
+		notify(t, a, facade.ToUser("u1"), seqEvent(i))
+	}
+	err := a.hub.Notify(context.Background(), facade.ToUser("u1"), seqEvent(6))
+	var he *facade.HoldError
+	require.ErrorAs(t, err, &he)
+	require.ErrorIs(t, err, facade.ErrHoldFull)
+	assert.Equal(t, 5, he.Limit)
+	assert.Equal(t, uint64(1), a.hub.Stats().Rejected)
+
+	c := a.dial(t, dialOpts{user: "u1"})
+	assert.Equal(t, span(1, 5), seqs(c.read(5)))
+	// Delivered, they no longer count against the bound.
+	require.Eventually(t, func() bool {
+		return a.hub.Notify(context.Background(), facade.ToUser("u1"), seqEvent(6)) == nil
+	}, 5*time.Second, 10*time.Millisecond)
+	assert.Equal(t, []int{6}, seqs(c.read(1)))
+}
+
+// Connected and ConnIDs see connections on every hub, and stop seeing them
+// when they close.
+func TestPresenceAcrossHubs(t *testing.T) {
+	r := startRedis(t)
+	a, b := newNode(t, r.Addr(), nil), newNode(t, r.Addr(), nil)
+	assert.False(t, a.hub.Connected("u1"))
+	c := b.dial(t, dialOpts{user: "u1", id: "b1"})
+	d := a.dial(t, dialOpts{user: "u1", id: "a1"})
+	require.Eventually(t, func() bool { return len(a.hub.ConnIDs("u1")) == 2 }, 5*time.Second, 10*time.Millisecond)
+	assert.Equal(t, []string{"a1", "b1"}, a.hub.ConnIDs("u1"))
+	assert.Equal(t, []string{"a1", "b1"}, b.hub.ConnIDs("u1"))
+
+	require.NoError(t, d.c.Close(websocket.CloseNormalClosure, ""))
+	require.NoError(t, c.c.Close(websocket.CloseNormalClosure, ""))
+	require.Eventually(t, func() bool { return !a.hub.Connected("u1") && !b.hub.Connected("u1") }, 5*time.Second, 10*time.Millisecond)
+	assert.Empty(t, a.hub.ConnIDs("u1"))
+}
+
+// An instance that dies without cleaning up disappears from presence once
+// PresenceTTL has passed.
+func TestPresenceOfACrashedInstanceExpires(t *testing.T) {
+	r := startRedis(t)
+	a, b := newNode(t, r.Addr(), nil), newNode(t, r.Addr(), nil)
+	b.dial(t, dialOpts{user: "u1", id: "b1"})
+	require.Eventually(t, func() bool { return a.hub.Connected("u1") }, 5*time.Second, 10*time.Millisecond)
+
+	// b loses Redis for good, then dies: it cannot remove its presence.
+	require.NoError(t, b.rdb.Close())
+	b.close()
+	assert.True(t, a.hub.Connected("u1"), "still shown until the TTL")
+	require.Eventually(t, func() bool { return !a.hub.Connected("u1") }, 3*time.Second, 20*time.Millisecond)
+	assert.Empty(t, a.hub.ConnIDs("u1"))
+}
+
+var _ = errors.Is
+var _ = redisbroker.ErrUnavailable

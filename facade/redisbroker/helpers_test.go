@@ -1,0 +1,458 @@
+package redisbroker_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wsunify/wsunify/facade"
+	"github.com/wsunify/wsunify/facade/redisbroker"
+)
+
+// quiet discards logs of tests that provoke warnings on purpose.
+var quiet = slog.New(slog.DiscardHandler)
+
+// redisServer is a real redis-server on a free loopback port, with no
+// persistence, in a temporary directory. It is stopped on cleanup.
+type redisServer struct {
+	tb   testing.TB
+	bin  string
+	dir  string
+	port int
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// startRedis starts a redis-server. It fails the test, with the way to fix
+// it, when redis-server is not installed: these tests never skip.
+func startRedis(tb testing.TB) *redisServer {
+	tb.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		tb.Fatalf("redis-server is required by the redisbroker tests and was not found in PATH (install the Debian package: apt-get install -y redis-server): %v", err)
+	}
+	s := &redisServer{tb: tb, bin: bin, dir: tb.TempDir(), port: freePort(tb)}
+	s.start()
+	tb.Cleanup(s.stop)
+	return s
+}
+
+func freePort(tb testing.TB) int {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(tb, err)
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// Addr returns host:port.
+func (s *redisServer) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
+
+// start runs the server and waits until it answers PING.
+func (s *redisServer) start() {
+	s.tb.Helper()
+	logf, err := os.OpenFile(filepath.Join(s.dir, "redis.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	require.NoError(s.tb, err)
+	defer logf.Close()
+	s.cmd = exec.Command(s.bin,
+		"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", s.dir)
+	s.cmd.Stdout, s.cmd.Stderr = logf, logf
+	require.NoError(s.tb, s.cmd.Start(), "start redis-server")
+	s.done = make(chan struct{})
+	go func(cmd *exec.Cmd, done chan struct{}) { _ = cmd.Wait(); close(done) }(s.cmd, s.done)
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if pingRaw(s.Addr()) {
+			return
+		}
+		select {
+		case <-s.done:
+			log, _ := os.ReadFile(filepath.Join(s.dir, "redis.log"))
+			s.tb.Fatalf("redis-server exited at start:\n%s", log)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	s.tb.Fatalf("redis-server on port %d did not answer PING in 10s", s.port)
+}
+
+// stop kills the server (as a crash would) and waits for it to exit.
+func (s *redisServer) stop() {
+	if s.cmd == nil {
+		return
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGKILL)
+	<-s.done
+	s.cmd = nil
+}
+
+// restart stops the server and starts a fresh one on the same port: every
+// key is gone, as after a crash of a Redis without persistence.
+func (s *redisServer) restart() {
+	s.stop()
+	s.start()
+}
+
+// pingRaw reports whether a Redis answers PING at addr.
+func pingRaw(addr string) bool {
+	c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(time.Second))
+	if _, err := io.WriteString(c, "PING\r\n"); err != nil {
+		return false
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	return err == nil && strings.HasPrefix(line, "+PONG")
+}
+
+// newClient returns a go-redis client for addr, configured as the package
+// documents (no retries), with short timeouts for the fault tests.
+func newClient(tb testing.TB, addr string) *redis.Client {
+	c := redis.NewClient(&redis.Options{
+		Addr:         addr,
+		MaxRetries:   -1,
+		DialTimeout:  500 * time.Millisecond,
+		ReadTimeout:  500 * time.Millisecond,
+		WriteTimeout: 500 * time.Millisecond,
+	})
+	tb.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// testOptions are broker options with short timeouts, so faults are found
+// and recovered from quickly.
+func testOptions() *redisbroker.Options {
+	return &redisbroker.Options{
+		OpTimeout:      500 * time.Millisecond,
+		HealthInterval: 200 * time.Millisecond,
+		MaxBackoff:     200 * time.Millisecond,
+		PresenceTTL:    time.Second,
+		Logger:         quiet,
+	}
+}
+
+// node is one instance: a hub with a Redis broker behind a real HTTP
+// server on loopback. A client that dials with ?user= is authenticated and
+// made ready by the handler; ?ids=1 opts in to event IDs.
+type node struct {
+	hub    *facade.Hub
+	broker *redisbroker.Broker
+	rdb    *redis.Client
+	srv    *httptest.Server
+	conns  chan *facade.Conn
+	closed bool
+}
+
+func newNode(tb testing.TB, addr string, o *redisbroker.Options) *node {
+	tb.Helper()
+	if o == nil {
+		o = testOptions()
+	}
+	n := &node{rdb: newClient(tb, addr), conns: make(chan *facade.Conn, 64)}
+	n.broker = redisbroker.New(n.rdb, o)
+	n.hub = facade.NewHub(&facade.HubOptions{Broker: n.broker, Logger: quiet})
+	n.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		c, err := n.hub.Accept(w, r, &facade.AcceptOptions{ID: q.Get("id"), EventIDs: q.Get("ids") == "1"})
+		if err != nil {
+			return
+		}
+		if user := q.Get("user"); user != "" {
+			if err := c.Authenticate(user); err != nil {
+				_ = c.Close(websocket.ClosePolicyViolation, err.Error())
+				return
+			}
+			_ = c.ServicesReady()
+			_ = c.Ready()
+		}
+		n.conns <- c
+	}))
+	tb.Cleanup(n.close)
+	return n
+}
+
+// close closes the hub (and its broker) and the server.
+func (n *node) close() {
+	if n.closed {
+		return
+	}
+	n.closed = true
+	n.srv.CloseClientConnections()
+	_ = n.hub.Close()
+	n.srv.Close()
+}
+
+// client is a real gorilla client. One goroutine reads it, so that tests
+// can wait for messages, or for silence, without breaking the connection.
+type client struct {
+	tb   testing.TB
+	ws   *websocket.Conn
+	c    *facade.Conn // the server side
+	msgs chan event
+	end  chan struct{} // closed when the connection ends
+}
+
+// dialOpts are a client's query parameters.
+type dialOpts struct {
+	user, id, lastEventID string
+	ids                   bool
+	subprotocols          []string
+}
+
+func (n *node) dial(tb testing.TB, o dialOpts) *client {
+	tb.Helper()
+	q := url.Values{}
+	if o.user != "" {
+		q.Set("user", o.user)
+	}
+	if o.id != "" {
+		q.Set("id", o.id)
+	}
+	if o.ids {
+		q.Set("ids", "1")
+	}
+	if o.lastEventID != "" {
+		q.Set("last_event_id", o.lastEventID)
+	}
+	d := websocket.Dialer{Subprotocols: o.subprotocols}
+	ws, _, err := d.Dial("ws"+strings.TrimPrefix(n.srv.URL, "http")+"/ws?"+q.Encode(), nil)
+	require.NoError(tb, err)
+	cl := &client{tb: tb, ws: ws, msgs: make(chan event, 1<<16), end: make(chan struct{})}
+	go cl.readLoop()
+	tb.Cleanup(func() { ws.Close(); <-cl.end })
+	select {
+	case cl.c = <-n.conns:
+		return cl
+	case <-time.After(5 * time.Second):
+		tb.Fatal("server never accepted")
+		return nil
+	}
+}
+
+func (c *client) readLoop() {
+	defer close(c.end)
+	for {
+		_, data, err := c.ws.ReadMessage()
+		if err != nil {
+			return
+		}
+		e := event{raw: string(data)}
+		if len(data) > 0 && data[0] == '{' {
+			if err := json.Unmarshal(data, &e); err != nil {
+				e.Seq = -1
+			}
+		}
+		c.msgs <- e
+	}
+}
+
+// event is a received message, decoded.
+type event struct {
+	ID  string `json:"event_id"`
+	Seq int    `json:"seq"`
+	raw string
+}
+
+// read waits for n messages, failing after a generous deadline.
+func (c *client) read(n int) []event {
+	c.tb.Helper()
+	out := make([]event, 0, n)
+	timeout := time.After(10 * time.Second)
+	for len(out) < n {
+		select {
+		case e := <-c.msgs:
+			out = append(out, e)
+		case <-c.end:
+			if len(c.msgs) == 0 {
+				c.tb.Fatalf("connection ended after %d of %d messages", len(out), n)
+			}
+		case <-timeout:
+			c.tb.Fatalf("timed out after %d of %d messages", len(out), n)
+		}
+	}
+	return out
+}
+
+// readUntilEnd returns every message until the connection ends.
+func (c *client) readUntilEnd() []event {
+	c.tb.Helper()
+	select {
+	case <-c.end:
+	case <-time.After(10 * time.Second):
+		c.tb.Fatal("the connection never ended")
+	}
+	var out []event
+	for len(c.msgs) > 0 {
+		out = append(out, <-c.msgs)
+	}
+	return out
+}
+
+// silent asserts that nothing arrives for d.
+func (c *client) silent(d time.Duration) {
+	c.tb.Helper()
+	select {
+	case e := <-c.msgs:
+		c.tb.Fatalf("unexpected message %s", e.raw)
+	case <-time.After(d):
+	}
+}
+
+func seqEvent(i int) facade.Event { return facade.Raw(map[string]any{"seq": i}) }
+
+func notify(tb testing.TB, n *node, to facade.Target, ev facade.Event) {
+	tb.Helper()
+	require.NoError(tb, n.hub.Notify(context.Background(), to, ev))
+}
+
+// seqs returns the sequence numbers of events.
+func seqs(es []event) []int {
+	out := make([]int, len(es))
+	for i, e := range es {
+		out[i] = e.Seq
+	}
+	return out
+}
+
+// span returns [from, from+1, ..., to].
+func span(from, to int) []int {
+	out := make([]int, 0, to-from+1)
+	for i := from; i <= to; i++ {
+		out = append(out, i)
+	}
+	return out
+}
+
+// proxy is a TCP proxy in front of Redis whose network can be cut (every
+// connection reset, new ones refused) or paused (connections stay open,
+// nothing flows) for the fault tests.
+type proxy struct {
+	ln     net.Listener
+	target string
+	wg     sync.WaitGroup
+
+	mu     sync.Mutex
+	conns  map[net.Conn]struct{}
+	cut    bool
+	paused chan struct{} // non-nil while paused; closed on resume
+}
+
+func newProxy(tb testing.TB, target string) *proxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(tb, err)
+	p := &proxy{ln: ln, target: target, conns: make(map[net.Conn]struct{})}
+	p.wg.Go(p.accept)
+	tb.Cleanup(p.close)
+	return p
+}
+
+func (p *proxy) Addr() string { return p.ln.Addr().String() }
+
+func (p *proxy) accept() {
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		p.mu.Lock()
+		if p.cut {
+			p.mu.Unlock()
+			_ = c.Close()
+			continue
+		}
+		up, err := net.DialTimeout("tcp", p.target, time.Second)
+		if err != nil {
+			p.mu.Unlock()
+			_ = c.Close()
+			continue
+		}
+		p.conns[c], p.conns[up] = struct{}{}, struct{}{}
+		p.mu.Unlock()
+		p.wg.Go(func() { p.pipe(up, c) })
+		p.wg.Go(func() { p.pipe(c, up) })
+	}
+}
+
+// pipe copies src to dst, holding each chunk while the proxy is paused.
+func (p *proxy) pipe(dst, src net.Conn) {
+	defer dst.Close()
+	defer src.Close()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			p.mu.Lock()
+			gate := p.paused
+			p.mu.Unlock()
+			if gate != nil {
+				<-gate
+			}
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// Cut resets every connection and refuses new ones until Restore.
+func (p *proxy) Cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cut = true
+	for c := range p.conns {
+		_ = c.Close()
+	}
+	clear(p.conns)
+}
+
+// Pause stops every byte, leaving connections open, until Restore.
+func (p *proxy) Pause() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.paused == nil {
+		p.paused = make(chan struct{})
+	}
+}
+
+// Restore ends a cut or a pause.
+func (p *proxy) Restore() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cut = false
+	if p.paused != nil {
+		close(p.paused)
+		p.paused = nil
+	}
+}
+
+func (p *proxy) close() {
+	_ = p.ln.Close()
+	p.Restore()
+	p.Cut()
+	p.wg.Wait()
+}

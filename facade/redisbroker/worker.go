@@ -1,0 +1,625 @@
+package redisbroker
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/wsunify/wsunify/facade"
+)
+
+// op is a change the hub announced, queued for the worker.
+type op struct {
+	kind opKind
+	c    *facade.Conn
+	to   facade.Target
+	from string // the client's last event ID, for a user join
+}
+
+type opKind uint8
+
+const (
+	opJoin opKind = iota + 1
+	opLeave
+	opReady
+)
+
+// target is the worker's view of one user, thread or connection that has
+// members on this hub.
+type target struct {
+	to        facade.Target
+	channel   string
+	stream    bool
+	members   map[*facade.Conn]*member
+	confirmed bool     // subscribed on the current subscription
+	cursor    streamID // newest entry handed to the hub
+	hasCursor bool
+}
+
+// member is one connection of a target.
+type member struct {
+	from string   // the client's last event ID ("" for none)
+	pos  streamID // the stream's newest ID when it joined (zero: empty)
+	seen bool     // pos is known
+	done bool     // its replay has been delivered
+}
+
+// inbound is what a receiver goroutine hands the worker.
+type inbound struct {
+	gen int
+	msg any
+	err error
+}
+
+// worker is the one goroutine that talks to Redis for the hub's side:
+// it owns the subscription, the targets, replays, marks and presence. Its
+// fields are touched by it alone.
+type worker struct {
+	b        *Broker
+	in       chan inbound
+	ps       *redis.PubSub
+	gen      int
+	stopRecv chan struct{}
+	backoff  time.Duration
+	retry    *time.Timer
+
+	targets   map[facade.Target]*target
+	byChannel map[string]*target
+	conns     map[*facade.Conn][]*target               // the stream targets of each member
+	users     map[*facade.Conn]string                  // members' users, for presence
+	marks     map[*target]streamID                     // delivered marks to raise
+	presence  []func(context.Context, redis.Pipeliner) // presence commands to send
+}
+
+func (w *worker) init(b *Broker) {
+	w.b = b
+	w.in = make(chan inbound, 1024)
+	w.targets = make(map[facade.Target]*target)
+	w.byChannel = make(map[string]*target)
+	w.conns = make(map[*facade.Conn][]*target)
+	w.users = make(map[*facade.Conn]string)
+	w.marks = make(map[*target]streamID)
+}
+
+// run is the worker's loop. It ends when the broker closes, after a last
+// pass that removes this hub's presence.
+func (w *worker) run() {
+	b := w.b
+	beat := time.NewTicker(b.o.PresenceTTL / 3)
+	defer beat.Stop()
+	w.connect()
+	for {
+		var retry <-chan time.Time
+		if w.retry != nil {
+			retry = w.retry.C
+		}
+		select {
+		case <-b.quit:
+			w.disconnect() // first, so that leaving unsubscribes nothing
+			w.applyOps()
+			w.flush()
+			if w.retry != nil {
+				w.retry.Stop()
+			}
+			return
+		case <-b.wake:
+			w.applyOps()
+		case in := <-w.in:
+			w.receive(in)
+		case <-beat.C:
+			w.refreshPresence()
+		case <-retry:
+			w.retry = nil
+			w.connect()
+		}
+		if len(w.in) == 0 {
+			w.flush()
+		}
+	}
+}
+
+// call runs f with the per-call timeout.
+func (w *worker) call(f func(ctx context.Context) error) error {
+	ctx, cancel := context.WithTimeout(w.b.ctx, w.b.o.OpTimeout)
+	defer cancel()
+	return f(ctx)
+}
+
+// connect makes a new subscription to every channel the hub needs. Each
+// confirmation that comes back makes the worker catch the target up.
+func (w *worker) connect() {
+	b := w.b
+	chans := make([]string, 0, 1+len(w.byChannel))
+	chans = append(chans, b.broadcastChannel())
+	for ch := range w.byChannel {
+		chans = append(chans, ch)
+	}
+	ps := b.client.Subscribe(b.ctx)
+	if err := w.call(func(ctx context.Context) error { return ps.Subscribe(ctx, chans...) }); err != nil {
+		_ = ps.Close()
+		w.lost(err)
+		return
+	}
+	w.gen++
+	w.ps = ps
+	w.stopRecv = make(chan struct{})
+	gen, stop := w.gen, w.stopRecv
+	b.wg.Go(func() { w.receiveLoop(gen, ps, stop) })
+}
+
+// disconnect retires the current subscription.
+func (w *worker) disconnect() {
+	if w.ps == nil {
+		return
+	}
+	close(w.stopRecv)
+	_ = w.ps.Close()
+	w.ps = nil
+	w.b.up.Store(false)
+	for _, t := range w.targets {
+		t.confirmed = false
+	}
+}
+
+// lost handles a failed subscription or Redis call: every target waits for
+// a new subscription, made after a growing pause.
+func (w *worker) lost(err error) {
+	b := w.b
+	if w.ps != nil {
+		b.resubscribes.Add(1)
+		b.log.Warn("redisbroker: lost Redis; resubscribing", "err", err)
+	}
+	w.disconnect()
+	if w.retry != nil {
+		return
+	}
+	w.backoff = min(max(2*w.backoff, 50*time.Millisecond), b.o.MaxBackoff)
+	w.retry = time.NewTimer(w.backoff)
+}
+
+// receiveLoop reads one subscription and hands its messages to the worker.
+// A subscription silent for HealthInterval is pinged; when two pings in a
+// row go unanswered, or on any error, it reports the loss and ends.
+func (w *worker) receiveLoop(gen int, ps *redis.PubSub, stop <-chan struct{}) {
+	b := w.b
+	unanswered := 0
+	for {
+		msg, err := ps.ReceiveTimeout(b.ctx, b.o.HealthInterval)
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() && unanswered < 2 {
+				unanswered++
+				if err = w.call(func(ctx context.Context) error { return ps.Ping(ctx) }); err == nil {
+					continue
+				}
+			}
+			select {
+			case w.in <- inbound{gen: gen, err: err}:
+			case <-stop:
+			}
+			return
+		}
+		unanswered = 0
+		if _, pong := msg.(*redis.Pong); pong {
+			continue
+		}
+		select {
+		case w.in <- inbound{gen: gen, msg: msg}:
+		case <-stop:
+			return
+		}
+	}
+}
+
+// receive handles one message of the current subscription.
+func (w *worker) receive(in inbound) {
+	if in.gen != w.gen || w.ps == nil {
+		return // from a retired subscription
+	}
+	if in.err != nil {
+		w.lost(in.err)
+		return
+	}
+	switch m := in.msg.(type) {
+	case *redis.Subscription:
+		if m.Kind != "subscribe" {
+			return
+		}
+		w.b.up.Store(true)
+		w.backoff = 0
+		if t := w.byChannel[m.Channel]; t != nil && !t.confirmed {
+			t.confirmed = true
+			if err := w.catchUp(t); err != nil {
+				w.lost(err)
+			}
+		}
+	case *redis.Message:
+		w.live(m)
+	}
+}
+
+// live delivers one published event, unless the hub has it already.
+func (w *worker) live(m *redis.Message) {
+	b := w.b
+	id, payload, ok := splitPayload(m.Payload)
+	if !ok {
+		b.log.Error("redisbroker: malformed message", "channel", m.Channel)
+		return
+	}
+	to := facade.ToAll()
+	t := w.byChannel[m.Channel]
+	if t != nil {
+		to = t.to
+	} else if m.Channel != b.broadcastChannel() {
+		return // a target this hub left
+	}
+	var sid streamID
+	if t != nil && t.stream && !t.confirmed {
+		return // from before a resubscription: the catch-up covers it
+	}
+	if t != nil && t.stream {
+		if sid, ok = parseID(id); !ok {
+			b.log.Error("redisbroker: malformed event ID", "channel", m.Channel, "id", id)
+			return
+		}
+		if !t.cursor.less(sid) {
+			b.duplicates.Add(1)
+			return
+		}
+	}
+	ev, err := decodeEvent(id, payload)
+	if err != nil {
+		b.log.Error("redisbroker: dropped a malformed event", "channel", m.Channel, "err", err)
+		return
+	}
+	ready := b.local.Deliver(to, ev)
+	b.delivered.Add(1)
+	if t != nil && t.stream {
+		t.cursor = sid
+		if ready > 0 {
+			w.marks[t] = sid
+		}
+	}
+}
+
+// catchUp runs when t's subscription is confirmed. The first time, it
+// takes the stream's newest ID as the point live delivery starts from; after
+// a lost subscription, it delivers what was added meanwhile. Then it replays
+// to the members that joined meanwhile.
+func (w *worker) catchUp(t *target) error {
+	if !t.stream {
+		return nil
+	}
+	b := w.b
+	key := b.streamKey(t.to)
+	if !t.hasCursor {
+		var last []redis.XMessage
+		err := w.call(func(ctx context.Context) (err error) {
+			last, err = b.client.XRevRangeN(ctx, key, "+", "-", 1).Result()
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if len(last) > 0 {
+			t.cursor, _ = parseID(last[0].ID)
+		}
+		t.hasCursor = true
+	} else {
+		for {
+			entries, err := w.xrange(key, "("+t.cursor.String(), "+")
+			if err != nil {
+				return err
+			}
+			if len(entries) == 0 {
+				break
+			}
+			for _, e := range entries {
+				w.deliverEntry(t, e)
+			}
+		}
+	}
+	for c, m := range t.members {
+		if !m.done {
+			if err := w.replay(t, c, m); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// batch is how many stream entries one XRANGE returns.
+const batch = 512
+
+// xrange reads up to batch entries between start and end.
+func (w *worker) xrange(key, start, end string) ([]redis.XMessage, error) {
+	var out []redis.XMessage
+	err := w.call(func(ctx context.Context) (err error) {
+		out, err = w.b.client.XRangeN(ctx, key, start, end, batch).Result()
+		return err
+	})
+	return out, err
+}
+
+// decodeEntry rebuilds the event of a stream entry.
+func decodeEntry(e redis.XMessage) (streamID, facade.Encoded, error) {
+	id, ok := parseID(e.ID)
+	s, isString := e.Values["e"].(string)
+	if !ok || !isString {
+		return streamID{}, facade.Encoded{}, errMalformed
+	}
+	ev, err := decodeEvent(e.ID, s)
+	return id, ev, err
+}
+
+// deliverEntry hands a caught-up entry to the hub's members of t.
+func (w *worker) deliverEntry(t *target, e redis.XMessage) {
+	b := w.b
+	id, ev, err := decodeEntry(e)
+	if err != nil {
+		b.log.Error("redisbroker: dropped a malformed entry", "target", t.to.String(), "id", e.ID)
+		if id, ok := parseID(e.ID); ok && t.cursor.less(id) {
+			t.cursor = id
+		}
+		return
+	}
+	if !t.cursor.less(id) {
+		return
+	}
+	ready := b.local.Deliver(t.to, ev)
+	b.caughtUp.Add(1)
+	t.cursor = id
+	if ready > 0 {
+		w.marks[t] = id
+	}
+}
+
+// replay sends c the events of t it missed, up to the cursor, after which
+// the hub delivers it t's live events. It starts after the client's last
+// event ID if it gave one, else after the delivered mark: the events no
+// ready connection received.
+func (w *worker) replay(t *target, c *facade.Conn, m *member) error {
+	b := w.b
+	key := b.streamKey(t.to)
+	start, resume := "-", false
+	if m.from != "" {
+		if id, ok := parseID(m.from); ok {
+			start, resume = id.String(), true // inclusive: it tells whether it is still kept
+		} else {
+			b.log.Warn("redisbroker: ignoring a malformed last event ID", "conn", c.ID(), "id", m.from)
+		}
+	}
+	if !resume {
+		var mark string
+		err := w.call(func(ctx context.Context) (err error) {
+			mark, err = b.client.Get(ctx, b.markKey(t.to)).Result()
+			if errors.Is(err, redis.Nil) {
+				return nil
+			}
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if id, ok := parseID(mark); ok {
+			switch {
+			case !m.seen || id.less(m.pos):
+				start = "(" + id.String()
+			case m.pos != (streamID{}):
+				// What came after it joined was not held for another
+				// connection: it gets it too.
+				start = "(" + m.pos.String()
+			}
+		}
+	}
+	var evs []facade.Encoded
+	var last streamID
+	if t.cursor != (streamID{}) {
+		for {
+			entries, err := w.xrange(key, start, t.cursor.String())
+			if err != nil {
+				return err
+			}
+			more := len(entries) == batch
+			if more {
+				start = "(" + entries[len(entries)-1].ID
+			}
+			if resume {
+				if len(entries) == 0 || entries[0].ID != start {
+					b.resumeExpired.Add(1)
+					b.log.Warn("redisbroker: resuming from an event no longer kept; older events may be lost", "conn", c.ID(), "target", t.to.String(), "last_event_id", m.from)
+				} else {
+					entries = entries[1:]
+				}
+				resume = false
+			}
+			for _, e := range entries {
+				id, ev, err := decodeEntry(e)
+				if err != nil {
+					b.log.Error("redisbroker: dropped a malformed entry", "target", t.to.String(), "id", e.ID)
+					continue
+				}
+				evs = append(evs, ev)
+				last = id
+			}
+			if !more {
+				break
+			}
+		}
+	}
+	m.done = true
+	b.replayed.Add(uint64(len(evs)))
+	b.replays.Add(1)
+	if b.local.Replay(c, t.to, evs) && len(evs) > 0 {
+		w.raiseMark(t, last)
+	}
+	return nil
+}
+
+// raiseMark queues t's delivered mark to be raised to id.
+func (w *worker) raiseMark(t *target, id streamID) {
+	if cur, ok := w.marks[t]; !ok || cur.less(id) {
+		w.marks[t] = id
+	}
+}
+
+// applyOps applies the changes the hub announced, in order.
+func (w *worker) applyOps() {
+	b := w.b
+	b.opsMu.Lock()
+	ops := b.ops
+	b.ops = nil
+	b.opsMu.Unlock()
+	for _, o := range ops {
+		switch o.kind {
+		case opJoin:
+			w.join(o.c, o.to, o.from)
+		case opLeave:
+			w.leave(o.c, o.to)
+		case opReady:
+			for _, t := range w.conns[o.c] {
+				if m := t.members[o.c]; m != nil && m.done && t.cursor != (streamID{}) {
+					w.raiseMark(t, t.cursor)
+				}
+			}
+		}
+	}
+}
+
+func (w *worker) join(c *facade.Conn, to facade.Target, from string) {
+	b := w.b
+	t := w.targets[to]
+	if t == nil {
+		t = &target{to: to, channel: b.channel(to), stream: hasStream(to), members: make(map[*facade.Conn]*member)}
+		w.targets[to] = t
+		w.byChannel[t.channel] = t
+		if w.ps != nil {
+			if err := w.call(func(ctx context.Context) error { return w.ps.Subscribe(ctx, t.channel) }); err != nil {
+				w.lost(err)
+			}
+		}
+	}
+	m := &member{from: from, done: !t.stream}
+	t.members[c] = m
+	if t.stream && from == "" {
+		// Where the stream stood when c joined: c must get what follows, even
+		// if another connection gets it first and raises the mark.
+		if t.confirmed {
+			m.pos, m.seen = t.cursor, true
+		} else if err := w.call(func(ctx context.Context) error {
+			last, err := b.client.XRevRangeN(ctx, b.streamKey(to), "+", "-", 1).Result()
+			if len(last) > 0 {
+				m.pos, _ = parseID(last[0].ID)
+			}
+			m.seen = err == nil
+			return err
+		}); err != nil {
+			b.log.Warn("redisbroker: could not read the stream position of a joining connection", "conn", c.ID(), "err", err)
+		}
+	}
+	if to == facade.ToUser(to.ID()) {
+		w.users[c] = to.ID()
+		w.presence = append(w.presence, w.presenceAdd(to.ID(), c.ID()))
+	}
+	if !t.stream {
+		return
+	}
+	w.conns[c] = append(w.conns[c], t)
+	if t.confirmed {
+		if err := w.replay(t, c, m); err != nil {
+			w.lost(err)
+		}
+	}
+}
+
+func (w *worker) leave(c *facade.Conn, to facade.Target) {
+	b := w.b
+	if user, ok := w.users[c]; ok && to == facade.ToUser(user) {
+		delete(w.users, c)
+		key := b.presenceKey(user)
+		w.presence = append(w.presence, func(ctx context.Context, p redis.Pipeliner) { p.ZRem(ctx, key, c.ID()) })
+	}
+	t := w.targets[to]
+	if t == nil {
+		return
+	}
+	delete(t.members, c)
+	if ts := w.conns[c]; ts != nil {
+		for i, x := range ts {
+			if x == t {
+				ts = append(ts[:i], ts[i+1:]...)
+				break
+			}
+		}
+		if len(ts) == 0 {
+			delete(w.conns, c)
+		} else {
+			w.conns[c] = ts
+		}
+	}
+	if len(t.members) > 0 {
+		return
+	}
+	delete(w.targets, to)
+	delete(w.byChannel, t.channel)
+	if w.ps != nil {
+		if err := w.call(func(ctx context.Context) error { return w.ps.Unsubscribe(ctx, t.channel) }); err != nil {
+			w.lost(err)
+		}
+	}
+}
+
+// presenceAdd returns the commands that show connID as the user's until
+// PresenceTTL from now.
+func (w *worker) presenceAdd(user, connID string) func(context.Context, redis.Pipeliner) {
+	b := w.b
+	key := b.presenceKey(user)
+	now := b.local.Now()
+	score := float64(now.Add(b.o.PresenceTTL).UnixMilli())
+	return func(ctx context.Context, p redis.Pipeliner) {
+		p.ZAdd(ctx, key, redis.Z{Score: score, Member: connID})
+		p.ZRemRangeByScore(ctx, key, "-inf", strconv.FormatInt(now.UnixMilli(), 10))
+		p.PExpire(ctx, key, 2*b.o.PresenceTTL)
+	}
+}
+
+// refreshPresence renews the presence of every member user connection;
+// it also drops expired entries, those of crashed instances.
+func (w *worker) refreshPresence() {
+	for c, user := range w.users {
+		w.presence = append(w.presence, w.presenceAdd(user, c.ID()))
+	}
+}
+
+// flush sends the queued marks and presence commands in one pipeline.
+// Marks that fail are kept for the next flush; presence is renewed by the
+// next refresh anyway.
+func (w *worker) flush() {
+	if len(w.marks) == 0 && len(w.presence) == 0 {
+		return
+	}
+	b := w.b
+	err := w.call(func(ctx context.Context) error {
+		_, err := b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for t, id := range w.marks {
+				markScript.Eval(ctx, p, []string{b.markKey(t.to)}, id.String(), b.o.TTL.Milliseconds())
+			}
+			for _, f := range w.presence {
+				f(ctx, p)
+			}
+			return nil
+		})
+		return err
+	})
+	w.presence = w.presence[:0]
+	if err != nil {
+		b.log.Warn("redisbroker: could not record deliveries and presence; will retry", "err", err)
+		return
+	}
+	clear(w.marks)
+}
