@@ -15,6 +15,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -55,13 +56,17 @@ func run(args []string) error {
 		Chat:       chat.Options{Tools: agent.Toolbox(*latency)},
 		UseBridge:  *useBridge,
 	})
-	hs := &http.Server{Addr: *addr, Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return errors.Join(err, srv.Close())
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	errc := make(chan error, 1)
-	go func() { errc <- hs.ListenAndServe() }()
-	slog.Info("chatd: listening", "addr", *addr, "bridge", *useBridge)
+	go func() { errc <- hs.Serve(ln) }()
+	slog.Info("chatd: listening", "addr", ln.Addr().String(), "bridge", *useBridge)
 
 	select {
 	case err := <-errc:

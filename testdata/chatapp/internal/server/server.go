@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"example.com/chatapp/internal/chat"
@@ -56,7 +57,8 @@ type Config struct {
 	UseBridge bool
 }
 
-// Server serves /ws, /healthz and two support endpoints: GET
+// Server serves /ws, /healthz, POST /messages (a user message over HTTP,
+// as the mobile app sends them) and two support endpoints: GET
 // /users/{id}/connections and POST /announcements. It is safe for
 // concurrent use.
 type Server struct {
@@ -108,6 +110,7 @@ func New(cfg Config) *Server {
 
 	s.chat = chat.NewHandler(s.manager, bridgeFor, cfg.Push, cfg.Chat)
 	s.mux.HandleFunc("GET /ws", s.serveWS)
+	s.mux.HandleFunc("POST /messages", s.serveMessage)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	s.mux.HandleFunc("GET /users/{id}/connections", s.serveConnections)
 	s.mux.HandleFunc("POST /announcements", s.serveAnnouncement)
@@ -144,6 +147,32 @@ func (s *Server) closeHub() error {
 		return nil
 	}
 	return s.hub.Close()
+}
+
+// serveMessage handles a user message posted over HTTP with the user's
+// token as a bearer token: the same run as a message on the socket, whose
+// acknowledgement and events go to the user's connections, if any. It
+// answers 202 with {"run_id": …}.
+func (s *Server) serveMessage(w http.ResponseWriter, r *http.Request) {
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	userID, known := s.cfg.Tokens[token]
+	if !ok || !known {
+		http.Error(w, "unauthorized", http.StatusUnauthorized)
+		return
+	}
+	var in inbound
+	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&in); err != nil {
+		http.Error(w, "message must be JSON", http.StatusBadRequest)
+		return
+	}
+	runID, err := s.chat.HandleUserMessage(r.Context(), userID, in.ThreadID, in.Content)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusAccepted)
+	_ = json.NewEncoder(w).Encode(map[string]string{"run_id": runID})
 }
 
 // serveConnections lists the connection IDs of a user, for support staff.

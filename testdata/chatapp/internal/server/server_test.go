@@ -15,12 +15,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// variants are the two connection layers the service can run on.
-var variants = []struct {
-	name      string
-	useBridge bool
-}{{"legacy manager", false}, {"bridge manager", true}}
-
 // start serves a Server for alice (token tok-alice) on loopback.
 func start(t *testing.T, useBridge bool) *httptest.Server {
 	t.Helper()
@@ -68,68 +62,85 @@ func read(t *testing.T, conn *websocket.Conn) frame {
 
 func TestChatOverSocket(t *testing.T) {
 	t.Parallel()
-	for _, v := range variants {
-		t.Run(v.name, func(t *testing.T) {
-			t.Parallel()
-			hts := start(t, v.useBridge)
-			conn := dial(timeout(t), t, hts, "token=tok-alice&thread_id=thread-1")
-			hello := read(t, conn)
-			require.Equal(t, "connection_established", hello.Type)
+	chatOverSocket(t, start(t, true))
+}
 
-			require.NoError(t, conn.WriteJSON(map[string]string{"type": "user_message", "thread_id": "thread-1", "content": "hi"}))
-			var types []string
-			for f := read(t, conn); ; f = read(t, conn) {
-				types = append(types, f.Type)
-				if f.Type == "run_finished" {
-					break
-				}
-			}
-			assert.Equal(t, []string{"user_message_received", "run_started", "agent_started",
-				"agent_thinking", "tool_executing", "tool_completed", "progress_update",
-				"agent_thinking", "tool_executing", "tool_completed", "progress_update",
-				"agent_completed", "run_finished"}, types)
+// chatOverSocket chats as alice over a real socket on hts: a message and
+// the agent's run, the connections endpoint, an announcement, an error.
+func chatOverSocket(t *testing.T, hts *httptest.Server) {
+	t.Helper()
+	conn := dial(timeout(t), t, hts, "token=tok-alice&thread_id=thread-1")
+	hello := read(t, conn)
+	require.Equal(t, "connection_established", hello.Type)
 
-			res, err := http.Get(hts.URL + "/users/alice/connections")
-			require.NoError(t, err)
-			var conns struct{ Connections []string }
-			require.NoError(t, json.NewDecoder(res.Body).Decode(&conns))
-			_ = res.Body.Close()
-			assert.Equal(t, []string{hello.ConnectionID}, conns.Connections)
+	require.NoError(t, conn.WriteJSON(map[string]string{"type": "user_message", "thread_id": "thread-1", "content": "hi"}))
+	var types []string
+	for f := read(t, conn); ; f = read(t, conn) {
+		types = append(types, f.Type)
+		if f.Type == "run_finished" {
+			break
+		}
+	}
+	assert.Equal(t, []string{"user_message_received", "run_started", "agent_started",
+		"agent_thinking", "tool_executing", "tool_completed", "progress_update",
+		"agent_thinking", "tool_executing", "tool_completed", "progress_update",
+		"agent_completed", "run_finished"}, types)
 
-			res, err = http.Post(hts.URL+"/announcements", "text/plain", strings.NewReader("back at 10"))
-			require.NoError(t, err)
-			_ = res.Body.Close()
-			assert.Equal(t, http.StatusAccepted, res.StatusCode)
-			assert.Equal(t, frame{Type: "announcement", Message: "back at 10"}, read(t, conn))
+	res, err := http.Get(hts.URL + "/users/alice/connections")
+	require.NoError(t, err)
+	var conns struct{ Connections []string }
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&conns))
+	_ = res.Body.Close()
+	assert.Equal(t, []string{hello.ConnectionID}, conns.Connections)
 
-			require.NoError(t, conn.WriteJSON(map[string]string{"type": "dance"}))
-			assert.Equal(t, frame{Type: "error", Message: `server: unknown message type "dance"`}, read(t, conn))
-		})
+	res, err = http.Post(hts.URL+"/announcements", "text/plain", strings.NewReader("back at 10"))
+	require.NoError(t, err)
+	_ = res.Body.Close()
+	assert.Equal(t, http.StatusAccepted, res.StatusCode)
+	assert.Equal(t, frame{Type: "announcement", Message: "back at 10"}, read(t, conn))
+
+	require.NoError(t, conn.WriteJSON(map[string]string{"type": "dance"}))
+	assert.Equal(t, frame{Type: "error", Message: `server: unknown message type "dance"`}, read(t, conn))
+}
+
+// TestPostMessage posts a message over HTTP while alice is connected: the
+// run reports on her socket, as a message sent on it would.
+func TestPostMessage(t *testing.T) {
+	t.Parallel()
+	hts := start(t, true)
+	conn := dial(timeout(t), t, hts, "token=tok-alice")
+	require.Equal(t, "connection_established", read(t, conn).Type)
+
+	post := func(token, body string) *http.Response {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, hts.URL+"/messages", strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+token)
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = res.Body.Close() })
+		return res
+	}
+	assert.Equal(t, http.StatusUnauthorized, post("stolen", `{"content":"hi"}`).StatusCode)
+	assert.Equal(t, http.StatusBadRequest, post("tok-alice", `{"thread_id":"thread-1","content":""}`).StatusCode)
+
+	res := post("tok-alice", `{"thread_id":"thread-1","content":"hi"}`)
+	require.Equal(t, http.StatusAccepted, res.StatusCode)
+	var run struct {
+		RunID string `json:"run_id"`
+	}
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&run))
+	require.NotEmpty(t, run.RunID)
+	assert.Equal(t, frame{Type: "user_message_received", RunID: run.RunID}, read(t, conn))
+	for f := read(t, conn); f.Type != "run_finished"; f = read(t, conn) {
+		assert.Equal(t, run.RunID, f.RunID, f.Type)
 	}
 }
 
 func TestAuthentication(t *testing.T) {
 	t.Parallel()
-
-	t.Run("legacy first message", func(t *testing.T) {
-		t.Parallel()
-		conn := dial(timeout(t), t, start(t, false), "")
-		require.NoError(t, conn.WriteJSON(map[string]string{"type": "auth", "token": "tok-alice"}))
-		assert.Equal(t, "connection_established", read(t, conn).Type)
-	})
-	t.Run("legacy bad token", func(t *testing.T) {
-		t.Parallel()
-		conn := dial(timeout(t), t, start(t, false), "")
-		require.NoError(t, conn.WriteJSON(map[string]string{"type": "auth", "token": "stolen"}))
-		_, _, err := conn.ReadMessage()
-		assert.True(t, websocket.IsCloseError(err, server.CloseUnauthorized), "got %v", err)
-	})
-	t.Run("bridge bad token", func(t *testing.T) {
-		t.Parallel()
-		hts := start(t, true)
-		_, res, err := websocket.DefaultDialer.DialContext(timeout(t), "ws"+strings.TrimPrefix(hts.URL, "http")+"/ws?token=stolen", nil)
-		require.ErrorIs(t, err, websocket.ErrBadHandshake)
-		_ = res.Body.Close()
-		assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
-	})
+	hts := start(t, true)
+	_, res, err := websocket.DefaultDialer.DialContext(timeout(t), "ws"+strings.TrimPrefix(hts.URL, "http")+"/ws?token=stolen", nil)
+	require.ErrorIs(t, err, websocket.ErrBadHandshake)
+	_ = res.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
 }
