@@ -63,6 +63,9 @@ type ShimResult struct {
 	// Findings are the exported names kept as they were, with the reason.
 	// Files is a complete shim only when Findings is empty.
 	Findings []ShimFinding
+	// Notes are what the shim left alone without blocking it: files of the
+	// old package that the current build configuration excludes.
+	Notes []ShimFinding
 	// Diff is a unified diff of Files, with paths relative to ShimConfig.Dir.
 	Diff []byte
 }
@@ -95,7 +98,7 @@ func Shim(ctx context.Context, cfg ShimConfig) (*ShimResult, error) {
 	}
 	s.classify()
 	s.markLive()
-	res := &ShimResult{Findings: s.findings}
+	res := &ShimResult{Findings: s.findings, Notes: s.notes}
 	var changed []shimOutput
 	// The package doc goes to the first file if no file has one.
 	docFile := ""
@@ -158,12 +161,16 @@ type shimmer struct {
 
 	forward  map[string]bool // exported name -> becomes a forwarder
 	findings []ShimFinding
+	notes    []ShimFinding
 	units    []*shimUnit
 	unitOf   map[types.Object]*shimUnit
 	byNode   map[ast.Node]*shimUnit
 	methods  map[*types.TypeName][]*shimUnit
 	live     map[*shimUnit]bool
-	testRefs map[string]bool // identifiers used by the old package's internal tests
+	// keepRefs are the identifiers used by files the shim does not rewrite
+	// but that compile with the package: its internal tests, and files
+	// that the current build configuration excludes.
+	keepRefs map[string]bool
 }
 
 // shimUnit is one top-level declaration: a function, a method or one spec.
@@ -237,11 +244,11 @@ func loadShim(ctx context.Context, cfg ShimConfig) (*shimmer, error) {
 	}
 	s.goVer = s.old.Module.GoVersion
 	s.fset = s.old.Fset
-	s.testRefs = map[string]bool{}
+	s.keepRefs = map[string]bool{}
 	for _, f := range s.internalTests() {
 		ast.Inspect(f, func(n ast.Node) bool {
 			if id, ok := n.(*ast.Ident); ok {
-				s.testRefs[id.Name] = true
+				s.keepRefs[id.Name] = true
 			}
 			return true
 		})
@@ -303,15 +310,7 @@ func (s *shimmer) classify() {
 		}
 		s.forward[name] = true
 	}
-	for _, p := range s.old.IgnoredFiles {
-		if !strings.HasSuffix(p, "_test.go") {
-			s.findings = append(s.findings, ShimFinding{
-				Pos:    token.Position{Filename: p, Line: 1, Column: 1},
-				Name:   filepath.Base(p),
-				Reason: "file is excluded by build constraints here; shim it by hand",
-			})
-		}
-	}
+	s.ignoredFiles()
 	s.collectUnits()
 	// A variable declared with others in one tuple assignment can be
 	// forwarded only if all of them go.
@@ -332,6 +331,84 @@ func (s *shimmer) classify() {
 				s.forward[id.Name] = false
 				s.report(s.old.TypesInfo.Defs[id], "assigned in one tuple with names that are kept")
 			}
+		}
+	}
+}
+
+// ignoredFiles looks at the files of the old package that the current
+// build configuration excludes. The shim cannot rewrite them: an exported
+// name or a method of a forwarded type declared there is a finding; any
+// other such file is left as it is, with a note.
+func (s *shimmer) ignoredFiles() {
+	for _, p := range s.old.IgnoredFiles {
+		if strings.HasSuffix(p, "_test.go") {
+			continue
+		}
+		fset := token.NewFileSet()
+		f, err := parser.ParseFile(fset, p, nil, parser.SkipObjectResolution)
+		if err != nil || f.Name.Name != s.old.Name {
+			continue // not Go, or another package (a //go:build ignore generator)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if id, ok := n.(*ast.Ident); ok {
+				s.keepRefs[id.Name] = true
+			}
+			return true
+		})
+		found := false
+		report := func(id *ast.Ident, what string) {
+			found = true
+			s.findings = append(s.findings, ShimFinding{Pos: fset.Position(id.Pos()), Name: id.Name,
+				Reason: what + " in a file excluded by build constraints here; shim it by hand"})
+		}
+		for _, d := range f.Decls {
+			switch d := d.(type) {
+			case *ast.FuncDecl:
+				if d.Recv == nil && d.Name.IsExported() {
+					report(d.Name, "declared")
+				} else if d.Recv != nil && s.forward[shimRecvName(d.Recv.List[0].Type)] {
+					report(d.Name, "a method of a forwarded type declared")
+				}
+			case *ast.GenDecl:
+				for _, spec := range d.Specs {
+					switch spec := spec.(type) {
+					case *ast.ValueSpec:
+						for _, id := range spec.Names {
+							if id.IsExported() {
+								report(id, "declared")
+							}
+						}
+					case *ast.TypeSpec:
+						if spec.Name.IsExported() {
+							report(spec.Name, "declared")
+						}
+					}
+				}
+			}
+		}
+		if !found {
+			s.notes = append(s.notes, ShimFinding{Pos: token.Position{Filename: p, Line: 1, Column: 1}, Name: filepath.Base(p),
+				Reason: "excluded by build constraints here and left as it is; check that it still builds with its tags"})
+		}
+	}
+}
+
+// shimRecvName is the base type name of a receiver type expression.
+func shimRecvName(t ast.Expr) string {
+	for {
+		switch x := t.(type) {
+		case *ast.StarExpr:
+			t = x.X
+		case *ast.ParenExpr:
+			t = x.X
+		case *ast.IndexExpr:
+			t = x.X
+		case *ast.IndexListExpr:
+			t = x.X
+		case *ast.Ident:
+			return x.Name
+		default:
+			return ""
 		}
 	}
 }
@@ -750,7 +827,7 @@ func (s *shimmer) markLive() {
 	}
 	for _, u := range s.units {
 		for _, o := range u.defs {
-			if (o.Exported() && !s.forward[o.Name()]) || (!o.Exported() && s.testRefs[o.Name()]) {
+			if (o.Exported() && !s.forward[o.Name()]) || (!o.Exported() && s.keepRefs[o.Name()]) {
 				mark(u)
 			}
 		}
@@ -934,7 +1011,7 @@ func (s *shimmer) genDecl(d *ast.GenDecl, src []byte, off func(token.Pos) int, i
 			switch s.action(u, spec.Name.Name) {
 			case shimForward:
 				changed = true
-				parts = append(parts, part{s.forwardDoc(doc, spec.Name.Name, "type", true), s.typeForwarder(spec, im)})
+				parts = append(parts, part{s.forwardDoc(doc, spec.Name.Name, "type", true, d.Lparen.IsValid()), s.typeForwarder(spec, im)})
 			case shimDrop:
 				changed, dropped = true, true
 			default:
@@ -973,7 +1050,7 @@ func (s *shimmer) genDecl(d *ast.GenDecl, src []byte, off func(token.Pos) int, i
 					if d.Tok == token.CONST {
 						kind = "const"
 					}
-					p = part{s.forwardDoc(od, id.Name, kind, d.Tok == token.CONST), id.Name + " = " + im.q(s.new.Types) + "." + id.Name}
+					p = part{s.forwardDoc(od, id.Name, kind, d.Tok == token.CONST, d.Lparen.IsValid()), id.Name + " = " + im.q(s.new.Types) + "." + id.Name}
 				case shimDrop:
 					dropped = true
 					continue
@@ -1094,7 +1171,9 @@ func (s *shimmer) constExplicit(c *types.Const, im *shimImports) string {
 
 // forwardDoc writes the doc comment of a forwarder: the old doc without
 // its directives and any earlier Deprecated paragraph, then ours.
-func (s *shimmer) forwardDoc(doc *ast.CommentGroup, name, kind string, inline bool) string {
+// A declaration with no doc of its own gets a sentence saying what it
+// forwards to, unless it sits in a group, whose doc speaks for it.
+func (s *shimmer) forwardDoc(doc *ast.CommentGroup, name, kind string, inline, grouped bool) string {
 	var paras []string
 	if doc != nil {
 		for _, p := range strings.Split(strings.TrimSpace(doc.Text()), "\n\n") {
@@ -1104,7 +1183,7 @@ func (s *shimmer) forwardDoc(doc *ast.CommentGroup, name, kind string, inline bo
 		}
 	}
 	target := s.cfg.New + "." + name
-	if len(paras) == 0 {
+	if len(paras) == 0 && !grouped {
 		switch kind {
 		case "type":
 			paras = append(paras, name+" is an alias of "+target+".")
@@ -1243,7 +1322,7 @@ func (s *shimmer) funcForwarder(d *ast.FuncDecl, im *shimImports) string {
 	if len(results) > 0 {
 		body = "return " + body
 	}
-	doc := s.forwardDoc(d.Doc, name, "func", sig.TypeParams().Len() == 0)
+	doc := s.forwardDoc(d.Doc, name, "func", sig.TypeParams().Len() == 0, false)
 	return fmt.Sprintf("%s\nfunc %s%s(%s)%s {\n\t%s\n}", doc, name, tdecl, strings.Join(params, ", "), res, body)
 }
 

@@ -40,6 +40,7 @@ type shimCase struct {
 	args     []string // the "shim" file: [-allow-partial] OLD NEW
 	partial  bool
 	old, new string
+	tags     []string          // more tag sets to build with, from the "buildtags" file
 	golden   map[string][]byte // "dir/file.go" -> want; "findings" -> want
 }
 
@@ -60,6 +61,8 @@ func shimLoadCases(t *testing.T) []shimCase {
 			switch {
 			case f.Name == "shim":
 				c.args = strings.Fields(string(f.Data))
+			case f.Name == "buildtags":
+				c.tags = strings.Fields(string(f.Data))
 			case strings.HasSuffix(f.Name, ".golden"):
 				c.golden[strings.TrimSuffix(f.Name, ".golden")] = f.Data
 			}
@@ -82,7 +85,7 @@ func (c shimCase) extract(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	for _, f := range c.ar.Files {
-		if f.Name == "shim" || strings.HasSuffix(f.Name, ".golden") {
+		if f.Name == "shim" || f.Name == "buildtags" || strings.HasSuffix(f.Name, ".golden") {
 			continue
 		}
 		p := filepath.Join(dir, filepath.FromSlash(f.Name))
@@ -185,7 +188,10 @@ func TestShimGolden(t *testing.T) {
 			if !maps.Equal(before, shimReadTree(t, dir)) {
 				t.Fatal("Shim wrote files")
 			}
-			got := map[string][]byte{"findings": shimFindingsText(dir, res.Findings)}
+			got := map[string][]byte{
+				"findings": shimFindingsText(dir, res.Findings),
+				"notes":    shimFindingsText(dir, res.Notes),
+			}
 			refused := len(res.Findings) > 0 && !c.partial
 			if !refused {
 				for _, f := range res.Files {
@@ -199,7 +205,7 @@ func TestShimGolden(t *testing.T) {
 			}
 			for name, data := range got {
 				want, ok := c.golden[name]
-				if !ok && !(name == "findings" && len(data) == 0) {
+				if !ok && !((name == "findings" || name == "notes") && len(data) == 0) {
 					t.Errorf("%s: the shim changed it but there is no %s.golden", name, name)
 					continue
 				}
@@ -219,6 +225,9 @@ func TestShimGolden(t *testing.T) {
 			shimGo(t, dir, "build", "./...")
 			shimGo(t, dir, "vet", "./...")
 			shimGo(t, dir, "test", "./...")
+			for _, tags := range c.tags {
+				shimGo(t, dir, "build", "-tags", tags, "./...")
+			}
 
 			again, err := Shim(ctx, ShimConfig{Dir: dir, Old: c.old, New: c.new, Env: shimTestEnv()})
 			if err != nil {
@@ -245,7 +254,7 @@ func (c shimCase) update(t *testing.T, got map[string][]byte) {
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		if name == "findings" && len(got[name]) == 0 {
+		if (name == "findings" || name == "notes") && len(got[name]) == 0 {
 			continue
 		}
 		files = append(files, txtar.File{Name: name + ".golden", Data: got[name]})

@@ -58,14 +58,21 @@ func runShim(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	base, _ := filepath.Abs(*dir)
-	for _, f := range res.Findings {
-		if rel, err := filepath.Rel(base, f.Pos.Filename); err == nil {
-			f.Pos.Filename = rel
+	rel := func(f codemod.ShimFinding) codemod.ShimFinding {
+		if r, err := filepath.Rel(base, f.Pos.Filename); err == nil {
+			f.Pos.Filename = r
 		}
-		fmt.Fprintln(stderr, f)
+		return f
+	}
+	for _, f := range res.Findings {
+		fmt.Fprintln(stderr, rel(f))
+	}
+	for _, f := range res.Notes {
+		f = rel(f)
+		fmt.Fprintf(stderr, "%s: note: %s: %s\n", f.Pos, f.Name, f.Reason)
 	}
 	if len(res.Findings) > 0 && !*partial {
-		fmt.Fprintf(stderr, "wsunify shim: refused: %d exported names of %s cannot be forwarded; nothing written (-allow-partial keeps them as they are)\n",
+		fmt.Fprintf(stderr, "wsunify shim: refused: %d declarations of %s cannot be forwarded; nothing written (-allow-partial keeps them as they are)\n",
 			len(res.Findings), fs.Arg(0))
 		return 1
 	}
