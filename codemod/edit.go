@@ -29,10 +29,10 @@ type fileEditor struct {
 	hasBridge  bool   // the file imports bridge already
 	needFacade bool
 
-	bridgeUses map[*ast.Ident]bool // original qualifiers that denote bridge
-	added      map[*dst.Ident]bool // bridge qualifiers the edits wrote
-	replace    map[dst.Node]dst.Node
-	edits      int
+	pkgUses map[*ast.Ident]*types.PkgName // original package qualifiers
+	added   map[*dst.Ident]bool           // bridge qualifiers the edits wrote
+	replace map[dst.Node]dst.Node
+	edits   int
 }
 
 func newFileEditor(fset *token.FileSet, pkg *Package, f *File) (*fileEditor, error) {
@@ -43,9 +43,9 @@ func newFileEditor(fset *token.FileSet, pkg *Package, f *File) (*fileEditor, err
 	}
 	e := &fileEditor{
 		pkg: pkg, f: f, dec: dec, df: df,
-		bridgeUses: map[*ast.Ident]bool{},
-		added:      map[*dst.Ident]bool{},
-		replace:    map[dst.Node]dst.Node{},
+		pkgUses: map[*ast.Ident]*types.PkgName{},
+		added:   map[*dst.Ident]bool{},
+		replace: map[dst.Node]dst.Node{},
 	}
 	// Names declared in the file: an import under one of them would be
 	// shadowed where the edits use it.
@@ -57,8 +57,8 @@ func newFileEditor(fset *token.FileSet, pkg *Package, f *File) (*fileEditor, err
 					taken[id.Name] = true
 				}
 			}
-			if pn, ok := pkg.Info.Uses[id].(*types.PkgName); ok && pn.Imported().Path() == BridgePath {
-				e.bridgeUses[id] = true
+			if pn, ok := pkg.Info.Uses[id].(*types.PkgName); ok {
+				e.pkgUses[id] = pn
 			}
 		}
 		return true
@@ -145,27 +145,33 @@ func (e *fileEditor) finish() ([]byte, error) {
 	if e.edits == 0 {
 		return nil, nil
 	}
-	if len(e.replace) > 0 {
-		dstutil.Apply(e.df, func(c *dstutil.Cursor) bool {
-			if r, ok := e.replace[c.Node()]; ok {
-				c.Replace(r)
-				return false
-			}
+	// Replacements may nest (a replaced node inside a replacement), so
+	// each replacement is walked in turn.
+	var pre func(c *dstutil.Cursor) bool
+	pre = func(c *dstutil.Cursor) bool {
+		r, ok := e.replace[c.Node()]
+		if !ok {
 			return true
-		}, nil)
+		}
+		delete(e.replace, c.Node())
+		c.Replace(r)
+		dstutil.Apply(r, pre, nil)
+		return false
 	}
-	var usesOld, usesAdded bool
+	dstutil.Apply(e.df, pre, nil)
+	used := map[*types.PkgName]bool{}
+	usesAdded := false
 	dst.Inspect(e.df, func(n dst.Node) bool {
 		if id, ok := n.(*dst.Ident); ok {
 			if e.added[id] {
 				usesAdded = true
-			} else if a, ok := e.dec.Ast.Nodes[id].(*ast.Ident); ok && e.bridgeUses[a] {
-				usesOld = true
+			} else if a, ok := e.dec.Ast.Nodes[id].(*ast.Ident); ok && e.pkgUses[a] != nil {
+				used[e.pkgUses[a]] = true
 			}
 		}
 		return true
 	})
-	e.fixImports(usesOld, usesAdded)
+	e.fixImports(used, usesAdded)
 
 	r := decorator.NewRestorer()
 	af, err := r.RestoreFile(e.df)
@@ -187,27 +193,43 @@ func (e *fileEditor) finish() ([]byte, error) {
 	return out, nil
 }
 
-// fixImports removes the bridge import when nothing uses it any more and
-// adds bridge and facade when the edits use them. usesOld says whether the
-// code still uses the file's original bridge import, usesAdded whether the
-// edits wrote bridge qualifiers.
-func (e *fileEditor) fixImports(usesOld, usesAdded bool) {
+// fixImports removes the imports the edits left unused and adds bridge and
+// facade when the edits use them. used holds the imports the code still
+// refers to, usesAdded says whether the edits wrote bridge qualifiers.
+func (e *fileEditor) fixImports(used map[*types.PkgName]bool, usesAdded bool) {
 	var bridgeSpec *dst.ImportSpec
 	var bridgeDecl *dst.GenDecl
 	var firstDecl *dst.GenDecl
-	for _, d := range e.df.Decls {
+	usesOld := false
+	for _, d := range slices.Clone(e.df.Decls) {
 		gd, ok := d.(*dst.GenDecl)
 		if !ok || gd.Tok != token.IMPORT {
 			continue
 		}
+		for _, s := range slices.Clone(gd.Specs) {
+			is := s.(*dst.ImportSpec)
+			as, _ := e.dec.Ast.Nodes[is].(*ast.ImportSpec)
+			if as == nil {
+				continue
+			}
+			pn := e.pkg.Info.PkgNameOf(as)
+			if pn == nil || pn.Name() == "_" || pn.Name() == "." {
+				continue
+			}
+			if pn.Imported().Path() == BridgePath {
+				bridgeSpec, bridgeDecl, usesOld = is, gd, used[pn]
+				continue
+			}
+			if !used[pn] {
+				gd.Specs = slices.DeleteFunc(gd.Specs, func(x dst.Spec) bool { return x == s })
+			}
+		}
+		if len(gd.Specs) == 0 && gd != bridgeDecl {
+			e.df.Decls = slices.DeleteFunc(e.df.Decls, func(x dst.Decl) bool { return x == gd })
+			continue
+		}
 		if firstDecl == nil {
 			firstDecl = gd
-		}
-		for _, s := range gd.Specs {
-			is := s.(*dst.ImportSpec)
-			if p, _ := strconv.Unquote(is.Path.Value); p == BridgePath && (is.Name == nil || (is.Name.Name != "_" && is.Name.Name != ".")) {
-				bridgeSpec, bridgeDecl = is, gd
-			}
 		}
 	}
 	spec := func(path, name, std string) *dst.ImportSpec {

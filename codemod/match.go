@@ -26,6 +26,8 @@ type legacy struct {
 	newManager, newAgentBridge types.Object
 	message                    types.Object
 	bridge                     *types.Package
+	notifier                   *types.Interface // facade.Notifier
+	emitter                    types.Type       // *facade.Emitter
 	methodRule                 map[string]*Rule
 }
 
@@ -68,6 +70,14 @@ func newLegacy(lookup func(path string) *types.Package, opts *Options) *legacy {
 		l.newManager = sc.Lookup("NewWebSocketManager")
 		l.newAgentBridge = sc.Lookup("NewAgentWebSocketBridge")
 		l.message = sc.Lookup("Message")
+	}
+	if f := lookup(FacadePath); f != nil {
+		if tn, ok := f.Scope().Lookup("Notifier").(*types.TypeName); ok {
+			l.notifier, _ = tn.Type().Underlying().(*types.Interface)
+		}
+		if tn, ok := f.Scope().Lookup("Emitter").(*types.TypeName); ok {
+			l.emitter = types.NewPointer(tn.Type())
+		}
 	}
 	if opts != nil {
 		for s, names := range opts.Shapes {

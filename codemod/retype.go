@@ -1,12 +1,693 @@
 package codemod
 
-// retyper plans the retype step over a whole program.
-type retyper struct{}
+import (
+	"fmt"
+	"go/ast"
+	"go/token"
+	"go/types"
 
-func newRetyper(prog *Program, l *legacy, opts *Options) *retyper { return &retyper{} }
+	"github.com/dave/dst"
+)
 
-func (rt *retyper) editsIn(f *File) []func(*fileEditor) { return nil }
+// declKind is where a declaration of a legacy type stands.
+type declKind int
 
-func (rt *retyper) covers(u use) bool { return false }
+const (
+	declLocal    declKind = iota // var or := in a function
+	declParam                    // parameter of a function (not a method)
+	declField                    // named struct field
+	declEmbedded                 // embedded struct field
+	declPkgVar                   // package-level var
+)
 
-func (rt *retyper) findings() []Finding { return nil }
+// newType is the facade type a declaration gets.
+type newType string
+
+const (
+	toNotifier newType = "Notifier" // facade.Notifier
+	toHub      newType = "Hub"      // *facade.Hub
+	toEmitter  newType = "Emitter"  // *facade.Emitter
+)
+
+// decl is one declaration of a legacy type and what the retype step knows
+// of its uses.
+type decl struct {
+	v        *types.Var
+	shape    Shape
+	kind     declKind
+	pkg      *Package
+	file     *File
+	ident    *ast.Ident
+	typeExpr ast.Expr     // nil for :=
+	group    []*ast.Ident // the names sharing typeExpr
+	fn       *types.Func  // for parameters
+	param    int          // for parameters: the index in the signature
+	define   bool         // declared by :=
+
+	wraps   []useSite // bridge.NotifierOf(x) / bridge.EmitterOf(x)
+	hubs    []useSite // x.IsConnectionActive(u) / x.GetUserConnections(u)
+	assigns []useSite // values assigned to it (node is the value)
+	args    []useSite // for parameters: the arguments of every call
+	renames []useSite // for embedded fields: the identifiers naming the field
+
+	blocked string // why it keeps its type; "" if it is retyped
+	to      newType
+}
+
+// useSite is a node in a file of a package.
+type useSite struct {
+	pkg  *Package
+	file *File
+	node ast.Node
+	sel  *ast.SelectorExpr // hub uses: the method selector
+	use  ast.Expr          // wrap uses: the expression denoting the declaration
+}
+
+// retyper plans the retype step over a whole program: which declarations
+// get a facade type and the edits to every file that uses them.
+type retyper struct {
+	prog    *Program
+	l       *legacy
+	skip    map[string]string          // declKey → why it is kept
+	touched map[string]map[string]bool // declKey → files its retype edits
+	decls   map[*types.Var]*decl
+	order   []*decl
+	funcs   map[*types.Func][]*decl // functions with candidate parameters
+	edits   map[string][]func(*fileEditor)
+	covered map[token.Pos]bool // hub call sites the retype rewrites
+}
+
+func newRetyper(prog *Program, l *legacy, opts *Options, skip map[string]string) *retyper {
+	rt := &retyper{
+		prog: prog, l: l, skip: skip,
+		touched: map[string]map[string]bool{},
+		decls:   map[*types.Var]*decl{},
+		funcs:   map[*types.Func][]*decl{},
+		edits:   map[string][]func(*fileEditor){},
+		covered: map[token.Pos]bool{},
+	}
+	if !opts.Rules.Has(RuleRetype) || l.bridge == nil {
+		return rt
+	}
+	for _, pkg := range prog.Packages {
+		if pkg.Selected {
+			for _, f := range pkg.Files {
+				rt.findDecls(pkg, f)
+				rt.findRedundant(pkg, f)
+			}
+		}
+	}
+	if len(rt.decls) == 0 {
+		return rt
+	}
+	for _, pkg := range prog.Packages {
+		for _, f := range pkg.Files {
+			rt.findUses(pkg, f)
+		}
+	}
+	rt.decide()
+	rt.plan()
+	return rt
+}
+
+// walk calls fn for every node of f with the stack of its ancestors
+// (stack[len(stack)-1] is the node itself).
+func walk(f *ast.File, fn func(stack []ast.Node)) {
+	var stack []ast.Node
+	ast.Inspect(f, func(n ast.Node) bool {
+		if n == nil {
+			stack = stack[:len(stack)-1]
+			return true
+		}
+		stack = append(stack, n)
+		fn(stack)
+		return true
+	})
+}
+
+// findDecls records the declarations of legacy interface types in f.
+func (rt *retyper) findDecls(pkg *Package, f *File) {
+	info := pkg.Info
+	walk(f.AST, func(stack []ast.Node) {
+		id, ok := stack[len(stack)-1].(*ast.Ident)
+		if !ok {
+			return
+		}
+		v, ok := info.Defs[id].(*types.Var)
+		if !ok {
+			return
+		}
+		shape, ok := rt.l.shapeOf(v.Type())
+		if !ok || !types.IsInterface(v.Type()) {
+			return
+		}
+		d := &decl{v: v, shape: shape, pkg: pkg, file: f, ident: id}
+		rt.decls[v] = d
+		rt.order = append(rt.order, d)
+		if why, ok := rt.skip[declKey(rt.prog.Fset, id)]; ok {
+			d.blocked = why
+			return
+		}
+		if id.Name == "_" {
+			d.blocked = "it asserts that a type implements the legacy interface"
+			return
+		}
+		parent := stack[len(stack)-2]
+		switch p := parent.(type) {
+		case *ast.SelectorExpr: // embedded field pkg.Type
+			field, ok := stack[len(stack)-3].(*ast.Field)
+			if !ok || len(field.Names) > 0 {
+				d.blocked = "declared in an unsupported place"
+				return
+			}
+			d.kind, d.typeExpr = declEmbedded, field.Type
+		case *ast.Field:
+			d.typeExpr, d.group = p.Type, p.Names
+			if _, ok := p.Type.(*ast.Ellipsis); ok {
+				d.blocked = "variadic parameter"
+				return
+			}
+			list, _ := stack[len(stack)-3].(*ast.FieldList)
+			switch owner := stack[len(stack)-4].(type) {
+			case *ast.StructType:
+				d.kind = declField
+			case *ast.FuncType:
+				fd, ok := stack[len(stack)-5].(*ast.FuncDecl)
+				switch {
+				case !ok:
+					d.blocked = "parameter of a function literal"
+				case fd.Recv != nil:
+					d.blocked = "parameter of a method, whose signature may satisfy an interface"
+				case list != owner.Params:
+					d.blocked = "result of a function"
+				default:
+					d.kind = declParam
+					d.fn, _ = info.Defs[fd.Name].(*types.Func)
+					d.param = paramIndex(owner.Params, id)
+					rt.funcs[d.fn] = append(rt.funcs[d.fn], d)
+				}
+			default:
+				d.blocked = "declared in an unsupported place"
+			}
+		case *ast.ValueSpec:
+			d.typeExpr, d.group = p.Type, p.Names
+			d.kind = declLocal
+			if v.Parent() == pkg.Types.Scope() {
+				d.kind = declPkgVar
+			}
+			if len(p.Values) > 0 {
+				if len(p.Values) != len(p.Names) {
+					d.blocked = "initialized by a multi-value expression"
+					return
+				}
+				d.assigns = append(d.assigns, useSite{pkg: pkg, file: f, node: p.Values[identIndex(p.Names, id)]})
+			}
+		case *ast.AssignStmt:
+			if p.Tok != token.DEFINE || len(p.Lhs) != len(p.Rhs) {
+				d.blocked = "initialized by a multi-value expression"
+				return
+			}
+			d.kind, d.define = declLocal, true
+			for i, l := range p.Lhs {
+				if l == id {
+					d.assigns = append(d.assigns, useSite{pkg: pkg, file: f, node: p.Rhs[i]})
+				}
+			}
+		default:
+			d.blocked = fmt.Sprintf("declared by a %s", describe(parent))
+		}
+	})
+}
+
+func identIndex(ids []*ast.Ident, id *ast.Ident) int {
+	for i, x := range ids {
+		if x == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// paramIndex is the index of the parameter named id in the signature.
+func paramIndex(params *ast.FieldList, id *ast.Ident) int {
+	i := 0
+	for _, f := range params.List {
+		if len(f.Names) == 0 {
+			i++
+			continue
+		}
+		for _, n := range f.Names {
+			if n == id {
+				return i
+			}
+			i++
+		}
+	}
+	return -1
+}
+
+// block marks d as kept, with the reason and where.
+func (rt *retyper) block(d *decl, pkg *Package, n ast.Node, why string) {
+	if d.blocked == "" {
+		d.blocked = fmt.Sprintf("%s at %s", why, rt.prog.Fset.Position(n.Pos()))
+	}
+}
+
+// findUses classifies every use of a recorded declaration in f.
+func (rt *retyper) findUses(pkg *Package, f *File) {
+	info := pkg.Info
+	walk(f.AST, func(stack []ast.Node) {
+		switch n := stack[len(stack)-1].(type) {
+		case *ast.Ident:
+			if fn, ok := info.Uses[n].(*types.Func); ok && rt.funcs[fn] != nil {
+				rt.funcUse(pkg, f, fn, stack)
+				return
+			}
+			v, ok := info.Uses[n].(*types.Var)
+			if !ok {
+				return
+			}
+			if d := rt.decls[v]; d != nil {
+				rt.varUse(d, pkg, f, stack)
+			}
+		case *ast.SelectorExpr:
+			// A method or field promoted through an embedded candidate.
+			if s := info.Selections[n]; s != nil && len(s.Index()) > 1 {
+				for _, fv := range embeddedPath(s) {
+					if d := rt.decls[fv]; d != nil {
+						rt.block(d, pkg, n, "promotes "+n.Sel.Name)
+					}
+				}
+			}
+		case *ast.CompositeLit:
+			if len(n.Elts) == 0 {
+				return
+			}
+			if _, keyed := n.Elts[0].(*ast.KeyValueExpr); keyed {
+				return
+			}
+			if st, ok := info.TypeOf(n).Underlying().(*types.Struct); ok {
+				for i := range st.NumFields() {
+					if d := rt.decls[st.Field(i)]; d != nil {
+						rt.block(d, pkg, n, "set in an unkeyed composite literal")
+					}
+				}
+			}
+		}
+	})
+}
+
+// embeddedPath returns the embedded fields a selection goes through.
+func embeddedPath(s *types.Selection) []*types.Var {
+	var path []*types.Var
+	t := s.Recv()
+	idx := s.Index()
+	for _, i := range idx[:len(idx)-1] {
+		if p, ok := t.Underlying().(*types.Pointer); ok {
+			t = p.Elem()
+		}
+		st, ok := t.Underlying().(*types.Struct)
+		if !ok {
+			break
+		}
+		f := st.Field(i)
+		path = append(path, f)
+		t = f.Type()
+	}
+	return path
+}
+
+// funcUse records a use of a function with candidate parameters: a direct
+// call gives the arguments to convert; any other use keeps the signature.
+func (rt *retyper) funcUse(pkg *Package, f *File, fn *types.Func, stack []ast.Node) {
+	id := stack[len(stack)-1]
+	var fun ast.Node = id
+	i := len(stack) - 2
+	if sel, ok := stack[i].(*ast.SelectorExpr); ok && sel.Sel == id {
+		fun, i = sel, i-1
+	}
+	call, ok := stack[i].(*ast.CallExpr)
+	for _, d := range rt.funcs[fn] {
+		switch {
+		case !ok || call.Fun != fun:
+			rt.block(d, pkg, id, fmt.Sprintf("%s is used as a value", fn.Name()))
+		case !pkg.Selected:
+			rt.block(d, pkg, id, fmt.Sprintf("%s is called from %s, outside the selected packages", fn.Name(), pkg.Path))
+		case call.Ellipsis.IsValid() || d.param >= len(call.Args) || len(call.Args) != fn.Signature().Params().Len():
+			rt.block(d, pkg, id, fmt.Sprintf("%s is called with a spread or multi-value argument", fn.Name()))
+		default:
+			d.args = append(d.args, useSite{pkg: pkg, file: f, node: call.Args[d.param]})
+		}
+	}
+}
+
+// varUse classifies one use of d.
+func (rt *retyper) varUse(d *decl, pkg *Package, f *File, stack []ast.Node) {
+	info := pkg.Info
+	id := stack[len(stack)-1].(*ast.Ident)
+	if !pkg.Selected {
+		rt.block(d, pkg, id, fmt.Sprintf("used in %s, outside the selected packages (reach it with bridge.NotifierOf)", pkg.Path))
+		return
+	}
+	i := len(stack) - 2
+	var e ast.Expr = id
+	if sel, ok := stack[i].(*ast.SelectorExpr); ok && sel.Sel == id {
+		e, i = sel, i-1
+	}
+	if d.kind == declEmbedded {
+		d.renames = append(d.renames, useSite{pkg: pkg, file: f, node: id})
+	}
+	if kv, ok := stack[i].(*ast.KeyValueExpr); ok && kv.Key == e {
+		if _, ok := stack[i-1].(*ast.CompositeLit); ok {
+			d.assigns = append(d.assigns, useSite{pkg: pkg, file: f, node: kv.Value})
+			return
+		}
+	}
+	for {
+		p, ok := stack[i].(*ast.ParenExpr)
+		if !ok {
+			break
+		}
+		e, i = p, i-1
+	}
+	switch p := stack[i].(type) {
+	case *ast.CallExpr:
+		if len(p.Args) == 1 && p.Args[0] == e &&
+			(isFunc(info, p, rt.l.notifierOf) || (d.shape == ShapeAgent && isFunc(info, p, rt.l.emitterOf))) {
+			d.wraps = append(d.wraps, useSite{pkg: pkg, file: f, node: p, use: ast.Unparen(e)})
+			return
+		}
+	case *ast.SelectorExpr:
+		if p.X == e && i > 0 {
+			if call, ok := stack[i-1].(*ast.CallExpr); ok && call.Fun == p {
+				if s := info.Selections[p]; s != nil {
+					if fn, ok := s.Obj().(*types.Func); ok {
+						if r := rt.l.ruleOf(fn); r != nil && r.hubMethod != "" {
+							d.hubs = append(d.hubs, useSite{pkg: pkg, file: f, node: call, sel: p})
+							return
+						}
+					}
+				}
+			}
+		}
+	case *ast.AssignStmt:
+		if k := exprIndex(p.Lhs, e); k >= 0 && len(p.Lhs) == len(p.Rhs) {
+			d.assigns = append(d.assigns, useSite{pkg: pkg, file: f, node: p.Rhs[k]})
+			return
+		}
+	}
+	rt.block(d, pkg, id, fmt.Sprintf("%s is used in a %s", id.Name, describe(stack[i])))
+}
+
+func exprIndex(list []ast.Expr, e ast.Expr) int {
+	for i, x := range list {
+		if x == e {
+			return i
+		}
+	}
+	return -1
+}
+
+// value says how a value assigned to a retyped declaration is converted.
+type valueKind int
+
+const (
+	valueWrap    valueKind = iota // bridge.NotifierOf(x) / bridge.EmitterOf(x)
+	valueNil                      // nil stays nil
+	valueHub                      // bridge.NewWebSocketManager(h) → h
+	valueEmitter                  // bridge.NewAgentWebSocketBridge(n, uc) → facade.NewEmitter(...)
+	valueRetyped                  // another retyped declaration of the same type
+	valueBlocked                  // cannot be converted
+)
+
+func (rt *retyper) classify(u useSite, d *decl) valueKind {
+	info := u.pkg.Info
+	e := ast.Unparen(u.node.(ast.Expr))
+	if id, ok := e.(*ast.Ident); ok && id.Name == "nil" && info.Uses[id] == types.Universe.Lookup("nil") {
+		return valueNil
+	}
+	if call, ok := e.(*ast.CallExpr); ok {
+		if isFunc(info, call, rt.l.newManager) && len(call.Args) == 1 {
+			return valueHub
+		}
+		if isFunc(info, call, rt.l.newAgentBridge) && len(call.Args) == 2 {
+			if pure(call.Args[1]) {
+				return valueEmitter
+			}
+			return valueBlocked
+		}
+	}
+	return valueWrap
+}
+
+// pure reports whether e can be evaluated several times without effect:
+// an identifier or a chain of field selections.
+func pure(e ast.Expr) bool {
+	switch e := ast.Unparen(e).(type) {
+	case *ast.Ident:
+		return true
+	case *ast.SelectorExpr:
+		return pure(e.X)
+	}
+	return false
+}
+
+// decide chooses each declaration's facade type, or why it keeps its own.
+func (rt *retyper) decide() {
+	for _, d := range rt.order {
+		if d.blocked != "" {
+			continue
+		}
+		switch {
+		case d.shape == ShapeAgent:
+			d.to = toEmitter
+		case len(d.hubs) > 0:
+			d.to = toHub
+		default:
+			d.to = toNotifier
+		}
+		if d.to == toHub && d.kind == declParam {
+			d.blocked = "IsConnectionActive/GetUserConnections need a *facade.Hub, and a parameter's callers may not have one"
+			continue
+		}
+		for _, u := range append(d.assigns, d.args...) {
+			switch k := rt.classify(u, d); {
+			case k == valueBlocked:
+				rt.block(d, u.pkg, u.node, "built by bridge.NewAgentWebSocketBridge from an expression evaluated once")
+			case d.to == toHub && k != valueHub && k != valueNil:
+				rt.block(d, u.pkg, u.node, "IsConnectionActive/GetUserConnections need a *facade.Hub, and this value is not built by bridge.NewWebSocketManager")
+			case d.define && d.to == toNotifier && k == valueHub && len(d.assigns) > 1:
+				// x := bridge.NewWebSocketManager(h) makes x a *facade.Hub, which
+				// other assignments could not fit.
+				rt.block(d, u.pkg, u.node, "declared with := from bridge.NewWebSocketManager and assigned other values")
+			}
+		}
+		if d.kind == declEmbedded && d.blocked == "" {
+			st := structOf(d)
+			if obj, _, _ := types.LookupFieldOrMethod(st, true, d.pkg.Types, string(d.to)); obj != nil {
+				rt.block(d, d.pkg, d.ident, "the struct already has a field or method "+string(d.to))
+			}
+			// A struct that overrides a legacy method must keep its shape:
+			// bridge.NotifierOf reaches the override only through it.
+			ms := types.NewMethodSet(types.NewPointer(st))
+			for i := range ms.Len() {
+				if m := ms.At(i); len(m.Index()) == 1 && rt.l.methodRule[m.Obj().Name()] != nil {
+					rt.block(d, d.pkg, d.ident, "the struct declares "+m.Obj().Name()+" itself")
+				}
+			}
+		}
+	}
+	// Names sharing one type expression change together or not at all.
+	for changed := true; changed; {
+		changed = false
+		for _, d := range rt.order {
+			if d.blocked != "" || len(d.group) < 2 {
+				continue
+			}
+			for _, id := range d.group {
+				v, _ := d.pkg.Info.Defs[id].(*types.Var)
+				o := rt.decls[v]
+				if o == nil || o.blocked != "" || o.to != d.to {
+					d.blocked = fmt.Sprintf("shares its type with %s, which keeps it", id.Name)
+					changed = true
+					break
+				}
+			}
+		}
+	}
+}
+
+// structOf returns the struct type that holds the embedded field of d.
+func structOf(d *decl) types.Type {
+	var found types.Type
+	for _, obj := range d.pkg.Info.Defs {
+		tn, ok := obj.(*types.TypeName)
+		if !ok || found != nil {
+			continue
+		}
+		if st, ok := tn.Type().Underlying().(*types.Struct); ok {
+			for i := range st.NumFields() {
+				if st.Field(i) == d.v {
+					found = tn.Type()
+				}
+			}
+		}
+	}
+	if found == nil {
+		return types.NewStruct(nil, nil)
+	}
+	return found
+}
+
+// plan turns the decisions into file edits.
+func (rt *retyper) plan() {
+	for _, d := range rt.order {
+		if d.blocked != "" {
+			continue
+		}
+		rt.touched[declKey(rt.prog.Fset, d.ident)] = map[string]bool{}
+		add := func(f *File, ed func(*fileEditor)) {
+			rt.edits[f.Name] = append(rt.edits[f.Name], ed)
+			rt.touched[declKey(rt.prog.Fset, d.ident)][f.Name] = true
+		}
+		if d.typeExpr != nil {
+			te := d.typeExpr
+			add(d.file, func(e *fileEditor) { e.replace[e.node(te)] = e.facadeType(d.to) })
+		}
+		for _, u := range d.renames {
+			id := u.node.(*ast.Ident)
+			add(u.file, func(e *fileEditor) { e.node(id).(*dst.Ident).Name = string(d.to) })
+		}
+		for _, u := range d.wraps {
+			call, x := u.node, u.use
+			add(u.file, func(e *fileEditor) { e.unwrap(call, x) })
+		}
+		for _, u := range d.hubs {
+			rt.covered[u.sel.Sel.Pos()] = true
+			r := rt.l.methodRule[u.sel.Sel.Name]
+			sel := u.sel
+			add(u.file, func(e *fileEditor) { e.node(sel.Sel).(*dst.Ident).Name = r.hubMethod })
+		}
+		for _, u := range append(d.assigns, d.args...) {
+			k := rt.classify(u, d)
+			v := u.node.(ast.Expr)
+			add(u.file, func(e *fileEditor) { e.convert(v, k, d) })
+		}
+	}
+}
+
+// facadeType is the type expression of t.
+func (e *fileEditor) facadeType(t newType) dst.Expr {
+	if t == toNotifier {
+		return e.facadeSel(string(t))
+	}
+	return &dst.StarExpr{X: e.facadeSel(string(t))}
+}
+
+// convert rewrites a value assigned to a retyped declaration.
+func (e *fileEditor) convert(v ast.Expr, k valueKind, d *decl) {
+	node := e.node(v).(dst.Expr)
+	switch k {
+	case valueNil:
+	case valueHub:
+		call := e.node(ast.Unparen(v).(*ast.CallExpr)).(*dst.CallExpr)
+		h := call.Args[0]
+		moveDecs(node, h)
+		e.replace[node] = h
+	case valueEmitter:
+		call := e.node(ast.Unparen(v).(*ast.CallExpr)).(*dst.CallExpr)
+		uc := call.Args[1]
+		field := func(name string) dst.Expr {
+			return &dst.KeyValueExpr{Key: dst.NewIdent(name), Value: &dst.SelectorExpr{X: dst.Clone(uc).(dst.Expr), Sel: dst.NewIdent(name)}}
+		}
+		scope := &dst.CompositeLit{Type: e.facadeSel("Scope"), Elts: []dst.Expr{field("UserID"), field("ThreadID"), field("RunID")}}
+		moveDecs(uc, scope)
+		call.Fun = e.facadeSel("NewEmitter")
+		call.Args[1] = scope
+	default:
+		fn := "NotifierOf"
+		if d.to == toEmitter {
+			fn = "EmitterOf"
+		}
+		w := e.bridgeCall(fn, node)
+		moveDecs(node, w)
+		e.replace[node] = w
+	}
+}
+
+// moveDecs moves the spacing and comments around from to to.
+func moveDecs(from, to dst.Node) {
+	*to.Decorations() = *from.Decorations()
+	*from.Decorations() = dst.NodeDecs{}
+}
+
+// editsIn returns the retype edits of f.
+func (rt *retyper) editsIn(f *File) []func(*fileEditor) { return rt.edits[f.Name] }
+
+// covers reports whether the retype step rewrites the call-site use u.
+func (rt *retyper) covers(u use) bool { return u.sel != nil && rt.covered[u.sel.Sel.Pos()] }
+
+// findings reports the declarations of the selected packages that keep
+// their legacy type, with the reason.
+func (rt *retyper) findings() []Finding {
+	var out []Finding
+	for _, d := range rt.order {
+		if d.blocked == "" {
+			continue
+		}
+		out = append(out, Finding{
+			Pos:     rt.prog.Fset.Position(d.ident.Pos()),
+			Package: d.pkg.Path,
+			Rule:    RuleRetype,
+			Message: fmt.Sprintf("%s keeps its legacy type: %s", d.ident.Name, d.blocked),
+		})
+	}
+	return out
+}
+
+// declKey identifies a declaration across the programs of successive steps.
+func declKey(fset *token.FileSet, id *ast.Ident) string {
+	p := fset.Position(id.Pos())
+	return fmt.Sprintf("%s:%d", p.Filename, p.Offset)
+}
+
+// unwrap replaces bridge.NotifierOf(x) by x.
+func (e *fileEditor) unwrap(call ast.Node, x ast.Expr) {
+	c, n := e.node(call), e.node(x).(dst.Expr)
+	if d := *n.Decorations(); len(d.Start) == 0 && len(d.End) == 0 {
+		moveDecs(c, n)
+	}
+	e.replace[c] = n
+}
+
+// findRedundant removes bridge.NotifierOf(x) where x is a facade.Notifier
+// already, and bridge.EmitterOf(x) where x is a *facade.Emitter: what is
+// left of a value the previous step retyped.
+func (rt *retyper) findRedundant(pkg *Package, f *File) {
+	if rt.l.notifier == nil {
+		return
+	}
+	ast.Inspect(f.AST, func(n ast.Node) bool {
+		call, ok := n.(*ast.CallExpr)
+		if !ok || len(call.Args) != 1 {
+			return true
+		}
+		t := pkg.Info.TypeOf(call.Args[0])
+		if t == nil {
+			return true
+		}
+		var redundant bool
+		switch {
+		case isFunc(pkg.Info, call, rt.l.notifierOf):
+			_, legacy := rt.l.shapeOf(t)
+			redundant = !legacy && types.Implements(t, rt.l.notifier)
+		case isFunc(pkg.Info, call, rt.l.emitterOf):
+			redundant = types.Identical(t, rt.l.emitter)
+		}
+		if redundant {
+			x := ast.Unparen(call.Args[0])
+			rt.edits[f.Name] = append(rt.edits[f.Name], func(e *fileEditor) { e.unwrap(call, x) })
+		}
+		return true
+	})
+}

@@ -39,6 +39,8 @@ type Result struct {
 	Findings []Finding
 	// Rewritten counts the rewritten sites per rule ID.
 	Rewritten map[string]int
+
+	retyped map[string]map[string]bool // declKey → files its retype edits
 }
 
 // ErrNotCompiling is returned for packages that do not type-check: the
@@ -50,6 +52,12 @@ var ErrNotCompiling = errors.New("codemod: packages do not type-check")
 // the previous steps already rewrote. It writes nothing. A package that does
 // not type-check makes it fail with [ErrNotCompiling].
 func Rewrite(prog *Program, opts *Options) (*Result, error) {
+	return rewrite(prog, opts, nil)
+}
+
+// rewrite is [Rewrite] keeping the declarations of skip (by declKey) out of
+// the retype step.
+func rewrite(prog *Program, opts *Options, skip map[string]string) (*Result, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
@@ -57,8 +65,8 @@ func Rewrite(prog *Program, opts *Options) (*Result, error) {
 		return nil, fmt.Errorf("%w:\n%w", ErrNotCompiling, err)
 	}
 	l := prog.legacy(opts)
-	rt := newRetyper(prog, l, opts)
-	res := &Result{Rewritten: map[string]int{}}
+	rt := newRetyper(prog, l, opts, skip)
+	res := &Result{Rewritten: map[string]int{}, retyped: rt.touched}
 	var mu sync.Mutex
 	var errs []error
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
@@ -172,6 +180,7 @@ func rewritePackage(fset *token.FileSet, pkg *Package, l *legacy, rt *retyper, o
 			res.Rewritten[rule.ID]++
 		}
 		if len(edits) > 0 {
+			res.Rewritten[RuleRetype] += len(edits)
 			if e == nil {
 				var err error
 				if e, err = newFileEditor(fset, pkg, f); err != nil {

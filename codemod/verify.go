@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go/types"
 	"maps"
 )
 
@@ -65,17 +66,33 @@ func Verify(ctx context.Context, prog *Program, changes []FileChange) (*Program,
 	if err := next.check(ctx, recheck); err != nil {
 		return nil, err
 	}
-	var errs []error
+	ve := &verifyError{files: map[string]bool{}}
 	for _, np := range recheck {
 		for _, e := range np.Errors {
-			errs = append(errs, fmt.Errorf("%s: %w", np.Path, e))
+			ve.errs = append(ve.errs, fmt.Errorf("%s: %w", np.Path, e))
+			var te types.Error
+			if errors.As(e, &te) {
+				ve.files[te.Fset.Position(te.Pos).Filename] = true
+			}
 		}
 	}
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("%w:\n%w", ErrWouldBreak, errors.Join(errs...))
+	if len(ve.errs) > 0 {
+		return nil, ve
 	}
 	return next, nil
 }
+
+// verifyError lists the type errors of rewritten sources.
+type verifyError struct {
+	errs  []error
+	files map[string]bool // the files with errors
+}
+
+func (e *verifyError) Error() string {
+	return fmt.Sprintf("%v:\n%v", ErrWouldBreak, errors.Join(e.errs...))
+}
+
+func (e *verifyError) Is(target error) bool { return target == ErrWouldBreak }
 
 // maxSteps bounds the rounds of [Migrate]: call sites, then declarations,
 // then the declarations that the previous retype made retypable.
@@ -89,8 +106,9 @@ func Migrate(ctx context.Context, prog *Program, opts *Options) (*Result, *Progr
 	total := &Result{Rewritten: map[string]int{}}
 	orig := map[string][]byte{}
 	final := map[string]FileChange{}
+	skip := map[string]string{}
 	for step := 0; ; step++ {
-		res, err := Rewrite(prog, opts)
+		res, err := rewrite(prog, opts, skip)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -99,6 +117,24 @@ func Migrate(ctx context.Context, prog *Program, opts *Options) (*Result, *Progr
 			break
 		}
 		next, err := Verify(ctx, prog, res.Changes)
+		var ve *verifyError
+		if errors.As(err, &ve) {
+			// Keep the declarations whose retype broke a file, and redo
+			// the step without them.
+			retry := false
+			for key, files := range res.retyped {
+				for f := range files {
+					if ve.files[f] && skip[key] == "" {
+						skip[key] = "retyping it does not type-check: " + ve.errs[0].Error()
+						retry = true
+					}
+				}
+			}
+			if retry {
+				step--
+				continue
+			}
+		}
 		if err != nil {
 			return nil, nil, err
 		}

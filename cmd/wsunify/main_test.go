@@ -113,7 +113,8 @@ func TestExitCodes(t *testing.T) {
 		{"check broken", []string{"check", "-C", broken, "./..."}, exitFailure, "do not type-check"},
 		{"apply broken", []string{"apply", "-C", broken, "./..."}, exitFailure, "nothing written"},
 		{"plan", []string{"plan", "-C", legacy, "./..."}, exitOK, "next step (call sites): wsunify apply rewrites 2 sites in 1 files"},
-		{"diff", []string{"diff", "-C", legacy, "./..."}, exitOK, "+\treturn bridge.NotifierOf(m).Notify(ctx, facade.ToUser(user), facade.Raw(map[string]any{\"type\": \"hello\"}))"},
+		{"diff", []string{"diff", "-C", legacy, "./..."}, exitOK, "+\treturn m.Notify(ctx, facade.ToUser(user), facade.Raw(map[string]any{\"type\": \"hello\"}))"},
+		{"diff one rule", []string{"diff", "-C", legacy, "-rule", "send-to-user", "./..."}, exitOK, "+\treturn bridge.NotifierOf(m).Notify(ctx, facade.ToUser(user), facade.Raw(bridge.Message{\"type\": \"hello\"}))"},
 		{"no packages", []string{"check", "-C", legacy, "./nope/..."}, exitFailure, "wsunify:"},
 	}
 	for _, tt := range tests {
@@ -153,6 +154,13 @@ func TestApplyThenCheck(t *testing.T) {
 	code, stdout, _ = wsunify("apply", "-C", dir, "./...")
 	if code != exitOK || strings.Contains(stdout, "wrote") {
 		t.Errorf("second apply = %d\n%s", code, stdout)
+	}
+	// Fully migrated: nothing from bridge is left, and check says so.
+	if strings.Contains(string(got), "bridge") {
+		t.Errorf("apply left bridge in:\n%s", got)
+	}
+	if code, stdout, _ = wsunify("check", "-C", dir, "./..."); code != exitOK {
+		t.Errorf("check after apply = %d\n%s", code, stdout)
 	}
 	// plan -json is machine-readable.
 	code, stdout, _ = wsunify("plan", "-json", "-C", dir, "./...")
