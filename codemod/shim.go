@@ -35,7 +35,8 @@ type ShimConfig struct {
 	Env []string
 }
 
-// ShimFinding is an exported name of the old package that cannot be forwarded.
+// ShimFinding is a declaration of the old package that the shim cannot
+// forward, with the reason; in [ShimResult.Notes], a file it left alone.
 type ShimFinding struct {
 	Pos    token.Position // where the old package declares Name
 	Name   string
@@ -83,8 +84,9 @@ type ShimResult struct {
 //
 // Names that exist only in the old package, or whose kind, type, value or
 // method set differ, are kept as they are and reported in
-// [ShimResult.Findings]. Both packages must type-check, and so must the
-// result; otherwise Shim returns an error.
+// [ShimResult.Findings]. The package doc gains a Deprecated paragraph.
+// Both packages must type-check, and so must the result, together with
+// the old package's own tests; otherwise Shim returns an error.
 func Shim(ctx context.Context, cfg ShimConfig) (*ShimResult, error) {
 	if cfg.Old == "" || cfg.New == "" {
 		return nil, errors.New("codemod: shim: old and new import paths are required")
@@ -232,6 +234,9 @@ func loadShim(ctx context.Context, cfg ShimConfig) (*shimmer, error) {
 	}
 	if s.old.Name == "main" {
 		return nil, fmt.Errorf("codemod: shim: %s is a command, not a package to import", cfg.Old)
+	}
+	if !slices.Equal(s.old.GoFiles, s.old.CompiledGoFiles) {
+		return nil, fmt.Errorf("codemod: shim: %s uses cgo; shim it by hand", cfg.Old)
 	}
 	if s.old.Module == nil || !s.old.Module.Main {
 		return nil, fmt.Errorf("codemod: shim: %s is not in the main module", cfg.Old)
