@@ -141,6 +141,10 @@ func encode(ev Event, now time.Time) (*message, error) {
 		if ev.Name == "" {
 			return nil, fmt.Errorf("facade: encode: %w: custom event without a Name", ErrInvalidEvent)
 		}
+		if t, ok := ParseEventType(ev.Name); ok && t != Custom {
+			// a client would take it for the real event and misread its data
+			return nil, fmt.Errorf("facade: encode: %w: custom event named like the built-in %q", ErrInvalidEvent, ev.Name)
+		}
 		name = ev.Name
 	}
 	b := make([]byte, 0, 160+len(ev.RunID)+len(ev.UserID)+len(ev.Agent)+len(ev.Tool))

@@ -109,6 +109,7 @@ func TestInvalidEventsAreRefused(t *testing.T) {
 		{},
 		{Type: 99},
 		{Type: facade.Custom},
+		{Type: facade.Custom, Name: "agent_started"},
 		facade.Critical("", nil),
 	} {
 		_, err := facade.EncodeEvent(ev, facade.EncodingLegacy, goldenTime)
