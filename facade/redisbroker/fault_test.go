@@ -1,0 +1,184 @@
+package redisbroker_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wsunify/wsunify/facade"
+	"github.com/wsunify/wsunify/facade/redisbroker"
+)
+
+// notifyUntilOK retries a Notify that fails with ErrUnavailable until Redis
+// takes it; any other error fails the test.
+func notifyUntilOK(t *testing.T, n *node, to facade.Target, ev facade.Event) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := n.hub.Notify(context.Background(), to, ev)
+		if err == nil {
+			return
+		}
+		require.ErrorIs(t, err, redisbroker.ErrUnavailable)
+		require.True(t, time.Now().Before(deadline), "Redis never came back: %v", err)
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// assertUnavailable checks that a Notify while Redis is out of reach fails
+// fast, typed, and counted.
+func assertUnavailable(t *testing.T, n *node) {
+	t.Helper()
+	hubErrs, brokerErrs := n.hub.Stats().BrokerErrors, n.broker.Stats().Unavailable
+	start := time.Now()
+	err := n.hub.Notify(context.Background(), facade.ToUser("somebody"), seqEvent(0))
+	require.ErrorIs(t, err, redisbroker.ErrUnavailable)
+	assert.Less(t, time.Since(start), 2*time.Second, "bounded by OpTimeout")
+	assert.Greater(t, n.hub.Stats().BrokerErrors, hubErrs)
+	assert.Greater(t, n.broker.Stats().Unavailable, brokerErrs)
+}
+
+// Redis restarts (and, without persistence, forgets everything): Notify
+// fails with ErrUnavailable while it is down; once it is back, connected
+// clients get every event Notify accepted, once, in order, and presence is
+// restored.
+func TestRedisRestart(t *testing.T) {
+	r := startRedis(t)
+	a, b := newNode(t, r.Addr(), nil), newNode(t, r.Addr(), nil)
+	c := b.dial(t, dialOpts{user: "u1", ids: true})
+	waitReplays(t, b, 1)
+	for i := 1; i <= 5; i++ {
+		notify(t, a, facade.ToUser("u1"), seqEvent(i))
+	}
+	require.Equal(t, span(1, 5), seqs(c.read(5)))
+	require.Eventually(t, func() bool { return a.hub.Connected("u1") }, 5*time.Second, 10*time.Millisecond)
+
+	r.stop()
+	assertUnavailable(t, a)
+	start := time.Now()
+	assert.False(t, a.hub.Connected("u1"), "a knows only its own connections while Redis is down")
+	assert.Less(t, time.Since(start), 2*time.Second)
+	require.Eventually(t, func() bool { return !b.broker.Stats().Up }, 5*time.Second, 10*time.Millisecond)
+
+	r.start()
+	for i := 6; i <= 50; i++ {
+		notifyUntilOK(t, a, facade.ToUser("u1"), seqEvent(i))
+	}
+	assert.Equal(t, span(6, 50), seqs(c.read(45)))
+	c.silent(300 * time.Millisecond)
+	assert.GreaterOrEqual(t, b.broker.Stats().Resubscribes, uint64(1))
+	require.Eventually(t, func() bool { return a.hub.Connected("u1") }, 5*time.Second, 10*time.Millisecond, "presence is renewed")
+}
+
+// The network between one hub and Redis is cut, then paused (connections
+// open, nothing flowing), while another hub streams to a client of the
+// first: the client gets every event once and in order; the cut-off hub's
+// own Notify calls fail typed meanwhile.
+func TestNetworkCutAndPauseLoseNothing(t *testing.T) {
+	r := startRedis(t)
+	p := newProxy(t, r.Addr())
+	a, b := newNode(t, r.Addr(), nil), newNode(t, p.Addr(), nil)
+	c := b.dial(t, dialOpts{user: "u1", ids: true})
+	waitReplays(t, b, 1)
+
+	const total = 1500
+	var wg sync.WaitGroup
+	var pubErr error
+	progress := make(chan int, total)
+	wg.Go(func() {
+		for i := 1; i <= total; i++ {
+			if err := a.hub.Notify(context.Background(), facade.ToUser("u1"), seqEvent(i)); err != nil {
+				pubErr = err
+				return
+			}
+			progress <- i
+			time.Sleep(2 * time.Millisecond)
+		}
+	})
+	waitFor := func(n int) {
+		for i := range progress {
+			if i >= n {
+				return
+			}
+		}
+	}
+
+	waitFor(200)
+	p.Cut()
+	assertUnavailable(t, b)
+	time.Sleep(time.Second)
+	p.Restore()
+
+	waitFor(800)
+	p.Pause()
+	assertUnavailable(t, b)
+	time.Sleep(time.Second)
+	p.Restore()
+
+	wg.Wait()
+	require.NoError(t, pubErr)
+	got := c.read(total)
+	assert.Equal(t, span(1, total), seqs(got))
+	c.silent(300 * time.Millisecond)
+	st := b.broker.Stats()
+	assert.GreaterOrEqual(t, st.Resubscribes, uint64(2), "both faults were noticed")
+	assert.Positive(t, st.CaughtUp, "what was missed came from the stream")
+}
+
+// A hub is killed mid-stream: its client reconnects to another hub with the
+// last event ID it saw and gets the rest, with nothing lost or repeated.
+func TestHubKilledMidStreamClientResumesElsewhere(t *testing.T) {
+	r := startRedis(t)
+	a, b, c := newNode(t, r.Addr(), nil), newNode(t, r.Addr(), nil), newNode(t, r.Addr(), nil)
+	cl := b.dial(t, dialOpts{user: "u1", ids: true})
+	waitReplays(t, b, 1)
+
+	const total = 1000
+	var wg sync.WaitGroup
+	var pubErr error
+	wg.Go(func() {
+		for i := 1; i <= total; i++ {
+			if err := a.hub.Notify(context.Background(), facade.ToUser("u1"), seqEvent(i)); err != nil {
+				pubErr = err
+				return
+			}
+			if i%10 == 0 {
+				time.Sleep(time.Millisecond)
+			}
+		}
+	})
+	first := cl.read(100)
+	b.close() // the instance dies: its sockets drop, its hub stops
+	first = append(first, cl.readUntilEnd()...)
+	last := first[len(first)-1]
+	require.NotEmpty(t, last.ID)
+
+	again := c.dial(t, dialOpts{user: "u1", ids: true, lastEventID: last.ID})
+	wg.Wait()
+	require.NoError(t, pubErr)
+	rest := again.read(total - len(first))
+	assert.Equal(t, span(1, total), append(seqs(first), seqs(rest)...))
+	again.silent(300 * time.Millisecond)
+	require.Eventually(t, func() bool { return len(a.hub.ConnIDs("u1")) == 1 }, 5*time.Second, 10*time.Millisecond)
+	assert.Equal(t, []string{again.c.ID()}, a.hub.ConnIDs("u1"))
+}
+
+// Closing a hub while Redis is unreachable ends in bounded time, with every
+// goroutine stopped (the package's TestMain checks for leaks).
+func TestCloseWhileRedisIsDownIsBounded(t *testing.T) {
+	r := startRedis(t)
+	a := newNode(t, r.Addr(), nil)
+	a.dial(t, dialOpts{user: "u1"})
+	waitReplays(t, a, 1)
+	r.stop()
+	start := time.Now()
+	a.close()
+	assert.Less(t, time.Since(start), 3*time.Second)
+	err := a.hub.Notify(context.Background(), facade.ToUser("u1"), seqEvent(1))
+	assert.True(t, errors.Is(err, facade.ErrHubClosed), "%v", err)
+}
