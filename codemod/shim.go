@@ -315,6 +315,29 @@ func (s *shimmer) classify() {
 		}
 		s.forward[name] = true
 	}
+	// A forwarder stands for the new declaration, whose API names the new
+	// types. If the old API names an old type that is not forwarded, the
+	// two differ after all: keep that name too, until nothing changes.
+	for changed := true; changed; {
+		changed = false
+		for _, name := range scope.Names() {
+			o := scope.Lookup(name)
+			if !s.forward[name] {
+				continue
+			}
+			var why string
+			shimWalkTypes(shimAPITypes(o), func(tn *types.TypeName) {
+				if why == "" && tn.Pkg() == s.old.Types && tn.Exported() && !s.forward[tn.Name()] {
+					why = "its API mentions " + tn.Name() + ", which is not forwarded"
+				}
+			})
+			if why != "" {
+				s.forward[name] = false
+				s.report(o, why)
+				changed = true
+			}
+		}
+	}
 	s.ignoredFiles()
 	s.collectUnits()
 	// A variable declared with others in one tuple assignment can be
@@ -473,31 +496,75 @@ func (s *shimmer) unspellable(n types.Object) string {
 			}
 		}
 	}
-	seen := map[types.Type]bool{}
 	var why string
-	var walk func(t types.Type)
-	named := func(obj *types.TypeName, targs *types.TypeList) {
+	shimWalkTypes(ts, func(obj *types.TypeName) {
 		switch {
-		case obj.Pkg() == nil:
+		case why != "" || obj.Pkg() == nil:
 		case !obj.Exported():
 			why = "its declaration mentions the unexported type " + obj.Pkg().Path() + "." + obj.Name()
 		case !shimCanImport(s.cfg.Old, obj.Pkg().Path()):
 			why = "its declaration mentions " + obj.Pkg().Path() + "." + obj.Name() + ", which " + s.cfg.Old + " may not import"
 		}
-		for t := range targs.Types() {
-			walk(t)
+	})
+	return why
+}
+
+// shimAPITypes returns the types that make up the API of o: a const's or
+// var's type, a func's signature, and for a type name its type parameter
+// constraints, the types of its exported fields and the signatures of its
+// exported methods.
+func shimAPITypes(o types.Object) []types.Type {
+	tn, ok := o.(*types.TypeName)
+	if !ok {
+		return []types.Type{o.Type()}
+	}
+	var ts []types.Type
+	if tps := shimTypeParams(tn); tps != nil {
+		for tp := range tps.TypeParams() {
+			ts = append(ts, tp.Constraint())
 		}
 	}
+	if tn.IsAlias() {
+		return append(ts, tn.Type())
+	}
+	switch u := tn.Type().Underlying().(type) {
+	case *types.Struct:
+		for f := range u.Fields() {
+			if f.Exported() {
+				ts = append(ts, f.Type())
+			}
+		}
+	default:
+		ts = append(ts, u)
+	}
+	for sel := range types.NewMethodSet(types.NewPointer(tn.Type())).Methods() {
+		if sel.Obj().Exported() {
+			ts = append(ts, sel.Type())
+		}
+	}
+	return ts
+}
+
+// shimWalkTypes calls visit for every named type or alias that ts mention.
+func shimWalkTypes(ts []types.Type, visit func(*types.TypeName)) {
+	seen := map[types.Type]bool{}
+	var walk func(t types.Type)
 	walk = func(t types.Type) {
-		if why != "" || seen[t] {
+		if t == nil || seen[t] {
 			return
 		}
 		seen[t] = true
 		switch t := t.(type) {
 		case *types.Named:
-			named(t.Obj(), t.TypeArgs())
+			visit(t.Obj())
+			for a := range t.TypeArgs().Types() {
+				walk(a)
+			}
 		case *types.Alias:
-			named(t.Obj(), t.TypeArgs())
+			visit(t.Obj())
+			for a := range t.TypeArgs().Types() {
+				walk(a)
+			}
 		case *types.Pointer:
 			walk(t.Elem())
 		case *types.Slice:
@@ -541,7 +608,6 @@ func (s *shimmer) unspellable(n types.Object) string {
 	for _, t := range ts {
 		walk(t)
 	}
-	return why
 }
 
 // shimCanImport reports whether the package from may import the package
