@@ -33,6 +33,9 @@ type fileEditor struct {
 	added   map[*dst.Ident]bool           // bridge qualifiers the edits wrote
 	replace map[dst.Node]dst.Node
 	edits   int
+
+	restorer *decorator.Restorer // set by finish
+	restored *ast.File
 }
 
 func newFileEditor(fset *token.FileSet, pkg *Package, f *File) (*fileEditor, error) {
@@ -178,6 +181,7 @@ func (e *fileEditor) finish() ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("codemod: print %s: %w", e.f.Name, err)
 	}
+	e.restorer, e.restored = r, af
 	var buf bytes.Buffer
 	if err := format.Node(&buf, r.Fset, af); err != nil {
 		return nil, fmt.Errorf("codemod: print %s: %w", e.f.Name, err)

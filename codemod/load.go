@@ -58,6 +58,7 @@ type Package struct {
 
 	imports map[string]string // import path as written → package path
 	done    chan struct{}     // closed once Types is set
+	fset    *token.FileSet
 }
 
 // File is one Go source file of a [Package].
@@ -214,6 +215,7 @@ func Load(ctx context.Context, cfg *LoadConfig, patterns ...string) (*Program, e
 			Name:     lp.Name,
 			Selected: selected[path],
 			imports:  map[string]string{},
+			fset:     prog.Fset,
 		}
 		for _, e := range lp.Errors {
 			pkg.Errors = append(pkg.Errors, errors.New(e.Error()))

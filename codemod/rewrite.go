@@ -155,8 +155,7 @@ func rewritePackage(fset *token.FileSet, pkg *Package, l *legacy, rt *retyper, o
 				}
 				continue
 			}
-			fixable := u.reason == "" && opts.Rules.Has(rule.ID) && !rt.covers(u)
-			if !fixable {
+			if !fixable(u, rt, opts) {
 				if u.reason != "" && !rt.covers(u) && opts.Rules.Has(rule.ID) {
 					res.Findings = append(res.Findings, Finding{
 						Pos: fset.Position(u.pos), Package: pkg.Path, Rule: rule.ID, Message: u.reason,
@@ -170,13 +169,7 @@ func rewritePackage(fset *token.FileSet, pkg *Package, l *legacy, rt *retyper, o
 					return nil, err
 				}
 			}
-			switch u.kind {
-			case useCall:
-				e.rewriteCall(u)
-			case useMessage:
-				e.replace[e.node(u.sel)] = &dst.MapType{Key: dst.NewIdent("string"), Value: dst.NewIdent("any")}
-				e.edits++
-			}
+			e.apply(u)
 			res.Rewritten[rule.ID]++
 		}
 		if len(edits) > 0 {
@@ -204,6 +197,27 @@ func rewritePackage(fset *token.FileSet, pkg *Package, l *legacy, rt *retyper, o
 		}
 	}
 	return res, nil
+}
+
+// fixable reports whether the call-site step rewrites u.
+func fixable(u use, rt *retyper, opts *Options) bool {
+	return u.kind != useRef && u.reason == "" && opts.Rules.Has(u.rule.ID) && !rt.covers(u)
+}
+
+// apply rewrites one fixable use and returns the node that takes its
+// place.
+func (e *fileEditor) apply(u use) dst.Node {
+	switch u.kind {
+	case useCall:
+		e.rewriteCall(u)
+		return e.node(u.call)
+	case useMessage:
+		m := &dst.MapType{Key: dst.NewIdent("string"), Value: dst.NewIdent("any")}
+		e.replace[e.node(u.sel)] = m
+		e.edits++
+		return m
+	}
+	return nil
 }
 
 // rewriteCall rewrites one call of a legacy method in place.

@@ -44,7 +44,7 @@ func Verify(ctx context.Context, prog *Program, changes []FileChange) (*Program,
 		}
 		np := &Package{
 			Path: pkg.Path, Name: pkg.Name, Dir: pkg.Dir, Selected: pkg.Selected,
-			imports: pkg.imports, Errors: pkg.Errors,
+			imports: pkg.imports, Errors: pkg.Errors, fset: pkg.fset,
 		}
 		for _, f := range pkg.Files {
 			nf := &File{Name: f.Name, Src: f.Src}
