@@ -458,3 +458,33 @@ func TestShimCanImport(t *testing.T) {
 		}
 	}
 }
+
+// TestShimThenGoFix runs the real "go fix ./..." after the shim: the go
+// command's inliner must move every importer off the old path, and the
+// module must still build, vet and pass its tests.
+func TestShimThenGoFix(t *testing.T) {
+	for _, c := range shimLoadCases(t) {
+		if c.name != "methods" && c.name != "iota" {
+			continue
+		}
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			dir := c.extract(t)
+			res, err := Shim(context.Background(), ShimConfig{Dir: dir, Old: c.old, New: c.new, Env: shimTestEnv()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			shimApply(t, res)
+			if len(shimImporters(t, dir, c.old)) == 0 {
+				t.Fatalf("no package imports %s: the case tests nothing", c.old)
+			}
+			shimGo(t, dir, "fix", "./...")
+			if after := shimImporters(t, dir, c.old); len(after) > 0 {
+				t.Errorf("after go fix, %v still import %s", after, c.old)
+			}
+			shimGo(t, dir, "build", "./...")
+			shimGo(t, dir, "vet", "./...")
+			shimGo(t, dir, "test", "./...")
+		})
+	}
+}
