@@ -1539,7 +1539,11 @@ func (s *shimmer) verify(outs []shimOutput) error {
 		files = append(files, f)
 	}
 	if _, err := s.check(fset, files, shimImportMap(s.old.Types, s.new.Types), s.cfg.Old); err != nil {
-		return fmt.Errorf("codemod: shim: the shimmed package would not compile: %w", err)
+		hint := ""
+		if s.oldTest != nil || len(s.old.IgnoredFiles) > 0 {
+			hint = " (unexported declarations stay when the package's own tests or build-excluded files use them; move such tests to " + s.cfg.New + " first)"
+		}
+		return fmt.Errorf("codemod: shim: the shimmed package would not compile%s: %w", hint, err)
 	}
 	if s.oldTest == nil {
 		return nil
