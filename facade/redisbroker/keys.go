@@ -42,15 +42,17 @@ end
 //
 // KEYS: stream, delivered mark. ARGV: channel, event, max entries, TTL ms.
 // It first drops entries older than the TTL; then, when the stream is at
-// its bound and its oldest entry was never delivered to a ready connection,
-// it refuses the event (WSUNIFY_HOLDFULL) rather than drop a held one.
-// It returns the new entry's ID.
+// its bound, no instance listens on the channel, and the oldest entry was
+// never delivered to a ready connection, it refuses the event
+// (WSUNIFY_HOLDFULL) rather than drop a held one. (While an instance
+// listens, the events flow to it live and the oldest may be trimmed; the
+// delivered mark lags behind them.) It returns the new entry's ID.
 var publishScript = redis.NewScript(lessLua + `
 local max, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('XTRIM', KEYS[1], 'MINID', string.format('%d-0', now - ttl))
-if redis.call('XLEN', KEYS[1]) >= max then
+if redis.call('XLEN', KEYS[1]) >= max and redis.call('PUBSUB', 'NUMSUB', ARGV[1])[2] == 0 then
   local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1][1]
   local mark = redis.call('GET', KEYS[2])
   if (not mark) or less(mark, first) then

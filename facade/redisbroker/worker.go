@@ -66,6 +66,9 @@ type worker struct {
 	stopRecv chan struct{}
 	backoff  time.Duration
 	retry    *time.Timer
+	closing  bool
+
+	unflushed int // deliveries since the last flush
 
 	targets   map[facade.Target]*target
 	byChannel map[string]*target
@@ -99,6 +102,7 @@ func (w *worker) run() {
 		}
 		select {
 		case <-b.quit:
+			w.closing = true
 			w.disconnect() // first, so that leaving unsubscribes nothing
 			w.applyOps()
 			w.flush()
@@ -116,7 +120,7 @@ func (w *worker) run() {
 			w.retry = nil
 			w.connect()
 		}
-		if len(w.in) == 0 {
+		if len(w.in) == 0 || w.unflushed >= flushEvery {
 			w.flush()
 		}
 	}
@@ -147,6 +151,7 @@ func (w *worker) connect() {
 	w.gen++
 	w.ps = ps
 	w.stopRecv = make(chan struct{})
+	w.refreshPresence() // Redis may have restarted empty
 	gen, stop := w.gen, w.stopRecv
 	b.wg.Go(func() { w.receiveLoop(gen, ps, stop) })
 }
@@ -278,6 +283,7 @@ func (w *worker) live(m *redis.Message) {
 	}
 	ready := b.local.Deliver(to, ev)
 	b.delivered.Add(1)
+	w.unflushed++
 	if t != nil && t.stream {
 		t.cursor = sid
 		if ready > 0 {
@@ -332,6 +338,10 @@ func (w *worker) catchUp(t *target) error {
 	}
 	return nil
 }
+
+// flushEvery bounds the deliveries between two flushes of the marks, so
+// that under a steady stream the mark does not lag far behind.
+const flushEvery = 256
 
 // batch is how many stream entries one XRANGE returns.
 const batch = 512
@@ -598,9 +608,15 @@ func (w *worker) refreshPresence() {
 
 // flush sends the queued marks and presence commands in one pipeline.
 // Marks that fail are kept for the next flush; presence is renewed by the
-// next refresh anyway.
+// next refresh anyway. While Redis is known lost it waits, except for the
+// last flush of Close.
 func (w *worker) flush() {
+	w.unflushed = 0
 	if len(w.marks) == 0 && len(w.presence) == 0 {
+		return
+	}
+	if w.ps == nil && !w.closing {
+		w.presence = w.presence[:0] // renewed on reconnection
 		return
 	}
 	b := w.b

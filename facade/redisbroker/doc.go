@@ -1,0 +1,120 @@
+// Package redisbroker is the [facade.Broker] over Redis: it makes the hubs
+// of several instances one Notifier, so that Notify on the instance running
+// an agent reaches the user's socket on another.
+//
+//	rdb := redis.NewClient(&redis.Options{Addr: "redis:6379", MaxRetries: -1})
+//	hub := facade.NewHub(&facade.HubOptions{Broker: redisbroker.New(rdb, nil)})
+//	defer rdb.Close()
+//	defer hub.Close() // closes the broker
+//
+// It needs Redis 7 or later (Streams with exclusive ranges, MINID trimming,
+// Lua scripts). Each hub gets its own Broker; hubs whose brokers share a
+// Redis and an [Options].Prefix see each other.
+//
+// # Delivery
+//
+// Notify encodes the event once; the broker ships the encoded parts, never
+// the [facade.Event], and each instance decodes them once for all its
+// receivers, so every client gets the bytes the in-process hub writes.
+//
+// An event for a user or a thread is appended to the target's Redis stream
+// and published on the target's channel by one Lua script, atomically: the
+// stream order is the publication order. Every instance with a connection
+// of the target subscribes to its channel, delivers each event in stream
+// order and remembers the newest ID it delivered, so an event that reaches
+// it twice is dropped. Notify returns once Redis took the event; a
+// publisher's events to one target therefore arrive in Notify order, on
+// every instance. The publishing instance's own clients are served through
+// Redis too, so one order holds everywhere.
+//
+// An event for a connection is delivered at once when the connection is on
+// the publishing instance, else published on the connection's channel; if
+// no instance listens there Notify returns facade.ErrUnknownTarget. A
+// broadcast is published to every instance. Neither is kept: like the
+// in-process hub, they reach the connections that exist when they are sent.
+//
+// # Held events and resuming
+//
+// A stream keeps the target's recent events, up to [Options].MaxEvents and
+// [Options].TTL (older ones are trimmed as new ones come), and a mark: the
+// ID of the newest event an instance delivered to a ready connection.
+// Events after the mark are held: a user with no ready connection anywhere
+// receives them, in order, on the first connection that authenticates, on
+// any instance. When the stream is full, no instance has a connection of
+// the target, and its oldest event was never delivered, Notify refuses the
+// new one with a *facade.HoldError rather than drop a held one. While some
+// instance has one, the oldest events make room: they were sent live. The
+// same retention bounds catching up: an instance cut from Redis for longer
+// than MaxEvents or TTL of its targets' events cannot recover the trimmed
+// ones.
+//
+// A client that reconnects sends the ID of the last event it saw, as the
+// Last-Event-ID header or the last_event_id query parameter (see
+// [facade.AcceptOptions].LastEventID); its connection then receives exactly
+// the user's events after that one, wherever it lands: nothing lost, nothing
+// twice. The IDs are on the wire only for connections that opt in with
+// [facade.AcceptOptions].EventIDs, as a first "event_id" member of each
+// event; the default envelope is unchanged. A resume from an event no
+// longer kept (older than TTL or MaxEvents) delivers what is kept, counts
+// [Stats].ResumeExpired and logs a warning.
+//
+// A connection that joins replays what it missed before it receives live
+// events; the hub holds back the target's live events for it until then,
+// so the replay and the live events meet without gap or overlap. Resuming
+// is for users' streams; a thread is replayed from its mark.
+//
+// # Presence
+//
+// Each instance records its authenticated connections in a per-user sorted
+// set scored by an expiry, renewed every [Options].PresenceTTL/3 and removed
+// when the connection closes. Hub.Connected and Hub.ConnIDs read it, so they
+// see every instance; the connections of an instance that crashed disappear
+// once their PresenceTTL passes. Clocks of instances are assumed to agree
+// to well within PresenceTTL.
+//
+// # Concurrency
+//
+// All methods of [Broker] are safe for concurrent use. Publish, Connected
+// and ConnIDs run on the caller's goroutine, each bounded by
+// [Options].OpTimeout (and Publish by its context). Join, Leave and Ready,
+// which the hub calls under its lock, only queue work. One worker goroutine
+// per broker does the rest, in order: subscriptions, replays, delivery of
+// published events to the hub, delivered marks and presence. One receiver
+// goroutine per subscription reads Redis and hands messages to the worker.
+// [Broker.Close], called by Hub.Close, stops both and waits for them.
+//
+// # Failure semantics
+//
+//   - While Redis cannot be reached, Notify fails within OpTimeout with an
+//     error matching [ErrUnavailable], counted in [Stats].Unavailable and in
+//     the hub's Stats.BrokerErrors. Such an event was not delivered, unless
+//     Redis ran the command and only its reply was lost; then it is
+//     delivered once. The caller decides whether to retry. Configure the
+//     go-redis client with MaxRetries: -1: its retries could append an event
+//     twice.
+//   - The subscription is watched: silent for HealthInterval, it is pinged;
+//     two pings unanswered, or any error, and it is replaced, after a pause
+//     growing up to MaxBackoff. On every new subscription each target is
+//     caught up from its stream after the newest ID the instance delivered,
+//     so connected clients lose nothing and get nothing twice across a cut,
+//     a pause or a restart of Redis.
+//   - A Redis restarted without persistence has lost its streams, marks and
+//     presence: connected clients still get everything published after it is
+//     back, presence is rewritten by the next renewal, but events held for
+//     absent users before the restart are gone. Use Redis persistence or
+//     replication if they matter.
+//   - An instance that dies drops its sockets; their clients reconnect to
+//     another instance with their last event ID and resume. Events queued on
+//     a dying connection are not given back to a hold: the stream still has
+//     them for the resume. A client that does not send its last event ID
+//     gets only what was never delivered to a ready connection.
+//   - A connection that authenticates without a last event ID receives the
+//     events held for its user and everything published after the worker
+//     registered it; an event published in the instant between Authenticate
+//     and that registration, and delivered to another connection of the user
+//     meanwhile, may be missed by it.
+//   - Broadcasts and events for single connections are not kept: an instance
+//     that is cut from Redis when one is published does not get it.
+//   - Nothing blocks forever: every Redis call has a deadline, and Close
+//     spends at most one OpTimeout removing this instance's presence.
+package redisbroker
