@@ -1526,19 +1526,19 @@ func shimLastElem(path string) string {
 // dependencies, then its tests against it, so that a shim that would not
 // compile is never written.
 func (s *shimmer) verify(outs []shimOutput) error {
-	fset := token.NewFileSet()
+	v := &shimVerifier{s: s, fset: token.NewFileSet(), src: map[string][]byte{}}
 	var files []*ast.File
 	for _, o := range outs {
 		if o.deleted {
 			continue
 		}
-		f, err := parser.ParseFile(fset, o.path, o.out, parser.ParseComments)
+		f, err := v.parse(o.path, o.out)
 		if err != nil {
-			return fmt.Errorf("codemod: shim: %w", err)
+			return err
 		}
 		files = append(files, f)
 	}
-	if _, err := s.check(fset, files, shimImportMap(s.old.Types, s.new.Types), s.cfg.Old); err != nil {
+	if _, err := v.check(files, shimImportMap(s.old.Types, s.new.Types), s.cfg.Old); err != nil {
 		hint := ""
 		if s.oldTest != nil || len(s.old.IgnoredFiles) > 0 {
 			hint = " (unexported declarations stay when the package's own tests or build-excluded files use them; move such tests to " + s.cfg.New + " first)"
@@ -1550,14 +1550,13 @@ func (s *shimmer) verify(outs []shimOutput) error {
 	}
 	// go/packages parsed the tests with another FileSet: parse them again.
 	for _, f := range s.internalTests() {
-		name := s.oldTest.Fset.Position(f.Package).Filename
-		tf, err := parser.ParseFile(fset, name, nil, parser.ParseComments)
+		tf, err := v.parse(s.oldTest.Fset.Position(f.Package).Filename, nil)
 		if err != nil {
-			return fmt.Errorf("codemod: shim: %w", err)
+			return err
 		}
 		files = append(files, tf)
 	}
-	tpkg, err := s.check(fset, files, shimImportMap(s.oldTest.Types, s.new.Types), s.cfg.Old)
+	tpkg, err := v.check(files, shimImportMap(s.oldTest.Types, s.new.Types), s.cfg.Old)
 	if err != nil {
 		return fmt.Errorf("codemod: shim: the tests of %s would not compile against the shim: %w", s.cfg.Old, err)
 	}
@@ -1574,32 +1573,65 @@ func (s *shimmer) verify(outs []shimOutput) error {
 	}
 	var xfiles []*ast.File
 	for _, f := range s.oldXTest.Syntax {
-		xf, err := parser.ParseFile(fset, s.oldXTest.Fset.Position(f.Package).Filename, nil, parser.ParseComments)
+		xf, err := v.parse(s.oldXTest.Fset.Position(f.Package).Filename, nil)
 		if err != nil {
-			return fmt.Errorf("codemod: shim: %w", err)
+			return err
 		}
 		xfiles = append(xfiles, xf)
 	}
 	xpkgs := shimImportMap(s.oldXTest.Types)
 	xpkgs[s.cfg.Old] = tpkg
-	if _, err := s.check(fset, xfiles, xpkgs, s.oldXTest.PkgPath); err != nil {
+	if _, err := v.check(xfiles, xpkgs, s.oldXTest.PkgPath); err != nil {
 		return fmt.Errorf("codemod: shim: the tests of %s would not compile against the shim: %w", s.cfg.Old, err)
 	}
 	return nil
 }
 
+// shimVerifier type-checks shimmed sources and quotes the offending line
+// of each error, since the shimmed files exist nowhere yet.
+type shimVerifier struct {
+	s    *shimmer
+	fset *token.FileSet
+	src  map[string][]byte
+}
+
+// parse parses src, or the file on disk if src is nil.
+func (v *shimVerifier) parse(name string, src []byte) (*ast.File, error) {
+	if src == nil {
+		var err error
+		if src, err = os.ReadFile(name); err != nil {
+			return nil, fmt.Errorf("codemod: shim: %w", err)
+		}
+	}
+	v.src[name] = src
+	f, err := parser.ParseFile(v.fset, name, src, parser.ParseComments)
+	if err != nil {
+		return nil, fmt.Errorf("codemod: shim: %w", err)
+	}
+	return f, nil
+}
+
 // check type-checks files as the package path, importing from pkgs.
-func (s *shimmer) check(fset *token.FileSet, files []*ast.File, pkgs map[string]*types.Package, path string) (*types.Package, error) {
+func (v *shimVerifier) check(files []*ast.File, pkgs map[string]*types.Package, path string) (*types.Package, error) {
 	delete(pkgs, path)
 	var errs []error
 	conf := types.Config{
 		Importer: shimImporter(pkgs),
-		Error:    func(err error) { errs = append(errs, err) },
+		Error: func(err error) {
+			if te, ok := err.(types.Error); ok {
+				pos := v.fset.Position(te.Pos)
+				lines := bytes.Split(v.src[pos.Filename], []byte("\n"))
+				if pos.Line >= 1 && pos.Line <= len(lines) {
+					err = fmt.Errorf("%s: %s\n\t%s", pos, te.Msg, bytes.TrimSpace(lines[pos.Line-1]))
+				}
+			}
+			errs = append(errs, err)
+		},
 	}
-	if s.goVer != "" {
-		conf.GoVersion = "go" + s.goVer
+	if v.s.goVer != "" {
+		conf.GoVersion = "go" + v.s.goVer
 	}
-	pkg, _ := conf.Check(path, fset, files, nil)
+	pkg, _ := conf.Check(path, v.fset, files, nil)
 	if len(errs) > 5 {
 		errs = append(errs[:5], fmt.Errorf("and %d more", len(errs)-5))
 	}
