@@ -68,7 +68,8 @@ type worker struct {
 	retry    *time.Timer
 	closing  bool
 
-	unflushed int // deliveries since the last flush
+	unflushed int         // deliveries since the last flush
+	flushing  *time.Timer // armed while marks or presence wait to be sent
 
 	targets   map[facade.Target]*target
 	byChannel map[string]*target
@@ -96,9 +97,12 @@ func (w *worker) run() {
 	defer beat.Stop()
 	w.connect()
 	for {
-		var retry <-chan time.Time
+		var retry, flush <-chan time.Time
 		if w.retry != nil {
 			retry = w.retry.C
+		}
+		if w.flushing != nil {
+			flush = w.flushing.C
 		}
 		select {
 		case <-b.quit:
@@ -108,6 +112,9 @@ func (w *worker) run() {
 			w.flush()
 			if w.retry != nil {
 				w.retry.Stop()
+			}
+			if w.flushing != nil {
+				w.flushing.Stop()
 			}
 			return
 		case <-b.wake:
@@ -119,9 +126,15 @@ func (w *worker) run() {
 		case <-retry:
 			w.retry = nil
 			w.connect()
-		}
-		if len(w.in) == 0 || w.unflushed >= flushEvery {
+		case <-flush:
+			w.flushing = nil
 			w.flush()
+		}
+		switch {
+		case w.unflushed >= flushEvery:
+			w.flush()
+		case w.flushing == nil && (len(w.marks) > 0 || len(w.presence) > 0):
+			w.flushing = time.NewTimer(flushDelay)
 		}
 	}
 }
@@ -339,9 +352,13 @@ func (w *worker) catchUp(t *target) error {
 	return nil
 }
 
-// flushEvery bounds the deliveries between two flushes of the marks, so
-// that under a steady stream the mark does not lag far behind.
-const flushEvery = 256
+// Marks and presence are sent together, flushDelay after the first change,
+// or at once after flushEvery deliveries, so that neither costs a Redis
+// call per event and the mark does not lag far behind a steady stream.
+const (
+	flushDelay = 10 * time.Millisecond
+	flushEvery = 256
+)
 
 // batch is how many stream entries one XRANGE returns.
 const batch = 512

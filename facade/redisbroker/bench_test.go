@@ -1,0 +1,182 @@
+package redisbroker_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/wsunify/wsunify/facade"
+)
+
+// Benchmarks of the Redis broker against the in-process hub, measured in
+// the same run so that the ratio is meaningful:
+//
+//	go test -run '^$' -bench . -benchtime 20000x ./facade/redisbroker/
+//
+// Stream: pubs goroutines send b.N events in all to one user, as fast as
+// Notify returns; the client is on the publishing hub (in-process) or on a
+// second hub (Redis). It reports events per second for both and the ratio.
+// Latency: one event at a time, from Notify to the client's read; it
+// reports p50 and p99 for both and the p99 ratio.
+
+// stamp is the benchmark's event: who sent it, its sequence, when.
+type stamp struct {
+	P int   `json:"p"`
+	S int   `json:"s"`
+	T int64 `json:"t"`
+}
+
+// bench is a publisher and a ready client of user "u", possibly on two
+// hubs.
+type bench struct {
+	pub     facade.Notifier
+	ws      *websocket.Conn
+	cleanup func()
+}
+
+// inProcess is one hub with no broker.
+func inProcess(b *testing.B) *bench {
+	hub := facade.NewHub(&facade.HubOptions{Logger: quiet})
+	srv := readyServer(hub)
+	ws := dialUser(b, srv)
+	return &bench{pub: hub, ws: ws, cleanup: func() { ws.Close(); _ = hub.Close(); srv.Close() }}
+}
+
+// acrossRedis is two hubs on one Redis; the client is on the second.
+func acrossRedis(b *testing.B, r *redisServer) *bench {
+	a, c := newNode(b, r.Addr(), nil), newNode(b, r.Addr(), nil)
+	c.srv.Close() // replaced by a plain handler below
+	srv := readyServer(c.hub)
+	ws := dialUser(b, srv)
+	for c.broker.Stats().Replays == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	return &bench{pub: a.hub, ws: ws, cleanup: func() { ws.Close(); a.close(); c.close(); srv.Close() }}
+}
+
+func readyServer(hub *facade.Hub) *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := hub.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		_ = c.Authenticate("u")
+		_ = c.ServicesReady()
+		_ = c.Ready()
+	}))
+}
+
+func dialUser(b *testing.B, srv *httptest.Server) *websocket.Conn {
+	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return ws
+}
+
+// stream sends n events from pubs goroutines and returns events per second,
+// measured until the client has read the last one. It checks each
+// publisher's order.
+func (s *bench) stream(b *testing.B, n, pubs int) float64 {
+	ctx := context.Background()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for p := range pubs {
+		wg.Go(func() {
+			for i := p; i < n; i += pubs {
+				if err := s.pub.Notify(ctx, facade.ToUser("u"), facade.Raw(stamp{P: p, S: i})); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	next := make([]int, pubs)
+	for p := range next {
+		next[p] = p
+	}
+	_ = s.ws.SetReadDeadline(time.Now().Add(time.Minute))
+	for range n {
+		var m stamp
+		if err := s.ws.ReadJSON(&m); err != nil {
+			b.Fatal(err)
+		}
+		if m.S != next[m.P] {
+			b.Fatalf("publisher %d: got %d, want %d", m.P, m.S, next[m.P])
+		}
+		next[m.P] += pubs
+	}
+	elapsed := time.Since(start)
+	wg.Wait()
+	return float64(n) / elapsed.Seconds()
+}
+
+// latency sends n events one at a time and returns the p50 and p99 of
+// Notify-to-read.
+func (s *bench) latency(b *testing.B, n int) (p50, p99 time.Duration) {
+	ctx := context.Background()
+	ds := make([]time.Duration, n)
+	_ = s.ws.SetReadDeadline(time.Now().Add(time.Minute))
+	for i := range n {
+		start := time.Now()
+		if err := s.pub.Notify(ctx, facade.ToUser("u"), facade.Raw(stamp{S: i})); err != nil {
+			b.Fatal(err)
+		}
+		_, data, err := s.ws.ReadMessage()
+		if err != nil {
+			b.Fatal(err)
+		}
+		ds[i] = time.Since(start)
+		var m stamp
+		if err := json.Unmarshal(data, &m); err != nil || m.S != i {
+			b.Fatalf("got %s, want seq %d", data, i)
+		}
+	}
+	slices.Sort(ds)
+	return ds[n/2], ds[min(n-1, n*99/100)]
+}
+
+func BenchmarkStream(b *testing.B) {
+	r := startRedis(b)
+	for _, pubs := range []int{1, 8} {
+		b.Run(fmt.Sprintf("publishers=%d", pubs), func(b *testing.B) {
+			in, rd := inProcess(b), acrossRedis(b, r)
+			defer in.cleanup()
+			defer rd.cleanup()
+			b.ResetTimer()
+			inRate := in.stream(b, b.N, pubs)
+			rdRate := rd.stream(b, b.N, pubs)
+			b.StopTimer()
+			b.ReportMetric(0, "ns/op")
+			b.ReportMetric(inRate, "inproc-ev/s")
+			b.ReportMetric(rdRate, "redis-ev/s")
+			b.ReportMetric(inRate/rdRate, "inproc/redis")
+		})
+	}
+}
+
+func BenchmarkLatency(b *testing.B) {
+	r := startRedis(b)
+	in, rd := inProcess(b), acrossRedis(b, r)
+	defer in.cleanup()
+	defer rd.cleanup()
+	b.ResetTimer()
+	in50, in99 := in.latency(b, b.N)
+	rd50, rd99 := rd.latency(b, b.N)
+	b.StopTimer()
+	b.ReportMetric(0, "ns/op")
+	b.ReportMetric(float64(in50.Microseconds()), "inproc-p50-µs")
+	b.ReportMetric(float64(in99.Microseconds()), "inproc-p99-µs")
+	b.ReportMetric(float64(rd50.Microseconds()), "redis-p50-µs")
+	b.ReportMetric(float64(rd99.Microseconds()), "redis-p99-µs")
+	b.ReportMetric(float64(rd99)/float64(in99), "p99-redis/inproc")
+}
