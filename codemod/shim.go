@@ -28,7 +28,8 @@ import (
 type ShimConfig struct {
 	// Dir is a directory inside the module; "" means the current directory.
 	Dir string
-	// Old and New are import paths: Old becomes forwarders to New.
+	// Old and New are import paths (or directories relative to Dir, such
+	// as "./old"): Old becomes forwarders to New.
 	Old, New string
 	// Env is the environment of the go command that loads the packages;
 	// nil means the current process's environment.
@@ -200,6 +201,12 @@ func loadShim(ctx context.Context, cfg ShimConfig) (*shimmer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("codemod: shim: %w", err)
 	}
+	if cfg.Old, cfg.New, err = shimResolve(ctx, dir, cfg); err != nil {
+		return nil, err
+	}
+	if cfg.Old == cfg.New {
+		return nil, fmt.Errorf("codemod: shim: old and new are the same package %q", cfg.Old)
+	}
 	lc := &packages.Config{Context: ctx, Mode: shimLoadMode, Dir: dir, Env: cfg.Env, Tests: true}
 	pkgs, err := packages.Load(lc, cfg.Old, cfg.New)
 	if err != nil {
@@ -259,6 +266,30 @@ func loadShim(ctx context.Context, cfg ShimConfig) (*shimmer, error) {
 		})
 	}
 	return s, nil
+}
+
+// shimResolve turns relative directory patterns ("./old") into the import
+// paths of the packages they name; import paths are returned as they are.
+func shimResolve(ctx context.Context, dir string, cfg ShimConfig) (old, new string, err error) {
+	rel := func(p string) bool { return p == "." || p == ".." || strings.HasPrefix(p, "./") || strings.HasPrefix(p, "../") }
+	if !rel(cfg.Old) && !rel(cfg.New) {
+		return cfg.Old, cfg.New, nil
+	}
+	for _, p := range []*string{&cfg.Old, &cfg.New} {
+		if !rel(*p) {
+			continue
+		}
+		lc := &packages.Config{Context: ctx, Mode: packages.NeedName, Dir: dir, Env: cfg.Env}
+		pkgs, err := packages.Load(lc, *p)
+		if err != nil {
+			return "", "", fmt.Errorf("codemod: load: %w", err)
+		}
+		if len(pkgs) != 1 || len(pkgs[0].Errors) > 0 {
+			return "", "", fmt.Errorf("codemod: load: %s does not name one package", *p)
+		}
+		*p = pkgs[0].PkgPath
+	}
+	return cfg.Old, cfg.New, nil
 }
 
 // shimImportsPath reports whether p imports path, directly or not.

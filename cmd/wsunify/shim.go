@@ -17,7 +17,8 @@ const shimUsage = `usage: wsunify shim [-diff] [-allow-partial] [-C dir] OLDPKG 
 
 Shim turns the package OLDPKG into deprecated forwarders to NEWPKG, so that
 code importing OLDPKG keeps compiling and "go fix" can move it to NEWPKG.
-Both are import paths in the current module; only OLDPKG's files change.
+Both are import paths (or directories such as ./old); OLDPKG must be in
+the current module, and only its files change.
 
 It refuses, writing nothing, if an exported name of OLDPKG cannot be
 forwarded (missing in NEWPKG, or a different kind, type, value or method

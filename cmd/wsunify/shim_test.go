@@ -154,6 +154,11 @@ func TestRunShimDiffWritesNothing(t *testing.T) {
 	if !shimSameFiles(before, shimSnapshot(t, dir)) {
 		t.Error("-diff changed files")
 	}
+	// Directories relative to -C name the same packages.
+	code, rel, stderr := callShim("-diff", "-C", dir, "./old", "./new")
+	if code != 0 || rel != stdout {
+		t.Errorf("-diff ./old ./new: exit %d, stderr %s, diff:\n%s\nwant:\n%s", code, stderr, rel, stdout)
+	}
 }
 
 func TestRunShimWrites(t *testing.T) {
