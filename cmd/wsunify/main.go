@@ -11,6 +11,9 @@
 // nothing. apply rewrites in place, atomically, only when the result
 // type-checks. check exits 3 when legacy uses remain, 0 when none do and 1
 // when the tool fails, for CI. Run "wsunify <command> -h" for the flags.
+//
+// wsunify is also a vet tool: "go vet -vettool=$(which wsunify) ./..."
+// reports the legacy calls with their call-site fixes (see codemod.Analyzer).
 package main
 
 import (
@@ -19,10 +22,27 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
+
+	"golang.org/x/tools/go/analysis/unitchecker"
+
+	"github.com/wsunify/wsunify/codemod"
 )
 
 func main() {
+	if vetInvocation(os.Args[1:]) {
+		unitchecker.Main(codemod.Analyzer) // exits
+	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// vetInvocation reports whether the go command runs wsunify as a vet tool:
+// it asks for the version and the flags, then passes a .cfg file.
+func vetInvocation(args []string) bool {
+	if len(args) == 0 {
+		return false
+	}
+	return args[0] == "-V=full" || args[0] == "-flags" || strings.HasSuffix(args[len(args)-1], ".cfg")
 }
 
 // Exit codes.

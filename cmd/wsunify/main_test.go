@@ -174,3 +174,22 @@ func TestApplyThenCheck(t *testing.T) {
 		t.Errorf("after apply, plan says %v", plan.Remaining)
 	}
 }
+
+// TestVetTool runs the built command under go vet -vettool: the legacy call
+// is reported with its rewrite.
+func TestVetTool(t *testing.T) {
+	t.Parallel()
+	bin := filepath.Join(t.TempDir(), "wsunify")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	dir := module(t, map[string]string{"ws/ws.go": legacySrc})
+	vet := exec.Command("go", "vet", "-vettool="+bin, "./...")
+	vet.Dir = dir
+	vet.Env = append(os.Environ(), "GOPROXY=off")
+	out, err := vet.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "ws.go:11:11: legacy bridge.WebSocketManager.SendToUser: use n.Notify") {
+		t.Errorf("go vet -vettool: err %v\n%s", err, out)
+	}
+}
