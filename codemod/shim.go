@@ -1268,7 +1268,7 @@ func (s *shimmer) constExplicit(c *types.Const, im *shimImports) string {
 	if untyped {
 		return c.Name() + " = " + lit
 	}
-	return c.Name() + " " + types.TypeString(c.Type(), im.qualifier(s.old.Types)) + " = " + lit
+	return c.Name() + " " + types.TypeString(c.Type(), im.qualifier()) + " = " + lit
 }
 
 // forwardDoc writes the doc comment of a forwarder: the old doc without
@@ -1357,7 +1357,7 @@ func (s *shimmer) typeParamList(tps *types.TypeParamList, im *shimImports) (decl
 	var d, a []string
 	for i := range tps.Len() {
 		tp := tps.At(i)
-		d = append(d, tp.Obj().Name()+" "+types.TypeString(tp.Constraint(), im.qualifier(nil)))
+		d = append(d, tp.Obj().Name()+" "+types.TypeString(tp.Constraint(), im.qualifier()))
 		a = append(a, tp.Obj().Name())
 	}
 	return "[" + strings.Join(d, ", ") + "]", "[" + strings.Join(a, ", ") + "]"
@@ -1371,7 +1371,7 @@ func (s *shimmer) funcForwarder(d *ast.FuncDecl, im *shimImports) string {
 	name := d.Name.Name
 	fn := s.new.Types.Scope().Lookup(name).(*types.Func)
 	sig := fn.Type().(*types.Signature)
-	q := im.qualifier(nil)
+	q := im.qualifier()
 	tdecl, targs := s.typeParamList(sig.TypeParams(), im)
 	newq := im.q(s.new.Types)
 	// Write the types first: that settles which import names the file uses.
@@ -1477,10 +1477,11 @@ func (im *shimImports) q(p *types.Package) string {
 	return name
 }
 
-// qualifier writes packages as this file names them; self is unqualified.
-func (im *shimImports) qualifier(self *types.Package) types.Qualifier {
+// qualifier writes packages as this file names them, adding imports as
+// needed; the old package itself is unqualified.
+func (im *shimImports) qualifier() types.Qualifier {
 	return func(p *types.Package) string {
-		if p == self || p == im.s.old.Types {
+		if p == im.s.old.Types {
 			return ""
 		}
 		return im.q(p)
@@ -1540,9 +1541,16 @@ func (s *shimmer) fixImports(path string, src []byte, im *shimImports) (out []by
 	if err != nil {
 		return nil, false, fmt.Errorf("codemod: shim: format %s: %w", path, err)
 	}
+	// A file left with nothing but imports goes, unless it imports a
+	// package for its side effects.
 	empty = true
 	for _, d := range f.Decls {
 		if g, ok := d.(*ast.GenDecl); !ok || g.Tok != token.IMPORT {
+			empty = false
+		}
+	}
+	for _, spec := range f.Imports {
+		if spec.Name != nil && spec.Name.Name == "_" {
 			empty = false
 		}
 	}
