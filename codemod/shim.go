@@ -271,7 +271,9 @@ func loadShim(ctx context.Context, cfg ShimConfig) (*shimmer, error) {
 // shimResolve turns relative directory patterns ("./old") into the import
 // paths of the packages they name; import paths are returned as they are.
 func shimResolve(ctx context.Context, dir string, cfg ShimConfig) (old, new string, err error) {
-	rel := func(p string) bool { return p == "." || p == ".." || strings.HasPrefix(p, "./") || strings.HasPrefix(p, "../") }
+	rel := func(p string) bool {
+		return p == "." || p == ".." || strings.HasPrefix(p, "./") || strings.HasPrefix(p, "../")
+	}
 	if !rel(cfg.Old) && !rel(cfg.New) {
 		return cfg.Old, cfg.New, nil
 	}
