@@ -1,0 +1,36 @@
+// Package e2e is the end-to-end test of MIGRATION.md. It has no API: its
+// test walks every step of the guide over a copy of the bundled legacy
+// service, testdata/chatapp, with the real wsunify command.
+//
+// # What the walk checks
+//
+// The copy lives in a temporary directory, its replace directive pointed at
+// this repository. Each step runs the guide's commands with sh, exactly as
+// written there (wsunify is built once from ./cmd/wsunify and put first on
+// PATH), checks their exit status and output, and then checks that the
+// service still builds, vets and passes its tests. At four points (the
+// legacy service, after the swap, after the rewrite, at the end) it runs
+// the service's binary and drives it with a real gorilla/websocket client:
+//
+//   - the bytes the client receives in a chat session are the same at every
+//     point, once timestamps, durations and connection IDs are normalised;
+//   - agent events sent to a user who connects during the run are lost
+//     before the swap and all delivered after it;
+//   - the deprecation warnings of the bridge appear after the swap and are
+//     gone at the end, when wsunify check exits 0 and no Go file of the
+//     service imports package bridge any more.
+//
+// A step that fails because the codemod lacks a feature fails the test with
+// the command, its output and what was expected; when the guide has a hand
+// edit that gets past it, the walk goes on so that one run shows every gap.
+// TestGuideCommands keeps the guide and the walk in step: every command in
+// a sh block of MIGRATION.md is one the walk runs, and the other way round.
+//
+// # Running it
+//
+//	go test ./e2e
+//
+// It needs the go command and git (git apply applies the guide's hand edits
+// to the bundled service) and takes about a minute on two cores: the
+// service's packages are built in the shared build cache.
+package e2e

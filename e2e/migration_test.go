@@ -1,0 +1,567 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// A command is one line of a sh block of MIGRATION.md and what the walk
+// expects of it.
+type command struct {
+	line string // run with sh -c in the service's directory, as written in the guide
+	exit int    // the exit status it must end with
+	want string // a regexp its combined output must match; "" for any
+	// readOnly commands must leave every file of the service as it was.
+	readOnly bool
+	// gap, when set, says which codemod feature the command's expectation
+	// depends on: a failure is reported as that gap and the walk goes on,
+	// because the guide's next hand edit gets past it.
+	gap string
+}
+
+// A step is one section of MIGRATION.md.
+type step struct {
+	title string
+	cmds  []command
+	// verify runs go build, go vet and go test after the commands.
+	verify bool
+	// after runs once the commands and the verification have passed.
+	after func(t *testing.T, w *walk)
+}
+
+// verifyCmds is the check that follows every step of the guide.
+var verifyCmds = []command{
+	{line: "go build ./..."},
+	{line: "go vet ./..."},
+	{line: "go test ./..."},
+}
+
+// The rules of each call-site pass of step 3.
+const (
+	managerRules = "send-to-user,send-to-thread,broadcast,emit-critical-event"
+	agentRules   = "agent-started,agent-thinking,tool-executing,tool-completed,agent-completed,agent-error,progress-update"
+)
+
+// guide is MIGRATION.md as the walk runs it, step by step.
+var guide = []step{{
+	title:  "0. Before you start",
+	verify: true,
+	after: func(t *testing.T, w *walk) {
+		w.legacy = w.session(t, "legacy service")
+		assert.Positive(t, w.legacy.lost, "the race lost nothing before the swap: %+v", w.legacy)
+	},
+}, {
+	title: "1. Take the inventory",
+	cmds: []command{
+		{line: "wsunify plan ./...", want: `(?m)^\d+ legacy uses left$[\s\S]*^per package:$[\s\S]*^next step`, readOnly: true},
+		{line: "wsunify check ./...", exit: 3, want: `(?m)^\d+ legacy uses left; run wsunify plan for details$`, readOnly: true},
+	},
+}, {
+	title: "2a. Swap the implementation",
+	cmds: []command{
+		{line: "git apply migration/2a-swap.patch"},
+	},
+	verify: true,
+	after: func(t *testing.T, w *walk) {
+		s := w.session(t, "after the swap")
+		assert.Zero(t, s.lost, "events lost over the bridge: %+v", s)
+		assert.Equal(t, w.legacy.transcript, s.transcript, "the swap changed the bytes on the wire")
+		assert.Regexp(t, deprecationLine, s.stderr, "the bridge logs no deprecation warning")
+		w.deprecations = deprecationLine.FindAllString(s.stderr, -1)
+	},
+}, {
+	title: "2b. Delete the old implementation",
+	cmds: []command{
+		{line: "WSUNIFY_DEPRECATION=panic go test ./...", exit: 1, want: `WSUNIFY_DEPRECATION=panic`},
+		{line: "rm -r internal/ws internal/server/legacy.go internal/server/legacy_test.go"},
+		{line: "git apply migration/2b-delete-legacy.patch"},
+	},
+	verify: true,
+}, {
+	title: "3. Rewrite the call sites, rule by rule, package by package",
+	cmds: []command{
+		{line: "git apply migration/3-prepare.patch"},
+		{line: "go vet ./..."},
+		{line: "wsunify diff -rule message-type ./...", want: `(?m)^\+\+\+ b/`, readOnly: true},
+		{line: "wsunify apply -rule message-type ./...", want: `(?m)^\d+ sites rewritten in \d+ files`},
+		{line: "go vet ./..."},
+		{line: "wsunify diff -rule " + managerRules + " ./internal/chat ./internal/server", want: `facade\.ToUser`, readOnly: true},
+		{line: "wsunify apply -rule " + managerRules + " ./internal/chat ./internal/server", want: `(?m)^\d+ sites rewritten`},
+		{line: "go vet ./..."},
+		{line: "wsunify apply -rule " + agentRules + " ./internal/agent", want: `(?m)^\d+ sites rewritten`},
+		{line: "wsunify plan ./...", want: `(?m)^next step \(retype\)`, readOnly: true},
+	},
+	verify: true,
+}, {
+	title: "4. Retype the declarations",
+	cmds: []command{
+		{line: "wsunify apply -rule retype ./...", want: `(?m)^\d+ sites rewritten`},
+		{line: "go vet ./...", gap: "wsunify apply writes only what type-checks, test files included " +
+			"(codemod.Load does not load _test.go files, so the retype changes a parameter that a test " +
+			"still passes a legacy value to, and plan and check do not count legacy uses in tests)"},
+		{line: "git apply migration/4-findings.patch"},
+		{line: "rm internal/fakes/legacy.go"},
+		{line: "wsunify check ./...", want: `(?m)^ok: no legacy uses$`, readOnly: true},
+		{line: "wsunify apply ./...", want: `(?m)^0 sites rewritten in 0 files`, readOnly: true},
+	},
+	verify: true,
+	after: func(t *testing.T, w *walk) {
+		assert.Empty(t, w.bridgeImports(t), "Go files that still import package bridge")
+		s := w.session(t, "after the rewrite")
+		assert.Zero(t, s.lost, "events lost after the rewrite: %+v", s)
+		assert.Equal(t, w.legacy.transcript, s.transcript, "the rewrite changed the bytes on the wire")
+		assert.NotRegexp(t, deprecationLine, s.stderr, "deprecated calls left after the rewrite")
+	},
+}, {
+	title: "5. Keep an old import path alive",
+	cmds: []command{
+		{line: "cp -r internal/agent agent"},
+		{line: "wsunify shim example.com/chatapp/internal/agent example.com/chatapp/agent", want: `forward to example\.com/chatapp/agent`},
+	},
+	verify: true,
+}, {
+	title: "6. Keep it migrated",
+	cmds: []command{
+		{line: "WSUNIFY_DEPRECATION=panic go test ./..."},
+		{line: "wsunify check ./...", want: `(?m)^ok: no legacy uses$`, readOnly: true},
+	},
+}, {
+	title: "7. Delete the shims",
+	cmds: []command{
+		{line: `grep -rl '"example.com/chatapp/internal/agent"' --include='*.go' . | xargs sed -i 's|"example.com/chatapp/internal/agent"|"example.com/chatapp/agent"|'`},
+		{line: "rm -r internal/agent"},
+		{line: "wsunify check ./...", want: `(?m)^ok: no legacy uses$`, readOnly: true},
+	},
+	verify: true,
+	after: func(t *testing.T, w *walk) {
+		assert.Empty(t, w.bridgeImports(t), "Go files that import package bridge")
+		s := w.session(t, "migrated service")
+		assert.Zero(t, s.lost, "events lost at the end: %+v", s)
+		assert.Equal(t, w.legacy.transcript, s.transcript, "the migration changed the bytes on the wire")
+		assert.NotRegexp(t, deprecationLine, s.stderr, "deprecated calls left at the end")
+	},
+}}
+
+// deprecationLine is a warning of the bridge as the service logs it.
+var deprecationLine = regexp.MustCompile(`(?m)^.* WARN bridge: deprecated call call=\S+ site=\S+ replacement=.* rule=\S+ count=\d+$`)
+
+// TestMigration walks MIGRATION.md over a copy of testdata/chatapp.
+func TestMigration(t *testing.T) {
+	t.Parallel()
+	start := time.Now()
+	w := newWalk(t)
+	for _, s := range guide {
+		w.step(t, s)
+	}
+	t.Logf("walked %d steps in %v", len(guide), time.Since(start).Round(time.Millisecond))
+	t.Logf("deprecation warnings after the swap:\n%s", strings.Join(w.deprecations, "\n"))
+}
+
+// walk is a copy of the service and the tools to run commands in it.
+type walk struct {
+	root   string // this repository
+	dir    string // the copy of the service
+	binDir string // wsunify and chatd
+	env    []string
+	ctx    context.Context
+
+	legacy       session  // the legacy service's session, the reference
+	deprecations []string // the bridge's warnings after the swap
+}
+
+// newWalk copies testdata/chatapp into a temporary directory, points its
+// replace directive at this repository and builds wsunify.
+func newWalk(t *testing.T) *walk {
+	t.Helper()
+	root, err := filepath.Abs("..")
+	require.NoError(t, err)
+	tmp := t.TempDir()
+	w := &walk{root: root, dir: filepath.Join(tmp, "chatapp"), binDir: filepath.Join(tmp, "bin")}
+	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
+	t.Cleanup(cancel)
+	w.ctx = ctx
+
+	require.NoError(t, copyTree(filepath.Join(root, "testdata", "chatapp"), w.dir))
+	gomod := filepath.Join(w.dir, "go.mod")
+	b, err := os.ReadFile(gomod)
+	require.NoError(t, err)
+	const replace = "replace github.com/wsunify/wsunify => ../.."
+	require.Contains(t, string(b), replace, "testdata/chatapp/go.mod must replace the toolkit by ../..")
+	b = []byte(strings.Replace(string(b), replace, "replace github.com/wsunify/wsunify => "+root, 1))
+	require.NoError(t, os.WriteFile(gomod, b, 0o644))
+
+	w.env = append(os.Environ(),
+		"PATH="+w.binDir+string(os.PathListSeparator)+os.Getenv("PATH"),
+		"GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off", "GOTOOLCHAIN=local",
+		"WSUNIFY_DEPRECATION=once",
+	)
+	out, err := w.exec(root, "go", "build", "-o", filepath.Join(w.binDir, "wsunify"), "./cmd/wsunify")
+	require.NoError(t, err, "go build ./cmd/wsunify:\n%s", out)
+	return w
+}
+
+// step runs the commands of s, then the verification, then s.after.
+func (w *walk) step(t *testing.T, s step) {
+	t.Helper()
+	for _, c := range s.cmds {
+		w.run(t, s.title, c)
+	}
+	if s.verify {
+		for _, c := range verifyCmds {
+			w.run(t, s.title, c)
+		}
+	}
+	if s.after != nil {
+		s.after(t, w)
+	}
+}
+
+// run runs one command of the guide and checks it. A failed expectation
+// stops the walk, unless the command names a codemod gap.
+func (w *walk) run(t *testing.T, title string, c command) {
+	t.Helper()
+	var before string
+	if c.readOnly {
+		before = treeHash(t, w.dir)
+	}
+	cmd := exec.CommandContext(w.ctx, "sh", "-c", c.line)
+	cmd.Dir = w.dir
+	cmd.Env = w.env
+	began := time.Now()
+	out, err := cmd.CombinedOutput()
+	t.Logf("$ %s (%v)", c.line, time.Since(began).Round(time.Millisecond))
+	exit := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		exit = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("step %q: %s: %v", title, c.line, err)
+	}
+
+	var problems []string
+	if exit != c.exit {
+		problems = append(problems, fmt.Sprintf("exit status %d, want %d", exit, c.exit))
+	}
+	if c.want != "" && !regexp.MustCompile(c.want).Match(out) {
+		problems = append(problems, fmt.Sprintf("output does not match %q", c.want))
+	}
+	if c.readOnly && treeHash(t, w.dir) != before {
+		problems = append(problems, "it changed files; it must write nothing")
+	}
+	if len(problems) == 0 {
+		return
+	}
+	msg := fmt.Sprintf("step %q: $ %s\n%s\n--- output:\n%s", title, c.line, strings.Join(problems, "; "), out)
+	if c.gap != "" {
+		t.Errorf("codemod gap: %s\n%s", c.gap, msg)
+		return
+	}
+	t.Fatal(msg)
+}
+
+// exec runs a program in dir with the walk's environment.
+func (w *walk) exec(dir, name string, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(w.ctx, name, args...)
+	cmd.Dir = dir
+	cmd.Env = w.env
+	return cmd.CombinedOutput()
+}
+
+// bridgeImports lists the Go files of the service that import package
+// bridge, test files included.
+func (w *walk) bridgeImports(t *testing.T) []string {
+	t.Helper()
+	var files []string
+	err := filepath.WalkDir(w.dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if strings.Contains(string(b), `"github.com/wsunify/wsunify/bridge"`) {
+			rel, _ := filepath.Rel(w.dir, path)
+			files = append(files, rel)
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	return files
+}
+
+// session is what a client saw of the running service.
+type session struct {
+	// transcript is every message of a chat session as alice, normalised.
+	transcript []string
+	// sent is the number of agent events of one run; lost is how many of
+	// them bob missed when he connected while his run was under way.
+	sent, lost int
+	stderr     string // the service's log
+}
+
+// session builds the service's binary, starts it and drives it: a chat as
+// alice, then bob connecting during his run.
+func (w *walk) session(t *testing.T, name string) session {
+	t.Helper()
+	bin := filepath.Join(w.binDir, "chatd")
+	out, err := w.exec(w.dir, "go", "build", "-o", bin, "./cmd/chatd")
+	require.NoError(t, err, "%s: go build ./cmd/chatd:\n%s", name, out)
+
+	svc := startService(t, w.ctx, bin, w.env)
+	var s session
+	s.transcript, s.sent = chat(t, w.ctx, svc.addr)
+	received := connectDuringRun(t, w.ctx, svc.addr)
+	s.lost = s.sent - received
+	s.stderr = svc.stop(t)
+	t.Logf("%s: bob received %d of %d agent events, %d lost", name, received, s.sent, s.lost)
+	return s
+}
+
+// service is a running chatd.
+type service struct {
+	addr string
+	cmd  *exec.Cmd
+	done chan struct{} // closed when stderr is drained
+
+	mu     sync.Mutex
+	stderr strings.Builder
+}
+
+var listening = regexp.MustCompile(`chatd: listening addr=(\S+)`)
+
+// startService runs chatd on a loopback port; the agent's tools take long
+// enough that bob connects while the first one runs.
+func startService(t *testing.T, ctx context.Context, bin string, env []string) *service {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, bin, "-addr", "127.0.0.1:0", "-setup-delay", "100ms", "-tool-latency", "250ms")
+	cmd.Env = env
+	pipe, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	svc := &service{cmd: cmd, done: make(chan struct{})}
+	addr := make(chan string, 1)
+	go func() {
+		defer close(svc.done)
+		sc := bufio.NewScanner(pipe)
+		for sc.Scan() {
+			svc.mu.Lock()
+			svc.stderr.WriteString(sc.Text() + "\n")
+			svc.mu.Unlock()
+			if m := listening.FindStringSubmatch(sc.Text()); m != nil {
+				addr <- m[1]
+			}
+		}
+	}()
+	select {
+	case svc.addr = <-addr:
+	case <-svc.done:
+		_ = cmd.Wait()
+		t.Fatalf("chatd exited before listening:\n%s", svc.log())
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatalf("chatd did not say where it listens:\n%s", svc.log())
+	}
+	return svc
+}
+
+func (s *service) log() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stderr.String()
+}
+
+// stop interrupts the service, waits for it and returns its log.
+func (s *service) stop(t *testing.T) string {
+	t.Helper()
+	require.NoError(t, s.cmd.Process.Signal(os.Interrupt))
+	<-s.done
+	assert.NoError(t, s.cmd.Wait(), "chatd did not shut down cleanly:\n%s", s.log())
+	return s.log()
+}
+
+// Normalisation of what changes from run to run.
+var (
+	stampRE   = regexp.MustCompile(`"timestamp":"[^"]*"`)
+	elapsedRE = regexp.MustCompile(`"execution_time_ms":[-+0-9.eE]+`)
+)
+
+func normalize(b []byte, connID string) string {
+	s := stampRE.ReplaceAllString(string(b), `"timestamp":"T"`)
+	s = elapsedRE.ReplaceAllString(s, `"execution_time_ms":0`)
+	if connID != "" {
+		s = strings.ReplaceAll(s, `"`+connID+`"`, `"CONN"`)
+	}
+	return s
+}
+
+// frame is the part of a message the walk reads.
+type frame struct {
+	Type         string `json:"type"`
+	RunID        string `json:"run_id"`
+	AgentName    string `json:"agent_name"`
+	ConnectionID string `json:"connection_id"`
+}
+
+func dial(t *testing.T, ctx context.Context, addr, query string) *websocket.Conn {
+	t.Helper()
+	conn, res, err := websocket.DefaultDialer.DialContext(ctx, "ws://"+addr+"/ws?"+query, nil)
+	if res != nil && res.Body != nil {
+		_ = res.Body.Close()
+	}
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close() })
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(20*time.Second)))
+	return conn
+}
+
+func readFrame(t *testing.T, conn *websocket.Conn) ([]byte, frame) {
+	t.Helper()
+	typ, b, err := conn.ReadMessage()
+	require.NoError(t, err, "the client stopped hearing from the service")
+	require.Equal(t, websocket.TextMessage, typ)
+	var f frame
+	require.NoError(t, json.Unmarshal(b, &f), "%s", b)
+	return b, f
+}
+
+// chat is a session as alice in thread-1: connect, post a message and read
+// the whole run, list her connections, hear an announcement, send an
+// unknown message. It returns every message, normalised, and the number of
+// agent events of the run.
+func chat(t *testing.T, ctx context.Context, addr string) (transcript []string, agentEvents int) {
+	t.Helper()
+	conn := dial(t, ctx, addr, "token=tok-alice&thread_id=thread-1")
+	b, hello := readFrame(t, conn)
+	require.Equal(t, "connection_established", hello.Type, "%s", b)
+	id := hello.ConnectionID
+	transcript = append(transcript, normalize(b, id))
+
+	require.NoError(t, conn.WriteJSON(map[string]string{"type": "user_message", "thread_id": "thread-1", "content": "what did we decide?"}))
+	for {
+		b, f := readFrame(t, conn)
+		transcript = append(transcript, normalize(b, id))
+		if f.AgentName != "" {
+			agentEvents++
+		}
+		if f.Type == "run_finished" {
+			break
+		}
+	}
+
+	body := httpDo(t, ctx, http.MethodGet, "http://"+addr+"/users/alice/connections", "", "", http.StatusOK)
+	transcript = append(transcript, "GET /users/alice/connections: "+normalize(body, id))
+	httpDo(t, ctx, http.MethodPost, "http://"+addr+"/announcements", "", "back at 10", http.StatusAccepted)
+	b, _ = readFrame(t, conn)
+	transcript = append(transcript, normalize(b, id))
+
+	require.NoError(t, conn.WriteJSON(map[string]string{"type": "dance"}))
+	b, _ = readFrame(t, conn)
+	transcript = append(transcript, normalize(b, id))
+	return transcript, agentEvents
+}
+
+// connectDuringRun is the original bug: bob posts a message over HTTP while
+// he has no socket, then connects while his run is under way. It returns
+// how many agent events of the run his client received.
+func connectDuringRun(t *testing.T, ctx context.Context, addr string) (received int) {
+	t.Helper()
+	body := httpDo(t, ctx, http.MethodPost, "http://"+addr+"/messages", "tok-bob",
+		`{"thread_id":"thread-2","content":"what did we decide?"}`, http.StatusAccepted)
+	var run struct {
+		RunID string `json:"run_id"`
+	}
+	require.NoError(t, json.Unmarshal(body, &run), "%s", body)
+	// Bob's phone takes a moment to open the socket: the run has started
+	// and reported its first step by then.
+	time.Sleep(50 * time.Millisecond)
+	conn := dial(t, ctx, addr, "token=tok-bob")
+	for {
+		_, f := readFrame(t, conn)
+		if f.RunID == run.RunID && f.AgentName != "" {
+			received++
+		}
+		if f.Type == "run_finished" && f.RunID == run.RunID {
+			return received
+		}
+	}
+}
+
+// httpDo sends a request and returns the response body, which must come
+// with status want.
+func httpDo(t *testing.T, ctx context.Context, method, url, token, body string, want int) []byte {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, method, url, strings.NewReader(body))
+	require.NoError(t, err)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	require.Equal(t, want, res.StatusCode, "%s %s: %s", method, url, b)
+	return b
+}
+
+// copyTree copies the regular files under src to dst.
+func copyTree(src, dst string) error {
+	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, path)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, b, 0o644)
+	})
+}
+
+// treeHash hashes the names and contents of the files under dir.
+func treeHash(t *testing.T, dir string) string {
+	t.Helper()
+	h := sha256.New()
+	var names []string
+	require.NoError(t, filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			names = append(names, path)
+		}
+		return err
+	}))
+	slices.Sort(names)
+	for _, n := range names {
+		b, err := os.ReadFile(n)
+		require.NoError(t, err)
+		fmt.Fprintf(h, "%s\x00%d\x00", n, len(b))
+		h.Write(b)
+	}
+	return fmt.Sprintf("%x", h.Sum(nil))
+}
