@@ -17,7 +17,8 @@ import (
 // A hub with a Broker does not hold events itself: Notify encodes the event
 // once and hands it to Publish; the broker brings it back, to this hub and
 // to every other, through [Local.Deliver], and keeps what no connection was
-// ready for. A connection registered for a user or thread is announced with
+// ready for (so the hub's Stats.Held stays zero; the broker has its own
+// counters). A connection registered for a user or thread is announced with
 // Join; when Join asks for it, the connection receives that target's events
 // only after the broker has replayed what the connection missed with
 // [Local.Replay], so the replay and the live events neither overlap nor
@@ -25,10 +26,10 @@ import (
 //
 // A hub calls Start once, from NewHub, before anything else, and Close once,
 // from [Hub.Close], after its connections are closed. A Broker serves one
-// hub. Join, Leave and Ready are called with the hub's lock held: they must
-// not block and must not call back into the hub; a broker queues the work
-// for a goroutine of its own. The other methods may block, bounded by their
-// context or the broker's own timeouts.
+// hub. Join, Leave and Ready are called with the hub's or the connection's
+// lock held: they must not block and must not call back into the hub; a
+// broker queues the work for a goroutine of its own. The other methods may
+// block, bounded by their context or the broker's own timeouts.
 type Broker interface {
 	// Start binds the broker to the hub's side of the seam.
 	Start(l *Local)

@@ -95,7 +95,8 @@ func (s *redisServer) start() {
 	s.tb.Fatalf("redis-server on port %d did not answer PING in 10s", s.port)
 }
 
-// stop kills the server (as a crash would) and waits for it to exit.
+// stop kills the server (as a crash would) and waits for it to exit. A
+// later start on the same port is a Redis that lost every key.
 func (s *redisServer) stop() {
 	if s.cmd == nil {
 		return
@@ -103,13 +104,6 @@ func (s *redisServer) stop() {
 	_ = s.cmd.Process.Signal(syscall.SIGKILL)
 	<-s.done
 	s.cmd = nil
-}
-
-// restart stops the server and starts a fresh one on the same port: every
-// key is gone, as after a crash of a Redis without persistence.
-func (s *redisServer) restart() {
-	s.stop()
-	s.start()
 }
 
 // pingRaw reports whether a Redis answers PING at addr.
