@@ -3,7 +3,7 @@ package redisbroker_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wsunify/wsunify/facade"
-	"github.com/wsunify/wsunify/facade/redisbroker"
 )
 
 // A Notify on one hub reaches the user's ready connections on every hub, in
@@ -91,6 +90,55 @@ func TestThreadsConnsAndBroadcastAcrossHubs(t *testing.T) {
 
 	err := a.hub.Notify(context.Background(), facade.ToConn("nobody"), seqEvent(6))
 	require.ErrorIs(t, err, facade.ErrUnknownTarget)
+
+	// A thread nobody has joined holds its events for the first joiner.
+	notify(t, a, facade.ToThread("t2"), seqEvent(7))
+	notify(t, a, facade.ToThread("t2"), seqEvent(8))
+	require.NoError(t, onB.c.JoinThread("t2"))
+	assert.Equal(t, []int{7, 8}, seqs(onB.read(2)))
+}
+
+// Many publishers on several hubs, many receivers on others: every
+// receiver gets every event once, each publisher's in its Notify order.
+func TestManyPublishersKeepTheirOrderOnEveryHub(t *testing.T) {
+	r := startRedis(t)
+	hubs := []*node{newNode(t, r.Addr(), nil), newNode(t, r.Addr(), nil), newNode(t, r.Addr(), nil)}
+	clients := []*client{
+		hubs[0].dial(t, dialOpts{user: "u1"}),
+		hubs[2].dial(t, dialOpts{user: "u1"}),
+		hubs[2].dial(t, dialOpts{user: "u1"}),
+	}
+	waitReplays(t, hubs[0], 1)
+	waitReplays(t, hubs[2], 2)
+
+	const pubs, each = 6, 200
+	var wg sync.WaitGroup
+	errs := make(chan error, pubs)
+	for p := range pubs {
+		n := hubs[p%2] // publishers on hubs 0 and 1
+		wg.Go(func() {
+			for i := range each {
+				if err := n.hub.Notify(context.Background(), facade.ToUser("u1"), facade.Raw(map[string]any{"seq": p*each + i})); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	for _, c := range clients {
+		next := make([]int, pubs)
+		for _, e := range c.read(pubs * each) {
+			p, i := e.Seq/each, e.Seq%each
+			require.Equal(t, next[p], i, "publisher %d out of order", p)
+			next[p]++
+		}
+		c.silent(100 * time.Millisecond)
+	}
 }
 
 // Events for a user with no ready connection anywhere are held in Redis and
@@ -171,6 +219,32 @@ func TestResumeOnAnotherHubFromLastEventID(t *testing.T) {
 	assert.Equal(t, []int{11}, seqs(got))
 	back.silent(100 * time.Millisecond)
 	assert.Zero(t, b.broker.Stats().ResumeExpired)
+}
+
+// A client that resumes from an event no longer kept gets what is kept,
+// and the loss is counted, not silent.
+func TestResumeFromAnEventNoLongerKeptIsCounted(t *testing.T) {
+	r := startRedis(t)
+	o := testOptions()
+	o.MaxEvents = 5
+	a := newNode(t, r.Addr(), o)
+	stays := a.dial(t, dialOpts{user: "u1"})
+	leaves := a.dial(t, dialOpts{user: "u1", ids: true})
+	waitReplays(t, a, 2)
+	for i := 1; i <= 3; i++ {
+		notify(t, a, facade.ToUser("u1"), seqEvent(i))
+	}
+	got := leaves.read(3)
+	require.NoError(t, leaves.ws.Close())
+	<-leaves.c.Done()
+	for i := 4; i <= 20; i++ { // the stream keeps 5: the other connection listens
+		notify(t, a, facade.ToUser("u1"), seqEvent(i))
+	}
+	require.Equal(t, span(1, 20), seqs(stays.read(20)))
+
+	back := a.dial(t, dialOpts{user: "u1", ids: true, lastEventID: got[2].ID})
+	assert.Equal(t, span(16, 20), seqs(back.read(5)))
+	assert.Equal(t, uint64(1), a.broker.Stats().ResumeExpired)
 }
 
 // With IDs opted in, each event carries "event_id" as its first member; the
@@ -272,6 +346,3 @@ func TestPresenceOfACrashedInstanceExpires(t *testing.T) {
 	require.Eventually(t, func() bool { return !a.hub.Connected("u1") }, 3*time.Second, 20*time.Millisecond)
 	assert.Empty(t, a.hub.ConnIDs("u1"))
 }
-
-var _ = errors.Is
-var _ = redisbroker.ErrUnavailable
