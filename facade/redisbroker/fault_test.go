@@ -64,13 +64,20 @@ func TestRedisRestart(t *testing.T) {
 	assert.False(t, a.hub.Connected("u1"), "a knows only its own connections while Redis is down")
 	assert.Less(t, time.Since(start), 2*time.Second)
 	require.Eventually(t, func() bool { return !b.broker.Stats().Up }, 5*time.Second, 10*time.Millisecond)
+	// A client that connects meanwhile is accepted at once and is served
+	// when Redis is back.
+	start = time.Now()
+	during := b.dial(t, dialOpts{user: "u1"})
+	assert.Less(t, time.Since(start), time.Second)
 
 	r.start()
 	for i := 6; i <= 50; i++ {
 		notifyUntilOK(t, a, facade.ToUser("u1"), seqEvent(i))
 	}
 	assert.Equal(t, span(6, 50), seqs(c.read(45)))
+	assert.Equal(t, span(6, 50), seqs(during.read(45)))
 	c.silent(300 * time.Millisecond)
+	during.silent(0)
 	assert.GreaterOrEqual(t, b.broker.Stats().Resubscribes, uint64(1))
 	require.Eventually(t, func() bool { return a.hub.Connected("u1") }, 5*time.Second, 10*time.Millisecond, "presence is renewed")
 }

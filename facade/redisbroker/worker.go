@@ -535,18 +535,24 @@ func (w *worker) join(c *facade.Conn, to facade.Target, from string) {
 	t.members[c] = m
 	if t.stream && from == "" {
 		// Where the stream stood when c joined: c must get what follows, even
-		// if another connection gets it first and raises the mark.
-		if t.confirmed {
+		// if another connection gets it first and raises the mark. While
+		// Redis is lost, nobody waits for it here: the replay starts from the
+		// mark.
+		switch {
+		case t.confirmed:
 			m.pos, m.seen = t.cursor, true
-		} else if err := w.call(func(ctx context.Context) error {
-			last, err := b.client.XRevRangeN(ctx, b.streamKey(to), "+", "-", 1).Result()
-			if len(last) > 0 {
-				m.pos, _ = parseID(last[0].ID)
+		case w.ps != nil:
+			err := w.call(func(ctx context.Context) error {
+				last, err := b.client.XRevRangeN(ctx, b.streamKey(to), "+", "-", 1).Result()
+				if len(last) > 0 {
+					m.pos, _ = parseID(last[0].ID)
+				}
+				m.seen = err == nil
+				return err
+			})
+			if err != nil {
+				b.log.Warn("redisbroker: could not read the stream position of a joining connection", "conn", c.ID(), "err", err)
 			}
-			m.seen = err == nil
-			return err
-		}); err != nil {
-			b.log.Warn("redisbroker: could not read the stream position of a joining connection", "conn", c.ID(), "err", err)
 		}
 	}
 	if to == facade.ToUser(to.ID()) {
