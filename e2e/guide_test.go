@@ -19,6 +19,7 @@ func TestGuideCommands(t *testing.T) {
 	t.Parallel()
 	inGuide, err := guideCommands(filepath.Join("..", "MIGRATION.md"))
 	require.NoError(t, err)
+	require.NotEmpty(t, inGuide, "no sh blocks in MIGRATION.md")
 	var walked []string
 	for _, s := range guide {
 		for _, c := range s.cmds {

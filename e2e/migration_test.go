@@ -74,6 +74,7 @@ var guide = []step{{
 	cmds: []command{
 		{line: "wsunify plan ./...", want: `(?m)^\d+ legacy uses left$[\s\S]*^per package:$[\s\S]*^next step`, readOnly: true},
 		{line: "wsunify check ./...", exit: 3, want: `(?m)^\d+ legacy uses left; run wsunify plan for details$`, readOnly: true},
+		{line: "wsunify plan -json ./...", want: `"remaining": \{`, readOnly: true},
 	},
 }, {
 	title: "2a. Swap the implementation",
@@ -87,6 +88,11 @@ var guide = []step{{
 		assert.Equal(t, w.legacy.transcript, s.transcript, "the swap changed the bytes on the wire")
 		assert.Regexp(t, deprecationLine, s.stderr, "the bridge logs no deprecation warning")
 		w.deprecations = deprecationLine.FindAllString(s.stderr, -1)
+
+		// The rollback: the same binary, the old manager.
+		back := w.session(t, "rolled back with -bridge=false", "-bridge=false")
+		assert.Positive(t, back.lost, "-bridge=false lost nothing: %+v", back)
+		assert.Equal(t, w.legacy.transcript, back.transcript)
 	},
 }, {
 	title: "2b. Delete the old implementation",
@@ -135,6 +141,7 @@ var guide = []step{{
 	title: "5. Keep an old import path alive",
 	cmds: []command{
 		{line: "cp -r internal/agent agent"},
+		{line: "wsunify shim -diff example.com/chatapp/internal/agent example.com/chatapp/agent", want: `(?m)^\+// Deprecated: use example\.com/chatapp/agent\.`, readOnly: true},
 		{line: "wsunify shim example.com/chatapp/internal/agent example.com/chatapp/agent", want: `forward to example\.com/chatapp/agent`},
 	},
 	verify: true,
@@ -320,13 +327,13 @@ type session struct {
 
 // session builds the service's binary, starts it and drives it: a chat as
 // alice, then bob connecting during his run.
-func (w *walk) session(t *testing.T, name string) session {
+func (w *walk) session(t *testing.T, name string, flags ...string) session {
 	t.Helper()
 	bin := filepath.Join(w.binDir, "chatd")
 	out, err := w.exec(w.dir, "go", "build", "-o", bin, "./cmd/chatd")
 	require.NoError(t, err, "%s: go build ./cmd/chatd:\n%s", name, out)
 
-	svc := startService(t, w.ctx, bin, w.env)
+	svc := startService(t, w.ctx, bin, w.env, flags...)
 	var s session
 	s.transcript, s.sent = chat(t, w.ctx, svc.addr)
 	received := connectDuringRun(t, w.ctx, svc.addr)
@@ -348,11 +355,12 @@ type service struct {
 
 var listening = regexp.MustCompile(`chatd: listening addr=(\S+)`)
 
-// startService runs chatd on a loopback port; the agent's tools take long
-// enough that bob connects while the first one runs.
-func startService(t *testing.T, ctx context.Context, bin string, env []string) *service {
+// startService runs chatd on a loopback port, with flags; the agent's tools
+// take long enough that bob connects while the first one runs.
+func startService(t *testing.T, ctx context.Context, bin string, env []string, flags ...string) *service {
 	t.Helper()
-	cmd := exec.CommandContext(ctx, bin, "-addr", "127.0.0.1:0", "-setup-delay", "100ms", "-tool-latency", "250ms")
+	args := append([]string{"-addr", "127.0.0.1:0", "-setup-delay", "100ms", "-tool-latency", "250ms"}, flags...)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = env
 	pipe, err := cmd.StderrPipe()
 	require.NoError(t, err)
