@@ -724,6 +724,11 @@ func shimTypeParams(tn *types.TypeName) *types.TypeParamList {
 
 func (s *shimmer) underlyingMismatch(o, n types.Type) string {
 	ou, nu := o.Underlying(), n.Underlying()
+	if os, ok := ou.(*types.Struct); ok {
+		if ns, ok := nu.(*types.Struct); ok {
+			return s.fieldsMismatch(os, ns)
+		}
+	}
 	os, ns := s.surface(ou, s.cfg.Old), s.surface(nu, s.cfg.New)
 	if os != ns {
 		return fmt.Sprintf("underlying type %s here, %s in %s", os, ns, s.cfg.New)
@@ -731,28 +736,46 @@ func (s *shimmer) underlyingMismatch(o, n types.Type) string {
 	return ""
 }
 
-// surface renders the part of an underlying type that importers can
-// depend on, with the old and the new package written alike.
+// fieldsMismatch checks that every exported field of the old struct is in
+// the new one, with the same type, tag and embedding. The new struct may
+// add fields: keyed composite literals and selectors keep working.
+func (s *shimmer) fieldsMismatch(o, n *types.Struct) string {
+	type field struct {
+		v   *types.Var
+		tag string
+	}
+	nf := map[string]field{}
+	for i := range n.NumFields() {
+		if f := n.Field(i); f.Exported() {
+			nf[f.Name()] = field{f, n.Tag(i)}
+		}
+	}
+	var why []string
+	for i := range o.NumFields() {
+		f := o.Field(i)
+		if !f.Exported() {
+			continue
+		}
+		g, ok := nf[f.Name()]
+		switch {
+		case !ok:
+			why = append(why, "field "+f.Name()+" is not in "+s.cfg.New)
+		case !s.sameType(f.Type(), g.v.Type()):
+			why = append(why, "field "+f.Name()+": "+s.differ("type", f.Type(), g.v.Type()))
+		case o.Tag(i) != g.tag:
+			why = append(why, fmt.Sprintf("field %s: tag %q here, %q in %s", f.Name(), o.Tag(i), g.tag, s.cfg.New))
+		case f.Embedded() != g.v.Embedded():
+			why = append(why, "field "+f.Name()+" is embedded in one package only")
+		}
+	}
+	return strings.Join(why, "; ")
+}
+
+// surface renders an underlying type other than a struct, with the old
+// and the new package written alike; for a plain interface, its sorted
+// method set.
 func (s *shimmer) surface(t types.Type, self string) string {
-	switch t := t.(type) {
-	case *types.Struct:
-		var fields []string
-		for i := range t.NumFields() {
-			f := t.Field(i)
-			if !f.Exported() {
-				continue
-			}
-			emb := ""
-			if f.Embedded() {
-				emb = "embedded "
-			}
-			fields = append(fields, fmt.Sprintf("%s%s %s %q", emb, f.Name(), s.typeStr(f.Type(), self), t.Tag(i)))
-		}
-		return "struct{" + strings.Join(fields, "; ") + "}"
-	case *types.Interface:
-		if !t.IsMethodSet() {
-			return s.typeStr(t, self)
-		}
+	if t, ok := t.(*types.Interface); ok && t.IsMethodSet() {
 		var ms []string
 		for i := range t.NumMethods() {
 			m := t.Method(i)
