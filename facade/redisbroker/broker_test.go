@@ -321,7 +321,9 @@ func TestPresenceAcrossHubs(t *testing.T) {
 	assert.False(t, a.hub.Connected("u1"))
 	c := b.dial(t, dialOpts{user: "u1", id: "b1"})
 	d := a.dial(t, dialOpts{user: "u1", id: "a1"})
-	require.Eventually(t, func() bool { return len(a.hub.ConnIDs("u1")) == 2 }, 5*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool {
+		return len(a.hub.ConnIDs("u1")) == 2 && len(b.hub.ConnIDs("u1")) == 2
+	}, 5*time.Second, 10*time.Millisecond)
 	assert.Equal(t, []string{"a1", "b1"}, a.hub.ConnIDs("u1"))
 	assert.Equal(t, []string{"a1", "b1"}, b.hub.ConnIDs("u1"))
 
@@ -335,7 +337,9 @@ func TestPresenceAcrossHubs(t *testing.T) {
 // PresenceTTL has passed.
 func TestPresenceOfACrashedInstanceExpires(t *testing.T) {
 	r := startRedis(t)
-	a, b := newNode(t, r.Addr(), nil), newNode(t, r.Addr(), nil)
+	o := testOptions()
+	o.PresenceTTL = 2 * time.Second
+	a, b := newNode(t, r.Addr(), o), newNode(t, r.Addr(), o)
 	b.dial(t, dialOpts{user: "u1", id: "b1"})
 	require.Eventually(t, func() bool { return a.hub.Connected("u1") }, 5*time.Second, 10*time.Millisecond)
 
@@ -343,6 +347,6 @@ func TestPresenceOfACrashedInstanceExpires(t *testing.T) {
 	require.NoError(t, b.rdb.Close())
 	b.close()
 	assert.True(t, a.hub.Connected("u1"), "still shown until the TTL")
-	require.Eventually(t, func() bool { return !a.hub.Connected("u1") }, 3*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return !a.hub.Connected("u1") }, 5*time.Second, 20*time.Millisecond)
 	assert.Empty(t, a.hub.ConnIDs("u1"))
 }
