@@ -44,7 +44,7 @@ type shimCase struct {
 	golden   map[string][]byte // "dir/file.go" -> want; "findings" -> want
 }
 
-func shimLoadCases(t *testing.T) []shimCase {
+func shimLoadCases(t testing.TB) []shimCase {
 	t.Helper()
 	files, err := filepath.Glob("testdata/shim/*.txtar")
 	if err != nil || len(files) == 0 {
@@ -81,7 +81,7 @@ func shimLoadCases(t *testing.T) []shimCase {
 
 // extract writes the module of c (everything but "shim" and the golden
 // files) into a new temporary directory.
-func (c shimCase) extract(t *testing.T) string {
+func (c shimCase) extract(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
 	for _, f := range c.ar.Files {
@@ -503,5 +503,18 @@ func TestShimThenGoFix(t *testing.T) {
 			shimGo(t, dir, "vet", "./...")
 			shimGo(t, dir, "test", "./...")
 		})
+	}
+}
+
+// BenchmarkShim measures one Shim of the methods case: loading both
+// packages with go/packages (which runs go list), rewriting and verifying.
+func BenchmarkShim(b *testing.B) {
+	cases := shimLoadCases(b)
+	c := cases[slices.IndexFunc(cases, func(c shimCase) bool { return c.name == "methods" })]
+	cfg := ShimConfig{Dir: c.extract(b), Old: c.old, New: c.new, Env: shimTestEnv()}
+	for b.Loop() {
+		if _, err := Shim(context.Background(), cfg); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
