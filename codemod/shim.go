@@ -196,6 +196,8 @@ const shimLoadMode = packages.NeedName | packages.NeedFiles | packages.NeedCompi
 	packages.NeedImports | packages.NeedTypes | packages.NeedSyntax | packages.NeedTypesInfo |
 	packages.NeedModule | packages.NeedForTest
 
+// loadShim loads both packages (and the old one's tests) and checks that
+// a shim between them can exist at all.
 func loadShim(ctx context.Context, cfg ShimConfig) (*shimmer, error) {
 	dir, err := filepath.Abs(cfg.Dir)
 	if err != nil {
@@ -474,6 +476,7 @@ func shimRecvName(t ast.Expr) string {
 	}
 }
 
+// report records that o is kept as it is, and why.
 func (s *shimmer) report(o types.Object, reason string) {
 	s.findings = append(s.findings, ShimFinding{Pos: s.fset.Position(o.Pos()), Name: o.Name(), Reason: reason})
 }
@@ -660,10 +663,12 @@ func shimCanImport(from, to string) bool {
 	return from == parent || strings.HasPrefix(from, parent+"/")
 }
 
+// differ words a difference between an old and a new type.
 func (s *shimmer) differ(what string, o, n types.Type) string {
 	return fmt.Sprintf("%s %s here, %s in %s", what, s.typeStr(o, s.cfg.Old), s.typeStr(n, s.cfg.New), s.cfg.New)
 }
 
+// shimKind names the kind of declaration o is, for findings.
 func shimKind(o types.Object) string {
 	switch o := o.(type) {
 	case *types.Const:
@@ -712,6 +717,7 @@ func (s *shimmer) typeMismatch(o, n *types.TypeName) string {
 	return s.methodsMismatch(o.Type(), n.Type())
 }
 
+// shimTypeParams returns the type parameters of a named type or alias.
 func shimTypeParams(tn *types.TypeName) *types.TypeParamList {
 	switch t := tn.Type().(type) {
 	case *types.Named:
@@ -722,6 +728,8 @@ func shimTypeParams(tn *types.TypeName) *types.TypeParamList {
 	return nil
 }
 
+// underlyingMismatch compares what the underlying types of two named
+// types let importers do.
 func (s *shimmer) underlyingMismatch(o, n types.Type) string {
 	ou, nu := o.Underlying(), n.Underlying()
 	if os, ok := ou.(*types.Struct); ok {
@@ -925,6 +933,7 @@ func (s *shimmer) collectUnits() {
 	}
 }
 
+// shimRecvType returns the base type that method d is declared on.
 func shimRecvType(info *types.Info, d *ast.FuncDecl) *types.TypeName {
 	fn, _ := info.Defs[d.Name].(*types.Func)
 	if fn == nil {
@@ -989,6 +998,7 @@ const (
 	shimDrop
 )
 
+// action decides the fate of name, declared by u.
 func (s *shimmer) action(u *shimUnit, name string) shimAction {
 	switch {
 	case name == "_":
@@ -1085,6 +1095,7 @@ func (s *shimmer) rewriteFile(f *ast.File, path string, addDoc bool) (shimOutput
 	return out, nil
 }
 
+// unitOfNode returns the unit of a top-level declaration or spec.
 func (s *shimmer) unitOfNode(n ast.Node) *shimUnit {
 	if u := s.byNode[n]; u != nil {
 		return u
@@ -1092,6 +1103,7 @@ func (s *shimmer) unitOfNode(n ast.Node) *shimUnit {
 	return &shimUnit{}
 }
 
+// shimSpecComment returns the line comment of a spec.
 func shimSpecComment(spec ast.Spec) *ast.CommentGroup {
 	switch spec := spec.(type) {
 	case *ast.ValueSpec:
@@ -1228,6 +1240,7 @@ func (s *shimmer) genDecl(d *ast.GenDecl, src []byte, off func(token.Pos) int, i
 	return b.String(), true
 }
 
+// shimDocSrc is the source of a doc comment, or "".
 func shimDocSrc(doc *ast.CommentGroup, text func(from, to token.Pos) string) string {
 	if doc == nil {
 		return ""
@@ -1244,6 +1257,7 @@ func shimSpecSrc(spec ast.Spec, text func(from, to token.Pos) string) string {
 	return text(spec.Pos(), end)
 }
 
+// shimUsesIota reports whether a constant spec's values use iota.
 func shimUsesIota(info *types.Info, spec *ast.ValueSpec) bool {
 	found := false
 	for _, v := range spec.Values {
@@ -1462,6 +1476,7 @@ type shimImports struct {
 	added  map[string]string // imports the forwarders need
 }
 
+// newImports starts from the imports f already has.
 func (s *shimmer) newImports(f *ast.File) *shimImports {
 	im := &shimImports{s: s, taken: map[string]bool{}, byPath: map[string]string{}, names: map[string]string{}, added: map[string]string{}}
 	for _, n := range s.old.Types.Scope().Names() {
@@ -1582,6 +1597,7 @@ func (s *shimmer) fixImports(path string, src []byte, im *shimImports) (out []by
 	return out, empty, nil
 }
 
+// shimLastElem is the last element of an import path.
 func shimLastElem(path string) string {
 	return path[strings.LastIndex(path, "/")+1:]
 }
@@ -1722,8 +1738,10 @@ func shimImportMap(roots ...*types.Package) map[string]*types.Package {
 	return pkgs
 }
 
+// shimImporter imports already loaded packages.
 type shimImporter map[string]*types.Package
 
+// Import implements [types.Importer].
 func (m shimImporter) Import(path string) (*types.Package, error) {
 	if p := m[path]; p != nil {
 		return p, nil

@@ -44,6 +44,7 @@ type shimCase struct {
 	golden   map[string][]byte // "dir/file.go" -> want; "findings" -> want
 }
 
+// shimLoadCases reads every archive of testdata/shim.
 func shimLoadCases(t testing.TB) []shimCase {
 	t.Helper()
 	files, err := filepath.Glob("testdata/shim/*.txtar")

@@ -107,6 +107,7 @@ func shimSnapshot(t *testing.T, dir string) map[string]string {
 	return files
 }
 
+// shimSameFiles reports whether two snapshots are equal.
 func shimSameFiles(a, b map[string]string) bool {
 	if len(a) != len(b) {
 		return false
@@ -119,6 +120,7 @@ func shimSameFiles(a, b map[string]string) bool {
 	return true
 }
 
+// callShim runs runShim in-process and returns what it wrote.
 func callShim(args ...string) (code int, stdout, stderr string) {
 	var out, errb bytes.Buffer
 	code = runShim(args, &out, &errb)
