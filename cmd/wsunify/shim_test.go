@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -107,19 +108,6 @@ func shimSnapshot(t *testing.T, dir string) map[string]string {
 	return files
 }
 
-// shimSameFiles reports whether two snapshots are equal.
-func shimSameFiles(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
-}
-
 // callShim runs runShim in-process and returns what it wrote.
 func callShim(args ...string) (code int, stdout, stderr string) {
 	var out, errb bytes.Buffer
@@ -153,7 +141,7 @@ func TestRunShimDiffWritesNothing(t *testing.T) {
 			t.Errorf("diff lacks %q:\n%s", want, stdout)
 		}
 	}
-	if !shimSameFiles(before, shimSnapshot(t, dir)) {
+	if !maps.Equal(before, shimSnapshot(t, dir)) {
 		t.Error("-diff changed files")
 	}
 	// Directories relative to -C name the same packages.
@@ -210,7 +198,7 @@ func TestRunShimRefuses(t *testing.T) {
 		if !strings.Contains(stderr, want) || !strings.Contains(stderr, "refused") {
 			t.Errorf("%q: stderr %q lacks %q", flags, stderr, want)
 		}
-		if !shimSameFiles(before, shimSnapshot(t, dir)) {
+		if !maps.Equal(before, shimSnapshot(t, dir)) {
 			t.Fatalf("%q: a refused shim changed files", flags)
 		}
 	}
@@ -240,7 +228,7 @@ func TestRunShimLoadError(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr, "does not type-check") {
 		t.Errorf("exit %d, stderr %q; want 1 and a type error", code, stderr)
 	}
-	if !shimSameFiles(before, shimSnapshot(t, dir)) {
+	if !maps.Equal(before, shimSnapshot(t, dir)) {
 		t.Error("a failed shim changed files")
 	}
 }
