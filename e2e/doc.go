@@ -8,14 +8,15 @@
 // this repository. Each step runs the guide's commands with sh, exactly as
 // written there (wsunify is built once from ./cmd/wsunify and put first on
 // PATH), checks their exit status and output, and then checks that the
-// service still builds, vets and passes its tests. At four points (the
-// legacy service, after the swap, after the rewrite, at the end) it runs
-// the service's binary and drives it with a real gorilla/websocket client:
+// service still builds, vets and passes its tests. At five points (the
+// legacy service, after the swap, rolled back with -bridge=false, after the
+// rewrite, at the end) it builds and runs the service's binary and drives
+// it with a real gorilla/websocket client:
 //
 //   - the bytes the client receives in a chat session are the same at every
 //     point, once timestamps, durations and connection IDs are normalised;
 //   - agent events sent to a user who connects during the run are lost
-//     before the swap and all delivered after it;
+//     before the swap (and after a rollback) and all delivered after it;
 //   - the deprecation warnings of the bridge appear after the swap and are
 //     gone at the end, when wsunify check exits 0 and no Go file of the
 //     service imports package bridge any more.
@@ -30,7 +31,8 @@
 //
 //	go test ./e2e
 //
-// It needs the go command and git (git apply applies the guide's hand edits
-// to the bundled service) and takes about a minute on two cores: the
-// service's packages are built in the shared build cache.
+// It needs the go command, sh, git (git apply applies the guide's hand
+// edits to the bundled service), grep and sed, and takes one to two minutes
+// on two cores, most of it go build, go vet and go test of the service,
+// which share the build cache with the rest of the repository.
 package e2e

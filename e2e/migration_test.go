@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -257,7 +258,8 @@ func (w *walk) run(t *testing.T, title string, c command) {
 	out, err := cmd.CombinedOutput()
 	t.Logf("$ %s (%v)", c.line, time.Since(began).Round(time.Millisecond))
 	exit := 0
-	if ee, ok := err.(*exec.ExitError); ok {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
 		exit = ee.ExitCode()
 	} else if err != nil {
 		t.Fatalf("step %q: %s: %v", title, c.line, err)
@@ -366,6 +368,13 @@ func startService(t *testing.T, ctx context.Context, bin string, env []string, f
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
 	svc := &service{cmd: cmd, done: make(chan struct{})}
+	t.Cleanup(func() { // a failed test leaves it running otherwise
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			<-svc.done
+			_ = cmd.Wait()
+		}
+	})
 	addr := make(chan string, 1)
 	go func() {
 		defer close(svc.done)
