@@ -3,11 +3,13 @@ package facade_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -117,4 +119,36 @@ func TestBrokerSeam(t *testing.T) {
 	slices.Sort(b.leaves)
 	assert.Equal(t, []string{"conn:c1", "user:u1"}, b.leaves)
 	assert.True(t, b.closed)
+}
+
+// The client's last event ID comes from the option, else the Last-Event-ID
+// header, else the last_event_id query parameter.
+func TestLastEventIDFromTheRequest(t *testing.T) {
+	for _, tc := range []struct {
+		name, option, header, query, want string
+	}{
+		{name: "none"},
+		{name: "header", header: "7-0", want: "7-0"},
+		{name: "query", query: "8-0", want: "8-0"},
+		{name: "header first", header: "7-0", query: "8-0", want: "7-0"},
+		{name: "option first", option: "9-0", header: "7-0", query: "8-0", want: "9-0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := newServer(t, &facade.HubOptions{Broker: &loopback{}, Logger: quiet}, &facade.AcceptOptions{LastEventID: tc.option})
+			u := s.url("c1")
+			if tc.query != "" {
+				u += "&last_event_id=" + tc.query
+			}
+			h := http.Header{}
+			if tc.header != "" {
+				h.Set("Last-Event-ID", tc.header)
+			}
+			ws, _, err := websocket.DefaultDialer.Dial(u, h)
+			require.NoError(t, err)
+			defer ws.Close()
+			c := <-s.conns
+			assert.Equal(t, tc.want, c.LastEventID())
+		})
+	}
 }
