@@ -47,7 +47,7 @@ type step struct {
 	cmds  []command
 	// verify runs go build, go vet and go test after the commands.
 	verify bool
-	// after runs once the commands and the verification have passed.
+	// after runs after the commands and the verification.
 	after func(t *testing.T, w *walk)
 }
 
@@ -71,6 +71,7 @@ var guide = []step{{
 	after: func(t *testing.T, w *walk) {
 		w.legacy = w.session(t, "legacy service")
 		assert.Positive(t, w.legacy.lost, "the race lost nothing before the swap: %+v", w.legacy)
+		t.Logf("the chat session every later one must match:\n%s", strings.Join(w.legacy.transcript, "\n"))
 	},
 }, {
 	title: "1. Take the inventory",
@@ -225,6 +226,9 @@ func newWalk(t *testing.T) *walk {
 		"PATH="+w.binDir+string(os.PathListSeparator)+os.Getenv("PATH"),
 		"GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off", "GOTOOLCHAIN=local",
 		"WSUNIFY_DEPRECATION=once",
+		// git apply works on the copy alone, even if the temporary
+		// directory is inside a repository.
+		"GIT_CEILING_DIRECTORIES="+tmp,
 	)
 	out, err := w.exec(root, "go", "build", "-o", filepath.Join(w.binDir, "wsunify"), "./cmd/wsunify")
 	require.NoError(t, err, "go build ./cmd/wsunify:\n%s", out)
