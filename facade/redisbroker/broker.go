@@ -110,7 +110,7 @@ type Broker struct {
 	w worker // owned by the worker goroutine
 
 	published, unavailable, delivered, replayed, replays atomic.Uint64
-	caughtUp, duplicates, resubscribes, resumeExpired    atomic.Uint64
+	caughtUp, duplicates, resubscribes, gaps             atomic.Uint64
 	up                                                   atomic.Bool
 }
 
@@ -291,31 +291,31 @@ func (b *Broker) nowScore() string {
 
 // Stats is a snapshot of a broker's counters.
 type Stats struct {
-	Up            bool   // the subscription is connected
-	Published     uint64 // events published
-	Unavailable   uint64 // calls that failed with ErrUnavailable
-	Delivered     uint64 // live events handed to this hub
-	Replays       uint64 // joining connections that got their replay (maybe empty)
-	Replayed      uint64 // events replayed to joining connections
-	CaughtUp      uint64 // events fetched from streams after the subscription was lost
-	Duplicates    uint64 // live events dropped because this hub already had them
-	Resubscribes  uint64 // times the subscription was lost and made again
-	ResumeExpired uint64 // resumes from an event no longer kept (older events were lost)
+	Up           bool   // the subscription is connected
+	Published    uint64 // events published
+	Unavailable  uint64 // calls that failed with ErrUnavailable
+	Delivered    uint64 // live events handed to this hub
+	Replays      uint64 // joining connections that got their replay (maybe empty)
+	Replayed     uint64 // events replayed to joining connections
+	CaughtUp     uint64 // events fetched from streams after the subscription was lost
+	Duplicates   uint64 // live events dropped because this hub already had them
+	Resubscribes uint64 // times the subscription was lost and made again
+	Gaps         uint64 // resumes and catch-ups from an event no longer kept: events after it may be lost (logged)
 }
 
 // Stats returns a snapshot of the counters.
 func (b *Broker) Stats() Stats {
 	return Stats{
-		Up:            b.up.Load(),
-		Published:     b.published.Load(),
-		Unavailable:   b.unavailable.Load(),
-		Delivered:     b.delivered.Load(),
-		Replays:       b.replays.Load(),
-		Replayed:      b.replayed.Load(),
-		CaughtUp:      b.caughtUp.Load(),
-		Duplicates:    b.duplicates.Load(),
-		Resubscribes:  b.resubscribes.Load(),
-		ResumeExpired: b.resumeExpired.Load(),
+		Up:           b.up.Load(),
+		Published:    b.published.Load(),
+		Unavailable:  b.unavailable.Load(),
+		Delivered:    b.delivered.Load(),
+		Replays:      b.replays.Load(),
+		Replayed:     b.replayed.Load(),
+		CaughtUp:     b.caughtUp.Load(),
+		Duplicates:   b.duplicates.Load(),
+		Resubscribes: b.resubscribes.Load(),
+		Gaps:         b.gaps.Load(),
 	}
 }
 

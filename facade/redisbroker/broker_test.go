@@ -204,21 +204,22 @@ func TestResumeOnAnotherHubFromLastEventID(t *testing.T) {
 		require.NotEmpty(t, e.ID, e.raw)
 	}
 	last := got[4].ID
-	// The client misses 6 and 7 on its way out, 8..10 come while it is away.
+	// More come while it is away than one read of the stream returns.
 	require.NoError(t, c.ws.Close())
 	<-c.c.Done()
-	for i := 6; i <= 10; i++ {
+	const away = 700
+	for i := 6; i <= away; i++ {
 		notify(t, b, facade.ToUser("u1"), seqEvent(i))
 	}
 
 	back := b.dial(t, dialOpts{user: "u1", ids: true, lastEventID: last})
-	got = back.read(5)
-	assert.Equal(t, span(6, 10), seqs(got))
-	notify(t, a, facade.ToUser("u1"), seqEvent(11))
+	got = back.read(away - 5)
+	assert.Equal(t, span(6, away), seqs(got))
+	notify(t, a, facade.ToUser("u1"), seqEvent(away+1))
 	got = back.read(1)
-	assert.Equal(t, []int{11}, seqs(got))
+	assert.Equal(t, []int{away + 1}, seqs(got))
 	back.silent(100 * time.Millisecond)
-	assert.Zero(t, b.broker.Stats().ResumeExpired)
+	assert.Zero(t, b.broker.Stats().Gaps)
 }
 
 // A client that resumes from an event no longer kept gets what is kept,
@@ -244,7 +245,43 @@ func TestResumeFromAnEventNoLongerKeptIsCounted(t *testing.T) {
 
 	back := a.dial(t, dialOpts{user: "u1", ids: true, lastEventID: got[2].ID})
 	assert.Equal(t, span(16, 20), seqs(back.read(5)))
-	assert.Equal(t, uint64(1), a.broker.Stats().ResumeExpired)
+	assert.Equal(t, uint64(1), a.broker.Stats().Gaps)
+}
+
+// A client may resume on a hub whose live feed is behind the hub it left:
+// it then waits for the events it already saw, rather than get them twice.
+// A last event ID the stream never had replays nothing and is counted.
+func TestResumeOnAHubThatIsBehind(t *testing.T) {
+	r := startRedis(t)
+	p := newProxy(t, r.Addr())
+	a, b := newNode(t, r.Addr(), nil), newNode(t, p.Addr(), nil)
+	left := a.dial(t, dialOpts{user: "u1", ids: true})
+	other := b.dial(t, dialOpts{user: "u1"}) // b follows u1 already
+	waitReplays(t, a, 1)
+	waitReplays(t, b, 1)
+
+	p.PauseSubscriptions() // b's feed stalls; its commands still work
+	notify(t, a, facade.ToUser("u1"), seqEvent(1))
+	notify(t, a, facade.ToUser("u1"), seqEvent(2))
+	seen := left.read(2)
+	back := b.dial(t, dialOpts{user: "u1", ids: true, lastEventID: seen[1].ID})
+	waitFor := time.Now().Add(100 * time.Millisecond)
+	for b.broker.Stats().Replays < 2 && time.Now().Before(waitFor) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	p.Restore()
+
+	assert.Equal(t, []int{1, 2}, seqs(other.read(2)))
+	notify(t, a, facade.ToUser("u1"), seqEvent(3))
+	assert.Equal(t, []int{3}, seqs(back.read(1)), "1 and 2 were seen before")
+	assert.Equal(t, []int{3}, seqs(other.read(1)))
+	assert.Zero(t, b.broker.Stats().Gaps)
+
+	bogus := b.dial(t, dialOpts{user: "u1", lastEventID: "99999999999999-0"})
+	waitReplays(t, b, 3)
+	notify(t, a, facade.ToUser("u1"), seqEvent(4))
+	assert.Equal(t, []int{4}, seqs(bogus.read(1)))
+	assert.Equal(t, uint64(1), b.broker.Stats().Gaps)
 }
 
 // With IDs opted in, each event carries "event_id" as its first member; the

@@ -56,7 +56,7 @@
 // [facade.AcceptOptions].EventIDs, as a first "event_id" member of each
 // event; the default envelope is unchanged. A resume from an event no
 // longer kept (older than TTL or MaxEvents) delivers what is kept, counts
-// [Stats].ResumeExpired and logs a warning.
+// [Stats].Gaps and logs a warning.
 //
 // A connection that joins replays what it missed before it receives live
 // events; the hub holds back the target's live events for it until then,

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -341,17 +342,23 @@ func span(from, to int) []int {
 
 // proxy is a TCP proxy in front of Redis whose network can be cut (every
 // connection reset, new ones refused) or paused (connections stay open,
-// nothing flows) for the fault tests.
+// nothing flows) for the fault tests. It can also pause only what Redis
+// sends on subscriptions, to make a hub's live feed lag behind Redis.
 type proxy struct {
 	ln     net.Listener
 	target string
 	wg     sync.WaitGroup
 
-	mu     sync.Mutex
-	conns  map[net.Conn]struct{}
-	cut    bool
-	paused chan struct{} // non-nil while paused; closed on resume
+	mu       sync.Mutex
+	conns    map[net.Conn]struct{}
+	cut      bool
+	paused   chan struct{} // non-nil while paused; closed on resume
+	subsOnly bool          // the pause holds subscriptions' replies only
 }
+
+// link is one proxied connection; it knows whether it carries a
+// subscription.
+type link struct{ subscriber atomic.Bool }
 
 func newProxy(tb testing.TB, target string) *proxy {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -384,21 +391,28 @@ func (p *proxy) accept() {
 		}
 		p.conns[c], p.conns[up] = struct{}{}, struct{}{}
 		p.mu.Unlock()
-		p.wg.Go(func() { p.pipe(up, c) })
-		p.wg.Go(func() { p.pipe(c, up) })
+		l := &link{}
+		p.wg.Go(func() { p.pipe(up, c, l, true) })
+		p.wg.Go(func() { p.pipe(c, up, l, false) })
 	}
 }
 
 // pipe copies src to dst, holding each chunk while the proxy is paused.
-func (p *proxy) pipe(dst, src net.Conn) {
+func (p *proxy) pipe(dst, src net.Conn, l *link, fromClient bool) {
 	defer dst.Close()
 	defer src.Close()
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := src.Read(buf)
 		if n > 0 {
+			if fromClient && strings.Contains(strings.ToLower(string(buf[:n])), "subscribe") {
+				l.subscriber.Store(true)
+			}
 			p.mu.Lock()
 			gate := p.paused
+			if p.subsOnly && (fromClient || !l.subscriber.Load()) {
+				gate = nil
+			}
 			p.mu.Unlock()
 			if gate != nil {
 				<-gate
@@ -433,11 +447,21 @@ func (p *proxy) Pause() {
 	}
 }
 
+// PauseSubscriptions holds what Redis sends on subscriptions until
+// Restore; commands flow.
+func (p *proxy) PauseSubscriptions() {
+	p.Pause()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.subsOnly = true
+}
+
 // Restore ends a cut or a pause.
 func (p *proxy) Restore() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.cut = false
+	p.subsOnly = false
 	if p.paused != nil {
 		close(p.paused)
 		p.paused = nil

@@ -38,14 +38,16 @@ type target struct {
 	confirmed bool     // subscribed on the current subscription
 	cursor    streamID // newest entry handed to the hub
 	hasCursor bool
+	ahead     int // members resuming from past the cursor, waiting for it
 }
 
 // member is one connection of a target.
 type member struct {
-	from string   // the client's last event ID ("" for none)
-	pos  streamID // the stream's newest ID when it joined (zero: empty)
-	seen bool     // pos is known
-	done bool     // its replay has been delivered
+	from  string   // the client's last event ID ("" for none)
+	pos   streamID // the stream's newest ID when it joined (zero: empty)
+	seen  bool     // pos is known
+	ahead bool     // from is past the cursor: it waits for the cursor
+	done  bool     // its replay has been delivered
 }
 
 // inbound is what a receiver goroutine hands the worker.
@@ -302,6 +304,23 @@ func (w *worker) live(m *redis.Message) {
 		if ready > 0 {
 			w.marks[t] = sid
 		}
+		w.caughtUpTo(t)
+	}
+}
+
+// caughtUpTo replays to the members that resume from an event this hub had
+// not delivered yet, once the cursor has reached it.
+func (w *worker) caughtUpTo(t *target) {
+	if t.ahead == 0 {
+		return
+	}
+	for c, m := range t.members {
+		if m.ahead {
+			if err := w.replay(t, c, m); err != nil {
+				w.lost(err)
+				return
+			}
+		}
 	}
 }
 
@@ -329,10 +348,23 @@ func (w *worker) catchUp(t *target) error {
 		}
 		t.hasCursor = true
 	} else {
-		for {
-			entries, err := w.xrange(key, "("+t.cursor.String(), "+")
+		// Inclusive of the cursor, to tell whether it is still kept.
+		start := t.cursor.String()
+		if t.cursor == (streamID{}) {
+			start = "-"
+		}
+		for first := true; ; first = false {
+			entries, err := w.xrange(key, start, "+")
 			if err != nil {
 				return err
+			}
+			if first && t.cursor != (streamID{}) {
+				if len(entries) > 0 && entries[0].ID == start {
+					entries = entries[1:]
+				} else if len(entries) > 0 {
+					b.gaps.Add(1)
+					b.log.Warn("redisbroker: caught up after events no longer kept; some may be lost", "target", t.to.String(), "after", start)
+				}
 			}
 			if len(entries) == 0 {
 				break
@@ -340,6 +372,7 @@ func (w *worker) catchUp(t *target) error {
 			for _, e := range entries {
 				w.deliverEntry(t, e)
 			}
+			start = "(" + t.cursor.String()
 		}
 	}
 	for c, m := range t.members {
@@ -373,6 +406,12 @@ func (w *worker) xrange(key, start, end string) ([]redis.XMessage, error) {
 	return out, err
 }
 
+// hasEntry reports whether the stream still has the entry id.
+func (w *worker) hasEntry(key string, id streamID) (bool, error) {
+	entries, err := w.xrange(key, id.String(), id.String())
+	return len(entries) == 1, err
+}
+
 // decodeEntry rebuilds the event of a stream entry.
 func decodeEntry(e redis.XMessage) (streamID, facade.Encoded, error) {
 	id, ok := parseID(e.ID)
@@ -404,6 +443,7 @@ func (w *worker) deliverEntry(t *target, e redis.XMessage) {
 	if ready > 0 {
 		w.marks[t] = id
 	}
+	w.caughtUpTo(t)
 }
 
 // replay sends c the events of t it missed, up to the cursor, after which
@@ -413,36 +453,20 @@ func (w *worker) deliverEntry(t *target, e redis.XMessage) {
 func (w *worker) replay(t *target, c *facade.Conn, m *member) error {
 	b := w.b
 	key := b.streamKey(t.to)
-	start, resume := "-", false
-	if m.from != "" {
-		if id, ok := parseID(m.from); ok {
-			start, resume = id.String(), true // inclusive: it tells whether it is still kept
+	start, resume, wait, err := w.replayStart(t, c, m)
+	if err != nil {
+		return err
+	}
+	if wait != m.ahead {
+		m.ahead = wait
+		if wait {
+			t.ahead++
 		} else {
-			b.log.Warn("redisbroker: ignoring a malformed last event ID", "conn", c.ID(), "id", m.from)
+			t.ahead--
 		}
 	}
-	if !resume {
-		var mark string
-		err := w.call(func(ctx context.Context) (err error) {
-			mark, err = b.client.Get(ctx, b.markKey(t.to)).Result()
-			if errors.Is(err, redis.Nil) {
-				return nil
-			}
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		if id, ok := parseID(mark); ok {
-			switch {
-			case !m.seen || id.less(m.pos):
-				start = "(" + id.String()
-			case m.pos != (streamID{}):
-				// What came after it joined was not held for another
-				// connection: it gets it too.
-				start = "(" + m.pos.String()
-			}
-		}
+	if wait {
+		return nil
 	}
 	var evs []facade.Encoded
 	var last streamID
@@ -453,17 +477,17 @@ func (w *worker) replay(t *target, c *facade.Conn, m *member) error {
 				return err
 			}
 			more := len(entries) == batch
-			if more {
-				start = "(" + entries[len(entries)-1].ID
-			}
 			if resume {
 				if len(entries) == 0 || entries[0].ID != start {
-					b.resumeExpired.Add(1)
-					b.log.Warn("redisbroker: resuming from an event no longer kept; older events may be lost", "conn", c.ID(), "target", t.to.String(), "last_event_id", m.from)
+					b.gaps.Add(1)
+					b.log.Warn("redisbroker: resuming from an event no longer kept; events after it may be lost", "conn", c.ID(), "target", t.to.String(), "last_event_id", m.from)
 				} else {
 					entries = entries[1:]
 				}
 				resume = false
+			}
+			if more {
+				start = "(" + entries[len(entries)-1].ID
 			}
 			for _, e := range entries {
 				id, ev, err := decodeEntry(e)
@@ -486,6 +510,57 @@ func (w *worker) replay(t *target, c *facade.Conn, m *member) error {
 		w.raiseMark(t, last)
 	}
 	return nil
+}
+
+// replayStart returns where c's replay starts: at the client's last event
+// (inclusive, with resume, to tell whether it is still kept); after the
+// cursor when the client gave an event the stream does not have; else
+// after the delivered mark, or after where the stream stood when c joined
+// if that is earlier. With wait, the client saw an event this hub has not
+// delivered yet: its replay waits until the cursor reaches that event, or
+// c would get it twice.
+func (w *worker) replayStart(t *target, c *facade.Conn, m *member) (start string, resume, wait bool, err error) {
+	b := w.b
+	if m.from != "" {
+		from, ok := parseID(m.from)
+		switch {
+		case !ok:
+			b.log.Warn("redisbroker: ignoring a malformed last event ID", "conn", c.ID(), "id", m.from)
+		case !t.cursor.less(from):
+			return from.String(), true, false, nil
+		default:
+			exists, err := w.hasEntry(b.streamKey(t.to), from)
+			if err != nil || exists {
+				return "", false, exists, err
+			}
+			b.gaps.Add(1)
+			b.log.Warn("redisbroker: resuming from an unknown event; replaying nothing", "conn", c.ID(), "target", t.to.String(), "last_event_id", m.from)
+			return "(" + t.cursor.String(), false, false, nil
+		}
+	}
+	var mark string
+	err = w.call(func(ctx context.Context) (err error) {
+		mark, err = b.client.Get(ctx, b.markKey(t.to)).Result()
+		if errors.Is(err, redis.Nil) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return "", false, false, err
+	}
+	id, ok := parseID(mark)
+	switch {
+	case !ok:
+		return "-", false, false, nil // nothing was ever delivered
+	case !m.seen || id.less(m.pos):
+		return "(" + id.String(), false, false, nil
+	case m.pos == (streamID{}):
+		return "-", false, false, nil
+	}
+	// What came after c joined was not held for another connection: c
+	// gets it too.
+	return "(" + m.pos.String(), false, false, nil
 }
 
 // raiseMark queues t's delivered mark to be raised to id.
@@ -580,6 +655,9 @@ func (w *worker) leave(c *facade.Conn, to facade.Target) {
 	t := w.targets[to]
 	if t == nil {
 		return
+	}
+	if m := t.members[c]; m != nil && m.ahead {
+		t.ahead--
 	}
 	delete(t.members, c)
 	if ts := w.conns[c]; ts != nil {
