@@ -56,12 +56,15 @@
 // [facade.AcceptOptions].EventIDs, as a first "event_id" member of each
 // event; the default envelope is unchanged. A resume from an event no
 // longer kept (older than TTL or MaxEvents) delivers what is kept, counts
-// [Stats].Gaps and logs a warning.
+// [Stats].Gaps and logs a warning; so does an ID the stream never had,
+// which replays nothing.
 //
 // A connection that joins replays what it missed before it receives live
 // events; the hub holds back the target's live events for it until then,
-// so the replay and the live events meet without gap or overlap. Resuming
-// is for users' streams; a thread is replayed from its mark.
+// so the replay and the live events meet without gap or overlap. When the
+// client saw an event this instance has not delivered yet (its feed is
+// behind the instance the client left), the connection waits until it has.
+// Resuming is for users' streams; a thread is replayed from its mark.
 //
 // # Presence
 //
