@@ -496,7 +496,7 @@ func chat(t *testing.T, ctx context.Context, addr string) (transcript []string, 
 	}
 
 	body := httpDo(t, ctx, http.MethodGet, "http://"+addr+"/users/alice/connections", "", "", http.StatusOK)
-	transcript = append(transcript, "GET /users/alice/connections: "+normalize(body, id))
+	transcript = append(transcript, "GET /users/alice/connections: "+strings.TrimSpace(normalize(body, id)))
 	httpDo(t, ctx, http.MethodPost, "http://"+addr+"/announcements", "", "back at 10", http.StatusAccepted)
 	b, _ = readFrame(t, conn)
 	transcript = append(transcript, normalize(b, id))
