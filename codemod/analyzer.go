@@ -1,16 +1,11 @@
 package codemod
 
 import (
-	"bytes"
 	"fmt"
-	"go/ast"
-	"go/format"
-	"go/printer"
 	"go/token"
 	"go/types"
 	"strings"
 
-	"github.com/dave/dst"
 	"golang.org/x/tools/go/analysis"
 )
 
@@ -69,22 +64,20 @@ func runAnalyzer(pass *analysis.Pass) (any, error) {
 				pass.Report(d)
 				continue
 			}
-			e, err := newFileEditor(pass.Fset, pkg, f)
+			e := newFileEditor(pass.Fset, pkg, f)
+			e.add(useEdit(u))
+			edits, err := e.edits()
 			if err != nil {
 				return nil, err
 			}
-			node := e.apply(u)
-			out, err := e.finish()
-			if err != nil {
-				return nil, err
+			tf := pkg.fileOf(f)
+			fix := analysis.SuggestedFix{Message: "Rewrite to package facade"}
+			for _, ed := range edits {
+				fix.TextEdits = append(fix.TextEdits, analysis.TextEdit{
+					Pos: tf.Pos(ed.Start), End: tf.Pos(ed.End), NewText: []byte(ed.New),
+				})
 			}
-			if out != nil {
-				edits, err := e.nodeEdits(u, node, out)
-				if err != nil {
-					return nil, err
-				}
-				d.SuggestedFixes = []analysis.SuggestedFix{{Message: "Rewrite to package facade", TextEdits: edits}}
-			}
+			d.SuggestedFixes = []analysis.SuggestedFix{fix}
 			pass.Report(d)
 		}
 	}
@@ -119,77 +112,5 @@ func findImport(pkg *types.Package, path string) *types.Package {
 	return find(pkg)
 }
 
-// nodeEdits returns the edits of one rewritten use: the use's own range
-// replaced by the new node (printed with its comments and indented like
-// the line it stands on), and the import changes. Unlike whole-line edits,
-// they leave the neighbouring lines alone, so the fixes of several
-// diagnostics merge.
-func (e *fileEditor) nodeEdits(u use, node dst.Node, out []byte) ([]analysis.TextEdit, error) {
-	var old ast.Node = u.call
-	if u.kind == useMessage {
-		old = u.sel
-	}
-	var buf bytes.Buffer
-	cn := &printer.CommentedNode{Node: e.restorer.Ast.Nodes[node], Comments: e.restored.Comments}
-	if err := format.Node(&buf, e.restorer.Fset, cn); err != nil {
-		return nil, fmt.Errorf("codemod: print %s: %w", e.f.Name, err)
-	}
-	tf := e.pkg.fileOf(e.f)
-	start := tf.Offset(old.Pos())
-	line := e.f.Src[bytes.LastIndexByte(e.f.Src[:start], '\n')+1 : start]
-	indent := line[:len(line)-len(bytes.TrimLeft(line, " \t"))]
-	text := bytes.ReplaceAll(buf.Bytes(), []byte("\n"), append([]byte("\n"), indent...))
-	edits := []analysis.TextEdit{{Pos: old.Pos(), End: old.End(), NewText: text}}
-
-	// The import block: the line diff of everything before the first
-	// declaration that is not an import.
-	end := len(e.f.Src)
-	for _, d := range e.f.AST.Decls {
-		if gd, ok := d.(*ast.GenDecl); !ok || gd.Tok != token.IMPORT {
-			end = tf.Offset(d.Pos())
-			break
-		}
-	}
-	newEnd := bytes.Index(out, e.f.Src[end:min(end+64, len(e.f.Src))])
-	if newEnd < 0 {
-		return nil, fmt.Errorf("codemod: %s: cannot find the end of the imports in the rewritten file", e.f.Name)
-	}
-	return append(edits, textEdits(tf, e.f.Src[:end], out[:newEnd])...), nil
-}
-
 // fileOf returns the token.File of f.
 func (p *Package) fileOf(f *File) *token.File { return p.fset.File(f.AST.FileStart) }
-
-// textEdits turns the line diff from old to new into edits of tf, whose
-// content starts with old.
-func textEdits(tf *token.File, old, new []byte) []analysis.TextEdit {
-	a, b := splitLines(old), splitLines(new)
-	offsets := make([]int, len(a)+1) // offsets[i] is the start of line i of old
-	for i, l := range a {
-		offsets[i+1] = offsets[i] + len(strings.TrimSuffix(l, "\n\\ No newline at end of file\n"))
-	}
-	var edits []analysis.TextEdit
-	ops := diffLines(a, b)
-	for i := 0; i < len(ops); {
-		if ops[i].kind == ' ' {
-			i++
-			continue
-		}
-		start := ops[i].a
-		end := start
-		var text strings.Builder
-		for ; i < len(ops) && ops[i].kind != ' '; i++ {
-			if ops[i].kind == '-' {
-				end = ops[i].a + 1
-			} else {
-				text.WriteString(strings.TrimSuffix(b[ops[i].b], "\n\\ No newline at end of file\n"))
-			}
-		}
-		edits = append(edits, analysis.TextEdit{
-			Pos:     tf.Pos(offsets[start]),
-			End:     tf.Pos(offsets[end]),
-			NewText: []byte(text.String()),
-		})
-	}
-	return edits
-}

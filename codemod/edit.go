@@ -5,23 +5,27 @@ import (
 	"fmt"
 	"go/ast"
 	"go/format"
+	"go/parser"
 	"go/token"
 	"go/types"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/dave/dst"
 	"github.com/dave/dst/decorator"
 	"github.com/dave/dst/dstutil"
 )
 
-// fileEditor rewrites one file through its dst decoration. Imports are
-// resolved from the package's type information, never by loading again.
+// fileEditor rewrites one file. Each outermost node an edit touches is cut
+// out with its comments, decorated with github.com/dave/dst, rewritten,
+// printed, and spliced back in place: the rest of the file stays byte for
+// byte, and the cost follows the size of the edits, not of the file. Import
+// names come from the package's type information, never from loading again.
 type fileEditor struct {
-	pkg *Package
-	f   *File
-	dec *decorator.Decorator
-	df  *dst.File
+	pkg  *Package
+	f    *File
+	fset *token.FileSet
 
 	facadeName string // name the file refers to package facade by
 	bridgeName string // name the file refers to package bridge by
@@ -32,23 +36,47 @@ type fileEditor struct {
 	pkgUses map[*ast.Ident]*types.PkgName // original package qualifiers
 	added   map[*dst.Ident]bool           // bridge qualifiers the edits wrote
 	replace map[dst.Node]dst.Node
-	edits   int
+	direct  map[*ast.SelectorExpr]bool // calls whose receiver the step retypes
+	dstOnly bool                       // no text path (tests)
 
-	restorer *decorator.Restorer // set by finish
-	restored *ast.File
+	usesAddedText bool // the text path wrote bridge qualifiers
+
+	pending []edit
+	units   []*unit
+	nodes   map[ast.Node]dst.Node // original node → its dst node in a unit
 }
 
-func newFileEditor(fset *token.FileSet, pkg *Package, f *File) (*fileEditor, error) {
-	dec := decorator.NewDecorator(fset)
-	df, err := dec.DecorateFile(f.AST)
-	if err != nil {
-		return nil, fmt.Errorf("codemod: decorate %s: %w", f.Name, err)
-	}
+// edit is one change to a file: do rewrites the dst nodes of target (and
+// of nodes inside it); text writes the same change as text.
+type edit struct {
+	target ast.Node
+	do     func(*fileEditor)
+	text   func(*renderer) string
+}
+
+// unit is one outermost rewritten node, decorated on its own.
+type unit struct {
+	root       ast.Node
+	start, end int // offsets of root in the file
+	dec        *decorator.Decorator
+	df         *dst.File
+	orig       map[ast.Node]ast.Node // snippet node → original node
+	text       string                // the printed result
+}
+
+// TextEdit replaces the bytes [Start, End) of a file with New.
+type TextEdit struct {
+	Start, End int
+	New        string
+}
+
+func newFileEditor(fset *token.FileSet, pkg *Package, f *File) *fileEditor {
 	e := &fileEditor{
-		pkg: pkg, f: f, dec: dec, df: df,
+		pkg: pkg, f: f, fset: fset,
 		pkgUses: map[*ast.Ident]*types.PkgName{},
 		added:   map[*dst.Ident]bool{},
 		replace: map[dst.Node]dst.Node{},
+		nodes:   map[ast.Node]dst.Node{},
 	}
 	// Names declared in the file: an import under one of them would be
 	// shadowed where the edits use it.
@@ -104,11 +132,20 @@ func newFileEditor(fset *token.FileSet, pkg *Package, f *File) (*fileEditor, err
 	if !e.hasBridge {
 		e.bridgeName = fresh("bridge", "wsbridge")
 	}
-	return e, nil
+	return e
 }
 
-// node returns the dst node of an ast node of the file.
-func (e *fileEditor) node(n ast.Node) dst.Node { return e.dec.Dst.Nodes[n] }
+// add records an edit; it runs in finish.
+func (e *fileEditor) add(ed edit) { e.pending = append(e.pending, ed) }
+
+// node returns the dst node of an original node inside an edited unit.
+func (e *fileEditor) node(n ast.Node) dst.Node {
+	d, ok := e.nodes[n]
+	if !ok {
+		panic(fmt.Sprintf("codemod: %s: no dst node for %T at %s", e.f.Name, n, e.fset.Position(n.Pos())))
+	}
+	return d
+}
 
 // facadeSel is facade.name.
 func (e *fileEditor) facadeSel(name string) *dst.SelectorExpr {
@@ -142,12 +179,82 @@ func wrap(fun dst.Expr, args ...dst.Expr) *dst.CallExpr {
 	return c
 }
 
-// finish fixes the imports and prints the file, gofmt-formatted. It
-// returns nil if nothing changed.
-func (e *fileEditor) finish() ([]byte, error) {
-	if e.edits == 0 {
+// snippetPrefix is what a unit's text is parsed after: a unit is an
+// expression or a type, and both parse as the value of a var.
+const snippetPrefix = "package p\n\nvar _ = "
+
+// makeUnits finds the outermost targets of the pending edits.
+func (e *fileEditor) makeUnits() {
+	tf := e.pkg.fileOf(e.f)
+	targets := make([]ast.Node, 0, len(e.pending))
+	for _, ed := range e.pending {
+		targets = append(targets, ed.target)
+	}
+	slices.SortFunc(targets, func(a, b ast.Node) int {
+		if a.Pos() != b.Pos() {
+			return int(a.Pos() - b.Pos())
+		}
+		return int(b.End() - a.End())
+	})
+	for _, t := range targets {
+		if n := len(e.units); n > 0 && t.End() <= e.units[n-1].root.End() {
+			continue // inside the previous unit
+		}
+		e.units = append(e.units, &unit{root: t, start: tf.Offset(t.Pos()), end: tf.Offset(t.End())})
+	}
+}
+
+// decorate parses the text of u on its own, with the comments inside it,
+// and decorates it.
+func (e *fileEditor) decorate(u *unit) error {
+	src := snippetPrefix + string(e.f.Src[u.start:u.end]) + "\n"
+	fset := token.NewFileSet()
+	af, err := parser.ParseFile(fset, "", src, parser.ParseComments|parser.SkipObjectResolution)
+	if err != nil {
+		return fmt.Errorf("codemod: %s: reparse %q: %w", e.f.Name, src[len(snippetPrefix):], err)
+	}
+	mini := af.Decls[0].(*ast.GenDecl).Specs[0].(*ast.ValueSpec).Values[0]
+	var from, to []ast.Node
+	ast.Inspect(u.root, func(n ast.Node) bool {
+		if n != nil {
+			from = append(from, n)
+		}
+		return true
+	})
+	ast.Inspect(mini, func(n ast.Node) bool {
+		if n != nil {
+			to = append(to, n)
+		}
+		return true
+	})
+	if len(from) != len(to) {
+		return fmt.Errorf("codemod: %s: %T at %s does not reparse alike", e.f.Name, u.root, e.fset.Position(u.root.Pos()))
+	}
+	u.dec = decorator.NewDecorator(fset)
+	if u.df, err = u.dec.DecorateFile(af); err != nil {
+		return fmt.Errorf("codemod: decorate %s: %w", e.f.Name, err)
+	}
+	u.orig = map[ast.Node]ast.Node{}
+	for i, n := range from {
+		if fmt.Sprintf("%T", n) != fmt.Sprintf("%T", to[i]) {
+			return fmt.Errorf("codemod: %s: %T at %s does not reparse alike", e.f.Name, u.root, e.fset.Position(u.root.Pos()))
+		}
+		e.nodes[n] = u.dec.Dst.Nodes[to[i]]
+		u.orig[to[i]] = n
+	}
+	return nil
+}
+
+// edits runs the pending edits and returns the text edits of the file:
+// each unit printed in place, and the import changes. It returns nil if
+// there are no edits. A unit with comments inside goes through dst; one
+// without is written from its source text (see text.go).
+func (e *fileEditor) edits() ([]TextEdit, error) {
+	if len(e.pending) == 0 {
 		return nil, nil
 	}
+	e.makeUnits()
+	r := newRenderer(e)
 	// Replacements may nest (a replaced node inside a replacement), so
 	// each replacement is walked in turn.
 	var pre func(c *dstutil.Cursor) bool
@@ -161,35 +268,88 @@ func (e *fileEditor) finish() ([]byte, error) {
 		dstutil.Apply(r, pre, nil)
 		return false
 	}
-	dstutil.Apply(e.df, pre, nil)
 	used := map[*types.PkgName]bool{}
 	usesAdded := false
-	dst.Inspect(e.df, func(n dst.Node) bool {
-		if id, ok := n.(*dst.Ident); ok {
-			if e.added[id] {
-				usesAdded = true
-			} else if a, ok := e.dec.Ast.Nodes[id].(*ast.Ident); ok && e.pkgUses[a] != nil {
-				used[e.pkgUses[a]] = true
+	var out []TextEdit
+	var viaDST []*unit
+	for _, u := range e.units {
+		if !e.dstOnly && !e.hasComment(u.root.Pos(), u.root.End()) {
+			out = append(out, TextEdit{Start: u.start, End: u.end, New: r.of(u.root)})
+			continue
+		}
+		if err := e.decorate(u); err != nil {
+			return nil, err
+		}
+		viaDST = append(viaDST, u)
+		for _, ed := range e.pending {
+			if ed.target.Pos() >= u.root.Pos() && ed.target.End() <= u.root.End() {
+				ed.do(e)
 			}
 		}
-		return true
-	})
-	e.fixImports(used, usesAdded)
+		dstutil.Apply(u.df, pre, nil)
+		dst.Inspect(u.df, func(n dst.Node) bool {
+			if id, ok := n.(*dst.Ident); ok {
+				if e.added[id] {
+					usesAdded = true
+				} else if a, ok := u.dec.Ast.Nodes[id]; ok {
+					if pn := e.pkgUses[asIdent(u.orig[a])]; pn != nil {
+						used[pn] = true
+					}
+				}
+			}
+			return true
+		})
+		rs := decorator.NewRestorer()
+		af, err := rs.RestoreFile(u.df)
+		if err != nil {
+			return nil, fmt.Errorf("codemod: print %s: %w", e.f.Name, err)
+		}
+		var buf bytes.Buffer
+		if err := format.Node(&buf, rs.Fset, af); err != nil {
+			return nil, fmt.Errorf("codemod: print %s: %w", e.f.Name, err)
+		}
+		text, ok := strings.CutPrefix(buf.String(), snippetPrefix)
+		if !ok {
+			return nil, fmt.Errorf("codemod: print %s: unexpected snippet %q", e.f.Name, buf.String())
+		}
+		out = append(out, TextEdit{Start: u.start, End: u.end, New: strings.TrimSuffix(text, "\n")})
+	}
+	usesAdded = usesAdded || e.usesAddedText
+	// Qualifiers outside the units are untouched; inside a unit written
+	// from text, those in copied source are kept.
+	tf := e.pkg.fileOf(e.f)
+	for id, pn := range e.pkgUses {
+		off := tf.Offset(id.Pos())
+		in := func(a, b int) bool { return off >= a && off < b }
+		if slices.ContainsFunc(viaDST, func(u *unit) bool { return in(u.start, u.end) }) {
+			continue
+		}
+		if !slices.ContainsFunc(e.units, func(u *unit) bool { return in(u.start, u.end) }) ||
+			slices.ContainsFunc(r.copied, func(c [2]int) bool { return in(c[0], c[1]) }) {
+			used[pn] = true
+		}
+	}
+	out = append(out, e.importEdits(used, usesAdded)...)
+	slices.SortFunc(out, func(a, b TextEdit) int { return a.Start - b.Start })
+	return out, nil
+}
 
-	r := decorator.NewRestorer()
-	af, err := r.RestoreFile(e.df)
-	if err != nil {
-		return nil, fmt.Errorf("codemod: print %s: %w", e.f.Name, err)
+func asIdent(n ast.Node) *ast.Ident {
+	id, _ := n.(*ast.Ident)
+	return id
+}
+
+// finish applies the edits and returns the new content, gofmt-formatted,
+// or nil if nothing changed.
+func (e *fileEditor) finish() ([]byte, error) {
+	edits, err := e.edits()
+	if err != nil || edits == nil {
+		return nil, err
 	}
-	e.restorer, e.restored = r, af
-	var buf bytes.Buffer
-	if err := format.Node(&buf, r.Fset, af); err != nil {
-		return nil, fmt.Errorf("codemod: print %s: %w", e.f.Name, err)
-	}
-	// gofmt-stable: format once more, so that a later gofmt changes nothing.
-	out, err := format.Source(buf.Bytes())
+	src := applyEdits(e.f.Src, edits)
+	out, err := format.Source(src)
 	if err != nil {
-		return nil, fmt.Errorf("codemod: print %s: %w", e.f.Name, err)
+		return nil, fmt.Errorf("codemod: %s: the rewritten file does not parse: %w", e.f.Name, err)
 	}
 	if bytes.Equal(out, e.f.Src) {
 		return nil, nil
@@ -197,107 +357,162 @@ func (e *fileEditor) finish() ([]byte, error) {
 	return out, nil
 }
 
-// fixImports removes the imports the edits left unused and adds bridge and
-// facade when the edits use them. used holds the imports the code still
-// refers to, usesAdded says whether the edits wrote bridge qualifiers.
-func (e *fileEditor) fixImports(used map[*types.PkgName]bool, usesAdded bool) {
-	var bridgeSpec *dst.ImportSpec
-	var bridgeDecl *dst.GenDecl
-	var firstDecl *dst.GenDecl
-	usesOld := false
-	for _, d := range slices.Clone(e.df.Decls) {
-		gd, ok := d.(*dst.GenDecl)
+// applyEdits applies sorted, non-overlapping edits to src.
+func applyEdits(src []byte, edits []TextEdit) []byte {
+	var b bytes.Buffer
+	b.Grow(len(src) + 256)
+	last := 0
+	for _, ed := range edits {
+		b.Write(src[last:ed.Start])
+		b.WriteString(ed.New)
+		last = ed.End
+	}
+	b.Write(src[last:])
+	return b.Bytes()
+}
+
+// importEdits removes the imports the edits left unused and adds bridge
+// and facade where the edits use them. used holds the imports the code
+// still refers to; usesAdded says whether the edits wrote bridge
+// qualifiers.
+func (e *fileEditor) importEdits(used map[*types.PkgName]bool, usesAdded bool) []TextEdit {
+	tf := e.pkg.fileOf(e.f)
+	src := e.f.Src
+	off := func(p token.Pos) int { return tf.Offset(p) }
+	// lineSpan widens [start, end) to whole lines when nothing else stands
+	// on them.
+	lineSpan := func(start, end int) (int, int) {
+		ls := bytes.LastIndexByte(src[:start], '\n') + 1
+		le := end
+		if i := bytes.IndexByte(src[end:], '\n'); i >= 0 {
+			le = end + i + 1
+		}
+		if len(bytes.TrimSpace(src[ls:start])) == 0 && len(bytes.TrimSpace(src[end:le])) == 0 {
+			return ls, le
+		}
+		return start, end
+	}
+	var out []TextEdit
+	var bridgeSpec *ast.ImportSpec
+	var bridgeDecl, firstDecl *ast.GenDecl
+	usesBridge := false
+	for _, d := range e.f.AST.Decls {
+		gd, ok := d.(*ast.GenDecl)
 		if !ok || gd.Tok != token.IMPORT {
 			continue
 		}
-		for _, s := range slices.Clone(gd.Specs) {
-			is := s.(*dst.ImportSpec)
-			as, _ := e.dec.Ast.Nodes[is].(*ast.ImportSpec)
-			if as == nil {
-				continue
-			}
-			pn := e.pkg.Info.PkgNameOf(as)
+		removed := 0
+		var dropped []TextEdit
+		for _, s := range gd.Specs {
+			is := s.(*ast.ImportSpec)
+			pn := e.pkg.Info.PkgNameOf(is)
 			if pn == nil || pn.Name() == "_" || pn.Name() == "." {
 				continue
 			}
-			if pn.Imported().Path() == BridgePath {
-				bridgeSpec, bridgeDecl, usesOld = is, gd, used[pn]
+			if pn.Imported().Path() == BridgePath && bridgeSpec == nil {
+				bridgeSpec, bridgeDecl = is, gd
+				usesBridge = used[pn] || (usesAdded && e.hasBridge && pn.Name() == e.bridgeName)
+				if usesBridge {
+					continue
+				}
+			} else if used[pn] {
 				continue
 			}
-			if !used[pn] {
-				gd.Specs = slices.DeleteFunc(gd.Specs, func(x dst.Spec) bool { return x == s })
+			start := off(is.Pos())
+			if is.Doc != nil {
+				start = off(is.Doc.Pos())
 			}
+			end := off(is.End())
+			if is.Comment != nil {
+				end = off(is.Comment.End())
+			}
+			if is == bridgeSpec {
+				continue // decided below: removed, or replaced by facade
+			}
+			s, en := lineSpan(start, end)
+			dropped = append(dropped, TextEdit{Start: s, End: en})
+			removed++
 		}
-		if len(gd.Specs) == 0 && gd != bridgeDecl {
-			e.df.Decls = slices.DeleteFunc(e.df.Decls, func(x dst.Decl) bool { return x == gd })
+		bridgeGone := bridgeDecl == gd && !usesBridge
+		if removed+b2i(bridgeGone) == len(gd.Specs) && !(bridgeGone && e.needFacade && !e.hasFacade) {
+			// The whole declaration goes.
+			start := off(gd.Pos())
+			if gd.Doc != nil {
+				start = off(gd.Doc.Pos())
+			}
+			s, en := lineSpan(start, off(gd.End()))
+			out = append(out, TextEdit{Start: s, End: en})
+			if bridgeDecl == gd {
+				bridgeSpec, bridgeDecl = nil, nil
+			}
 			continue
 		}
+		out = append(out, dropped...)
 		if firstDecl == nil {
 			firstDecl = gd
 		}
 	}
-	spec := func(path, name, std string) *dst.ImportSpec {
-		is := &dst.ImportSpec{Path: &dst.BasicLit{Kind: token.STRING, Value: strconv.Quote(path)}}
-		if name != std {
-			is.Name = dst.NewIdent(name)
-		}
-		return is
-	}
 	addFacade := e.needFacade && !e.hasFacade
 	addBridge := usesAdded && !e.hasBridge
-	usesBridge := usesOld || (usesAdded && e.hasBridge)
-	switch {
-	case bridgeSpec != nil && !usesBridge && addFacade:
-		// facade takes the place of bridge, with its spacing and comments.
-		bridgeSpec.Path.Value = strconv.Quote(FacadePath)
-		bridgeSpec.Name = nil
-		if e.facadeName != "facade" {
-			bridgeSpec.Name = dst.NewIdent(e.facadeName)
+	specText := func(path, name, std string) string {
+		if name != std {
+			return name + " " + strconv.Quote(path)
 		}
-		addFacade = false
-	case bridgeSpec != nil && !usesBridge:
-		bridgeDecl.Specs = slices.DeleteFunc(bridgeDecl.Specs, func(s dst.Spec) bool { return s == bridgeSpec })
-		if len(bridgeDecl.Specs) == 0 {
-			e.df.Decls = slices.DeleteFunc(e.df.Decls, func(d dst.Decl) bool { return d == bridgeDecl })
-			if firstDecl == bridgeDecl {
-				firstDecl = nil
+		return strconv.Quote(path)
+	}
+	if bridgeSpec != nil && !usesBridge {
+		start, end := off(bridgeSpec.Pos()), off(bridgeSpec.End())
+		if addFacade {
+			// facade takes the place of bridge, with its comments.
+			out = append(out, TextEdit{Start: start, End: end, New: specText(FacadePath, e.facadeName, "facade")})
+			addFacade = false
+		} else {
+			if bridgeSpec.Doc != nil {
+				start = off(bridgeSpec.Doc.Pos())
 			}
+			if bridgeSpec.Comment != nil {
+				end = off(bridgeSpec.Comment.End())
+			}
+			s, en := lineSpan(start, end)
+			out = append(out, TextEdit{Start: s, End: en})
 		}
 	}
-	var add []*dst.ImportSpec
+	var add []string
 	if addBridge {
-		add = append(add, spec(BridgePath, e.bridgeName, "bridge"))
+		add = append(add, specText(BridgePath, e.bridgeName, "bridge"))
 	}
 	if addFacade {
-		add = append(add, spec(FacadePath, e.facadeName, "facade"))
+		add = append(add, specText(FacadePath, e.facadeName, "facade"))
 	}
 	if len(add) == 0 {
-		return
+		return out
 	}
-	if firstDecl == nil {
-		firstDecl = &dst.GenDecl{Tok: token.IMPORT}
-		firstDecl.Decs.Before, firstDecl.Decs.After = dst.EmptyLine, dst.EmptyLine
-		e.df.Decls = append([]dst.Decl{firstDecl}, e.df.Decls...)
-	}
-	// Add beside bridge's import when it stays, so the new one lands in
-	// the same group; else at the end of the first block.
-	at := len(firstDecl.Specs)
-	target := firstDecl
-	if bridgeSpec != nil && usesBridge {
-		target = bridgeDecl
-		at = slices.Index(bridgeDecl.Specs, dst.Spec(bridgeSpec)) + 1
-	}
-	for _, is := range add {
-		is.Decs.Before = dst.NewLine
-		if at == len(target.Specs) && at > 0 {
-			// keep the block's closing spacing on the last spec
-			prev := target.Specs[at-1].(*dst.ImportSpec)
-			is.Decs.After, prev.Decs.After = prev.Decs.After, dst.None
+	switch {
+	case bridgeSpec != nil && usesBridge:
+		// Beside bridge's import, in its group.
+		end := off(bridgeSpec.End())
+		if bridgeSpec.Comment != nil {
+			end = off(bridgeSpec.Comment.End())
 		}
-		target.Specs = slices.Insert(target.Specs, at, dst.Spec(is))
-		at++
+		out = append(out, TextEdit{Start: end, End: end, New: "\n\t" + strings.Join(add, "\n\t")})
+	case firstDecl != nil && firstDecl.Lparen.IsValid():
+		at := off(firstDecl.Rparen)
+		out = append(out, TextEdit{Start: at, End: at, New: "\t" + strings.Join(add, "\n\t") + "\n"})
+	case firstDecl != nil:
+		spec := firstDecl.Specs[0]
+		at := off(spec.Pos())
+		out = append(out, TextEdit{Start: at, End: at, New: "(\n\t"},
+			TextEdit{Start: off(spec.End()), End: off(spec.End()), New: "\n\t" + strings.Join(add, "\n\t") + "\n)"})
+	default:
+		at := off(e.f.AST.Name.End())
+		out = append(out, TextEdit{Start: at, End: at, New: "\n\nimport (\n\t" + strings.Join(add, "\n\t") + "\n)"})
 	}
-	if len(target.Specs) > 1 {
-		target.Lparen = true
+	return out
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
 	}
+	return 0
 }

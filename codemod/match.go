@@ -14,6 +14,8 @@ type Options struct {
 	// Shapes maps a shape to qualified names of the user's own types that
 	// play its part ("example.com/app/ws.Manager").
 	Shapes map[Shape][]string
+
+	dstOnly bool // write every edit through dst (tests of the text path)
 }
 
 // legacy holds the type objects that identify legacy code in one program.

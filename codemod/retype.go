@@ -45,6 +45,7 @@ type decl struct {
 	define   bool         // declared by :=
 
 	wraps   []useSite // bridge.NotifierOf(x) / bridge.EmitterOf(x)
+	directs []useSite // x.SendToUser(...) and the like, rewritten in the same step
 	hubs    []useSite // x.IsConnectionActive(u) / x.GetUserConnections(u)
 	assigns []useSite // values assigned to it (node is the value)
 	args    []useSite // for parameters: the arguments of every call
@@ -73,8 +74,10 @@ type retyper struct {
 	decls   map[*types.Var]*decl
 	order   []*decl
 	funcs   map[*types.Func][]*decl // functions with candidate parameters
-	edits   map[string][]func(*fileEditor)
-	covered map[token.Pos]bool // hub call sites the retype rewrites
+	edits   map[string][]edit
+	covered map[token.Pos]bool         // hub call sites the retype rewrites
+	direct  map[*ast.SelectorExpr]bool // legacy calls whose receiver is retyped
+	opts    *Options
 }
 
 func newRetyper(prog *Program, l *legacy, opts *Options, skip map[string]string) *retyper {
@@ -83,8 +86,10 @@ func newRetyper(prog *Program, l *legacy, opts *Options, skip map[string]string)
 		touched: map[string]map[string]bool{},
 		decls:   map[*types.Var]*decl{},
 		funcs:   map[*types.Func][]*decl{},
-		edits:   map[string][]func(*fileEditor){},
+		edits:   map[string][]edit{},
 		covered: map[token.Pos]bool{},
+		direct:  map[*ast.SelectorExpr]bool{},
+		opts:    opts,
 	}
 	if !opts.Rules.Has(RuleRetype) || l.bridge == nil {
 		return rt
@@ -382,8 +387,16 @@ func (rt *retyper) varUse(d *decl, pkg *Package, f *File, stack []ast.Node) {
 			if call, ok := stack[i-1].(*ast.CallExpr); ok && call.Fun == p {
 				if s := info.Selections[p]; s != nil {
 					if fn, ok := s.Obj().(*types.Func); ok {
-						if r := rt.l.ruleOf(fn); r != nil && r.hubMethod != "" {
+						r := rt.l.ruleOf(fn)
+						switch {
+						case r != nil && r.hubMethod != "":
 							d.hubs = append(d.hubs, useSite{pkg: pkg, file: f, node: call, sel: p})
+							return
+						case r != nil && rt.opts.Rules.Has(r.ID):
+							// The call-site step rewrites this call in the same
+							// step; with the declaration retyped it calls the
+							// facade on x directly.
+							d.directs = append(d.directs, useSite{pkg: pkg, file: f, node: call, sel: p})
 							return
 						}
 					}
@@ -546,32 +559,40 @@ func (rt *retyper) plan() {
 			continue
 		}
 		rt.touched[declKey(rt.prog.Fset, d.ident)] = map[string]bool{}
-		add := func(f *File, ed func(*fileEditor)) {
-			rt.edits[f.Name] = append(rt.edits[f.Name], ed)
+		add := func(f *File, target ast.Node, do func(*fileEditor), text func(*renderer) string) {
+			rt.edits[f.Name] = append(rt.edits[f.Name], edit{target: target, do: do, text: text})
 			rt.touched[declKey(rt.prog.Fset, d.ident)][f.Name] = true
 		}
 		if d.typeExpr != nil {
 			te := d.typeExpr
-			add(d.file, func(e *fileEditor) { e.replace[e.node(te)] = e.facadeType(d.to) })
+			add(d.file, te, func(e *fileEditor) { e.replace[e.node(te)] = e.facadeType(d.to) },
+				func(r *renderer) string { return r.facadeTypeText(d.to) })
 		}
 		for _, u := range d.renames {
 			id := u.node.(*ast.Ident)
-			add(u.file, func(e *fileEditor) { e.node(id).(*dst.Ident).Name = string(d.to) })
+			add(u.file, id, func(e *fileEditor) { e.node(id).(*dst.Ident).Name = string(d.to) },
+				func(*renderer) string { return string(d.to) })
 		}
 		for _, u := range d.wraps {
 			call, x := u.node, u.use
-			add(u.file, func(e *fileEditor) { e.unwrap(call, x) })
+			add(u.file, call, func(e *fileEditor) { e.unwrap(call, x) },
+				func(r *renderer) string { return r.of(x) })
+		}
+		for _, u := range d.directs {
+			rt.direct[u.sel] = true
 		}
 		for _, u := range d.hubs {
 			rt.covered[u.sel.Sel.Pos()] = true
 			r := rt.l.methodRule[u.sel.Sel.Name]
 			sel := u.sel
-			add(u.file, func(e *fileEditor) { e.node(sel.Sel).(*dst.Ident).Name = r.hubMethod })
+			add(u.file, sel.Sel, func(e *fileEditor) { e.node(sel.Sel).(*dst.Ident).Name = r.hubMethod },
+				func(*renderer) string { return r.hubMethod })
 		}
 		for _, u := range append(d.assigns, d.args...) {
 			k := rt.classify(u, d)
 			v := u.node.(ast.Expr)
-			add(u.file, func(e *fileEditor) { e.convert(v, k, d) })
+			add(u.file, v, func(e *fileEditor) { e.convert(v, k, d) },
+				func(r *renderer) string { return r.convertText(v, k, d) })
 		}
 	}
 }
@@ -622,7 +643,7 @@ func moveDecs(from, to dst.Node) {
 }
 
 // editsIn returns the retype edits of f.
-func (rt *retyper) editsIn(f *File) []func(*fileEditor) { return rt.edits[f.Name] }
+func (rt *retyper) editsIn(f *File) []edit { return rt.edits[f.Name] }
 
 // covers reports whether the retype step rewrites the call-site use u.
 func (rt *retyper) covers(u use) bool { return u.sel != nil && rt.covered[u.sel.Sel.Pos()] }
@@ -686,7 +707,11 @@ func (rt *retyper) findRedundant(pkg *Package, f *File) {
 		}
 		if redundant {
 			x := ast.Unparen(call.Args[0])
-			rt.edits[f.Name] = append(rt.edits[f.Name], func(e *fileEditor) { e.unwrap(call, x) })
+			rt.edits[f.Name] = append(rt.edits[f.Name], edit{
+				target: call,
+				do:     func(e *fileEditor) { e.unwrap(call, x) },
+				text:   func(r *renderer) string { return r.of(x) },
+			})
 		}
 		return true
 	})

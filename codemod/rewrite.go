@@ -140,10 +140,15 @@ func (p *Program) legacy(opts *Options) *legacy {
 func rewritePackage(fset *token.FileSet, pkg *Package, l *legacy, rt *retyper, opts *Options) (*Result, error) {
 	res := &Result{Rewritten: map[string]int{}}
 	for _, f := range pkg.Files {
-		uses := l.scanFile(pkg, f)
-		edits := rt.editsIn(f)
 		var e *fileEditor
-		for _, u := range uses {
+		editor := func() *fileEditor {
+			if e == nil {
+				e = newFileEditor(fset, pkg, f)
+				e.direct, e.dstOnly = rt.direct, opts.dstOnly
+			}
+			return e
+		}
+		for _, u := range l.scanFile(pkg, f) {
 			rule := u.rule
 			if u.kind == useRef {
 				// Retype removes the bridge references it can; the others are
@@ -163,27 +168,12 @@ func rewritePackage(fset *token.FileSet, pkg *Package, l *legacy, rt *retyper, o
 				}
 				continue
 			}
-			if e == nil {
-				var err error
-				if e, err = newFileEditor(fset, pkg, f); err != nil {
-					return nil, err
-				}
-			}
-			e.apply(u)
+			editor().add(useEdit(u))
 			res.Rewritten[rule.ID]++
 		}
-		if len(edits) > 0 {
-			res.Rewritten[RuleRetype] += len(edits)
-			if e == nil {
-				var err error
-				if e, err = newFileEditor(fset, pkg, f); err != nil {
-					return nil, err
-				}
-			}
-			for _, ed := range edits {
-				ed(e)
-				e.edits++
-			}
+		for _, ed := range rt.editsIn(f) {
+			editor().add(ed)
+			res.Rewritten[RuleRetype]++
 		}
 		if e == nil {
 			continue
@@ -204,20 +194,36 @@ func fixable(u use, rt *retyper, opts *Options) bool {
 	return u.kind != useRef && u.reason == "" && opts.Rules.Has(u.rule.ID) && !rt.covers(u)
 }
 
-// apply rewrites one fixable use and returns the node that takes its
-// place.
-func (e *fileEditor) apply(u use) dst.Node {
+// target is the node a fixable use rewrites.
+func (u use) target() ast.Node {
+	if u.kind == useCall {
+		return u.call
+	}
+	return u.sel
+}
+
+// useEdit is the edit of a fixable use.
+func useEdit(u use) edit {
+	return edit{
+		target: u.target(),
+		do:     func(e *fileEditor) { e.apply(u) },
+		text: func(r *renderer) string {
+			if u.kind == useCall {
+				return r.callText(u)
+			}
+			return "map[string]any"
+		},
+	}
+}
+
+// apply rewrites one fixable use.
+func (e *fileEditor) apply(u use) {
 	switch u.kind {
 	case useCall:
 		e.rewriteCall(u)
-		return e.node(u.call)
 	case useMessage:
-		m := &dst.MapType{Key: dst.NewIdent("string"), Value: dst.NewIdent("any")}
-		e.replace[e.node(u.sel)] = m
-		e.edits++
-		return m
+		e.replace[e.node(u.sel)] = &dst.MapType{Key: dst.NewIdent("string"), Value: dst.NewIdent("any")}
 	}
-	return nil
 }
 
 // rewriteCall rewrites one call of a legacy method in place.
@@ -227,9 +233,12 @@ func (e *fileEditor) rewriteCall(u use) {
 	recv := e.receiver(u, sel.X)
 	args := call.Args
 	r := u.rule
-	e.edits++
 	switch {
 	case r.payload != "":
+		notifier := recv
+		if !e.direct[u.sel] {
+			notifier = e.bridgeCall("NotifierOf", recv)
+		}
 		n := 1 // ctx
 		var target dst.Expr
 		if r.target != "" {
@@ -240,10 +249,14 @@ func (e *fileEditor) rewriteCall(u use) {
 			target.Decorations().Before = args[n].Decorations().Before
 		}
 		payload := wrap(e.facadeSel(r.payload), args[n:]...)
-		call.Fun = &dst.SelectorExpr{X: e.bridgeCall("NotifierOf", recv), Sel: dst.NewIdent("Notify")}
+		call.Fun = &dst.SelectorExpr{X: notifier, Sel: dst.NewIdent("Notify")}
 		call.Args = []dst.Expr{args[0], target, payload}
 	case r.event != "":
-		call.Fun = &dst.SelectorExpr{X: e.bridgeCall("EmitterOf", recv), Sel: dst.NewIdent("Emit")}
+		emitter := recv
+		if !e.direct[u.sel] {
+			emitter = e.bridgeCall("EmitterOf", recv)
+		}
+		call.Fun = &dst.SelectorExpr{X: emitter, Sel: dst.NewIdent("Emit")}
 		call.Args = []dst.Expr{args[0], e.event(r, args[1:])}
 	}
 }
@@ -251,10 +264,20 @@ func (e *fileEditor) rewriteCall(u use) {
 // receiver returns the receiver to hand to bridge.NotifierOf: for a method
 // promoted from an embedded field, the field itself when it can be named.
 func (e *fileEditor) receiver(u use, x dst.Expr) dst.Expr {
-	s := e.pkg.Info.Selections[u.sel]
+	for _, n := range receiverPath(e.pkg, u) {
+		x = &dst.SelectorExpr{X: x, Sel: dst.NewIdent(n)}
+	}
+	return x
+}
+
+// receiverPath returns the names of the embedded fields a promoted legacy
+// method is reached through, or nil when there are none or one cannot be
+// named here.
+func receiverPath(pkg *Package, u use) []string {
+	s := pkg.Info.Selections[u.sel]
 	idx := s.Index()
 	if len(idx) < 2 {
-		return x
+		return nil
 	}
 	var names []string
 	t := s.Recv()
@@ -264,19 +287,16 @@ func (e *fileEditor) receiver(u use, x dst.Expr) dst.Expr {
 		}
 		st, ok := t.Underlying().(*types.Struct)
 		if !ok {
-			return x
+			return nil
 		}
 		f := st.Field(i)
-		if !f.Exported() && f.Pkg() != e.pkg.Types {
-			return x
+		if !f.Exported() && f.Pkg() != pkg.Types {
+			return nil
 		}
 		names = append(names, f.Name())
 		t = f.Type()
 	}
-	for _, n := range names {
-		x = &dst.SelectorExpr{X: x, Sel: dst.NewIdent(n)}
-	}
-	return x
+	return names
 }
 
 // event builds the facade.Event literal of an emitter rule from the
