@@ -112,7 +112,7 @@ func TestExitCodes(t *testing.T) {
 		{"check clean", []string{"check", "-C", clean, "./..."}, exitOK, "ok: no legacy uses"},
 		{"check broken", []string{"check", "-C", broken, "./..."}, exitFailure, "do not type-check"},
 		{"apply broken", []string{"apply", "-C", broken, "./..."}, exitFailure, "nothing written"},
-		{"plan", []string{"plan", "-C", legacy, "./..."}, exitOK, "next step (call sites): wsunify apply rewrites 2 sites in 1 files"},
+		{"plan", []string{"plan", "-C", legacy, "./..."}, exitOK, "next step (call sites + retype): wsunify apply rewrites 3 sites in 1 files"},
 		{"diff", []string{"diff", "-C", legacy, "./..."}, exitOK, "+\treturn m.Notify(ctx, facade.ToUser(user), facade.Raw(map[string]any{\"type\": \"hello\"}))"},
 		{"diff one rule", []string{"diff", "-C", legacy, "-rule", "send-to-user", "./..."}, exitOK, "+\treturn bridge.NotifierOf(m).Notify(ctx, facade.ToUser(user), facade.Raw(bridge.Message{\"type\": \"hello\"}))"},
 		{"no packages", []string{"check", "-C", legacy, "./nope/..."}, exitFailure, "wsunify:"},
