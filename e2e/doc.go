@@ -15,8 +15,9 @@
 //
 //   - the bytes the client receives in a chat session are the same at every
 //     point, once timestamps, durations and connection IDs are normalised;
-//   - agent events sent to a user who connects during the run are lost
-//     before the swap (and after a rollback) and all delivered after it;
+//   - the messages of a run (the acknowledgement and the agent's events)
+//     sent to a user who connects while it is under way are lost before
+//     the swap (and after a rollback) and all delivered after it;
 //   - the deprecation warnings of the bridge appear after the swap and are
 //     gone at the end, when wsunify check exits 0 and no Go file of the
 //     service imports package bridge any more.

@@ -332,8 +332,9 @@ func (w *walk) bridgeImports(t *testing.T) []string {
 type session struct {
 	// transcript is every message of a chat session as alice, normalised.
 	transcript []string
-	// sent is the number of agent events of one run; lost is how many of
-	// them bob missed when he connected while his run was under way.
+	// sent is the number of messages that report one run to its user (see
+	// reportsRun); lost is how many of them bob missed when he connected
+	// while his run was under way.
 	sent, lost int
 	stderr     string // the service's log
 }
@@ -352,7 +353,7 @@ func (w *walk) session(t *testing.T, name string, flags ...string) session {
 	received := connectDuringRun(t, w.ctx, svc.addr)
 	s.lost = s.sent - received
 	s.stderr = svc.stop(t)
-	t.Logf("%s: bob received %d of %d agent events, %d lost", name, received, s.sent, s.lost)
+	t.Logf("%s: bob received %d of the %d messages of his run, %d lost", name, received, s.sent, s.lost)
 	return s
 }
 
@@ -473,9 +474,9 @@ func readFrame(t *testing.T, conn *websocket.Conn) ([]byte, frame) {
 
 // chat is a session as alice in thread-1: connect, post a message and read
 // the whole run, list her connections, hear an announcement, send an
-// unknown message. It returns every message, normalised, and the number of
-// agent events of the run.
-func chat(t *testing.T, ctx context.Context, addr string) (transcript []string, agentEvents int) {
+// unknown message. It returns every message, normalised, and how many of
+// them report the run.
+func chat(t *testing.T, ctx context.Context, addr string) (transcript []string, runMessages int) {
 	t.Helper()
 	conn := dial(t, ctx, addr, "token=tok-alice&thread_id=thread-1")
 	b, hello := readFrame(t, conn)
@@ -487,8 +488,8 @@ func chat(t *testing.T, ctx context.Context, addr string) (transcript []string, 
 	for {
 		b, f := readFrame(t, conn)
 		transcript = append(transcript, normalize(b, id))
-		if f.AgentName != "" {
-			agentEvents++
+		if reportsRun(f) {
+			runMessages++
 		}
 		if f.Type == "run_finished" {
 			break
@@ -504,12 +505,20 @@ func chat(t *testing.T, ctx context.Context, addr string) (transcript []string, 
 	require.NoError(t, conn.WriteJSON(map[string]string{"type": "dance"}))
 	b, _ = readFrame(t, conn)
 	transcript = append(transcript, normalize(b, id))
-	return transcript, agentEvents
+	return transcript, runMessages
+}
+
+// reportsRun reports whether f is one of the messages that tell a user
+// about their run: the acknowledgement of their message, sent before the
+// run starts, and the agent's events.
+func reportsRun(f frame) bool {
+	return f.Type == "user_message_received" || f.AgentName != ""
 }
 
 // connectDuringRun is the original bug: bob posts a message over HTTP while
 // he has no socket, then connects while his run is under way. It returns
-// how many agent events of the run his client received.
+// how many messages of the run his client received. The acknowledgement is
+// sent before the POST returns, so the legacy manager always loses it.
 func connectDuringRun(t *testing.T, ctx context.Context, addr string) (received int) {
 	t.Helper()
 	body := httpDo(t, ctx, http.MethodPost, "http://"+addr+"/messages", "tok-bob",
@@ -524,7 +533,7 @@ func connectDuringRun(t *testing.T, ctx context.Context, addr string) (received 
 	conn := dial(t, ctx, addr, "token=tok-bob")
 	for {
 		_, f := readFrame(t, conn)
-		if f.RunID == run.RunID && f.AgentName != "" {
+		if f.RunID == run.RunID && reportsRun(f) {
 			received++
 		}
 		if f.Type == "run_finished" && f.RunID == run.RunID {
