@@ -65,7 +65,7 @@ var wireCases = []wireCase{
 		},
 	},
 	{
-		rule: "emit-critical", to: facade.ToUser(user),
+		rule: "emit-critical-event", to: facade.ToUser(user),
 		legacy: func(ctx context.Context, m WebSocketManager, _ AgentWebSocketBridge) error {
 			return m.EmitCriticalEvent(ctx, user, "agent_started", Message{"run_id": run, "agent_name": "triage"})
 		},

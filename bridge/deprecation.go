@@ -160,7 +160,7 @@ var entries = [...]struct{ name, rule, replacement string }{
 	sendToUser:         {"WebSocketManager.SendToUser", "send-to-user", "n.Notify(ctx, facade.ToUser(userID), facade.Raw(msg))"},
 	sendToThread:       {"WebSocketManager.SendToThread", "send-to-thread", "n.Notify(ctx, facade.ToThread(threadID), facade.Raw(msg))"},
 	broadcast:          {"WebSocketManager.Broadcast", "broadcast", "n.Notify(ctx, facade.ToAll(), facade.Raw(msg))"},
-	emitCritical:       {"WebSocketManager.EmitCriticalEvent", "emit-critical", "n.Notify(ctx, facade.ToUser(userID), facade.Critical(eventType, data))"},
+	emitCritical:       {"WebSocketManager.EmitCriticalEvent", "emit-critical-event", "n.Notify(ctx, facade.ToUser(userID), facade.Critical(eventType, data))"},
 	isConnectionActive: {"WebSocketManager.IsConnectionActive", "is-connection-active", "hub.Connected(userID), hub being the *facade.Hub"},
 	getUserConnections: {"WebSocketManager.GetUserConnections", "get-user-connections", "hub.ConnIDs(userID), hub being the *facade.Hub"},
 	agentStarted:       {"AgentWebSocketBridge.NotifyAgentStarted", "agent-started", "e.Emit(ctx, facade.Event{Type: facade.AgentStarted, RunID: runID, Agent: agentName, Data: context})"},

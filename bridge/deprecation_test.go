@@ -118,7 +118,7 @@ func TestDeprecationPanicNamesSiteAndRule(t *testing.T) {
 		return nil
 	}()
 	require.Error(t, err, "panic mode must panic with an error")
-	for _, want := range []string{site, "emit-critical", "facade.Critical(eventType, data)", "WSUNIFY_DEPRECATION=panic"} {
+	for _, want := range []string{site, "emit-critical-event", "facade.Critical(eventType, data)", "WSUNIFY_DEPRECATION=panic"} {
 		assert.Contains(t, err.Error(), want)
 	}
 	assert.Empty(t, rec.taken(), "nothing is sent after the panic")
@@ -144,7 +144,7 @@ func TestDeprecationEveryEntryPoint(t *testing.T) {
 		{"send-to-user", "SendToUser", func() { _ = m.SendToUser(ctx, user, nil) }},
 		{"send-to-thread", "SendToThread", func() { _ = m.SendToThread(ctx, thread, nil) }},
 		{"broadcast", "Broadcast", func() { _ = m.Broadcast(ctx, nil) }},
-		{"emit-critical", "EmitCriticalEvent", func() { _ = m.EmitCriticalEvent(ctx, user, "x", nil) }},
+		{"emit-critical-event", "EmitCriticalEvent", func() { _ = m.EmitCriticalEvent(ctx, user, "x", nil) }},
 		{"is-connection-active", "IsConnectionActive", func() { m.IsConnectionActive(user) }},
 		{"get-user-connections", "GetUserConnections", func() { m.GetUserConnections(user) }},
 		{"agent-started", "NotifyAgentStarted", func() { _ = b.NotifyAgentStarted(ctx, run, "a", nil) }},
