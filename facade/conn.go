@@ -410,9 +410,10 @@ func appendFrame(b []byte, op int, prefix string, payload []byte) []byte {
 	return append(b, payload...)
 }
 
-// appendWithID appends m's text frame for enc with its broker ID as a first
-// "event_id" member. A message whose wire form is not a JSON object (a Raw
-// array or string) is written without it.
+// appendWithID appends m's text frame for enc with its broker ID as an
+// "event_id" member: right after "type" in a typed event, first in a Raw or
+// Critical one. A message whose wire form is not a JSON object (a Raw array
+// or string) is written without it.
 func appendWithID(b []byte, m *message, id string, enc Encoding) []byte {
 	prefix, body := m.prefix(enc), m.body
 	var idBuf [64]byte

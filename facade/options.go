@@ -100,9 +100,11 @@ type AcceptOptions struct {
 	LastEventID string
 
 	// EventIDs opts the connection in to event IDs on the wire: each event a
-	// Broker delivered carries its ID as a first "event_id" member, the
-	// value the client sends back as its last event ID. Off by default, so
-	// the legacy envelope stays byte for byte the same.
+	// Broker delivered carries its ID as an "event_id" member (right after
+	// "type" in typed events, first in others; a Raw event that is not a
+	// JSON object carries none), the value the client sends back as its
+	// last event ID. Off by default, so the legacy envelope stays byte for
+	// byte the same.
 	EventIDs bool
 }
 

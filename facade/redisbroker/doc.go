@@ -53,8 +53,8 @@
 // [facade.AcceptOptions].LastEventID); its connection then receives exactly
 // the user's events after that one, wherever it lands: nothing lost, nothing
 // twice. The IDs are on the wire only for connections that opt in with
-// [facade.AcceptOptions].EventIDs, as a first "event_id" member of each
-// event; the default envelope is unchanged. A resume from an event no
+// [facade.AcceptOptions].EventIDs, as an "event_id" member of each event
+// (right after "type"); the default envelope is unchanged. A resume from an event no
 // longer kept (older than TTL or MaxEvents) delivers what is kept, counts
 // [Stats].Gaps and logs a warning; so does an ID the stream never had,
 // which replays nothing.
