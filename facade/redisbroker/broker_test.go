@@ -387,3 +387,13 @@ func TestPresenceOfACrashedInstanceExpires(t *testing.T) {
 	require.Eventually(t, func() bool { return !a.hub.Connected("u1") }, 5*time.Second, 20*time.Millisecond)
 	assert.Empty(t, a.hub.ConnIDs("u1"))
 }
+
+// A Broker serves one hub: giving it to a second is a programming error
+// caught at once.
+func TestABrokerServesOneHub(t *testing.T) {
+	r := startRedis(t)
+	a := newNode(t, r.Addr(), nil)
+	require.PanicsWithValue(t, "redisbroker: a Broker serves one hub", func() {
+		facade.NewHub(&facade.HubOptions{Broker: a.broker, Logger: quiet})
+	})
+}
