@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/tools/go/gcexportdata"
 	"golang.org/x/tools/go/packages"
@@ -66,6 +67,8 @@ type File struct {
 	Name string // absolute path
 	Src  []byte
 	AST  *ast.File
+
+	parseErr error
 }
 
 // LoadConfig says where and how to load packages. The zero value loads from
@@ -246,7 +249,10 @@ func Load(ctx context.Context, cfg *LoadConfig, patterns ...string) (*Program, e
 		fset: prog.Fset, files: map[string]string{}, errs: map[string]error{},
 		pkgs: map[string]*types.Package{}, read: map[string]bool{},
 	}
-	if len(external) > 0 {
+	// Export data comes from the go command while the sources are read
+	// and parsed.
+	exportDone := make(chan error, 1)
+	go func() {
 		paths := make([]string, 0, len(external))
 		for p := range external {
 			paths = append(paths, p)
@@ -254,7 +260,8 @@ func Load(ctx context.Context, cfg *LoadConfig, patterns ...string) (*Program, e
 		slices.Sort(paths)
 		deps, err := packages.Load(pcfg(packages.NeedName|packages.NeedExportFile), paths...)
 		if err != nil {
-			return nil, fmt.Errorf("codemod: load dependencies: %w", err)
+			exportDone <- fmt.Errorf("codemod: load dependencies: %w", err)
+			return
 		}
 		for _, d := range deps {
 			prog.ext.files[d.PkgPath] = d.ExportFile
@@ -262,20 +269,57 @@ func Load(ctx context.Context, cfg *LoadConfig, patterns ...string) (*Program, e
 				prog.ext.errs[d.PkgPath] = fmt.Errorf("%s does not build: %v", d.PkgPath, d.Errors[0])
 			}
 		}
+		exportDone <- nil
+	}()
+	parseErr := prog.parse(ctx, prog.Packages)
+	if err := <-exportDone; err != nil {
+		return nil, err
 	}
-
-	for _, pkg := range prog.Packages {
-		for _, f := range pkg.Files {
-			f.Src, err = os.ReadFile(f.Name)
-			if err != nil {
-				return nil, fmt.Errorf("codemod: load: %w", err)
-			}
-		}
+	if parseErr != nil {
+		return nil, parseErr
 	}
 	if err := prog.check(ctx, prog.Packages); err != nil {
 		return nil, err
 	}
 	return prog, nil
+}
+
+// parse reads (when Src is nil) and parses the files of pkgs in parallel.
+// A syntax error is kept with its file; the error returned is for files
+// that cannot be read.
+func (p *Program) parse(ctx context.Context, pkgs []*Package) error {
+	var files []*File
+	for _, pkg := range pkgs {
+		files = append(files, pkg.Files...)
+	}
+	var next atomic.Int64
+	errs := make([]error, len(files))
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(files) || ctx.Err() != nil {
+					return
+				}
+				f := files[i]
+				if f.Src == nil {
+					if f.Src, errs[i] = os.ReadFile(f.Name); errs[i] != nil {
+						continue
+					}
+				}
+				f.AST, f.parseErr = parser.ParseFile(p.Fset, f.Name, f.Src, parser.ParseComments|parser.SkipObjectResolution)
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("codemod: load: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("codemod: load: %w", err)
+	}
+	return nil
 }
 
 // coversModule reports whether patterns surely match every package of the
@@ -372,17 +416,19 @@ func (p *Program) checkOne(pkg *Package) {
 	pkg.Errors = loadErrs
 	files := make([]*ast.File, 0, len(pkg.Files))
 	for _, f := range pkg.Files {
-		af, err := parser.ParseFile(p.Fset, f.Name, f.Src, parser.ParseComments|parser.SkipObjectResolution)
-		f.AST = af
-		if err != nil {
-			pkg.Errors = append(pkg.Errors, fmt.Errorf("%w: %w", errType, err))
+		if f.AST == nil && f.parseErr == nil {
+			f.AST, f.parseErr = parser.ParseFile(p.Fset, f.Name, f.Src, parser.ParseComments|parser.SkipObjectResolution)
 		}
-		if af != nil {
-			files = append(files, af)
+		if f.parseErr != nil {
+			pkg.Errors = append(pkg.Errors, fmt.Errorf("%w: %w", errType, f.parseErr))
+		}
+		if f.AST != nil {
+			files = append(files, f.AST)
 		}
 	}
+	// No Types: the type of every expression is most of the memory of a
+	// large program, and the rules need only the objects and selections.
 	info := &types.Info{
-		Types:      map[ast.Expr]types.TypeAndValue{},
 		Defs:       map[*ast.Ident]types.Object{},
 		Uses:       map[*ast.Ident]types.Object{},
 		Selections: map[*ast.SelectorExpr]*types.Selection{},

@@ -291,7 +291,20 @@ func (rt *retyper) findUses(pkg *Package, f *File) {
 			if _, keyed := n.Elts[0].(*ast.KeyValueExpr); keyed {
 				return
 			}
-			if st, ok := info.TypeOf(n).Underlying().(*types.Struct); ok {
+			t := litType(info, stack)
+			if t == nil {
+				// Unknown type: keep every field that could be set here.
+				for _, d := range rt.order {
+					if d.kind == declField || d.kind == declEmbedded {
+						rt.block(d, pkg, n, "maybe set in an unkeyed composite literal")
+					}
+				}
+				return
+			}
+			if p, ok := t.Underlying().(*types.Pointer); ok {
+				t = p.Elem()
+			}
+			if st, ok := t.Underlying().(*types.Struct); ok {
 				for i := range st.NumFields() {
 					if d := rt.decls[st.Field(i)]; d != nil {
 						rt.block(d, pkg, n, "set in an unkeyed composite literal")
@@ -693,7 +706,7 @@ func (rt *retyper) findRedundant(pkg *Package, f *File) {
 		if !ok || len(call.Args) != 1 {
 			return true
 		}
-		t := pkg.Info.TypeOf(call.Args[0])
+		t := exprType(pkg.Info, call.Args[0])
 		if t == nil {
 			return true
 		}
@@ -715,4 +728,93 @@ func (rt *retyper) findRedundant(pkg *Package, f *File) {
 		}
 		return true
 	})
+}
+
+// exprType is the type of an identifier or a selector, from the Uses and
+// Selections the type checker recorded (the codemod does not keep the type
+// of every expression: at scale it is most of the memory). Other
+// expressions give nil.
+func exprType(info *types.Info, e ast.Expr) types.Type {
+	switch e := ast.Unparen(e).(type) {
+	case *ast.Ident:
+		if obj := info.ObjectOf(e); obj != nil {
+			if _, isType := obj.(*types.TypeName); !isType {
+				return obj.Type()
+			}
+		}
+	case *ast.SelectorExpr:
+		if s := info.Selections[e]; s != nil {
+			return s.Type()
+		}
+		if obj := info.Uses[e.Sel]; obj != nil {
+			if _, isType := obj.(*types.TypeName); !isType {
+				return obj.Type()
+			}
+		}
+	}
+	return nil
+}
+
+// typeExprType is the type a type expression denotes, or nil if it is not
+// a plain (possibly qualified, possibly pointer) type name.
+func typeExprType(info *types.Info, e ast.Expr) types.Type {
+	switch e := ast.Unparen(e).(type) {
+	case *ast.Ident:
+		if tn, ok := info.Uses[e].(*types.TypeName); ok {
+			return tn.Type()
+		}
+	case *ast.SelectorExpr:
+		if tn, ok := info.Uses[e.Sel].(*types.TypeName); ok {
+			return tn.Type()
+		}
+	case *ast.StarExpr:
+		if t := typeExprType(info, e.X); t != nil {
+			return types.NewPointer(t)
+		}
+	case *ast.ArrayType:
+		if t := typeExprType(info, e.Elt); t != nil {
+			return types.NewSlice(t) // only the element type matters here
+		}
+	case *ast.MapType:
+		k, v := typeExprType(info, e.Key), typeExprType(info, e.Value)
+		if k != nil && v != nil {
+			return types.NewMap(k, v)
+		}
+	}
+	return nil
+}
+
+// litType is the type of the composite literal at the top of stack: its
+// own type expression, or for an elided one, the element type of the
+// literal around it.
+func litType(info *types.Info, stack []ast.Node) types.Type {
+	lit := stack[len(stack)-1].(*ast.CompositeLit)
+	if lit.Type != nil {
+		return typeExprType(info, lit.Type)
+	}
+	i := len(stack) - 2
+	key := false
+	if kv, ok := stack[i].(*ast.KeyValueExpr); ok {
+		key = kv.Key == lit
+		i--
+	}
+	if _, ok := stack[i].(*ast.CompositeLit); !ok {
+		return nil
+	}
+	outer := litType(info, stack[:i+1])
+	if outer == nil {
+		return nil
+	}
+	switch u := outer.Underlying().(type) {
+	case *types.Slice:
+		return u.Elem()
+	case *types.Array:
+		return u.Elem()
+	case *types.Map:
+		if key {
+			return u.Key()
+		}
+		return u.Elem()
+	}
+	return nil
 }
