@@ -26,6 +26,7 @@ type legacy struct {
 
 	notifierOf, emitterOf      types.Object
 	newManager, newAgentBridge types.Object
+	newUserContext             types.Object
 	message                    types.Object
 	bridge                     *types.Package
 	notifier                   *types.Interface // facade.Notifier
@@ -71,6 +72,10 @@ func newLegacy(lookup func(path string) *types.Package, opts *Options) *legacy {
 		l.emitterOf = sc.Lookup("EmitterOf")
 		l.newManager = sc.Lookup("NewWebSocketManager")
 		l.newAgentBridge = sc.Lookup("NewAgentWebSocketBridge")
+		l.newUserContext = sc.Lookup("NewUserExecutionContext")
+		if tn, ok := sc.Lookup("UserExecutionContext").(*types.TypeName); ok {
+			l.named[tn] = shapeContext
+		}
 		l.message = sc.Lookup("Message")
 	}
 	if f := lookup(FacadePath); f != nil {
@@ -240,7 +245,8 @@ func (l *legacy) scanFile(pkg *Package, f *File) []use {
 			case obj != nil && obj == l.message:
 				uses = append(uses, use{rule: RuleByID(RuleMessageType), kind: useMessage, file: f, pos: n.Pos(), sel: n})
 			case obj != nil && (obj == l.notifierOf || obj == l.emitterOf || obj == l.newManager || obj == l.newAgentBridge ||
-				obj.Name() == string(ShapeManager) || obj.Name() == string(ShapeAgent)):
+				obj == l.newUserContext || obj.Name() == string(ShapeManager) || obj.Name() == string(ShapeAgent) ||
+				obj.Name() == string(shapeContext)):
 				uses = append(uses, use{rule: RuleByID(RuleRetype), kind: useRef, file: f, pos: n.Pos(), sel: n,
 					reason: fmt.Sprintf("bridge.%s stays until its declaration is retyped", n.Sel.Name)})
 			default:

@@ -5,6 +5,7 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
+	"slices"
 
 	"github.com/dave/dst"
 )
@@ -27,6 +28,7 @@ const (
 	toNotifier newType = "Notifier" // facade.Notifier
 	toHub      newType = "Hub"      // *facade.Hub
 	toEmitter  newType = "Emitter"  // *facade.Emitter
+	toScope    newType = "Scope"    // facade.Scope
 )
 
 // decl is one declaration of a legacy type and what the retype step knows
@@ -50,6 +52,7 @@ type decl struct {
 	assigns []useSite // values assigned to it (node is the value)
 	args    []useSite // for parameters: the arguments of every call
 	renames []useSite // for embedded fields: the identifiers naming the field
+	bridges []useSite // for contexts: bridge.NewAgentWebSocketBridge(n, x) calls
 
 	blocked string // why it keeps its type; "" if it is retyped
 	to      newType
@@ -143,7 +146,10 @@ func (rt *retyper) findDecls(pkg *Package, f *File) {
 			return
 		}
 		shape, ok := rt.l.shapeOf(v.Type())
-		if !ok || !types.IsInterface(v.Type()) {
+		if !ok || (shape != shapeContext && !types.IsInterface(v.Type())) {
+			return
+		}
+		if _, isPtr := v.Type().(*types.Pointer); isPtr {
 			return
 		}
 		d := &decl{v: v, shape: shape, pkg: pkg, file: f, ident: id}
@@ -208,6 +214,12 @@ func (rt *retyper) findDecls(pkg *Package, f *File) {
 				d.assigns = append(d.assigns, useSite{pkg: pkg, file: f, node: p.Values[identIndex(p.Names, id)]})
 			}
 		case *ast.AssignStmt:
+			if shape == shapeContext && p.Tok == token.DEFINE && len(p.Lhs) == 2 && len(p.Rhs) == 1 && p.Lhs[0] == id {
+				// uc, err := bridge.NewUserExecutionContext(u, t, r)
+				d.kind, d.define = declLocal, true
+				d.assigns = append(d.assigns, useSite{pkg: pkg, file: f, node: p.Rhs[0]})
+				return
+			}
 			if p.Tok != token.DEFINE || len(p.Lhs) != len(p.Rhs) {
 				d.blocked = "initialized by a multi-value expression"
 				return
@@ -388,6 +400,21 @@ func (rt *retyper) varUse(d *decl, pkg *Package, f *File, stack []ast.Node) {
 		}
 		e, i = p, i-1
 	}
+	if d.shape == shapeContext {
+		switch p := stack[i].(type) {
+		case *ast.SelectorExpr:
+			// uc.UserID, uc.ThreadID, uc.RunID: a facade.Scope has them too.
+			if s := info.Selections[p]; p.X == e && s != nil && s.Kind() == types.FieldVal &&
+				(p.Sel.Name == "UserID" || p.Sel.Name == "ThreadID" || p.Sel.Name == "RunID") {
+				return
+			}
+		case *ast.CallExpr:
+			if len(p.Args) == 2 && p.Args[1] == e && isFunc(info, p, rt.l.newAgentBridge) {
+				d.bridges = append(d.bridges, useSite{pkg: pkg, file: f, node: p})
+				return
+			}
+		}
+	}
 	switch p := stack[i].(type) {
 	case *ast.CallExpr:
 		if len(p.Args) == 1 && p.Args[0] == e &&
@@ -438,17 +465,30 @@ func exprIndex(list []ast.Expr, e ast.Expr) int {
 type valueKind int
 
 const (
-	valueWrap    valueKind = iota // bridge.NotifierOf(x) / bridge.EmitterOf(x)
-	valueNil                      // nil stays nil
-	valueHub                      // bridge.NewWebSocketManager(h) → h
-	valueEmitter                  // bridge.NewAgentWebSocketBridge(n, uc) → facade.NewEmitter(...)
-	valueRetyped                  // another retyped declaration of the same type
-	valueBlocked                  // cannot be converted
+	valueWrap     valueKind = iota // bridge.NotifierOf(x) / bridge.EmitterOf(x)
+	valueNil                       // nil stays nil
+	valueHub                       // bridge.NewWebSocketManager(h) → h
+	valueEmitter                   // bridge.NewAgentWebSocketBridge(n, uc) → facade.NewEmitter(...)
+	valueScope                     // bridge.NewUserExecutionContext(u, t, r) → facade.NewScope(u, t, r)
+	valueScopeLit                  // uc → facade.Scope{UserID: uc.UserID, ...}
+	valueBlocked                   // cannot be converted
 )
 
 func (rt *retyper) classify(u useSite, d *decl) valueKind {
 	info := u.pkg.Info
 	e := ast.Unparen(u.node.(ast.Expr))
+	if d.shape == shapeContext {
+		if call, ok := e.(*ast.CallExpr); ok && isFunc(info, call, rt.l.newUserContext) {
+			if len(call.Args) == 3 && !call.Ellipsis.IsValid() {
+				return valueScope
+			}
+			return valueBlocked // options have no facade.Scope counterpart
+		}
+		if pure(e) {
+			return valueScopeLit
+		}
+		return valueBlocked
+	}
 	if id, ok := e.(*ast.Ident); ok && id.Name == "nil" && info.Uses[id] == types.Universe.Lookup("nil") {
 		return valueNil
 	}
@@ -480,8 +520,25 @@ func pure(e ast.Expr) bool {
 
 // decide chooses each declaration's facade type, or why it keeps its own.
 func (rt *retyper) decide() {
+	// Contexts last: they follow the bridges built from them.
+	slices.SortStableFunc(rt.order, func(a, b *decl) int { return b2i(a.shape == shapeContext) - b2i(b.shape == shapeContext) })
+	converted := map[ast.Node]bool{} // NewAgentWebSocketBridge calls the step rewrites
 	for _, d := range rt.order {
 		if d.blocked != "" {
+			continue
+		}
+		if d.shape == shapeContext {
+			d.to = toScope
+			for _, u := range d.bridges {
+				if !converted[u.node] {
+					rt.block(d, u.pkg, u.node, "handed to bridge.NewAgentWebSocketBridge, which keeps it")
+				}
+			}
+			for _, u := range append(d.assigns, d.args...) {
+				if rt.classify(u, d) == valueBlocked {
+					rt.block(d, u.pkg, u.node, "its value has no facade.Scope form here (options, or an expression evaluated once)")
+				}
+			}
 			continue
 		}
 		switch {
@@ -506,6 +563,13 @@ func (rt *retyper) decide() {
 				// x := bridge.NewWebSocketManager(h) makes x a *facade.Hub, which
 				// other assignments could not fit.
 				rt.block(d, u.pkg, u.node, "declared with := from bridge.NewWebSocketManager and assigned other values")
+			}
+		}
+		if d.blocked == "" {
+			for _, u := range append(d.assigns, d.args...) {
+				if rt.classify(u, d) == valueEmitter {
+					converted[ast.Unparen(u.node.(ast.Expr))] = true
+				}
 			}
 		}
 		if d.kind == declEmbedded && d.blocked == "" {
@@ -604,22 +668,36 @@ func (rt *retyper) plan() {
 		for _, u := range append(d.assigns, d.args...) {
 			k := rt.classify(u, d)
 			v := u.node.(ast.Expr)
-			add(u.file, v, func(e *fileEditor) { e.convert(v, k, d) },
-				func(r *renderer) string { return r.convertText(v, k, d) })
+			scoped := k == valueEmitter && rt.scoped(u.pkg, ast.Unparen(v).(*ast.CallExpr).Args[1])
+			add(u.file, v, func(e *fileEditor) { e.convert(v, k, d, scoped) },
+				func(r *renderer) string { return r.convertText(v, k, d, scoped) })
 		}
 	}
 }
 
+// scoped reports whether x names a context the step makes a facade.Scope.
+func (rt *retyper) scoped(pkg *Package, x ast.Expr) bool {
+	id, ok := ast.Unparen(x).(*ast.Ident)
+	if !ok {
+		return false
+	}
+	v, _ := pkg.Info.Uses[id].(*types.Var)
+	d := rt.decls[v]
+	return d != nil && d.blocked == "" && d.to == toScope
+}
+
 // facadeType is the type expression of t.
 func (e *fileEditor) facadeType(t newType) dst.Expr {
-	if t == toNotifier {
+	if t == toNotifier || t == toScope {
 		return e.facadeSel(string(t))
 	}
 	return &dst.StarExpr{X: e.facadeSel(string(t))}
 }
 
 // convert rewrites a value assigned to a retyped declaration.
-func (e *fileEditor) convert(v ast.Expr, k valueKind, d *decl) {
+// scoped says that the context a bridge is built from becomes a
+// facade.Scope in the same step.
+func (e *fileEditor) convert(v ast.Expr, k valueKind, d *decl, scoped bool) {
 	node := e.node(v).(dst.Expr)
 	switch k {
 	case valueNil:
@@ -628,9 +706,22 @@ func (e *fileEditor) convert(v ast.Expr, k valueKind, d *decl) {
 		h := call.Args[0]
 		moveDecs(node, h)
 		e.replace[node] = h
+	case valueScope:
+		e.node(ast.Unparen(v).(*ast.CallExpr)).(*dst.CallExpr).Fun = e.facadeSel("NewScope")
+	case valueScopeLit:
+		field := func(name string) dst.Expr {
+			return &dst.KeyValueExpr{Key: dst.NewIdent(name), Value: &dst.SelectorExpr{X: dst.Clone(node).(dst.Expr), Sel: dst.NewIdent(name)}}
+		}
+		lit := &dst.CompositeLit{Type: e.facadeSel("Scope"), Elts: []dst.Expr{field("UserID"), field("ThreadID"), field("RunID")}}
+		moveDecs(node, lit)
+		e.replace[node] = lit
 	case valueEmitter:
 		call := e.node(ast.Unparen(v).(*ast.CallExpr)).(*dst.CallExpr)
 		uc := call.Args[1]
+		if scoped {
+			call.Fun = e.facadeSel("NewEmitter")
+			return
+		}
 		field := func(name string) dst.Expr {
 			return &dst.KeyValueExpr{Key: dst.NewIdent(name), Value: &dst.SelectorExpr{X: dst.Clone(uc).(dst.Expr), Sel: dst.NewIdent(name)}}
 		}

@@ -13,6 +13,8 @@ type Shape string
 const (
 	ShapeManager Shape = "WebSocketManager"     // bridge.WebSocketManager and its look-alikes
 	ShapeAgent   Shape = "AgentWebSocketBridge" // bridge.AgentWebSocketBridge and its look-alikes
+
+	shapeContext Shape = "UserExecutionContext" // bridge.UserExecutionContext, retyped to facade.Scope
 )
 
 // Step orders the rules: every rule of a step type-checks on its own, and a
@@ -92,8 +94,8 @@ var Rules = []*Rule{
 		ID: RuleMessageType, Legacy: BridgePath + ".Message", Form: "map[string]any", Step: StepCallSite,
 	},
 	{
-		ID: RuleRetype, Legacy: "declarations of " + BridgePath + ".WebSocketManager/AgentWebSocketBridge",
-		Form: "facade.Notifier, *facade.Emitter or *facade.Hub, with bridge.NotifierOf(x) → x", Step: StepRetype,
+		ID: RuleRetype, Legacy: "declarations of " + BridgePath + ".WebSocketManager/AgentWebSocketBridge/UserExecutionContext",
+		Form: "facade.Notifier, *facade.Emitter, *facade.Hub or facade.Scope, with bridge.NotifierOf(x) → x", Step: StepRetype,
 	},
 }
 

@@ -175,15 +175,24 @@ func (r *renderer) callText(u use) string {
 }
 
 // convertText is the text form of convert.
-func (r *renderer) convertText(v ast.Expr, k valueKind, d *decl) string {
+func (r *renderer) convertText(v ast.Expr, k valueKind, d *decl, scoped bool) string {
 	switch k {
 	case valueNil:
 		return r.plain(v)
+	case valueScope:
+		call := ast.Unparen(v).(*ast.CallExpr)
+		return r.span(v.Pos(), call.Fun.Pos(), v) + r.facade("NewScope") + r.span(call.Fun.End(), v.End(), v)
+	case valueScopeLit:
+		x := r.plain(v)
+		return r.facade("Scope") + "{UserID: " + x + ".UserID, ThreadID: " + x + ".ThreadID, RunID: " + x + ".RunID}"
 	case valueHub:
 		return r.of(ast.Unparen(v).(*ast.CallExpr).Args[0])
 	case valueEmitter:
 		call := ast.Unparen(v).(*ast.CallExpr)
 		n, uc := call.Args[0], call.Args[1]
+		if scoped {
+			return r.span(v.Pos(), call.Fun.Pos(), v) + r.facade("NewEmitter") + r.span(call.Fun.End(), v.End(), v)
+		}
 		ucText := r.of(uc)
 		scope := r.facade("Scope") + "{UserID: " + ucText + ".UserID, ThreadID: " + ucText + ".ThreadID, RunID: " + ucText + ".RunID}"
 		tail := string(r.src[r.tf.Offset(uc.End()):r.tf.Offset(call.Rparen)]) + ")"
@@ -198,7 +207,7 @@ func (r *renderer) convertText(v ast.Expr, k valueKind, d *decl) string {
 
 // facadeTypeText is the text form of facadeType.
 func (r *renderer) facadeTypeText(t newType) string {
-	if t == toNotifier {
+	if t == toNotifier || t == toScope {
 		return r.facade(string(t))
 	}
 	return "*" + r.facade(string(t))
