@@ -110,7 +110,7 @@ type Broker struct {
 	w worker // owned by the worker goroutine
 
 	published, unavailable, delivered, replayed, replays atomic.Uint64
-	caughtUp, duplicates, resubscribes, gaps             atomic.Uint64
+	caughtUp, duplicates, resubscribes, gaps, expired    atomic.Uint64
 	up                                                   atomic.Bool
 }
 
@@ -301,6 +301,7 @@ type Stats struct {
 	Duplicates   uint64 // live events dropped because this hub already had them
 	Resubscribes uint64 // times the subscription was lost and made again
 	Gaps         uint64 // resumes and catch-ups from an event no longer kept: events after it may be lost (logged)
+	Expired      uint64 // kept events a replay skipped because they were older than TTL
 }
 
 // Stats returns a snapshot of the counters.
@@ -316,6 +317,7 @@ func (b *Broker) Stats() Stats {
 		Duplicates:   b.duplicates.Load(),
 		Resubscribes: b.resubscribes.Load(),
 		Gaps:         b.gaps.Load(),
+		Expired:      b.expired.Load(),
 	}
 }
 

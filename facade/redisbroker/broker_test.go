@@ -397,3 +397,20 @@ func TestABrokerServesOneHub(t *testing.T) {
 		facade.NewHub(&facade.HubOptions{Broker: a.broker, Logger: quiet})
 	})
 }
+
+// Held events age out: one older than TTL is not delivered, and is counted.
+func TestHeldEventsAgeOut(t *testing.T) {
+	r := startRedis(t)
+	o := testOptions()
+	o.TTL = time.Second
+	a := newNode(t, r.Addr(), o)
+	notify(t, a, facade.ToUser("u1"), seqEvent(1))
+	time.Sleep(600 * time.Millisecond)
+	notify(t, a, facade.ToUser("u1"), seqEvent(2))
+	time.Sleep(500 * time.Millisecond) // 1 is past the TTL, 2 is not
+
+	c := a.dial(t, dialOpts{user: "u1"})
+	assert.Equal(t, []int{2}, seqs(c.read(1)))
+	c.silent(100 * time.Millisecond)
+	assert.Equal(t, uint64(1), a.broker.Stats().Expired)
+}

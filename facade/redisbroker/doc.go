@@ -36,7 +36,8 @@
 // # Held events and resuming
 //
 // A stream keeps the target's recent events, up to [Options].MaxEvents and
-// [Options].TTL (older ones are trimmed as new ones come), and a mark: the
+// [Options].TTL (older ones are trimmed as new ones come, and never
+// replayed: [Stats].Expired counts those a replay skipped), and a mark: the
 // ID of the newest event an instance delivered to a ready connection.
 // Events after the mark are held: a user with no ready connection anywhere
 // receives them, in order, on the first connection that authenticates, on

@@ -470,6 +470,9 @@ func (w *worker) replay(t *target, c *facade.Conn, m *member) error {
 	}
 	var evs []facade.Encoded
 	var last streamID
+	// Entries past TTL are trimmed only when the next event comes; a replay
+	// skips them as if they were.
+	cutoff := uint64(max(b.local.Now().Add(-b.o.TTL).UnixMilli(), 0))
 	if t.cursor != (streamID{}) {
 		for {
 			entries, err := w.xrange(key, start, t.cursor.String())
@@ -493,6 +496,10 @@ func (w *worker) replay(t *target, c *facade.Conn, m *member) error {
 				id, ev, err := decodeEntry(e)
 				if err != nil {
 					b.log.Error("redisbroker: dropped a malformed entry", "target", t.to.String(), "id", e.ID)
+					continue
+				}
+				if id.ms < cutoff {
+					b.expired.Add(1)
 					continue
 				}
 				evs = append(evs, ev)
