@@ -333,12 +333,24 @@ func (e *fileEditor) event(r *Rule, args []dst.Expr) dst.Expr {
 		lit.Elts = append(lit.Elts, kv(field, a))
 	}
 	if multiline {
-		for _, el := range lit.Elts {
-			el.Decorations().Before = dst.NewLine
+		lines(lit.Elts)
+		// A line comment inside the Data literal lays it out one field per
+		// line too, rather than breaking it after the comment.
+		if data != nil && slices.ContainsFunc(data.Elts, func(el dst.Expr) bool {
+			return slices.ContainsFunc(el.Decorations().End, func(c string) bool { return strings.HasPrefix(c, "//") })
+		}) {
+			lines(data.Elts)
 		}
-		lit.Elts[len(lit.Elts)-1].Decorations().After = dst.NewLine
 	}
 	return lit
+}
+
+// lines puts each element of a literal on its own line.
+func lines(elts []dst.Expr) {
+	for _, el := range elts {
+		el.Decorations().Before = dst.NewLine
+	}
+	elts[len(elts)-1].Decorations().After = dst.NewLine
 }
 
 // describe names the kind of node n for a finding.
