@@ -18,19 +18,28 @@
 //
 // # Steps
 //
-// Call sites are rewritten first, reaching the facade through
-// bridge.NotifierOf and bridge.EmitterOf so that declarations keep their
-// legacy types. The retype step then gives a declaration whose uses allow it
-// the narrowest facade type (facade.Notifier, *facade.Emitter or
-// *facade.Hub) and rewrites all its uses in the same step. Every step
-// type-checks on its own; what cannot be rewritten safely is reported as a
-// [Finding] with its position and reason.
+// A call site reaches the facade through bridge.NotifierOf or
+// bridge.EmitterOf while its receiver keeps a legacy type. The retype step
+// gives a declaration (field, parameter, variable, embedded field) the
+// narrowest facade type its uses need (facade.Notifier, *facade.Emitter,
+// *facade.Hub, facade.Scope) and rewrites all its uses in the same step;
+// when every use of a declaration is a legacy call rewritten in the same
+// step, the call goes straight to the facade. A declaration whose uses lie
+// outside the selected packages keeps its type. [Migrate] repeats steps
+// until none has work left, and each step type-checks on its own (a retype
+// that would not is dropped and reported). What cannot be rewritten safely
+// is reported as a [Finding] with its position and reason.
 //
 // # Output
 //
-// Files are decorated with github.com/dave/dst, so comments survive,
-// including those inside argument lists. Only files that change are printed;
-// the rest of the code base is not touched. Imports are fixed from the loaded
-// type information: facade is added (under another name when a local
-// identifier would shadow it) and bridge is removed once unused.
+// Each outermost rewritten node is cut out of the file and rewritten on its
+// own: with github.com/dave/dst when comments lie inside it, so that they
+// survive where they were, including inside argument lists, and from the
+// source text of its parts when none do (the faster path; the tests hold
+// both to the same output). The result is spliced back in place, so the
+// rest of the file stays byte for byte, and the file is gofmt-formatted.
+// Only files that change are printed. Imports are fixed from the loaded type
+// information, never by loading again: facade is added (under another name
+// where a local identifier would shadow it), bridge and any import the edits
+// left unused are removed.
 package codemod

@@ -64,8 +64,8 @@ type unit struct {
 	text       string                // the printed result
 }
 
-// TextEdit replaces the bytes [Start, End) of a file with New.
-type TextEdit struct {
+// textEdit replaces the bytes [Start, End) of a file with New.
+type textEdit struct {
 	Start, End int
 	New        string
 }
@@ -249,7 +249,7 @@ func (e *fileEditor) decorate(u *unit) error {
 // each unit printed in place, and the import changes. It returns nil if
 // there are no edits. A unit with comments inside goes through dst; one
 // without is written from its source text (see text.go).
-func (e *fileEditor) edits() ([]TextEdit, error) {
+func (e *fileEditor) edits() ([]textEdit, error) {
 	if len(e.pending) == 0 {
 		return nil, nil
 	}
@@ -270,11 +270,11 @@ func (e *fileEditor) edits() ([]TextEdit, error) {
 	}
 	used := map[*types.PkgName]bool{}
 	usesAdded := false
-	var out []TextEdit
+	var out []textEdit
 	var viaDST []*unit
 	for _, u := range e.units {
 		if !e.dstOnly && !e.hasComment(u.root.Pos(), u.root.End()) {
-			out = append(out, TextEdit{Start: u.start, End: u.end, New: r.of(u.root)})
+			out = append(out, textEdit{Start: u.start, End: u.end, New: r.of(u.root)})
 			continue
 		}
 		if err := e.decorate(u); err != nil {
@@ -312,7 +312,7 @@ func (e *fileEditor) edits() ([]TextEdit, error) {
 		if !ok {
 			return nil, fmt.Errorf("codemod: print %s: unexpected snippet %q", e.f.Name, buf.String())
 		}
-		out = append(out, TextEdit{Start: u.start, End: u.end, New: strings.TrimSuffix(text, "\n")})
+		out = append(out, textEdit{Start: u.start, End: u.end, New: strings.TrimSuffix(text, "\n")})
 	}
 	usesAdded = usesAdded || e.usesAddedText
 	// Qualifiers outside the units are untouched; inside a unit written
@@ -330,7 +330,7 @@ func (e *fileEditor) edits() ([]TextEdit, error) {
 		}
 	}
 	out = append(out, e.importEdits(used, usesAdded)...)
-	slices.SortFunc(out, func(a, b TextEdit) int { return a.Start - b.Start })
+	slices.SortFunc(out, func(a, b textEdit) int { return a.Start - b.Start })
 	return out, nil
 }
 
@@ -358,7 +358,7 @@ func (e *fileEditor) finish() ([]byte, error) {
 }
 
 // applyEdits applies sorted, non-overlapping edits to src.
-func applyEdits(src []byte, edits []TextEdit) []byte {
+func applyEdits(src []byte, edits []textEdit) []byte {
 	var b bytes.Buffer
 	b.Grow(len(src) + 256)
 	last := 0
@@ -375,7 +375,7 @@ func applyEdits(src []byte, edits []TextEdit) []byte {
 // and facade where the edits use them. used holds the imports the code
 // still refers to; usesAdded says whether the edits wrote bridge
 // qualifiers.
-func (e *fileEditor) importEdits(used map[*types.PkgName]bool, usesAdded bool) []TextEdit {
+func (e *fileEditor) importEdits(used map[*types.PkgName]bool, usesAdded bool) []textEdit {
 	tf := e.pkg.fileOf(e.f)
 	src := e.f.Src
 	off := func(p token.Pos) int { return tf.Offset(p) }
@@ -392,7 +392,7 @@ func (e *fileEditor) importEdits(used map[*types.PkgName]bool, usesAdded bool) [
 		}
 		return start, end
 	}
-	var out []TextEdit
+	var out []textEdit
 	var bridgeSpec *ast.ImportSpec
 	var bridgeDecl, firstDecl *ast.GenDecl
 	usesBridge := false
@@ -402,7 +402,7 @@ func (e *fileEditor) importEdits(used map[*types.PkgName]bool, usesAdded bool) [
 			continue
 		}
 		removed := 0
-		var dropped []TextEdit
+		var dropped []textEdit
 		for _, s := range gd.Specs {
 			is := s.(*ast.ImportSpec)
 			pn := e.pkg.Info.PkgNameOf(is)
@@ -430,7 +430,7 @@ func (e *fileEditor) importEdits(used map[*types.PkgName]bool, usesAdded bool) [
 				continue // decided below: removed, or replaced by facade
 			}
 			s, en := lineSpan(start, end)
-			dropped = append(dropped, TextEdit{Start: s, End: en})
+			dropped = append(dropped, textEdit{Start: s, End: en})
 			removed++
 		}
 		bridgeGone := bridgeDecl == gd && !usesBridge
@@ -441,7 +441,7 @@ func (e *fileEditor) importEdits(used map[*types.PkgName]bool, usesAdded bool) [
 				start = off(gd.Doc.Pos())
 			}
 			s, en := lineSpan(start, off(gd.End()))
-			out = append(out, TextEdit{Start: s, End: en})
+			out = append(out, textEdit{Start: s, End: en})
 			if bridgeDecl == gd {
 				bridgeSpec, bridgeDecl = nil, nil
 			}
@@ -464,7 +464,7 @@ func (e *fileEditor) importEdits(used map[*types.PkgName]bool, usesAdded bool) [
 		start, end := off(bridgeSpec.Pos()), off(bridgeSpec.End())
 		if addFacade {
 			// facade takes the place of bridge, with its comments.
-			out = append(out, TextEdit{Start: start, End: end, New: specText(FacadePath, e.facadeName, "facade")})
+			out = append(out, textEdit{Start: start, End: end, New: specText(FacadePath, e.facadeName, "facade")})
 			addFacade = false
 		} else {
 			if bridgeSpec.Doc != nil {
@@ -474,7 +474,7 @@ func (e *fileEditor) importEdits(used map[*types.PkgName]bool, usesAdded bool) [
 				end = off(bridgeSpec.Comment.End())
 			}
 			s, en := lineSpan(start, end)
-			out = append(out, TextEdit{Start: s, End: en})
+			out = append(out, textEdit{Start: s, End: en})
 		}
 	}
 	var add []string
@@ -494,18 +494,18 @@ func (e *fileEditor) importEdits(used map[*types.PkgName]bool, usesAdded bool) [
 		if bridgeSpec.Comment != nil {
 			end = off(bridgeSpec.Comment.End())
 		}
-		out = append(out, TextEdit{Start: end, End: end, New: "\n\t" + strings.Join(add, "\n\t")})
+		out = append(out, textEdit{Start: end, End: end, New: "\n\t" + strings.Join(add, "\n\t")})
 	case firstDecl != nil && firstDecl.Lparen.IsValid():
 		at := off(firstDecl.Rparen)
-		out = append(out, TextEdit{Start: at, End: at, New: "\t" + strings.Join(add, "\n\t") + "\n"})
+		out = append(out, textEdit{Start: at, End: at, New: "\t" + strings.Join(add, "\n\t") + "\n"})
 	case firstDecl != nil:
 		spec := firstDecl.Specs[0]
 		at := off(spec.Pos())
-		out = append(out, TextEdit{Start: at, End: at, New: "(\n\t"},
-			TextEdit{Start: off(spec.End()), End: off(spec.End()), New: "\n\t" + strings.Join(add, "\n\t") + "\n)"})
+		out = append(out, textEdit{Start: at, End: at, New: "(\n\t"},
+			textEdit{Start: off(spec.End()), End: off(spec.End()), New: "\n\t" + strings.Join(add, "\n\t") + "\n)"})
 	default:
 		at := off(e.f.AST.Name.End())
-		out = append(out, TextEdit{Start: at, End: at, New: "\n\nimport (\n\t" + strings.Join(add, "\n\t") + "\n)"})
+		out = append(out, textEdit{Start: at, End: at, New: "\n\nimport (\n\t" + strings.Join(add, "\n\t") + "\n)"})
 	}
 	return out
 }

@@ -30,6 +30,7 @@ type Finding struct {
 	Message string
 }
 
+// String formats f as "file:line:col: rule: message".
 func (f Finding) String() string { return fmt.Sprintf("%s: %s: %s", f.Pos, f.Rule, f.Message) }
 
 // Result is what a rewrite produced.

@@ -31,6 +31,7 @@ const (
 	StepRetype
 )
 
+// String names the step for humans.
 func (s Step) String() string {
 	switch s {
 	case StepCallSite:
