@@ -58,6 +58,17 @@
 // receives "type":1 codes instead of names for typed events. Each event is
 // encoded once per Notify, whatever the number of receivers.
 //
+// # Many instances
+//
+// A Hub alone reaches the connections of its own process. Set
+// [HubOptions].Broker to reach every instance: Notify then publishes the
+// encoded event through the broker and each hub delivers it to its own
+// connections, in Notify order per publisher and target. Package
+// facade/redisbroker is that Broker over Redis: streams hold events for users
+// with no ready connection anywhere, a client that reconnects elsewhere
+// resumes after its last event ID ([AcceptOptions].LastEventID, opt-in IDs on
+// the wire with EventIDs), and Connected and ConnIDs see every instance.
+//
 // # Concurrency
 //
 // Every exported method of Hub, Conn and [Emitter] may be called from any
