@@ -66,8 +66,7 @@ type Broker interface {
 // receiver's encoding followed by the body. A broker ships the parts, not
 // the [Event], so no instance encodes it again. The zero Encoded is invalid.
 type Encoded struct {
-	m  *message
-	id string
+	m *message
 }
 
 // NewEncoded rebuilds an encoded event from its parts, as a broker received
@@ -76,11 +75,11 @@ type Encoded struct {
 // "" when it is the same as legacy) and body the rest of the wire bytes.
 // Encoded keeps body; the caller must not change it afterwards.
 func NewEncoded(id string, at time.Time, legacy, numeric string, body []byte) Encoded {
-	return Encoded{&message{legacy: legacy, numeric: numeric, body: body, at: at}, id}
+	return Encoded{&message{legacy: legacy, numeric: numeric, body: body, at: at, id: id}}
 }
 
 // ID returns the broker's ID of the event ("" when it has none).
-func (e Encoded) ID() string { return e.id }
+func (e Encoded) ID() string { return e.m.id }
 
 // At returns when the event was notified.
 func (e Encoded) At() time.Time { return e.m.at }
@@ -116,7 +115,7 @@ func (l *Local) Deliver(to Target, ev Encoded) (ready int) {
 	h.seq++
 	ev.m.seq = h.seq
 	send := func(c *Conn) {
-		if err := c.enqueue(entry{ev.m, to, ev.id}); err != nil {
+		if err := c.enqueue(entry{ev.m, to}); err != nil {
 			h.o.Logger.Warn("facade: broker event refused by a connection not ready yet", "conn", c.id, "err", err)
 			return
 		}
@@ -158,7 +157,7 @@ func (l *Local) Replay(c *Conn, to Target, evs []Encoded) (ready bool) {
 	es := make([]entry, len(evs))
 	for i, ev := range evs {
 		ev.m.seq = 0 // older than anything queued
-		es[i] = entry{ev.m, to, ev.id}
+		es[i] = entry{ev.m, to}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -53,12 +53,10 @@ type Conn struct {
 	pingTimer  *time.Timer
 }
 
-// entry is a queued message, the target that brought it here and, for a
-// message a Broker delivered, its ID.
+// entry is a queued message and the target that brought it here.
 type entry struct {
 	m   *message
 	key Target
-	id  string
 }
 
 // ID returns the connection's ID, the one ToConn takes.
@@ -376,8 +374,8 @@ func (c *Conn) writeLoop() {
 			buf = appendFrame(buf, websocket.PingMessage, "", nil)
 		}
 		for _, e := range batch {
-			if c.eventIDs && e.id != "" {
-				buf = appendWithID(buf, e.m, e.id, c.enc)
+			if c.eventIDs && e.m.id != "" {
+				buf = appendWithID(buf, e.m, e.m.id, c.enc)
 				continue
 			}
 			buf = appendFrame(buf, websocket.TextMessage, e.m.prefix(c.enc), e.m.body)

@@ -85,6 +85,7 @@ type message struct {
 	numeric string // "" when the same as legacy
 	body    []byte
 	seq     uint64    // Notify order within the hub
+	id      string    // a Broker's ID for the event ("" without one)
 	at      time.Time // when it was notified, for the hold's age bound
 }
 
