@@ -232,44 +232,53 @@ func sortedKeys(m map[string]int) []string {
 
 // writeAll writes every change atomically: each file goes to a temporary
 // file beside it, and only when all are written are they renamed over the
-// originals.
-func writeAll(changes []codemod.FileChange) (err error) {
+// originals, so a failure to write leaves every file as it was.
+func writeAll(changes []codemod.FileChange) error {
 	temps := make([]string, 0, len(changes))
-	defer func() {
+	for _, c := range changes {
+		t, err := writeTemp(c)
 		if err != nil {
 			for _, t := range temps {
 				os.Remove(t)
 			}
-		}
-	}()
-	for _, c := range changes {
-		fi, err := os.Stat(c.Name)
-		if err != nil {
 			return err
 		}
-		f, err := os.CreateTemp(filepath.Dir(c.Name), "."+filepath.Base(c.Name)+".wsunify-*")
-		if err != nil {
-			return err
-		}
-		temps = append(temps, f.Name())
-		if _, err := f.Write(c.New); err != nil {
-			f.Close()
-			return err
-		}
-		if err := f.Chmod(fi.Mode().Perm()); err != nil {
-			f.Close()
-			return err
-		}
-		if err := f.Close(); err != nil {
-			return err
-		}
+		temps = append(temps, t)
 	}
 	for i, c := range changes {
 		if err := os.Rename(temps[i], c.Name); err != nil {
+			for _, t := range temps[i:] {
+				os.Remove(t)
+			}
 			return err
 		}
 	}
 	return nil
+}
+
+// writeTemp writes the new content of c to a temporary file beside it,
+// with its mode, and returns the temporary file's name.
+func writeTemp(c codemod.FileChange) (string, error) {
+	fi, err := os.Stat(c.Name)
+	if err != nil {
+		return "", err
+	}
+	f, err := os.CreateTemp(filepath.Dir(c.Name), "."+filepath.Base(c.Name)+".wsunify-*")
+	if err != nil {
+		return "", err
+	}
+	_, err = f.Write(c.New)
+	if err == nil {
+		err = f.Chmod(fi.Mode().Perm())
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
 }
 
 // progressTo returns a printer of progress lines, which writes only when w
