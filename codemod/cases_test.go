@@ -159,7 +159,8 @@ func (c *goldenCase) options(t *testing.T) (*Options, *LoadConfig, []string) {
 
 // TestCases walks ../testdata/cases: each archive is a module to migrate
 // with the golden result of apply, the findings left, or the refusal.
-// Every golden output must build, and a second apply must change nothing.
+// Every golden output must build and vet (which compiles the tests), and a
+// second apply must change nothing.
 func TestCases(t *testing.T) {
 	for _, c := range readCases(t) {
 		t.Run(c.name, func(t *testing.T) {
@@ -240,7 +241,7 @@ func TestCases(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			goCmd(t, dir, "build", "./...")
+			goCmd(t, dir, "vet", "./...")
 			again, err := migrate(ctx, cfg, opts, patterns)
 			if err != nil {
 				t.Fatal(err)

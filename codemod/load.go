@@ -81,6 +81,9 @@ type LoadConfig struct {
 	// loaded from source only if it depends on one of them. Nil means
 	// [BridgePath].
 	LegacyPaths []string
+	// NoTests leaves the _test.go files out. By default a package's tests
+	// are loaded, rewritten and checked with it.
+	NoTests bool
 }
 
 // Load loads the packages matched by patterns (as the go command takes
@@ -100,9 +103,9 @@ func Load(ctx context.Context, cfg *LoadConfig, patterns ...string) (*Program, e
 	pcfg := func(mode packages.LoadMode) *packages.Config {
 		return &packages.Config{Context: ctx, Mode: mode, Dir: cfg.Dir, Env: cfg.Env, BuildFlags: cfg.BuildFlags}
 	}
-	const graphMode = packages.NeedName | packages.NeedFiles | packages.NeedImports | packages.NeedDeps | packages.NeedModule
-
-	roots, err := packages.Load(pcfg(graphMode), patterns...)
+	graphCfg := pcfg(graphMode)
+	graphCfg.Tests = !cfg.NoTests
+	roots, err := packages.Load(graphCfg, patterns...)
 	if err != nil {
 		return nil, fmt.Errorf("codemod: load: %w", err)
 	}
@@ -115,6 +118,9 @@ func Load(ctx context.Context, cfg *LoadConfig, patterns ...string) (*Program, e
 		if len(r.GoFiles) == 0 && len(r.Errors) > 0 {
 			return nil, fmt.Errorf("codemod: load: %v", r.Errors[0])
 		}
+		if isTestMain(r) {
+			continue
+		}
 		selected[r.PkgPath] = true
 		if r.Module != nil && r.Module.Main && module == nil {
 			module = r.Module
@@ -124,20 +130,37 @@ func Load(ctx context.Context, cfg *LoadConfig, patterns ...string) (*Program, e
 	// Reverse dependencies: the rest of the main module, unless the patterns
 	// already cover it.
 	if module != nil && !coversModule(patterns, cfg.Dir, module) {
-		rest, err := packages.Load(pcfg(graphMode), module.Path+"/...")
+		rest, err := packages.Load(graphCfg, module.Path+"/...")
 		if err != nil {
 			return nil, fmt.Errorf("codemod: load module: %w", err)
 		}
 		all = append(slices.Clone(roots), rest...)
 	}
 
+	// One variant per package path: a package's own test variant (its files
+	// and its _test.go files) stands for the package, so that tests are
+	// rewritten and checked with the code they test.
 	graph := map[string]*packages.Package{}
-	packages.Visit(all, nil, func(p *packages.Package) { graph[p.PkgPath] = p })
+	packages.Visit(all, nil, func(p *packages.Package) {
+		if isTestMain(p) {
+			return
+		}
+		if cur, ok := graph[p.PkgPath]; !ok || variantRank(p) > variantRank(cur) {
+			graph[p.PkgPath] = p
+		}
+	})
 
 	// dependsOnLegacy memoizes whether a package reaches a legacy path.
 	isLegacy := map[string]bool{}
 	for _, l := range legacy {
 		isLegacy[l] = true
+	}
+	// chosen is the variant of imp's path that stands for it.
+	chosen := func(imp *packages.Package) *packages.Package {
+		if c := graph[imp.PkgPath]; c != nil {
+			return c
+		}
+		return imp
 	}
 	memo := map[string]bool{}
 	var reaches func(p *packages.Package) bool
@@ -147,7 +170,7 @@ func Load(ctx context.Context, cfg *LoadConfig, patterns ...string) (*Program, e
 		}
 		memo[p.PkgPath] = false
 		for _, imp := range p.Imports {
-			if isLegacy[imp.PkgPath] || reaches(imp) {
+			if isLegacy[imp.PkgPath] || reaches(chosen(imp)) {
 				memo[p.PkgPath] = true
 				break
 			}
@@ -174,14 +197,14 @@ func Load(ctx context.Context, cfg *LoadConfig, patterns ...string) (*Program, e
 			}
 			seen[p.PkgPath] = true
 			for _, imp := range p.Imports {
-				if importsSource(imp) {
+				if importsSource(chosen(imp)) {
 					inSource[p.PkgPath] = true
 					return true
 				}
 			}
 			return false
 		}
-		for _, p := range all {
+		for _, p := range graph {
 			if p.Module != nil && p.Module.Path == module.Path && !isLegacy[p.PkgPath] {
 				importsSource(p)
 			}
@@ -201,14 +224,14 @@ func Load(ctx context.Context, cfg *LoadConfig, patterns ...string) (*Program, e
 		}
 		visited[p.PkgPath] = true
 		for _, imp := range sortedImports(p) {
-			visit(imp)
+			visit(chosen(imp))
 		}
 		if inSource[p.PkgPath] {
 			order = append(order, p.PkgPath)
 		}
 	}
 	for _, p := range all {
-		visit(p)
+		visit(chosen(p))
 	}
 	external := map[string]bool{}
 	for _, path := range order {
@@ -320,6 +343,28 @@ func (p *Program) parse(ctx context.Context, pkgs []*Package) error {
 		return fmt.Errorf("codemod: load: %w", err)
 	}
 	return nil
+}
+
+// graphMode is what the package graph is loaded with: no types, no syntax.
+const graphMode = packages.NeedName | packages.NeedFiles | packages.NeedImports | packages.NeedDeps | packages.NeedModule
+
+// isTestMain reports whether p is the generated main package of a test.
+func isTestMain(p *packages.Package) bool {
+	return p.Name == "main" && strings.HasSuffix(p.ID, ".test")
+}
+
+// variantRank orders the variants of one package path: its own test
+// variant ("p [p.test]", or the external test package "p_test [p.test]"),
+// then the package itself, then variants recompiled for another package's
+// tests.
+func variantRank(p *packages.Package) int {
+	switch {
+	case p.ID == p.PkgPath:
+		return 1
+	case strings.HasSuffix(p.ID, " ["+strings.TrimSuffix(p.PkgPath, "_test")+".test]"):
+		return 2
+	}
+	return 0
 }
 
 // coversModule reports whether patterns surely match every package of the

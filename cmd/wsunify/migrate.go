@@ -44,6 +44,7 @@ func runMigrate(ctx context.Context, cmd string, args []string, stdout, stderr i
 	rules := fs.String("rule", "", "comma-separated rule `IDs` to apply (default all): "+ruleList())
 	shapes := shapeFlags{}
 	fs.Var(shapes, "shape", "`Shape=pkg.Type`: the user's type plays a legacy shape (WebSocketManager or AgentWebSocketBridge); repeatable")
+	tests := fs.Bool("test", true, "also load, rewrite and check the packages' _test.go files")
 	jsonOut := false
 	if cmd == "plan" {
 		fs.BoolVar(&jsonOut, "json", false, "print the plan as JSON")
@@ -73,7 +74,7 @@ func runMigrate(ctx context.Context, cmd string, args []string, stdout, stderr i
 		}
 	}
 	progress("loading packages")
-	prog, err := codemod.Load(ctx, &codemod.LoadConfig{Dir: *dir, LegacyPaths: legacyPaths}, fs.Args()...)
+	prog, err := codemod.Load(ctx, &codemod.LoadConfig{Dir: *dir, LegacyPaths: legacyPaths, NoTests: !*tests}, fs.Args()...)
 	if err != nil {
 		fmt.Fprintln(stderr, "wsunify:", err)
 		return exitFailure
