@@ -5,6 +5,7 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
+	"path/filepath"
 	"slices"
 
 	"github.com/dave/dst"
@@ -266,7 +267,8 @@ func paramIndex(params *ast.FieldList, id *ast.Ident) int {
 // block marks d as kept, with the reason and where.
 func (rt *retyper) block(d *decl, pkg *Package, n ast.Node, why string) {
 	if d.blocked == "" {
-		d.blocked = fmt.Sprintf("%s at %s", why, rt.prog.Fset.Position(n.Pos()))
+		p := rt.prog.Fset.Position(n.Pos())
+		d.blocked = fmt.Sprintf("%s at %s:%d:%d", why, filepath.Base(p.Filename), p.Line, p.Column)
 	}
 }
 

@@ -99,9 +99,7 @@ func rewrite(prog *Program, opts *Options, skip map[string]string) (*Result, err
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	// Edits the retype step makes in packages that only use a retyped
-	// declaration are done by rewritePackage of the declaring package's
-	// users; collect the findings of declarations kept.
+	// The declarations the retype step keeps, with the reason.
 	res.Findings = append(res.Findings, rt.findings()...)
 	sortResult(res)
 	return res, nil
