@@ -66,9 +66,10 @@ func Verify(ctx context.Context, prog *Program, changes []FileChange) (*Program,
 	if err := next.check(ctx, recheck); err != nil {
 		return nil, err
 	}
-	ve := &verifyError{files: map[string]bool{}}
+	ve := &verifyError{files: map[string]bool{}, pkgs: map[string]bool{}}
 	for _, np := range recheck {
 		for _, e := range np.Errors {
+			ve.pkgs[np.Path] = true
 			ve.errs = append(ve.errs, fmt.Errorf("%s: %w", np.Path, e))
 			var te types.Error
 			if errors.As(e, &te) {
@@ -86,6 +87,7 @@ func Verify(ctx context.Context, prog *Program, changes []FileChange) (*Program,
 type verifyError struct {
 	errs  []error
 	files map[string]bool // the files with errors
+	pkgs  map[string]bool // the packages with errors
 }
 
 func (e *verifyError) Error() string {
@@ -108,6 +110,12 @@ func Migrate(ctx context.Context, prog *Program, opts *Options) (*Result, *Progr
 	final := map[string]FileChange{}
 	skip := map[string]string{}
 	for step := 0; ; step++ {
+		pkgOf := map[string]string{} // file → package path
+		for _, pkg := range prog.Packages {
+			for _, f := range pkg.Files {
+				pkgOf[f.Name] = pkg.Path
+			}
+		}
 		res, err := rewrite(prog, opts, skip)
 		if err != nil {
 			return nil, nil, err
@@ -121,13 +129,23 @@ func Migrate(ctx context.Context, prog *Program, opts *Options) (*Result, *Progr
 		if errors.As(err, &ve) {
 			// Keep the declarations whose retype broke a file, and redo
 			// the step without them.
+			// First the retypes that edited a file with errors; if there are
+			// none, those that edited a package with errors.
 			retry := false
-			for key, files := range res.retyped {
-				for f := range files {
-					if ve.files[f] && skip[key] == "" {
-						skip[key] = "retyping it does not type-check: " + ve.errs[0].Error()
-						retry = true
+			for _, broken := range []func(file string) bool{
+				func(f string) bool { return ve.files[f] },
+				func(f string) bool { return ve.pkgs[pkgOf[f]] },
+			} {
+				for key, files := range res.retyped {
+					for f := range files {
+						if broken(f) && skip[key] == "" {
+							skip[key] = "retyping it does not type-check: " + ve.errs[0].Error()
+							retry = true
+						}
 					}
+				}
+				if retry {
+					break
 				}
 			}
 			if retry {
