@@ -154,9 +154,9 @@ const (
 // entries says, for each deprecated entry point, what replaces it and which
 // codemod rule writes the replacement.
 var entries = [...]struct{ name, rule, replacement string }{
-	newManager:         {"bridge.NewWebSocketManager", "new-manager", "the *facade.Hub itself"},
-	newAgentBridge:     {"bridge.NewAgentWebSocketBridge", "new-agent-bridge", "facade.NewEmitter(n, facade.Scope{UserID: uc.UserID, ThreadID: uc.ThreadID, RunID: uc.RunID})"},
-	newUserContext:     {"bridge.NewUserExecutionContext", "new-user-context", "facade.NewScope(userID, threadID, runID)"},
+	newManager:         {"bridge.NewWebSocketManager", "retype", "the *facade.Hub itself"},
+	newAgentBridge:     {"bridge.NewAgentWebSocketBridge", "retype", "facade.NewEmitter(n, facade.Scope{UserID: uc.UserID, ThreadID: uc.ThreadID, RunID: uc.RunID})"},
+	newUserContext:     {"bridge.NewUserExecutionContext", "retype", "facade.NewScope(userID, threadID, runID)"},
 	sendToUser:         {"WebSocketManager.SendToUser", "send-to-user", "n.Notify(ctx, facade.ToUser(userID), facade.Raw(msg))"},
 	sendToThread:       {"WebSocketManager.SendToThread", "send-to-thread", "n.Notify(ctx, facade.ToThread(threadID), facade.Raw(msg))"},
 	broadcast:          {"WebSocketManager.Broadcast", "broadcast", "n.Notify(ctx, facade.ToAll(), facade.Raw(msg))"},

@@ -138,9 +138,9 @@ func TestDeprecationEveryEntryPoint(t *testing.T) {
 		rule, method string
 		call         func()
 	}{
-		{"new-manager", "NewWebSocketManager", func() { NewWebSocketManager(nil) }},
-		{"new-agent-bridge", "NewAgentWebSocketBridge", func() { NewAgentWebSocketBridge(rec, UserExecutionContext{}) }},
-		{"new-user-context", "NewUserExecutionContext", func() { _, _ = NewUserExecutionContext(user, thread, run) }},
+		{"retype", "NewWebSocketManager", func() { NewWebSocketManager(nil) }},
+		{"retype", "NewAgentWebSocketBridge", func() { NewAgentWebSocketBridge(rec, UserExecutionContext{}) }},
+		{"retype", "NewUserExecutionContext", func() { _, _ = NewUserExecutionContext(user, thread, run) }},
 		{"send-to-user", "SendToUser", func() { _ = m.SendToUser(ctx, user, nil) }},
 		{"send-to-thread", "SendToThread", func() { _ = m.SendToThread(ctx, thread, nil) }},
 		{"broadcast", "Broadcast", func() { _ = m.Broadcast(ctx, nil) }},
