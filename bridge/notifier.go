@@ -64,12 +64,27 @@ func NotifierOf(x any) facade.Notifier {
 	if n, ok := x.(facade.Notifier); ok {
 		return n
 	}
-	m, _ := x.(WebSocketManager)
-	b, _ := x.(AgentWebSocketBridge)
+	m, b := legacyShapes(x)
 	if m == nil && b == nil {
 		return errNotifier{fmt.Errorf("%w: %T is neither a facade.Notifier nor a legacy shape", ErrUnsupported, x)}
 	}
 	return &legacyNotifier{m: m, b: b}
+}
+
+// legacyShapes returns x as the legacy shapes it implements, whole or in
+// part: a type with only some of a shape's methods (a team's own type
+// mapped with `wsunify -shape`) is adapted method by method, and the
+// methods it lacks return [ErrUnsupported].
+func legacyShapes(x any) (WebSocketManager, AgentWebSocketBridge) {
+	m, _ := x.(WebSocketManager)
+	if m == nil && hasAny(x, true) {
+		m = partialManager{x}
+	}
+	b, _ := x.(AgentWebSocketBridge)
+	if b == nil && hasAny(x, false) {
+		b = partialBridge{x}
+	}
+	return m, b
 }
 
 // EmitterOf returns the Emitter behind x: the one of a bridge made by

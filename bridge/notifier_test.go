@@ -326,3 +326,32 @@ func TestNotifierOfConcurrent(t *testing.T) {
 	}
 	assert.Equal(t, map[string]int{"SendToUser": goroutines * each, "NotifyProgressUpdate": goroutines * each}, perMethod)
 }
+
+// onlySends has two of the manager's methods, as a team's own type mapped
+// with `wsunify -shape WebSocketManager=...` may.
+type onlySends struct{ got []string }
+
+func (o *onlySends) SendToUser(_ context.Context, userID string, msg Message) error {
+	o.got = append(o.got, "user:"+userID)
+	return nil
+}
+
+func (o *onlySends) NotifyAgentError(_ context.Context, runID, agentName string, err error) error {
+	o.got = append(o.got, "error:"+runID+":"+err.Error())
+	return nil
+}
+
+func TestNotifierOfAdaptsAPartialShapeMethodByMethod(t *testing.T) {
+	t.Parallel()
+	o := &onlySends{}
+	n := NotifierOf(o)
+	ctx := context.Background()
+	require.NoError(t, n.Notify(ctx, facade.ToUser("u1"), facade.Raw(map[string]any{"k": 1})))
+	require.NoError(t, n.Notify(ctx, facade.ToUser("u1"), facade.Event{Type: facade.AgentError, RunID: "r1", Data: errors.New("boom")}))
+	err := n.Notify(ctx, facade.ToThread("t1"), facade.Raw(map[string]any{"k": 1}))
+	require.ErrorIs(t, err, ErrUnsupported)
+	assert.Contains(t, err.Error(), "SendToThread")
+	err = n.Notify(ctx, facade.ToUser("u1"), facade.Event{Type: facade.AgentStarted, RunID: "r1"})
+	require.ErrorIs(t, err, ErrUnsupported)
+	assert.Equal(t, []string{"user:u1", "error:r1:boom"}, o.got)
+}
