@@ -22,9 +22,13 @@
 //     gone at the end, when wsunify check exits 0 and no Go file of the
 //     service imports package bridge any more.
 //
-// A step that fails because the codemod lacks a feature fails the test with
-// the command, its output and what was expected; when the guide has a hand
-// edit that gets past it, the walk goes on so that one run shows every gap.
+// A command whose exit status or output is not what the guide says stops
+// the walk with the command, its output, what was expected and, where one
+// is known, the likely cause. The hand edits are diffs against what the
+// codemod writes, so the walk checks that output first (the files the
+// retype writes, the findings it leaves, which are the ones the guide's
+// hand edit answers): a change in the codemod fails the step that shows
+// it, not a later git apply.
 // TestGuideCommands keeps the guide and the walk in step: every command in
 // a sh block of MIGRATION.md is one the walk runs, and the other way round.
 //
