@@ -201,14 +201,14 @@ const retypeNote = "the retype must give Runner's embedded bridge, Handler.manag
 	"codemod.typeExprType has no case for *ast.StructType, so litType returns nil and findUses blocks the " +
 	"retype of every field and embedded field of the program."
 
-// retypeFindings are the findings the retype leaves, which
+// retypeFindings are the findings the retype leaves, all of them, which
 // migration/4-findings.patch answers (MIGRATION.md step 4).
 const retypeFindings = `(?m)^findings:\n` +
 	`  internal/chat/handler\.go:76:2: retype: b keeps its legacy type: initialized by a multi-value expression\n` +
 	`  internal/chat/handler\.go:124:23: retype: b keeps its legacy type: parameter of a method, whose signature may satisfy an interface\n` +
 	`  internal/fakes/legacy\.go:17:2: retype: _ keeps its legacy type: it asserts that a type implements the legacy interface\n` +
 	`  internal/fakes/legacy\.go:18:2: retype: _ keeps its legacy type: it asserts that a type implements the legacy interface\n` +
-	`  internal/server/server\.go:75:3: retype: uc keeps its legacy type: handed to bridge\.NewAgentWebSocketBridge, which keeps it at server\.go:79:10\n`
+	`  internal/server/server\.go:75:3: retype: uc keeps its legacy type: handed to bridge\.NewAgentWebSocketBridge, which keeps it at server\.go:79:10\n\z`
 
 // deprecationLine is a warning of the bridge as the service logs it.
 var deprecationLine = regexp.MustCompile(`(?m)^.* WARN bridge: deprecated call call=\S+ site=\S+ replacement=.* rule=\S+ count=\d+$`)
