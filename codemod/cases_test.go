@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"go/format"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -113,7 +114,7 @@ func (c *goldenCase) writeModule(t *testing.T, dir string) {
 	goCmd(t, dir, "mod", "tidy")
 }
 
-func goCmd(t *testing.T, dir string, args ...string) {
+func goCmd(t testing.TB, dir string, args ...string) {
 	t.Helper()
 	cmd := exec.Command("go", args...)
 	cmd.Dir = dir
@@ -190,6 +191,9 @@ func TestCases(t *testing.T) {
 			got := map[string][]byte{}
 			for _, ch := range res.Changes {
 				got[relName(dir, ch.Name)] = ch.New
+				if fmted, err := format.Source(ch.New); err != nil || !bytes.Equal(fmted, ch.New) {
+					t.Errorf("%s is not gofmt-formatted (%v):\n%s", ch.Name, err, UnifiedDiff(ch.Name, ch.New, fmted))
+				}
 			}
 			var findings []string
 			for _, f := range res.Findings {

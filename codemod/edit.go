@@ -6,6 +6,7 @@ import (
 	"go/ast"
 	"go/format"
 	"go/parser"
+	"go/printer"
 	"go/token"
 	"go/types"
 	"slices"
@@ -61,7 +62,6 @@ type unit struct {
 	dec        *decorator.Decorator
 	df         *dst.File
 	orig       map[ast.Node]ast.Node // snippet node → original node
-	text       string                // the printed result
 }
 
 // textEdit replaces the bytes [Start, End) of a file with New.
@@ -340,21 +340,82 @@ func asIdent(n ast.Node) *ast.Ident {
 }
 
 // finish applies the edits and returns the new content, gofmt-formatted,
-// or nil if nothing changed.
-func (e *fileEditor) finish() ([]byte, error) {
+// or nil if nothing changed. When the spliced text is gofmt-formatted
+// already (the common case), its syntax tree, parsed into e.fset, comes
+// with it, so that verifying the change need not parse it again.
+func (e *fileEditor) finish() ([]byte, *ast.File, error) {
 	edits, err := e.edits()
 	if err != nil || edits == nil {
-		return nil, err
+		return nil, nil, err
 	}
-	src := applyEdits(e.f.Src, edits)
-	out, err := format.Source(src)
+	out, af, err := gofmtFile(e.fset, e.f.Name, applyEdits(e.f.Src, edits))
 	if err != nil {
-		return nil, fmt.Errorf("codemod: %s: the rewritten file does not parse: %w", e.f.Name, err)
+		return nil, nil, fmt.Errorf("codemod: %s: the rewritten file does not parse: %w", e.f.Name, err)
 	}
 	if bytes.Equal(out, e.f.Src) {
-		return nil, nil
+		return nil, nil, nil
 	}
-	return out, nil
+	return out, af, nil
+}
+
+// gofmtFile returns src formatted as gofmt (go/format.Source) does, with
+// one parse: src is parsed into fset and printed. If the printed text is
+// src itself, the syntax tree is returned too, since it is then the tree
+// of the result.
+func gofmtFile(fset *token.FileSet, name string, src []byte) ([]byte, *ast.File, error) {
+	af, err := parser.ParseFile(fset, name, src, parser.ParseComments|parser.SkipObjectResolution)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !numbersNormal(af) {
+		// gofmt rewrites these literals; only go/format knows how.
+		out, err := format.Source(src)
+		return out, nil, err
+	}
+	ast.SortImports(fset, af)
+	var buf bytes.Buffer
+	buf.Grow(len(src))
+	if err := gofmtPrinter.Fprint(&buf, fset, af); err != nil {
+		return nil, nil, err
+	}
+	if bytes.Equal(buf.Bytes(), src) {
+		return src, af, nil
+	}
+	return buf.Bytes(), nil, nil
+}
+
+// gofmtPrinter prints as go/format does, but for the normalization of
+// number literals (see numbersNormal).
+var gofmtPrinter = printer.Config{Mode: printer.UseSpaces | printer.TabIndent, Tabwidth: 8}
+
+// numbersNormal reports whether every number literal of f is written as
+// gofmt writes it (lower-case prefixes and exponents; imaginary literals
+// are left to gofmt).
+func numbersNormal(f *ast.File) bool {
+	ok := true
+	ast.Inspect(f, func(n ast.Node) bool {
+		lit, isLit := n.(*ast.BasicLit)
+		if !isLit || len(lit.Value) < 2 {
+			return ok
+		}
+		v := lit.Value
+		switch lit.Kind {
+		case token.IMAG:
+			ok = false
+		case token.INT, token.FLOAT:
+			switch v[:2] {
+			case "0X", "0O", "0B":
+				ok = false
+			case "0x":
+				ok = ok && !strings.ContainsRune(v, 'P')
+			case "0o", "0b":
+			default:
+				ok = ok && !strings.ContainsRune(v, 'E')
+			}
+		}
+		return ok
+	})
+	return ok
 }
 
 // applyEdits applies sorted, non-overlapping edits to src.

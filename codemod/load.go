@@ -1,7 +1,6 @@
 package codemod
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +8,7 @@ import (
 	"go/parser"
 	"go/token"
 	"go/types"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -17,7 +17,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"golang.org/x/tools/go/gcexportdata"
 	"golang.org/x/tools/go/packages"
 )
 
@@ -40,6 +39,10 @@ type Program struct {
 
 	byPath map[string]*Package
 	ext    *exportData
+	// legacy are the legacy paths the program was loaded for; reach says,
+	// for each package read from export data, whether it depends on one.
+	legacyPaths map[string]bool
+	reach       map[string]bool
 }
 
 // Package is one package of a [Program].
@@ -57,9 +60,10 @@ type Package struct {
 	// is never rewritten.
 	Errors []error
 
-	imports map[string]string // import path as written → package path
-	done    chan struct{}     // closed once Types is set
-	fset    *token.FileSet
+	imports  map[string]string // import path as written → package path
+	done     chan struct{}     // closed once Types is set
+	fset     *token.FileSet
+	released bool // verify dropped Types, Info and the syntax (see restore)
 }
 
 // File is one Go source file of a [Package].
@@ -266,30 +270,32 @@ func Load(ctx context.Context, cfg *LoadConfig, patterns ...string) (*Program, e
 	}
 	// The rewritten sources import these even where the old ones did not.
 	external[FacadePath], external[BridgePath] = true, true
-
-	// Export data for everything the source set imports.
-	prog.ext = &exportData{
-		fset: prog.Fset, files: map[string]string{}, errs: map[string]error{},
-		pkgs: map[string]*types.Package{}, read: map[string]bool{},
+	prog.legacyPaths, prog.reach = isLegacy, map[string]bool{}
+	for path := range external {
+		p := graph[path]
+		prog.reach[path] = isLegacy[path] || p == nil || reaches(p)
 	}
-	// Export data comes from the go command while the sources are read
-	// and parsed.
+
+	// The types of everything the source set imports come from compiler
+	// export data, read by go/packages (one shared universe of packages)
+	// while the sources are read and parsed.
+	prog.ext = &exportData{pkgs: map[string]*types.Package{}, errs: map[string]error{}}
 	exportDone := make(chan error, 1)
 	go func() {
-		paths := make([]string, 0, len(external))
-		for p := range external {
-			paths = append(paths, p)
-		}
-		slices.Sort(paths)
-		deps, err := packages.Load(pcfg(packages.NeedName|packages.NeedExportFile), paths...)
+		paths := slices.Sorted(maps.Keys(external))
+		ecfg := pcfg(packages.NeedName | packages.NeedTypes)
+		ecfg.Fset = prog.Fset
+		deps, err := packages.Load(ecfg, paths...)
 		if err != nil {
 			exportDone <- fmt.Errorf("codemod: load dependencies: %w", err)
 			return
 		}
 		for _, d := range deps {
-			prog.ext.files[d.PkgPath] = d.ExportFile
-			if d.ExportFile == "" && len(d.Errors) > 0 {
+			switch {
+			case len(d.Errors) > 0:
 				prog.ext.errs[d.PkgPath] = fmt.Errorf("%s does not build: %v", d.PkgPath, d.Errors[0])
+			case d.Types != nil && !d.IllTyped:
+				prog.ext.pkgs[d.PkgPath] = d.Types
 			}
 		}
 		exportDone <- nil
@@ -393,6 +399,58 @@ func sortedImports(p *packages.Package) []*packages.Package {
 		out[i] = p.Imports[k]
 	}
 	return out
+}
+
+// mayUseLegacy returns a function reporting whether a source package can
+// refer to a legacy type: only a package that depends on a legacy path,
+// through the imports it has now, can. It errs on the side of true.
+func (p *Program) mayUseLegacy(opts *Options) func(*Package) bool {
+	if p.reach == nil {
+		return func(*Package) bool { return true }
+	}
+	var shapes map[Shape][]string
+	if opts != nil {
+		shapes = opts.Shapes
+	}
+	for _, names := range shapes {
+		for _, n := range names {
+			if i := strings.LastIndex(n, "."); i < 0 || !p.legacyPaths[n[:i]] {
+				return func(*Package) bool { return true }
+			}
+		}
+	}
+	memo := map[string]bool{}
+	var reaches func(path string) bool
+	reaches = func(path string) bool {
+		if v, ok := memo[path]; ok {
+			return v
+		}
+		memo[path] = false
+		v := p.legacyPaths[path]
+		if pkg := p.byPath[path]; pkg != nil && !v {
+			v = pkg.Types == nil
+			for _, imp := range typesImports(pkg.Types) {
+				if reaches(imp.Path()) {
+					v = true
+					break
+				}
+			}
+		} else if r, ok := p.reach[path]; ok {
+			v = v || r
+		} else {
+			v = path != "unsafe"
+		}
+		memo[path] = v
+		return v
+	}
+	return func(pkg *Package) bool { return reaches(pkg.Path) }
+}
+
+func typesImports(pkg *types.Package) []*types.Package {
+	if pkg == nil {
+		return nil
+	}
+	return pkg.Imports()
 }
 
 // Package returns the source package with the given path, or nil.
@@ -512,43 +570,20 @@ type importerFunc func(path string) (*types.Package, error)
 
 func (f importerFunc) Import(path string) (*types.Package, error) { return f(path) }
 
-// exportData reads compiler export data into one shared map, so that every
-// package sees the same *types.Package for a dependency.
+// exportData holds the packages read from compiler export data. It is
+// filled once by [Load] and only read afterwards, so every source package
+// sees the same *types.Package for a dependency.
 type exportData struct {
-	mu    sync.Mutex
-	fset  *token.FileSet
-	files map[string]string // package path → export file
-	errs  map[string]error  // package path → why it has no export data
-	pkgs  map[string]*types.Package
-	read  map[string]bool
+	pkgs map[string]*types.Package // package path → its types
+	errs map[string]error          // package path → why it has no types
 }
 
 func (e *exportData) load(path string) (*types.Package, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.read[path] {
-		return e.pkgs[path], nil
+	if pkg := e.pkgs[path]; pkg != nil {
+		return pkg, nil
 	}
-	name := e.files[path]
 	if err := e.errs[path]; err != nil {
 		return nil, err
 	}
-	if name == "" {
-		return nil, fmt.Errorf("no export data for %s", path)
-	}
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	r, err := gcexportdata.NewReader(bufio.NewReader(f))
-	if err != nil {
-		return nil, fmt.Errorf("reading export data for %s: %w", path, err)
-	}
-	pkg, err := gcexportdata.Read(r, e.fset, e.pkgs, path)
-	if err != nil {
-		return nil, fmt.Errorf("reading export data for %s: %w", path, err)
-	}
-	e.read[path] = true
-	return pkg, nil
+	return nil, fmt.Errorf("no export data for %s", path)
 }

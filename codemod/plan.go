@@ -53,8 +53,9 @@ func Inventory(prog *Program, opts *Options) (*Plan, error) {
 	}
 	l := prog.legacy(opts)
 	plan := &Plan{Remaining: map[string]int{}, Findings: res.Findings}
+	may := prog.mayUseLegacy(opts)
 	for _, pkg := range prog.Packages {
-		if !pkg.Selected {
+		if !pkg.Selected || !may(pkg) {
 			continue
 		}
 		pp := PackagePlan{Path: pkg.Path, Uses: map[string]int{}}

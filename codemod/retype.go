@@ -98,8 +98,9 @@ func newRetyper(prog *Program, l *legacy, opts *Options, skip map[string]string)
 	if !opts.Rules.Has(RuleRetype) || l.bridge == nil {
 		return rt
 	}
+	may := prog.mayUseLegacy(opts)
 	for _, pkg := range prog.Packages {
-		if pkg.Selected {
+		if pkg.Selected && may(pkg) {
 			for _, f := range pkg.Files {
 				rt.findDecls(pkg, f)
 				rt.findRedundant(pkg, f)
@@ -110,6 +111,9 @@ func newRetyper(prog *Program, l *legacy, opts *Options, skip map[string]string)
 		return rt
 	}
 	for _, pkg := range prog.Packages {
+		if !may(pkg) {
+			continue // no use of a legacy declaration either
+		}
 		for _, f := range pkg.Files {
 			rt.findUses(pkg, f)
 		}

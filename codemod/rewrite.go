@@ -20,6 +20,8 @@ type FileChange struct {
 	Name    string // absolute path
 	Old     []byte
 	New     []byte
+
+	ast *ast.File // New parsed into the program's FileSet, when at hand
 }
 
 // Finding is a legacy use left in place, with the reason.
@@ -72,8 +74,9 @@ func rewrite(prog *Program, opts *Options, skip map[string]string) (*Result, err
 	var errs []error
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
+	may := prog.mayUseLegacy(opts)
 	for _, pkg := range prog.Packages {
-		if !pkg.Selected {
+		if !pkg.Selected || !may(pkg) {
 			continue
 		}
 		wg.Add(1)
@@ -177,12 +180,12 @@ func rewritePackage(fset *token.FileSet, pkg *Package, l *legacy, rt *retyper, o
 		if e == nil {
 			continue
 		}
-		out, err := e.finish()
+		out, af, err := e.finish()
 		if err != nil {
 			return nil, err
 		}
 		if out != nil {
-			res.Changes = append(res.Changes, FileChange{Package: pkg.Path, Name: f.Name, Old: f.Src, New: out})
+			res.Changes = append(res.Changes, FileChange{Package: pkg.Path, Name: f.Name, Old: f.Src, New: out, ast: af})
 		}
 	}
 	return res, nil

@@ -16,9 +16,16 @@ var ErrWouldBreak = errors.New("codemod: the rewrite does not type-check")
 // program as it is after the changes, or [ErrWouldBreak] with the type
 // errors. prog itself is not modified.
 func Verify(ctx context.Context, prog *Program, changes []FileChange) (*Program, error) {
-	newSrc := map[string][]byte{}
+	return verify(ctx, prog, changes, false)
+}
+
+// verify is [Verify]; with release, it first drops the syntax and types of
+// the packages it checks again from prog, which halves the memory the
+// check needs. [Program.restore] brings them back if prog is needed again.
+func verify(ctx context.Context, prog *Program, changes []FileChange, release bool) (*Program, error) {
+	newSrc := map[string]FileChange{}
 	for _, c := range changes {
-		newSrc[c.Name] = c.New
+		newSrc[c.Name] = c
 	}
 	affected := map[string]bool{}
 	for _, pkg := range prog.Packages {
@@ -35,7 +42,10 @@ func Verify(ctx context.Context, prog *Program, changes []FileChange) (*Program,
 			affected[pkg.Path] = true
 		}
 	}
-	next := &Program{Fset: prog.Fset, Module: prog.Module, byPath: maps.Clone(prog.byPath), ext: prog.ext}
+	next := &Program{
+		Fset: prog.Fset, Module: prog.Module, byPath: maps.Clone(prog.byPath),
+		ext: prog.ext, legacyPaths: prog.legacyPaths, reach: prog.reach,
+	}
 	var recheck []*Package
 	for _, pkg := range prog.Packages {
 		if !affected[pkg.Path] {
@@ -48,14 +58,17 @@ func Verify(ctx context.Context, prog *Program, changes []FileChange) (*Program,
 		}
 		for _, f := range pkg.Files {
 			nf := &File{Name: f.Name, Src: f.Src}
-			if src, ok := newSrc[f.Name]; ok {
-				nf.Src = src
+			if c, ok := newSrc[f.Name]; ok {
+				nf.Src, nf.AST = c.New, c.ast
 			}
 			np.Files = append(np.Files, nf)
 		}
 		next.Packages = append(next.Packages, np)
 		next.byPath[np.Path] = np
 		recheck = append(recheck, np)
+		if release {
+			pkg.release()
+		}
 	}
 	// The new sources may import packages the old ones did not.
 	for _, np := range recheck {
@@ -83,6 +96,27 @@ func Verify(ctx context.Context, prog *Program, changes []FileChange) (*Program,
 	return next, nil
 }
 
+// release drops the syntax trees and the types of pkg; Src stays.
+func (pkg *Package) release() {
+	pkg.Types, pkg.Info, pkg.released = nil, nil, true
+	for _, f := range pkg.Files {
+		f.AST, f.parseErr = nil, nil
+	}
+}
+
+// restore parses and type-checks again the packages of p that verify
+// released.
+func (p *Program) restore(ctx context.Context) error {
+	var pkgs []*Package
+	for _, pkg := range p.Packages {
+		if pkg.released {
+			pkg.released = false
+			pkgs = append(pkgs, pkg)
+		}
+	}
+	return p.check(ctx, pkgs)
+}
+
 // verifyError lists the type errors of rewritten sources.
 type verifyError struct {
 	errs  []error
@@ -103,7 +137,9 @@ const maxSteps = 6
 // Migrate rewrites prog step by step until no rule has work left, verifying
 // that each step type-checks, and returns the accumulated changes (Old is
 // the content on disk, New the final one), the findings left at the end and
-// the migrated program. It writes nothing.
+// the migrated program. It writes nothing. Migrate uses prog up: to bound
+// memory, the packages it rewrites give their syntax and types over to the
+// returned program.
 func Migrate(ctx context.Context, prog *Program, opts *Options) (*Result, *Program, error) {
 	total := &Result{Rewritten: map[string]int{}}
 	orig := map[string][]byte{}
@@ -124,9 +160,12 @@ func Migrate(ctx context.Context, prog *Program, opts *Options) (*Result, *Progr
 		if len(res.Changes) == 0 || step == maxSteps {
 			break
 		}
-		next, err := Verify(ctx, prog, res.Changes)
+		next, err := verify(ctx, prog, res.Changes, true)
 		var ve *verifyError
 		if errors.As(err, &ve) {
+			if err := prog.restore(ctx); err != nil {
+				return nil, nil, err
+			}
 			// Keep the declarations whose retype broke a file, and redo
 			// the step without them.
 			// First the retypes that edited a file with errors; if there are
@@ -160,7 +199,7 @@ func Migrate(ctx context.Context, prog *Program, opts *Options) (*Result, *Progr
 			if _, ok := orig[c.Name]; !ok {
 				orig[c.Name] = c.Old
 			}
-			c.Old = orig[c.Name]
+			c.Old, c.ast = orig[c.Name], nil
 			final[c.Name] = c
 		}
 		for k, v := range res.Rewritten {

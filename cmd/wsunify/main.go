@@ -22,6 +22,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 
 	"golang.org/x/tools/go/analysis/unitchecker"
@@ -33,8 +34,17 @@ func main() {
 	if vetInvocation(os.Args[1:]) {
 		unitchecker.Main(codemod.Analyzer) // exits
 	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(memoryLimit)
+	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
+
+// memoryLimit is the soft limit of the heap, unless GOMEMLIMIT sets
+// another: the packages a run loads are large and short-lived, and
+// collecting them sooner near the limit keeps the peak of a large run low
+// at little cost (a heap that needs more still gets it).
+const memoryLimit = 384 << 20
 
 // vetInvocation reports whether the go command runs wsunify as a vet tool:
 // it asks for the version and the flags, then passes a .cfg file.
