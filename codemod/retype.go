@@ -877,6 +877,24 @@ func typeExprType(info *types.Info, e ast.Expr) types.Type {
 		if k != nil && v != nil {
 			return types.NewMap(k, v)
 		}
+	case *ast.StructType:
+		// An anonymous struct, as in a table-driven test: its fields by
+		// position, so that a legacy field set without keys is still seen.
+		// A field type this function cannot name is no legacy type.
+		var fields []*types.Var
+		for _, f := range e.Fields.List {
+			t := typeExprType(info, f.Type)
+			if t == nil {
+				t = types.Typ[types.Invalid]
+			}
+			if len(f.Names) == 0 {
+				fields = append(fields, types.NewField(f.Pos(), nil, "_", t, true))
+			}
+			for _, n := range f.Names {
+				fields = append(fields, types.NewField(n.Pos(), nil, n.Name, t, false))
+			}
+		}
+		return types.NewStruct(fields, nil)
 	}
 	return nil
 }
