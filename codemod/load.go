@@ -55,7 +55,9 @@ type Package struct {
 	Selected bool
 	Files    []*File
 	Types    *types.Package
-	Info     *types.Info
+	// Info is nil in a program [Migrate] returns for a package that no
+	// longer depends on a legacy path.
+	Info *types.Info
 	// Errors are the package's load and type errors; a package with errors
 	// is never rewritten.
 	Errors []error
@@ -64,6 +66,7 @@ type Package struct {
 	done     chan struct{}     // closed once Types is set
 	fset     *token.FileSet
 	released bool // verify dropped Types, Info and the syntax (see restore)
+	noInfo   bool // checked without Info: it no longer reaches a legacy path
 }
 
 // File is one Go source file of a [Package].
@@ -408,17 +411,34 @@ func (p *Program) mayUseLegacy(opts *Options) func(*Package) bool {
 	if p.reach == nil {
 		return func(*Package) bool { return true }
 	}
-	var shapes map[Shape][]string
 	if opts != nil {
-		shapes = opts.Shapes
-	}
-	for _, names := range shapes {
-		for _, n := range names {
-			if i := strings.LastIndex(n, "."); i < 0 || !p.legacyPaths[n[:i]] {
-				return func(*Package) bool { return true }
+		for _, names := range opts.Shapes {
+			for _, n := range names {
+				if i := strings.LastIndex(n, "."); i < 0 || !p.legacyPaths[n[:i]] {
+					return func(*Package) bool { return true }
+				}
 			}
 		}
 	}
+	return p.reaches(typesImportPaths)
+}
+
+// typesImportPaths returns the paths pkg imports according to its types.
+func typesImportPaths(pkg *Package) ([]string, bool) {
+	if pkg.Types == nil {
+		return nil, false
+	}
+	var paths []string
+	for _, imp := range pkg.Types.Imports() {
+		paths = append(paths, imp.Path())
+	}
+	return paths, true
+}
+
+// reaches returns a function reporting whether a source package depends on
+// a legacy path, given the paths each source package imports (false when
+// they are unknown).
+func (p *Program) reaches(importsOf func(*Package) ([]string, bool)) func(*Package) bool {
 	memo := map[string]bool{}
 	var reaches func(path string) bool
 	reaches = func(path string) bool {
@@ -428,9 +448,10 @@ func (p *Program) mayUseLegacy(opts *Options) func(*Package) bool {
 		memo[path] = false
 		v := p.legacyPaths[path]
 		if pkg := p.byPath[path]; pkg != nil && !v {
-			v = pkg.Types == nil
-			for _, imp := range typesImports(pkg.Types) {
-				if reaches(imp.Path()) {
+			imps, known := importsOf(pkg)
+			v = !known
+			for _, imp := range imps {
+				if reaches(imp) {
 					v = true
 					break
 				}
@@ -444,13 +465,6 @@ func (p *Program) mayUseLegacy(opts *Options) func(*Package) bool {
 		return v
 	}
 	return func(pkg *Package) bool { return reaches(pkg.Path) }
-}
-
-func typesImports(pkg *types.Package) []*types.Package {
-	if pkg == nil {
-		return nil
-	}
-	return pkg.Imports()
 }
 
 // Package returns the source package with the given path, or nil.
@@ -557,6 +571,9 @@ func (p *Program) checkOne(pkg *Package) {
 			pkg.Errors = append(pkg.Errors, fmt.Errorf("%w: %w", errType, err))
 		},
 		FakeImportC: true,
+	}
+	if pkg.noInfo {
+		info = nil
 	}
 	pkg.Types, _ = conf.Check(pkg.Path, p.Fset, files, info)
 	pkg.Info = info

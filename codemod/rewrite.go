@@ -67,6 +67,12 @@ func rewrite(prog *Program, opts *Options, skip map[string]string) (*Result, err
 	if err := prog.Err(); err != nil {
 		return nil, fmt.Errorf("%w:\n%w", ErrNotCompiling, err)
 	}
+	may := prog.mayUseLegacy(opts)
+	for _, pkg := range prog.Packages {
+		if pkg.Info == nil && may(pkg) {
+			return nil, fmt.Errorf("codemod: %s was checked without type information", pkg.Path)
+		}
+	}
 	l := prog.legacy(opts)
 	rt := newRetyper(prog, l, opts, skip)
 	res := &Result{Rewritten: map[string]int{}, retyped: rt.touched}
@@ -74,7 +80,6 @@ func rewrite(prog *Program, opts *Options, skip map[string]string) (*Result, err
 	var errs []error
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
-	may := prog.mayUseLegacy(opts)
 	for _, pkg := range prog.Packages {
 		if !pkg.Selected || !may(pkg) {
 			continue

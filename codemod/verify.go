@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go/parser"
+	"go/token"
 	"go/types"
 	"maps"
+	"strconv"
 )
 
 // ErrWouldBreak is returned when rewritten sources do not type-check.
@@ -57,9 +60,10 @@ func verify(ctx context.Context, prog *Program, changes []FileChange, release bo
 			imports: pkg.imports, Errors: pkg.Errors, fset: pkg.fset,
 		}
 		for _, f := range pkg.Files {
-			nf := &File{Name: f.Name, Src: f.Src}
+			// An unchanged file keeps its syntax tree.
+			nf := &File{Name: f.Name, Src: f.Src, AST: f.AST, parseErr: f.parseErr}
 			if c, ok := newSrc[f.Name]; ok {
-				nf.Src, nf.AST = c.New, c.ast
+				nf.Src, nf.AST, nf.parseErr = c.New, c.ast, nil
 			}
 			np.Files = append(np.Files, nf)
 		}
@@ -75,6 +79,12 @@ func verify(ctx context.Context, prog *Program, changes []FileChange, release bo
 		np.imports = maps.Clone(np.imports)
 		np.imports[FacadePath] = FacadePath
 		np.imports[BridgePath] = BridgePath
+	}
+	// A package that no longer reaches a legacy path has nothing left for
+	// a rule: it is checked without recording what the rules read.
+	needInfo := next.mayUseLegacyByImports(recheck)
+	for _, np := range recheck {
+		np.noInfo = !needInfo(np)
 	}
 	if err := next.check(ctx, recheck); err != nil {
 		return nil, err
@@ -94,6 +104,47 @@ func verify(ctx context.Context, prog *Program, changes []FileChange, release bo
 		return nil, ve
 	}
 	return next, nil
+}
+
+// mayUseLegacyByImports is [Program.mayUseLegacy] before pkgs are checked:
+// their imports are read from the import declarations of their files.
+func (p *Program) mayUseLegacyByImports(pkgs []*Package) func(*Package) bool {
+	if p.reach == nil {
+		return func(*Package) bool { return true }
+	}
+	imports := map[string][]string{}
+	for _, pkg := range pkgs {
+		seen := map[string]bool{}
+		for _, f := range pkg.Files {
+			af := f.AST
+			if af == nil {
+				var err error
+				af, err = parser.ParseFile(token.NewFileSet(), f.Name, f.Src, parser.ImportsOnly)
+				if err != nil {
+					return func(*Package) bool { return true }
+				}
+			}
+			for _, spec := range af.Imports {
+				path, err := strconv.Unquote(spec.Path.Value)
+				if err != nil {
+					return func(*Package) bool { return true }
+				}
+				if real, ok := pkg.imports[path]; ok {
+					path = real
+				}
+				if !seen[path] {
+					seen[path] = true
+					imports[pkg.Path] = append(imports[pkg.Path], path)
+				}
+			}
+		}
+	}
+	return p.reaches(func(pkg *Package) ([]string, bool) {
+		if imps, ok := imports[pkg.Path]; ok {
+			return imps, true
+		}
+		return typesImportPaths(pkg)
+	})
 }
 
 // release drops the syntax trees and the types of pkg; Src stays.
