@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"io/fs"
 	"maps"
 	"os"
@@ -108,11 +107,10 @@ func shimSnapshot(t *testing.T, dir string) map[string]string {
 	return files
 }
 
-// callShim runs runShim in-process and returns what it wrote.
+// callShim runs `wsunify shim args...` in-process, through the same
+// dispatcher a user reaches, and returns what it wrote.
 func callShim(args ...string) (code int, stdout, stderr string) {
-	var out, errb bytes.Buffer
-	code = runShim(args, &out, &errb)
-	return code, out.String(), errb.String()
+	return wsunify(append([]string{"shim"}, args...)...)
 }
 
 func TestRunShimUsage(t *testing.T) {
@@ -235,9 +233,8 @@ func TestRunShimLoadError(t *testing.T) {
 
 func TestRunDispatchesShim(t *testing.T) {
 	dir := shimModule(t, true)
-	var out, errb bytes.Buffer
-	code := run([]string{"shim", "-C", dir, "example.com/m/old", "example.com/m/new"}, strings.NewReader(""), &out, &errb)
-	if code != 1 || !strings.Contains(errb.String(), "Extra: not declared") {
-		t.Errorf("run shim: exit %d, stderr %q", code, errb.String())
+	code, _, stderr := wsunify("shim", "-C", dir, "example.com/m/old", "example.com/m/new")
+	if code != 1 || !strings.Contains(stderr, "Extra: not declared") {
+		t.Errorf("run shim: exit %d, stderr %q", code, stderr)
 	}
 }
