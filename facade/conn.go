@@ -486,7 +486,7 @@ func (c *Conn) terminate(code int, reason string, final State, graceful bool) {
 	}
 	c.mu.Unlock()
 	h.unregisterLocked(c)
-	h.giveBackLocked(c, back)
+	h.giveBackLocked(back)
 	h.mu.Unlock()
 
 	timer := time.NewTimer(h.o.WriteTimeout)

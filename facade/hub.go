@@ -217,7 +217,7 @@ func (h *Hub) takeHoldLocked(t Target) []entry {
 //
 // With a Broker, a user's or thread's messages are left to it: it still has
 // them, for a client that resumes from its last event ID.
-func (h *Hub) giveBackLocked(gone *Conn, back []entry) {
+func (h *Hub) giveBackLocked(back []entry) {
 	held := make(map[Target][]*message)
 	for _, e := range back {
 		members := h.membersLocked(e.key)
@@ -251,7 +251,6 @@ func (h *Hub) giveBackLocked(gone *Conn, back []entry) {
 		}
 		q.PushFront(ms, sizes)
 	}
-	_ = gone
 }
 
 // Connected reports whether the user has a live authenticated connection
