@@ -38,7 +38,7 @@ func (h *Hub) Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions
 	}
 	var wire *wireConn
 	hw := hijacker{ResponseWriter: w, wrap: func(nc net.Conn) net.Conn {
-		wire = &wireConn{Conn: nc, timeout: h.o.WriteTimeout}
+		wire = newWireConn(nc, h.o.WriteTimeout)
 		return wire
 	}}
 	ws, err := h.upgrader.Upgrade(hw, r, opts.ResponseHeader)

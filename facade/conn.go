@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"net"
 	"sync"
 	"time"
 
@@ -581,28 +580,3 @@ func (c *Conn) readLoop() {
 		c.onMessage(c.ctx, c, typ, data)
 	}
 }
-
-// wireConn is the net.Conn beneath gorilla. Every write — the facade's
-// batched frames and gorilla's own control frames (pong, protocol-error
-// close) — takes its lock and is one Write call, so frames never interleave.
-// It owns the write deadline.
-type wireConn struct {
-	net.Conn
-	timeout time.Duration
-	mu      sync.Mutex
-}
-
-func (w *wireConn) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if err := w.Conn.SetWriteDeadline(time.Now().Add(w.timeout)); err != nil {
-		return 0, err
-	}
-	return w.Conn.Write(p)
-}
-
-// SetWriteDeadline is ignored: Write sets its own, under the lock.
-func (w *wireConn) SetWriteDeadline(time.Time) error { return nil }
-
-// SetDeadline applies to reads only, for the same reason.
-func (w *wireConn) SetDeadline(t time.Time) error { return w.Conn.SetReadDeadline(t) }

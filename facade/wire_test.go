@@ -1,0 +1,73 @@
+package facade_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wsunify/wsunify/facade"
+)
+
+// A write is bounded by WriteTimeout only while it waits for a full send
+// buffer. These tests fill the loopback socket's buffers for real.
+
+// burst queues n ~8 KB events for user, in order.
+func burst(t *testing.T, h *facade.Hub, user string, from, n int) {
+	t.Helper()
+	pad := strings.Repeat("x", 8<<10)
+	for i := from; i < from+n; i++ {
+		require.NoError(t, h.Notify(context.Background(), facade.ToUser(user),
+			facade.Raw(map[string]any{"user": user, "seq": i, "pad": pad})))
+	}
+}
+
+func TestStalledClientFailsAfterWriteTimeout(t *testing.T) {
+	t.Parallel()
+	// The queue bound is far away: only the write deadline can end this.
+	s := newServer(t, &facade.HubOptions{Logger: quiet, MaxQueueBytes: 256 << 20, WriteTimeout: 200 * time.Millisecond}, nil)
+	_, c := s.dial(t, "stalled")
+	ready(t, c, "u1")
+	start := time.Now()
+	pad := strings.Repeat("x", 8<<10)
+	for i := range 4000 { // ~32 MB, more than loopback buffers hold
+		err := s.hub.Notify(context.Background(), facade.ToUser("u1"), facade.Raw(map[string]any{"seq": i, "pad": pad}))
+		if err != nil { // failed: what it did not get is held, up to the hold's bound
+			require.ErrorIs(t, err, facade.ErrHoldFull)
+			break
+		}
+	}
+	select {
+	case <-c.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("a client that stopped reading was never failed")
+	}
+	assert.Equal(t, facade.Failed, c.State())
+	assert.GreaterOrEqual(t, time.Since(start), 200*time.Millisecond, "not before the timeout")
+	assert.EqualValues(t, 0, s.hub.Stats().SlowConsumers, "the deadline ended it, not the queue bound")
+}
+
+func TestWriteResumesAfterAFullSendBuffer(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, &facade.HubOptions{Logger: quiet, MaxQueueBytes: 256 << 20, WriteTimeout: time.Second}, nil)
+	ws, c := s.dial(t, "paused")
+	ready(t, c, "u1")
+	const n = 1500 // ~12 MB: the writer waits on a full buffer while the client pauses
+	burst(t, s.hub, "u1", 0, n)
+	time.Sleep(300 * time.Millisecond)
+	for i, msg := range readN(t, ws, n) {
+		_, seq := seqOf(t, msg)
+		require.Equal(t, i, seq)
+	}
+	// The wait armed a deadline; once it is past, writes must still work.
+	time.Sleep(1200 * time.Millisecond)
+	burst(t, s.hub, "u1", n, 3)
+	for i, msg := range readN(t, ws, 3) {
+		_, seq := seqOf(t, msg)
+		assert.Equal(t, n+i, seq)
+	}
+	assert.Equal(t, facade.ProcessingReady, c.State())
+}
