@@ -71,3 +71,43 @@ func TestWriteResumesAfterAFullSendBuffer(t *testing.T) {
 	}
 	assert.Equal(t, facade.ProcessingReady, c.State())
 }
+
+// keepalive returns a hub server that pings every 50ms and fails a client
+// silent for 300ms.
+func keepalive(t *testing.T) *server {
+	return newServer(t, &facade.HubOptions{Logger: quiet, PingInterval: 50 * time.Millisecond, PongTimeout: 300 * time.Millisecond}, nil)
+}
+
+func TestSilentClientIsFailedAfterPongTimeout(t *testing.T) {
+	t.Parallel()
+	for _, readyFirst := range []bool{false, true} {
+		s := keepalive(t)
+		nc := rawClient(t, s.srv.Listener.Addr().String(), "silent", "") // never reads, never answers a ping
+		defer nc.Close()
+		c := <-s.conns
+		if readyFirst {
+			ready(t, c, "u1")
+		}
+		select {
+		case <-c.Done():
+		case <-time.After(5 * time.Second):
+			t.Fatalf("ready=%v: a silent client was never failed", readyFirst)
+		}
+		assert.Equal(t, facade.Failed, c.State(), "ready=%v", readyFirst)
+	}
+}
+
+func TestPongsKeepAClientAlive(t *testing.T) {
+	t.Parallel()
+	s := keepalive(t)
+	ws, c := s.dial(t, "alive")
+	ready(t, c, "u1")
+	// gorilla answers pings while it reads; read until well past PongTimeout.
+	for i := range 10 {
+		notify(t, s.hub, facade.ToUser("u1"), seqEvent("u1", i))
+		_, seq := seqOf(t, readN(t, ws, 1)[0])
+		require.Equal(t, i, seq)
+		time.Sleep(100 * time.Millisecond)
+	}
+	assert.Equal(t, facade.ProcessingReady, c.State())
+}

@@ -34,3 +34,16 @@ func writeNow(rc syscall.RawConn, p []byte) (n int, err error) {
 	}
 	return n, err
 }
+
+// waitReadable parks until rc has data to read, its peer closed, or an
+// error or the read deadline ended the wait. It consumes nothing.
+func waitReadable(rc syscall.RawConn) error {
+	first := true
+	return rc.Read(func(uintptr) bool {
+		if first {
+			first = false
+			return false // wait for the poller to report readiness
+		}
+		return true
+	})
+}
