@@ -80,8 +80,12 @@
 // (pongs, protocol-error closes) go through the same locked net.Conn, so
 // frames never interleave. A client whose queue passes MaxQueueBytes is
 // disconnected with [CloseSlowConsumer] and what it did not receive is held
-// for its next connection. Each connection has one reader goroutine, which
-// hands client messages to [AcceptOptions].OnMessage only once ready.
+// for its next connection. A write waits (at most WriteTimeout) only when
+// the socket's send buffer is full; otherwise it costs one syscall and no
+// timer. Each connection has one reader goroutine, which hands client
+// messages to [AcceptOptions].OnMessage only once ready; it parks in the
+// network poller until the client first sends, and a client silent for
+// PongTimeout is failed.
 //
 // [Hub.Close] closes every connection and waits for every goroutine the hub
 // started. Internally the hub's lock is taken before a connection's.
