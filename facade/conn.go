@@ -39,17 +39,19 @@ type Conn struct {
 	threadSeq map[string]uint64   // hub seq when each thread was joined
 	awaiting  map[Target]struct{} // targets whose Broker replay has not come yet
 
-	mu         sync.Mutex
-	state      State
-	history    []Transition
-	q          queue.Queue[entry]
-	writing    bool   // the writer goroutine runs
-	pingDue    bool   // the writer owes a ping
-	closeFrame []byte // the close frame the writer owes, once all queued data is out
-	flushed    chan struct{}
-	flushOnce  sync.Once
-	readyTimer *time.Timer
-	pingTimer  *time.Timer
+	mu            sync.Mutex
+	state         State
+	history       []Transition
+	q             queue.Queue[entry]
+	writing       bool   // a writer (writeLoop or the hub's flusher) has the queue
+	leftover      []byte // bytes of a batch the flusher could not write at once
+	leftoverCount int    // the messages leftover completes
+	pingDue       bool   // the writer owes a ping
+	closeFrame    []byte // the close frame the writer owes, once all queued data is out
+	flushed       chan struct{}
+	flushOnce     sync.Once
+	readyTimer    *time.Timer
+	pingTimer     *time.Timer
 }
 
 // entry is a queued message and the target that brought it here.
@@ -314,6 +316,10 @@ func (c *Conn) startWriterLocked() {
 		return
 	}
 	c.writing = true
+	if c.wire.raw != nil && !c.pingDue && c.closeFrame == nil {
+		c.hub.flush.add(c.hub, c)
+		return
+	}
 	c.hub.goOwned(c.writeLoop)
 }
 
@@ -352,6 +358,21 @@ func (c *Conn) writeLoop() {
 			bufPool.Put(bp)
 		}
 	}()
+	c.mu.Lock()
+	leftover, count := c.leftover, c.leftoverCount
+	c.leftover, c.leftoverCount = nil, 0
+	c.mu.Unlock()
+	if leftover != nil {
+		if _, err := c.wire.Write(leftover); err != nil {
+			c.mu.Lock()
+			c.writing = false
+			c.mu.Unlock()
+			c.flushOnce.Do(func() { close(c.flushed) })
+			c.hub.goOwned(func() { c.terminate(websocket.CloseAbnormalClosure, "", Failed, false) })
+			return
+		}
+		c.hub.written.Add(uint64(count))
+	}
 	for {
 		c.mu.Lock()
 		batch = c.q.PopBatch(batch[:0], maxBatchBytes)
@@ -372,13 +393,7 @@ func (c *Conn) writeLoop() {
 		if ping {
 			buf = appendFrame(buf, websocket.PingMessage, "", nil)
 		}
-		for _, e := range batch {
-			if c.eventIDs && e.m.id != "" {
-				buf = appendWithID(buf, e.m, e.m.id, c.enc)
-				continue
-			}
-			buf = appendFrame(buf, websocket.TextMessage, e.m.prefix(c.enc), e.m.body)
-		}
+		buf = c.appendBatch(buf, batch)
 		if closing != nil {
 			buf = appendFrame(buf, websocket.CloseMessage, "", closing)
 		}
@@ -398,6 +413,18 @@ func (c *Conn) writeLoop() {
 			return
 		}
 	}
+}
+
+// appendBatch appends the text frames of batch.
+func (c *Conn) appendBatch(buf []byte, batch []entry) []byte {
+	for _, e := range batch {
+		if c.eventIDs && e.m.id != "" {
+			buf = appendWithID(buf, e.m, e.m.id, c.enc)
+			continue
+		}
+		buf = appendFrame(buf, websocket.TextMessage, e.m.prefix(c.enc), e.m.body)
+	}
+	return buf
 }
 
 // appendFrame appends one unmasked, final server frame.

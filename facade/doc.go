@@ -74,9 +74,11 @@
 // Every exported method of Hub, Conn and [Emitter] may be called from any
 // goroutine. Notify never blocks on a client: it encodes, appends to
 // byte-bounded queues under a short lock, and returns. Each connection has
-// exactly one writer goroutine, started when there is something to write and
-// gone when there is not; it writes a burst of queued frames with one write
-// call, each message still its own frame. Gorilla's own control frames
+// exactly one writer at a time, and none while idle: a few goroutines per
+// hub (GOMAXPROCS at most, gone when there is no work) write what sockets
+// take at once, and a connection whose socket is full gets its own writer
+// goroutine until it drains. A writer writes a burst of queued frames with
+// one write call, each message still its own frame. Gorilla's own control frames
 // (pongs, protocol-error closes) go through the same locked net.Conn, so
 // frames never interleave. A client whose queue passes MaxQueueBytes is
 // disconnected with [CloseSlowConsumer] and what it did not receive is held

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,6 +23,7 @@ type Hub struct {
 	o        HubOptions
 	upgrader websocket.Upgrader
 	cb       dispatcher
+	flush    flusher
 
 	mu      sync.Mutex
 	closed  bool
@@ -54,6 +56,7 @@ func NewHub(opts *HubOptions) *Hub {
 		idPrefix: randomPrefix(),
 	}
 	h.cb = dispatcher{fn: o.OnStateChange, log: o.Logger}
+	h.flush.max = runtime.GOMAXPROCS(0)
 	h.upgrader = websocket.Upgrader{
 		CheckOrigin:     o.CheckOrigin,
 		Subprotocols:    []string{SubprotocolNumeric, SubprotocolLegacy},

@@ -2,10 +2,13 @@ package facade_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -52,7 +55,7 @@ func TestStalledClientFailsAfterWriteTimeout(t *testing.T) {
 
 func TestWriteResumesAfterAFullSendBuffer(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, &facade.HubOptions{Logger: quiet, MaxQueueBytes: 256 << 20, WriteTimeout: time.Second}, nil)
+	s := newServer(t, &facade.HubOptions{Logger: quiet, MaxQueueBytes: 256 << 20, WriteTimeout: 2 * time.Second}, nil)
 	ws, c := s.dial(t, "paused")
 	ready(t, c, "u1")
 	const n = 1500 // ~12 MB: the writer waits on a full buffer while the client pauses
@@ -63,7 +66,7 @@ func TestWriteResumesAfterAFullSendBuffer(t *testing.T) {
 		require.Equal(t, i, seq)
 	}
 	// The wait armed a deadline; once it is past, writes must still work.
-	time.Sleep(1200 * time.Millisecond)
+	time.Sleep(2200 * time.Millisecond)
 	burst(t, s.hub, "u1", n, 3)
 	for i, msg := range readN(t, ws, 3) {
 		_, seq := seqOf(t, msg)
@@ -73,9 +76,9 @@ func TestWriteResumesAfterAFullSendBuffer(t *testing.T) {
 }
 
 // keepalive returns a hub server that pings every 50ms and fails a client
-// silent for 300ms.
+// silent for a second.
 func keepalive(t *testing.T) *server {
-	return newServer(t, &facade.HubOptions{Logger: quiet, PingInterval: 50 * time.Millisecond, PongTimeout: 300 * time.Millisecond}, nil)
+	return newServer(t, &facade.HubOptions{Logger: quiet, PingInterval: 50 * time.Millisecond, PongTimeout: time.Second}, nil)
 }
 
 func TestSilentClientIsFailedAfterPongTimeout(t *testing.T) {
@@ -103,11 +106,43 @@ func TestPongsKeepAClientAlive(t *testing.T) {
 	ws, c := s.dial(t, "alive")
 	ready(t, c, "u1")
 	// gorilla answers pings while it reads; read until well past PongTimeout.
-	for i := range 10 {
+	for i := range 12 {
 		notify(t, s.hub, facade.ToUser("u1"), seqEvent("u1", i))
 		_, seq := seqOf(t, readN(t, ws, 1)[0])
 		require.Equal(t, i, seq)
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(250 * time.Millisecond)
 	}
 	assert.Equal(t, facade.ProcessingReady, c.State())
+}
+
+func TestStalledClientDoesNotDelayAFanOut(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, &facade.HubOptions{Logger: quiet, MaxQueueBytes: 256 << 20, MaxConnsPerUser: 8, WriteTimeout: 30 * time.Second}, nil)
+	_, stalled := s.dial(t, "stalled") // never reads
+	ready(t, stalled, "u1")
+	var readers []*websocket.Conn
+	for i := range 5 {
+		ws, c := s.dial(t, fmt.Sprint("r", i))
+		ready(t, c, "u1")
+		readers = append(readers, ws)
+	}
+	const n = 600 // ~5 MB each: more than the stalled socket's buffers hold
+	var wg sync.WaitGroup
+	for _, ws := range readers {
+		wg.Go(func() {
+			for i, msg := range readN(t, ws, n) {
+				_, seq := seqOf(t, msg)
+				if !assert.Equal(t, i, seq) {
+					return
+				}
+			}
+		})
+	}
+	start := time.Now()
+	burst(t, s.hub, "u1", 0, n)
+	wg.Wait()
+	// The stalled client's writer waits out its 30 s deadline; the others
+	// had everything long before.
+	assert.Less(t, time.Since(start), 10*time.Second)
+	assert.Equal(t, facade.ProcessingReady, stalled.State())
 }
