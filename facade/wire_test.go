@@ -105,14 +105,31 @@ func TestPongsKeepAClientAlive(t *testing.T) {
 	s := keepalive(t)
 	ws, c := s.dial(t, "alive")
 	ready(t, c, "u1")
-	// gorilla answers pings while it reads; read until well past PongTimeout.
+	// gorilla answers pings while it reads: read all the time, and send
+	// events until well past PongTimeout.
+	got := make(chan string)
+	go func() {
+		defer close(got)
+		for {
+			_, data, err := ws.ReadMessage()
+			if err != nil {
+				return
+			}
+			got <- string(data)
+		}
+	}()
 	for i := range 12 {
 		notify(t, s.hub, facade.ToUser("u1"), seqEvent("u1", i))
-		_, seq := seqOf(t, readN(t, ws, 1)[0])
+		msg, ok := <-got
+		require.True(t, ok, "connection ended after %d events", i)
+		_, seq := seqOf(t, msg)
 		require.Equal(t, i, seq)
 		time.Sleep(250 * time.Millisecond)
 	}
 	assert.Equal(t, facade.ProcessingReady, c.State())
+	require.NoError(t, c.Close(websocket.CloseNormalClosure, ""))
+	for range got { // the reader ends with the connection
+	}
 }
 
 func TestStalledClientDoesNotDelayAFanOut(t *testing.T) {
