@@ -343,11 +343,13 @@ const (
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
-// writeLoop is the connection's only writer of data frames. It runs while
-// there is something to write and exits when the queue is empty, so an idle
-// connection holds neither a goroutine nor a buffer. Each pass drains a
-// batch and writes all its frames — still one message per frame — with one
-// syscall.
+// writeLoop is the connection's writer when a write may wait: the socket
+// was full for the flusher (whose leftover bytes it writes first), or a
+// ping or the close frame is owed, or the conn has no descriptor. It runs
+// while there is something to write and exits when the queue is empty, so
+// an idle connection holds neither a goroutine nor a buffer. Each pass
+// drains a batch and writes all its frames — still one message per frame —
+// with one syscall.
 func (c *Conn) writeLoop() {
 	bp := bufPool.Get().(*[]byte)
 	buf := (*bp)[:0]
