@@ -3,6 +3,8 @@ package facade_test
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -162,4 +164,41 @@ func TestStalledClientDoesNotDelayAFanOut(t *testing.T) {
 	// had everything long before.
 	assert.Less(t, time.Since(start), 10*time.Second)
 	assert.Equal(t, facade.ProcessingReady, stalled.State())
+}
+
+// Over TLS the conn has no descriptor of its own: writes go through the
+// writer goroutine under a deadline each, and the reader starts after
+// registration. Same guarantees.
+func TestTLSConnectionsKeepOrderAndHolds(t *testing.T) {
+	t.Parallel()
+	hub := facade.NewHub(&facade.HubOptions{Logger: quiet})
+	conns := make(chan *facade.Conn, 1)
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := hub.Accept(w, r, nil)
+		if err == nil {
+			conns <- c
+		}
+	}))
+	defer srv.Close()
+	defer func() { require.NoError(t, hub.Close()) }()
+
+	d := websocket.Dialer{TLSClientConfig: srv.Client().Transport.(*http.Transport).TLSClientConfig}
+	ws, _, err := d.Dial("wss"+strings.TrimPrefix(srv.URL, "https"), nil)
+	require.NoError(t, err)
+	defer ws.Close()
+	c := <-conns
+	for i := range 3 { // held for the user, before it is authenticated
+		notify(t, hub, facade.ToUser("u1"), seqEvent("u1", i))
+	}
+	ready(t, c, "u1")
+	burst(t, hub, "u1", 3, 200)
+	for i, msg := range readN(t, ws, 203) {
+		_, seq := seqOf(t, msg)
+		require.Equal(t, i, seq)
+	}
+	require.NoError(t, c.Close(websocket.CloseNormalClosure, "bye"))
+	_, _, err = ws.ReadMessage()
+	var ce *websocket.CloseError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, websocket.CloseNormalClosure, ce.Code)
 }
