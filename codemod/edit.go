@@ -9,6 +9,7 @@ import (
 	"go/printer"
 	"go/token"
 	"go/types"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,6 +42,11 @@ type fileEditor struct {
 	dstOnly bool                       // no text path (tests)
 
 	usesAddedText bool // the text path wrote bridge qualifiers
+
+	fresh        func(names ...string) string // a name no identifier of the file uses
+	imports      map[string]addedImport       // packages the edits import, by path
+	assignedVars map[*types.Var]bool          // see assigned
+	keep         map[*types.PkgName]bool      // imports the edits refer to
 
 	pending []edit
 	units   []*unit
@@ -77,6 +83,8 @@ func newFileEditor(fset *token.FileSet, pkg *Package, f *File) *fileEditor {
 		added:   map[*dst.Ident]bool{},
 		replace: map[dst.Node]dst.Node{},
 		nodes:   map[ast.Node]dst.Node{},
+		imports: map[string]addedImport{},
+		keep:    map[*types.PkgName]bool{},
 	}
 	// Names declared in the file: an import under one of them would be
 	// shadowed where the edits use it.
@@ -126,6 +134,7 @@ func newFileEditor(fset *token.FileSet, pkg *Package, f *File) *fileEditor {
 			}
 		}
 	}
+	e.fresh = fresh
 	if !e.hasFacade {
 		e.facadeName = fresh("facade", "wsfacade")
 	}
@@ -315,6 +324,9 @@ func (e *fileEditor) edits() ([]textEdit, error) {
 		out = append(out, textEdit{Start: u.start, End: u.end, New: strings.TrimSuffix(text, "\n")})
 	}
 	usesAdded = usesAdded || e.usesAddedText
+	for pn := range e.keep {
+		used[pn] = true
+	}
 	// Qualifiers outside the units are untouched; inside a unit written
 	// from text, those in copied source are kept.
 	tf := e.pkg.fileOf(e.f)
@@ -330,7 +342,13 @@ func (e *fileEditor) edits() ([]textEdit, error) {
 		}
 	}
 	out = append(out, e.importEdits(used, usesAdded)...)
-	slices.SortFunc(out, func(a, b textEdit) int { return a.Start - b.Start })
+	// An insertion goes before a replacement that starts where it does.
+	slices.SortFunc(out, func(a, b textEdit) int {
+		if a.Start != b.Start {
+			return a.Start - b.Start
+		}
+		return a.End - b.End
+	})
 	return out, nil
 }
 
@@ -545,11 +563,14 @@ func (e *fileEditor) importEdits(used map[*types.PkgName]bool, usesAdded bool) [
 	if addFacade {
 		add = append(add, specText(FacadePath, e.facadeName, "facade"))
 	}
+	for _, path := range slices.Sorted(maps.Keys(e.imports)) {
+		add = append(add, specText(path, e.imports[path].name, e.imports[path].pkgName))
+	}
 	if len(add) == 0 {
 		return out
 	}
 	switch {
-	case bridgeSpec != nil && usesBridge:
+	case bridgeSpec != nil && usesBridge && bridgeDecl.Lparen.IsValid():
 		// Beside bridge's import, in its group.
 		end := off(bridgeSpec.End())
 		if bridgeSpec.Comment != nil {

@@ -271,8 +271,10 @@ func Load(ctx context.Context, cfg *LoadConfig, patterns ...string) (*Program, e
 	if len(prog.Packages) == 0 {
 		return prog, nil
 	}
-	// The rewritten sources import these even where the old ones did not.
+	// The rewritten sources import these even where the old ones did not
+	// (context and time for the type of a method value's func literal).
 	external[FacadePath], external[BridgePath] = true, true
+	external["context"], external["time"] = true, true
 	prog.legacyPaths, prog.reach = isLegacy, map[string]bool{}
 	for path := range external {
 		p := graph[path]

@@ -226,7 +226,7 @@ func (l *legacy) scanFile(pkg *Package, f *File) []use {
 					}
 				default:
 					u.kind = useMethodValue
-					u.reason = "method value: call the facade in a func literal by hand (its receiver is evaluated where the value is taken)"
+					u.reason = l.methodValueReason(pkg, n, r)
 				}
 				uses = append(uses, u)
 				break

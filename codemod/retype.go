@@ -448,6 +448,22 @@ func (rt *retyper) varUse(d *decl, pkg *Package, f *File, stack []ast.Node) {
 					}
 				}
 			}
+			// A method value: a hub method keeps its name on a *facade.Hub
+			// (Connected and ConnIDs have the same types); the others become
+			// func literals calling the facade on x directly.
+			if s := info.Selections[p]; s != nil && s.Kind() == types.MethodVal && !calledAt(stack, i) {
+				if fn, ok := s.Obj().(*types.Func); ok {
+					switch r := rt.l.ruleOf(fn); {
+					case r == nil:
+					case r.hubMethod != "":
+						d.hubs = append(d.hubs, useSite{pkg: pkg, file: f, node: p, sel: p})
+						return
+					case rt.opts.Rules.Has(r.ID) && rt.l.methodValueReason(pkg, p, r) == "":
+						d.directs = append(d.directs, useSite{pkg: pkg, file: f, node: p, sel: p})
+						return
+					}
+				}
+			}
 		}
 	case *ast.AssignStmt:
 		if k := exprIndex(p.Lhs, e); k >= 0 && len(p.Lhs) == len(p.Rhs) {
@@ -932,4 +948,21 @@ func litType(info *types.Info, stack []ast.Node) types.Type {
 		return u.Elem()
 	}
 	return nil
+}
+
+// calledAt reports whether stack[i], through parentheses, is the function
+// of a call.
+func calledAt(stack []ast.Node, i int) bool {
+	var fun ast.Node = stack[i]
+	for j := i - 1; j >= 0; j-- {
+		switch p := stack[j].(type) {
+		case *ast.ParenExpr:
+			fun = p
+			continue
+		case *ast.CallExpr:
+			return p.Fun == fun
+		}
+		return false
+	}
+	return false
 }

@@ -215,8 +215,11 @@ func useEdit(u use) edit {
 		target: u.target(),
 		do:     func(e *fileEditor) { e.apply(u) },
 		text: func(r *renderer) string {
-			if u.kind == useCall {
+			switch u.kind {
+			case useCall:
 				return r.callText(u)
+			case useMethodValue:
+				return r.e.methodValueText(u, r.of(u.sel.X))
 			}
 			return "map[string]any"
 		},
@@ -228,6 +231,8 @@ func (e *fileEditor) apply(u use) {
 	switch u.kind {
 	case useCall:
 		e.rewriteCall(u)
+	case useMethodValue:
+		e.rewriteMethodValue(u)
 	case useMessage:
 		e.replace[e.node(u.sel)] = &dst.MapType{Key: dst.NewIdent("string"), Value: dst.NewIdent("any")}
 	}
