@@ -114,6 +114,9 @@ func Load(ctx context.Context, cfg *LoadConfig, patterns ...string) (*Program, e
 	graphCfg.Tests = !cfg.NoTests
 	roots, err := packages.Load(graphCfg, patterns...)
 	if err != nil {
+		if oe := otherModule(cfg.Dir, patterns); oe != nil {
+			return nil, oe
+		}
 		return nil, fmt.Errorf("codemod: load: %w", err)
 	}
 	if len(roots) == 0 {
@@ -123,6 +126,9 @@ func Load(ctx context.Context, cfg *LoadConfig, patterns ...string) (*Program, e
 	var module *packages.Module
 	for _, r := range roots {
 		if len(r.GoFiles) == 0 && len(r.Errors) > 0 {
+			if oe := otherModule(cfg.Dir, patterns); oe != nil {
+				return nil, oe
+			}
 			return nil, fmt.Errorf("codemod: load: %v", r.Errors[0])
 		}
 		if isTestMain(r) {

@@ -489,6 +489,7 @@ type valueKind int
 const (
 	valueWrap     valueKind = iota // bridge.NotifierOf(x) / bridge.EmitterOf(x)
 	valueNil                       // nil stays nil
+	valueAsIs                      // a facade.Notifier already stays as it is
 	valueHub                       // bridge.NewWebSocketManager(h) → h
 	valueEmitter                   // bridge.NewAgentWebSocketBridge(n, uc) → facade.NewEmitter(...)
 	valueScope                     // bridge.NewUserExecutionContext(u, t, r) → facade.NewScope(u, t, r)
@@ -523,6 +524,13 @@ func (rt *retyper) classify(u useSite, d *decl) valueKind {
 				return valueEmitter
 			}
 			return valueBlocked
+		}
+	}
+	if t := exprType(info, e); t != nil && d.to == toNotifier && rt.l.notifier != nil {
+		// bridge.NotifierOf(x) would return x itself, and the next step
+		// would take the call away again.
+		if _, legacy := rt.l.shapeOf(t); !legacy && types.Implements(t, rt.l.notifier) {
+			return valueAsIs
 		}
 	}
 	return valueWrap
@@ -722,7 +730,7 @@ func (e *fileEditor) facadeType(t newType) dst.Expr {
 func (e *fileEditor) convert(v ast.Expr, k valueKind, d *decl, scoped bool) {
 	node := e.node(v).(dst.Expr)
 	switch k {
-	case valueNil:
+	case valueNil, valueAsIs:
 	case valueHub:
 		call := e.node(ast.Unparen(v).(*ast.CallExpr)).(*dst.CallExpr)
 		h := call.Args[0]

@@ -177,7 +177,7 @@ func (r *renderer) callText(u use) string {
 // convertText is the text form of convert.
 func (r *renderer) convertText(v ast.Expr, k valueKind, d *decl, scoped bool) string {
 	switch k {
-	case valueNil:
+	case valueNil, valueAsIs:
 		return r.plain(v)
 	case valueScope:
 		call := ast.Unparen(v).(*ast.CallExpr)
