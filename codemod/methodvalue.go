@@ -6,6 +6,7 @@ import (
 	"go/parser"
 	"go/token"
 	"go/types"
+	"go/version"
 	"strconv"
 	"strings"
 	"unicode"
@@ -237,6 +238,8 @@ func (e *fileEditor) assigned() map[*types.Var]bool {
 		return e.assignedVars
 	}
 	e.assignedVars = map[*types.Var]bool{}
+	v := e.pkg.Types.GoVersion()
+	sharedLoopVars := v != "" && version.Compare(v, "go1.22") < 0
 	mark := func(x ast.Expr) {
 		if id, ok := ast.Unparen(x).(*ast.Ident); ok {
 			if v, ok := e.pkg.Info.Uses[id].(*types.Var); ok {
@@ -257,10 +260,18 @@ func (e *fileEditor) assigned() map[*types.Var]bool {
 				mark(n.X)
 			}
 		case *ast.RangeStmt:
-			if n.Tok == token.ASSIGN {
+			switch {
+			case n.Tok == token.ASSIGN:
 				mark(n.Key)
-				if n.Value != nil {
-					mark(n.Value)
+				mark(n.Value)
+			case n.Tok == token.DEFINE && sharedLoopVars:
+				// Before Go 1.22 one variable serves every iteration.
+				for _, x := range []ast.Expr{n.Key, n.Value} {
+					if id, ok := x.(*ast.Ident); ok {
+						if v, ok := e.pkg.Info.Defs[id].(*types.Var); ok {
+							e.assignedVars[v] = true
+						}
+					}
 				}
 			}
 		}
