@@ -556,7 +556,9 @@ func (e *fileEditor) importEdits(used map[*types.PkgName]bool, usesAdded bool) [
 			out = append(out, textEdit{Start: s, End: en})
 		}
 	}
-	var add []string
+	// The standard library's imports go to a group of their own, first,
+	// as goimports puts them; the others to the last group.
+	var add, std []string
 	if addBridge {
 		add = append(add, specText(BridgePath, e.bridgeName, "bridge"))
 	}
@@ -564,32 +566,87 @@ func (e *fileEditor) importEdits(used map[*types.PkgName]bool, usesAdded bool) [
 		add = append(add, specText(FacadePath, e.facadeName, "facade"))
 	}
 	for _, path := range slices.Sorted(maps.Keys(e.imports)) {
-		add = append(add, specText(path, e.imports[path].name, e.imports[path].pkgName))
+		spec := specText(path, e.imports[path].name, e.imports[path].pkgName)
+		if isStdPath(path) {
+			std = append(std, spec)
+		} else {
+			add = append(add, spec)
+		}
 	}
-	if len(add) == 0 {
+	lines := func(specs []string) string { return strings.Join(specs, "\n\t") }
+	if len(std) > 0 && firstDecl != nil && firstDecl.Lparen.IsValid() {
+		// At the top of the block, in the first group if it is the
+		// standard library's.
+		text := "\n\t" + lines(std)
+		if first := firstDecl.Specs[0].(*ast.ImportSpec); !isStdPath(importPath(first)) {
+			text += "\n"
+		}
+		at := off(firstDecl.Lparen) + 1
+		out = append(out, textEdit{Start: at, End: at, New: text})
+		std = nil
+	}
+	if len(add) == 0 && len(std) == 0 {
 		return out
 	}
 	switch {
-	case bridgeSpec != nil && usesBridge && bridgeDecl.Lparen.IsValid():
+	case len(add) > 0 && len(std) == 0 && bridgeSpec != nil && usesBridge && bridgeDecl.Lparen.IsValid():
 		// Beside bridge's import, in its group.
 		end := off(bridgeSpec.End())
 		if bridgeSpec.Comment != nil {
 			end = off(bridgeSpec.Comment.End())
 		}
-		out = append(out, textEdit{Start: end, End: end, New: "\n\t" + strings.Join(add, "\n\t")})
-	case firstDecl != nil && firstDecl.Lparen.IsValid():
+		out = append(out, textEdit{Start: end, End: end, New: "\n\t" + lines(add)})
+	case len(add) > 0 && firstDecl != nil && firstDecl.Lparen.IsValid():
 		at := off(firstDecl.Rparen)
-		out = append(out, textEdit{Start: at, End: at, New: "\t" + strings.Join(add, "\n\t") + "\n"})
+		out = append(out, textEdit{Start: at, End: at, New: "\t" + lines(add) + "\n"})
 	case firstDecl != nil:
-		spec := firstDecl.Specs[0]
-		at := off(spec.Pos())
-		out = append(out, textEdit{Start: at, End: at, New: "(\n\t"},
-			textEdit{Start: off(spec.End()), End: off(spec.End()), New: "\n\t" + strings.Join(add, "\n\t") + "\n)"})
+		// One import without parentheses: the block around it.
+		spec := firstDecl.Specs[0].(*ast.ImportSpec)
+		before, after := "(\n\t", "\n)"
+		if isStdPath(importPath(spec)) {
+			if len(std) > 0 {
+				before += lines(std) + "\n\t"
+			}
+			if len(add) > 0 {
+				after = "\n\n\t" + lines(add) + after
+			}
+		} else {
+			if len(std) > 0 {
+				before += lines(std) + "\n\n\t"
+			}
+			if len(add) > 0 {
+				after = "\n\t" + lines(add) + after
+			}
+		}
+		at, end := off(spec.Pos()), off(spec.End())
+		out = append(out, textEdit{Start: at, End: at, New: before}, textEdit{Start: end, End: end, New: after})
 	default:
 		at := off(e.f.AST.Name.End())
-		out = append(out, textEdit{Start: at, End: at, New: "\n\nimport (\n\t" + strings.Join(add, "\n\t") + "\n)"})
+		groups := []string{}
+		for _, g := range [][]string{std, add} {
+			if len(g) > 0 {
+				groups = append(groups, "\t"+lines(g))
+			}
+		}
+		out = append(out, textEdit{Start: at, End: at, New: "\n\nimport (\n" + strings.Join(groups, "\n\n") + "\n)"})
 	}
 	return out
+}
+
+// isStdPath reports whether path is a package of the standard library: its
+// first element has no dot.
+func isStdPath(path string) bool {
+	first, _, _ := strings.Cut(path, "/")
+	return !strings.Contains(first, ".")
+}
+
+// importPath is the path an import spec names.
+func importPath(spec *ast.ImportSpec) string {
+	p, err := strconv.Unquote(spec.Path.Value)
+	if err != nil {
+		return spec.Path.Value
+	}
+	return p
 }
 
 func b2i(b bool) int {

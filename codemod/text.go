@@ -117,6 +117,9 @@ func (r *renderer) callText(u use) string {
 	for _, name := range receiverPath(r.e.pkg, u) {
 		recv += "." + name
 	}
+	if addressed(r.e.pkg, u) {
+		recv = "&" + recv
+	}
 	tail := string(r.src[r.tf.Offset(args[len(args)-1].End()):r.tf.Offset(call.Rparen)]) + ")"
 	rule := u.rule
 	if rule.payload != "" {
