@@ -42,7 +42,12 @@ import (
 //
 // The literal's type is the method value's: bridge.Message, an alias, is
 // written map[string]any, and the packages the signature names are imported
-// where the file lacks them.
+// where the file lacks them. A method expression (methodExprText) takes the
+// receiver as its first parameter and binds nothing.
+//
+// The methods of IsConnectionActive and GetUserConnections need a
+// *facade.Hub: their values are left to the retype step, which renames them
+// on a variable that becomes a *facade.Hub, and reported otherwise.
 
 // methodValueReason returns why the method value sel of rule r cannot be
 // rewritten, or "" when it can.
@@ -50,9 +55,14 @@ func (l *legacy) methodValueReason(pkg *Package, sel *ast.SelectorExpr, r *Rule)
 	if r.hubMethod != "" {
 		return "needs a *facade.Hub: reachable only when the receiver is a variable built by bridge.NewWebSocketManager (retype step)"
 	}
-	sig, ok := pkg.Info.Selections[sel].Type().(*types.Signature)
-	if !ok || sig.Params().Len() != len(r.paramNames()) || sig.Variadic() {
-		return "method value: its signature is not the legacy one; call the facade in a func literal by hand"
+	s := pkg.Info.Selections[sel]
+	what, want := "method value", len(r.paramNames())
+	if s.Kind() == types.MethodExpr {
+		what, want = "method expression", want+1 // the receiver comes first
+	}
+	sig, ok := s.Type().(*types.Signature)
+	if !ok || sig.Params().Len() != want || sig.Variadic() {
+		return what + ": its signature is not the legacy one; call the facade in a func literal by hand"
 	}
 	var foreign string
 	check := func(t types.Type) {
@@ -67,7 +77,7 @@ func (l *legacy) methodValueReason(pkg *Package, sel *ast.SelectorExpr, r *Rule)
 		check(sig.Results().At(i).Type())
 	}
 	if foreign != "" {
-		return fmt.Sprintf("method value: its type names %s, which this package cannot name; call the facade in a func literal by hand", foreign)
+		return fmt.Sprintf("%s: its type names %s, which this package cannot name; call the facade in a func literal by hand", what, foreign)
 	}
 	return ""
 }
@@ -375,6 +385,9 @@ func (e *fileEditor) methodValueText(u use, x string) string {
 		e.needFacade = true
 		return e.facadeName + "." + name
 	}
+	if s.Kind() == types.MethodExpr {
+		return e.methodExprText(u, sig, q, facade)
+	}
 	bare := sigText(sig, nil, q)
 
 	prefix, path := methodValueRecv(e.pkg, u)
@@ -421,6 +434,29 @@ func (e *fileEditor) methodValueText(u use, x string) string {
 	}
 	return "func(" + binder + " " + binderType + ") " + bare + " {\n\treturn " + inner + " {\n\t\treturn " +
 		migratedCall(u.rule, binder, names, facade) + "\n\t}\n}(" + recv + ")"
+}
+
+// methodExprText is the func literal the method expression u
+// (bridge.WebSocketManager.SendToUser, (*Impl).SendToUser) becomes: its
+// first parameter is the receiver, which keeps its type, and the facade is
+// reached through bridge.NotifierOf or bridge.EmitterOf of it. Nothing is
+// evaluated where the expression stands, so no binding is needed.
+func (e *fileEditor) methodExprText(u use, sig *types.Signature, q types.Qualifier, facade func(string) string) string {
+	wrapFn, recvName := "NotifierOf", "m"
+	if u.rule.event != "" {
+		wrapFn, recvName = "EmitterOf", "b"
+	}
+	avoid := map[string]bool{e.facadeName: true, e.bridgeName: true}
+	names := append([]string{recvName}, u.rule.paramNames()...)
+	for i, n := range names {
+		names[i] = freeName(n, func(n string) bool { return avoid[n] })
+		avoid[names[i]] = true
+	}
+	fn := e.pkg.Info.Selections[u.sel].Obj().(*types.Func)
+	recv := derefPrefix(fn, sig.Params().At(0).Type()) + names[0]
+	e.usesAddedText = true
+	recv = e.bridgeName + "." + wrapFn + "(" + recv + ")"
+	return sigText(sig, names, q) + " {\n\treturn " + migratedCall(u.rule, recv, names[1:], facade) + "\n}"
 }
 
 // freeName returns name, or name followed by a number, for which taken is

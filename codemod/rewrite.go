@@ -218,7 +218,7 @@ func useEdit(u use) edit {
 			switch u.kind {
 			case useCall:
 				return r.callText(u)
-			case useMethodValue:
+			case useMethodValue, useMethodExpr:
 				return r.e.methodValueText(u, r.of(u.sel.X))
 			}
 			return "map[string]any"
@@ -231,7 +231,7 @@ func (e *fileEditor) apply(u use) {
 	switch u.kind {
 	case useCall:
 		e.rewriteCall(u)
-	case useMethodValue:
+	case useMethodValue, useMethodExpr:
 		e.rewriteMethodValue(u)
 	case useMessage:
 		e.replace[e.node(u.sel)] = &dst.MapType{Key: dst.NewIdent("string"), Value: dst.NewIdent("any")}
