@@ -160,7 +160,7 @@ func runMigrate(ctx context.Context, cmd string, args []string, stdout, stderr i
 	}
 	progress("writing %d files", len(res.Changes))
 	if err := writeAll(res.Changes); err != nil {
-		fmt.Fprintln(stderr, "wsunify: apply:", short(err.Error()))
+		fmt.Fprintln(stderr, "wsunify: apply:", err)
 		return exitFailure
 	}
 	sites := 0
