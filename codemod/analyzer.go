@@ -59,6 +59,12 @@ func runAnalyzer(pass *analysis.Pass) (any, error) {
 				Category: u.rule.ID,
 				Message:  fmt.Sprintf("legacy %s: use %s", legacyName(u.rule), u.rule.Form),
 			}
+			switch u.kind {
+			case useMethodValue:
+				d.Message = fmt.Sprintf("legacy %s taken as a method value: use a func literal calling %s", legacyName(u.rule), u.rule.Form)
+			case useMethodExpr:
+				d.Message = fmt.Sprintf("legacy %s taken as a method expression: use a func literal calling %s", legacyName(u.rule), u.rule.Form)
+			}
 			if !fixable(u, rt, callSites) {
 				d.Message += " (" + u.reason + ")"
 				pass.Report(d)

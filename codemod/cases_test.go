@@ -43,6 +43,7 @@ type goldenCase struct {
 	findings   []string          // "file:line: rule"
 	wantErr    string            // a refusal: the error must contain it
 	flags      []string
+	runTests   bool // go test, before and after apply, must pass
 }
 
 func readCases(t *testing.T) []*goldenCase {
@@ -76,6 +77,8 @@ func readCases(t *testing.T) []*goldenCase {
 				c.wantErr = strings.TrimSpace(string(f.Data))
 			case f.Name == "flags":
 				c.flags = strings.Fields(string(f.Data))
+			case f.Name == "test":
+				c.runTests = true
 			case strings.HasSuffix(f.Name, ".golden"):
 				c.golden[strings.TrimSuffix(f.Name, ".golden")] = f.Data
 			default:
@@ -171,6 +174,9 @@ func TestCases(t *testing.T) {
 			c.writeModule(t, dir)
 			opts, cfg, patterns := c.options(t)
 			cfg.Dir = dir
+			if c.runTests {
+				goCmd(t, dir, "test", "./...") // the tests hold the legacy code's behaviour
+			}
 
 			res, err := migrate(ctx, cfg, opts, patterns)
 			if c.wantErr != "" {
@@ -246,6 +252,9 @@ func TestCases(t *testing.T) {
 				}
 			}
 			goCmd(t, dir, "vet", "./...")
+			if c.runTests {
+				goCmd(t, dir, "test", "./...") // and the migrated code keeps it
+			}
 			again, err := migrate(ctx, cfg, opts, patterns)
 			if err != nil {
 				t.Fatal(err)

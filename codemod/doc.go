@@ -19,7 +19,13 @@
 // # Steps
 //
 // A call site reaches the facade through bridge.NotifierOf or
-// bridge.EmitterOf while its receiver keeps a legacy type. The retype step
+// bridge.EmitterOf while its receiver keeps a legacy type. A legacy method
+// taken as a value (send := m.SendToUser) becomes a func literal of the
+// same type calling the facade; its receiver is evaluated where the value
+// is taken, as Go does, unless it is a local variable that nothing assigns
+// again (see methodvalue.go). A method expression
+// (bridge.WebSocketManager.SendToUser) becomes a func literal too, whose
+// first parameter is the receiver. The retype step
 // gives a declaration (field, parameter, variable, embedded field) the
 // narrowest facade type its uses need (facade.Notifier, *facade.Emitter,
 // *facade.Hub, facade.Scope) and rewrites all its uses in the same step;

@@ -9,6 +9,7 @@ import (
 	"go/printer"
 	"go/token"
 	"go/types"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,6 +42,11 @@ type fileEditor struct {
 	dstOnly bool                       // no text path (tests)
 
 	usesAddedText bool // the text path wrote bridge qualifiers
+
+	fresh        func(names ...string) string // a name no identifier of the file uses
+	imports      map[string]addedImport       // packages the edits import, by path
+	assignedVars map[*types.Var]bool          // see assigned
+	keep         map[*types.PkgName]bool      // imports the edits refer to
 
 	pending []edit
 	units   []*unit
@@ -77,6 +83,8 @@ func newFileEditor(fset *token.FileSet, pkg *Package, f *File) *fileEditor {
 		added:   map[*dst.Ident]bool{},
 		replace: map[dst.Node]dst.Node{},
 		nodes:   map[ast.Node]dst.Node{},
+		imports: map[string]addedImport{},
+		keep:    map[*types.PkgName]bool{},
 	}
 	// Names declared in the file: an import under one of them would be
 	// shadowed where the edits use it.
@@ -126,6 +134,7 @@ func newFileEditor(fset *token.FileSet, pkg *Package, f *File) *fileEditor {
 			}
 		}
 	}
+	e.fresh = fresh
 	if !e.hasFacade {
 		e.facadeName = fresh("facade", "wsfacade")
 	}
@@ -315,6 +324,9 @@ func (e *fileEditor) edits() ([]textEdit, error) {
 		out = append(out, textEdit{Start: u.start, End: u.end, New: strings.TrimSuffix(text, "\n")})
 	}
 	usesAdded = usesAdded || e.usesAddedText
+	for pn := range e.keep {
+		used[pn] = true
+	}
 	// Qualifiers outside the units are untouched; inside a unit written
 	// from text, those in copied source are kept.
 	tf := e.pkg.fileOf(e.f)
@@ -330,7 +342,13 @@ func (e *fileEditor) edits() ([]textEdit, error) {
 		}
 	}
 	out = append(out, e.importEdits(used, usesAdded)...)
-	slices.SortFunc(out, func(a, b textEdit) int { return a.Start - b.Start })
+	// An insertion goes before a replacement that starts where it does.
+	slices.SortFunc(out, func(a, b textEdit) int {
+		if a.Start != b.Start {
+			return a.Start - b.Start
+		}
+		return a.End - b.End
+	})
 	return out, nil
 }
 
@@ -538,37 +556,97 @@ func (e *fileEditor) importEdits(used map[*types.PkgName]bool, usesAdded bool) [
 			out = append(out, textEdit{Start: s, End: en})
 		}
 	}
-	var add []string
+	// The standard library's imports go to a group of their own, first,
+	// as goimports puts them; the others to the last group.
+	var add, std []string
 	if addBridge {
 		add = append(add, specText(BridgePath, e.bridgeName, "bridge"))
 	}
 	if addFacade {
 		add = append(add, specText(FacadePath, e.facadeName, "facade"))
 	}
-	if len(add) == 0 {
+	for _, path := range slices.Sorted(maps.Keys(e.imports)) {
+		spec := specText(path, e.imports[path].name, e.imports[path].pkgName)
+		if isStdPath(path) {
+			std = append(std, spec)
+		} else {
+			add = append(add, spec)
+		}
+	}
+	lines := func(specs []string) string { return strings.Join(specs, "\n\t") }
+	if len(std) > 0 && firstDecl != nil && firstDecl.Lparen.IsValid() {
+		// At the top of the block, in the first group if it is the
+		// standard library's.
+		text := "\n\t" + lines(std)
+		if first := firstDecl.Specs[0].(*ast.ImportSpec); !isStdPath(importPath(first)) {
+			text += "\n"
+		}
+		at := off(firstDecl.Lparen) + 1
+		out = append(out, textEdit{Start: at, End: at, New: text})
+		std = nil
+	}
+	if len(add) == 0 && len(std) == 0 {
 		return out
 	}
 	switch {
-	case bridgeSpec != nil && usesBridge:
+	case len(add) > 0 && len(std) == 0 && bridgeSpec != nil && usesBridge && bridgeDecl.Lparen.IsValid():
 		// Beside bridge's import, in its group.
 		end := off(bridgeSpec.End())
 		if bridgeSpec.Comment != nil {
 			end = off(bridgeSpec.Comment.End())
 		}
-		out = append(out, textEdit{Start: end, End: end, New: "\n\t" + strings.Join(add, "\n\t")})
-	case firstDecl != nil && firstDecl.Lparen.IsValid():
+		out = append(out, textEdit{Start: end, End: end, New: "\n\t" + lines(add)})
+	case len(add) > 0 && firstDecl != nil && firstDecl.Lparen.IsValid():
 		at := off(firstDecl.Rparen)
-		out = append(out, textEdit{Start: at, End: at, New: "\t" + strings.Join(add, "\n\t") + "\n"})
+		out = append(out, textEdit{Start: at, End: at, New: "\t" + lines(add) + "\n"})
 	case firstDecl != nil:
-		spec := firstDecl.Specs[0]
-		at := off(spec.Pos())
-		out = append(out, textEdit{Start: at, End: at, New: "(\n\t"},
-			textEdit{Start: off(spec.End()), End: off(spec.End()), New: "\n\t" + strings.Join(add, "\n\t") + "\n)"})
+		// One import without parentheses: the block around it.
+		spec := firstDecl.Specs[0].(*ast.ImportSpec)
+		before, after := "(\n\t", "\n)"
+		if isStdPath(importPath(spec)) {
+			if len(std) > 0 {
+				before += lines(std) + "\n\t"
+			}
+			if len(add) > 0 {
+				after = "\n\n\t" + lines(add) + after
+			}
+		} else {
+			if len(std) > 0 {
+				before += lines(std) + "\n\n\t"
+			}
+			if len(add) > 0 {
+				after = "\n\t" + lines(add) + after
+			}
+		}
+		at, end := off(spec.Pos()), off(spec.End())
+		out = append(out, textEdit{Start: at, End: at, New: before}, textEdit{Start: end, End: end, New: after})
 	default:
 		at := off(e.f.AST.Name.End())
-		out = append(out, textEdit{Start: at, End: at, New: "\n\nimport (\n\t" + strings.Join(add, "\n\t") + "\n)"})
+		groups := []string{}
+		for _, g := range [][]string{std, add} {
+			if len(g) > 0 {
+				groups = append(groups, "\t"+lines(g))
+			}
+		}
+		out = append(out, textEdit{Start: at, End: at, New: "\n\nimport (\n" + strings.Join(groups, "\n\n") + "\n)"})
 	}
 	return out
+}
+
+// isStdPath reports whether path is a package of the standard library: its
+// first element has no dot.
+func isStdPath(path string) bool {
+	first, _, _ := strings.Cut(path, "/")
+	return !strings.Contains(first, ".")
+}
+
+// importPath is the path an import spec names.
+func importPath(spec *ast.ImportSpec) string {
+	p, err := strconv.Unquote(spec.Path.Value)
+	if err != nil {
+		return spec.Path.Value
+	}
+	return p
 }
 
 func b2i(b bool) int {

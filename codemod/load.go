@@ -114,6 +114,9 @@ func Load(ctx context.Context, cfg *LoadConfig, patterns ...string) (*Program, e
 	graphCfg.Tests = !cfg.NoTests
 	roots, err := packages.Load(graphCfg, patterns...)
 	if err != nil {
+		if oe := otherModule(cfg.Dir, patterns); oe != nil {
+			return nil, oe
+		}
 		return nil, fmt.Errorf("codemod: load: %w", err)
 	}
 	if len(roots) == 0 {
@@ -123,6 +126,9 @@ func Load(ctx context.Context, cfg *LoadConfig, patterns ...string) (*Program, e
 	var module *packages.Module
 	for _, r := range roots {
 		if len(r.GoFiles) == 0 && len(r.Errors) > 0 {
+			if oe := otherModule(cfg.Dir, patterns); oe != nil {
+				return nil, oe
+			}
 			return nil, fmt.Errorf("codemod: load: %v", r.Errors[0])
 		}
 		if isTestMain(r) {
@@ -271,8 +277,10 @@ func Load(ctx context.Context, cfg *LoadConfig, patterns ...string) (*Program, e
 	if len(prog.Packages) == 0 {
 		return prog, nil
 	}
-	// The rewritten sources import these even where the old ones did not.
+	// The rewritten sources import these even where the old ones did not
+	// (context and time for the type of a method value's func literal).
 	external[FacadePath], external[BridgePath] = true, true
+	external["context"], external["time"] = true, true
 	prog.legacyPaths, prog.reach = isLegacy, map[string]bool{}
 	for path := range external {
 		p := graph[path]

@@ -177,7 +177,7 @@ type useKind int
 const (
 	useCall        useKind = iota // a call of a legacy method
 	useMethodValue                // m.SendToUser not called
-	useMethodExpr                 // bridge.WebSocketManager.SendToUser
+	useMethodExpr                 // bridge.WebSocketManager.SendToUser, (*Impl).SendToUser
 	useMessage                    // the type bridge.Message
 	useRef                        // any other reference to package bridge
 )
@@ -218,7 +218,7 @@ func (l *legacy) scanFile(pkg *Package, f *File) []use {
 				switch {
 				case s.Kind() == types.MethodExpr:
 					u.kind = useMethodExpr
-					u.reason = "method expression: rewrite by hand to a func calling the facade"
+					u.reason = l.methodValueReason(pkg, n, r)
 				case called[n] != nil:
 					u.kind, u.call = useCall, called[n]
 					if r.hubMethod != "" {
@@ -226,7 +226,7 @@ func (l *legacy) scanFile(pkg *Package, f *File) []use {
 					}
 				default:
 					u.kind = useMethodValue
-					u.reason = "method value: call the facade in a func literal by hand (its receiver is evaluated where the value is taken)"
+					u.reason = l.methodValueReason(pkg, n, r)
 				}
 				uses = append(uses, u)
 				break

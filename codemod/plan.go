@@ -1,7 +1,12 @@
 package codemod
 
 import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -11,10 +16,10 @@ type Plan struct {
 	Packages []PackagePlan `json:"packages"`
 	// Remaining counts the legacy uses left per rule ID.
 	Remaining map[string]int `json:"remaining"`
-	// Next is what the next `wsunify apply` would do; nil when nothing
-	// can be rewritten automatically.
+	// Next is what the next `wsunify apply` would do, every step of it;
+	// nil when nothing can be rewritten automatically.
 	Next *NextStep `json:"next,omitempty"`
-	// Findings are the uses no rule can rewrite yet, with the reason.
+	// Findings are the uses `wsunify apply` would leave, with the reason.
 	Findings []Finding `json:"findings"`
 }
 
@@ -24,9 +29,10 @@ type PackagePlan struct {
 	Uses map[string]int `json:"uses"`
 }
 
-// NextStep summarizes one step of the migration.
+// NextStep summarizes what one `wsunify apply` does: the steps it runs
+// until none has work left, the sites it rewrites and the files it writes.
 type NextStep struct {
-	Step  string         `json:"step"`
+	Step  string         `json:"step"`  // the kinds of steps, "call sites + retype"
 	Sites map[string]int `json:"sites"` // rewrites per rule ID
 	Files int            `json:"files"`
 }
@@ -40,23 +46,26 @@ func (p *Plan) Total() int {
 	return n
 }
 
-// Inventory lists the legacy uses left in the selected packages of prog, per
-// rule and per package, and what the next step would rewrite. Rules
-// outside opts.Rules are not counted.
-func Inventory(prog *Program, opts *Options) (*Plan, error) {
+// Count lists the legacy uses left in the selected packages of prog, per
+// rule and per package; rules outside opts.Rules are not counted. It
+// changes nothing, and its plan has neither Next nor Findings: [Inventory]
+// adds them.
+func Count(prog *Program, opts *Options) (*Plan, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
-	res, err := Rewrite(prog, opts)
-	if err != nil {
-		return nil, err
+	if err := prog.Err(); err != nil {
+		return nil, fmt.Errorf("%w:\n%w", ErrNotCompiling, err)
 	}
 	l := prog.legacy(opts)
-	plan := &Plan{Remaining: map[string]int{}, Findings: res.Findings}
+	plan := &Plan{Remaining: map[string]int{}}
 	may := prog.mayUseLegacy(opts)
 	for _, pkg := range prog.Packages {
 		if !pkg.Selected || !may(pkg) {
 			continue
+		}
+		if pkg.Info == nil {
+			return nil, fmt.Errorf("codemod: %s was checked without type information", pkg.Path)
 		}
 		pp := PackagePlan{Path: pkg.Path, Uses: map[string]int{}}
 		for _, f := range pkg.Files {
@@ -72,22 +81,135 @@ func Inventory(prog *Program, opts *Options) (*Plan, error) {
 		}
 	}
 	slices.SortFunc(plan.Packages, func(a, b PackagePlan) int { return strings.Compare(a.Path, b.Path) })
-	if len(res.Changes) > 0 {
-		next := &NextStep{Sites: res.Rewritten, Files: len(res.Changes)}
-		steps := map[Step]bool{}
-		for id := range res.Rewritten {
-			if r := RuleByID(id); r != nil {
-				steps[r.Step] = true
-			}
-		}
-		var names []string
-		for _, s := range []Step{StepCallSite, StepRetype} {
-			if steps[s] {
-				names = append(names, s.String())
-			}
-		}
-		next.Step = strings.Join(names, " + ")
-		plan.Next = next
-	}
 	return plan, nil
+}
+
+// Inventory is [Count] and what `wsunify apply` would do with the same
+// options: it runs [Migrate] in memory, every step of it, so that Next
+// counts the sites and files apply rewrites and Findings are those apply
+// leaves. It writes nothing, and uses prog up as [Migrate] does.
+func Inventory(ctx context.Context, prog *Program, opts *Options) (*Plan, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	plan, err := Count(prog, opts)
+	if err != nil {
+		return nil, err
+	}
+	res, _, err := Migrate(ctx, prog, opts)
+	if err != nil {
+		return nil, err
+	}
+	plan.Findings = onDisk(res.Findings, res.Changes)
+	if len(res.Changes) == 0 {
+		return plan, nil
+	}
+	steps := map[Step]bool{}
+	for id := range res.Rewritten {
+		if r := RuleByID(id); r != nil {
+			steps[r.Step] = true
+		}
+	}
+	var names []string
+	for _, s := range []Step{StepCallSite, StepRetype} {
+		if steps[s] {
+			names = append(names, s.String())
+		}
+	}
+	plan.Next = &NextStep{Step: strings.Join(names, " + "), Sites: res.Rewritten, Files: len(res.Changes)}
+	return plan, nil
+}
+
+// onDisk moves findings, positioned in the sources a simulated apply
+// rewrote, to the files as they are on disk, and so the positions their
+// messages quote ("at handler.go:60:27"): a position on a line the rewrite
+// kept moves with the line; one on a line it changed goes to the old line
+// the change starts at, with its column kept inside that line.
+func onDisk(findings []Finding, changes []FileChange) []Finding {
+	maps := map[string]*lineMap{}
+	mapOf := func(name string) *lineMap {
+		if m, ok := maps[name]; ok {
+			return m
+		}
+		var m *lineMap
+		for _, c := range changes {
+			if c.Name == name {
+				m = newLineMap(c)
+			}
+		}
+		maps[name] = m
+		return m
+	}
+	for i, f := range findings {
+		if m := mapOf(f.Pos.Filename); m != nil {
+			f.Pos.Line, f.Pos.Column, f.Pos.Offset = m.old(f.Pos.Line, f.Pos.Column)
+		}
+		f.Message = quotedPos.ReplaceAllStringFunc(f.Message, func(q string) string {
+			sub := quotedPos.FindStringSubmatch(q)
+			line, _ := strconv.Atoi(sub[2])
+			col, _ := strconv.Atoi(sub[3])
+			// The file of that base name beside the finding, else the only one.
+			var name string
+			for _, c := range changes {
+				if filepath.Base(c.Name) != sub[1] {
+					continue
+				}
+				if name == "" || filepath.Dir(c.Name) == filepath.Dir(findings[i].Pos.Filename) {
+					name = c.Name
+				}
+			}
+			if m := mapOf(name); m != nil {
+				line, col, _ = m.old(line, col)
+			}
+			return fmt.Sprintf(" at %s:%d:%d", sub[1], line, col)
+		})
+		findings[i] = f
+	}
+	return findings
+}
+
+// quotedPos is a position quoted in a finding's message.
+var quotedPos = regexp.MustCompile(` at ([^\s:/]+\.go):(\d+):(\d+)`)
+
+// lineMap maps the lines of a changed file back to the old content.
+type lineMap struct {
+	oldLine []int // new line index → old line index, or -1-k: changed, before old line k
+	starts  []int // offsets of the old lines
+	size    int
+}
+
+func newLineMap(c FileChange) *lineMap {
+	m := &lineMap{starts: []int{0}, size: len(c.Old)}
+	for _, op := range diffLines(splitLines(c.Old), splitLines(c.New)) {
+		switch op.kind {
+		case ' ':
+			m.oldLine = append(m.oldLine, op.a)
+		case '+':
+			m.oldLine = append(m.oldLine, -1-op.a)
+		}
+	}
+	for i, b := range c.Old {
+		if b == '\n' && i+1 < len(c.Old) {
+			m.starts = append(m.starts, i+1)
+		}
+	}
+	return m
+}
+
+// old returns the old line, column and offset of a new position.
+func (m *lineMap) old(line, col int) (int, int, int) {
+	if line < 1 || line > len(m.oldLine) {
+		return line, col, 0
+	}
+	l := m.oldLine[line-1]
+	if l < 0 {
+		l = -1 - l
+	}
+	l = min(l, len(m.starts)-1)
+	end := m.size
+	if l+1 < len(m.starts) {
+		end = m.starts[l+1] - 1
+	}
+	col = max(1, min(col, end-m.starts[l]+1))
+	return l + 1, col, m.starts[l] + col - 1
 }

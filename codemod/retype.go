@@ -448,6 +448,22 @@ func (rt *retyper) varUse(d *decl, pkg *Package, f *File, stack []ast.Node) {
 					}
 				}
 			}
+			// A method value: a hub method keeps its name on a *facade.Hub
+			// (Connected and ConnIDs have the same types); the others become
+			// func literals calling the facade on x directly.
+			if s := info.Selections[p]; s != nil && s.Kind() == types.MethodVal && !calledAt(stack, i) {
+				if fn, ok := s.Obj().(*types.Func); ok {
+					switch r := rt.l.ruleOf(fn); {
+					case r == nil:
+					case r.hubMethod != "":
+						d.hubs = append(d.hubs, useSite{pkg: pkg, file: f, node: p, sel: p})
+						return
+					case rt.opts.Rules.Has(r.ID) && rt.l.methodValueReason(pkg, p, r) == "":
+						d.directs = append(d.directs, useSite{pkg: pkg, file: f, node: p, sel: p})
+						return
+					}
+				}
+			}
 		}
 	case *ast.AssignStmt:
 		if k := exprIndex(p.Lhs, e); k >= 0 && len(p.Lhs) == len(p.Rhs) {
@@ -473,6 +489,7 @@ type valueKind int
 const (
 	valueWrap     valueKind = iota // bridge.NotifierOf(x) / bridge.EmitterOf(x)
 	valueNil                       // nil stays nil
+	valueAsIs                      // a facade.Notifier already stays as it is
 	valueHub                       // bridge.NewWebSocketManager(h) → h
 	valueEmitter                   // bridge.NewAgentWebSocketBridge(n, uc) → facade.NewEmitter(...)
 	valueScope                     // bridge.NewUserExecutionContext(u, t, r) → facade.NewScope(u, t, r)
@@ -507,6 +524,13 @@ func (rt *retyper) classify(u useSite, d *decl) valueKind {
 				return valueEmitter
 			}
 			return valueBlocked
+		}
+	}
+	if t := exprType(info, e); t != nil && d.to == toNotifier && rt.l.notifier != nil {
+		// bridge.NotifierOf(x) would return x itself, and the next step
+		// would take the call away again.
+		if _, legacy := rt.l.shapeOf(t); !legacy && types.Implements(t, rt.l.notifier) {
+			return valueAsIs
 		}
 	}
 	return valueWrap
@@ -706,7 +730,7 @@ func (e *fileEditor) facadeType(t newType) dst.Expr {
 func (e *fileEditor) convert(v ast.Expr, k valueKind, d *decl, scoped bool) {
 	node := e.node(v).(dst.Expr)
 	switch k {
-	case valueNil:
+	case valueNil, valueAsIs:
 	case valueHub:
 		call := e.node(ast.Unparen(v).(*ast.CallExpr)).(*dst.CallExpr)
 		h := call.Args[0]
@@ -932,4 +956,21 @@ func litType(info *types.Info, stack []ast.Node) types.Type {
 		return u.Elem()
 	}
 	return nil
+}
+
+// calledAt reports whether stack[i], through parentheses, is the function
+// of a call.
+func calledAt(stack []ast.Node, i int) bool {
+	var fun ast.Node = stack[i]
+	for j := i - 1; j >= 0; j-- {
+		switch p := stack[j].(type) {
+		case *ast.ParenExpr:
+			fun = p
+			continue
+		case *ast.CallExpr:
+			return p.Fun == fun
+		}
+		return false
+	}
+	return false
 }

@@ -215,8 +215,11 @@ func useEdit(u use) edit {
 		target: u.target(),
 		do:     func(e *fileEditor) { e.apply(u) },
 		text: func(r *renderer) string {
-			if u.kind == useCall {
+			switch u.kind {
+			case useCall:
 				return r.callText(u)
+			case useMethodValue, useMethodExpr:
+				return r.e.methodValueText(u, r.of(u.sel.X))
 			}
 			return "map[string]any"
 		},
@@ -228,6 +231,8 @@ func (e *fileEditor) apply(u use) {
 	switch u.kind {
 	case useCall:
 		e.rewriteCall(u)
+	case useMethodValue, useMethodExpr:
+		e.rewriteMethodValue(u)
 	case useMessage:
 		e.replace[e.node(u.sel)] = &dst.MapType{Key: dst.NewIdent("string"), Value: dst.NewIdent("any")}
 	}
@@ -274,7 +279,19 @@ func (e *fileEditor) receiver(u use, x dst.Expr) dst.Expr {
 	for _, n := range receiverPath(e.pkg, u) {
 		x = &dst.SelectorExpr{X: x, Sel: dst.NewIdent(n)}
 	}
+	if addressed(e.pkg, u) {
+		x = &dst.UnaryExpr{Op: token.AND, X: x}
+	}
 	return x
+}
+
+// addressed reports whether the legacy call u takes the address of its
+// receiver (a method with a pointer receiver called on an addressable
+// value): bridge.NotifierOf must get the pointer, whose method set has the
+// method, not a copy of the value.
+func addressed(pkg *Package, u use) bool {
+	prefix, _ := methodValueRecv(pkg, u)
+	return prefix == "&"
 }
 
 // receiverPath returns the names of the embedded fields a promoted legacy

@@ -117,6 +117,9 @@ func (r *renderer) callText(u use) string {
 	for _, name := range receiverPath(r.e.pkg, u) {
 		recv += "." + name
 	}
+	if addressed(r.e.pkg, u) {
+		recv = "&" + recv
+	}
 	tail := string(r.src[r.tf.Offset(args[len(args)-1].End()):r.tf.Offset(call.Rparen)]) + ")"
 	rule := u.rule
 	if rule.payload != "" {
@@ -177,7 +180,7 @@ func (r *renderer) callText(u use) string {
 // convertText is the text form of convert.
 func (r *renderer) convertText(v ast.Expr, k valueKind, d *decl, scoped bool) string {
 	switch k {
-	case valueNil:
+	case valueNil, valueAsIs:
 		return r.plain(v)
 	case valueScope:
 		call := ast.Unparen(v).(*ast.CallExpr)

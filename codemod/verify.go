@@ -1,6 +1,7 @@
 package codemod
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -259,7 +260,9 @@ func Migrate(ctx context.Context, prog *Program, opts *Options) (*Result, *Progr
 		prog = next
 	}
 	for _, c := range final {
-		total.Changes = append(total.Changes, c)
+		if !bytes.Equal(c.Old, c.New) { // a later step may undo an earlier one
+			total.Changes = append(total.Changes, c)
+		}
 	}
 	sortResult(total)
 	return total, prog, nil

@@ -176,8 +176,6 @@ var guide = []step{{
 // migration/3-prepare.patch answers (MIGRATION.md step 3), in the order
 // plan prints them.
 const prepareFindings = `[\s\S]*^findings:$` +
-	`[\s\S]*^  internal/agent/runner\.go:55:16: progress-update: method value: ` +
-	`[\s\S]*^  internal/chat/handler\.go:77:21: send-to-user: method value: ` +
 	`[\s\S]*^  internal/chat/handler\.go:130:16: is-connection-active: needs a \*facade\.Hub: ` +
 	`[\s\S]*^  internal/fakes/fakes\.go:30:5: retype: _ keeps its legacy type: it asserts that a type implements the legacy interface$` +
 	`[\s\S]*^  internal/fakes/fakes\.go:100:7: is-connection-active: needs a \*facade\.Hub: ` +
@@ -189,7 +187,6 @@ const prepareFindings = `[\s\S]*^findings:$` +
 const retypeWrites = `(?m)^wrote internal/agent/runner\.go$\n` +
 	`^wrote internal/agent/runner_test\.go$\n` +
 	`^wrote internal/chat/handler\.go$\n` +
-	`(?:^wrote internal/chat/handler_test\.go$\n)?` +
 	`^wrote internal/server/server\.go$\n` +
 	`^\d+ sites rewritten in \d+ files; 5 findings left$`
 

@@ -73,38 +73,61 @@ func runMigrate(ctx context.Context, cmd string, args []string, stdout, stderr i
 			legacyPaths = append(legacyPaths, t[:strings.LastIndex(t, ".")])
 		}
 	}
-	progress("loading packages")
-	prog, err := codemod.Load(ctx, &codemod.LoadConfig{Dir: *dir, LegacyPaths: legacyPaths, NoTests: !*tests}, fs.Args()...)
+	// Paths are printed as the go command prints them: relative to the
+	// directory it runs in (after -C) when they lie below it.
+	cwd, err := os.Getwd()
 	if err != nil {
 		fmt.Fprintln(stderr, "wsunify:", err)
 		return exitFailure
 	}
-	if err := prog.Err(); err != nil {
-		fmt.Fprintf(stderr, "wsunify: %s: refusing to rewrite packages that do not type-check; nothing written\n%v\n", cmd, err)
+	base := *dir
+	if !filepath.IsAbs(base) {
+		base = filepath.Join(cwd, base)
+	}
+	rel := func(name string) string { return relPath(base, name) }
+	short := func(msg string) string { return shortenPaths(base, msg) }
+
+	progress("loading packages")
+	prog, err := codemod.Load(ctx, &codemod.LoadConfig{Dir: *dir, LegacyPaths: legacyPaths, NoTests: !*tests}, fs.Args()...)
+	if oe := (*codemod.OtherModuleError)(nil); errors.As(err, &oe) {
+		modDir, rerr := filepath.Rel(cwd, oe.Module)
+		if rerr != nil {
+			modDir = oe.Module
+		}
+		fmt.Fprintf(stderr, "wsunify: %s: pattern %s lies in another module, %s, which the go command does not load from here\n"+
+			"run it in that module: wsunify %s -C %s %s\n",
+			cmd, oe.Pattern, filepath.ToSlash(filepath.Join(modDir, "go.mod")), cmd, filepath.ToSlash(modDir), oe.InModule)
 		return exitFailure
 	}
-	base := *dir
-	if base == "" {
-		base, _ = os.Getwd()
+	if err != nil {
+		fmt.Fprintln(stderr, "wsunify:", short(err.Error()))
+		return exitFailure
 	}
-	rel := func(name string) string {
-		if r, err := filepath.Rel(base, name); err == nil && !strings.HasPrefix(r, "..") {
-			return filepath.ToSlash(r)
+	if err := prog.Err(); err != nil {
+		fmt.Fprintf(stderr, "wsunify: %s: refusing to rewrite packages that do not type-check; nothing written\n%v\n", cmd, short(err.Error()))
+		return exitFailure
+	}
+	relFindings := func(fs []codemod.Finding) {
+		for i := range fs {
+			fs[i].Pos.Filename = rel(fs[i].Pos.Filename)
+			fs[i].Message = short(fs[i].Message)
 		}
-		return name
 	}
 
 	switch cmd {
 	case "plan", "check":
 		progress("taking the inventory of %d packages", len(prog.Packages))
-		plan, err := codemod.Inventory(prog, opts)
+		var plan *codemod.Plan
+		if cmd == "check" {
+			plan, err = codemod.Count(prog, opts)
+		} else {
+			plan, err = codemod.Inventory(ctx, prog, opts)
+		}
 		if err != nil {
-			fmt.Fprintln(stderr, "wsunify:", err)
+			fmt.Fprintf(stderr, "wsunify: %s: %s\n", cmd, short(err.Error()))
 			return exitFailure
 		}
-		for i := range plan.Findings {
-			plan.Findings[i].Pos.Filename = rel(plan.Findings[i].Pos.Filename)
-		}
+		relFindings(plan.Findings)
 		if cmd == "check" {
 			return printCheck(stdout, plan)
 		}
@@ -124,14 +147,15 @@ func runMigrate(ctx context.Context, cmd string, args []string, stdout, stderr i
 	progress("rewriting %d packages", len(prog.Packages))
 	res, _, err := codemod.Migrate(ctx, prog, opts)
 	if err != nil {
-		fmt.Fprintf(stderr, "wsunify: %s: %v\nnothing written\n", cmd, err)
+		fmt.Fprintf(stderr, "wsunify: %s: %s\nnothing written\n", cmd, short(err.Error()))
 		return exitFailure
 	}
+	relFindings(res.Findings)
 	if cmd == "diff" {
 		for _, c := range res.Changes {
-			stdout.Write(codemod.UnifiedDiff(rel(c.Name), c.Old, c.New))
+			stdout.Write(codemod.UnifiedDiff(strings.TrimPrefix(rel(c.Name), "./"), c.Old, c.New))
 		}
-		printFindings(stderr, res.Findings, rel)
+		printFindings(stderr, res.Findings)
 		return exitOK
 	}
 	progress("writing %d files", len(res.Changes))
@@ -147,7 +171,7 @@ func runMigrate(ctx context.Context, cmd string, args []string, stdout, stderr i
 		fmt.Fprintln(stdout, "wrote", rel(c.Name))
 	}
 	fmt.Fprintf(stdout, "%d sites rewritten in %d files; %d findings left\n", sites, len(res.Changes), len(res.Findings))
-	printFindings(stdout, res.Findings, rel)
+	printFindings(stdout, res.Findings)
 	return exitOK
 }
 
@@ -159,10 +183,47 @@ func ruleList() string {
 	return strings.Join(ids, ", ")
 }
 
-func printFindings(w io.Writer, fs []codemod.Finding, rel func(string) string) {
+func printFindings(w io.Writer, fs []codemod.Finding) {
 	for _, f := range fs {
-		f.Pos.Filename = rel(f.Pos.Filename)
 		fmt.Fprintln(w, f)
+	}
+}
+
+// relPath returns name as the go command prints a file: relative to base
+// when it lies below it ("./x.go" for a file of base itself, "sub/x.go"
+// otherwise), and as it is when it does not.
+func relPath(base, name string) string {
+	if !filepath.IsAbs(name) {
+		return name
+	}
+	r, err := filepath.Rel(base, name)
+	if err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
+		return name
+	}
+	if filepath.Dir(r) == "." {
+		return "./" + filepath.ToSlash(r)
+	}
+	return filepath.ToSlash(r)
+}
+
+// shortenPaths rewrites the absolute paths below base in msg (an error or
+// a finding, which may quote the type checker) as relPath does.
+func shortenPaths(base, msg string) string {
+	prefix := filepath.Clean(base) + string(filepath.Separator)
+	var b strings.Builder
+	for {
+		i := strings.Index(msg, prefix)
+		if i < 0 {
+			b.WriteString(msg)
+			return b.String()
+		}
+		end := i + len(prefix)
+		for end < len(msg) && !strings.ContainsRune(" \t\n:;,()\"'", rune(msg[end])) {
+			end++
+		}
+		b.WriteString(msg[:i])
+		b.WriteString(relPath(base, msg[i:end]))
+		msg = msg[end:]
 	}
 }
 

@@ -1,0 +1,242 @@
+package main
+
+import (
+	"encoding/json"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// copyChatapp copies the legacy service of testdata/chatapp into a
+// temporary directory, its replace directive pointing at this checkout.
+func copyChatapp(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(root, "testdata", "chatapp")
+	dst := filepath.Join(t.TempDir(), "chatapp")
+	err = filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if rel == "go.mod" {
+			data = []byte(strings.Replace(string(data), "=> ../..", "=> "+root, 1))
+		}
+		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// applySummary is the last lines of apply's output: the sites, files and
+// findings it reports, and the files it lists as written.
+var applySummary = regexp.MustCompile(`(?m)^(\d+) sites rewritten in (\d+) files; (\d+) findings left$`)
+
+// TestPlanMatchesApply holds plan to what apply then does on the legacy
+// service, which apply migrates in several steps: the sites per rule, the
+// files and the findings plan announces are those apply reports.
+func TestPlanMatchesApply(t *testing.T) {
+	t.Parallel()
+	dir := copyChatapp(t)
+	code, stdout, stderr := wsunify("plan", "-json", "-C", dir, "./...")
+	if code != exitOK {
+		t.Fatalf("plan = %d\n%s%s", code, stdout, stderr)
+	}
+	var plan struct {
+		Next *struct {
+			Step  string         `json:"step"`
+			Sites map[string]int `json:"sites"`
+			Files int            `json:"files"`
+		} `json:"next"`
+		Findings []struct {
+			Rule string `json:"Rule"`
+		} `json:"findings"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &plan); err != nil || plan.Next == nil {
+		t.Fatalf("plan -json: %v\n%s", err, stdout)
+	}
+	sites := 0
+	for _, n := range plan.Next.Sites {
+		sites += n
+	}
+	// The text form says the same.
+	_, text, _ := wsunify("plan", "-C", dir, "./...")
+	if want := "wsunify apply rewrites " + strconv.Itoa(sites) + " sites in " + strconv.Itoa(plan.Next.Files) + " files"; !strings.Contains(text, want) {
+		t.Errorf("plan says:\n%s\nwant %q", text, want)
+	}
+
+	code, stdout, stderr = wsunify("apply", "-C", dir, "./...")
+	m := applySummary.FindStringSubmatch(stdout)
+	if code != exitOK || m == nil {
+		t.Fatalf("apply = %d\n%s%s", code, stdout, stderr)
+	}
+	if got := m[1] + " sites, " + m[2] + " files, " + m[3] + " findings"; got != strconv.Itoa(sites)+" sites, "+
+		strconv.Itoa(plan.Next.Files)+" files, "+strconv.Itoa(len(plan.Findings))+" findings" {
+		t.Errorf("apply did %s; plan said %d sites, %d files, %d findings", got, sites, plan.Next.Files, len(plan.Findings))
+	}
+	if n := len(regexp.MustCompile(`(?m)^wrote `).FindAllString(stdout, -1)); strconv.Itoa(n) != m[2] {
+		t.Errorf("apply lists %d files and counts %s", n, m[2])
+	}
+	// The service took more than one step: plan is not the first step only.
+	if !strings.Contains(plan.Next.Step, "call sites") || !strings.Contains(plan.Next.Step, "retype") {
+		t.Errorf("plan's step is %q", plan.Next.Step)
+	}
+	// What is left is what plan said would be.
+	if code, stdout, _ = wsunify("plan", "-json", "-C", dir, "./..."); code != exitOK || strings.Contains(stdout, `"next"`) {
+		t.Errorf("plan after apply = %d\n%s", code, stdout)
+	}
+}
+
+// TestPathsUnderC runs the commands from another directory with a relative
+// -C: every path they print is relative to the -C directory, as the go
+// command prints them ("./x.go" for a file of the directory itself).
+func TestPathsUnderC(t *testing.T) {
+	t.Parallel()
+	dir := module(t, map[string]string{
+		"ws/ws.go": legacySrc,
+		"root.go": `package app
+
+import "github.com/wsunify/wsunify/bridge"
+
+// Probe asks a manager.
+func Probe(m bridge.WebSocketManager) bool { return m.IsConnectionActive("u") }
+`,
+	})
+	cwd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	relDir, err := filepath.Rel(cwd, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(relDir, "..") {
+		t.Fatalf("-C %s is not relative to elsewhere", relDir)
+	}
+	for _, cmd := range []string{"plan", "diff", "apply"} {
+		code, stdout, stderr := wsunify(cmd, "-C", relDir, "./...")
+		out := stdout + stderr
+		if code != exitOK || strings.Contains(out, dir) || strings.Contains(out, relDir) {
+			t.Errorf("%s -C %s = %d: absolute or -C-relative paths\n%s", cmd, relDir, code, out)
+		}
+		if !strings.Contains(out, "./root.go:6:55: is-connection-active: needs a *facade.Hub") {
+			t.Errorf("%s: the finding is not at ./root.go:6:55\n%s", cmd, out)
+		}
+	}
+	if code, stdout, _ := wsunify("check", "-C", relDir, "./..."); code != exitFindings {
+		t.Errorf("check = %d\n%s", code, stdout)
+	}
+
+	// Messages too: the type errors of a refused package.
+	broken := module(t, map[string]string{"ws/ws.go": brokenSrc})
+	relBroken, _ := filepath.Rel(cwd, broken)
+	code, stdout, stderr := wsunify("apply", "-C", relBroken, "./...")
+	if code != exitFailure || strings.Contains(stdout+stderr, broken) || !strings.Contains(stderr, " ws/ws.go:10:") {
+		t.Errorf("apply -C %s = %d\n%s%s", relBroken, code, stdout, stderr)
+	}
+}
+
+// TestApplySkipsUnchangedFile: a test file that the first step rewrites
+// (bridge.NotifierOf around an argument) and the second puts back (the
+// variable is retyped) ends as it was; apply neither lists nor writes it.
+func TestApplySkipsUnchangedFile(t *testing.T) {
+	t.Parallel()
+	const testSrc = `package ws
+
+import (
+	"testing"
+)
+
+func TestGreet(t *testing.T) {
+	if err := Greet(t.Context(), Default, "u1"); err != nil {
+		t.Fatal(err)
+	}
+}
+`
+	dir := module(t, map[string]string{
+		"ws/ws.go": legacySrc,
+		"ws/default.go": `package ws
+
+import (
+	"github.com/wsunify/wsunify/bridge"
+	"github.com/wsunify/wsunify/facade"
+)
+
+// Default is the manager of the process.
+var Default bridge.WebSocketManager = bridge.NewWebSocketManager(facade.NewHub(nil))
+`,
+		"ws/ws_test.go": testSrc,
+	})
+	test := filepath.Join(dir, "ws", "ws_test.go")
+	before, err := os.Stat(test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := wsunify("apply", "-C", dir, "./...")
+	if code != exitOK || !strings.Contains(stdout, "wrote ws/default.go") {
+		t.Fatalf("apply = %d\n%s%s", code, stdout, stderr)
+	}
+	if strings.Contains(stdout, "ws_test.go") || !strings.Contains(stdout, "in 2 files") {
+		t.Errorf("apply lists the unchanged test file:\n%s", stdout)
+	}
+	after, err := os.Stat(test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(test); string(got) != testSrc || !os.SameFile(before, after) {
+		t.Errorf("ws_test.go was rewritten (same file: %v):\n%s", os.SameFile(before, after), got)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "ws", "default.go")); !strings.Contains(string(got), "var Default facade.Notifier = facade.NewHub(nil)") {
+		t.Errorf("default.go:\n%s", got)
+	}
+}
+
+// TestOtherModule: a pattern inside a nested module (testdata/chatapp from
+// the repository root) fails with a message that names the module and the
+// -C command that loads it, and that command works.
+func TestOtherModule(t *testing.T) {
+	t.Parallel()
+	dir := module(t, map[string]string{"ws/ws.go": cleanSrc})
+	nested := module(t, map[string]string{"ws/ws.go": legacySrc, "app.go": strings.Replace(legacySrc, "package ws", "package app", 1)})
+	if err := os.MkdirAll(filepath.Join(dir, "testdata"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(nested, filepath.Join(dir, "testdata", "app")); err != nil {
+		t.Fatal(err)
+	}
+	for pattern, rest := range map[string]string{
+		"./testdata/app/...": "./...",
+		"./testdata/app/ws":  "./ws",
+		"./testdata/app":     ".",
+	} {
+		code, stdout, stderr := wsunify("plan", "-C", dir, pattern)
+		if code != exitFailure || !strings.Contains(stderr, "pattern "+pattern+" lies in another module") {
+			t.Errorf("plan %s = %d\n%s%s", pattern, code, stdout, stderr)
+			continue
+		}
+		m := regexp.MustCompile(`(?m)^run it in that module: wsunify plan -C (\S+) (\S+)$`).FindStringSubmatch(stderr)
+		if m == nil || m[2] != rest || !strings.HasSuffix(filepath.ToSlash(m[1]), "testdata/app") {
+			t.Errorf("plan %s suggests %q, want -C …/testdata/app %s\n%s", pattern, m, rest, stderr)
+			continue
+		}
+		if code, stdout, stderr := wsunify("plan", "-C", m[1], m[2]); code != exitOK || !strings.Contains(stdout, "legacy uses left") {
+			t.Errorf("the suggested command = %d\n%s%s", code, stdout, stderr)
+		}
+	}
+}
