@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -146,6 +147,9 @@ func lastEventID(r *http.Request, opts *AcceptOptions) string {
 	}
 	if id := r.Header.Get("Last-Event-ID"); id != "" {
 		return id
+	}
+	if !strings.Contains(r.URL.RawQuery, "last_event_id") {
+		return "" // most requests: skip parsing the query
 	}
 	return r.URL.Query().Get("last_event_id")
 }

@@ -390,7 +390,16 @@ func BenchmarkReadyToWire(b *testing.B) {
 // on both alike.
 func BenchmarkConnect(b *testing.B) {
 	bs := newBaselineServer(b)
-	s := newServer(b, &facade.HubOptions{Logger: quiet}, nil)
+	// As minimal as the baseline's handler: no options, the hub's own IDs.
+	hub := facade.NewHub(&facade.HubOptions{Logger: quiet})
+	conns := make(chan *facade.Conn, 1)
+	fs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c, err := hub.Accept(w, r, nil); err == nil {
+			conns <- c
+		}
+	}))
+	defer fs.Close()
+	defer hub.Close()
 	var base, fac time.Duration
 	for i := range b.N {
 		t0 := time.Now()
@@ -404,11 +413,11 @@ func BenchmarkConnect(b *testing.B) {
 
 		id := fmt.Sprint("c", i)
 		t0 = time.Now()
-		ws, _, err = websocket.DefaultDialer.Dial(wsURL(s.srv, id), nil)
+		ws, _, err = websocket.DefaultDialer.Dial(wsURL(fs, id), nil)
 		if err != nil {
 			b.Fatal(err)
 		}
-		c := <-s.conns
+		c := <-conns
 		// The steps themselves, not the test helper: t.Helper and require
 		// cost ~2 µs, which is the harness, not the facade.
 		if err := errors.Join(c.Authenticate(id), c.ServicesReady(), c.Ready()); err != nil {
