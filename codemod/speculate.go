@@ -29,7 +29,7 @@ type speculation struct {
 	done   chan struct{} // closed when the reading and parsing have stopped
 
 	// Set by the goroutine that reads and parses, read after done.
-	files map[string]*File // absolute path → Src, and AST when parsed
+	files map[string]*File // absolute path → Src, and AST once parsed
 
 	// The export data, loaded for guess once the files are read.
 	guess      map[string]bool
@@ -122,12 +122,12 @@ func (s *speculation) run(ctx context.Context, cfg *LoadConfig, fset *token.File
 			if err != nil {
 				return nil
 			}
-			f := &File{Name: path, Src: src}
-			s.files[path] = f
 			imports, ok := fileImports(src)
 			if !ok || !slicesAnyIn(imports, isLegacy) {
-				return nil
+				return nil // most likely not loaded from source: not kept
 			}
+			f := &File{Name: path, Src: src}
+			s.files[path] = f
 			parse = append(parse, f)
 			for _, imp := range imports {
 				if imp == "C" || imp == "unsafe" || (module != "" && (imp == module || strings.HasPrefix(imp, module+"/"))) {
