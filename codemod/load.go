@@ -95,7 +95,10 @@ type LoadConfig struct {
 
 // Load loads the packages matched by patterns (as the go command takes
 // them) that depend on a legacy path, plus the packages of the main module
-// that import them, and type-checks them from source in parallel.
+// that import them, and type-checks them from source in parallel. While the
+// go command lists the packages, the files that file-system patterns name
+// are read and parsed, and the export data they import is loaded (see
+// speculation).
 func Load(ctx context.Context, cfg *LoadConfig, patterns ...string) (*Program, error) {
 	if cfg == nil {
 		cfg = &LoadConfig{}
