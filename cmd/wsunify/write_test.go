@@ -49,7 +49,7 @@ func entries(t *testing.T, dir string) []string {
 
 func TestWriteAll(t *testing.T) {
 	dir := t.TempDir()
-	changes := files(t, dir, 3*writers+1)
+	changes := files(t, dir, 25)
 	before := entries(t, dir)
 	if err := writeAll(context.Background(), changes); err != nil {
 		t.Fatal(err)
@@ -82,10 +82,10 @@ func TestWriteAll(t *testing.T) {
 // TestWriteAllFailure: when one temporary file cannot be written, no file
 // changes and no temporary file is left.
 func TestWriteAllFailure(t *testing.T) {
-	for _, bad := range []int{0, 2*writers + 1} {
+	for _, bad := range []int{0, 17} {
 		t.Run(fmt.Sprint(bad), func(t *testing.T) {
 			dir := t.TempDir()
-			changes := files(t, dir, 3*writers+1)
+			changes := files(t, dir, 25)
 			// A change to a file in a directory that does not exist.
 			changes[bad].Name = filepath.Join(dir, "missing", "x.go")
 			before := entries(t, dir)
