@@ -95,7 +95,10 @@ type LoadConfig struct {
 
 // Load loads the packages matched by patterns (as the go command takes
 // them) that depend on a legacy path, plus the packages of the main module
-// that import them, and type-checks them from source in parallel.
+// that import them, and type-checks them from source in parallel. While the
+// go command lists the packages, the files that file-system patterns name
+// are read and parsed, and the export data they import is loaded (see
+// speculation).
 func Load(ctx context.Context, cfg *LoadConfig, patterns ...string) (*Program, error) {
 	if cfg == nil {
 		cfg = &LoadConfig{}
@@ -112,6 +115,11 @@ func Load(ctx context.Context, cfg *LoadConfig, patterns ...string) (*Program, e
 	}
 	graphCfg := pcfg(graphMode)
 	graphCfg.Tests = !cfg.NoTests
+	fset := token.NewFileSet()
+	spec := speculate(ctx, cfg, fset, legacy, patterns)
+	if spec != nil {
+		defer spec.close()
+	}
 	roots, err := packages.Load(graphCfg, patterns...)
 	if err != nil {
 		if oe := otherModule(cfg.Dir, patterns); oe != nil {
@@ -148,6 +156,11 @@ func Load(ctx context.Context, cfg *LoadConfig, patterns ...string) (*Program, e
 			return nil, fmt.Errorf("codemod: load module: %w", err)
 		}
 		all = append(slices.Clone(roots), rest...)
+	}
+	var early map[string]*File // files the speculation read
+	if spec != nil {
+		spec.halt()
+		early = spec.files
 	}
 
 	// One variant per package path: a package's own test variant (its files
@@ -224,7 +237,7 @@ func Load(ctx context.Context, cfg *LoadConfig, patterns ...string) (*Program, e
 		}
 	}
 
-	prog := &Program{Fset: token.NewFileSet(), byPath: map[string]*Package{}}
+	prog := &Program{Fset: fset, byPath: map[string]*Package{}}
 	if module != nil {
 		prog.Module = module.Path
 	}
@@ -260,7 +273,11 @@ func Load(ctx context.Context, cfg *LoadConfig, patterns ...string) (*Program, e
 			pkg.Errors = append(pkg.Errors, errors.New(e.Error()))
 		}
 		for _, name := range lp.GoFiles {
-			pkg.Files = append(pkg.Files, &File{Name: name})
+			f := early[name]
+			if f == nil {
+				f = &File{Name: name}
+			}
+			pkg.Files = append(pkg.Files, f)
 		}
 		if len(lp.GoFiles) > 0 {
 			pkg.Dir = filepath.Dir(lp.GoFiles[0])
@@ -289,27 +306,20 @@ func Load(ctx context.Context, cfg *LoadConfig, patterns ...string) (*Program, e
 
 	// The types of everything the source set imports come from compiler
 	// export data, read by go/packages (one shared universe of packages)
-	// while the sources are read and parsed.
-	prog.ext = &exportData{pkgs: map[string]*types.Package{}, errs: map[string]error{}}
+	// while the sources are read and parsed, unless the speculation has
+	// them already.
 	exportDone := make(chan error, 1)
 	go func() {
-		paths := slices.Sorted(maps.Keys(external))
-		ecfg := pcfg(packages.NeedName | packages.NeedTypes)
-		ecfg.Fset = prog.Fset
-		deps, err := packages.Load(ecfg, paths...)
-		if err != nil {
-			exportDone <- fmt.Errorf("codemod: load dependencies: %w", err)
-			return
-		}
-		for _, d := range deps {
-			switch {
-			case len(d.Errors) > 0:
-				prog.ext.errs[d.PkgPath] = fmt.Errorf("%s does not build: %v", d.PkgPath, d.Errors[0])
-			case d.Types != nil && !d.IllTyped:
-				prog.ext.pkgs[d.PkgPath] = d.Types
+		if spec != nil {
+			if ext, err := spec.exportFor(ctx, external); ext != nil && err == nil {
+				prog.ext = ext
+				exportDone <- nil
+				return
 			}
 		}
-		exportDone <- nil
+		var err error
+		prog.ext, err = loadExportData(ctx, cfg, prog.Fset, external)
+		exportDone <- err
 	}()
 	parseErr := prog.parse(ctx, prog.Packages)
 	if err := <-exportDone; err != nil {
@@ -324,13 +334,41 @@ func Load(ctx context.Context, cfg *LoadConfig, patterns ...string) (*Program, e
 	return prog, nil
 }
 
+// loadExportData loads the types of paths, and of the packages they
+// import, from compiler export data: one universe of packages, in which
+// every path has one *types.Package.
+func loadExportData(ctx context.Context, cfg *LoadConfig, fset *token.FileSet, paths map[string]bool) (*exportData, error) {
+	ecfg := &packages.Config{
+		Context: ctx, Mode: packages.NeedName | packages.NeedTypes,
+		Dir: cfg.Dir, Env: cfg.Env, BuildFlags: cfg.BuildFlags, Fset: fset,
+	}
+	deps, err := packages.Load(ecfg, slices.Sorted(maps.Keys(paths))...)
+	if err != nil {
+		return nil, fmt.Errorf("codemod: load dependencies: %w", err)
+	}
+	ext := &exportData{pkgs: map[string]*types.Package{}, errs: map[string]error{}}
+	for _, d := range deps {
+		switch {
+		case len(d.Errors) > 0:
+			ext.errs[d.PkgPath] = fmt.Errorf("%s does not build: %v", d.PkgPath, d.Errors[0])
+		case d.Types != nil && !d.IllTyped:
+			ext.pkgs[d.PkgPath] = d.Types
+		}
+	}
+	return ext, nil
+}
+
 // parse reads (when Src is nil) and parses the files of pkgs in parallel.
 // A syntax error is kept with its file; the error returned is for files
 // that cannot be read.
 func (p *Program) parse(ctx context.Context, pkgs []*Package) error {
 	var files []*File
 	for _, pkg := range pkgs {
-		files = append(files, pkg.Files...)
+		for _, f := range pkg.Files {
+			if f.AST == nil && f.parseErr == nil {
+				files = append(files, f)
+			}
+		}
 	}
 	var next atomic.Int64
 	errs := make([]error, len(files))
