@@ -94,8 +94,15 @@ func readCases(t *testing.T) []*goldenCase {
 // pointing at this checkout and the checkout's go.sum, and tidies it.
 func (c *goldenCase) writeModule(t *testing.T, dir string) {
 	t.Helper()
+	writeModule(t, dir, c.inputs)
+}
+
+// writeModule writes files into dir, $REPO in go.mod naming this
+// repository, gives the module this repository's go.sum and tidies it.
+func writeModule(t testing.TB, dir string, files map[string][]byte) {
+	t.Helper()
 	root := repoRoot(t)
-	for name, data := range c.inputs {
+	for name, data := range files {
 		if name == "go.mod" {
 			data = bytes.ReplaceAll(data, []byte("$REPO"), []byte(root))
 		}

@@ -70,7 +70,7 @@ func specModule(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	files := map[string]string{
-		"go.mod":              "module example.com/app\n\ngo 1.26\n\nrequire github.com/wsunify/wsunify v0.0.0\n\nreplace github.com/wsunify/wsunify => " + repoRoot(t) + "\n",
+		"go.mod":              "module example.com/app\n\ngo 1.26\n\nrequire github.com/wsunify/wsunify v0.0.0\n\nreplace github.com/wsunify/wsunify => $REPO\n",
 		"app.go":              specBridgeFile,
 		"other.go":            "package app\n\nimport \"fmt\"\n\nvar _ = fmt.Sprint\n",
 		"store/store.go":      "package store\n\n// User is a user.\nconst User = \"U\"\n",
@@ -80,23 +80,11 @@ func specModule(t *testing.T) string {
 		"_hidden/h.go":        specBridgeFile,
 		"store/store_test.go": "package store\n",
 	}
+	m := make(map[string][]byte, len(files))
 	for name, data := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		m[name] = []byte(data)
 	}
-	sum, err := os.ReadFile(filepath.Join(repoRoot(t), "go.sum"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	goCmd(t, dir, "mod", "tidy")
+	writeModule(t, dir, m)
 	return dir
 }
 
