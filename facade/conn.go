@@ -366,11 +366,7 @@ func (c *Conn) writeLoop() {
 	c.mu.Unlock()
 	if leftover != nil {
 		if _, err := c.wire.Write(leftover); err != nil {
-			c.mu.Lock()
-			c.writing = false
-			c.mu.Unlock()
-			c.flushOnce.Do(func() { close(c.flushed) })
-			c.hub.goOwned(func() { c.terminate(websocket.CloseAbnormalClosure, "", Failed, false) })
+			c.stopWriting(err)
 			return
 		}
 		c.hub.written.Add(uint64(count))
@@ -405,15 +401,21 @@ func (c *Conn) writeLoop() {
 			c.hub.written.Add(uint64(len(batch)))
 		}
 		if err != nil || closing != nil {
-			c.mu.Lock()
-			c.writing = false
-			c.mu.Unlock()
-			c.flushOnce.Do(func() { close(c.flushed) })
-			if err != nil {
-				c.hub.goOwned(func() { c.terminate(websocket.CloseAbnormalClosure, "", Failed, false) })
-			}
+			c.stopWriting(err)
 			return
 		}
+	}
+}
+
+// stopWriting ends the writer role for good: the close frame is out, or a
+// write failed (err), which fails the connection.
+func (c *Conn) stopWriting(err error) {
+	c.mu.Lock()
+	c.writing = false
+	c.mu.Unlock()
+	c.flushOnce.Do(func() { close(c.flushed) })
+	if err != nil {
+		c.hub.goOwned(func() { c.terminate(websocket.CloseAbnormalClosure, "", Failed, false) })
 	}
 }
 

@@ -1,10 +1,6 @@
 package facade
 
-import (
-	"sync"
-
-	"github.com/gorilla/websocket"
-)
+import "sync"
 
 // flusher writes the queues of connections with no writer running, on at
 // most GOMAXPROCS shared goroutines that exist only while there is work.
@@ -91,11 +87,7 @@ func (c *Conn) flushPass(buf []byte, batch []entry) ([]byte, []entry) {
 	clear(batch)
 	switch {
 	case err != nil:
-		c.mu.Lock()
-		c.writing = false
-		c.mu.Unlock()
-		c.flushOnce.Do(func() { close(c.flushed) })
-		c.hub.goOwned(func() { c.terminate(websocket.CloseAbnormalClosure, "", Failed, false) })
+		c.stopWriting(err)
 	case n < len(buf):
 		c.mu.Lock()
 		c.leftover, c.leftoverCount = append([]byte(nil), buf[n:]...), count
