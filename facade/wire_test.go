@@ -171,7 +171,8 @@ func TestStalledClientDoesNotDelayAFanOut(t *testing.T) {
 // registration. Same guarantees.
 func TestTLSConnectionsKeepOrderAndHolds(t *testing.T) {
 	t.Parallel()
-	hub := facade.NewHub(&facade.HubOptions{Logger: quiet})
+	// The burst (~1.6 MB) must not trip the default 1 MiB queue bound.
+	hub := facade.NewHub(&facade.HubOptions{Logger: quiet, MaxQueueBytes: 16 << 20})
 	conns := make(chan *facade.Conn, 1)
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := hub.Accept(w, r, nil)
