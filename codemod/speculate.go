@@ -239,28 +239,25 @@ func specPaths(af *ast.File) []string {
 // modulePath returns the path of the module dir is in, from the first
 // go.mod in dir or above it, or "".
 func modulePath(dir string) string {
-	for {
-		data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-		if err == nil {
-			sc := bufio.NewScanner(bytes.NewReader(data))
-			for sc.Scan() {
-				if rest, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "module"); ok {
-					fields := strings.Fields(rest)
-					if len(fields) == 0 || rest[0] != ' ' && rest[0] != '\t' {
-						continue
-					}
-					if p, err := strconv.Unquote(fields[0]); err == nil {
-						return p
-					}
-					return fields[0]
-				}
-			}
-			return ""
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
+	root := moduleRoot(dir)
+	if root == "" {
+		return ""
 	}
+	data, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		return ""
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		rest, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "module")
+		fields := strings.Fields(rest)
+		if !ok || len(fields) == 0 || rest[0] != ' ' && rest[0] != '\t' {
+			continue
+		}
+		if p, err := strconv.Unquote(fields[0]); err == nil {
+			return p
+		}
+		return fields[0]
+	}
+	return ""
 }
