@@ -84,7 +84,7 @@ func runShim(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
-	if err := writeShim(res.Files); err != nil {
+	if err := writeShim(ctx, res.Files); err != nil {
 		fmt.Fprintf(stderr, "wsunify shim: %v\n", err)
 		return 1
 	}
@@ -93,48 +93,17 @@ func runShim(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// writeShim writes every file to a temporary file beside it first and
-// renames them all only once every write has succeeded; removed files go
-// last.
-func writeShim(files []codemod.ShimFile) error {
-	type pending struct{ tmp, dst string }
-	var done []pending
-	cleanup := func() {
-		for _, p := range done {
-			os.Remove(p.tmp)
-		}
-	}
+// writeShim writes the changed files with writeAll (all or none) and
+// removes the files the shim deletes last.
+func writeShim(ctx context.Context, files []codemod.ShimFile) error {
+	var changes []codemod.FileChange
 	for _, f := range files {
-		if f.New == nil {
-			continue
-		}
-		mode := os.FileMode(0o644)
-		if fi, err := os.Stat(f.Path); err == nil {
-			mode = fi.Mode().Perm()
-		}
-		tmp, err := os.CreateTemp(filepath.Dir(f.Path), "."+filepath.Base(f.Path)+".shim*")
-		if err != nil {
-			cleanup()
-			return err
-		}
-		done = append(done, pending{tmp.Name(), f.Path})
-		_, err = tmp.Write(f.New)
-		if err == nil {
-			err = tmp.Chmod(mode)
-		}
-		if cerr := tmp.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			cleanup()
-			return err
+		if f.New != nil {
+			changes = append(changes, codemod.FileChange{Name: f.Path, Old: f.Old, New: f.New})
 		}
 	}
-	for i, p := range done {
-		if err := os.Rename(p.tmp, p.dst); err != nil {
-			cleanup()
-			return fmt.Errorf("%w (%d of %d files written)", err, i, len(done))
-		}
+	if err := writeAll(ctx, changes); err != nil {
+		return err
 	}
 	for _, f := range files {
 		if f.New == nil {

@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -36,7 +39,7 @@ func writeAll(ctx context.Context, changes []codemod.FileChange) error {
 	for i, c := range changes {
 		if err := os.Rename(temps[i], c.Name); err != nil {
 			removeAll(temps[i:])
-			return err
+			return fmt.Errorf("%w (%d of %d files written)", err, i, len(changes))
 		}
 	}
 	return nil
@@ -50,10 +53,12 @@ func removeAll(names []string) {
 }
 
 // writeTemp writes the new content of c to a temporary file beside it,
-// with its mode, and returns the temporary file's name.
+// with its mode (0644 for a new file), and returns the temporary file's name.
 func writeTemp(c codemod.FileChange) (string, error) {
-	fi, err := os.Stat(c.Name)
-	if err != nil {
+	mode := os.FileMode(0o644)
+	if fi, err := os.Stat(c.Name); err == nil {
+		mode = fi.Mode().Perm()
+	} else if !errors.Is(err, fs.ErrNotExist) {
 		return "", err
 	}
 	f, err := os.CreateTemp(filepath.Dir(c.Name), "."+filepath.Base(c.Name)+".wsunify-*")
@@ -62,7 +67,7 @@ func writeTemp(c codemod.FileChange) (string, error) {
 	}
 	_, err = f.Write(c.New)
 	if err == nil {
-		err = f.Chmod(fi.Mode().Perm())
+		err = f.Chmod(mode)
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
