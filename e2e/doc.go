@@ -32,6 +32,18 @@
 // TestGuideCommands keeps the guide and the walk in step: every command in
 // a sh block of MIGRATION.md is one the walk runs, and the other way round.
 //
+// # In a browser
+//
+// TestBrowser opens the service's chat page (served at /, plain HTML and
+// JavaScript embedded in the binary) in headless Chromium, driven through
+// chromedp, while bob's agent run is under way: over the bridge (the
+// service after step 2a) the page shows every message of the run once, in
+// the order a client connected all along receives them; the test checks
+// that the page's socket opened after the agent's first events and before
+// the run's end, and saves a screenshot. The same scenario over the legacy
+// manager is logged as a contrast: the page misses the messages sent
+// before its socket was set up.
+//
 // # Running it
 //
 //	go test ./e2e
@@ -39,5 +51,6 @@
 // It needs the go command, sh, git (git apply applies the guide's hand
 // edits to the bundled service), grep and sed, and takes one to two minutes
 // on two cores, most of it go build, go vet and go test of the service,
-// which share the build cache with the rest of the repository.
+// which share the build cache with the rest of the repository. TestBrowser
+// needs Debian's chromium (apt-get install chromium) and fails without it.
 package e2e

@@ -550,25 +550,34 @@ func reportsRun(f frame) bool {
 // sent before the POST returns, so the legacy manager always loses it.
 func connectDuringRun(t *testing.T, ctx context.Context, addr string) (received int) {
 	t.Helper()
-	body := httpDo(t, ctx, http.MethodPost, "http://"+addr+"/messages", "tok-bob",
-		`{"thread_id":"thread-2","content":"what did we decide?"}`, http.StatusAccepted)
-	var run struct {
-		RunID string `json:"run_id"`
-	}
-	require.NoError(t, json.Unmarshal(body, &run), "%s", body)
+	runID := postMessage(t, ctx, addr)
 	// Bob's phone takes a moment to open the socket: the run has started
 	// and reported its first step by then.
 	time.Sleep(50 * time.Millisecond)
 	conn := dial(t, ctx, addr, "token=tok-bob")
 	for {
 		_, f := readFrame(t, conn)
-		if f.RunID == run.RunID && reportsRun(f) {
+		if f.RunID == runID && reportsRun(f) {
 			received++
 		}
-		if f.Type == "run_finished" && f.RunID == run.RunID {
+		if f.Type == "run_finished" && f.RunID == runID {
 			return received
 		}
 	}
+}
+
+// postMessage posts bob's question in thread-2 over HTTP and returns the
+// run's ID; the acknowledgement has been sent when it returns.
+func postMessage(t *testing.T, ctx context.Context, addr string) string {
+	t.Helper()
+	body := httpDo(t, ctx, http.MethodPost, "http://"+addr+"/messages", "tok-bob",
+		`{"thread_id":"thread-2","content":"what did we decide?"}`, http.StatusAccepted)
+	var run struct {
+		RunID string `json:"run_id"`
+	}
+	require.NoError(t, json.Unmarshal(body, &run), "%s", body)
+	require.NotEmpty(t, run.RunID)
+	return run.RunID
 }
 
 // httpDo sends a request and returns the response body, which must come

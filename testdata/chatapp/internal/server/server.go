@@ -114,6 +114,7 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	s.mux.HandleFunc("GET /users/{id}/connections", s.serveConnections)
 	s.mux.HandleFunc("POST /announcements", s.serveAnnouncement)
+	s.mux.HandleFunc("GET /{$}", servePage)
 	return s
 }
 
