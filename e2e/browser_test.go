@@ -262,6 +262,11 @@ func (b *browser) connectDuringRun(t *testing.T, ctx context.Context, addr, name
 	require.NoError(t, err, "%s: read the page", name)
 	openedAt, err := chromedp.Run(tab, chromedp.Evaluate[float64](`Number(document.getElementById("status").dataset.openedAt || 0)`))
 	require.NoError(t, err, "%s: read the page", name)
+	// Chromium fails a connection on any protocol error: a socket still
+	// open is one whose every byte Chromium accepted.
+	state, err := chromedp.Run(tab, chromedp.TextContent(chromedp.CSS("#status")))
+	require.NoError(t, err, "%s: read the page", name)
+	assert.Equal(t, "connected", state, "%s: the page's socket", name)
 	png, err := chromedp.Run(tab, chromedp.FullScreenshot(100))
 	require.NoError(t, err, "%s: screenshot", name)
 	shot := filepath.Join(t.TempDir(), "chat-"+name+".png")
