@@ -3,22 +3,14 @@ package wstest
 import (
 	"bufio"
 	"context"
-	crand "crypto/rand"
-	"crypto/sha1"
-	"crypto/subtle"
 	"crypto/tls"
-	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
-	"slices"
-	"strings"
 	"sync"
 	"time"
 )
@@ -67,18 +59,6 @@ type CloseError struct {
 
 func (e *CloseError) Error() string {
 	return fmt.Sprintf("wstest: the server closed the connection: %d %q", e.Code, e.Reason)
-}
-
-// HandshakeError is an upgrade response the client refuses.
-type HandshakeError struct {
-	StatusCode int
-	Header     http.Header
-	Body       string // the first KiB of the response body
-	Reason     string
-}
-
-func (e *HandshakeError) Error() string {
-	return fmt.Sprintf("wstest: handshake refused (HTTP %d): %s", e.StatusCode, e.Reason)
 }
 
 // Stats count what the client has seen of the server.
@@ -182,85 +162,6 @@ func Dial(ctx context.Context, rawURL string, o *Options) (*Client, error) {
 	}
 	go c.readLoop()
 	return c, nil
-}
-
-// acceptGUID is the GUID of RFC 6455 §1.3.
-const acceptGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-
-// handshake sends the upgrade request and checks the response.
-func (c *Client) handshake(u *url.URL) error {
-	var nonce [16]byte
-	_, _ = crand.Read(nonce[:])
-	key := base64.StdEncoding.EncodeToString(nonce[:])
-	req := &http.Request{Method: http.MethodGet, URL: u, Host: u.Host, Header: http.Header{}, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}
-	for k, vs := range c.o.Header {
-		req.Header[k] = slices.Clone(vs)
-	}
-	req.Header.Set("Upgrade", "websocket")
-	req.Header.Set("Connection", "Upgrade")
-	req.Header.Set("Sec-WebSocket-Key", key)
-	req.Header.Set("Sec-WebSocket-Version", "13")
-	if len(c.o.Subprotocols) > 0 {
-		req.Header.Set("Sec-WebSocket-Protocol", strings.Join(c.o.Subprotocols, ", "))
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "GET %s HTTP/1.1\r\nHost: %s\r\n", u.RequestURI(), u.Host)
-	if err := req.Header.Write(&b); err != nil {
-		return err
-	}
-	b.WriteString("\r\n")
-	if _, err := io.WriteString(c.conn, b.String()); err != nil {
-		return fmt.Errorf("wstest: handshake: %w", err)
-	}
-	c.br = bufio.NewReader(c.conn)
-	res, err := http.ReadResponse(c.br, req)
-	if err != nil {
-		return fmt.Errorf("wstest: handshake: %w", err)
-	}
-	refuse := func(format string, args ...any) error {
-		body, _ := io.ReadAll(io.LimitReader(res.Body, 1024))
-		return &HandshakeError{StatusCode: res.StatusCode, Header: res.Header, Body: string(body), Reason: fmt.Sprintf(format, args...)}
-	}
-	if res.StatusCode != http.StatusSwitchingProtocols {
-		return refuse("status %s, want 101", res.Status)
-	}
-	if !strings.EqualFold(res.Header.Get("Upgrade"), "websocket") {
-		return refuse("Upgrade: %q", res.Header.Get("Upgrade"))
-	}
-	if !hasToken(res.Header.Values("Connection"), "upgrade") {
-		return refuse("Connection: %q", res.Header.Values("Connection"))
-	}
-	sum := sha1.Sum([]byte(key + acceptGUID))
-	if got, want := res.Header.Get("Sec-WebSocket-Accept"), base64.StdEncoding.EncodeToString(sum[:]); got != want {
-		return refuse("Sec-WebSocket-Accept %q, want %q", got, want)
-	}
-	if ext := res.Header.Values("Sec-WebSocket-Extensions"); len(ext) > 0 {
-		return refuse("extensions %q that the client did not offer", ext)
-	}
-	protos := res.Header.Values("Sec-WebSocket-Protocol")
-	switch {
-	case len(protos) > 1 || strings.Contains(res.Header.Get("Sec-WebSocket-Protocol"), ","):
-		return refuse("more than one subprotocol selected: %q", protos)
-	case len(protos) == 1 && !slices.Contains(c.o.Subprotocols, protos[0]):
-		return refuse("subprotocol %q was not offered (offered %q)", protos[0], c.o.Subprotocols)
-	case len(protos) == 0 && len(c.o.Subprotocols) > 0:
-		return refuse("no subprotocol selected of the offered %q", c.o.Subprotocols)
-	}
-	if len(protos) == 1 {
-		c.proto = protos[0]
-	}
-	return nil
-}
-
-func hasToken(values []string, token string) bool {
-	for _, v := range values {
-		for t := range strings.SplitSeq(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(t), token) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // Subprotocol is the subprotocol the server selected, "" for none.
@@ -530,98 +431,6 @@ func (c *Client) SetReadRate(bytesPerSecond int) {
 	c.signal()
 }
 
-// WriteText sends a text message in one masked frame.
-func (c *Client) WriteText(ctx context.Context, text string) error {
-	return c.writeFrame(ctx, true, OpText, []byte(text))
-}
-
-// WritePing sends a ping with payload (at most 125 bytes).
-func (c *Client) WritePing(ctx context.Context, payload []byte) error {
-	return c.writeFrame(ctx, true, OpPing, payload)
-}
-
-// WriteClose sends a close frame with code and reason; code 0 sends one
-// with no payload (what browsers send for close() without a code).
-func (c *Client) WriteClose(ctx context.Context, code int, reason string) error {
-	var p []byte
-	if code != 0 {
-		p = binary.BigEndian.AppendUint16(nil, uint16(code))
-		p = append(p, reason...)
-	}
-	c.mu.Lock()
-	c.sentClose = true
-	c.mu.Unlock()
-	return c.writeFrame(ctx, true, OpClose, p)
-}
-
-// WriteFrame sends one masked frame as given, valid or not: a test of how
-// the server treats a broken client.
-func (c *Client) WriteFrame(ctx context.Context, fin bool, op Opcode, payload []byte) error {
-	return c.writeFrame(ctx, fin, op, payload)
-}
-
-// writeFrame encodes and writes a masked frame. A write that ctx ends
-// part-way leaves a partial frame on the wire; later writes then fail.
-func (c *Client) writeFrame(ctx context.Context, fin bool, op Opcode, payload []byte) error {
-	b := make([]byte, 0, len(payload)+14)
-	b0 := byte(op)
-	if fin {
-		b0 |= 0x80
-	}
-	b = append(b, b0)
-	switch n := len(payload); {
-	case n <= 125:
-		b = append(b, 0x80|byte(n))
-	case n <= 0xffff:
-		b = binary.BigEndian.AppendUint16(append(b, 0x80|126), uint16(n))
-	default:
-		b = binary.BigEndian.AppendUint64(append(b, 0x80|127), uint64(n))
-	}
-	var key [maskChunk]byte
-	binary.BigEndian.PutUint32(key[:], rand.Uint32())
-	for i := 4; i < maskChunk; i *= 2 {
-		copy(key[i:], key[:i])
-	}
-	b = append(b, key[:4]...)
-	mask(b[len(b):len(b)+len(payload)], payload, key)
-	b = b[:len(b)+len(payload)]
-
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("wstest: write %s: %w", op, context.Cause(ctx))
-	}
-	select {
-	case c.wsem <- struct{}{}:
-	case <-ctx.Done():
-		return fmt.Errorf("wstest: write %s: %w", op, context.Cause(ctx))
-	}
-	defer func() { <-c.wsem }()
-	if c.wbroken != nil {
-		return c.wbroken
-	}
-	// The context alone ends the write: a deadline of the socket's own
-	// would race with the context's and hide which ended it.
-	_ = c.conn.SetWriteDeadline(time.Time{})
-	fired := make(chan struct{})
-	stop := context.AfterFunc(ctx, func() {
-		_ = c.conn.SetWriteDeadline(time.Unix(1, 0))
-		close(fired)
-	})
-	n, err := c.conn.Write(b)
-	if !stop() {
-		<-fired
-	}
-	if err != nil && ctx.Err() != nil {
-		err = fmt.Errorf("%w (%w)", context.Cause(ctx), err)
-	}
-	if err != nil {
-		err = fmt.Errorf("wstest: write %s: %w", op, err)
-		if n > 0 && n < len(b) {
-			c.wbroken = fmt.Errorf("wstest: an earlier write ended part-way: %w", err)
-		}
-	}
-	return err
-}
-
 // Close closes the socket at once (no closing handshake: use WriteClose
 // for one) and waits for the reader goroutine. It returns the violation
 // found in the stream, nil if none. It may be called more than once.
@@ -637,14 +446,3 @@ func (c *Client) Close() error {
 	<-c.done
 	return c.Err()
 }
-
-// mask writes payload masked with the 4-byte key (repeated in key) to dst,
-// a key's length at a time: fast even under the race detector.
-func mask(dst, payload []byte, key [maskChunk]byte) {
-	for i := 0; i < len(payload); i += maskChunk {
-		subtle.XORBytes(dst[i:], payload[i:min(i+maskChunk, len(payload))], key[:])
-	}
-}
-
-// maskChunk is the length of the repeated key mask uses.
-const maskChunk = 4096
