@@ -1311,19 +1311,34 @@ func (s *shimmer) constExplicit(c *types.Const, im *shimImports) string {
 }
 
 // forwardDoc writes the doc comment of a forwarder: the old doc without
-// its directives and any earlier Deprecated paragraph, then ours.
+// its directives, then ours: a Deprecated paragraph pointing to the new
+// declaration. A declaration that was deprecated already keeps its own
+// note, whose advice still holds, as a paragraph of its own (code often
+// writes it as the last line of a paragraph), and gets no second one.
 // A declaration with no doc of its own gets a sentence saying what it
 // forwards to, unless it sits in a group, whose doc speaks for it.
 func (s *shimmer) forwardDoc(doc *ast.CommentGroup, name, kind string, inline, grouped bool) string {
+	target := s.cfg.New + "." + name
+	ours := shimWrap("Deprecated: use " + target + ".")
 	var paras []string
+	deprecated := -1 // the index of the old doc's own Deprecated paragraph
 	if doc != nil {
 		for _, p := range strings.Split(strings.TrimSpace(doc.Text()), "\n\n") {
-			if p != "" && !strings.HasPrefix(p, "Deprecated:") && !strings.HasPrefix(p, shimCopyNote) {
-				paras = append(paras, p)
+			if p == "" || strings.HasPrefix(p, shimCopyNote) || p == ours {
+				continue
 			}
+			lines := strings.Split(p, "\n")
+			if i := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "Deprecated:") }); i >= 0 && deprecated < 0 {
+				if i > 0 {
+					paras = append(paras, strings.Join(lines[:i], "\n"))
+				}
+				deprecated = len(paras)
+				paras = append(paras, strings.Join(lines[i:], "\n"))
+				continue
+			}
+			paras = append(paras, p)
 		}
 	}
-	target := s.cfg.New + "." + name
 	if len(paras) == 0 && !grouped {
 		switch kind {
 		case "type":
@@ -1336,10 +1351,13 @@ func (s *shimmer) forwardDoc(doc *ast.CommentGroup, name, kind string, inline, g
 			paras = append(paras, name+" holds the value of "+target+" at initialization.")
 		}
 	}
-	if kind == "var" {
-		paras = append(paras, shimWrap(shimCopyNote+": assigning to it does not change "+target+", nor the reverse."))
+	if deprecated < 0 {
+		deprecated = len(paras)
+		paras = append(paras, ours)
 	}
-	paras = append(paras, shimWrap("Deprecated: use "+target+"."))
+	if kind == "var" {
+		paras = slices.Insert(paras, deprecated, shimWrap(shimCopyNote+": assigning to it does not change "+target+", nor the reverse."))
+	}
 	var b strings.Builder
 	for i, p := range paras {
 		if i > 0 {
@@ -1427,6 +1445,7 @@ func (s *shimmer) funcForwarder(d *ast.FuncDecl, im *shimImports) string {
 	for i := range sig.Results().Len() {
 		results = append(results, types.TypeString(sig.Results().At(i).Type(), q))
 	}
+	named := sig.Results().Len() > 0 && sig.Results().At(0).Name() != ""
 	taken := map[string]bool{}
 	for _, n := range im.byPath {
 		taken[n] = true
@@ -1451,10 +1470,25 @@ func (s *shimmer) funcForwarder(d *ast.FuncDecl, im *shimImports) string {
 		params = append(params, pn+" "+ptypes[i])
 		call = append(call, arg)
 	}
+	// Named results document what a function returns: they stay, renamed
+	// like the parameters if they would shadow a name the body uses.
+	if named {
+		for i := range results {
+			rn := sig.Results().At(i).Name()
+			if rn != "_" && taken[rn] {
+				rn = fmt.Sprintf("r%d", i)
+				for taken[rn] {
+					rn += "_"
+				}
+			}
+			taken[rn] = true
+			results[i] = rn + " " + results[i]
+		}
+	}
 	res := ""
-	switch len(results) {
-	case 0:
-	case 1:
+	switch {
+	case len(results) == 0:
+	case len(results) == 1 && !named:
 		res = " " + results[0]
 	default:
 		res = " (" + strings.Join(results, ", ") + ")"

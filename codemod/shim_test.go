@@ -41,6 +41,7 @@ type shimCase struct {
 	partial  bool
 	old, new string
 	tags     []string          // more tag sets to build with, from the "buildtags" file
+	gocmds   [][]string        // go commands to run after the shim, from the "gocmds" file
 	golden   map[string][]byte // "dir/file.go" -> want; "findings" -> want
 }
 
@@ -64,6 +65,10 @@ func shimLoadCases(t testing.TB) []shimCase {
 				c.args = strings.Fields(string(f.Data))
 			case f.Name == "buildtags":
 				c.tags = strings.Fields(string(f.Data))
+			case f.Name == "gocmds":
+				for _, line := range strings.Split(strings.TrimSpace(string(f.Data)), "\n") {
+					c.gocmds = append(c.gocmds, strings.Fields(line))
+				}
 			case strings.HasSuffix(f.Name, ".golden"):
 				c.golden[strings.TrimSuffix(f.Name, ".golden")] = f.Data
 			}
@@ -86,7 +91,7 @@ func (c shimCase) extract(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
 	for _, f := range c.ar.Files {
-		if f.Name == "shim" || f.Name == "buildtags" || strings.HasSuffix(f.Name, ".golden") {
+		if f.Name == "shim" || f.Name == "buildtags" || f.Name == "gocmds" || strings.HasSuffix(f.Name, ".golden") {
 			continue
 		}
 		p := filepath.Join(dir, filepath.FromSlash(f.Name))
@@ -231,6 +236,9 @@ func TestShimGolden(t *testing.T) {
 			shimGo(t, dir, "test", "./...")
 			for _, tags := range c.tags {
 				shimGo(t, dir, "build", "-tags", tags, "./...")
+			}
+			for _, args := range c.gocmds {
+				shimGo(t, dir, args...)
 			}
 
 			again, err := Shim(ctx, ShimConfig{Dir: dir, Old: c.old, New: c.new, Env: shimTestEnv()})
