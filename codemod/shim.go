@@ -9,6 +9,7 @@ import (
 	"go/constant"
 	"go/format"
 	"go/parser"
+	"go/scanner"
 	"go/token"
 	"go/types"
 	"go/version"
@@ -101,7 +102,7 @@ func Shim(ctx context.Context, cfg ShimConfig) (*ShimResult, error) {
 	}
 	s.classify()
 	s.markLive()
-	res := &ShimResult{Findings: s.findings, Notes: s.notes}
+	res := &ShimResult{}
 	var changed []shimOutput
 	// The package doc goes to the first file if no file has one.
 	docFile := ""
@@ -124,6 +125,7 @@ func Shim(ctx context.Context, cfg ShimConfig) (*ShimResult, error) {
 	if err := s.verify(changed); err != nil {
 		return nil, err
 	}
+	res.Findings, res.Notes = s.findings, s.notes
 	for _, out := range changed {
 		if out.deleted || !bytes.Equal(out.src, out.out) {
 			sf := ShimFile{Path: out.path, Old: out.src, New: out.out}
@@ -140,13 +142,15 @@ func Shim(ctx context.Context, cfg ShimConfig) (*ShimResult, error) {
 		}
 	}
 	sort.Strings(res.Forwarded)
-	sort.Slice(res.Findings, func(i, j int) bool {
-		a, b := res.Findings[i].Pos, res.Findings[j].Pos
-		if a.Filename != b.Filename {
-			return a.Filename < b.Filename
-		}
-		return a.Offset < b.Offset
-	})
+	for _, fs := range [][]ShimFinding{res.Findings, res.Notes} {
+		sort.SliceStable(fs, func(i, j int) bool {
+			a, b := fs[i].Pos, fs[j].Pos
+			if a.Filename != b.Filename {
+				return a.Filename < b.Filename
+			}
+			return a.Offset < b.Offset
+		})
+	}
 	res.Diff = shimDiffAll(s.baseDir, res.Files)
 	return res, nil
 }
@@ -1073,7 +1077,8 @@ func (s *shimmer) rewriteFile(f *ast.File, path string, addDoc bool) (shimOutput
 	if docEdit != nil {
 		edits = append(edits, *docEdit)
 	}
-	if len(edits) == 0 {
+	generates := s.generateNotes(f)
+	if len(edits) == 0 && !generates {
 		out.out = src
 		return out, nil
 	}
@@ -1086,13 +1091,72 @@ func (s *shimmer) rewriteFile(f *ast.File, path string, addDoc bool) (shimOutput
 		last = e.end
 	}
 	b.Write(src[last:])
-	res, empty, err := s.fixImports(path, b.Bytes(), im)
+	res, empty, err := s.fixImports(path, shimDropGenerate(b.Bytes()), im)
 	if err != nil {
 		return out, err
 	}
 	out.out = res
 	out.deleted = empty && !hasDoc
 	return out, nil
+}
+
+// generateNotes records a note for each //go:generate directive of f,
+// which the shim drops, and reports whether there is one. Left in the
+// forwarders, the next "go generate" would write its code beside them
+// again: methods on what is now an alias of the new package's type, which
+// do not compile, or copies of what the new package generates.
+func (s *shimmer) generateNotes(f *ast.File) bool {
+	found := false
+	for _, g := range f.Comments {
+		for _, c := range g.List {
+			pos := s.fset.Position(c.Pos())
+			if pos.Column != 1 || !strings.HasPrefix(c.Text, shimGenerate) {
+				continue
+			}
+			found = true
+			cmd := strings.TrimSpace(strings.TrimPrefix(c.Text, shimGenerate))
+			s.notes = append(s.notes, ShimFinding{Pos: pos, Name: strings.TrimSpace(shimGenerate),
+				Reason: "dropped \"" + cmd + "\": its code belongs to " + s.cfg.New + " now; run go generate there"})
+		}
+	}
+	return found
+}
+
+// shimGenerate opens a generation directive.
+const shimGenerate = "//go:generate "
+
+// shimDropGenerate removes the lines of src that are //go:generate
+// directives: comments that start a line, as the go command reads them.
+func shimDropGenerate(src []byte) []byte {
+	fset := token.NewFileSet()
+	tf := fset.AddFile("", -1, len(src))
+	var sc scanner.Scanner
+	sc.Init(tf, src, nil, scanner.ScanComments)
+	var out []byte
+	last := 0
+	for {
+		pos, tok, lit := sc.Scan()
+		if tok == token.EOF {
+			break
+		}
+		if tok != token.COMMENT || !strings.HasPrefix(lit, shimGenerate) {
+			continue
+		}
+		start := tf.Offset(pos)
+		if start > 0 && src[start-1] != '\n' {
+			continue // not at the start of a line: not a directive
+		}
+		end := start + len(lit)
+		if end < len(src) && src[end] == '\n' {
+			end++
+		}
+		out = append(out, src[last:start]...)
+		last = end
+	}
+	if out == nil {
+		return src
+	}
+	return append(out, src[last:]...)
 }
 
 // unitOfNode returns the unit of a top-level declaration or spec.
