@@ -101,7 +101,9 @@ func Shim(ctx context.Context, cfg ShimConfig) (*ShimResult, error) {
 		return nil, err
 	}
 	s.classify()
+	s.planInit()
 	s.markLive()
+	s.settleInit()
 	res := &ShimResult{}
 	var changed []shimOutput
 	// The package doc goes to the first file if no file has one.
@@ -178,6 +180,11 @@ type shimmer struct {
 	// but that compile with the package: its internal tests, and files
 	// that the current build configuration excludes.
 	keepRefs map[string]bool
+	// inits are the pieces of the old package's initialization with
+	// effects outside it (see planInit).
+	inits     []*shimInit
+	funcDecls map[*types.Func]*ast.FuncDecl // the old package's, by object
+	sources   map[string][]byte             // file contents read, by name
 }
 
 // shimUnit is one top-level declaration: a function, a method or one spec.
@@ -187,6 +194,12 @@ type shimUnit struct {
 	recv   *types.TypeName // for methods: the receiver's base type
 	refs   map[types.Object]bool
 	isRoot bool
+	// localInit marks an init function whose effects stay inside the
+	// package: it is kept only with the state it uses.
+	localInit bool
+	// lost marks an initialization with effects that the new package does
+	// not repeat, kept because removing it would lose them.
+	lost bool
 }
 
 // shimOutput is the rewritten form of one file of the old package.
@@ -976,17 +989,32 @@ func (s *shimmer) markLive() {
 		}
 	}
 	for len(work) > 0 {
-		u := work[len(work)-1]
-		work = work[:len(work)-1]
-		for o := range u.refs {
-			if !s.forward[o.Name()] {
-				mark(s.unitOf[o])
+		for len(work) > 0 {
+			u := work[len(work)-1]
+			work = work[:len(work)-1]
+			for o := range u.refs {
+				if !s.forward[o.Name()] {
+					mark(s.unitOf[o])
+				}
+			}
+			for _, o := range u.defs {
+				if tn, ok := o.(*types.TypeName); ok {
+					for _, m := range s.methods[tn] {
+						mark(m)
+					}
+				}
 			}
 		}
-		for _, o := range u.defs {
-			if tn, ok := o.(*types.TypeName); ok {
-				for _, m := range s.methods[tn] {
-					mark(m)
+		// An init whose effects stay inside the package stays with the
+		// state it uses.
+		for _, u := range s.units {
+			if !u.localInit || s.live[u] {
+				continue
+			}
+			for o := range u.refs {
+				if !s.forward[o.Name()] && s.live[s.unitOf[o]] {
+					mark(u)
+					break
 				}
 			}
 		}
@@ -1005,8 +1033,6 @@ const (
 // action decides the fate of name, declared by u.
 func (s *shimmer) action(u *shimUnit, name string) shimAction {
 	switch {
-	case name == "_":
-		return shimKeep
 	case token.IsExported(name) && s.forward[name]:
 		return shimForward
 	case s.live[u]:
