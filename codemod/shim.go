@@ -38,16 +38,32 @@ type ShimConfig struct {
 }
 
 // ShimFinding is a declaration of the old package that the shim cannot
-// forward, with the reason; in [ShimResult.Notes], a file it left alone.
+// forward, with the reason; in [ShimResult.Notes], what the shim did or
+// left alone that the user should know of.
 type ShimFinding struct {
 	Pos    token.Position // where the old package declares Name
 	Name   string
 	Reason string
+	// Related are the places that explain the finding, such as the
+	// importers that write a variable.
+	Related []ShimRelated
 }
 
-// String formats f as "file:line:col: Name: reason".
+// ShimRelated is a place that explains a finding.
+type ShimRelated struct {
+	Pos     token.Position
+	Message string
+}
+
+// String formats f as "file:line:col: Name: reason", followed by a
+// "\tfile:line:col: message" line for each related place.
 func (f ShimFinding) String() string {
-	return fmt.Sprintf("%s: %s: %s", f.Pos, f.Name, f.Reason)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %s: %s", f.Pos, f.Name, f.Reason)
+	for _, r := range f.Related {
+		fmt.Fprintf(&b, "\n\t%s: %s", r.Pos, r.Message)
+	}
+	return b.String()
 }
 
 // ShimFile is one file of the old package that the shim changes.
@@ -85,8 +101,15 @@ type ShimResult struct {
 // of golang.org/x/tools can use it, a //go:fix inline directive.
 //
 // Names that exist only in the old package, or whose kind, type, value or
-// method set differ, are kept as they are and reported in
+// method set differ, and variables that code writes through the old path
+// (a forwarder would be a copy), are kept as they are and reported in
 // [ShimResult.Findings]. The package doc gains a Deprecated paragraph.
+//
+// The old package's initialization does not run again beside the new
+// package's (see planInit): init functions and initializers with effects
+// that the new package repeats are removed, with a note; those it does not
+// repeat are findings. //go:generate directives are removed, with a note.
+// Each variable forwarder gets a note that it is a copy.
 // Both packages must type-check, and so must the result, together with
 // the old package's own tests; otherwise Shim returns an error.
 func Shim(ctx context.Context, cfg ShimConfig) (*ShimResult, error) {
@@ -183,6 +206,7 @@ type shimmer struct {
 	// inits are the pieces of the old package's initialization with
 	// effects outside it (see planInit).
 	inits     []*shimInit
+	varFiles  []shimVarFile                 // files that may write the old package's variables
 	funcDecls map[*types.Func]*ast.FuncDecl // the old package's, by object
 	sources   map[string][]byte             // file contents read, by name
 }
@@ -220,6 +244,9 @@ func loadShim(ctx context.Context, cfg ShimConfig) (*shimmer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("codemod: shim: %w", err)
 	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("codemod: shim: %s is not a directory", dir)
+	}
 	if cfg.Old, cfg.New, err = shimResolve(ctx, dir, cfg); err != nil {
 		return nil, err
 	}
@@ -248,8 +275,8 @@ func loadShim(ctx context.Context, cfg ShimConfig) (*shimmer, error) {
 		path string
 		p    *packages.Package
 	}{{cfg.Old, s.old}, {cfg.New, s.new}} {
-		if c.p == nil {
-			return nil, fmt.Errorf("codemod: load: package %s not found", c.path)
+		if c.p == nil || len(c.p.GoFiles)+len(c.p.IgnoredFiles) == 0 {
+			return nil, shimMissing(cfg, c.path)
 		}
 		if len(c.p.Errors) > 0 {
 			return nil, fmt.Errorf("codemod: load: %s does not type-check: %v", c.path, c.p.Errors[0])
@@ -273,6 +300,9 @@ func loadShim(ctx context.Context, cfg ShimConfig) (*shimmer, error) {
 	if shimImportsPath(s.new.Types, cfg.Old, map[*types.Package]bool{}) {
 		return nil, fmt.Errorf("codemod: shim: %s imports %s; forwarding would create an import cycle", cfg.New, cfg.Old)
 	}
+	if err := s.listVarFiles(ctx); err != nil {
+		return nil, err
+	}
 	s.goVer = s.old.Module.GoVersion
 	s.fset = s.old.Fset
 	s.keepRefs = map[string]bool{}
@@ -287,6 +317,16 @@ func loadShim(ctx context.Context, cfg ShimConfig) (*shimmer, error) {
 	return s, nil
 }
 
+// shimMissing explains that the package path of cfg has no files: the
+// shim reads the old package, so it runs before the old package goes
+// ("git mv old new" is one step too far), and after the new one exists.
+func shimMissing(cfg ShimConfig, path string) error {
+	if path == cfg.Old {
+		return fmt.Errorf("codemod: shim: package %s has no Go files (moved with git mv?): the old package must still exist: copy it, run shim, then delete it when nothing imports it", path)
+	}
+	return fmt.Errorf("codemod: shim: package %s has no Go files: the new package must exist: copy the old one there (or write it) first, then run shim", path)
+}
+
 // shimResolve turns relative directory patterns ("./old") into the import
 // paths of the packages they name; import paths are returned as they are.
 func shimResolve(ctx context.Context, dir string, cfg ShimConfig) (old, new string, err error) {
@@ -299,6 +339,9 @@ func shimResolve(ctx context.Context, dir string, cfg ShimConfig) (old, new stri
 	for _, p := range []*string{&cfg.Old, &cfg.New} {
 		if !rel(*p) {
 			continue
+		}
+		if fi, err := os.Stat(filepath.Join(dir, *p)); err != nil || !fi.IsDir() {
+			return "", "", shimMissing(cfg, *p)
 		}
 		lc := &packages.Config{Context: ctx, Mode: packages.NeedName, Dir: dir, Env: cfg.Env}
 		pkgs, err := packages.Load(lc, *p)
@@ -392,6 +435,7 @@ func (s *shimmer) classify() {
 	}
 	s.ignoredFiles()
 	s.collectUnits()
+	s.checkVars()
 	// A variable declared with others in one tuple assignment can be
 	// forwarded only if all of them go.
 	for _, u := range s.units {
@@ -413,6 +457,7 @@ func (s *shimmer) classify() {
 			}
 		}
 	}
+	s.noteCopies()
 }
 
 // ignoredFiles looks at the files of the old package that the current

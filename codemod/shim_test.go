@@ -130,6 +130,12 @@ func shimFindingsText(dir string, fs []ShimFinding) []byte {
 		if rel, err := filepath.Rel(dir, f.Pos.Filename); err == nil {
 			f.Pos.Filename = filepath.ToSlash(rel)
 		}
+		f.Related = slices.Clone(f.Related)
+		for i, r := range f.Related {
+			if rel, err := filepath.Rel(dir, r.Pos.Filename); err == nil {
+				f.Related[i].Pos.Filename = filepath.ToSlash(rel)
+			}
+		}
 		b.WriteString(f.String() + "\n")
 	}
 	return b.Bytes()
