@@ -110,6 +110,12 @@ func (s *shimmer) checkVars() {
 		if v == nil {
 			continue
 		}
+		if lock := shimLockIn(v.Type(), map[types.Type]bool{}); lock != "" {
+			s.forward[name] = false
+			s.findings = append(s.findings, ShimFinding{Pos: s.fset.Position(v.Pos()), Name: name,
+				Reason: "its type holds a lock (" + lock + "), which a forwarder would copy (go vet: copies lock value); make its users use " + s.cfg.New + "." + name + " first"})
+			continue
+		}
 		if rel := writes[name]; len(rel) > 0 {
 			s.forward[name] = false
 			s.findings = append(s.findings, ShimFinding{Pos: s.fset.Position(v.Pos()), Name: name, Related: rel,
@@ -233,4 +239,33 @@ func (w *shimVarScan) root(e ast.Expr) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// shimLockIn returns the type of a lock that a value of type t holds, as
+// go vet's copylocks check finds one: a type whose pointer has Lock and
+// Unlock methods, in t itself or in its fields and array elements; "" if
+// there is none.
+func shimLockIn(t types.Type, seen map[types.Type]bool) string {
+	if seen[t] {
+		return ""
+	}
+	seen[t] = true
+	if _, ok := t.Underlying().(*types.Interface); ok {
+		return ""
+	}
+	ms := types.NewMethodSet(types.NewPointer(t))
+	if ms.Lookup(nil, "Lock") != nil && ms.Lookup(nil, "Unlock") != nil {
+		return types.TypeString(t, nil)
+	}
+	switch u := t.Underlying().(type) {
+	case *types.Struct:
+		for f := range u.Fields() {
+			if l := shimLockIn(f.Type(), seen); l != "" {
+				return l
+			}
+		}
+	case *types.Array:
+		return shimLockIn(u.Elem(), seen)
+	}
+	return ""
 }
