@@ -19,6 +19,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/tools/go/ast/astutil"
 	"golang.org/x/tools/go/packages"
@@ -253,6 +254,17 @@ func loadShim(ctx context.Context, cfg ShimConfig) (*shimmer, error) {
 	if cfg.Old == cfg.New {
 		return nil, fmt.Errorf("codemod: shim: old and new are the same package %q", cfg.Old)
 	}
+	// The files that may write the old package's variables are listed by
+	// a second go command, beside the load.
+	var listed []shimVarFile
+	var listErr error
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if root := moduleRoot(dir); root != "" {
+		wg.Go(func() { listed, listErr = listVarFiles(lctx, root, cfg) })
+	}
 	lc := &packages.Config{Context: ctx, Mode: shimLoadMode, Dir: dir, Env: cfg.Env, Tests: true}
 	pkgs, err := packages.Load(lc, cfg.Old, cfg.New)
 	if err != nil {
@@ -300,8 +312,18 @@ func loadShim(ctx context.Context, cfg ShimConfig) (*shimmer, error) {
 	if shimImportsPath(s.new.Types, cfg.Old, map[*types.Package]bool{}) {
 		return nil, fmt.Errorf("codemod: shim: %s imports %s; forwarding would create an import cycle", cfg.New, cfg.Old)
 	}
-	if err := s.listVarFiles(ctx); err != nil {
-		return nil, err
+	wg.Wait()
+	if listErr != nil {
+		return nil, listErr
+	}
+	own := map[string]bool{}
+	for _, p := range s.old.CompiledGoFiles {
+		own[p] = true
+	}
+	for _, f := range listed {
+		if !own[f.path] {
+			s.varFiles = append(s.varFiles, f)
+		}
 	}
 	s.goVer = s.old.Module.GoVersion
 	s.fset = s.old.Fset
@@ -330,9 +352,7 @@ func shimMissing(cfg ShimConfig, path string) error {
 // shimResolve turns relative directory patterns ("./old") into the import
 // paths of the packages they name; import paths are returned as they are.
 func shimResolve(ctx context.Context, dir string, cfg ShimConfig) (old, new string, err error) {
-	rel := func(p string) bool {
-		return p == "." || p == ".." || strings.HasPrefix(p, "./") || strings.HasPrefix(p, "../")
-	}
+	rel := isPathPattern
 	if !rel(cfg.Old) && !rel(cfg.New) {
 		return cfg.Old, cfg.New, nil
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 
 	"golang.org/x/tools/go/packages"
 )
@@ -35,24 +36,23 @@ type shimVarFile struct {
 	internal bool
 }
 
-// listVarFiles lists the files of the module that may write the old
-// package's variables: those that mention its import path, and the old
-// package's own files that the shim does not rewrite.
-func (s *shimmer) listVarFiles(ctx context.Context) error {
-	lc := &packages.Config{Context: ctx, Mode: packages.NeedName | packages.NeedFiles, Dir: s.old.Module.Dir, Env: s.cfg.Env, Tests: true}
+// listVarFiles lists the files of the module at root that may write the
+// variables of the package cfg.Old: those that mention its import path,
+// and the package's own files (its tests, files excluded by build
+// constraints; the caller leaves out those the shim rewrites).
+func listVarFiles(ctx context.Context, root string, cfg ShimConfig) ([]shimVarFile, error) {
+	lc := &packages.Config{Context: ctx, Mode: packages.NeedName | packages.NeedFiles, Dir: root, Env: cfg.Env, Tests: true}
 	pkgs, err := packages.Load(lc, "./...")
 	if err != nil {
-		return fmt.Errorf("codemod: shim: list the importers of %s: %w", s.cfg.Old, err)
+		return nil, fmt.Errorf("codemod: shim: list the importers of %s: %w", cfg.Old, err)
 	}
+	var files []shimVarFile
 	seen := map[string]bool{}
-	for _, p := range s.old.CompiledGoFiles {
-		seen[p] = true
-	}
-	quoted := []byte(strconv.Quote(s.cfg.Old))
+	quoted := []byte(strconv.Quote(cfg.Old))
 	for _, p := range pkgs {
-		internal := p.PkgPath == s.cfg.Old
+		internal := p.PkgPath == cfg.Old
 		for _, name := range slices.Concat(p.GoFiles, p.IgnoredFiles) {
-			if seen[name] || !internal && p.PkgPath == "" {
+			if seen[name] || !strings.HasSuffix(name, ".go") {
 				continue
 			}
 			seen[name] = true
@@ -60,10 +60,10 @@ func (s *shimmer) listVarFiles(ctx context.Context) error {
 			if err != nil || !internal && !bytes.Contains(src, quoted) {
 				continue
 			}
-			s.varFiles = append(s.varFiles, shimVarFile{path: name, src: src, internal: internal})
+			files = append(files, shimVarFile{path: name, src: src, internal: internal})
 		}
 	}
-	return nil
+	return files, nil
 }
 
 // checkVars turns every forwarded variable that a listed file writes into
