@@ -12,6 +12,7 @@ import (
 	"slices"
 
 	"github.com/wsunify/wsunify/codemod"
+	"github.com/wsunify/wsunify/codemod/shim"
 )
 
 const shimUsage = `usage: wsunify shim [-diff] [-allow-partial] [-C dir] OLDPKG NEWPKG
@@ -67,13 +68,13 @@ func runShim(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	res, err := codemod.Shim(ctx, codemod.ShimConfig{Dir: string(dir), Old: fs.Arg(0), New: fs.Arg(1)})
+	res, err := shim.Compute(ctx, shim.Config{Dir: string(dir), Old: fs.Arg(0), New: fs.Arg(1)})
 	if err != nil {
-		fmt.Fprintf(stderr, "wsunify shim: %v\n", err)
+		fmt.Fprintf(stderr, "wsunify %v\n", err) // "shim: ..."
 		return 1
 	}
 	base, _ := filepath.Abs(string(dir))
-	rel := func(f codemod.ShimFinding) codemod.ShimFinding {
+	rel := func(f shim.Finding) shim.Finding {
 		f.Pos.Filename = relPath(base, f.Pos.Filename)
 		f.Related = slices.Clone(f.Related)
 		for i, r := range f.Related {
@@ -111,7 +112,7 @@ func runShim(args []string, stdout, stderr io.Writer) int {
 
 // writeShim writes the changed files with writeAll (all or none) and
 // removes the files the shim deletes last.
-func writeShim(ctx context.Context, files []codemod.ShimFile) error {
+func writeShim(ctx context.Context, files []shim.File) error {
 	var changes []codemod.FileChange
 	for _, f := range files {
 		if f.New != nil {

@@ -1,4 +1,4 @@
-package codemod
+package shim
 
 import (
 	"go/ast"
@@ -30,10 +30,10 @@ import (
 // such an initializer that the shim must keep (the package's own tests
 // use it) is a finding too.
 
-// shimInit is what the shim knows of one piece of the old package's
+// initPiece is what the shim knows of one piece of the old package's
 // initialization with effects outside the package.
-type shimInit struct {
-	u       *shimUnit
+type initPiece struct {
+	u       *unit
 	effect  string // what it does, "calls database/sql.Register"
 	matched bool   // the new package runs the same code
 }
@@ -42,8 +42,8 @@ type shimInit struct {
 // initializers of the old package before liveness is computed: an init
 // or a blank variable with effects that the new package repeats stops
 // being a root; one whose effects stay inside the package becomes
-// removable with its state (shimUnit.localInit).
-func (s *shimmer) planInit() {
+// removable with its state (unit.localInit).
+func (s *state) planInit() {
 	newInits, newValues := s.newInitTokens()
 	for _, u := range s.units {
 		var body ast.Node
@@ -73,7 +73,7 @@ func (s *shimmer) planInit() {
 			}
 			continue
 		}
-		in := &shimInit{u: u, effect: eff}
+		in := &initPiece{u: u, effect: eff}
 		if tokens[key] > 0 {
 			tokens[key]--
 			in.matched = true
@@ -89,7 +89,7 @@ func (s *shimmer) planInit() {
 // shim would remove although the new package does not repeat it is kept
 // and reported, and liveness is computed again; then every piece is
 // reported (kept) or noted (removed).
-func (s *shimmer) settleInit() {
+func (s *state) settleInit() {
 	again := false
 	for _, in := range s.inits {
 		if !in.matched && !s.live[in.u] {
@@ -108,20 +108,20 @@ func (s *shimmer) settleInit() {
 		}
 		switch {
 		case in.u.lost:
-			s.findings = append(s.findings, ShimFinding{Pos: pos, Name: name,
+			s.findings = append(s.findings, Finding{Pos: pos, Name: name,
 				Reason: what + ", and " + s.cfg.New + " does not do the same: removing it would lose that, keeping it would run it beside " + s.cfg.New + "'s initialization; move it to " + s.cfg.New + " first"})
 		case s.live[in.u]:
-			s.findings = append(s.findings, ShimFinding{Pos: pos, Name: name,
+			s.findings = append(s.findings, Finding{Pos: pos, Name: name,
 				Reason: what + ", and the shim must keep it (kept code or the package's own tests use it), so it would run at initialization beside " + s.cfg.New + "'s; move what uses it to " + s.cfg.New + " first"})
 		default:
-			s.notes = append(s.notes, ShimFinding{Pos: pos, Name: name,
+			s.notes = append(s.notes, Finding{Pos: pos, Name: name,
 				Reason: "removed: " + what + ", and " + s.cfg.New + " runs the same code once for both import paths (kept, it would run twice)"})
 		}
 	}
 }
 
 // initName names a piece of initialization for findings and notes.
-func (s *shimmer) initName(u *shimUnit) (string, token.Position) {
+func (s *state) initName(u *unit) (string, token.Position) {
 	switch n := u.node.(type) {
 	case *ast.FuncDecl:
 		return "init", s.fset.Position(n.Name.Pos())
@@ -136,7 +136,7 @@ func (s *shimmer) initName(u *shimUnit) (string, token.Position) {
 }
 
 // reportedAny reports whether a finding names one of u's declarations.
-func (s *shimmer) reportedAny(u *shimUnit) bool {
+func (s *state) reportedAny(u *unit) bool {
 	for _, o := range u.defs {
 		if o.Exported() && !s.forward[o.Name()] {
 			return true
@@ -147,7 +147,7 @@ func (s *shimmer) reportedAny(u *shimUnit) bool {
 
 // forwardedAll reports whether every name u declares becomes a forwarder,
 // whose initializer is the new package's variable.
-func (s *shimmer) forwardedAll(u *shimUnit) bool {
+func (s *state) forwardedAll(u *unit) bool {
 	vs := u.node.(*ast.ValueSpec)
 	for _, id := range vs.Names {
 		if !token.IsExported(id.Name) || !s.forward[id.Name] {
@@ -159,7 +159,7 @@ func (s *shimmer) forwardedAll(u *shimUnit) bool {
 
 // newInitTokens returns the token strings of the new package's init
 // bodies and of its variable initializers, with their counts.
-func (s *shimmer) newInitTokens() (inits, values map[string]int) {
+func (s *state) newInitTokens() (inits, values map[string]int) {
 	inits, values = map[string]int{}, map[string]int{}
 	fset := s.new.Fset
 	for _, f := range s.new.Syntax {
@@ -186,7 +186,7 @@ func (s *shimmer) newInitTokens() (inits, values map[string]int) {
 
 // tokens returns the tokens of the source between from and to, without
 // comments or layout, one per line.
-func (s *shimmer) tokens(fset *token.FileSet, from, to token.Pos) string {
+func (s *state) tokens(fset *token.FileSet, from, to token.Pos) string {
 	tf := fset.File(from)
 	if tf == nil {
 		return ""
@@ -213,7 +213,7 @@ func (s *shimmer) tokens(fset *token.FileSet, from, to token.Pos) string {
 }
 
 // source returns the content of a file of either package, read once.
-func (s *shimmer) source(name string) []byte {
+func (s *state) source(name string) []byte {
 	if src, ok := s.sources[name]; ok {
 		return src
 	}
@@ -229,7 +229,7 @@ func (s *shimmer) source(name string) []byte {
 // package ("calls database/sql.Register"), or "" if it only computes
 // values and sets the package's own variables. Functions and methods of
 // the old package that it calls are followed.
-func (s *shimmer) effect(n ast.Node, seen map[*types.Func]bool) string {
+func (s *state) effect(n ast.Node, seen map[*types.Func]bool) string {
 	info := s.old.TypesInfo
 	var found string
 	ast.Inspect(n, func(n ast.Node) bool {
@@ -271,7 +271,7 @@ func (s *shimmer) effect(n ast.Node, seen map[*types.Func]bool) string {
 						found = s.effect(d.Body, seen)
 					}
 				}
-			case !shimPure(fn):
+			case !isPure(fn):
 				found = "calls " + fn.FullName()
 			}
 		}
@@ -283,7 +283,7 @@ func (s *shimmer) effect(n ast.Node, seen map[*types.Func]bool) string {
 // otherVar returns the package-level variable of another package that an
 // assignment to e sets, if any: e may select fields and index arrays of
 // it, or dereference it.
-func (s *shimmer) otherVar(e ast.Expr) *types.Var {
+func (s *state) otherVar(e ast.Expr) *types.Var {
 	info := s.old.TypesInfo
 	for {
 		switch x := ast.Unparen(e).(type) {
@@ -311,7 +311,7 @@ func (s *shimmer) otherVar(e ast.Expr) *types.Var {
 
 // funcDecl returns the declaration of a function or method of the old
 // package.
-func (s *shimmer) funcDecl(fn *types.Func) *ast.FuncDecl {
+func (s *state) funcDecl(fn *types.Func) *ast.FuncDecl {
 	if s.funcDecls == nil {
 		s.funcDecls = map[*types.Func]*ast.FuncDecl{}
 		for _, f := range s.old.Syntax {
@@ -327,10 +327,10 @@ func (s *shimmer) funcDecl(fn *types.Func) *ast.FuncDecl {
 	return s.funcDecls[fn]
 }
 
-// shimPurePkgs are the standard packages whose functions and methods
+// purePkgs are the standard packages whose functions and methods
 // change nothing outside the values they are given: calling them from an
 // initializer has no effect that could run twice.
-var shimPurePkgs = map[string]bool{
+var purePkgs = map[string]bool{
 	"bytes": true, "cmp": true, "context": true, "encoding/base64": true, "encoding/binary": true,
 	"encoding/hex": true, "encoding/json": true, "errors": true, "html/template": true, "iter": true,
 	"maps": true, "math": true, "math/big": true, "math/bits": true, "net/netip": true, "net/url": true,
@@ -339,9 +339,9 @@ var shimPurePkgs = map[string]bool{
 	"time": true, "unicode": true, "unicode/utf16": true, "unicode/utf8": true,
 }
 
-// shimPure reports whether calling fn has no effect outside its arguments
+// isPure reports whether calling fn has no effect outside its arguments
 // and results.
-func shimPure(fn *types.Func) bool {
+func isPure(fn *types.Func) bool {
 	if fn.Pkg() == nil {
 		return true // the Error method of the universe's error
 	}
@@ -351,6 +351,6 @@ func shimPure(fn *types.Func) bool {
 	case "os":
 		return name == "Getenv" || name == "LookupEnv"
 	default:
-		return shimPurePkgs[path]
+		return purePkgs[path]
 	}
 }

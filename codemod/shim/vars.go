@@ -1,4 +1,4 @@
-package codemod
+package shim
 
 import (
 	"bytes"
@@ -25,12 +25,12 @@ import (
 // array element of it) is a finding with the places that write it; it is
 // kept as it is.
 
-// shimVarFile is a file that may write variables of the old package:
+// varFile is a file that may write variables of the old package:
 // a file of another package that imports it (by the name name, "." for a
 // dot import), or a file of the old package itself that the shim does
 // not rewrite (its tests, files excluded by build constraints), whose
 // references to the package's variables are plain identifiers.
-type shimVarFile struct {
+type varFile struct {
 	path     string
 	src      []byte
 	internal bool
@@ -40,13 +40,13 @@ type shimVarFile struct {
 // variables of the package cfg.Old: those that mention its import path,
 // and the package's own files (its tests, files excluded by build
 // constraints; the caller leaves out those the shim rewrites).
-func listVarFiles(ctx context.Context, root string, cfg ShimConfig) ([]shimVarFile, error) {
+func listVarFiles(ctx context.Context, root string, cfg Config) ([]varFile, error) {
 	lc := &packages.Config{Context: ctx, Mode: packages.NeedName | packages.NeedFiles, Dir: root, Env: cfg.Env, Tests: true}
 	pkgs, err := packages.Load(lc, "./...")
 	if err != nil {
-		return nil, fmt.Errorf("codemod: shim: list the importers of %s: %w", cfg.Old, err)
+		return nil, fmt.Errorf("shim: list the importers of %s: %w", cfg.Old, err)
 	}
-	var files []shimVarFile
+	var files []varFile
 	seen := map[string]bool{}
 	quoted := []byte(strconv.Quote(cfg.Old))
 	for _, p := range pkgs {
@@ -60,7 +60,7 @@ func listVarFiles(ctx context.Context, root string, cfg ShimConfig) ([]shimVarFi
 			if err != nil || !internal && !bytes.Contains(src, quoted) {
 				continue
 			}
-			files = append(files, shimVarFile{path: name, src: src, internal: internal})
+			files = append(files, varFile{path: name, src: src, internal: internal})
 		}
 	}
 	return files, nil
@@ -68,7 +68,7 @@ func listVarFiles(ctx context.Context, root string, cfg ShimConfig) ([]shimVarFi
 
 // checkVars turns every forwarded variable that a listed file writes into
 // a finding, and notes that each variable still forwarded is a copy.
-func (s *shimmer) checkVars() {
+func (s *state) checkVars() {
 	vars := map[string]*types.Var{}
 	scope := s.old.Types.Scope()
 	for name, ok := range s.forward {
@@ -79,9 +79,9 @@ func (s *shimmer) checkVars() {
 	if len(vars) == 0 {
 		return
 	}
-	writes := map[string][]ShimRelated{}
+	writes := map[string][]Related{}
 	for _, vf := range s.varFiles {
-		w := &shimVarScan{s: s, vars: vars, fset: token.NewFileSet()}
+		w := &varScan{s: s, vars: vars, fset: token.NewFileSet()}
 		f, err := parser.ParseFile(w.fset, vf.path, vf.src, 0)
 		if err != nil {
 			continue // the go command reports it
@@ -102,7 +102,7 @@ func (s *shimmer) checkVars() {
 			}
 		}
 		w.scan(f, func(name string, pos token.Pos, how string) {
-			writes[name] = append(writes[name], ShimRelated{Pos: w.fset.Position(pos), Message: how})
+			writes[name] = append(writes[name], Related{Pos: w.fset.Position(pos), Message: how})
 		})
 	}
 	for _, name := range scope.Names() {
@@ -110,15 +110,15 @@ func (s *shimmer) checkVars() {
 		if v == nil {
 			continue
 		}
-		if lock := shimLockIn(v.Type(), map[types.Type]bool{}); lock != "" {
+		if lock := lockIn(v.Type(), map[types.Type]bool{}); lock != "" {
 			s.forward[name] = false
-			s.findings = append(s.findings, ShimFinding{Pos: s.fset.Position(v.Pos()), Name: name,
+			s.findings = append(s.findings, Finding{Pos: s.fset.Position(v.Pos()), Name: name,
 				Reason: "its type holds a lock (" + lock + "), which a forwarder would copy (go vet: copies lock value); make its users use " + s.cfg.New + "." + name + " first"})
 			continue
 		}
 		if rel := writes[name]; len(rel) > 0 {
 			s.forward[name] = false
-			s.findings = append(s.findings, ShimFinding{Pos: s.fset.Position(v.Pos()), Name: name, Related: rel,
+			s.findings = append(s.findings, Finding{Pos: s.fset.Position(v.Pos()), Name: name, Related: rel,
 				Reason: fmt.Sprintf("written through the old path (below): forwarded, it would be a copy of %s.%s made at initialization, which these writes would no longer reach; make them write %s.%s first",
 					s.cfg.New, name, s.cfg.New, name)})
 		}
@@ -127,26 +127,26 @@ func (s *shimmer) checkVars() {
 
 // noteCopies notes, for every variable that becomes a forwarder, that it
 // is a copy.
-func (s *shimmer) noteCopies() {
+func (s *state) noteCopies() {
 	scope := s.old.Types.Scope()
 	for _, name := range scope.Names() {
 		if v, ok := scope.Lookup(name).(*types.Var); ok && s.forward[name] {
-			s.notes = append(s.notes, ShimFinding{Pos: s.fset.Position(v.Pos()), Name: name,
+			s.notes = append(s.notes, Finding{Pos: s.fset.Position(v.Pos()), Name: name,
 				Reason: "becomes a copy of " + s.cfg.New + "." + name + " made at initialization: nothing writes it through the old path, and a later write to either one does not change the other"})
 		}
 	}
 }
 
-// shimVarScan finds the writes of the old package's variables in one file.
-type shimVarScan struct {
-	s    *shimmer
+// varScan finds the writes of the old package's variables in one file.
+type varScan struct {
+	s    *state
 	vars map[string]*types.Var
 	fset *token.FileSet
 	name string // the old package's name in the file; "." for plain identifiers
 }
 
 // scan reports each write of a variable in f, with how it writes it.
-func (w *shimVarScan) scan(f *ast.File, write func(name string, pos token.Pos, how string)) {
+func (w *varScan) scan(f *ast.File, write func(name string, pos token.Pos, how string)) {
 	report := func(e ast.Expr, how string) {
 		if name, _, ok := w.storage(e); ok {
 			write(name, e.Pos(), how)
@@ -194,7 +194,7 @@ func (w *shimVarScan) scan(f *ast.File, write func(name string, pos token.Pos, h
 // storage reports whether e denotes the storage of a variable of the old
 // package (the variable, a field of a struct it holds, an element of an
 // array it holds), and returns the variable's name and e's type.
-func (w *shimVarScan) storage(e ast.Expr) (string, types.Type, bool) {
+func (w *varScan) storage(e ast.Expr) (string, types.Type, bool) {
 	e = ast.Unparen(e)
 	if name, ok := w.root(e); ok {
 		return name, w.vars[name].Type(), true
@@ -227,7 +227,7 @@ func (w *shimVarScan) storage(e ast.Expr) (string, types.Type, bool) {
 // root reports whether e names a variable of the old package: name.X in
 // an importer, or a plain X that the file does not declare in a dot
 // importer or in the old package's own files.
-func (w *shimVarScan) root(e ast.Expr) (string, bool) {
+func (w *varScan) root(e ast.Expr) (string, bool) {
 	switch x := e.(type) {
 	case *ast.Ident:
 		if w.name == "." && x.Obj == nil && w.vars[x.Name] != nil {
@@ -241,11 +241,11 @@ func (w *shimVarScan) root(e ast.Expr) (string, bool) {
 	return "", false
 }
 
-// shimLockIn returns the type of a lock that a value of type t holds, as
+// lockIn returns the type of a lock that a value of type t holds, as
 // go vet's copylocks check finds one: a type whose pointer has Lock and
 // Unlock methods, in t itself or in its fields and array elements; "" if
 // there is none.
-func shimLockIn(t types.Type, seen map[types.Type]bool) string {
+func lockIn(t types.Type, seen map[types.Type]bool) string {
 	if seen[t] {
 		return ""
 	}
@@ -260,12 +260,12 @@ func shimLockIn(t types.Type, seen map[types.Type]bool) string {
 	switch u := t.Underlying().(type) {
 	case *types.Struct:
 		for f := range u.Fields() {
-			if l := shimLockIn(f.Type(), seen); l != "" {
+			if l := lockIn(f.Type(), seen); l != "" {
 				return l
 			}
 		}
 	case *types.Array:
-		return shimLockIn(u.Elem(), seen)
+		return lockIn(u.Elem(), seen)
 	}
 	return ""
 }
