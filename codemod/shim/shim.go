@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/tools/go/ast/astutil"
 	"golang.org/x/tools/go/packages"
@@ -256,6 +257,22 @@ func load(ctx context.Context, cfg Config) (*state, error) {
 	if cfg.Old == cfg.New {
 		return nil, fmt.Errorf("shim: old and new are the same package %q", cfg.Old)
 	}
+	// The files that may write the old package's variables are listed by a
+	// second go command. Run in the module's root, as it usually is, it
+	// lists them beside the load; elsewhere, once the load found the root.
+	var (
+		wg      sync.WaitGroup
+		listed  []varFile
+		listErr error
+		lister  string // the directory listed beside the load
+	)
+	defer wg.Wait()
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if fi, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil && !fi.IsDir() {
+		lister = dir
+		wg.Go(func() { listed, listErr = listVarFiles(lctx, dir, cfg) })
+	}
 	lc := &packages.Config{Context: ctx, Mode: loadMode, Dir: dir, Env: cfg.Env, Tests: true}
 	pkgs, err := packages.Load(lc, cfg.Old, cfg.New)
 	if err != nil {
@@ -303,9 +320,12 @@ func load(ctx context.Context, cfg Config) (*state, error) {
 	if importsPath(s.new.Types, cfg.Old, map[*types.Package]bool{}) {
 		return nil, fmt.Errorf("shim: %s imports %s; forwarding would create an import cycle", cfg.New, cfg.Old)
 	}
-	listed, err := listVarFiles(ctx, s.old.Module.Dir, cfg)
-	if err != nil {
-		return nil, err
+	wg.Wait()
+	if lister != s.old.Module.Dir {
+		listed, listErr = listVarFiles(ctx, s.old.Module.Dir, cfg)
+	}
+	if listErr != nil {
+		return nil, listErr
 	}
 	own := map[string]bool{}
 	for _, p := range s.old.CompiledGoFiles {
