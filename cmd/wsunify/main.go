@@ -3,8 +3,8 @@
 //
 // Usage:
 //
-//	wsunify plan|diff|apply|check [flags] [packages]
-//	wsunify shim OLDPKG NEWPKG
+//	wsunify [-C dir] plan|diff|apply|check [flags] [packages]
+//	wsunify [-C dir] shim [flags] OLDPKG NEWPKG
 //
 // plan lists the legacy uses left per rule and per package and the next
 // step (-json for machines). diff prints what apply would write and writes
@@ -71,7 +71,7 @@ const (
 	exitFindings = 3 // check: legacy uses remain
 )
 
-const usage = `usage: wsunify <command> [flags] [packages]
+const usage = `usage: wsunify [-C dir] <command> [flags] [packages]
 
 Commands:
   plan    legacy uses left per rule and per package, and the next step
@@ -80,20 +80,30 @@ Commands:
   check   exit 3 when legacy uses remain, 0 when clean, 1 on failure
   shim    OLDPKG NEWPKG: Deprecated forwarders at the old import path
 
-Packages are patterns as the go command takes them (default "."). Run
-"wsunify <command> -h" for the flags of a command.
+Packages are patterns as the go command takes them (default "."). -C dir,
+before the command or among its flags, runs it in dir as the go command
+does. Run "wsunify <command> -h" for the flags of a command.
 `
 
 // run is the whole command, with its streams injected so that tests run it
 // in-process.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	dir, args, err := leadingChdir(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "wsunify: %v\n\n%s", err, usage)
+		return exitUsage
+	}
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return exitUsage
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	switch cmd, rest := args[0], args[1:]; cmd {
+	cmd, rest := args[0], args[1:]
+	if dir != "" {
+		rest = append([]string{"-C", dir}, rest...)
+	}
+	switch cmd {
 	case "plan", "diff", "apply", "check":
 		return runMigrate(ctx, cmd, rest, stdout, stderr)
 	case "shim":

@@ -40,7 +40,8 @@ func (s shapeFlags) Set(v string) error {
 func runMigrate(ctx context.Context, cmd string, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("wsunify "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dir := fs.String("C", "", "change to `dir` before running, as the go command does")
+	var dir chdirFlag
+	fs.Var(&dir, "C", "change to `dir` before running, as the go command does")
 	rules := fs.String("rule", "", "comma-separated rule `IDs` to apply (default all): "+ruleList())
 	shapes := shapeFlags{}
 	fs.Var(shapes, "shape", "`Shape=pkg.Type`: the user's type plays a legacy shape (WebSocketManager or AgentWebSocketBridge); repeatable")
@@ -58,6 +59,10 @@ func runMigrate(ctx context.Context, cmd string, args []string, stdout, stderr i
 			return exitOK
 		}
 		return exitUsage
+	}
+	if err := dir.check(); err != nil {
+		fmt.Fprintln(stderr, "wsunify:", err)
+		return exitFailure
 	}
 	ruleSet, err := codemod.ParseRuleSet(*rules)
 	if err != nil {
@@ -80,7 +85,7 @@ func runMigrate(ctx context.Context, cmd string, args []string, stdout, stderr i
 		fmt.Fprintln(stderr, "wsunify:", err)
 		return exitFailure
 	}
-	base := *dir
+	base := string(dir)
 	if !filepath.IsAbs(base) {
 		base = filepath.Join(cwd, base)
 	}
@@ -88,7 +93,7 @@ func runMigrate(ctx context.Context, cmd string, args []string, stdout, stderr i
 	short := func(msg string) string { return shortenPaths(base, msg) }
 
 	progress("loading packages")
-	prog, err := codemod.Load(ctx, &codemod.LoadConfig{Dir: *dir, LegacyPaths: legacyPaths, NoTests: !*tests}, fs.Args()...)
+	prog, err := codemod.Load(ctx, &codemod.LoadConfig{Dir: string(dir), LegacyPaths: legacyPaths, NoTests: !*tests}, fs.Args()...)
 	if oe := (*codemod.OtherModuleError)(nil); errors.As(err, &oe) {
 		modDir, rerr := filepath.Rel(cwd, oe.Module)
 		if rerr != nil {
@@ -132,6 +137,14 @@ func runMigrate(ctx context.Context, cmd string, args []string, stdout, stderr i
 			return printCheck(stdout, plan)
 		}
 		if jsonOut {
+			// Lists are [] when empty, never null: a reader may range over
+			// them without a check.
+			if plan.Packages == nil {
+				plan.Packages = []codemod.PackagePlan{}
+			}
+			if plan.Findings == nil {
+				plan.Findings = []codemod.Finding{}
+			}
 			enc := json.NewEncoder(stdout)
 			enc.SetIndent("", "  ")
 			if err := enc.Encode(plan); err != nil {

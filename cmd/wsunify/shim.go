@@ -9,8 +9,10 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 
 	"github.com/wsunify/wsunify/codemod"
+	"github.com/wsunify/wsunify/codemod/shim"
 )
 
 const shimUsage = `usage: wsunify shim [-diff] [-allow-partial] [-C dir] OLDPKG NEWPKG
@@ -22,7 +24,15 @@ the current module, and only its files change.
 
 It refuses, writing nothing, if an exported name of OLDPKG cannot be
 forwarded (missing in NEWPKG, or a different kind, type, value or method
-set); each such name is reported as file:line:col: name: reason.
+set; a variable that importers write through OLDPKG, which would become a
+copy), or if its initialization has effects that NEWPKG does not repeat;
+each is reported as file:line:col: name: reason. The old package's init
+functions and //go:generate lines go: NEWPKG runs them once for both
+paths. What the user should know without a refusal (variables that become
+copies, initialization and directives removed) is printed as a note.
+
+OLDPKG must still exist: copy the package to NEWPKG, run shim, and delete
+OLDPKG when nothing imports it any more.
 
 Exit status: 0 done, 1 refused or failed, 2 usage.
 
@@ -36,7 +46,8 @@ func runShim(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	diff := fs.Bool("diff", false, "print a unified diff and write nothing")
 	partial := fs.Bool("allow-partial", false, "keep the declarations that cannot be forwarded as they are, instead of refusing")
-	dir := fs.String("C", ".", "run in `dir`, a directory of the module")
+	var dir chdirFlag
+	fs.Var(&dir, "C", "run in `dir`, a directory of the module")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, shimUsage)
 		fs.PrintDefaults()
@@ -51,17 +62,23 @@ func runShim(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	res, err := codemod.Shim(ctx, codemod.ShimConfig{Dir: *dir, Old: fs.Arg(0), New: fs.Arg(1)})
-	if err != nil {
+	if err := dir.check(); err != nil {
 		fmt.Fprintf(stderr, "wsunify shim: %v\n", err)
 		return 1
 	}
-	base, _ := filepath.Abs(*dir)
-	rel := func(f codemod.ShimFinding) codemod.ShimFinding {
-		if r, err := filepath.Rel(base, f.Pos.Filename); err == nil {
-			f.Pos.Filename = r
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	res, err := shim.Compute(ctx, shim.Config{Dir: string(dir), Old: fs.Arg(0), New: fs.Arg(1)})
+	if err != nil {
+		fmt.Fprintf(stderr, "wsunify %v\n", err) // "shim: ..."
+		return 1
+	}
+	base, _ := filepath.Abs(string(dir))
+	rel := func(f shim.Finding) shim.Finding {
+		f.Pos.Filename = relPath(base, f.Pos.Filename)
+		f.Related = slices.Clone(f.Related)
+		for i, r := range f.Related {
+			f.Related[i].Pos.Filename = relPath(base, r.Pos.Filename)
 		}
 		return f
 	}
@@ -95,7 +112,7 @@ func runShim(args []string, stdout, stderr io.Writer) int {
 
 // writeShim writes the changed files with writeAll (all or none) and
 // removes the files the shim deletes last.
-func writeShim(ctx context.Context, files []codemod.ShimFile) error {
+func writeShim(ctx context.Context, files []shim.File) error {
 	var changes []codemod.FileChange
 	for _, f := range files {
 		if f.New != nil {

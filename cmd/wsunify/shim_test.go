@@ -73,6 +73,13 @@ func TestGreet(t *testing.T) {
 	if refuse {
 		ar.Files = append(ar.Files, txtar.File{Name: "old/extra.go", Data: []byte("package old\n\n// Extra is only here.\nfunc Extra() {}\n")})
 	}
+	return shimWriteModule(t, ar)
+}
+
+// shimWriteModule writes the files of ar into a new directory and runs the
+// go command of the test offline there.
+func shimWriteModule(t *testing.T, ar *txtar.Archive) string {
+	t.Helper()
 	dir := t.TempDir()
 	for _, f := range ar.Files {
 		p := filepath.Join(dir, f.Name)
@@ -236,5 +243,101 @@ func TestRunDispatchesShim(t *testing.T) {
 	code, _, stderr := wsunify("shim", "-C", dir, "example.com/m/old", "example.com/m/new")
 	if code != 1 || !strings.Contains(stderr, "Extra: not declared") {
 		t.Errorf("run shim: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestRunShimAfterGitMv: after "git mv old new" the old package is gone;
+// the shim says to copy it instead, not that no module provides it, and
+// writes nothing.
+func TestRunShimAfterGitMv(t *testing.T) {
+	dir := shimModule(t, false)
+	if err := os.RemoveAll(filepath.Join(dir, "new")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(dir, "old"), filepath.Join(dir, "new")); err != nil {
+		t.Fatal(err)
+	}
+	before := shimSnapshot(t, dir)
+	for _, args := range [][]string{
+		{"-C", dir, "example.com/m/old", "example.com/m/new"},
+		{"-C", dir, "./old", "./new"},
+		{"-diff", "-C", dir, "./old", "./new"},
+	} {
+		code, stdout, stderr := callShim(args...)
+		if code != 1 || stdout != "" || !strings.Contains(stderr, "the old package must still exist: copy it, run shim, then delete") ||
+			strings.Contains(stderr, "no required module") {
+			t.Errorf("shim %q = %d, stdout %q, stderr %q", args, code, stdout, stderr)
+		}
+	}
+	if !maps.Equal(before, shimSnapshot(t, dir)) {
+		t.Error("a failed shim changed files")
+	}
+}
+
+// TestRunShimRefusesWrittenVariable: a variable that an importer assigns
+// through the old path would be a copy after the shim; the shim refuses,
+// naming the variable and the assignment, and writes nothing; with
+// -allow-partial it keeps the variable as it is and forwards the rest.
+func TestRunShimRefusesWrittenVariable(t *testing.T) {
+	decl := `
+
+// Hook is called by Fire.
+var Hook = func(string) {}
+
+// Fire calls Hook.
+func Fire(s string) { Hook(s) }
+`
+	ar := txtar.Parse([]byte(`
+-- go.mod --
+module example.com/m
+
+go 1.24
+-- old/old.go --
+// Package old fires hooks.
+package old` + decl + `
+-- new/new.go --
+// Package new fires hooks.
+package new` + decl + `
+-- app/app.go --
+// Package app installs its hook through the old path.
+package app
+
+import "example.com/m/old"
+
+// Install sets the hook.
+func Install(f func(string)) { old.Hook = f }
+`))
+	dir := shimWriteModule(t, ar)
+	before := shimSnapshot(t, dir)
+	for _, flags := range [][]string{nil, {"-diff"}} {
+		code, stdout, stderr := callShim(append(flags, "-C", dir, "example.com/m/old", "example.com/m/new")...)
+		for _, want := range []string{
+			"old/old.go:5:5: Hook: written through the old path (below): forwarded, it would be a copy of example.com/m/new.Hook made at initialization",
+			"\tapp/app.go:7:32: assigned here\n",
+			"wsunify shim: refused: 1 declarations of example.com/m/old cannot be forwarded; nothing written",
+		} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("%q: stderr lacks %q:\n%s", flags, want, stderr)
+			}
+		}
+		if code != 1 || stdout != "" {
+			t.Errorf("%q: exit %d, stdout %q; want 1 and nothing", flags, code, stdout)
+		}
+		if !maps.Equal(before, shimSnapshot(t, dir)) {
+			t.Fatalf("%q: a refused shim changed files", flags)
+		}
+	}
+	code, _, stderr := callShim("-allow-partial", "-C", dir, "example.com/m/old", "example.com/m/new")
+	if code != 0 {
+		t.Fatalf("-allow-partial: exit %d: %s", code, stderr)
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "old", "old.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"var Hook = func(string) {}\n", "func Fire(s string) {\n\tnew.Fire(s)\n}\n"} {
+		if !strings.Contains(string(got), want) {
+			t.Errorf("-allow-partial wrote old.go without %q:\n%s", want, got)
+		}
 	}
 }

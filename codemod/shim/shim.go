@@ -1,4 +1,4 @@
-package codemod
+package shim
 
 import (
 	"bytes"
@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"go/ast"
+	"go/build"
 	"go/constant"
 	"go/format"
 	"go/parser"
+	"go/scanner"
 	"go/token"
 	"go/types"
 	"go/version"
@@ -18,14 +20,17 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/tools/go/ast/astutil"
 	"golang.org/x/tools/go/packages"
 	"golang.org/x/tools/imports"
+
+	"github.com/wsunify/wsunify/codemod"
 )
 
-// ShimConfig names a package that moved and where it moved to.
-type ShimConfig struct {
+// Config names a package that moved and where it moved to.
+type Config struct {
 	// Dir is a directory inside the module; "" means the current directory.
 	Dir string
 	// Old and New are import paths (or directories relative to Dir, such
@@ -36,43 +41,59 @@ type ShimConfig struct {
 	Env []string
 }
 
-// ShimFinding is a declaration of the old package that the shim cannot
-// forward, with the reason; in [ShimResult.Notes], a file it left alone.
-type ShimFinding struct {
+// Finding is a declaration of the old package that the shim cannot
+// forward, with the reason; in [Result.Notes], what the shim did or
+// left alone that the user should know of.
+type Finding struct {
 	Pos    token.Position // where the old package declares Name
 	Name   string
 	Reason string
+	// Related are the places that explain the finding, such as the
+	// importers that write a variable.
+	Related []Related
 }
 
-// String formats f as "file:line:col: Name: reason".
-func (f ShimFinding) String() string {
-	return fmt.Sprintf("%s: %s: %s", f.Pos, f.Name, f.Reason)
+// Related is a place that explains a finding.
+type Related struct {
+	Pos     token.Position
+	Message string
 }
 
-// ShimFile is one file of the old package that the shim changes.
-type ShimFile struct {
+// String formats f as "file:line:col: Name: reason", followed by a
+// "\tfile:line:col: message" line for each related place.
+func (f Finding) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %s: %s", f.Pos, f.Name, f.Reason)
+	for _, r := range f.Related {
+		fmt.Fprintf(&b, "\n\t%s: %s", r.Pos, r.Message)
+	}
+	return b.String()
+}
+
+// File is one file of the old package that the shim changes.
+type File struct {
 	Path string // absolute
 	Old  []byte // content before the shim
 	New  []byte // content after the shim; nil when the file is to be removed
 }
 
-// ShimResult is what [Shim] computed. Nothing has been written.
-type ShimResult struct {
+// Result is what [Compute] computed. Nothing has been written.
+type Result struct {
 	// Files are the changed files of the old package, sorted by path.
-	Files []ShimFile
+	Files []File
 	// Forwarded lists the exported names that became forwarders, sorted.
 	Forwarded []string
 	// Findings are the exported names kept as they were, with the reason.
 	// Files is a complete shim only when Findings is empty.
-	Findings []ShimFinding
+	Findings []Finding
 	// Notes are what the shim left alone without blocking it: files of the
 	// old package that the current build configuration excludes.
-	Notes []ShimFinding
-	// Diff is a unified diff of Files, with paths relative to ShimConfig.Dir.
+	Notes []Finding
+	// Diff is a unified diff of Files, with paths relative to Config.Dir.
 	Diff []byte
 }
 
-// Shim rewrites the package cfg.Old into deprecated forwarders to the
+// Compute rewrites the package cfg.Old into deprecated forwarders to the
 // package cfg.New and returns the new file contents; it writes nothing.
 //
 // Every exported name of the old package becomes a forwarder to the same
@@ -84,25 +105,34 @@ type ShimResult struct {
 // of golang.org/x/tools can use it, a //go:fix inline directive.
 //
 // Names that exist only in the old package, or whose kind, type, value or
-// method set differ, are kept as they are and reported in
-// [ShimResult.Findings]. The package doc gains a Deprecated paragraph.
+// method set differ, and variables that code writes through the old path
+// (a forwarder would be a copy), are kept as they are and reported in
+// [Result.Findings]. The package doc gains a Deprecated paragraph.
+//
+// The old package's initialization does not run again beside the new
+// package's (see planInit): init functions and initializers with effects
+// that the new package repeats are removed, with a note; those it does not
+// repeat are findings. //go:generate directives are removed, with a note.
+// Each variable forwarder gets a note that it is a copy.
 // Both packages must type-check, and so must the result, together with
-// the old package's own tests; otherwise Shim returns an error.
-func Shim(ctx context.Context, cfg ShimConfig) (*ShimResult, error) {
+// the old package's own tests; otherwise Compute returns an error.
+func Compute(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Old == "" || cfg.New == "" {
-		return nil, errors.New("codemod: shim: old and new import paths are required")
+		return nil, errors.New("shim: old and new import paths are required")
 	}
 	if cfg.Old == cfg.New {
-		return nil, fmt.Errorf("codemod: shim: old and new are the same package %q", cfg.Old)
+		return nil, fmt.Errorf("shim: old and new are the same package %q", cfg.Old)
 	}
-	s, err := loadShim(ctx, cfg)
+	s, err := load(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
 	s.classify()
+	s.planInit()
 	s.markLive()
-	res := &ShimResult{Findings: s.findings, Notes: s.notes}
-	var changed []shimOutput
+	s.settleInit()
+	res := &Result{}
+	var changed []output
 	// The package doc goes to the first file if no file has one.
 	docFile := ""
 	for i, f := range s.old.Syntax {
@@ -124,9 +154,10 @@ func Shim(ctx context.Context, cfg ShimConfig) (*ShimResult, error) {
 	if err := s.verify(changed); err != nil {
 		return nil, err
 	}
+	res.Findings, res.Notes = s.findings, s.notes
 	for _, out := range changed {
 		if out.deleted || !bytes.Equal(out.src, out.out) {
-			sf := ShimFile{Path: out.path, Old: out.src, New: out.out}
+			sf := File{Path: out.path, Old: out.src, New: out.out}
 			if out.deleted {
 				sf.New = nil
 			}
@@ -140,20 +171,22 @@ func Shim(ctx context.Context, cfg ShimConfig) (*ShimResult, error) {
 		}
 	}
 	sort.Strings(res.Forwarded)
-	sort.Slice(res.Findings, func(i, j int) bool {
-		a, b := res.Findings[i].Pos, res.Findings[j].Pos
-		if a.Filename != b.Filename {
-			return a.Filename < b.Filename
-		}
-		return a.Offset < b.Offset
-	})
-	res.Diff = shimDiffAll(s.baseDir, res.Files)
+	for _, fs := range [][]Finding{res.Findings, res.Notes} {
+		sort.SliceStable(fs, func(i, j int) bool {
+			a, b := fs[i].Pos, fs[j].Pos
+			if a.Filename != b.Filename {
+				return a.Filename < b.Filename
+			}
+			return a.Offset < b.Offset
+		})
+	}
+	res.Diff = diffAll(s.baseDir, res.Files)
 	return res, nil
 }
 
-// shimmer holds the state of one Shim run.
-type shimmer struct {
-	cfg      ShimConfig
+// state holds the state of one Compute run.
+type state struct {
+	cfg      Config
 	baseDir  string
 	fset     *token.FileSet
 	old, new *packages.Package
@@ -163,58 +196,89 @@ type shimmer struct {
 	oldTest, oldXTest *packages.Package
 
 	forward  map[string]bool // exported name -> becomes a forwarder
-	findings []ShimFinding
-	notes    []ShimFinding
-	units    []*shimUnit
-	unitOf   map[types.Object]*shimUnit
-	byNode   map[ast.Node]*shimUnit
-	methods  map[*types.TypeName][]*shimUnit
-	live     map[*shimUnit]bool
+	findings []Finding
+	notes    []Finding
+	units    []*unit
+	unitOf   map[types.Object]*unit
+	byNode   map[ast.Node]*unit
+	methods  map[*types.TypeName][]*unit
+	live     map[*unit]bool
 	// keepRefs are the identifiers used by files the shim does not rewrite
 	// but that compile with the package: its internal tests, and files
 	// that the current build configuration excludes.
 	keepRefs map[string]bool
+	// inits are the pieces of the old package's initialization with
+	// effects outside it (see planInit).
+	inits     []*initPiece
+	varFiles  []varFile                     // files that may write the old package's variables
+	funcDecls map[*types.Func]*ast.FuncDecl // the old package's, by object
+	sources   map[string][]byte             // file contents read, by name
 }
 
-// shimUnit is one top-level declaration: a function, a method or one spec.
-type shimUnit struct {
+// unit is one top-level declaration: a function, a method or one spec.
+type unit struct {
 	node   ast.Node
 	defs   []types.Object
 	recv   *types.TypeName // for methods: the receiver's base type
 	refs   map[types.Object]bool
 	isRoot bool
+	// localInit marks an init function whose effects stay inside the
+	// package: it is kept only with the state it uses.
+	localInit bool
+	// lost marks an initialization with effects that the new package does
+	// not repeat, kept because removing it would lose them.
+	lost bool
 }
 
-// shimOutput is the rewritten form of one file of the old package.
-type shimOutput struct {
+// output is the rewritten form of one file of the old package.
+type output struct {
 	path     string
 	src, out []byte
 	deleted  bool
 }
 
-const shimLoadMode = packages.NeedName | packages.NeedFiles | packages.NeedCompiledGoFiles |
+const loadMode = packages.NeedName | packages.NeedFiles | packages.NeedCompiledGoFiles |
 	packages.NeedImports | packages.NeedTypes | packages.NeedSyntax | packages.NeedTypesInfo |
 	packages.NeedModule | packages.NeedForTest
 
-// loadShim loads both packages (and the old one's tests) and checks that
+// load loads both packages (and the old one's tests) and checks that
 // a shim between them can exist at all.
-func loadShim(ctx context.Context, cfg ShimConfig) (*shimmer, error) {
+func load(ctx context.Context, cfg Config) (*state, error) {
 	dir, err := filepath.Abs(cfg.Dir)
 	if err != nil {
-		return nil, fmt.Errorf("codemod: shim: %w", err)
+		return nil, fmt.Errorf("shim: %w", err)
 	}
-	if cfg.Old, cfg.New, err = shimResolve(ctx, dir, cfg); err != nil {
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("shim: %s is not a directory", dir)
+	}
+	if cfg.Old, cfg.New, err = resolve(ctx, dir, cfg); err != nil {
 		return nil, err
 	}
 	if cfg.Old == cfg.New {
-		return nil, fmt.Errorf("codemod: shim: old and new are the same package %q", cfg.Old)
+		return nil, fmt.Errorf("shim: old and new are the same package %q", cfg.Old)
 	}
-	lc := &packages.Config{Context: ctx, Mode: shimLoadMode, Dir: dir, Env: cfg.Env, Tests: true}
+	// The files that may write the old package's variables are listed by a
+	// second go command. Run in the module's root, as it usually is, it
+	// lists them beside the load; elsewhere, once the load found the root.
+	var (
+		wg      sync.WaitGroup
+		listed  []varFile
+		listErr error
+		lister  string // the directory listed beside the load
+	)
+	defer wg.Wait()
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if fi, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil && !fi.IsDir() {
+		lister = dir
+		wg.Go(func() { listed, listErr = listVarFiles(lctx, dir, cfg) })
+	}
+	lc := &packages.Config{Context: ctx, Mode: loadMode, Dir: dir, Env: cfg.Env, Tests: true}
 	pkgs, err := packages.Load(lc, cfg.Old, cfg.New)
 	if err != nil {
-		return nil, fmt.Errorf("codemod: load: %w", err)
+		return nil, fmt.Errorf("shim: load: %w", err)
 	}
-	s := &shimmer{cfg: cfg, baseDir: dir}
+	s := &state{cfg: cfg, baseDir: dir}
 	for _, p := range pkgs {
 		switch {
 		case p.ID == cfg.Old:
@@ -231,30 +295,46 @@ func loadShim(ctx context.Context, cfg ShimConfig) (*shimmer, error) {
 		path string
 		p    *packages.Package
 	}{{cfg.Old, s.old}, {cfg.New, s.new}} {
-		if c.p == nil {
-			return nil, fmt.Errorf("codemod: load: package %s not found", c.path)
+		if c.p == nil || len(c.p.GoFiles)+len(c.p.IgnoredFiles) == 0 {
+			return nil, missingPackage(cfg, c.path)
 		}
 		if len(c.p.Errors) > 0 {
-			return nil, fmt.Errorf("codemod: load: %s does not type-check: %v", c.path, c.p.Errors[0])
+			return nil, fmt.Errorf("shim: load: %s does not type-check: %v", c.path, c.p.Errors[0])
 		}
 		if c.p.Types == nil || c.p.TypesInfo == nil {
-			return nil, fmt.Errorf("codemod: load: %s has no type information", c.path)
+			return nil, fmt.Errorf("shim: load: %s has no type information", c.path)
 		}
 	}
 	if s.old.Name == "main" {
-		return nil, fmt.Errorf("codemod: shim: %s is a command, not a package to import", cfg.Old)
+		return nil, fmt.Errorf("shim: %s is a command, not a package to import", cfg.Old)
 	}
 	if !slices.Equal(s.old.GoFiles, s.old.CompiledGoFiles) {
-		return nil, fmt.Errorf("codemod: shim: %s uses cgo; shim it by hand", cfg.Old)
+		return nil, fmt.Errorf("shim: %s uses cgo; shim it by hand", cfg.Old)
 	}
 	if s.old.Module == nil || !s.old.Module.Main {
-		return nil, fmt.Errorf("codemod: shim: %s is not in the main module", cfg.Old)
+		return nil, fmt.Errorf("shim: %s is not in the main module", cfg.Old)
 	}
-	if !shimCanImport(cfg.Old, cfg.New) {
-		return nil, fmt.Errorf("codemod: shim: %s may not import %s (internal package)", cfg.Old, cfg.New)
+	if !canImport(cfg.Old, cfg.New) {
+		return nil, fmt.Errorf("shim: %s may not import %s (internal package)", cfg.Old, cfg.New)
 	}
-	if shimImportsPath(s.new.Types, cfg.Old, map[*types.Package]bool{}) {
-		return nil, fmt.Errorf("codemod: shim: %s imports %s; forwarding would create an import cycle", cfg.New, cfg.Old)
+	if importsPath(s.new.Types, cfg.Old, map[*types.Package]bool{}) {
+		return nil, fmt.Errorf("shim: %s imports %s; forwarding would create an import cycle", cfg.New, cfg.Old)
+	}
+	wg.Wait()
+	if lister != s.old.Module.Dir {
+		listed, listErr = listVarFiles(ctx, s.old.Module.Dir, cfg)
+	}
+	if listErr != nil {
+		return nil, listErr
+	}
+	own := map[string]bool{}
+	for _, p := range s.old.CompiledGoFiles {
+		own[p] = true
+	}
+	for _, f := range listed {
+		if !own[f.path] {
+			s.varFiles = append(s.varFiles, f)
+		}
 	}
 	s.goVer = s.old.Module.GoVersion
 	s.fset = s.old.Fset
@@ -270,12 +350,20 @@ func loadShim(ctx context.Context, cfg ShimConfig) (*shimmer, error) {
 	return s, nil
 }
 
-// shimResolve turns relative directory patterns ("./old") into the import
-// paths of the packages they name; import paths are returned as they are.
-func shimResolve(ctx context.Context, dir string, cfg ShimConfig) (old, new string, err error) {
-	rel := func(p string) bool {
-		return p == "." || p == ".." || strings.HasPrefix(p, "./") || strings.HasPrefix(p, "../")
+// missingPackage explains that the package path of cfg has no files: the
+// shim reads the old package, so it runs before the old package goes
+// ("git mv old new" is one step too far), and after the new one exists.
+func missingPackage(cfg Config, path string) error {
+	if path == cfg.Old {
+		return fmt.Errorf("shim: package %s has no Go files (moved with git mv?): the old package must still exist: copy it, run shim, then delete it when nothing imports it", path)
 	}
+	return fmt.Errorf("shim: package %s has no Go files: the new package must exist: copy the old one there (or write it) first, then run shim", path)
+}
+
+// resolve turns relative directory patterns ("./old") into the import
+// paths of the packages they name; import paths are returned as they are.
+func resolve(ctx context.Context, dir string, cfg Config) (old, new string, err error) {
+	rel := func(p string) bool { return build.IsLocalImport(p) || filepath.IsAbs(p) }
 	if !rel(cfg.Old) && !rel(cfg.New) {
 		return cfg.Old, cfg.New, nil
 	}
@@ -283,27 +371,30 @@ func shimResolve(ctx context.Context, dir string, cfg ShimConfig) (old, new stri
 		if !rel(*p) {
 			continue
 		}
+		if fi, err := os.Stat(filepath.Join(dir, *p)); err != nil || !fi.IsDir() {
+			return "", "", missingPackage(cfg, *p)
+		}
 		lc := &packages.Config{Context: ctx, Mode: packages.NeedName, Dir: dir, Env: cfg.Env}
 		pkgs, err := packages.Load(lc, *p)
 		if err != nil {
-			return "", "", fmt.Errorf("codemod: load: %w", err)
+			return "", "", fmt.Errorf("shim: load: %w", err)
 		}
 		if len(pkgs) != 1 || len(pkgs[0].Errors) > 0 {
-			return "", "", fmt.Errorf("codemod: load: %s does not name one package", *p)
+			return "", "", fmt.Errorf("shim: load: %s does not name one package", *p)
 		}
 		*p = pkgs[0].PkgPath
 	}
 	return cfg.Old, cfg.New, nil
 }
 
-// shimImportsPath reports whether p imports path, directly or not.
-func shimImportsPath(p *types.Package, path string, seen map[*types.Package]bool) bool {
+// importsPath reports whether p imports path, directly or not.
+func importsPath(p *types.Package, path string, seen map[*types.Package]bool) bool {
 	if seen[p] {
 		return false
 	}
 	seen[p] = true
 	for _, imp := range p.Imports() {
-		if imp.Path() == path || shimImportsPath(imp, path, seen) {
+		if imp.Path() == path || importsPath(imp, path, seen) {
 			return true
 		}
 	}
@@ -312,7 +403,7 @@ func shimImportsPath(p *types.Package, path string, seen map[*types.Package]bool
 
 // internalTests returns the syntax of the _test.go files that belong to
 // the old package itself (not to its external test package).
-func (s *shimmer) internalTests() []*ast.File {
+func (s *state) internalTests() []*ast.File {
 	if s.oldTest == nil {
 		return nil
 	}
@@ -331,7 +422,7 @@ func (s *shimmer) internalTests() []*ast.File {
 
 // classify decides which exported names become forwarders and records a
 // finding for each of the others.
-func (s *shimmer) classify() {
+func (s *state) classify() {
 	s.forward = map[string]bool{}
 	scope := s.old.Types.Scope()
 	for _, name := range scope.Names() {
@@ -361,7 +452,7 @@ func (s *shimmer) classify() {
 				continue
 			}
 			var why string
-			shimWalkTypes(shimAPITypes(o), func(tn *types.TypeName) {
+			walkTypes(apiTypes(o), func(tn *types.TypeName) {
 				if why == "" && tn.Pkg() == s.old.Types && tn.Exported() && !s.forward[tn.Name()] {
 					why = "its API mentions " + tn.Name() + ", which is not forwarded"
 				}
@@ -375,6 +466,7 @@ func (s *shimmer) classify() {
 	}
 	s.ignoredFiles()
 	s.collectUnits()
+	s.checkVars()
 	// A variable declared with others in one tuple assignment can be
 	// forwarded only if all of them go.
 	for _, u := range s.units {
@@ -396,13 +488,14 @@ func (s *shimmer) classify() {
 			}
 		}
 	}
+	s.noteCopies()
 }
 
 // ignoredFiles looks at the files of the old package that the current
 // build configuration excludes. The shim cannot rewrite them: an exported
 // name or a method of a forwarded type declared there is a finding; any
 // other such file is left as it is, with a note.
-func (s *shimmer) ignoredFiles() {
+func (s *state) ignoredFiles() {
 	for _, p := range s.old.IgnoredFiles {
 		if strings.HasSuffix(p, "_test.go") {
 			continue
@@ -421,7 +514,7 @@ func (s *shimmer) ignoredFiles() {
 		found := false
 		report := func(id *ast.Ident, what string) {
 			found = true
-			s.findings = append(s.findings, ShimFinding{Pos: fset.Position(id.Pos()), Name: id.Name,
+			s.findings = append(s.findings, Finding{Pos: fset.Position(id.Pos()), Name: id.Name,
 				Reason: what + " in a file excluded by build constraints here; shim it by hand"})
 		}
 		for _, d := range f.Decls {
@@ -429,7 +522,7 @@ func (s *shimmer) ignoredFiles() {
 			case *ast.FuncDecl:
 				if d.Recv == nil && d.Name.IsExported() {
 					report(d.Name, "declared")
-				} else if d.Recv != nil && s.forward[shimRecvName(d.Recv.List[0].Type)] {
+				} else if d.Recv != nil && s.forward[recvName(d.Recv.List[0].Type)] {
 					report(d.Name, "a method of a forwarded type declared")
 				}
 			case *ast.GenDecl:
@@ -450,14 +543,14 @@ func (s *shimmer) ignoredFiles() {
 			}
 		}
 		if !found {
-			s.notes = append(s.notes, ShimFinding{Pos: token.Position{Filename: p, Line: 1, Column: 1}, Name: filepath.Base(p),
+			s.notes = append(s.notes, Finding{Pos: token.Position{Filename: p, Line: 1, Column: 1}, Name: filepath.Base(p),
 				Reason: "excluded by build constraints here and left as it is; check that it still builds with its tags"})
 		}
 	}
 }
 
-// shimRecvName is the base type name of a receiver type expression.
-func shimRecvName(t ast.Expr) string {
+// recvName is the base type name of a receiver type expression.
+func recvName(t ast.Expr) string {
 	for {
 		switch x := t.(type) {
 		case *ast.StarExpr:
@@ -477,19 +570,19 @@ func shimRecvName(t ast.Expr) string {
 }
 
 // report records that o is kept as it is, and why.
-func (s *shimmer) report(o types.Object, reason string) {
-	s.findings = append(s.findings, ShimFinding{Pos: s.fset.Position(o.Pos()), Name: o.Name(), Reason: reason})
+func (s *state) report(o types.Object, reason string) {
+	s.findings = append(s.findings, Finding{Pos: s.fset.Position(o.Pos()), Name: o.Name(), Reason: reason})
 }
 
 // mismatch says why o (old) cannot forward to n (new), or "" if it can.
-func (s *shimmer) mismatch(o, n types.Object) string {
+func (s *state) mismatch(o, n types.Object) string {
 	if n == nil {
 		return "not declared in " + s.cfg.New
 	}
 	if !n.Exported() {
 		return "not exported by " + s.cfg.New
 	}
-	if ok, nk := shimKind(o), shimKind(n); ok != nk {
+	if ok, nk := kindOf(o), kindOf(n); ok != nk {
 		return fmt.Sprintf("a %s here, a %s in %s", ok, nk, s.cfg.New)
 	}
 	switch o := o.(type) {
@@ -520,42 +613,42 @@ func (s *shimmer) mismatch(o, n types.Object) string {
 // functions and types must name only exported types of packages that the
 // old package may import. Constants, variables and plain type aliases
 // name nothing but n itself.
-func (s *shimmer) unspellable(n types.Object) string {
+func (s *state) unspellable(n types.Object) string {
 	var ts []types.Type
 	switch n := n.(type) {
 	case *types.Func:
 		ts = append(ts, n.Type())
 	case *types.TypeName:
-		if tps := shimTypeParams(n); tps != nil {
+		if tps := typeParams(n); tps != nil {
 			for tp := range tps.TypeParams() {
 				ts = append(ts, tp.Constraint())
 			}
 		}
 	}
 	var why string
-	shimWalkTypes(ts, func(obj *types.TypeName) {
+	walkTypes(ts, func(obj *types.TypeName) {
 		switch {
 		case why != "" || obj.Pkg() == nil:
 		case !obj.Exported():
 			why = "its declaration mentions the unexported type " + obj.Pkg().Path() + "." + obj.Name()
-		case !shimCanImport(s.cfg.Old, obj.Pkg().Path()):
+		case !canImport(s.cfg.Old, obj.Pkg().Path()):
 			why = "its declaration mentions " + obj.Pkg().Path() + "." + obj.Name() + ", which " + s.cfg.Old + " may not import"
 		}
 	})
 	return why
 }
 
-// shimAPITypes returns the types that make up the API of o: a const's or
+// apiTypes returns the types that make up the API of o: a const's or
 // var's type, a func's signature, and for a type name its type parameter
 // constraints, the types of its exported fields and the signatures of its
 // exported methods.
-func shimAPITypes(o types.Object) []types.Type {
+func apiTypes(o types.Object) []types.Type {
 	tn, ok := o.(*types.TypeName)
 	if !ok {
 		return []types.Type{o.Type()}
 	}
 	var ts []types.Type
-	if tps := shimTypeParams(tn); tps != nil {
+	if tps := typeParams(tn); tps != nil {
 		for tp := range tps.TypeParams() {
 			ts = append(ts, tp.Constraint())
 		}
@@ -581,8 +674,8 @@ func shimAPITypes(o types.Object) []types.Type {
 	return ts
 }
 
-// shimWalkTypes calls visit for every named type or alias that ts mention.
-func shimWalkTypes(ts []types.Type, visit func(*types.TypeName)) {
+// walkTypes calls visit for every named type or alias that ts mention.
+func walkTypes(ts []types.Type, visit func(*types.TypeName)) {
 	seen := map[types.Type]bool{}
 	var walk func(t types.Type)
 	walk = func(t types.Type) {
@@ -646,9 +739,9 @@ func shimWalkTypes(ts []types.Type, visit func(*types.TypeName)) {
 	}
 }
 
-// shimCanImport reports whether the package from may import the package
+// canImport reports whether the package from may import the package
 // to under the go command's rule for internal directories.
-func shimCanImport(from, to string) bool {
+func canImport(from, to string) bool {
 	i := strings.LastIndex(to, "/internal/")
 	switch {
 	case i >= 0:
@@ -664,12 +757,12 @@ func shimCanImport(from, to string) bool {
 }
 
 // differ words a difference between an old and a new type.
-func (s *shimmer) differ(what string, o, n types.Type) string {
+func (s *state) differ(what string, o, n types.Type) string {
 	return fmt.Sprintf("%s %s here, %s in %s", what, s.typeStr(o, s.cfg.Old), s.typeStr(n, s.cfg.New), s.cfg.New)
 }
 
-// shimKind names the kind of declaration o is, for findings.
-func shimKind(o types.Object) string {
+// kindOf names the kind of declaration o is, for findings.
+func kindOf(o types.Object) string {
 	switch o := o.(type) {
 	case *types.Const:
 		return "const"
@@ -688,11 +781,11 @@ func shimKind(o types.Object) string {
 
 // typeMismatch compares the API of two named types: type parameters,
 // underlying type (exported fields only for structs) and exported methods.
-func (s *shimmer) typeMismatch(o, n *types.TypeName) string {
+func (s *state) typeMismatch(o, n *types.TypeName) string {
 	if types.Identical(types.Unalias(o.Type()), types.Unalias(n.Type())) {
 		return "" // already an alias of the new type, or of the same type
 	}
-	otp, ntp := shimTypeParams(o), shimTypeParams(n)
+	otp, ntp := typeParams(o), typeParams(n)
 	if otp.Len() != ntp.Len() {
 		return fmt.Sprintf("%d type parameters here, %d in %s", otp.Len(), ntp.Len(), s.cfg.New)
 	}
@@ -717,8 +810,8 @@ func (s *shimmer) typeMismatch(o, n *types.TypeName) string {
 	return s.methodsMismatch(o.Type(), n.Type())
 }
 
-// shimTypeParams returns the type parameters of a named type or alias.
-func shimTypeParams(tn *types.TypeName) *types.TypeParamList {
+// typeParams returns the type parameters of a named type or alias.
+func typeParams(tn *types.TypeName) *types.TypeParamList {
 	switch t := tn.Type().(type) {
 	case *types.Named:
 		return t.TypeParams()
@@ -730,7 +823,7 @@ func shimTypeParams(tn *types.TypeName) *types.TypeParamList {
 
 // underlyingMismatch compares what the underlying types of two named
 // types let importers do.
-func (s *shimmer) underlyingMismatch(o, n types.Type) string {
+func (s *state) underlyingMismatch(o, n types.Type) string {
 	ou, nu := o.Underlying(), n.Underlying()
 	if os, ok := ou.(*types.Struct); ok {
 		if ns, ok := nu.(*types.Struct); ok {
@@ -747,7 +840,7 @@ func (s *shimmer) underlyingMismatch(o, n types.Type) string {
 // fieldsMismatch checks that every exported field of the old struct is in
 // the new one, with the same type, tag and embedding. The new struct may
 // add fields: keyed composite literals and selectors keep working.
-func (s *shimmer) fieldsMismatch(o, n *types.Struct) string {
+func (s *state) fieldsMismatch(o, n *types.Struct) string {
 	type field struct {
 		v   *types.Var
 		tag string
@@ -782,7 +875,7 @@ func (s *shimmer) fieldsMismatch(o, n *types.Struct) string {
 // surface renders an underlying type other than a struct, with the old
 // and the new package written alike; for a plain interface, its sorted
 // method set.
-func (s *shimmer) surface(t types.Type, self string) string {
+func (s *state) surface(t types.Type, self string) string {
 	if t, ok := t.(*types.Interface); ok && t.IsMethodSet() {
 		var ms []string
 		for i := range t.NumMethods() {
@@ -797,7 +890,7 @@ func (s *shimmer) surface(t types.Type, self string) string {
 
 // methodsMismatch compares the exported methods of two named types,
 // including whether each is in the method set of the value type.
-func (s *shimmer) methodsMismatch(o, n types.Type) string {
+func (s *state) methodsMismatch(o, n types.Type) string {
 	if types.IsInterface(o) {
 		return "" // the underlying type already lists the methods
 	}
@@ -824,13 +917,13 @@ func (s *shimmer) methodsMismatch(o, n types.Type) string {
 
 // sameType reports whether o (in old) and n (in new) are the same type
 // once the old package is read as the new one.
-func (s *shimmer) sameType(o, n types.Type) bool {
+func (s *state) sameType(o, n types.Type) bool {
 	return types.Identical(o, n) || s.typeStr(o, s.cfg.Old) == s.typeStr(n, s.cfg.New)
 }
 
 // typeStr writes t with self (the old or the new package) as "§" and
 // every other package by its path. Signatures lose parameter names.
-func (s *shimmer) typeStr(t types.Type, self string) string {
+func (s *state) typeStr(t types.Type, self string) string {
 	q := func(p *types.Package) string {
 		if p.Path() == self {
 			return "§"
@@ -877,13 +970,13 @@ func (s *shimmer) typeStr(t types.Type, self string) string {
 
 // collectUnits splits the old package into top-level declarations and
 // records which package-level objects each one uses.
-func (s *shimmer) collectUnits() {
+func (s *state) collectUnits() {
 	info := s.old.TypesInfo
-	s.unitOf = map[types.Object]*shimUnit{}
-	s.byNode = map[ast.Node]*shimUnit{}
-	s.methods = map[*types.TypeName][]*shimUnit{}
-	add := func(node ast.Node, defs []*ast.Ident) *shimUnit {
-		u := &shimUnit{node: node, refs: map[types.Object]bool{}}
+	s.unitOf = map[types.Object]*unit{}
+	s.byNode = map[ast.Node]*unit{}
+	s.methods = map[*types.TypeName][]*unit{}
+	add := func(node ast.Node, defs []*ast.Ident) *unit {
+		u := &unit{node: node, refs: map[types.Object]bool{}}
 		for _, id := range defs {
 			if o := info.Defs[id]; o != nil {
 				u.defs = append(u.defs, o)
@@ -911,7 +1004,7 @@ func (s *shimmer) collectUnits() {
 			case *ast.FuncDecl:
 				if d.Recv != nil {
 					u := add(d, nil)
-					u.recv = shimRecvType(info, d)
+					u.recv = recvType(info, d)
 					s.methods[u.recv] = append(s.methods[u.recv], u)
 					continue
 				}
@@ -933,8 +1026,8 @@ func (s *shimmer) collectUnits() {
 	}
 }
 
-// shimRecvType returns the base type that method d is declared on.
-func shimRecvType(info *types.Info, d *ast.FuncDecl) *types.TypeName {
+// recvType returns the base type that method d is declared on.
+func recvType(info *types.Info, d *ast.FuncDecl) *types.TypeName {
 	fn, _ := info.Defs[d.Name].(*types.Func)
 	if fn == nil {
 		return nil
@@ -952,10 +1045,10 @@ func shimRecvType(info *types.Info, d *ast.FuncDecl) *types.TypeName {
 // markLive finds the declarations the shim keeps: exported names that are
 // not forwarded, init functions, blank declarations, what the internal
 // tests use, and everything those use in turn.
-func (s *shimmer) markLive() {
-	s.live = map[*shimUnit]bool{}
-	var work []*shimUnit
-	mark := func(u *shimUnit) {
+func (s *state) markLive() {
+	s.live = map[*unit]bool{}
+	var work []*unit
+	mark := func(u *unit) {
 		if u != nil && !s.live[u] {
 			s.live[u] = true
 			work = append(work, u)
@@ -972,63 +1065,76 @@ func (s *shimmer) markLive() {
 		}
 	}
 	for len(work) > 0 {
-		u := work[len(work)-1]
-		work = work[:len(work)-1]
-		for o := range u.refs {
-			if !s.forward[o.Name()] {
-				mark(s.unitOf[o])
+		for len(work) > 0 {
+			u := work[len(work)-1]
+			work = work[:len(work)-1]
+			for o := range u.refs {
+				if !s.forward[o.Name()] {
+					mark(s.unitOf[o])
+				}
+			}
+			for _, o := range u.defs {
+				if tn, ok := o.(*types.TypeName); ok {
+					for _, m := range s.methods[tn] {
+						mark(m)
+					}
+				}
 			}
 		}
-		for _, o := range u.defs {
-			if tn, ok := o.(*types.TypeName); ok {
-				for _, m := range s.methods[tn] {
-					mark(m)
+		// An init whose effects stay inside the package stays with the
+		// state it uses.
+		for _, u := range s.units {
+			if !u.localInit || s.live[u] {
+				continue
+			}
+			for o := range u.refs {
+				if !s.forward[o.Name()] && s.live[s.unitOf[o]] {
+					mark(u)
+					break
 				}
 			}
 		}
 	}
 }
 
-// shimAction is what happens to one declared name.
-type shimAction int
+// fate is what happens to one declared name.
+type fate int
 
 const (
-	shimKeep shimAction = iota
-	shimForward
-	shimDrop
+	fateKeep fate = iota
+	fateForward
+	fateDrop
 )
 
 // action decides the fate of name, declared by u.
-func (s *shimmer) action(u *shimUnit, name string) shimAction {
+func (s *state) action(u *unit, name string) fate {
 	switch {
-	case name == "_":
-		return shimKeep
 	case token.IsExported(name) && s.forward[name]:
-		return shimForward
+		return fateForward
 	case s.live[u]:
-		return shimKeep
+		return fateKeep
 	}
-	return shimDrop
+	return fateDrop
 }
 
-// shimEdit replaces src[start:end] with text.
-type shimEdit struct {
+// edit replaces src[start:end] with text.
+type edit struct {
 	start, end int
 	text       string
 }
 
 // rewriteFile computes the shim form of one file.
 // If addDoc is set, it gives the package a doc comment.
-func (s *shimmer) rewriteFile(f *ast.File, path string, addDoc bool) (shimOutput, error) {
+func (s *state) rewriteFile(f *ast.File, path string, addDoc bool) (output, error) {
 	src, err := os.ReadFile(path)
 	if err != nil {
-		return shimOutput{}, fmt.Errorf("codemod: shim: %w", err)
+		return output{}, fmt.Errorf("shim: %w", err)
 	}
-	out := shimOutput{path: path, src: src}
+	out := output{path: path, src: src}
 	im := s.newImports(f)
 	tf := s.fset.File(f.Pos())
 	off := func(p token.Pos) int { return tf.Offset(p) }
-	var edits []shimEdit
+	var edits []edit
 	for _, d := range f.Decls {
 		start := d.Pos()
 		switch d := d.(type) {
@@ -1039,16 +1145,16 @@ func (s *shimmer) rewriteFile(f *ast.File, path string, addDoc bool) (shimOutput
 			u := s.unitOfNode(d)
 			if d.Recv != nil {
 				if u.recv != nil && s.forward[u.recv.Name()] || !s.live[u] {
-					edits = append(edits, shimEdit{off(start), off(d.End()), ""})
+					edits = append(edits, edit{off(start), off(d.End()), ""})
 				}
 				continue
 			}
 			switch s.action(u, d.Name.Name) {
-			case shimForward:
+			case fateForward:
 				text := s.funcForwarder(d, im)
-				edits = append(edits, shimEdit{off(start), off(d.End()), text})
-			case shimDrop:
-				edits = append(edits, shimEdit{off(start), off(d.End()), ""})
+				edits = append(edits, edit{off(start), off(d.End()), text})
+			case fateDrop:
+				edits = append(edits, edit{off(start), off(d.End()), ""})
 			}
 		case *ast.GenDecl:
 			if d.Tok == token.IMPORT {
@@ -1059,13 +1165,13 @@ func (s *shimmer) rewriteFile(f *ast.File, path string, addDoc bool) (shimOutput
 			}
 			end := d.End()
 			if !d.Lparen.IsValid() {
-				if c := shimSpecComment(d.Specs[0]); c != nil {
+				if c := specComment(d.Specs[0]); c != nil {
 					end = c.End()
 				}
 			}
 			text, changed := s.genDecl(d, src, off, im)
 			if changed {
-				edits = append(edits, shimEdit{off(start), off(end), text})
+				edits = append(edits, edit{off(start), off(end), text})
 			}
 		}
 	}
@@ -1073,7 +1179,8 @@ func (s *shimmer) rewriteFile(f *ast.File, path string, addDoc bool) (shimOutput
 	if docEdit != nil {
 		edits = append(edits, *docEdit)
 	}
-	if len(edits) == 0 {
+	generates := s.generateNotes(f)
+	if len(edits) == 0 && !generates {
 		out.out = src
 		return out, nil
 	}
@@ -1086,7 +1193,7 @@ func (s *shimmer) rewriteFile(f *ast.File, path string, addDoc bool) (shimOutput
 		last = e.end
 	}
 	b.Write(src[last:])
-	res, empty, err := s.fixImports(path, b.Bytes(), im)
+	res, empty, err := s.fixImports(path, dropGenerate(b.Bytes()), im)
 	if err != nil {
 		return out, err
 	}
@@ -1095,16 +1202,75 @@ func (s *shimmer) rewriteFile(f *ast.File, path string, addDoc bool) (shimOutput
 	return out, nil
 }
 
+// generateNotes records a note for each //go:generate directive of f,
+// which the shim drops, and reports whether there is one. Left in the
+// forwarders, the next "go generate" would write its code beside them
+// again: methods on what is now an alias of the new package's type, which
+// do not compile, or copies of what the new package generates.
+func (s *state) generateNotes(f *ast.File) bool {
+	found := false
+	for _, g := range f.Comments {
+		for _, c := range g.List {
+			pos := s.fset.Position(c.Pos())
+			if pos.Column != 1 || !strings.HasPrefix(c.Text, generatePrefix) {
+				continue
+			}
+			found = true
+			cmd := strings.TrimSpace(strings.TrimPrefix(c.Text, generatePrefix))
+			s.notes = append(s.notes, Finding{Pos: pos, Name: strings.TrimSpace(generatePrefix),
+				Reason: "dropped \"" + cmd + "\": its code belongs to " + s.cfg.New + " now; run go generate there"})
+		}
+	}
+	return found
+}
+
+// generatePrefix opens a generation directive.
+const generatePrefix = "//go:generate "
+
+// dropGenerate removes the lines of src that are //go:generate
+// directives: comments that start a line, as the go command reads them.
+func dropGenerate(src []byte) []byte {
+	fset := token.NewFileSet()
+	tf := fset.AddFile("", -1, len(src))
+	var sc scanner.Scanner
+	sc.Init(tf, src, nil, scanner.ScanComments)
+	var out []byte
+	last := 0
+	for {
+		pos, tok, lit := sc.Scan()
+		if tok == token.EOF {
+			break
+		}
+		if tok != token.COMMENT || !strings.HasPrefix(lit, generatePrefix) {
+			continue
+		}
+		start := tf.Offset(pos)
+		if start > 0 && src[start-1] != '\n' {
+			continue // not at the start of a line: not a directive
+		}
+		end := start + len(lit)
+		if end < len(src) && src[end] == '\n' {
+			end++
+		}
+		out = append(out, src[last:start]...)
+		last = end
+	}
+	if out == nil {
+		return src
+	}
+	return append(out, src[last:]...)
+}
+
 // unitOfNode returns the unit of a top-level declaration or spec.
-func (s *shimmer) unitOfNode(n ast.Node) *shimUnit {
+func (s *state) unitOfNode(n ast.Node) *unit {
 	if u := s.byNode[n]; u != nil {
 		return u
 	}
-	return &shimUnit{}
+	return &unit{}
 }
 
-// shimSpecComment returns the line comment of a spec.
-func shimSpecComment(spec ast.Spec) *ast.CommentGroup {
+// specComment returns the line comment of a spec.
+func specComment(spec ast.Spec) *ast.CommentGroup {
 	switch spec := spec.(type) {
 	case *ast.ValueSpec:
 		return spec.Comment
@@ -1116,24 +1282,24 @@ func shimSpecComment(spec ast.Spec) *ast.CommentGroup {
 
 // packageDoc adds a Deprecated paragraph to the package doc comment, if
 // this file carries it. It reports whether the file has a package doc.
-func (s *shimmer) packageDoc(f *ast.File, off func(token.Pos) int, add bool) (*shimEdit, bool) {
+func (s *state) packageDoc(f *ast.File, off func(token.Pos) int, add bool) (*edit, bool) {
 	if f.Doc == nil {
 		if !add {
 			return nil, false
 		}
 		at := off(f.Package)
-		return &shimEdit{at, at, "// Package " + f.Name.Name + " forwards to " + s.cfg.New + ".\n//\n// Deprecated: use " + s.cfg.New + ".\n"}, true
+		return &edit{at, at, "// Package " + f.Name.Name + " forwards to " + s.cfg.New + ".\n//\n// Deprecated: use " + s.cfg.New + ".\n"}, true
 	}
 	if strings.Contains(f.Doc.Text(), "Deprecated:") {
 		return nil, true
 	}
 	at := off(f.Doc.End())
-	return &shimEdit{at, at, "\n//\n// Deprecated: use " + s.cfg.New + "."}, true
+	return &edit{at, at, "\n//\n// Deprecated: use " + s.cfg.New + "."}, true
 }
 
 // genDecl rebuilds a const, var or type declaration in which some names
 // are forwarded or dropped. It returns changed=false if all are kept.
-func (s *shimmer) genDecl(d *ast.GenDecl, src []byte, off func(token.Pos) int, im *shimImports) (string, bool) {
+func (s *state) genDecl(d *ast.GenDecl, src []byte, off func(token.Pos) int, im *fileImports) (string, bool) {
 	type part struct{ doc, body string }
 	var parts []part
 	changed := false
@@ -1148,28 +1314,28 @@ func (s *shimmer) genDecl(d *ast.GenDecl, src []byte, off func(token.Pos) int, i
 				doc = d.Doc
 			}
 			switch s.action(u, spec.Name.Name) {
-			case shimForward:
+			case fateForward:
 				changed = true
 				parts = append(parts, part{s.forwardDoc(doc, spec.Name.Name, "type", true, d.Lparen.IsValid()), s.typeForwarder(spec, im)})
-			case shimDrop:
+			case fateDrop:
 				changed, dropped = true, true
 			default:
-				parts = append(parts, part{shimDocSrc(doc, text), shimSpecSrc(spec, text)})
+				parts = append(parts, part{docSrc(doc, text), specSrc(spec, text)})
 			}
 		case *ast.ValueSpec:
 			doc := spec.Doc
 			if !d.Lparen.IsValid() {
 				doc = d.Doc
 			}
-			acts := make([]shimAction, len(spec.Names))
+			acts := make([]fate, len(spec.Names))
 			allKeep := true
 			for i, id := range spec.Names {
 				acts[i] = s.action(u, id.Name)
-				allKeep = allKeep && acts[i] == shimKeep
+				allKeep = allKeep && acts[i] == fateKeep
 			}
-			usesIota := d.Tok == token.CONST && shimUsesIota(s.old.TypesInfo, spec)
+			usesIota := d.Tok == token.CONST && usesIota(s.old.TypesInfo, spec)
 			if allKeep && (d.Tok != token.CONST || len(spec.Values) > 0 && !(usesIota && dropped)) {
-				parts = append(parts, part{shimDocSrc(doc, text), shimSpecSrc(spec, text)})
+				parts = append(parts, part{docSrc(doc, text), specSrc(spec, text)})
 				continue
 			}
 			changed = true
@@ -1177,10 +1343,10 @@ func (s *shimmer) genDecl(d *ast.GenDecl, src []byte, off func(token.Pos) int, i
 			for i, id := range spec.Names {
 				var p part
 				if first {
-					p.doc = shimDocSrc(doc, text)
+					p.doc = docSrc(doc, text)
 				}
 				switch acts[i] {
-				case shimForward:
+				case fateForward:
 					var od *ast.CommentGroup
 					if first {
 						od = doc
@@ -1190,7 +1356,7 @@ func (s *shimmer) genDecl(d *ast.GenDecl, src []byte, off func(token.Pos) int, i
 						kind = "const"
 					}
 					p = part{s.forwardDoc(od, id.Name, kind, d.Tok == token.CONST, d.Lparen.IsValid()), id.Name + " = " + im.q(s.new.Types) + "." + id.Name}
-				case shimDrop:
+				case fateDrop:
 					dropped = true
 					continue
 				default:
@@ -1240,25 +1406,25 @@ func (s *shimmer) genDecl(d *ast.GenDecl, src []byte, off func(token.Pos) int, i
 	return b.String(), true
 }
 
-// shimDocSrc is the source of a doc comment, or "".
-func shimDocSrc(doc *ast.CommentGroup, text func(from, to token.Pos) string) string {
+// docSrc is the source of a doc comment, or "".
+func docSrc(doc *ast.CommentGroup, text func(from, to token.Pos) string) string {
 	if doc == nil {
 		return ""
 	}
 	return text(doc.Pos(), doc.End())
 }
 
-// shimSpecSrc is the source of a kept spec with its line comment.
-func shimSpecSrc(spec ast.Spec, text func(from, to token.Pos) string) string {
+// specSrc is the source of a kept spec with its line comment.
+func specSrc(spec ast.Spec, text func(from, to token.Pos) string) string {
 	end := spec.End()
-	if c := shimSpecComment(spec); c != nil {
+	if c := specComment(spec); c != nil {
 		end = c.End()
 	}
 	return text(spec.Pos(), end)
 }
 
-// shimUsesIota reports whether a constant spec's values use iota.
-func shimUsesIota(info *types.Info, spec *ast.ValueSpec) bool {
+// usesIota reports whether a constant spec's values use iota.
+func usesIota(info *types.Info, spec *ast.ValueSpec) bool {
 	found := false
 	for _, v := range spec.Values {
 		ast.Inspect(v, func(n ast.Node) bool {
@@ -1272,7 +1438,7 @@ func shimUsesIota(info *types.Info, spec *ast.ValueSpec) bool {
 }
 
 // varKept is the source of the i-th variable of a spec kept on its own.
-func (s *shimmer) varKept(spec *ast.ValueSpec, i int, text func(from, to token.Pos) string) string {
+func (s *state) varKept(spec *ast.ValueSpec, i int, text func(from, to token.Pos) string) string {
 	b := spec.Names[i].Name
 	if spec.Type != nil {
 		b += " " + text(spec.Type.Pos(), spec.Type.End())
@@ -1285,7 +1451,7 @@ func (s *shimmer) varKept(spec *ast.ValueSpec, i int, text func(from, to token.P
 
 // constExplicit writes a kept constant with its type and value spelled out,
 // for when its implicit or iota-based form would change meaning.
-func (s *shimmer) constExplicit(c *types.Const, im *shimImports) string {
+func (s *state) constExplicit(c *types.Const, im *fileImports) string {
 	val := c.Val()
 	lit := val.ExactString()
 	basic, _ := c.Type().(*types.Basic)
@@ -1311,19 +1477,34 @@ func (s *shimmer) constExplicit(c *types.Const, im *shimImports) string {
 }
 
 // forwardDoc writes the doc comment of a forwarder: the old doc without
-// its directives and any earlier Deprecated paragraph, then ours.
+// its directives, then ours: a Deprecated paragraph pointing to the new
+// declaration. A declaration that was deprecated already keeps its own
+// note, whose advice still holds, as a paragraph of its own (code often
+// writes it as the last line of a paragraph), and gets no second one.
 // A declaration with no doc of its own gets a sentence saying what it
 // forwards to, unless it sits in a group, whose doc speaks for it.
-func (s *shimmer) forwardDoc(doc *ast.CommentGroup, name, kind string, inline, grouped bool) string {
+func (s *state) forwardDoc(doc *ast.CommentGroup, name, kind string, inline, grouped bool) string {
+	target := s.cfg.New + "." + name
+	ours := wrap("Deprecated: use " + target + ".")
 	var paras []string
+	deprecated := -1 // the index of the old doc's own Deprecated paragraph
 	if doc != nil {
 		for _, p := range strings.Split(strings.TrimSpace(doc.Text()), "\n\n") {
-			if p != "" && !strings.HasPrefix(p, "Deprecated:") && !strings.HasPrefix(p, shimCopyNote) {
-				paras = append(paras, p)
+			if p == "" || strings.HasPrefix(p, copyNote) || p == ours {
+				continue
 			}
+			lines := strings.Split(p, "\n")
+			if i := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "Deprecated:") }); i >= 0 && deprecated < 0 {
+				if i > 0 {
+					paras = append(paras, strings.Join(lines[:i], "\n"))
+				}
+				deprecated = len(paras)
+				paras = append(paras, strings.Join(lines[i:], "\n"))
+				continue
+			}
+			paras = append(paras, p)
 		}
 	}
-	target := s.cfg.New + "." + name
 	if len(paras) == 0 && !grouped {
 		switch kind {
 		case "type":
@@ -1336,10 +1517,13 @@ func (s *shimmer) forwardDoc(doc *ast.CommentGroup, name, kind string, inline, g
 			paras = append(paras, name+" holds the value of "+target+" at initialization.")
 		}
 	}
-	if kind == "var" {
-		paras = append(paras, shimWrap(shimCopyNote+": assigning to it does not change "+target+", nor the reverse."))
+	if deprecated < 0 {
+		deprecated = len(paras)
+		paras = append(paras, ours)
 	}
-	paras = append(paras, shimWrap("Deprecated: use "+target+"."))
+	if kind == "var" {
+		paras = slices.Insert(paras, deprecated, wrap(copyNote+": assigning to it does not change "+target+", nor the reverse."))
+	}
 	var b strings.Builder
 	for i, p := range paras {
 		if i > 0 {
@@ -1359,11 +1543,11 @@ func (s *shimmer) forwardDoc(doc *ast.CommentGroup, name, kind string, inline, g
 	return strings.TrimSuffix(b.String(), "\n")
 }
 
-// shimCopyNote opens the paragraph that tells a variable forwarder is a copy.
-const shimCopyNote = "It is a copy made when the package is initialized"
+// copyNote opens the paragraph that tells a variable forwarder is a copy.
+const copyNote = "It is a copy made when the package is initialized"
 
-// shimWrap breaks a generated paragraph into lines of about 72 bytes.
-func shimWrap(p string) string {
+// wrap breaks a generated paragraph into lines of about 72 bytes.
+func wrap(p string) string {
 	var b strings.Builder
 	n := 0
 	for i, w := range strings.Fields(p) {
@@ -1381,15 +1565,15 @@ func shimWrap(p string) string {
 }
 
 // typeForwarder writes "Name[P C] = new.Name[P]" from the new declaration.
-func (s *shimmer) typeForwarder(spec *ast.TypeSpec, im *shimImports) string {
+func (s *state) typeForwarder(spec *ast.TypeSpec, im *fileImports) string {
 	n := s.new.Types.Scope().Lookup(spec.Name.Name).(*types.TypeName)
-	tps := shimTypeParams(n)
+	tps := typeParams(n)
 	decl, args := s.typeParamList(tps, im)
 	return spec.Name.Name + decl + " = " + im.q(s.new.Types) + "." + spec.Name.Name + args
 }
 
 // typeParamList writes "[A any, B comparable]" and "[A, B]".
-func (s *shimmer) typeParamList(tps *types.TypeParamList, im *shimImports) (decl, args string) {
+func (s *state) typeParamList(tps *types.TypeParamList, im *fileImports) (decl, args string) {
 	if tps.Len() == 0 {
 		return "", ""
 	}
@@ -1406,7 +1590,7 @@ func (s *shimmer) typeParamList(tps *types.TypeParamList, im *shimImports) (decl
 // calls it. //go:fix inline is left off generic functions: the inliner of
 // x/tools v0.52.0 cannot inline a call whose type arguments are inferred,
 // and reports each such call as an error.
-func (s *shimmer) funcForwarder(d *ast.FuncDecl, im *shimImports) string {
+func (s *state) funcForwarder(d *ast.FuncDecl, im *fileImports) string {
 	name := d.Name.Name
 	fn := s.new.Types.Scope().Lookup(name).(*types.Func)
 	sig := fn.Type().(*types.Signature)
@@ -1427,6 +1611,7 @@ func (s *shimmer) funcForwarder(d *ast.FuncDecl, im *shimImports) string {
 	for i := range sig.Results().Len() {
 		results = append(results, types.TypeString(sig.Results().At(i).Type(), q))
 	}
+	named := sig.Results().Len() > 0 && sig.Results().At(0).Name() != ""
 	taken := map[string]bool{}
 	for _, n := range im.byPath {
 		taken[n] = true
@@ -1451,10 +1636,25 @@ func (s *shimmer) funcForwarder(d *ast.FuncDecl, im *shimImports) string {
 		params = append(params, pn+" "+ptypes[i])
 		call = append(call, arg)
 	}
+	// Named results document what a function returns: they stay, renamed
+	// like the parameters if they would shadow a name the body uses.
+	if named {
+		for i := range results {
+			rn := sig.Results().At(i).Name()
+			if rn != "_" && taken[rn] {
+				rn = fmt.Sprintf("r%d", i)
+				for taken[rn] {
+					rn += "_"
+				}
+			}
+			taken[rn] = true
+			results[i] = rn + " " + results[i]
+		}
+	}
 	res := ""
-	switch len(results) {
-	case 0:
-	case 1:
+	switch {
+	case len(results) == 0:
+	case len(results) == 1 && !named:
 		res = " " + results[0]
 	default:
 		res = " (" + strings.Join(results, ", ") + ")"
@@ -1467,9 +1667,9 @@ func (s *shimmer) funcForwarder(d *ast.FuncDecl, im *shimImports) string {
 	return fmt.Sprintf("%s\nfunc %s%s(%s)%s {\n\t%s\n}", doc, name, tdecl, strings.Join(params, ", "), res, body)
 }
 
-// shimImports chooses the names under which one file refers to packages.
-type shimImports struct {
-	s      *shimmer
+// fileImports chooses the names under which one file refers to packages.
+type fileImports struct {
+	s      *state
 	taken  map[string]bool   // file- and package-scope names
 	byPath map[string]string // import path -> name usable in this file
 	names  map[string]string // import path -> the package's own name
@@ -1477,8 +1677,8 @@ type shimImports struct {
 }
 
 // newImports starts from the imports f already has.
-func (s *shimmer) newImports(f *ast.File) *shimImports {
-	im := &shimImports{s: s, taken: map[string]bool{}, byPath: map[string]string{}, names: map[string]string{}, added: map[string]string{}}
+func (s *state) newImports(f *ast.File) *fileImports {
+	im := &fileImports{s: s, taken: map[string]bool{}, byPath: map[string]string{}, names: map[string]string{}, added: map[string]string{}}
 	for _, n := range s.old.Types.Scope().Names() {
 		im.taken[n] = true
 	}
@@ -1502,7 +1702,7 @@ func (s *shimmer) newImports(f *ast.File) *shimImports {
 }
 
 // q returns the name of p in this file, adding an import if needed.
-func (im *shimImports) q(p *types.Package) string {
+func (im *fileImports) q(p *types.Package) string {
 	if n, ok := im.byPath[p.Path()]; ok {
 		return n
 	}
@@ -1519,7 +1719,7 @@ func (im *shimImports) q(p *types.Package) string {
 
 // qualifier writes packages as this file names them, adding imports as
 // needed; the old package itself is unqualified.
-func (im *shimImports) qualifier() types.Qualifier {
+func (im *fileImports) qualifier() types.Qualifier {
 	return func(p *types.Package) string {
 		if p == im.s.old.Types {
 			return ""
@@ -1531,11 +1731,11 @@ func (im *shimImports) qualifier() types.Qualifier {
 // fixImports adds the imports the forwarders need, removes the ones no
 // kept code uses, and formats the file. empty reports a file left with no
 // declarations.
-func (s *shimmer) fixImports(path string, src []byte, im *shimImports) (out []byte, empty bool, err error) {
+func (s *state) fixImports(path string, src []byte, im *fileImports) (out []byte, empty bool, err error) {
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, path, src, parser.ParseComments)
 	if err != nil {
-		return nil, false, fmt.Errorf("codemod: shim: rewritten %s does not parse: %w", path, err)
+		return nil, false, fmt.Errorf("shim: rewritten %s does not parse: %w", path, err)
 	}
 	used := map[string]bool{}
 	for _, id := range f.Unresolved {
@@ -1565,7 +1765,7 @@ func (s *shimmer) fixImports(path string, src []byte, im *shimImports) (out []by
 		if !used[name] {
 			continue
 		}
-		if name == im.names[p] && name == shimLastElem(p) {
+		if name == im.names[p] && name == lastElem(p) {
 			astutil.AddImport(fset, f, p)
 		} else {
 			astutil.AddNamedImport(fset, f, name, p)
@@ -1573,13 +1773,13 @@ func (s *shimmer) fixImports(path string, src []byte, im *shimImports) (out []by
 	}
 	var b bytes.Buffer
 	if err := format.Node(&b, fset, f); err != nil {
-		return nil, false, fmt.Errorf("codemod: shim: format %s: %w", path, err)
+		return nil, false, fmt.Errorf("shim: format %s: %w", path, err)
 	}
 	// FormatOnly: gofmt, plus goimports' grouping of standard imports
 	// apart from the others; no import is looked up.
 	out, err = imports.Process(path, b.Bytes(), &imports.Options{FormatOnly: true, Comments: true, TabIndent: true, TabWidth: 8})
 	if err != nil {
-		return nil, false, fmt.Errorf("codemod: shim: format %s: %w", path, err)
+		return nil, false, fmt.Errorf("shim: format %s: %w", path, err)
 	}
 	// A file left with nothing but imports goes, unless it imports a
 	// package for its side effects.
@@ -1597,16 +1797,16 @@ func (s *shimmer) fixImports(path string, src []byte, im *shimImports) (out []by
 	return out, empty, nil
 }
 
-// shimLastElem is the last element of an import path.
-func shimLastElem(path string) string {
+// lastElem is the last element of an import path.
+func lastElem(path string) string {
 	return path[strings.LastIndex(path, "/")+1:]
 }
 
 // verify type-checks the rewritten old package against the loaded
 // dependencies, then its tests against it, so that a shim that would not
 // compile is never written.
-func (s *shimmer) verify(outs []shimOutput) error {
-	v := &shimVerifier{s: s, fset: token.NewFileSet(), src: map[string][]byte{}}
+func (s *state) verify(outs []output) error {
+	v := &verifier{s: s, fset: token.NewFileSet(), src: map[string][]byte{}}
 	var files []*ast.File
 	for _, o := range outs {
 		if o.deleted {
@@ -1618,12 +1818,12 @@ func (s *shimmer) verify(outs []shimOutput) error {
 		}
 		files = append(files, f)
 	}
-	if _, err := v.check(files, shimImportMap(s.old.Types, s.new.Types), s.cfg.Old); err != nil {
+	if _, err := v.check(files, importMap(s.old.Types, s.new.Types), s.cfg.Old); err != nil {
 		hint := ""
 		if s.oldTest != nil || len(s.old.IgnoredFiles) > 0 {
 			hint = " (unexported declarations stay when the package's own tests or build-excluded files use them; move such tests to " + s.cfg.New + " first)"
 		}
-		return fmt.Errorf("codemod: shim: the shimmed package would not compile%s: %w", hint, err)
+		return fmt.Errorf("shim: the shimmed package would not compile%s: %w", hint, err)
 	}
 	if s.oldTest == nil {
 		return nil
@@ -1636,9 +1836,9 @@ func (s *shimmer) verify(outs []shimOutput) error {
 		}
 		files = append(files, tf)
 	}
-	tpkg, err := v.check(files, shimImportMap(s.oldTest.Types, s.new.Types), s.cfg.Old)
+	tpkg, err := v.check(files, importMap(s.oldTest.Types, s.new.Types), s.cfg.Old)
 	if err != nil {
-		return fmt.Errorf("codemod: shim: the tests of %s would not compile against the shim: %w", s.cfg.Old, err)
+		return fmt.Errorf("shim: the tests of %s would not compile against the shim: %w", s.cfg.Old, err)
 	}
 	if s.oldXTest == nil {
 		return nil
@@ -1647,7 +1847,7 @@ func (s *shimmer) verify(outs []shimOutput) error {
 	// unless another of those imports depends on the old package too, whose
 	// loaded types would still be the unshimmed ones.
 	for _, imp := range s.oldXTest.Types.Imports() {
-		if imp.Path() != s.cfg.Old && shimImportsPath(imp, s.cfg.Old, map[*types.Package]bool{}) {
+		if imp.Path() != s.cfg.Old && importsPath(imp, s.cfg.Old, map[*types.Package]bool{}) {
 			return nil
 		}
 	}
@@ -1659,44 +1859,44 @@ func (s *shimmer) verify(outs []shimOutput) error {
 		}
 		xfiles = append(xfiles, xf)
 	}
-	xpkgs := shimImportMap(s.oldXTest.Types)
+	xpkgs := importMap(s.oldXTest.Types)
 	xpkgs[s.cfg.Old] = tpkg
 	if _, err := v.check(xfiles, xpkgs, s.oldXTest.PkgPath); err != nil {
-		return fmt.Errorf("codemod: shim: the tests of %s would not compile against the shim: %w", s.cfg.Old, err)
+		return fmt.Errorf("shim: the tests of %s would not compile against the shim: %w", s.cfg.Old, err)
 	}
 	return nil
 }
 
-// shimVerifier type-checks shimmed sources and quotes the offending line
+// verifier type-checks shimmed sources and quotes the offending line
 // of each error, since the shimmed files exist nowhere yet.
-type shimVerifier struct {
-	s    *shimmer
+type verifier struct {
+	s    *state
 	fset *token.FileSet
 	src  map[string][]byte
 }
 
 // parse parses src, or the file on disk if src is nil.
-func (v *shimVerifier) parse(name string, src []byte) (*ast.File, error) {
+func (v *verifier) parse(name string, src []byte) (*ast.File, error) {
 	if src == nil {
 		var err error
 		if src, err = os.ReadFile(name); err != nil {
-			return nil, fmt.Errorf("codemod: shim: %w", err)
+			return nil, fmt.Errorf("shim: %w", err)
 		}
 	}
 	v.src[name] = src
 	f, err := parser.ParseFile(v.fset, name, src, parser.ParseComments)
 	if err != nil {
-		return nil, fmt.Errorf("codemod: shim: %w", err)
+		return nil, fmt.Errorf("shim: %w", err)
 	}
 	return f, nil
 }
 
 // check type-checks files as the package path, importing from pkgs.
-func (v *shimVerifier) check(files []*ast.File, pkgs map[string]*types.Package, path string) (*types.Package, error) {
+func (v *verifier) check(files []*ast.File, pkgs map[string]*types.Package, path string) (*types.Package, error) {
 	delete(pkgs, path)
 	var errs []error
 	conf := types.Config{
-		Importer: shimImporter(pkgs),
+		Importer: importer(pkgs),
 		Error: func(err error) {
 			if te, ok := err.(types.Error); ok {
 				pos := v.fset.Position(te.Pos)
@@ -1718,9 +1918,9 @@ func (v *shimVerifier) check(files []*ast.File, pkgs map[string]*types.Package, 
 	return pkg, errors.Join(errs...)
 }
 
-// shimImportMap maps the import path of every package that roots import,
+// importMap maps the import path of every package that roots import,
 // directly or not, to its types. Roots themselves are included.
-func shimImportMap(roots ...*types.Package) map[string]*types.Package {
+func importMap(roots ...*types.Package) map[string]*types.Package {
 	pkgs := map[string]*types.Package{}
 	var walk func(p *types.Package)
 	walk = func(p *types.Package) {
@@ -1738,27 +1938,27 @@ func shimImportMap(roots ...*types.Package) map[string]*types.Package {
 	return pkgs
 }
 
-// shimImporter imports already loaded packages.
-type shimImporter map[string]*types.Package
+// importer imports already loaded packages.
+type importer map[string]*types.Package
 
 // Import implements [types.Importer].
-func (m shimImporter) Import(path string) (*types.Package, error) {
+func (m importer) Import(path string) (*types.Package, error) {
 	if p := m[path]; p != nil {
 		return p, nil
 	}
-	return nil, fmt.Errorf("codemod: shim: package %s not loaded", path)
+	return nil, fmt.Errorf("shim: package %s not loaded", path)
 }
 
-// shimDiffAll is the unified diff of files, paths relative to base; a
+// diffAll is the unified diff of files, paths relative to base; a
 // removed file is diffed against /dev/null.
-func shimDiffAll(base string, files []ShimFile) []byte {
+func diffAll(base string, files []File) []byte {
 	var b bytes.Buffer
 	for _, f := range files {
 		name := f.Path
 		if rel, err := filepath.Rel(base, f.Path); err == nil {
 			name = filepath.ToSlash(rel)
 		}
-		d := UnifiedDiff(name, f.Old, f.New)
+		d := codemod.UnifiedDiff(name, f.Old, f.New)
 		if f.New == nil {
 			d = bytes.Replace(d, []byte("+++ b/"+name+"\n"), []byte("+++ /dev/null\n"), 1)
 		}

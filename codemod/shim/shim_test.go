@@ -1,4 +1,4 @@
-package codemod
+package shim
 
 import (
 	"bytes"
@@ -23,17 +23,19 @@ import (
 	"golang.org/x/tools/go/ast/astutil"
 	"golang.org/x/tools/go/packages"
 	"golang.org/x/tools/txtar"
+
+	"github.com/wsunify/wsunify/codemod"
 )
 
-var shimUpdate = flag.Bool("update", false, "rewrite the .golden files of testdata/shim")
+var updateFlag = flag.Bool("update", false, "rewrite the .golden files of testdata")
 
-// shimTestEnv runs the go command offline and outside any workspace.
-func shimTestEnv() []string {
+// testEnv runs the go command offline and outside any workspace.
+func testEnv() []string {
 	return append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod", "GOPROXY=off")
 }
 
-// shimCase is one txtar archive of testdata/shim.
-type shimCase struct {
+// testCase is one txtar archive of testdata.
+type testCase struct {
 	name     string
 	path     string
 	ar       *txtar.Archive
@@ -41,29 +43,34 @@ type shimCase struct {
 	partial  bool
 	old, new string
 	tags     []string          // more tag sets to build with, from the "buildtags" file
+	gocmds   [][]string        // go commands to run after the shim, from the "gocmds" file
 	golden   map[string][]byte // "dir/file.go" -> want; "findings" -> want
 }
 
-// shimLoadCases reads every archive of testdata/shim.
-func shimLoadCases(t testing.TB) []shimCase {
+// loadCases reads every archive of testdata.
+func loadCases(t testing.TB) []testCase {
 	t.Helper()
-	files, err := filepath.Glob("testdata/shim/*.txtar")
+	files, err := filepath.Glob("testdata/*.txtar")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no cases: %v", err)
 	}
-	var cases []shimCase
+	var cases []testCase
 	for _, file := range files {
 		ar, err := txtar.ParseFile(file)
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := shimCase{name: strings.TrimSuffix(filepath.Base(file), ".txtar"), path: file, ar: ar, golden: map[string][]byte{}}
+		c := testCase{name: strings.TrimSuffix(filepath.Base(file), ".txtar"), path: file, ar: ar, golden: map[string][]byte{}}
 		for _, f := range ar.Files {
 			switch {
 			case f.Name == "shim":
 				c.args = strings.Fields(string(f.Data))
 			case f.Name == "buildtags":
 				c.tags = strings.Fields(string(f.Data))
+			case f.Name == "gocmds":
+				for _, line := range strings.Split(strings.TrimSpace(string(f.Data)), "\n") {
+					c.gocmds = append(c.gocmds, strings.Fields(line))
+				}
 			case strings.HasSuffix(f.Name, ".golden"):
 				c.golden[strings.TrimSuffix(f.Name, ".golden")] = f.Data
 			}
@@ -82,11 +89,11 @@ func shimLoadCases(t testing.TB) []shimCase {
 
 // extract writes the module of c (everything but "shim" and the golden
 // files) into a new temporary directory.
-func (c shimCase) extract(t testing.TB) string {
+func (c testCase) extract(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
 	for _, f := range c.ar.Files {
-		if f.Name == "shim" || f.Name == "buildtags" || strings.HasSuffix(f.Name, ".golden") {
+		if f.Name == "shim" || f.Name == "buildtags" || f.Name == "gocmds" || strings.HasSuffix(f.Name, ".golden") {
 			continue
 		}
 		p := filepath.Join(dir, filepath.FromSlash(f.Name))
@@ -100,8 +107,8 @@ func (c shimCase) extract(t testing.TB) string {
 	return dir
 }
 
-// shimReadTree reads every file under dir.
-func shimReadTree(t *testing.T, dir string) map[string]string {
+// readTree reads every file under dir.
+func readTree(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	files := map[string]string{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -118,20 +125,26 @@ func shimReadTree(t *testing.T, dir string) map[string]string {
 	return files
 }
 
-// shimFindingsText renders findings with paths relative to dir.
-func shimFindingsText(dir string, fs []ShimFinding) []byte {
+// findingsText renders findings with paths relative to dir.
+func findingsText(dir string, fs []Finding) []byte {
 	var b bytes.Buffer
 	for _, f := range fs {
 		if rel, err := filepath.Rel(dir, f.Pos.Filename); err == nil {
 			f.Pos.Filename = filepath.ToSlash(rel)
+		}
+		f.Related = slices.Clone(f.Related)
+		for i, r := range f.Related {
+			if rel, err := filepath.Rel(dir, r.Pos.Filename); err == nil {
+				f.Related[i].Pos.Filename = filepath.ToSlash(rel)
+			}
 		}
 		b.WriteString(f.String() + "\n")
 	}
 	return b.Bytes()
 }
 
-// shimApply writes res into the module, as the CLI does.
-func shimApply(t *testing.T, res *ShimResult) {
+// apply writes res into the module, as the CLI does.
+func apply(t *testing.T, res *Result) {
 	t.Helper()
 	for _, f := range res.Files {
 		var err error
@@ -146,13 +159,13 @@ func shimApply(t *testing.T, res *ShimResult) {
 	}
 }
 
-// shimGo runs the go command in dir, fails the test on error and returns
+// goCmd runs the go command in dir, fails the test on error and returns
 // the command's output.
-func shimGo(t *testing.T, dir string, args ...string) []byte {
+func goCmd(t *testing.T, dir string, args ...string) []byte {
 	t.Helper()
 	cmd := exec.CommandContext(t.Context(), "go", args...)
 	cmd.Dir = dir
-	cmd.Env = shimTestEnv()
+	cmd.Env = testEnv()
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
@@ -160,41 +173,41 @@ func shimGo(t *testing.T, dir string, args ...string) []byte {
 	return out
 }
 
-// TestShimGolden walks testdata/shim: it shims each module, compares the
+// TestGolden walks testdata: it shims each module, compares the
 // result with the golden files, and for every case that is not refused
 // writes the shim and runs go build, go vet and go test on the module.
 // A second shim must change nothing.
-func TestShimGolden(t *testing.T) {
-	for _, c := range shimLoadCases(t) {
+func TestGolden(t *testing.T) {
+	for _, c := range loadCases(t) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			dir := c.extract(t)
 			ctx := context.Background()
-			before := shimReadTree(t, dir)
-			res, err := Shim(ctx, ShimConfig{Dir: dir, Old: c.old, New: c.new, Env: shimTestEnv()})
+			before := readTree(t, dir)
+			res, err := Compute(ctx, Config{Dir: dir, Old: c.old, New: c.new, Env: testEnv()})
 			if err != nil {
 				// A refusal by error: error.golden holds the message, with
 				// paths relative to the module.
 				msg := []byte(strings.ReplaceAll(err.Error(), dir+string(filepath.Separator), "") + "\n")
-				if *shimUpdate {
+				if *updateFlag {
 					c.update(t, map[string][]byte{"error": msg})
 				} else if want, ok := c.golden["error"]; !ok || !bytes.Equal(want, msg) {
-					t.Fatalf("Shim: %s\nwant error.golden:\n%s", msg, want)
+					t.Fatalf("Compute: %s\nwant error.golden:\n%s", msg, want)
 				}
-				if !maps.Equal(before, shimReadTree(t, dir)) {
-					t.Fatal("Shim wrote files")
+				if !maps.Equal(before, readTree(t, dir)) {
+					t.Fatal("Compute wrote files")
 				}
 				return
 			}
 			if want, ok := c.golden["error"]; ok {
-				t.Fatalf("Shim succeeded, want error %s", want)
+				t.Fatalf("Compute succeeded, want error %s", want)
 			}
-			if !maps.Equal(before, shimReadTree(t, dir)) {
-				t.Fatal("Shim wrote files")
+			if !maps.Equal(before, readTree(t, dir)) {
+				t.Fatal("Compute wrote files")
 			}
 			got := map[string][]byte{
-				"findings": shimFindingsText(dir, res.Findings),
-				"notes":    shimFindingsText(dir, res.Notes),
+				"findings": findingsText(dir, res.Findings),
+				"notes":    findingsText(dir, res.Notes),
 			}
 			refused := len(res.Findings) > 0 && !c.partial
 			if !refused {
@@ -203,7 +216,7 @@ func TestShimGolden(t *testing.T) {
 					got[filepath.ToSlash(rel)] = f.New // nil: removed
 				}
 			}
-			if *shimUpdate {
+			if *updateFlag {
 				c.update(t, got)
 				return
 			}
@@ -214,7 +227,7 @@ func TestShimGolden(t *testing.T) {
 					continue
 				}
 				if !bytes.Equal(data, want) {
-					t.Errorf("%s differs from golden:\n%s", name, UnifiedDiff(name, want, data))
+					t.Errorf("%s differs from golden:\n%s", name, codemod.UnifiedDiff(name, want, data))
 				}
 			}
 			for name := range c.golden {
@@ -225,27 +238,30 @@ func TestShimGolden(t *testing.T) {
 			if refused || t.Failed() {
 				return
 			}
-			shimApply(t, res)
-			shimGo(t, dir, "build", "./...")
-			shimGo(t, dir, "vet", "./...")
-			shimGo(t, dir, "test", "./...")
+			apply(t, res)
+			goCmd(t, dir, "build", "./...")
+			goCmd(t, dir, "vet", "./...")
+			goCmd(t, dir, "test", "./...")
 			for _, tags := range c.tags {
-				shimGo(t, dir, "build", "-tags", tags, "./...")
+				goCmd(t, dir, "build", "-tags", tags, "./...")
+			}
+			for _, args := range c.gocmds {
+				goCmd(t, dir, args...)
 			}
 
-			again, err := Shim(ctx, ShimConfig{Dir: dir, Old: c.old, New: c.new, Env: shimTestEnv()})
+			again, err := Compute(ctx, Config{Dir: dir, Old: c.old, New: c.new, Env: testEnv()})
 			if err != nil {
 				t.Fatalf("second shim: %v", err)
 			}
 			for _, f := range again.Files {
-				t.Errorf("second shim changed %s:\n%s", f.Path, UnifiedDiff(f.Path, f.Old, f.New))
+				t.Errorf("second shim changed %s:\n%s", f.Path, codemod.UnifiedDiff(f.Path, f.Old, f.New))
 			}
 		})
 	}
 }
 
 // update rewrites the golden files of c from got.
-func (c shimCase) update(t *testing.T, got map[string][]byte) {
+func (c testCase) update(t *testing.T, got map[string][]byte) {
 	var files []txtar.File
 	for _, f := range c.ar.Files {
 		if !strings.HasSuffix(f.Name, ".golden") {
@@ -269,20 +285,20 @@ func (c shimCase) update(t *testing.T, got map[string][]byte) {
 	}
 }
 
-// shimInlineCases says, per case, whether inlining after the shim must
+// inlineCases says, per case, whether inlining after the shim must
 // move every importer off the old path (false: the case keeps uses that
 // are not inlinable, such as variables and generic functions).
-var shimInlineCases = map[string]bool{"methods": true, "iota": true, "generics": false, "sentinel": false}
+var inlineCases = map[string]bool{"methods": true, "iota": true, "generics": false, "sentinel": false}
 
-// TestShimThenInline checks the point of //go:fix inline with the inline
+// TestThenInline checks the point of //go:fix inline with the inline
 // analyzer of x/tools v0.52.0 itself: after the shim it moves importers
 // from the old path to the new one. Generic functions carry no directive,
 // so their calls must not be reported as inlining failures. (It analyzes
 // the standard library from source, so it runs two cases; the go fix test
 // below runs them all.)
-func TestShimThenInline(t *testing.T) {
+func TestThenInline(t *testing.T) {
 	wantGone := map[string]bool{"methods": true, "generics": false}
-	for _, c := range shimLoadCases(t) {
+	for _, c := range loadCases(t) {
 		gone, ok := wantGone[c.name]
 		if !ok {
 			continue
@@ -290,36 +306,36 @@ func TestShimThenInline(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			dir := c.extract(t)
-			res, err := Shim(context.Background(), ShimConfig{Dir: dir, Old: c.old, New: c.new, Env: shimTestEnv()})
+			res, err := Compute(context.Background(), Config{Dir: dir, Old: c.old, New: c.new, Env: testEnv()})
 			if err != nil {
 				t.Fatal(err)
 			}
-			shimApply(t, res)
-			before := shimImporters(t, dir, c.old)
+			apply(t, res)
+			before := importersOf(t, dir, c.old)
 			if len(before) == 0 {
 				t.Fatalf("no package imports %s: the case tests nothing", c.old)
 			}
-			inlined := shimInlineAll(t, dir)
+			inlined := inlineAll(t, dir)
 			if inlined == 0 {
 				t.Fatal("the inline analyzer inlined nothing")
 			}
-			after := shimImporters(t, dir, c.old)
+			after := importersOf(t, dir, c.old)
 			if gone && len(after) > 0 {
 				t.Errorf("after inlining, %v still import %s", after, c.old)
 			}
 			if !gone && len(after) == 0 {
 				t.Errorf("after inlining nothing imports %s, yet the case keeps non-inlinable uses", c.old)
 			}
-			shimGo(t, dir, "build", "./...")
-			shimGo(t, dir, "vet", "./...")
-			shimGo(t, dir, "test", "./...")
+			goCmd(t, dir, "build", "./...")
+			goCmd(t, dir, "vet", "./...")
+			goCmd(t, dir, "test", "./...")
 		})
 	}
 }
 
-// shimImporters lists the non-test files outside the package path itself
+// importersOf lists the non-test files outside the package path itself
 // that import path.
-func shimImporters(t *testing.T, dir, path string) []string {
+func importersOf(t *testing.T, dir, path string) []string {
 	t.Helper()
 	var files []string
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -343,9 +359,9 @@ func shimImporters(t *testing.T, dir, path string) []string {
 	return files
 }
 
-// shimDropUnusedImports formats src without the imports it no longer
+// dropUnusedImports formats src without the imports it no longer
 // uses, as the go fix driver does once fixes are applied.
-func shimDropUnusedImports(src []byte) ([]byte, error) {
+func dropUnusedImports(src []byte) ([]byte, error) {
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, "fixed.go", src, parser.ParseComments)
 	if err != nil {
@@ -364,15 +380,15 @@ func shimDropUnusedImports(src []byte) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// shimInlineAll runs the inline analyzer over the module's non-test files and
+// inlineAll runs the inline analyzer over the module's non-test files and
 // applies its fixes, one non-overlapping batch at a time, until none is
 // left. It fails the test on any diagnostic that is not an inlining, and
 // returns the number of fixes applied.
-func shimInlineAll(t *testing.T, dir string) int {
+func inlineAll(t *testing.T, dir string) int {
 	t.Helper()
 	total := 0
 	for range 10 {
-		cfg := &packages.Config{Mode: packages.LoadAllSyntax, Dir: dir, Env: shimTestEnv()}
+		cfg := &packages.Config{Mode: packages.LoadAllSyntax, Dir: dir, Env: testEnv()}
 		pkgs, err := packages.Load(cfg, "./...")
 		if err != nil {
 			t.Fatal(err)
@@ -437,7 +453,7 @@ func shimInlineAll(t *testing.T, dir string) int {
 			for _, sp := range spans {
 				src = append(src[:sp.start:sp.start], append([]byte(sp.text), src[sp.end:]...)...)
 			}
-			if src, err = shimDropUnusedImports(src); err != nil {
+			if src, err = dropUnusedImports(src); err != nil {
 				t.Fatalf("%s after inlining: %v", file, err)
 			}
 			if err := os.WriteFile(file, src, 0o644); err != nil {
@@ -449,7 +465,7 @@ func shimInlineAll(t *testing.T, dir string) int {
 	return total
 }
 
-func TestShimCanImport(t *testing.T) {
+func TestCanImport(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		from, to string
@@ -463,58 +479,58 @@ func TestShimCanImport(t *testing.T) {
 		{"example.com/m", "example.com/m/internal/x/y", true},
 		{"example.com/mm", "example.com/m/internal/x", false},
 	} {
-		if got := shimCanImport(tc.from, tc.to); got != tc.want {
-			t.Errorf("shimCanImport(%q, %q) = %v, want %v", tc.from, tc.to, got, tc.want)
+		if got := canImport(tc.from, tc.to); got != tc.want {
+			t.Errorf("canImport(%q, %q) = %v, want %v", tc.from, tc.to, got, tc.want)
 		}
 	}
 }
 
-// TestShimThenGoFix runs the real "go fix ./..." after the shim: it must
+// TestThenGoFix runs the real "go fix ./..." after the shim: it must
 // report nothing, move importers off the old path where every use is
 // inlinable, and leave a module that still builds, vets and passes its
 // tests.
-func TestShimThenGoFix(t *testing.T) {
-	for _, c := range shimLoadCases(t) {
-		gone, ok := shimInlineCases[c.name]
+func TestThenGoFix(t *testing.T) {
+	for _, c := range loadCases(t) {
+		gone, ok := inlineCases[c.name]
 		if !ok {
 			continue
 		}
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			dir := c.extract(t)
-			res, err := Shim(context.Background(), ShimConfig{Dir: dir, Old: c.old, New: c.new, Env: shimTestEnv()})
+			res, err := Compute(context.Background(), Config{Dir: dir, Old: c.old, New: c.new, Env: testEnv()})
 			if err != nil {
 				t.Fatal(err)
 			}
-			shimApply(t, res)
-			if len(shimImporters(t, dir, c.old)) == 0 {
+			apply(t, res)
+			if len(importersOf(t, dir, c.old)) == 0 {
 				t.Fatalf("no package imports %s: the case tests nothing", c.old)
 			}
-			if out := shimGo(t, dir, "fix", "./..."); len(out) > 0 {
+			if out := goCmd(t, dir, "fix", "./..."); len(out) > 0 {
 				t.Errorf("go fix reported:\n%s", out)
 			}
-			after := shimImporters(t, dir, c.old)
+			after := importersOf(t, dir, c.old)
 			if gone && len(after) > 0 {
 				t.Errorf("after go fix, %v still import %s", after, c.old)
 			}
 			if !gone && len(after) == 0 {
 				t.Errorf("after go fix nothing imports %s, yet the case keeps uses that cannot be inlined", c.old)
 			}
-			shimGo(t, dir, "build", "./...")
-			shimGo(t, dir, "vet", "./...")
-			shimGo(t, dir, "test", "./...")
+			goCmd(t, dir, "build", "./...")
+			goCmd(t, dir, "vet", "./...")
+			goCmd(t, dir, "test", "./...")
 		})
 	}
 }
 
-// BenchmarkShim measures one Shim of the methods case: loading both
+// BenchmarkCompute measures one Compute of the methods case: loading both
 // packages with go/packages (which runs go list), rewriting and verifying.
-func BenchmarkShim(b *testing.B) {
-	cases := shimLoadCases(b)
-	c := cases[slices.IndexFunc(cases, func(c shimCase) bool { return c.name == "methods" })]
-	cfg := ShimConfig{Dir: c.extract(b), Old: c.old, New: c.new, Env: shimTestEnv()}
+func BenchmarkCompute(b *testing.B) {
+	cases := loadCases(b)
+	c := cases[slices.IndexFunc(cases, func(c testCase) bool { return c.name == "methods" })]
+	cfg := Config{Dir: c.extract(b), Old: c.old, New: c.new, Env: testEnv()}
 	for b.Loop() {
-		if _, err := Shim(context.Background(), cfg); err != nil {
+		if _, err := Compute(context.Background(), cfg); err != nil {
 			b.Fatal(err)
 		}
 	}
