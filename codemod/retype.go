@@ -73,7 +73,7 @@ type useSite struct {
 type retyper struct {
 	prog    *Program
 	l       *legacy
-	skip    map[string]string          // declKey → why it is kept
+	st      *steer                     // the declarations to keep
 	touched map[string]map[string]bool // declKey → files its retype edits
 	decls   map[*types.Var]*decl
 	order   []*decl
@@ -84,9 +84,9 @@ type retyper struct {
 	opts    *Options
 }
 
-func newRetyper(prog *Program, l *legacy, opts *Options, skip map[string]string) *retyper {
+func newRetyper(prog *Program, l *legacy, opts *Options, st *steer) *retyper {
 	rt := &retyper{
-		prog: prog, l: l, skip: skip,
+		prog: prog, l: l, st: st,
 		touched: map[string]map[string]bool{},
 		decls:   map[*types.Var]*decl{},
 		funcs:   map[*types.Func][]*decl{},
@@ -109,6 +109,9 @@ func newRetyper(prog *Program, l *legacy, opts *Options, skip map[string]string)
 	}
 	if len(rt.decls) == 0 {
 		return rt
+	}
+	for _, d := range rt.order {
+		rt.blockUnchecked(d)
 	}
 	for _, pkg := range prog.Packages {
 		if !may(pkg) {
@@ -160,7 +163,7 @@ func (rt *retyper) findDecls(pkg *Package, f *File) {
 		d := &decl{v: v, shape: shape, pkg: pkg, file: f, ident: id}
 		rt.decls[v] = d
 		rt.order = append(rt.order, d)
-		if why, ok := rt.skip[declKey(rt.prog.Fset, id)]; ok {
+		if why, ok := rt.st.kept(rt.prog.Fset, id); ok {
 			d.blocked = why
 			return
 		}
@@ -266,6 +269,25 @@ func paramIndex(params *ast.FieldList, id *ast.Ident) int {
 		}
 	}
 	return -1
+}
+
+// blockUnchecked keeps d when a file that no configuration checks may
+// use it: one in its package's directory or importing its package that
+// names it (or, for a parameter, its function).
+func (rt *retyper) blockUnchecked(d *decl) {
+	if d.blocked != "" || d.kind == declLocal {
+		return
+	}
+	name := d.ident.Name
+	if d.kind == declParam {
+		name = d.fn.Name()
+	}
+	for _, u := range rt.prog.unchecked {
+		if u.sees(d.pkg) && u.mentions(name) {
+			d.blocked = fmt.Sprintf("%s is used in %s, %s", name, filepath.Base(u.name), u.why)
+			return
+		}
+	}
 }
 
 // block marks d as kept, with the reason and where.

@@ -6,6 +6,7 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
+	"maps"
 	"runtime"
 	"slices"
 	"strings"
@@ -44,6 +45,11 @@ type Result struct {
 	Rewritten map[string]int
 
 	retyped map[string]map[string]bool // declKey → files its retype edits
+	sites   map[string]map[string]int  // file → rule ID → rewritten sites
+	// The declarations by stable key (see steer.key): those the step
+	// retypes, and those it keeps with the reason.
+	retypedKeys map[string]bool
+	keptKeys    map[string]string
 }
 
 // ErrNotCompiling is returned for packages that do not type-check: the
@@ -58,9 +64,9 @@ func Rewrite(prog *Program, opts *Options) (*Result, error) {
 	return rewrite(prog, opts, nil)
 }
 
-// rewrite is [Rewrite] keeping the declarations of skip (by declKey) out of
-// the retype step.
-func rewrite(prog *Program, opts *Options, skip map[string]string) (*Result, error) {
+// rewrite is [Rewrite] keeping the declarations st names out of the
+// retype step.
+func rewrite(prog *Program, opts *Options, st *steer) (*Result, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
@@ -74,8 +80,16 @@ func rewrite(prog *Program, opts *Options, skip map[string]string) (*Result, err
 		}
 	}
 	l := prog.legacy(opts)
-	rt := newRetyper(prog, l, opts, skip)
-	res := &Result{Rewritten: map[string]int{}, retyped: rt.touched}
+	rt := newRetyper(prog, l, opts, st)
+	res := &Result{Rewritten: map[string]int{}, retyped: rt.touched, sites: map[string]map[string]int{},
+		retypedKeys: map[string]bool{}, keptKeys: map[string]string{}}
+	for _, d := range rt.order {
+		if d.blocked == "" {
+			res.retypedKeys[st.key(prog.Fset, d.ident)] = true
+		} else {
+			res.keptKeys[st.key(prog.Fset, d.ident)] = d.blocked
+		}
+	}
 	var mu sync.Mutex
 	var errs []error
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
@@ -101,6 +115,7 @@ func rewrite(prog *Program, opts *Options, skip map[string]string) (*Result, err
 			for k, v := range r.Rewritten {
 				res.Rewritten[k] += v
 			}
+			maps.Copy(res.sites, r.sites)
 		}()
 	}
 	wg.Wait()
@@ -145,8 +160,15 @@ func (p *Program) legacy(opts *Options) *legacy {
 
 // rewritePackage rewrites the files of one package.
 func rewritePackage(fset *token.FileSet, pkg *Package, l *legacy, rt *retyper, opts *Options) (*Result, error) {
-	res := &Result{Rewritten: map[string]int{}}
+	res := &Result{Rewritten: map[string]int{}, sites: map[string]map[string]int{}}
 	for _, f := range pkg.Files {
+		site := func(rule string) {
+			res.Rewritten[rule]++
+			if res.sites[f.Name] == nil {
+				res.sites[f.Name] = map[string]int{}
+			}
+			res.sites[f.Name][rule]++
+		}
 		var e *fileEditor
 		editor := func() *fileEditor {
 			if e == nil {
@@ -176,11 +198,11 @@ func rewritePackage(fset *token.FileSet, pkg *Package, l *legacy, rt *retyper, o
 				continue
 			}
 			editor().add(useEdit(u))
-			res.Rewritten[rule.ID]++
+			site(rule.ID)
 		}
 		for _, ed := range rt.editsIn(f) {
 			editor().add(ed)
-			res.Rewritten[RuleRetype]++
+			site(RuleRetype)
 		}
 		if e == nil {
 			continue
