@@ -277,12 +277,17 @@ func (p *Program) outsideFiles(cfg *LoadConfig, allDirs map[string][]string) []*
 	for name, path := range p.ignored {
 		candidates[name] = path
 	}
+	root := moduleRoot(absDir(cfg.Dir))
 	for dir, names := range allDirs {
 		if _, listed := p.dirs[dir]; listed {
 			continue
 		}
+		path := ""
+		if rel, err := filepath.Rel(root, dir); err == nil && p.Module != "" {
+			path = p.Module + strings.TrimSuffix("/"+filepath.ToSlash(rel), "/.")
+		}
 		for _, name := range names {
-			candidates[name] = ""
+			candidates[name] = path
 		}
 	}
 	legacy := map[string]bool{}

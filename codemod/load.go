@@ -291,7 +291,7 @@ func loadOne(ctx context.Context, cfg *LoadConfig, patterns []string, other bool
 		if selected[p.PkgPath] && !inSource[p.PkgPath] {
 			for _, e := range p.Errors {
 				if e.Kind != packages.TypeError {
-					prog.listErrs = append(prog.listErrs, fmt.Errorf("%s: %s", p.PkgPath, e.Msg))
+					prog.listErrs = append(prog.listErrs, listError(p.PkgPath, e))
 				}
 			}
 		}
@@ -453,6 +453,18 @@ func (p *Program) parse(ctx context.Context, pkgs []*Package) error {
 		return fmt.Errorf("codemod: load: %w", err)
 	}
 	return nil
+}
+
+// listError is an error the go command reports on a package, labelled a
+// syntax error when the file it names does not parse.
+func listError(path string, e packages.Error) error {
+	file, _, _ := strings.Cut(e.Pos, ":")
+	if strings.HasSuffix(file, ".go") {
+		if _, err := parser.ParseFile(token.NewFileSet(), file, nil, parser.SkipObjectResolution); err != nil {
+			return fmt.Errorf("%s: %w: %w", path, errSyntax, err)
+		}
+	}
+	return fmt.Errorf("%s: %s", path, e.Error())
 }
 
 // graphMode is what the package graph is loaded with: no types, no syntax.

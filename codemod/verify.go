@@ -50,6 +50,7 @@ func verify(ctx context.Context, prog *Program, changes []FileChange, release bo
 	next := &Program{
 		Fset: prog.Fset, Module: prog.Module, byPath: maps.Clone(prog.byPath),
 		ext: prog.ext, legacyPaths: prog.legacyPaths, reach: prog.reach,
+		config: prog.config, unchecked: prog.unchecked, source: prog.source,
 	}
 	var recheck []*Package
 	for _, pkg := range prog.Packages {

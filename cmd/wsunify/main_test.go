@@ -110,7 +110,7 @@ func TestExitCodes(t *testing.T) {
 		{"bad shape", []string{"check", "-shape", "Manager", "./..."}, exitUsage, "-shape"},
 		{"check legacy", []string{"check", "-C", legacy, "./..."}, exitFindings, "example.com/app/ws: 3 legacy uses"},
 		{"check clean", []string{"check", "-C", clean, "./..."}, exitOK, "ok: no legacy uses"},
-		{"check broken", []string{"check", "-C", broken, "./..."}, exitFailure, "do not type-check"},
+		{"check broken", []string{"check", "-C", broken, "./..."}, exitFailure, "do not parse or type-check"},
 		{"apply broken", []string{"apply", "-C", broken, "./..."}, exitFailure, "nothing written"},
 		{"plan", []string{"plan", "-C", legacy, "./..."}, exitOK, "next step (call sites + retype): wsunify apply rewrites 3 sites in 1 files"},
 		{"diff", []string{"diff", "-C", legacy, "./..."}, exitOK, "+\treturn m.Notify(ctx, facade.ToUser(user), facade.Raw(map[string]any{\"type\": \"hello\"}))"},

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const svcSrc = `package svc
+
+import (
+	"context"
+
+	"github.com/wsunify/wsunify/bridge"
+)
+
+// Service sends notifications.
+type Service struct {
+	m bridge.WebSocketManager
+}
+
+// Hello greets a user.
+func (s *Service) Hello(ctx context.Context, user string) error {
+	return s.m.SendToUser(ctx, user, nil)
+}
+`
+
+const svcWindowsSrc = `package svc
+
+import "context"
+
+// Tray tells everyone about the tray icon.
+func (s *Service) Tray(ctx context.Context) error {
+	return s.m.Broadcast(ctx, nil)
+}
+`
+
+const winonlySrc = `package winonly
+
+import (
+	"context"
+
+	"github.com/wsunify/wsunify/bridge"
+)
+
+// Ping tells everyone.
+func Ping(ctx context.Context, m bridge.WebSocketManager) error {
+	return m.Broadcast(ctx, nil)
+}
+`
+
+// TestBuildConfigFlags: with -goos naming the configurations to check, a
+// file outside them is counted, reported, and keeps every declaration it
+// uses; without it, the configurations the files need are found.
+func TestBuildConfigFlags(t *testing.T) {
+	t.Parallel()
+	files := map[string]string{"svc/svc.go": svcSrc, "svc/svc_windows.go": svcWindowsSrc, "winonly/w_windows.go": winonlySrc}
+	dir := module(t, files)
+
+	code, stdout, stderr := wsunify("check", "-C", dir, "./...")
+	if code != exitFindings || !strings.Contains(stdout, "example.com/app/winonly: 2 legacy uses") || !strings.Contains(stdout, "example.com/app/svc: 3 legacy uses") {
+		t.Errorf("check = %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = wsunify("check", "-C", dir, "-goos", "linux", "./...")
+	if code != exitFindings || !strings.Contains(stdout, "example.com/app/winonly: 1 legacy uses") {
+		t.Errorf("check -goos linux = %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = wsunify("plan", "-C", dir, "-goos", "linux", "./...")
+	for _, want := range []string{
+		"m keeps its legacy type: m is used in svc_windows.go, which no checked build configuration includes",
+		"w_windows.go refers to a legacy package and is not checked",
+	} {
+		if code != exitOK || !strings.Contains(stdout, want) {
+			t.Errorf("plan -goos linux = %d, want %q\n%s%s", code, want, stdout, stderr)
+		}
+	}
+	code, stdout, stderr = wsunify("apply", "-C", dir, "-goos", "linux", "./...")
+	if code != exitOK {
+		t.Fatalf("apply -goos linux = %d\n%s%s", code, stdout, stderr)
+	}
+	for name, src := range files {
+		if got, _ := os.ReadFile(filepath.Join(dir, name)); strings.HasSuffix(name, "_windows.go") && string(got) != src {
+			t.Errorf("%s, outside the configurations checked, was written:\n%s", name, got)
+		}
+	}
+	for _, goos := range []string{"linux", "windows"} {
+		cmd := exec.Command("go", "vet", "./...")
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GOOS="+goos, "GOPROXY=off", "GOFLAGS=-mod=mod")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("GOOS=%s go vet after apply -goos linux: %v\n%s", goos, err, out)
+		}
+	}
+}
+
+// TestSyntaxErrorIsNotClean: a legacy file that does not parse makes
+// check and plan fail, never report "ok".
+func TestSyntaxErrorIsNotClean(t *testing.T) {
+	t.Parallel()
+	dir := module(t, map[string]string{"ws/ws.go": `package ws
+
+import (
+	"context"
+	"github.com/wsunify/wsunify/bridge
+)
+
+func Greet(ctx context.Context, m bridge.WebSocketManager) error {
+	return m.SendToUser(ctx, "u", nil)
+}
+`})
+	for _, cmd := range []string{"check", "plan"} {
+		code, stdout, stderr := wsunify(cmd, "-C", dir, "./...")
+		if code != exitFailure || strings.Contains(stdout, "ok: no legacy uses") || strings.Contains(stdout, "no legacy uses left") ||
+			!strings.Contains(stderr, "syntax error") || strings.Contains(stderr, "type error") {
+			t.Errorf("%s = %d\nstdout:\n%s\nstderr:\n%s", cmd, code, stdout, stderr)
+		}
+	}
+}
