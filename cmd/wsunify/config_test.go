@@ -118,3 +118,77 @@ func Greet(ctx context.Context, m bridge.WebSocketManager) error {
 		}
 	}
 }
+
+// TestWorkspaceReverseDependency: in a go.work workspace, a package of
+// another module that calls the selection is outside it, as within one
+// module: apply in module a keeps the parameter module b passes a
+// bridge.WebSocketManager to, and b still builds.
+func TestWorkspaceReverseDependency(t *testing.T) {
+	t.Parallel()
+	root := os.Getenv("WSUNIFY_CASES_REPO")
+	if root == "" {
+		var err error
+		if root, err = filepath.Abs("../.."); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	files := map[string]string{
+		"go.work":  "go 1.26\n\nuse (\n\t./a\n\t./b\n)\n\nreplace github.com/wsunify/wsunify => " + root + "\n",
+		"a/go.mod": "module example.com/a\n\ngo 1.26\n\nrequire github.com/wsunify/wsunify v0.0.0\n",
+		"b/go.mod": "module example.com/b\n\ngo 1.26\n\nrequire github.com/wsunify/wsunify v0.0.0\n",
+		"a/go.sum": string(sum),
+		"b/go.sum": string(sum),
+		"a/notify/notify.go": `package notify
+
+import (
+	"context"
+
+	"github.com/wsunify/wsunify/bridge"
+)
+
+// Hello greets a user.
+func Hello(ctx context.Context, m bridge.WebSocketManager, user string) error {
+	return m.SendToUser(ctx, user, nil)
+}
+`,
+		"b/app/app.go": `package app
+
+import (
+	"context"
+
+	"example.com/a/notify"
+	"github.com/wsunify/wsunify/bridge"
+	"github.com/wsunify/wsunify/facade"
+)
+
+// Run greets ada.
+func Run(ctx context.Context, hub *facade.Hub) error {
+	return notify.Hello(ctx, bridge.NewWebSocketManager(hub), "ada")
+}
+`,
+	}
+	for name, data := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, stdout, stderr := wsunify("apply", "-C", filepath.Join(dir, "a"), "./...")
+	if code != exitOK || !strings.Contains(stdout, "m keeps its legacy type: Hello is called from example.com/b/app, outside the selected packages") {
+		t.Fatalf("apply = %d\n%s%s", code, stdout, stderr)
+	}
+	cmd := exec.Command("go", "vet", "./a/...", "./b/...")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("go vet in the workspace after apply in module a: %v\n%s", err, out)
+	}
+}
