@@ -189,6 +189,8 @@ func (c *goldenCase) options(t *testing.T) (*Options, *LoadConfig, []string) {
 			opts.Shapes[s] = append(opts.Shapes[s], typ)
 			path, _ := splitQualified(typ)
 			cfg.LegacyPaths = append(cfg.LegacyPaths, path)
+		case "-test=false":
+			cfg.NoTests = true
 		default:
 			patterns = append(patterns, c.flags[i])
 		}
