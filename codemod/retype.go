@@ -333,10 +333,15 @@ func (rt *retyper) findUses(pkg *Package, f *File) {
 			}
 			t := litType(info, stack)
 			if t == nil {
-				// Unknown type: keep every field that could be set here.
+				switch n.Type.(type) {
+				case *ast.ArrayType, *ast.MapType:
+					return // its elements are no struct fields
+				}
+				// Unknown type: keep every field that could be set here, that
+				// is, that this package can name.
 				for _, d := range rt.order {
-					if d.kind == declField || d.kind == declEmbedded {
-						rt.block(d, pkg, n, "maybe set in an unkeyed composite literal")
+					if (d.kind == declField || d.kind == declEmbedded) && (d.v.Exported() || d.v.Pkg() == pkg.Types) {
+						rt.block(d, pkg, n, "perhaps set by this struct literal without field names")
 					}
 				}
 				return
@@ -347,7 +352,7 @@ func (rt *retyper) findUses(pkg *Package, f *File) {
 			if st, ok := t.Underlying().(*types.Struct); ok {
 				for i := range st.NumFields() {
 					if d := rt.decls[st.Field(i)]; d != nil {
-						rt.block(d, pkg, n, "set in an unkeyed composite literal")
+						rt.block(d, pkg, n, "set by a struct literal without field names")
 					}
 				}
 			}
