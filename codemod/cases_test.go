@@ -191,6 +191,8 @@ func (c *goldenCase) options(t *testing.T) (*Options, *LoadConfig, []string) {
 			cfg.LegacyPaths = append(cfg.LegacyPaths, path)
 		case "-test=false":
 			cfg.NoTests = true
+		case "-generated":
+			opts.Generated = true
 		default:
 			patterns = append(patterns, c.flags[i])
 		}
@@ -273,7 +275,7 @@ func TestCases(t *testing.T) {
 
 			// Every edit written through dst gives the same files: the text
 			// path is only a faster way to the same result.
-			viaDST, err := migrate(ctx, cfg, &Options{Rules: opts.Rules, Shapes: opts.Shapes, dstOnly: true}, patterns)
+			viaDST, err := migrate(ctx, cfg, &Options{Rules: opts.Rules, Shapes: opts.Shapes, Generated: opts.Generated, dstOnly: true}, patterns)
 			if err != nil {
 				t.Fatal(err)
 			}

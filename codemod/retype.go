@@ -122,8 +122,31 @@ func newRetyper(prog *Program, l *legacy, opts *Options, st *steer) *retyper {
 		}
 	}
 	rt.decide()
+	if !opts.Generated {
+		rt.keepGenerated()
+	}
 	rt.plan()
 	return rt
+}
+
+// keepGenerated keeps the declarations whose retype would edit a
+// generated file, which the rewrite leaves alone.
+func (rt *retyper) keepGenerated() {
+	for _, d := range rt.order {
+		if d.blocked != "" {
+			continue
+		}
+		sites := append([]useSite{{pkg: d.pkg, file: d.file, node: d.ident}}, d.wraps...)
+		for _, us := range [][]useSite{d.directs, d.hubs, d.assigns, d.args, d.renames, d.bridges} {
+			sites = append(sites, us...)
+		}
+		for _, u := range sites {
+			if ast.IsGenerated(u.file.AST) {
+				rt.block(d, u.pkg, u.node, "its retype would edit the generated file "+filepath.Base(u.file.Name))
+				break
+			}
+		}
+	}
 }
 
 // walk calls fn for every node of f with the stack of its ancestors
@@ -239,7 +262,7 @@ func (rt *retyper) findDecls(pkg *Package, f *File) {
 				}
 			}
 		default:
-			d.blocked = fmt.Sprintf("declared by a %s", describe(parent))
+			d.blocked = describeDecl(parent)
 		}
 	})
 }
@@ -498,7 +521,7 @@ func (rt *retyper) varUse(d *decl, pkg *Package, f *File, stack []ast.Node) {
 			return
 		}
 	}
-	rt.block(d, pkg, id, fmt.Sprintf("%s is used in a %s", id.Name, describe(stack[i])))
+	rt.block(d, pkg, id, describeUse(id.Name, stack[i], e))
 }
 
 func exprIndex(list []ast.Expr, e ast.Expr) int {

@@ -45,6 +45,7 @@ func runMigrate(ctx context.Context, cmd string, args []string, stdout, stderr i
 	shapes := shapeFlags{}
 	fs.Var(shapes, "shape", "`Shape=pkg.Type`: the user's type plays a legacy shape (WebSocketManager or AgentWebSocketBridge); repeatable")
 	tests := fs.Bool("test", true, "also load, rewrite and check the packages' _test.go files")
+	generated := fs.Bool("generated", false, "also rewrite generated files (// Code generated … DO NOT EDIT.), which are otherwise left alone with a finding")
 	goos := fs.String("goos", "", "comma-separated `GOOS` values to check, one build configuration each (default: the go command's, and those the module's files need)")
 	tags := fs.String("tags", "", "comma-separated build `tags` of every configuration checked (default: none, and those the module's files need)")
 	jsonOut := false
@@ -66,7 +67,7 @@ func runMigrate(ctx context.Context, cmd string, args []string, stdout, stderr i
 		fmt.Fprintln(stderr, "wsunify:", err)
 		return exitUsage
 	}
-	opts := &codemod.Options{Rules: ruleSet, Shapes: shapes}
+	opts := &codemod.Options{Rules: ruleSet, Shapes: shapes, Generated: *generated}
 	progress := progressTo(stderr)
 
 	legacyPaths := []string{codemod.BridgePath}
