@@ -277,11 +277,14 @@ func loadOne(ctx context.Context, cfg *LoadConfig, patterns []string, other bool
 	// found from: the files of the main modules this configuration leaves
 	// out, and the packages that do not parse.
 	for _, p := range graph {
-		if p.Module == nil || !p.Module.Main || isLegacy[p.PkgPath] {
+		if p.Module == nil || !p.Module.Main {
 			continue
 		}
 		if len(p.GoFiles) > 0 {
 			prog.dirs[filepath.Dir(p.GoFiles[0])] = strings.TrimSuffix(p.PkgPath, "_test")
+		}
+		if isLegacy[p.PkgPath] {
+			continue // the legacy implementation is left alone
 		}
 		for _, name := range p.IgnoredFiles {
 			if strings.HasSuffix(name, ".go") {
