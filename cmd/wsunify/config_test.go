@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -190,5 +191,55 @@ func Run(ctx context.Context, hub *facade.Hub) error {
 	cmd.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Errorf("go vet in the workspace after apply in module a: %v\n%s", err, out)
+	}
+}
+
+// TestFindingsSayWhatTheCodeDoes: a declaration another build
+// configuration keeps is reported with what the code there does and the
+// configuration, never with the name of a syntax node.
+func TestFindingsSayWhatTheCodeDoes(t *testing.T) {
+	t.Parallel()
+	dir := module(t, map[string]string{
+		"svc/svc.go": svcSrc,
+		"svc/svc_windows.go": `package svc
+
+import "github.com/wsunify/wsunify/bridge"
+
+// Manager is for the Windows service host.
+func (s *Service) Manager() bridge.WebSocketManager { return s.m }
+`,
+		"svc/new.go": `package svc
+
+import "github.com/wsunify/wsunify/bridge"
+
+// New builds a service.
+func New(m bridge.WebSocketManager) *Service { return &Service{m: m} }
+
+// Managers lists the manager.
+func (s *Service) Managers() []bridge.WebSocketManager { return []bridge.WebSocketManager{s.m} }
+`,
+	})
+	code, stdout, stderr := wsunify("plan", "-C", dir, "./...")
+	if code != exitOK {
+		t.Fatalf("plan = %d\n%s%s", code, stdout, stderr)
+	}
+	for _, want := range []string{
+		"svc/new.go:6:10: retype: m keeps its legacy type: m is stored in a composite literal at new.go:6:67",
+		"svc/svc.go:11:2: retype: m keeps its legacy type: m is stored in a composite literal at new.go:9:93",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("plan does not say %q:\n%s", want, stdout)
+		}
+	}
+	if node := regexp.MustCompile(`\b[A-Z][A-Za-z]*(Expr|Stmt|Spec|Lit)\b`).FindString(stdout); node != "" {
+		t.Errorf("a finding names the syntax node %s:\n%s", node, stdout)
+	}
+	// Without new.go's uses, the field is kept by the Windows file alone.
+	if err := os.Remove(filepath.Join(dir, "svc/new.go")); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = wsunify("plan", "-C", dir, "./...")
+	if want := "retype: m keeps its legacy type: m is returned at svc_windows.go:6:64 (in GOOS=windows)"; code != exitOK || !strings.Contains(stdout, want) {
+		t.Errorf("plan = %d, want %q\n%s%s", code, want, stdout, stderr)
 	}
 }
