@@ -118,47 +118,44 @@ func (u *uncheckedFile) mentions(name string) bool {
 	return u.idents[name]
 }
 
-// legacyRefs counts the references the file makes to the legacy packages
-// it imports (pkg.Name), read from its tokens.
-func (u *uncheckedFile) legacyRefs(legacy map[string]bool) int {
-	af, err := parser.ParseFile(token.NewFileSet(), u.name, u.src, parser.SkipObjectResolution)
-	if err != nil || af == nil {
-		return 1
-	}
+// legacyRefs counts the references the file makes to the legacy
+// packages it imports (bridge.X) and, with methods, the calls of legacy
+// method names (x.SendToUser), read from its tokens.
+func (u *uncheckedFile) legacyRefs(legacy, methods map[string]bool) int {
 	names := map[string]bool{}
-	for _, spec := range af.Imports {
-		path := strings.Trim(spec.Path.Value, "`\"")
-		if !legacy[path] {
-			continue
+	if af, err := parser.ParseFile(token.NewFileSet(), u.name, u.src, parser.ImportsOnly); err == nil {
+		for _, spec := range af.Imports {
+			path := strings.Trim(spec.Path.Value, "`\"")
+			if !legacy[path] {
+				continue
+			}
+			name := path[strings.LastIndex(path, "/")+1:]
+			if spec.Name != nil {
+				name = spec.Name.Name
+			}
+			names[name] = true
 		}
-		name := path[strings.LastIndex(path, "/")+1:]
-		if spec.Name != nil {
-			name = spec.Name.Name
-		}
-		names[name] = true
-	}
-	if len(names) == 0 {
-		return 0
 	}
 	n := 0
 	var s scanner.Scanner
 	fset := token.NewFileSet()
 	s.Init(fset.AddFile(u.name, -1, len(u.src)), u.src, nil, 0)
-	prev := ""
+	var prevTok token.Token
+	prevLit := ""
 	for {
 		_, tok, lit := s.Scan()
 		if tok == token.EOF {
 			break
 		}
-		if tok == token.PERIOD && names[prev] {
+		switch {
+		case tok == token.PERIOD && prevTok == token.IDENT && names[prevLit]:
+			n++
+		case tok == token.IDENT && prevTok == token.PERIOD && methods[lit]:
 			n++
 		}
-		prev = ""
-		if tok == token.IDENT {
-			prev = lit
-		}
+		prevTok, prevLit = tok, lit
 	}
-	return max(n, 1)
+	return n
 }
 
 // all returns the program of every configuration, the first first.
@@ -545,32 +542,51 @@ func setOf(xs ...string) map[string]bool {
 // no checked build configuration includes: they are reported for a human.
 const RuleUnchecked = "unchecked"
 
-// uncheckedFindings reports the files that refer to a legacy package and
-// that no configuration checks, with the number of their references.
+// uncheckedFindings reports the files that refer to a legacy name and
+// that no configuration checks.
 func (p *Program) uncheckedFindings() []Finding {
 	var out []Finding
-	for _, u := range p.legacyUnchecked() {
+	for _, r := range p.legacyUnchecked() {
 		out = append(out, Finding{
-			Pos:     token.Position{Filename: u.name, Line: 1, Column: 1},
-			Package: u.pkgPath,
+			Pos:     token.Position{Filename: r.file.name, Line: 1, Column: 1},
+			Package: r.file.pkgPath,
 			Rule:    RuleUnchecked,
-			Message: fmt.Sprintf("%s refers to a legacy package and is not checked: no build configuration of this run includes it; "+
-				"run again with -goos and -tags naming one that does", filepath.Base(u.name)),
+			Message: fmt.Sprintf("%s is not checked (legacy names: %d): no build configuration of this run includes it; "+
+				"run again with -goos and -tags naming one that does", filepath.Base(r.file.name), r.refs),
 		})
 	}
 	return out
 }
 
+// uncheckedRefs is an unchecked file and its references to legacy names.
+type uncheckedRefs struct {
+	file *uncheckedFile
+	refs int
+}
+
 // legacyUnchecked returns the unchecked files, outside the tests, that
-// import a legacy package.
-func (p *Program) legacyUnchecked() []*uncheckedFile {
-	var out []*uncheckedFile
+// refer to a legacy package, or call a legacy method name in a package
+// loaded from source.
+func (p *Program) legacyUnchecked() []uncheckedRefs {
+	methods := map[string]bool{}
+	for _, r := range Rules {
+		if r.method != "" {
+			methods[r.method] = true
+		}
+	}
+	var out []uncheckedRefs
 	for _, u := range p.unchecked {
 		if u.test {
 			continue
 		}
-		if slices.ContainsFunc(u.imports, func(imp string) bool { return p.legacyPaths[imp] }) {
-			out = append(out, u)
+		var n int
+		if p.source[u.pkgPath] {
+			n = u.legacyRefs(p.legacyPaths, methods)
+		} else {
+			n = u.legacyRefs(p.legacyPaths, nil)
+		}
+		if n > 0 {
+			out = append(out, uncheckedRefs{u, n})
 		}
 	}
 	return out

@@ -93,8 +93,8 @@ func Count(prog *Program, opts *Options) (*Plan, error) {
 			}
 		}
 	}
-	for _, u := range prog.legacyUnchecked() {
-		count(u.pkgPath, RuleUnchecked, u.legacyRefs(prog.legacyPaths))
+	for _, r := range prog.legacyUnchecked() {
+		count(r.file.pkgPath, RuleUnchecked, r.refs)
 	}
 	for _, path := range slices.Sorted(maps.Keys(uses)) {
 		plan.Packages = append(plan.Packages, PackagePlan{Path: path, Uses: uses[path]})

@@ -65,13 +65,14 @@ func TestBuildConfigFlags(t *testing.T) {
 		t.Errorf("check = %d\n%s%s", code, stdout, stderr)
 	}
 	code, stdout, stderr = wsunify("check", "-C", dir, "-goos", "linux", "./...")
-	if code != exitFindings || !strings.Contains(stdout, "example.com/app/winonly: 1 legacy uses") {
+	if code != exitFindings || !strings.Contains(stdout, "example.com/app/winonly: 1 legacy uses") || !strings.Contains(stdout, "example.com/app/svc: 3 legacy uses") {
 		t.Errorf("check -goos linux = %d\n%s%s", code, stdout, stderr)
 	}
 	code, stdout, stderr = wsunify("plan", "-C", dir, "-goos", "linux", "./...")
 	for _, want := range []string{
 		"m keeps its legacy type: m is used in svc_windows.go, which no checked build configuration includes",
-		"w_windows.go refers to a legacy package and is not checked",
+		"winonly/w_windows.go:1:1: unchecked: w_windows.go is not checked (legacy names: 1): no build configuration of this run includes it",
+		"svc/svc_windows.go:1:1: unchecked: svc_windows.go is not checked (legacy names: 1)",
 	} {
 		if code != exitOK || !strings.Contains(stdout, want) {
 			t.Errorf("plan -goos linux = %d, want %q\n%s%s", code, want, stdout, stderr)
