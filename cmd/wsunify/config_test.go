@@ -88,10 +88,7 @@ func TestBuildConfigFlags(t *testing.T) {
 		}
 	}
 	for _, goos := range []string{"linux", "windows"} {
-		cmd := exec.Command("go", "vet", "./...")
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GOOS="+goos, "GOPROXY=off", "GOFLAGS=-mod=mod")
-		if out, err := cmd.CombinedOutput(); err != nil {
+		if out, err := goVet(dir, "GOOS="+goos, "./..."); err != nil {
 			t.Errorf("GOOS=%s go vet after apply -goos linux: %v\n%s", goos, err, out)
 		}
 	}
@@ -127,13 +124,7 @@ func Greet(ctx context.Context, m bridge.WebSocketManager) error {
 // bridge.WebSocketManager to, and b still builds.
 func TestWorkspaceReverseDependency(t *testing.T) {
 	t.Parallel()
-	root := os.Getenv("WSUNIFY_CASES_REPO")
-	if root == "" {
-		var err error
-		if root, err = filepath.Abs("../.."); err != nil {
-			t.Fatal(err)
-		}
-	}
+	root := checkout(t)
 	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
 	if err != nil {
 		t.Fatal(err)
@@ -174,23 +165,12 @@ func Run(ctx context.Context, hub *facade.Hub) error {
 }
 `,
 	}
-	for name, data := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeFiles(t, dir, files)
 	code, stdout, stderr := wsunify("apply", "-C", filepath.Join(dir, "a"), "./...")
 	if code != exitOK || !strings.Contains(stdout, "m keeps its legacy type: Hello is called from example.com/b/app, outside the selected packages") {
 		t.Fatalf("apply = %d\n%s%s", code, stdout, stderr)
 	}
-	cmd := exec.Command("go", "vet", "./a/...", "./b/...")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=")
-	if out, err := cmd.CombinedOutput(); err != nil {
+	if out, err := goVet(dir, "GOFLAGS=", "./a/...", "./b/..."); err != nil {
 		t.Errorf("go vet in the workspace after apply in module a: %v\n%s", err, out)
 	}
 }
@@ -243,4 +223,13 @@ func (s *Service) Managers() []bridge.WebSocketManager { return []bridge.WebSock
 	if want := "retype: m keeps its legacy type: m is returned at svc_windows.go:6:64 (in GOOS=windows)"; code != exitOK || !strings.Contains(stdout, want) {
 		t.Errorf("plan = %d, want %q\n%s%s", code, want, stdout, stderr)
 	}
+}
+
+// goVet runs go vet on patterns in dir with one more environment setting,
+// without the network.
+func goVet(dir, env string, patterns ...string) ([]byte, error) {
+	cmd := exec.Command("go", append([]string{"vet"}, patterns...)...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=mod", env)
+	return cmd.CombinedOutput()
 }
