@@ -603,10 +603,12 @@ func (p *Program) checkedFiles() map[string][]byte {
 	return out
 }
 
-// migrateConfigs is [Migrate] over every build configuration of prog: a
+// migrateConfigs is [Migrate] over every build configuration of prog. A
 // declaration that one configuration retypes and another keeps is kept in
-// all, and the round is run again; a file checked in two configurations
-// must then get the same content from both, or nothing is written.
+// all, and so is one whose retype edits a file that two configurations
+// would then rewrite differently; the round is run again without them. A
+// file checked in two configurations gets the same content from both, or
+// nothing is written.
 func migrateConfigs(ctx context.Context, prog *Program, opts *Options) (*Result, *Program, error) {
 	progs := prog.all()
 	files := make([]map[string][]byte, len(progs))
@@ -646,24 +648,54 @@ func migrateConfigs(ctx context.Context, prog *Program, opts *Options) (*Result,
 				}
 			}
 		}
+		m := mergeConfigs(progs, files, results)
+		if !added {
+			for _, c := range m.conflicts {
+				for _, ri := range results {
+					for _, key := range slices.Sorted(maps.Keys(ri.retypedKeys)) {
+						if ri.retypedKeys[key][c.file] && keep[key] == "" {
+							keep[key] = fmt.Sprintf("its retype would make %s differ between %s and %s",
+								filepath.Base(c.file), progs[c.a].config, progs[c.b].config)
+							added = true
+						}
+					}
+				}
+			}
+		}
 		if added && round < maxSteps {
 			continue
 		}
-		res, err := mergeConfigs(progs, files, results)
-		if err != nil {
-			return nil, nil, err
+		if len(m.conflicts) > 0 {
+			c := m.conflicts[0]
+			return nil, nil, fmt.Errorf("codemod: %s would be rewritten one way in %s and another in %s: nothing written\n%s",
+				c.file, progs[c.a].config, progs[c.b].config, c.diff)
 		}
-		res.Findings = append(res.Findings, prog.uncheckedFindings()...)
-		sortResult(res)
-		return res, first, nil
+		m.res.Findings = append(m.res.Findings, prog.uncheckedFindings()...)
+		sortResult(m.res)
+		return m.res, first, nil
 	}
+}
+
+// merged is the result of every configuration, and the files two of them
+// rewrite differently.
+type merged struct {
+	res       *Result
+	conflicts []conflict
+}
+
+// conflict is a file that configurations a and b rewrite differently.
+type conflict struct {
+	file string
+	a, b int
+	diff []byte
 }
 
 // mergeConfigs merges the results of the configurations: each file's
 // content, sites and findings come from the first configuration that
 // checks it, and every other one must agree on its content.
-func mergeConfigs(progs []*Program, files []map[string][]byte, results []*Result) (*Result, error) {
+func mergeConfigs(progs []*Program, files []map[string][]byte, results []*Result) merged {
 	out := &Result{Rewritten: map[string]int{}}
+	var conflicts []conflict
 	owner := map[string]int{}
 	for i := range progs {
 		for name := range files[i] {
@@ -674,10 +706,7 @@ func mergeConfigs(progs []*Program, files []map[string][]byte, results []*Result
 	}
 	content := make([]map[string][]byte, len(progs))
 	for i, r := range results {
-		content[i] = map[string][]byte{}
-		for name, src := range files[i] {
-			content[i][name] = src
-		}
+		content[i] = maps.Clone(files[i])
 		for _, c := range r.Changes {
 			content[i][c.Name] = c.New
 		}
@@ -686,8 +715,7 @@ func mergeConfigs(progs []*Program, files []map[string][]byte, results []*Result
 		o := owner[name]
 		for i := o + 1; i < len(progs); i++ {
 			if got, ok := content[i][name]; ok && !bytes.Equal(got, content[o][name]) {
-				return nil, fmt.Errorf("codemod: %s would be rewritten one way in %s and another in %s: nothing written\n%s",
-					name, progs[o].config, progs[i].config, UnifiedDiff(filepath.Base(name), content[o][name], got))
+				conflicts = append(conflicts, conflict{file: name, a: o, b: i, diff: UnifiedDiff(filepath.Base(name), content[o][name], got)})
 			}
 		}
 		if !bytes.Equal(content[o][name], files[o][name]) {
@@ -710,7 +738,7 @@ func mergeConfigs(progs []*Program, files []map[string][]byte, results []*Result
 			}
 		}
 	}
-	return out, nil
+	return merged{res: out, conflicts: conflicts}
 }
 
 // pkgOf returns the package of a changed file.

@@ -737,6 +737,7 @@ func (rt *retyper) plan() {
 		}
 		for _, u := range d.directs {
 			rt.direct[u.sel] = true
+			rt.touched[declKey(rt.prog.Fset, d.ident)][u.file.Name] = true
 		}
 		for _, u := range d.hubs {
 			rt.covered[u.sel.Sel.Pos()] = true

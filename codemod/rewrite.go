@@ -48,8 +48,9 @@ type Result struct {
 	retyped map[string]map[string]bool // declKey → files its retype edits
 	sites   map[string]map[string]int  // file → rule ID → rewritten sites
 	// The declarations by stable key (see steer.key): those the step
-	// retypes, and those it keeps with the reason.
-	retypedKeys map[string]bool
+	// retypes, with the files their retype edits, and those it keeps with
+	// the reason.
+	retypedKeys map[string]map[string]bool
 	keptKeys    map[string]string
 }
 
@@ -83,10 +84,10 @@ func rewrite(prog *Program, opts *Options, st *steer) (*Result, error) {
 	l := prog.legacy(opts)
 	rt := newRetyper(prog, l, opts, st)
 	res := &Result{Rewritten: map[string]int{}, retyped: rt.touched, sites: map[string]map[string]int{},
-		retypedKeys: map[string]bool{}, keptKeys: map[string]string{}}
+		retypedKeys: map[string]map[string]bool{}, keptKeys: map[string]string{}}
 	for _, d := range rt.order {
 		if d.blocked == "" {
-			res.retypedKeys[st.key(prog.Fset, d.ident)] = true
+			res.retypedKeys[st.key(prog.Fset, d.ident)] = rt.touched[declKey(prog.Fset, d.ident)]
 		} else {
 			res.keptKeys[st.key(prog.Fset, d.ident)] = d.blocked
 		}

@@ -211,7 +211,7 @@ func Migrate(ctx context.Context, prog *Program, opts *Options) (*Result, *Progr
 // migrateOne is [Migrate] in one build configuration, keeping the
 // declarations of keep (by stable key).
 func migrateOne(ctx context.Context, prog *Program, opts *Options, keep map[string]string) (*Result, *Program, error) {
-	total := &Result{Rewritten: map[string]int{}, sites: map[string]map[string]int{}, retypedKeys: map[string]bool{}}
+	total := &Result{Rewritten: map[string]int{}, sites: map[string]map[string]int{}, retypedKeys: map[string]map[string]bool{}}
 	orig := map[string][]byte{}
 	final := map[string]FileChange{}
 	skip := map[string]string{}
@@ -284,7 +284,12 @@ func migrateOne(ctx context.Context, prog *Program, opts *Options, keep map[stri
 				total.sites[f][k] += v
 			}
 		}
-		maps.Copy(total.retypedKeys, res.retypedKeys)
+		for k, files := range res.retypedKeys {
+			if total.retypedKeys[k] == nil {
+				total.retypedKeys[k] = map[string]bool{}
+			}
+			maps.Copy(total.retypedKeys[k], files)
+		}
 		st.lines = nil // the files moved
 		prog = next
 	}
