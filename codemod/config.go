@@ -197,6 +197,11 @@ func loadConfigs(ctx context.Context, cfg *LoadConfig, patterns []string) (*Prog
 	}
 	for _, c := range extra {
 		o, err := loadOne(ctx, c.apply(cfg), patterns, true)
+		if err != nil && cfg.Configs == nil && ctx.Err() == nil {
+			// A configuration the go command cannot load here (a GOOS
+			// that needs cgo, say): its files stay unchecked, reported.
+			continue
+		}
 		if err != nil {
 			return nil, fmt.Errorf("in %s: %w", c, err)
 		}

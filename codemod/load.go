@@ -291,7 +291,9 @@ func loadOne(ctx context.Context, cfg *LoadConfig, patterns []string, other bool
 				prog.ignored[name] = strings.TrimSuffix(p.PkgPath, "_test")
 			}
 		}
-		if selected[p.PkgPath] && !inSource[p.PkgPath] {
+		if selected[p.PkgPath] && !inSource[p.PkgPath] && !other {
+			// (In another configuration, a package that is not loaded
+			// from source has nothing to check there.)
 			for _, e := range p.Errors {
 				if e.Kind != packages.TypeError {
 					prog.listErrs = append(prog.listErrs, listError(p.PkgPath, e))
