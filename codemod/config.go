@@ -459,17 +459,34 @@ func satisfy(u *uncheckedFile, def BuildConfig) (BuildConfig, bool) {
 	if len(custom) > 8 {
 		custom = custom[:8]
 	}
+	try := func(goos, goarch string, mask int) (BuildConfig, bool) {
+		if goos == "js" || goos == "wasip1" {
+			goarch = "wasm" // their only GOARCH
+		}
+		c := BuildConfig{GOOS: goos, GOARCH: goarch, Tags: slices.Clone(def.Tags)}
+		for i, t := range custom {
+			if mask&(1<<i) != 0 {
+				c.Tags = append(c.Tags, t)
+			}
+		}
+		c.Tags = unionTags(c.Tags, nil)
+		return c, includes(c, u)
+	}
 	for _, goos := range slices.Compact(oses) {
 		for _, goarch := range slices.Compact(arches) {
 			for mask := (1 << len(custom)) - 1; mask >= 0; mask-- {
-				c := BuildConfig{GOOS: goos, GOARCH: goarch, Tags: slices.Clone(def.Tags)}
-				for i, t := range custom {
-					if mask&(1<<i) != 0 {
-						c.Tags = append(c.Tags, t)
-					}
+				if c, ok := try(goos, goarch, mask); ok {
+					return c, true
 				}
-				c.Tags = unionTags(c.Tags, nil)
-				if includes(c, u) {
+			}
+		}
+	}
+	// A constraint that excludes systems rather than naming one
+	// (unix && !linux): the other systems, with all its tags or none.
+	for _, goos := range fallbackOS {
+		for _, goarch := range []string{def.GOARCH, "arm64"} {
+			for _, mask := range []int{(1 << len(custom)) - 1, 0} {
+				if c, ok := try(goos, goarch, mask); ok {
 					return c, true
 				}
 			}
@@ -477,6 +494,10 @@ func satisfy(u *uncheckedFile, def BuildConfig) (BuildConfig, bool) {
 	}
 	return BuildConfig{}, false
 }
+
+// fallbackOS are the systems tried for a file whose constraint names none
+// it needs, the common first.
+var fallbackOS = []string{"darwin", "windows", "freebsd", "openbsd", "netbsd", "dragonfly", "solaris", "illumos", "aix", "plan9", "js", "wasip1"}
 
 // includes reports whether the go command builds u in c.
 func includes(c BuildConfig, u *uncheckedFile) bool {
