@@ -44,6 +44,10 @@ type goldenCase struct {
 	wantErr    string            // a refusal: the error must contain it
 	flags      []string
 	runTests   bool // go test, before and after apply, must pass
+	// vet are the other build configurations go vet must pass in, before
+	// and after apply: each is environment settings (GOOS=windows) and
+	// go vet flags (-tags enterprise).
+	vet [][]string
 }
 
 func readCases(t *testing.T) []*goldenCase {
@@ -79,6 +83,12 @@ func readCases(t *testing.T) []*goldenCase {
 				c.flags = strings.Fields(string(f.Data))
 			case f.Name == "test":
 				c.runTests = true
+			case f.Name == "vet":
+				for _, l := range strings.Split(strings.TrimSpace(string(f.Data)), "\n") {
+					if fs := strings.Fields(l); len(fs) > 0 {
+						c.vet = append(c.vet, fs)
+					}
+				}
 			case strings.HasSuffix(f.Name, ".golden"):
 				c.golden[strings.TrimSuffix(f.Name, ".golden")] = f.Data
 			default:
@@ -126,9 +136,30 @@ func writeModule(t testing.TB, dir string, files map[string][]byte) {
 
 func goCmd(t testing.TB, dir string, args ...string) {
 	t.Helper()
+	goCmdEnv(t, dir, nil, args...)
+}
+
+// vetIn runs go vet ./... in dir in each build configuration of c.
+func (c *goldenCase) vetIn(t testing.TB, dir string) {
+	t.Helper()
+	for _, words := range c.vet {
+		var env, flags []string
+		for _, w := range words {
+			if strings.Contains(w, "=") && !strings.HasPrefix(w, "-") {
+				env = append(env, w)
+			} else {
+				flags = append(flags, w)
+			}
+		}
+		goCmdEnv(t, dir, env, append(append([]string{"vet"}, flags...), "./...")...)
+	}
+}
+
+func goCmdEnv(t testing.TB, dir string, env []string, args ...string) {
+	t.Helper()
 	cmd := exec.Command("go", args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=mod", "GOWORK=off")
+	cmd.Env = append(append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=mod", "GOWORK=off"), env...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
@@ -158,6 +189,10 @@ func (c *goldenCase) options(t *testing.T) (*Options, *LoadConfig, []string) {
 			opts.Shapes[s] = append(opts.Shapes[s], typ)
 			path, _ := splitQualified(typ)
 			cfg.LegacyPaths = append(cfg.LegacyPaths, path)
+		case "-test=false":
+			cfg.NoTests = true
+		case "-generated":
+			opts.Generated = true
 		default:
 			patterns = append(patterns, c.flags[i])
 		}
@@ -184,6 +219,7 @@ func TestCases(t *testing.T) {
 			if c.runTests {
 				goCmd(t, dir, "test", "./...") // the tests hold the legacy code's behaviour
 			}
+			c.vetIn(t, dir)
 
 			res, err := migrate(ctx, cfg, opts, patterns)
 			if c.wantErr != "" {
@@ -239,7 +275,7 @@ func TestCases(t *testing.T) {
 
 			// Every edit written through dst gives the same files: the text
 			// path is only a faster way to the same result.
-			viaDST, err := migrate(ctx, cfg, &Options{Rules: opts.Rules, Shapes: opts.Shapes, dstOnly: true}, patterns)
+			viaDST, err := migrate(ctx, cfg, &Options{Rules: opts.Rules, Shapes: opts.Shapes, Generated: opts.Generated, dstOnly: true}, patterns)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -259,6 +295,7 @@ func TestCases(t *testing.T) {
 				}
 			}
 			goCmd(t, dir, "vet", "./...")
+			c.vetIn(t, dir) // and in every other build configuration
 			if c.runTests {
 				goCmd(t, dir, "test", "./...") // and the migrated code keeps it
 			}

@@ -36,6 +36,17 @@
 // that would not is dropped and reported). What cannot be rewritten safely
 // is reported as a [Finding] with its position and reason.
 //
+// # Build configurations
+//
+// A file of another GOOS or GOARCH, behind a custom tag or in a tagged test
+// is checked, counted and rewritten in a configuration that includes it:
+// [Load] finds the configurations the files the go command leaves out
+// need (or takes [LoadConfig.Configs]), [Migrate] keeps a declaration that
+// any configuration keeps and requires a file of two configurations to get
+// the same edits. A file no configuration includes is reported, and keeps
+// the declarations it names. So does a test file with tests not loaded,
+// and a generated file unless [Options.Generated] asks.
+//
 // # Output
 //
 // Each outermost rewritten node is cut out of the file and rewritten on its

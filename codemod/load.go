@@ -43,6 +43,15 @@ type Program struct {
 	// for each package read from export data, whether it depends on one.
 	legacyPaths map[string]bool
 	reach       map[string]bool
+
+	// Set by Load for the build configurations (see config.go).
+	config    BuildConfig       // the configuration the program is checked in
+	others    []*Program        // the other configurations, for the first
+	unchecked []*uncheckedFile  // files no configuration checks, for the first
+	source    map[string]bool   // the paths loaded from source
+	ignored   map[string]string // a main-module file the configuration leaves out → its package path
+	dirs      map[string]string // a main-module package directory → its path
+	listErrs  []error           // the go command's errors on selected packages not loaded from source
 }
 
 // Package is one package of a [Program].
@@ -91,6 +100,11 @@ type LoadConfig struct {
 	// NoTests leaves the _test.go files out. By default a package's tests
 	// are loaded, rewritten and checked with it.
 	NoTests bool
+	// Configs are the build configurations to check, the first loaded
+	// first. Nil means the go command's default and, when files it leaves
+	// out may refer to a legacy name, the configurations that include them
+	// (see config.go).
+	Configs []BuildConfig
 }
 
 // Load loads the packages matched by patterns (as the go command takes
@@ -103,6 +117,12 @@ func Load(ctx context.Context, cfg *LoadConfig, patterns ...string) (*Program, e
 	if cfg == nil {
 		cfg = &LoadConfig{}
 	}
+	return loadConfigs(ctx, cfg, patterns)
+}
+
+// loadOne is [Load] in one build configuration; other is set for every
+// configuration but the first, which alone speculates.
+func loadOne(ctx context.Context, cfg *LoadConfig, patterns []string, other bool) (*Program, error) {
 	legacy := cfg.LegacyPaths
 	if legacy == nil {
 		legacy = []string{BridgePath}
@@ -116,7 +136,10 @@ func Load(ctx context.Context, cfg *LoadConfig, patterns ...string) (*Program, e
 	graphCfg := pcfg(graphMode)
 	graphCfg.Tests = !cfg.NoTests
 	fset := token.NewFileSet()
-	spec := speculate(ctx, cfg, fset, legacy, patterns)
+	var spec *speculation
+	if !other {
+		spec = speculate(ctx, cfg, fset, legacy, patterns)
+	}
 	if spec != nil {
 		defer spec.close()
 	}
@@ -148,10 +171,11 @@ func Load(ctx context.Context, cfg *LoadConfig, patterns ...string) (*Program, e
 		}
 	}
 	all := roots
-	// Reverse dependencies: the rest of the main module, unless the patterns
-	// already cover it.
-	if module != nil && !coversModule(patterns, cfg.Dir, module) {
-		rest, err := packages.Load(graphCfg, module.Path+"/...")
+	// Reverse dependencies: the rest of the main module, or of every module
+	// of the workspace, unless the patterns already cover it.
+	workspace := inWorkspace(cfg)
+	if module != nil && (workspace || !coversModule(patterns, cfg.Dir, module)) {
+		rest, err := packages.Load(graphCfg, "work")
 		if err != nil {
 			return nil, fmt.Errorf("codemod: load module: %w", err)
 		}
@@ -231,15 +255,51 @@ func Load(ctx context.Context, cfg *LoadConfig, patterns ...string) (*Program, e
 			return false
 		}
 		for _, p := range graph {
-			if p.Module != nil && p.Module.Path == module.Path && !isLegacy[p.PkgPath] {
+			if p.Module != nil && p.Module.Main && !isLegacy[p.PkgPath] {
 				importsSource(p)
 			}
 		}
 	}
+	// An external test package is checked against its package's test
+	// variant, which export_test.go files may give more declarations than
+	// its export data has.
+	for path := range inSource {
+		if under, ok := strings.CutSuffix(path, "_test"); ok && graph[under] != nil && graph[path].Name == graph[under].Name+"_test" {
+			inSource[under] = true
+		}
+	}
 
-	prog := &Program{Fset: fset, byPath: map[string]*Package{}}
+	prog := &Program{Fset: fset, byPath: map[string]*Package{}, legacyPaths: isLegacy, source: inSource, ignored: map[string]string{}, dirs: map[string]string{}}
 	if module != nil {
 		prog.Module = module.Path
+	}
+	// What the other build configurations and the unchecked files are
+	// found from: the files of the main modules this configuration leaves
+	// out, and the packages that do not parse.
+	for _, p := range graph {
+		if p.Module == nil || !p.Module.Main {
+			continue
+		}
+		if len(p.GoFiles) > 0 {
+			prog.dirs[filepath.Dir(p.GoFiles[0])] = strings.TrimSuffix(p.PkgPath, "_test")
+		}
+		if isLegacy[p.PkgPath] {
+			continue // the legacy implementation is left alone
+		}
+		for _, name := range p.IgnoredFiles {
+			if strings.HasSuffix(name, ".go") {
+				prog.ignored[name] = strings.TrimSuffix(p.PkgPath, "_test")
+			}
+		}
+		if selected[p.PkgPath] && !inSource[p.PkgPath] && !other {
+			// (In another configuration, a package that is not loaded
+			// from source has nothing to check there.)
+			for _, e := range p.Errors {
+				if e.Kind != packages.TypeError {
+					prog.listErrs = append(prog.listErrs, listError(p.PkgPath, e))
+				}
+			}
+		}
 	}
 	var order []string
 	visited := map[string]bool{}
@@ -400,6 +460,18 @@ func (p *Program) parse(ctx context.Context, pkgs []*Package) error {
 	return nil
 }
 
+// listError is an error the go command reports on a package, labelled a
+// syntax error when the file it names does not parse.
+func listError(path string, e packages.Error) error {
+	file, _, _ := strings.Cut(e.Pos, ":")
+	if strings.HasSuffix(file, ".go") {
+		if _, err := parser.ParseFile(token.NewFileSet(), file, nil, parser.SkipObjectResolution); err != nil {
+			return fmt.Errorf("%s: %w: %w", path, errSyntax, err)
+		}
+	}
+	return fmt.Errorf("%s: %s", path, e.Error())
+}
+
 // graphMode is what the package graph is loaded with: no types, no syntax.
 const graphMode = packages.NeedName | packages.NeedFiles | packages.NeedImports | packages.NeedDeps | packages.NeedModule
 
@@ -519,7 +591,12 @@ func (p *Program) Package(path string) *Package { return p.byPath[path] }
 // Err returns the load and type errors of the selected packages and of the
 // packages loaded with them, or nil.
 func (p *Program) Err() error {
-	var errs []error
+	errs := slices.Clone(p.listErrs)
+	for _, o := range p.others {
+		if err := o.Err(); err != nil {
+			errs = append(errs, fmt.Errorf("in %s: %w", o.config, err))
+		}
+	}
 	for _, pkg := range p.Packages {
 		for _, e := range pkg.Errors {
 			errs = append(errs, fmt.Errorf("%s: %w", pkg.Path, e))
@@ -572,7 +649,7 @@ func (p *Program) check(ctx context.Context, pkgs []*Package) error {
 func (p *Program) checkOne(pkg *Package) {
 	loadErrs := pkg.Errors[:0:0]
 	for _, e := range pkg.Errors {
-		if !errors.Is(e, errType) {
+		if !errors.Is(e, errType) && !errors.Is(e, errSyntax) {
 			loadErrs = append(loadErrs, e)
 		}
 	}
@@ -583,7 +660,7 @@ func (p *Program) checkOne(pkg *Package) {
 			f.AST, f.parseErr = parser.ParseFile(p.Fset, f.Name, f.Src, parser.ParseComments|parser.SkipObjectResolution)
 		}
 		if f.parseErr != nil {
-			pkg.Errors = append(pkg.Errors, fmt.Errorf("%w: %w", errType, f.parseErr))
+			pkg.Errors = append(pkg.Errors, fmt.Errorf("%w: %w", errSyntax, f.parseErr))
 		}
 		if f.AST != nil {
 			files = append(files, f.AST)
@@ -628,6 +705,10 @@ func (p *Program) checkOne(pkg *Package) {
 // errType marks errors found by parsing and type-checking, which a new
 // check replaces.
 var errType = errors.New("type error")
+
+// errSyntax marks the syntax errors found by parsing, which a new check
+// replaces too.
+var errSyntax = errors.New("syntax error")
 
 type importerFunc func(path string) (*types.Package, error)
 

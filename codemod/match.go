@@ -14,6 +14,10 @@ type Options struct {
 	// Shapes maps a shape to qualified names of the user's own types that
 	// play its part ("example.com/app/ws.Manager").
 	Shapes map[Shape][]string
+	// Generated rewrites generated files ("// Code generated … DO NOT
+	// EDIT."); by default they are left alone, with a finding, and a
+	// declaration they use keeps its type.
+	Generated bool
 
 	dstOnly bool // write every edit through dst (tests of the text path)
 }

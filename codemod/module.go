@@ -88,3 +88,40 @@ func moduleRoot(dir string) string {
 		dir = parent
 	}
 }
+
+// inWorkspace reports whether the go command runs in a go.work workspace
+// for cfg: GOWORK names a file, or a go.work lies at or above the
+// directory and GOWORK is not "off".
+func inWorkspace(cfg *LoadConfig) bool {
+	env := cfg.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	gowork := ""
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "GOWORK="); ok {
+			gowork = v
+		}
+	}
+	switch gowork {
+	case "off":
+		return false
+	case "":
+	default:
+		return true
+	}
+	dir, err := filepath.Abs(cfg.Dir)
+	if err != nil {
+		return false
+	}
+	for {
+		if fi, err := os.Stat(filepath.Join(dir, "go.work")); err == nil && !fi.IsDir() {
+			return true
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return false
+		}
+		dir = parent
+	}
+}

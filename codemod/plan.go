@@ -3,6 +3,7 @@ package codemod
 import (
 	"context"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -57,30 +58,47 @@ func Count(prog *Program, opts *Options) (*Plan, error) {
 	if err := prog.Err(); err != nil {
 		return nil, fmt.Errorf("%w:\n%w", ErrNotCompiling, err)
 	}
-	l := prog.legacy(opts)
 	plan := &Plan{Remaining: map[string]int{}}
-	may := prog.mayUseLegacy(opts)
-	for _, pkg := range prog.Packages {
-		if !pkg.Selected || !may(pkg) {
-			continue
+	uses := map[string]map[string]int{} // package → rule → uses
+	count := func(path, rule string, n int) {
+		if uses[path] == nil {
+			uses[path] = map[string]int{}
 		}
-		if pkg.Info == nil {
-			return nil, fmt.Errorf("codemod: %s was checked without type information", pkg.Path)
-		}
-		pp := PackagePlan{Path: pkg.Path, Uses: map[string]int{}}
-		for _, f := range pkg.Files {
-			for _, u := range l.scanFile(pkg, f) {
-				if opts.Rules.Has(u.rule.ID) || u.rule.ID == RuleBridgeRef {
-					pp.Uses[u.rule.ID]++
-					plan.Remaining[u.rule.ID]++
+		uses[path][rule] += n
+		plan.Remaining[rule] += n
+	}
+	// A file checked in several build configurations counts once, in the
+	// first.
+	counted := map[string]bool{}
+	for _, p := range prog.all() {
+		l := p.legacy(opts)
+		may := p.mayUseLegacy(opts)
+		for _, pkg := range p.Packages {
+			if !pkg.Selected || !may(pkg) {
+				continue
+			}
+			if pkg.Info == nil {
+				return nil, fmt.Errorf("codemod: %s was checked without type information", pkg.Path)
+			}
+			for _, f := range pkg.Files {
+				if counted[f.Name] {
+					continue
+				}
+				counted[f.Name] = true
+				for _, u := range l.scanFile(pkg, f) {
+					if opts.Rules.Has(u.rule.ID) || u.rule.ID == RuleBridgeRef {
+						count(pkg.Path, u.rule.ID, 1)
+					}
 				}
 			}
 		}
-		if len(pp.Uses) > 0 {
-			plan.Packages = append(plan.Packages, pp)
-		}
 	}
-	slices.SortFunc(plan.Packages, func(a, b PackagePlan) int { return strings.Compare(a.Path, b.Path) })
+	for _, r := range prog.legacyUnchecked() {
+		count(r.file.pkgPath, RuleUnchecked, r.refs)
+	}
+	for _, path := range slices.Sorted(maps.Keys(uses)) {
+		plan.Packages = append(plan.Packages, PackagePlan{Path: path, Uses: uses[path]})
+	}
 	return plan, nil
 }
 

@@ -73,7 +73,7 @@ type useSite struct {
 type retyper struct {
 	prog    *Program
 	l       *legacy
-	skip    map[string]string          // declKey → why it is kept
+	st      *steer                     // the declarations to keep
 	touched map[string]map[string]bool // declKey → files its retype edits
 	decls   map[*types.Var]*decl
 	order   []*decl
@@ -84,9 +84,9 @@ type retyper struct {
 	opts    *Options
 }
 
-func newRetyper(prog *Program, l *legacy, opts *Options, skip map[string]string) *retyper {
+func newRetyper(prog *Program, l *legacy, opts *Options, st *steer) *retyper {
 	rt := &retyper{
-		prog: prog, l: l, skip: skip,
+		prog: prog, l: l, st: st,
 		touched: map[string]map[string]bool{},
 		decls:   map[*types.Var]*decl{},
 		funcs:   map[*types.Func][]*decl{},
@@ -110,6 +110,9 @@ func newRetyper(prog *Program, l *legacy, opts *Options, skip map[string]string)
 	if len(rt.decls) == 0 {
 		return rt
 	}
+	for _, d := range rt.order {
+		rt.blockUnchecked(d)
+	}
 	for _, pkg := range prog.Packages {
 		if !may(pkg) {
 			continue // no use of a legacy declaration either
@@ -119,8 +122,31 @@ func newRetyper(prog *Program, l *legacy, opts *Options, skip map[string]string)
 		}
 	}
 	rt.decide()
+	if !opts.Generated {
+		rt.keepGenerated()
+	}
 	rt.plan()
 	return rt
+}
+
+// keepGenerated keeps the declarations whose retype would edit a
+// generated file, which the rewrite leaves alone.
+func (rt *retyper) keepGenerated() {
+	for _, d := range rt.order {
+		if d.blocked != "" {
+			continue
+		}
+		sites := append([]useSite{{pkg: d.pkg, file: d.file, node: d.ident}}, d.wraps...)
+		for _, us := range [][]useSite{d.directs, d.hubs, d.assigns, d.args, d.renames, d.bridges} {
+			sites = append(sites, us...)
+		}
+		for _, u := range sites {
+			if ast.IsGenerated(u.file.AST) {
+				rt.block(d, u.pkg, u.node, "its retype would edit the generated file "+filepath.Base(u.file.Name))
+				break
+			}
+		}
+	}
 }
 
 // walk calls fn for every node of f with the stack of its ancestors
@@ -160,7 +186,7 @@ func (rt *retyper) findDecls(pkg *Package, f *File) {
 		d := &decl{v: v, shape: shape, pkg: pkg, file: f, ident: id}
 		rt.decls[v] = d
 		rt.order = append(rt.order, d)
-		if why, ok := rt.skip[declKey(rt.prog.Fset, id)]; ok {
+		if why, ok := rt.st.kept(rt.prog.Fset, id); ok {
 			d.blocked = why
 			return
 		}
@@ -236,7 +262,7 @@ func (rt *retyper) findDecls(pkg *Package, f *File) {
 				}
 			}
 		default:
-			d.blocked = fmt.Sprintf("declared by a %s", describe(parent))
+			d.blocked = describeDecl(parent)
 		}
 	})
 }
@@ -266,6 +292,25 @@ func paramIndex(params *ast.FieldList, id *ast.Ident) int {
 		}
 	}
 	return -1
+}
+
+// blockUnchecked keeps d when a file that no configuration checks may
+// use it: one in its package's directory or importing its package that
+// names it (or, for a parameter, its function).
+func (rt *retyper) blockUnchecked(d *decl) {
+	if d.blocked != "" || d.kind == declLocal {
+		return
+	}
+	name := d.ident.Name
+	if d.kind == declParam {
+		name = d.fn.Name()
+	}
+	for _, u := range rt.prog.unchecked {
+		if u.sees(d.pkg) && u.mentions(name) {
+			d.blocked = fmt.Sprintf("%s is used in %s, %s", name, filepath.Base(u.name), u.why)
+			return
+		}
+	}
 }
 
 // block marks d as kept, with the reason and where.
@@ -311,10 +356,15 @@ func (rt *retyper) findUses(pkg *Package, f *File) {
 			}
 			t := litType(info, stack)
 			if t == nil {
-				// Unknown type: keep every field that could be set here.
+				switch n.Type.(type) {
+				case *ast.ArrayType, *ast.MapType:
+					return // its elements are no struct fields
+				}
+				// Unknown type: keep every field that could be set here, that
+				// is, that this package can name.
 				for _, d := range rt.order {
-					if d.kind == declField || d.kind == declEmbedded {
-						rt.block(d, pkg, n, "maybe set in an unkeyed composite literal")
+					if (d.kind == declField || d.kind == declEmbedded) && (d.v.Exported() || d.v.Pkg() == pkg.Types) {
+						rt.block(d, pkg, n, "perhaps set by this struct literal without field names")
 					}
 				}
 				return
@@ -325,7 +375,7 @@ func (rt *retyper) findUses(pkg *Package, f *File) {
 			if st, ok := t.Underlying().(*types.Struct); ok {
 				for i := range st.NumFields() {
 					if d := rt.decls[st.Field(i)]; d != nil {
-						rt.block(d, pkg, n, "set in an unkeyed composite literal")
+						rt.block(d, pkg, n, "set by a struct literal without field names")
 					}
 				}
 			}
@@ -471,7 +521,7 @@ func (rt *retyper) varUse(d *decl, pkg *Package, f *File, stack []ast.Node) {
 			return
 		}
 	}
-	rt.block(d, pkg, id, fmt.Sprintf("%s is used in a %s", id.Name, describe(stack[i])))
+	rt.block(d, pkg, id, describeUse(id.Name, stack[i], e))
 }
 
 func exprIndex(list []ast.Expr, e ast.Expr) int {
@@ -687,6 +737,7 @@ func (rt *retyper) plan() {
 		}
 		for _, u := range d.directs {
 			rt.direct[u.sel] = true
+			rt.touched[declKey(rt.prog.Fset, d.ident)][u.file.Name] = true
 		}
 		for _, u := range d.hubs {
 			rt.covered[u.sel.Sel.Pos()] = true

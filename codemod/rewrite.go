@@ -6,6 +6,8 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
+	"maps"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -44,6 +46,12 @@ type Result struct {
 	Rewritten map[string]int
 
 	retyped map[string]map[string]bool // declKey → files its retype edits
+	sites   map[string]map[string]int  // file → rule ID → rewritten sites
+	// The declarations by stable key (see steer.key): those the step
+	// retypes, with the files their retype edits, and those it keeps with
+	// the reason.
+	retypedKeys map[string]map[string]bool
+	keptKeys    map[string]string
 }
 
 // ErrNotCompiling is returned for packages that do not type-check: the
@@ -58,9 +66,9 @@ func Rewrite(prog *Program, opts *Options) (*Result, error) {
 	return rewrite(prog, opts, nil)
 }
 
-// rewrite is [Rewrite] keeping the declarations of skip (by declKey) out of
-// the retype step.
-func rewrite(prog *Program, opts *Options, skip map[string]string) (*Result, error) {
+// rewrite is [Rewrite] keeping the declarations st names out of the
+// retype step.
+func rewrite(prog *Program, opts *Options, st *steer) (*Result, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
@@ -74,8 +82,16 @@ func rewrite(prog *Program, opts *Options, skip map[string]string) (*Result, err
 		}
 	}
 	l := prog.legacy(opts)
-	rt := newRetyper(prog, l, opts, skip)
-	res := &Result{Rewritten: map[string]int{}, retyped: rt.touched}
+	rt := newRetyper(prog, l, opts, st)
+	res := &Result{Rewritten: map[string]int{}, retyped: rt.touched, sites: map[string]map[string]int{},
+		retypedKeys: map[string]map[string]bool{}, keptKeys: map[string]string{}}
+	for _, d := range rt.order {
+		if d.blocked == "" {
+			res.retypedKeys[st.key(prog.Fset, d.ident)] = rt.touched[declKey(prog.Fset, d.ident)]
+		} else {
+			res.keptKeys[st.key(prog.Fset, d.ident)] = d.blocked
+		}
+	}
 	var mu sync.Mutex
 	var errs []error
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
@@ -101,6 +117,7 @@ func rewrite(prog *Program, opts *Options, skip map[string]string) (*Result, err
 			for k, v := range r.Rewritten {
 				res.Rewritten[k] += v
 			}
+			maps.Copy(res.sites, r.sites)
 		}()
 	}
 	wg.Wait()
@@ -145,8 +162,15 @@ func (p *Program) legacy(opts *Options) *legacy {
 
 // rewritePackage rewrites the files of one package.
 func rewritePackage(fset *token.FileSet, pkg *Package, l *legacy, rt *retyper, opts *Options) (*Result, error) {
-	res := &Result{Rewritten: map[string]int{}}
+	res := &Result{Rewritten: map[string]int{}, sites: map[string]map[string]int{}}
 	for _, f := range pkg.Files {
+		site := func(rule string) {
+			res.Rewritten[rule]++
+			if res.sites[f.Name] == nil {
+				res.sites[f.Name] = map[string]int{}
+			}
+			res.sites[f.Name][rule]++
+		}
 		var e *fileEditor
 		editor := func() *fileEditor {
 			if e == nil {
@@ -176,13 +200,25 @@ func rewritePackage(fset *token.FileSet, pkg *Package, l *legacy, rt *retyper, o
 				continue
 			}
 			editor().add(useEdit(u))
-			res.Rewritten[rule.ID]++
+			site(rule.ID)
 		}
 		for _, ed := range rt.editsIn(f) {
 			editor().add(ed)
-			res.Rewritten[RuleRetype]++
+			site(RuleRetype)
 		}
 		if e == nil {
+			continue
+		}
+		if !opts.Generated && ast.IsGenerated(f.AST) {
+			// Left alone: the next go generate would write it again.
+			for rule, n := range res.sites[f.Name] {
+				res.Rewritten[rule] -= n
+			}
+			delete(res.sites, f.Name)
+			res.Findings = append(res.Findings, Finding{
+				Pos: fset.Position(f.AST.Package), Package: pkg.Path, Rule: RuleGenerated,
+				Message: generatedMessage(pkg, f),
+			})
 			continue
 		}
 		out, af, err := e.finish()
@@ -377,7 +413,109 @@ func lines(elts []dst.Expr) {
 	elts[len(elts)-1].Decorations().After = dst.NewLine
 }
 
-// describe names the kind of node n for a finding.
-func describe(n ast.Node) string {
-	return strings.TrimPrefix(fmt.Sprintf("%T", n), "*ast.")
+// describeDecl says, for a finding, where a declaration the retype step
+// does not handle stands.
+func describeDecl(parent ast.Node) string {
+	switch parent.(type) {
+	case *ast.RangeStmt:
+		return "declared by a range loop"
+	case *ast.TypeSwitchStmt, *ast.CaseClause:
+		return "declared by a type switch"
+	case *ast.AssignStmt:
+		return "declared by an assignment the retype does not rewrite"
+	}
+	return "declared in a place the retype does not rewrite"
+}
+
+// describeUse says, for a finding, what the code does with name, the
+// expression e, whose parent is parent.
+func describeUse(name string, parent ast.Node, e ast.Expr) string {
+	switch p := parent.(type) {
+	case *ast.CallExpr:
+		if p.Fun == e {
+			return name + " is called"
+		}
+		switch fun := ast.Unparen(p.Fun).(type) {
+		case *ast.Ident:
+			return fmt.Sprintf("%s is passed to %s", name, fun.Name)
+		case *ast.SelectorExpr:
+			return fmt.Sprintf("%s is passed to %s", name, fun.Sel.Name)
+		}
+		return name + " is passed to a function"
+	case *ast.KeyValueExpr:
+		if p.Key == e {
+			return name + " is a map key"
+		}
+		return name + " is stored in a composite literal"
+	case *ast.CompositeLit:
+		return name + " is stored in a composite literal"
+	case *ast.ReturnStmt:
+		return name + " is returned"
+	case *ast.AssignStmt:
+		return name + " is assigned to another variable"
+	case *ast.ValueSpec:
+		return name + " initializes another variable"
+	case *ast.BinaryExpr:
+		if p.Op == token.EQL || p.Op == token.NEQ {
+			return name + " is compared"
+		}
+	case *ast.UnaryExpr:
+		if p.Op == token.AND {
+			return name + " has its address taken"
+		}
+		if p.Op == token.ARROW {
+			return name + " is received from"
+		}
+	case *ast.SendStmt:
+		return name + " is sent on a channel"
+	case *ast.TypeAssertExpr:
+		return name + " is type-asserted"
+	case *ast.TypeSwitchStmt, *ast.ExprStmt:
+		return name + " is type-switched on"
+	case *ast.SelectorExpr:
+		return fmt.Sprintf("%s.%s is used, which the facade type has not", name, p.Sel.Name)
+	case *ast.IndexExpr, *ast.IndexListExpr:
+		return name + " is indexed"
+	case *ast.StarExpr:
+		return name + " is dereferenced"
+	case *ast.RangeStmt:
+		return name + " is ranged over"
+	}
+	return name + " is used in an expression the retype does not rewrite"
+}
+
+// RuleGenerated reports the generated files a rewrite leaves alone.
+const RuleGenerated = "generated"
+
+// generatedMessage says that the generated file f is left alone, naming
+// its generator from the //go:generate line of its package that names the
+// file, or the only one.
+func generatedMessage(pkg *Package, f *File) string {
+	base := filepath.Base(f.Name)
+	var lines []string
+	for _, g := range pkg.Files {
+		if g.AST == nil {
+			continue
+		}
+		for _, cg := range g.AST.Comments {
+			for _, c := range cg.List {
+				if cmd, ok := strings.CutPrefix(c.Text, "//go:generate "); ok {
+					lines = append(lines, fmt.Sprintf("//go:generate %s in %s", strings.TrimSpace(cmd), filepath.Base(g.Name)))
+				}
+			}
+		}
+	}
+	by := ""
+	for _, l := range lines {
+		if strings.Contains(l, strings.TrimSuffix(base, ".go")) {
+			by = l
+		}
+	}
+	if by == "" && len(lines) == 1 {
+		by = lines[0]
+	}
+	if by != "" {
+		by = " (written by " + by + ")"
+	}
+	return fmt.Sprintf("%s is a generated file%s: not rewritten; change its generator and run go generate, or pass -generated to rewrite it", base, by)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go/ast"
 	"go/parser"
 	"go/token"
 	"go/types"
@@ -49,6 +50,7 @@ func verify(ctx context.Context, prog *Program, changes []FileChange, release bo
 	next := &Program{
 		Fset: prog.Fset, Module: prog.Module, byPath: maps.Clone(prog.byPath),
 		ext: prog.ext, legacyPaths: prog.legacyPaths, reach: prog.reach,
+		config: prog.config, unchecked: prog.unchecked, source: prog.source,
 	}
 	var recheck []*Package
 	for _, pkg := range prog.Packages {
@@ -186,17 +188,34 @@ func (e *verifyError) Is(target error) bool { return target == ErrWouldBreak }
 // then the declarations that the previous retype made retypable.
 const maxSteps = 6
 
-// Migrate rewrites prog step by step until no rule has work left, verifying
+// Migrate rewrites prog, in each of its build configurations, step by step
+// until no rule has work left, verifying
 // that each step type-checks, and returns the accumulated changes (Old is
 // the content on disk, New the final one), the findings left at the end and
 // the migrated program. It writes nothing. Migrate uses prog up: to bound
 // memory, the packages it rewrites give their syntax and types over to the
 // returned program.
 func Migrate(ctx context.Context, prog *Program, opts *Options) (*Result, *Program, error) {
-	total := &Result{Rewritten: map[string]int{}}
+	if len(prog.others) > 0 {
+		return migrateConfigs(ctx, prog, opts)
+	}
+	res, next, err := migrateOne(ctx, prog, opts, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	res.Findings = append(res.Findings, prog.uncheckedFindings()...)
+	sortResult(res)
+	return res, next, nil
+}
+
+// migrateOne is [Migrate] in one build configuration, keeping the
+// declarations of keep (by stable key).
+func migrateOne(ctx context.Context, prog *Program, opts *Options, keep map[string]string) (*Result, *Program, error) {
+	total := &Result{Rewritten: map[string]int{}, sites: map[string]map[string]int{}, retypedKeys: map[string]map[string]bool{}}
 	orig := map[string][]byte{}
 	final := map[string]FileChange{}
 	skip := map[string]string{}
+	st := &steer{skip: skip, keep: keep, moved: final}
 	for step := 0; ; step++ {
 		pkgOf := map[string]string{} // file → package path
 		for _, pkg := range prog.Packages {
@@ -204,11 +223,11 @@ func Migrate(ctx context.Context, prog *Program, opts *Options) (*Result, *Progr
 				pkgOf[f.Name] = pkg.Path
 			}
 		}
-		res, err := rewrite(prog, opts, skip)
+		res, err := rewrite(prog, opts, st)
 		if err != nil {
 			return nil, nil, err
 		}
-		total.Findings = res.Findings
+		total.Findings, total.keptKeys = res.Findings, res.keptKeys
 		if len(res.Changes) == 0 || step == maxSteps {
 			break
 		}
@@ -257,6 +276,21 @@ func Migrate(ctx context.Context, prog *Program, opts *Options) (*Result, *Progr
 		for k, v := range res.Rewritten {
 			total.Rewritten[k] += v
 		}
+		for f, m := range res.sites {
+			if total.sites[f] == nil {
+				total.sites[f] = map[string]int{}
+			}
+			for k, v := range m {
+				total.sites[f][k] += v
+			}
+		}
+		for k, files := range res.retypedKeys {
+			if total.retypedKeys[k] == nil {
+				total.retypedKeys[k] = map[string]bool{}
+			}
+			maps.Copy(total.retypedKeys[k], files)
+		}
+		st.lines = nil // the files moved
 		prog = next
 	}
 	for _, c := range final {
@@ -266,4 +300,47 @@ func Migrate(ctx context.Context, prog *Program, opts *Options) (*Result, *Progr
 	}
 	sortResult(total)
 	return total, prog, nil
+}
+
+// steer is what a step of [Migrate] is told about the declarations to
+// keep: by position in the step's program (skip), or by a key that holds
+// across steps and configurations (keep).
+type steer struct {
+	skip  map[string]string     // declKey → why it keeps its type
+	keep  map[string]string     // stable key → why it keeps its type
+	moved map[string]FileChange // a file → its change so far (Old on disk)
+	lines map[string]*lineMap
+}
+
+// kept returns why the declaration id keeps its type, if it does.
+func (st *steer) kept(fset *token.FileSet, id *ast.Ident) (string, bool) {
+	if st == nil {
+		return "", false
+	}
+	if why, ok := st.skip[declKey(fset, id)]; ok {
+		return why, true
+	}
+	why, ok := st.keep[st.key(fset, id)]
+	return why, ok
+}
+
+// key identifies the declaration id across steps and build
+// configurations: its file, its name and its line on disk.
+func (st *steer) key(fset *token.FileSet, id *ast.Ident) string {
+	p := fset.Position(id.Pos())
+	line := p.Line
+	if st != nil {
+		if c, ok := st.moved[p.Filename]; ok {
+			if st.lines == nil {
+				st.lines = map[string]*lineMap{}
+			}
+			m := st.lines[p.Filename]
+			if m == nil {
+				m = newLineMap(c)
+				st.lines[p.Filename] = m
+			}
+			line, _, _ = m.old(p.Line, p.Column)
+		}
+	}
+	return fmt.Sprintf("%s:%s:%d", p.Filename, id.Name, line)
 }

@@ -193,7 +193,7 @@ const retypeWrites = `(?m)^wrote internal/agent/runner\.go$\n` +
 // retypeNote explains the one way the retype step is known to fall short.
 const retypeNote = "the retype must give Runner's embedded bridge, Handler.manager and Server.manager " +
 	"facade types, leaving the 5 findings that 4-findings.patch answers. A finding \"keeps its legacy type: " +
-	"maybe set in an unkeyed composite literal at main_test.go:12:11\" (or runner_test.go:24:11) is a " +
+	"perhaps set by this struct literal without field names at main_test.go:12:11\" (or runner_test.go:24:11) is a " +
 	"codemod bug: that literal is the table of a table-driven test, []struct{...}{{...}}; " +
 	"codemod.typeExprType has no case for *ast.StructType, so litType returns nil and findUses blocks the " +
 	"retype of every field and embedded field of the program."

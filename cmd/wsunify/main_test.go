@@ -14,15 +14,40 @@ import (
 // files, and returns its directory.
 func module(t *testing.T, files map[string]string) string {
 	t.Helper()
-	root := os.Getenv("WSUNIFY_CASES_REPO")
-	if root == "" {
-		var err error
-		if root, err = filepath.Abs("../.."); err != nil {
-			t.Fatal(err)
-		}
-	}
+	root := checkout(t)
 	dir := t.TempDir()
 	files["go.mod"] = "module example.com/app\n\ngo 1.26\n\nrequire github.com/wsunify/wsunify v0.0.0\n\nreplace github.com/wsunify/wsunify => " + root + "\n"
+	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files["go.sum"] = string(sum)
+	writeFiles(t, dir, files)
+	cmd := exec.Command("go", "mod", "tidy")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=mod")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go mod tidy: %v\n%s", err, out)
+	}
+	return dir
+}
+
+// checkout is the directory of this checkout, or WSUNIFY_CASES_REPO.
+func checkout(t *testing.T) string {
+	t.Helper()
+	if root := os.Getenv("WSUNIFY_CASES_REPO"); root != "" {
+		return root
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// writeFiles writes files (name → content) below dir.
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
 	for name, data := range files {
 		p := filepath.Join(dir, name)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -32,20 +57,6 @@ func module(t *testing.T, files map[string]string) string {
 			t.Fatal(err)
 		}
 	}
-	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("go", "mod", "tidy")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=mod")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go mod tidy: %v\n%s", err, out)
-	}
-	return dir
 }
 
 const legacySrc = `package ws
@@ -110,7 +121,7 @@ func TestExitCodes(t *testing.T) {
 		{"bad shape", []string{"check", "-shape", "Manager", "./..."}, exitUsage, "-shape"},
 		{"check legacy", []string{"check", "-C", legacy, "./..."}, exitFindings, "example.com/app/ws: 3 legacy uses"},
 		{"check clean", []string{"check", "-C", clean, "./..."}, exitOK, "ok: no legacy uses"},
-		{"check broken", []string{"check", "-C", broken, "./..."}, exitFailure, "do not type-check"},
+		{"check broken", []string{"check", "-C", broken, "./..."}, exitFailure, "do not parse or type-check"},
 		{"apply broken", []string{"apply", "-C", broken, "./..."}, exitFailure, "nothing written"},
 		{"plan", []string{"plan", "-C", legacy, "./..."}, exitOK, "next step (call sites + retype): wsunify apply rewrites 3 sites in 1 files"},
 		{"diff", []string{"diff", "-C", legacy, "./..."}, exitOK, "+\treturn m.Notify(ctx, facade.ToUser(user), facade.Raw(map[string]any{\"type\": \"hello\"}))"},

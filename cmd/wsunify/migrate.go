@@ -46,6 +46,9 @@ func runMigrate(ctx context.Context, cmd string, args []string, stdout, stderr i
 	shapes := shapeFlags{}
 	fs.Var(shapes, "shape", "`Shape=pkg.Type`: the user's type plays a legacy shape (WebSocketManager or AgentWebSocketBridge); repeatable")
 	tests := fs.Bool("test", true, "also load, rewrite and check the packages' _test.go files")
+	generated := fs.Bool("generated", false, "also rewrite generated files (// Code generated … DO NOT EDIT.), which are otherwise left alone with a finding")
+	goos := fs.String("goos", "", "comma-separated `GOOS` values to check, one build configuration each (default: the go command's, and those the module's files need)")
+	tags := fs.String("tags", "", "comma-separated build `tags` of every configuration checked (default: none, and those the module's files need)")
 	jsonOut := false
 	if cmd == "plan" {
 		fs.BoolVar(&jsonOut, "json", false, "print the plan as JSON")
@@ -69,7 +72,7 @@ func runMigrate(ctx context.Context, cmd string, args []string, stdout, stderr i
 		fmt.Fprintln(stderr, "wsunify:", err)
 		return exitUsage
 	}
-	opts := &codemod.Options{Rules: ruleSet, Shapes: shapes}
+	opts := &codemod.Options{Rules: ruleSet, Shapes: shapes, Generated: *generated}
 	progress := progressTo(stderr)
 
 	legacyPaths := []string{codemod.BridgePath}
@@ -93,7 +96,9 @@ func runMigrate(ctx context.Context, cmd string, args []string, stdout, stderr i
 	short := func(msg string) string { return shortenPaths(base, msg) }
 
 	progress("loading packages")
-	prog, err := codemod.Load(ctx, &codemod.LoadConfig{Dir: string(dir), LegacyPaths: legacyPaths, NoTests: !*tests}, fs.Args()...)
+	prog, err := codemod.Load(ctx, &codemod.LoadConfig{
+		Dir: string(dir), LegacyPaths: legacyPaths, NoTests: !*tests, Configs: buildConfigs(*goos, *tags),
+	}, fs.Args()...)
 	if oe := (*codemod.OtherModuleError)(nil); errors.As(err, &oe) {
 		modDir, rerr := filepath.Rel(cwd, oe.Module)
 		if rerr != nil {
@@ -109,7 +114,7 @@ func runMigrate(ctx context.Context, cmd string, args []string, stdout, stderr i
 		return exitFailure
 	}
 	if err := prog.Err(); err != nil {
-		fmt.Fprintf(stderr, "wsunify: %s: refusing to rewrite packages that do not type-check; nothing written\n%v\n", cmd, short(err.Error()))
+		fmt.Fprintf(stderr, "wsunify: %s: packages do not parse or type-check; nothing written\n%v\n", cmd, short(err.Error()))
 		return exitFailure
 	}
 	relFindings := func(fs []codemod.Finding) {
@@ -186,6 +191,26 @@ func runMigrate(ctx context.Context, cmd string, args []string, stdout, stderr i
 	fmt.Fprintf(stdout, "%d sites rewritten in %d files; %d findings left\n", sites, len(res.Changes), len(res.Findings))
 	printFindings(stdout, res.Findings)
 	return exitOK
+}
+
+// buildConfigs returns the build configurations -goos and -tags name:
+// one per GOOS, each with the tags; nil when neither is set, for the
+// codemod to find them.
+func buildConfigs(goos, tags string) []codemod.BuildConfig {
+	if goos == "" && tags == "" {
+		return nil
+	}
+	var tagList []string
+	for t := range strings.SplitSeq(tags, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			tagList = append(tagList, t)
+		}
+	}
+	var out []codemod.BuildConfig
+	for g := range strings.SplitSeq(goos, ",") {
+		out = append(out, codemod.BuildConfig{GOOS: strings.TrimSpace(g), Tags: tagList})
+	}
+	return out
 }
 
 func ruleList() string {

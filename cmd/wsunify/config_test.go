@@ -1,0 +1,235 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+const svcSrc = `package svc
+
+import (
+	"context"
+
+	"github.com/wsunify/wsunify/bridge"
+)
+
+// Service sends notifications.
+type Service struct {
+	m bridge.WebSocketManager
+}
+
+// Hello greets a user.
+func (s *Service) Hello(ctx context.Context, user string) error {
+	return s.m.SendToUser(ctx, user, nil)
+}
+`
+
+const svcWindowsSrc = `package svc
+
+import "context"
+
+// Tray tells everyone about the tray icon.
+func (s *Service) Tray(ctx context.Context) error {
+	return s.m.Broadcast(ctx, nil)
+}
+`
+
+const winonlySrc = `package winonly
+
+import (
+	"context"
+
+	"github.com/wsunify/wsunify/bridge"
+)
+
+// Ping tells everyone.
+func Ping(ctx context.Context, m bridge.WebSocketManager) error {
+	return m.Broadcast(ctx, nil)
+}
+`
+
+// TestBuildConfigFlags: with -goos naming the configurations to check, a
+// file outside them is counted, reported, and keeps every declaration it
+// uses; without it, the configurations the files need are found.
+func TestBuildConfigFlags(t *testing.T) {
+	t.Parallel()
+	files := map[string]string{"svc/svc.go": svcSrc, "svc/svc_windows.go": svcWindowsSrc, "winonly/w_windows.go": winonlySrc}
+	dir := module(t, files)
+
+	code, stdout, stderr := wsunify("check", "-C", dir, "./...")
+	if code != exitFindings || !strings.Contains(stdout, "example.com/app/winonly: 2 legacy uses") || !strings.Contains(stdout, "example.com/app/svc: 3 legacy uses") {
+		t.Errorf("check = %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = wsunify("check", "-C", dir, "-goos", "linux", "./...")
+	if code != exitFindings || !strings.Contains(stdout, "example.com/app/winonly: 1 legacy uses") || !strings.Contains(stdout, "example.com/app/svc: 3 legacy uses") {
+		t.Errorf("check -goos linux = %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = wsunify("plan", "-C", dir, "-goos", "linux", "./...")
+	for _, want := range []string{
+		"m keeps its legacy type: m is used in svc_windows.go, which no checked build configuration includes",
+		"winonly/w_windows.go:1:1: unchecked: w_windows.go is not checked (legacy names: 1): no build configuration of this run includes it",
+		"svc/svc_windows.go:1:1: unchecked: svc_windows.go is not checked (legacy names: 1)",
+	} {
+		if code != exitOK || !strings.Contains(stdout, want) {
+			t.Errorf("plan -goos linux = %d, want %q\n%s%s", code, want, stdout, stderr)
+		}
+	}
+	code, stdout, stderr = wsunify("apply", "-C", dir, "-goos", "linux", "./...")
+	if code != exitOK {
+		t.Fatalf("apply -goos linux = %d\n%s%s", code, stdout, stderr)
+	}
+	for name, src := range files {
+		if got, _ := os.ReadFile(filepath.Join(dir, name)); strings.HasSuffix(name, "_windows.go") && string(got) != src {
+			t.Errorf("%s, outside the configurations checked, was written:\n%s", name, got)
+		}
+	}
+	for _, goos := range []string{"linux", "windows"} {
+		if out, err := goVet(dir, "GOOS="+goos, "./..."); err != nil {
+			t.Errorf("GOOS=%s go vet after apply -goos linux: %v\n%s", goos, err, out)
+		}
+	}
+}
+
+// TestSyntaxErrorIsNotClean: a legacy file that does not parse makes
+// check and plan fail, never report "ok".
+func TestSyntaxErrorIsNotClean(t *testing.T) {
+	t.Parallel()
+	dir := module(t, map[string]string{"ws/ws.go": `package ws
+
+import (
+	"context"
+	"github.com/wsunify/wsunify/bridge
+)
+
+func Greet(ctx context.Context, m bridge.WebSocketManager) error {
+	return m.SendToUser(ctx, "u", nil)
+}
+`})
+	for _, cmd := range []string{"check", "plan"} {
+		code, stdout, stderr := wsunify(cmd, "-C", dir, "./...")
+		if code != exitFailure || strings.Contains(stdout, "ok: no legacy uses") || strings.Contains(stdout, "no legacy uses left") ||
+			!strings.Contains(stderr, "syntax error") || strings.Contains(stderr, "type error") {
+			t.Errorf("%s = %d\nstdout:\n%s\nstderr:\n%s", cmd, code, stdout, stderr)
+		}
+	}
+}
+
+// TestWorkspaceReverseDependency: in a go.work workspace, a package of
+// another module that calls the selection is outside it, as within one
+// module: apply in module a keeps the parameter module b passes a
+// bridge.WebSocketManager to, and b still builds.
+func TestWorkspaceReverseDependency(t *testing.T) {
+	t.Parallel()
+	root := checkout(t)
+	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	files := map[string]string{
+		"go.work":  "go 1.26\n\nuse (\n\t./a\n\t./b\n)\n\nreplace github.com/wsunify/wsunify => " + root + "\n",
+		"a/go.mod": "module example.com/a\n\ngo 1.26\n\nrequire github.com/wsunify/wsunify v0.0.0\n",
+		"b/go.mod": "module example.com/b\n\ngo 1.26\n\nrequire github.com/wsunify/wsunify v0.0.0\n",
+		"a/go.sum": string(sum),
+		"b/go.sum": string(sum),
+		"a/notify/notify.go": `package notify
+
+import (
+	"context"
+
+	"github.com/wsunify/wsunify/bridge"
+)
+
+// Hello greets a user.
+func Hello(ctx context.Context, m bridge.WebSocketManager, user string) error {
+	return m.SendToUser(ctx, user, nil)
+}
+`,
+		"b/app/app.go": `package app
+
+import (
+	"context"
+
+	"example.com/a/notify"
+	"github.com/wsunify/wsunify/bridge"
+	"github.com/wsunify/wsunify/facade"
+)
+
+// Run greets ada.
+func Run(ctx context.Context, hub *facade.Hub) error {
+	return notify.Hello(ctx, bridge.NewWebSocketManager(hub), "ada")
+}
+`,
+	}
+	writeFiles(t, dir, files)
+	code, stdout, stderr := wsunify("apply", "-C", filepath.Join(dir, "a"), "./...")
+	if code != exitOK || !strings.Contains(stdout, "m keeps its legacy type: Hello is called from example.com/b/app, outside the selected packages") {
+		t.Fatalf("apply = %d\n%s%s", code, stdout, stderr)
+	}
+	if out, err := goVet(dir, "GOFLAGS=", "./a/...", "./b/..."); err != nil {
+		t.Errorf("go vet in the workspace after apply in module a: %v\n%s", err, out)
+	}
+}
+
+// TestFindingsSayWhatTheCodeDoes: a declaration another build
+// configuration keeps is reported with what the code there does and the
+// configuration, never with the name of a syntax node.
+func TestFindingsSayWhatTheCodeDoes(t *testing.T) {
+	t.Parallel()
+	dir := module(t, map[string]string{
+		"svc/svc.go": svcSrc,
+		"svc/svc_windows.go": `package svc
+
+import "github.com/wsunify/wsunify/bridge"
+
+// Manager is for the Windows service host.
+func (s *Service) Manager() bridge.WebSocketManager { return s.m }
+`,
+		"svc/new.go": `package svc
+
+import "github.com/wsunify/wsunify/bridge"
+
+// New builds a service.
+func New(m bridge.WebSocketManager) *Service { return &Service{m: m} }
+
+// Managers lists the manager.
+func (s *Service) Managers() []bridge.WebSocketManager { return []bridge.WebSocketManager{s.m} }
+`,
+	})
+	code, stdout, stderr := wsunify("plan", "-C", dir, "./...")
+	if code != exitOK {
+		t.Fatalf("plan = %d\n%s%s", code, stdout, stderr)
+	}
+	for _, want := range []string{
+		"svc/new.go:6:10: retype: m keeps its legacy type: m is stored in a composite literal at new.go:6:67",
+		"svc/svc.go:11:2: retype: m keeps its legacy type: m is stored in a composite literal at new.go:9:93",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("plan does not say %q:\n%s", want, stdout)
+		}
+	}
+	if node := regexp.MustCompile(`\b[A-Z][A-Za-z]*(Expr|Stmt|Spec|Lit)\b`).FindString(stdout); node != "" {
+		t.Errorf("a finding names the syntax node %s:\n%s", node, stdout)
+	}
+	// Without new.go's uses, the field is kept by the Windows file alone.
+	if err := os.Remove(filepath.Join(dir, "svc/new.go")); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = wsunify("plan", "-C", dir, "./...")
+	if want := "retype: m keeps its legacy type: m is returned at svc_windows.go:6:64 (in GOOS=windows)"; code != exitOK || !strings.Contains(stdout, want) {
+		t.Errorf("plan = %d, want %q\n%s%s", code, want, stdout, stderr)
+	}
+}
+
+// goVet runs go vet on patterns in dir with one more environment setting,
+// without the network.
+func goVet(dir, env string, patterns ...string) ([]byte, error) {
+	cmd := exec.Command("go", append([]string{"vet"}, patterns...)...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=mod", env)
+	return cmd.CombinedOutput()
+}

@@ -1,0 +1,778 @@
+package codemod
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"go/build"
+	"go/build/constraint"
+	"go/parser"
+	"go/scanner"
+	"go/token"
+	"io"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+)
+
+// A file the go command leaves out of one build configuration (another
+// GOOS or GOARCH, a custom tag, a tagged test) is still the user's code:
+// [Load] checks each such file that may refer to a legacy name, or to a
+// package loaded from source, in a configuration that includes it. The
+// first configuration is the go command's default (or the first the user
+// gives); the others are found from the files' build constraints, and only
+// when such a file exists, so that a module without one costs a read of the
+// file names go list already returned. [Migrate] rewrites every
+// configuration, keeps a declaration that any configuration keeps, and
+// requires a file seen in two configurations to get the same edits.
+
+// BuildConfig is one build configuration. The zero value is the go
+// command's default.
+type BuildConfig struct {
+	GOOS, GOARCH string // "" = the default
+	Tags         []string
+}
+
+// String names the configuration as a user sets it.
+func (c BuildConfig) String() string {
+	var parts []string
+	if c.GOOS != "" {
+		parts = append(parts, "GOOS="+c.GOOS)
+	}
+	if c.GOARCH != "" {
+		parts = append(parts, "GOARCH="+c.GOARCH)
+	}
+	if len(c.Tags) > 0 {
+		parts = append(parts, "-tags "+strings.Join(c.Tags, ","))
+	}
+	if len(parts) == 0 {
+		return "the default build configuration"
+	}
+	return strings.Join(parts, " ")
+}
+
+// apply returns cfg set to load in c.
+func (c BuildConfig) apply(cfg *LoadConfig) *LoadConfig {
+	out := *cfg
+	if c.GOOS != "" || c.GOARCH != "" {
+		env := cfg.Env
+		if env == nil {
+			env = os.Environ()
+		}
+		env = slices.Clone(env)
+		if c.GOOS != "" {
+			env = append(env, "GOOS="+c.GOOS)
+		}
+		if c.GOARCH != "" {
+			env = append(env, "GOARCH="+c.GOARCH)
+		}
+		out.Env = env
+	}
+	if len(c.Tags) > 0 {
+		out.BuildFlags = append(slices.Clone(cfg.BuildFlags), "-tags="+strings.Join(c.Tags, ","))
+	}
+	return &out
+}
+
+// uncheckedFile is a file of the main module that may refer to a legacy
+// name or to a declaration the codemod retypes, and that no loaded
+// configuration type-checks.
+type uncheckedFile struct {
+	name    string
+	pkgPath string // the package of its directory, "" if unknown
+	src     []byte
+	imports []string
+	test    bool   // a _test.go file left out by -test=false
+	why     string // ", which …": why it is not checked
+
+	idents map[string]bool // the identifiers it contains
+}
+
+// sees reports whether the file may refer to the declarations of pkg: it
+// lies in pkg's directory or imports it.
+func (u *uncheckedFile) sees(pkg *Package) bool {
+	return filepath.Dir(u.name) == pkg.Dir || slices.Contains(u.imports, pkg.Path)
+}
+
+// mentions reports whether the identifier name occurs in the file.
+func (u *uncheckedFile) mentions(name string) bool {
+	if u.idents == nil {
+		u.idents = map[string]bool{}
+		var s scanner.Scanner
+		fset := token.NewFileSet()
+		s.Init(fset.AddFile(u.name, -1, len(u.src)), u.src, nil, 0)
+		for {
+			_, tok, lit := s.Scan()
+			if tok == token.EOF {
+				break
+			}
+			if tok == token.IDENT {
+				u.idents[lit] = true
+			}
+		}
+	}
+	return u.idents[name]
+}
+
+// legacyRefs counts the references the file makes to the legacy
+// packages it imports (bridge.X) and, with methods, the calls of legacy
+// method names (x.SendToUser), read from its tokens.
+func (u *uncheckedFile) legacyRefs(legacy, methods map[string]bool) int {
+	names := map[string]bool{}
+	if af, err := parser.ParseFile(token.NewFileSet(), u.name, u.src, parser.ImportsOnly); err == nil {
+		for _, spec := range af.Imports {
+			path := strings.Trim(spec.Path.Value, "`\"")
+			if !legacy[path] {
+				continue
+			}
+			name := path[strings.LastIndex(path, "/")+1:]
+			if spec.Name != nil {
+				name = spec.Name.Name
+			}
+			names[name] = true
+		}
+	}
+	n := 0
+	var s scanner.Scanner
+	fset := token.NewFileSet()
+	s.Init(fset.AddFile(u.name, -1, len(u.src)), u.src, nil, 0)
+	var prevTok token.Token
+	prevLit := ""
+	for {
+		_, tok, lit := s.Scan()
+		if tok == token.EOF {
+			break
+		}
+		switch {
+		case tok == token.PERIOD && prevTok == token.IDENT && names[prevLit]:
+			n++
+		case tok == token.IDENT && prevTok == token.PERIOD && methods[lit]:
+			n++
+		}
+		prevTok, prevLit = tok, lit
+	}
+	return n
+}
+
+// all returns the program of every configuration, the first first.
+func (p *Program) all() []*Program { return append([]*Program{p}, p.others...) }
+
+// Configs returns the build configurations the program was checked in.
+func (p *Program) Configs() []BuildConfig {
+	var out []BuildConfig
+	for _, o := range p.all() {
+		out = append(out, o.config)
+	}
+	return out
+}
+
+// loadConfigs loads the first configuration, then the others the files
+// it leaves out need.
+func loadConfigs(ctx context.Context, cfg *LoadConfig, patterns []string) (*Program, error) {
+	first := BuildConfig{}
+	if len(cfg.Configs) > 0 {
+		first = cfg.Configs[0]
+	}
+	// The directories of the module, listed while the go command lists
+	// the packages: a directory whose files all belong to another
+	// configuration is not in the list.
+	dirsDone := make(chan map[string][]string, 1)
+	go func() { dirsDone <- goFilesByDir(ctx, moduleRoot(absDir(cfg.Dir))) }()
+	prog, err := loadOne(ctx, first.apply(cfg), patterns, false)
+	allDirs := <-dirsDone
+	if err != nil {
+		return nil, err
+	}
+	prog.config = first
+	outside := prog.outsideFiles(cfg, allDirs)
+	var extra []BuildConfig
+	if cfg.Configs != nil {
+		extra = cfg.Configs[1:]
+	} else {
+		extra = configsFor(outside, first)
+	}
+	for _, c := range extra {
+		o, err := loadOne(ctx, c.apply(cfg), patterns, true)
+		if err != nil && cfg.Configs == nil && ctx.Err() == nil {
+			// A configuration the go command cannot load here (a GOOS
+			// that needs cgo, say): its files stay unchecked, reported.
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("in %s: %w", c, err)
+		}
+		o.config = c
+		prog.others = append(prog.others, o)
+	}
+	checked := map[string]bool{}
+	for _, o := range prog.all() {
+		for _, pkg := range o.Packages {
+			for _, f := range pkg.Files {
+				checked[f.Name] = true
+			}
+		}
+	}
+	for _, u := range outside {
+		if !checked[u.name] {
+			prog.unchecked = append(prog.unchecked, u)
+		}
+	}
+	if cfg.NoTests {
+		prog.unchecked = append(prog.unchecked, prog.testFiles(allDirs)...)
+	}
+	for _, o := range prog.others {
+		o.unchecked = prog.unchecked
+	}
+	return prog, nil
+}
+
+func absDir(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return dir
+	}
+	return abs
+}
+
+// goFilesByDir returns the names of the .go files under root, by
+// directory, as the go command sees a module: without testdata, vendor,
+// directories starting with . or _, and nested modules.
+func goFilesByDir(ctx context.Context, root string) map[string][]string {
+	out := map[string][]string{}
+	if root == "" {
+		return out
+	}
+	filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || ctx.Err() != nil {
+			return filepath.SkipDir
+		}
+		name := d.Name()
+		if d.IsDir() {
+			if path == root {
+				return nil
+			}
+			if name == "testdata" || name == "vendor" || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") {
+				return filepath.SkipDir
+			}
+			if _, err := os.Stat(filepath.Join(path, "go.mod")); err == nil {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if strings.HasSuffix(name, ".go") && !strings.HasPrefix(name, ".") && !strings.HasPrefix(name, "_") {
+			out[filepath.Dir(path)] = append(out[filepath.Dir(path)], path)
+		}
+		return nil
+	})
+	return out
+}
+
+// outsideFiles returns the files of the main module that the program's
+// configuration leaves out and that may refer to a legacy name or to a
+// package loaded from source.
+func (p *Program) outsideFiles(cfg *LoadConfig, allDirs map[string][]string) []*uncheckedFile {
+	candidates := map[string]string{} // file → its package path
+	for name, path := range p.ignored {
+		candidates[name] = path
+	}
+	root := moduleRoot(absDir(cfg.Dir))
+	for dir, names := range allDirs {
+		if _, listed := p.dirs[dir]; listed {
+			continue
+		}
+		path := ""
+		if rel, err := filepath.Rel(root, dir); err == nil && p.Module != "" {
+			path = p.Module + strings.TrimSuffix("/"+filepath.ToSlash(rel), "/.")
+		}
+		for _, name := range names {
+			candidates[name] = path
+		}
+	}
+	legacy := map[string]bool{}
+	for _, l := range cfg.LegacyPaths {
+		legacy[l] = true
+	}
+	if len(cfg.LegacyPaths) == 0 {
+		legacy[BridgePath] = true
+	}
+	var out []*uncheckedFile
+	for _, name := range slices.Sorted(maps.Keys(candidates)) {
+		if cfg.NoTests && strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		if u := p.relevant(name, candidates[name], legacy); u != nil {
+			u.why = "which no checked build configuration includes"
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// relevant reads the file name of package path and returns it when it may
+// refer to a legacy name or to a package loaded from source, or nil.
+func (p *Program) relevant(name, path string, legacy map[string]bool) *uncheckedFile {
+	src, err := os.ReadFile(name)
+	if err != nil {
+		return nil
+	}
+	imports, _ := fileImports(src)
+	u := &uncheckedFile{name: name, pkgPath: path, src: src, imports: imports, test: strings.HasSuffix(name, "_test.go")}
+	if path != "" && p.source[path] {
+		return u
+	}
+	for _, imp := range imports {
+		if legacy[imp] || p.source[imp] {
+			return u
+		}
+	}
+	return nil
+}
+
+// testFiles returns the _test.go files of the main module that may refer
+// to a package loaded from source, when the tests are not loaded.
+func (p *Program) testFiles(allDirs map[string][]string) []*uncheckedFile {
+	if len(p.source) == 0 {
+		return nil
+	}
+	var out []*uncheckedFile
+	for _, dir := range slices.Sorted(maps.Keys(p.dirs)) {
+		for _, name := range allDirs[dir] {
+			if !strings.HasSuffix(name, "_test.go") {
+				continue
+			}
+			if u := p.relevant(name, p.dirs[dir], nil); u != nil {
+				u.why = "which -test=false leaves unchecked"
+				out = append(out, u)
+			}
+		}
+	}
+	return out
+}
+
+// configsFor returns the configurations, other than first, that include
+// the files: one per GOOS and GOARCH, with the union of the tags its files
+// need when that union still includes each of them.
+func configsFor(files []*uncheckedFile, first BuildConfig) []BuildConfig {
+	def := resolved(first)
+	type group struct {
+		c     BuildConfig
+		files []*uncheckedFile
+	}
+	var groups []*group
+	for _, u := range files {
+		c, ok := satisfy(u, def)
+		if !ok {
+			continue
+		}
+		if sameConfig(c, def) {
+			continue // the first configuration has it, or it is a test left out
+		}
+		placed := false
+		for _, g := range groups {
+			if g.c.GOOS != c.GOOS || g.c.GOARCH != c.GOARCH {
+				continue
+			}
+			union := BuildConfig{GOOS: c.GOOS, GOARCH: c.GOARCH, Tags: unionTags(g.c.Tags, c.Tags)}
+			fits := includes(union, u)
+			for _, o := range g.files {
+				fits = fits && includes(union, o)
+			}
+			if fits {
+				g.c, g.files, placed = union, append(g.files, u), true
+				break
+			}
+		}
+		if !placed {
+			groups = append(groups, &group{c: c, files: []*uncheckedFile{u}})
+		}
+	}
+	var out []BuildConfig
+	for _, g := range groups {
+		c := g.c
+		if c.GOOS == def.GOOS {
+			c.GOOS = ""
+		}
+		if c.GOARCH == def.GOARCH {
+			c.GOARCH = ""
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func sameConfig(a, b BuildConfig) bool {
+	return a.GOOS == b.GOOS && a.GOARCH == b.GOARCH && slices.Equal(a.Tags, b.Tags)
+}
+
+func unionTags(a, b []string) []string {
+	out := slices.Concat(a, b)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// resolved fills in the default GOOS and GOARCH of c.
+func resolved(c BuildConfig) BuildConfig {
+	if c.GOOS == "" {
+		c.GOOS = build.Default.GOOS
+	}
+	if c.GOARCH == "" {
+		c.GOARCH = build.Default.GOARCH
+	}
+	return c
+}
+
+// satisfy finds a configuration that includes the file u: the GOOS and
+// GOARCH its name or its constraint names (else def's), and the set of the
+// tags of its constraint that includes it, the largest first.
+func satisfy(u *uncheckedFile, def BuildConfig) (BuildConfig, bool) {
+	var atoms []string
+	if expr := buildExpr(u.src); expr != nil {
+		atoms = tagsOf(expr)
+	}
+	oses, arches := []string{def.GOOS}, []string{def.GOARCH}
+	var custom []string
+	for _, part := range strings.Split(strings.TrimSuffix(strings.TrimSuffix(filepath.Base(u.name), ".go"), "_test"), "_")[1:] {
+		if knownOS[part] {
+			oses = append([]string{part}, oses...)
+		}
+		if knownArch[part] {
+			arches = append([]string{part}, arches...)
+		}
+	}
+	for _, a := range atoms {
+		switch {
+		case knownOS[a]:
+			oses = append(oses, a)
+		case knownArch[a]:
+			arches = append(arches, a)
+		case a == "ignore", a == "gc", a == "gccgo", a == "cgo", a == "unix", strings.HasPrefix(a, "go1."):
+		default:
+			custom = append(custom, a)
+		}
+	}
+	slices.Sort(custom)
+	custom = slices.Compact(custom)
+	if len(custom) > 8 {
+		custom = custom[:8]
+	}
+	try := func(goos, goarch string, mask int) (BuildConfig, bool) {
+		if goos == "js" || goos == "wasip1" {
+			goarch = "wasm" // their only GOARCH
+		}
+		c := BuildConfig{GOOS: goos, GOARCH: goarch, Tags: slices.Clone(def.Tags)}
+		for i, t := range custom {
+			if mask&(1<<i) != 0 {
+				c.Tags = append(c.Tags, t)
+			}
+		}
+		c.Tags = unionTags(c.Tags, nil)
+		return c, includes(c, u)
+	}
+	for _, goos := range slices.Compact(oses) {
+		for _, goarch := range slices.Compact(arches) {
+			for mask := (1 << len(custom)) - 1; mask >= 0; mask-- {
+				if c, ok := try(goos, goarch, mask); ok {
+					return c, true
+				}
+			}
+		}
+	}
+	// A constraint that excludes systems rather than naming one
+	// (unix && !linux): the other systems, with all its tags or none.
+	for _, goos := range fallbackOS {
+		for _, goarch := range []string{def.GOARCH, "arm64"} {
+			for _, mask := range []int{(1 << len(custom)) - 1, 0} {
+				if c, ok := try(goos, goarch, mask); ok {
+					return c, true
+				}
+			}
+		}
+	}
+	return BuildConfig{}, false
+}
+
+// fallbackOS are the systems tried for a file whose constraint names none
+// it needs, the common first.
+var fallbackOS = []string{"darwin", "windows", "freebsd", "openbsd", "netbsd", "dragonfly", "solaris", "illumos", "aix", "plan9", "js", "wasip1"}
+
+// includes reports whether the go command builds u in c.
+func includes(c BuildConfig, u *uncheckedFile) bool {
+	ctxt := build.Default
+	ctxt.GOOS, ctxt.GOARCH, ctxt.BuildTags = c.GOOS, c.GOARCH, c.Tags
+	ctxt.CgoEnabled = c.GOOS == runtime.GOOS && c.GOARCH == runtime.GOARCH && build.Default.CgoEnabled
+	ctxt.OpenFile = func(string) (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(u.src)), nil }
+	ok, err := ctxt.MatchFile(filepath.Dir(u.name), filepath.Base(u.name))
+	return ok && err == nil
+}
+
+// buildExpr returns the //go:build constraint of a file, or nil.
+func buildExpr(src []byte) constraint.Expr {
+	for len(src) > 0 {
+		line := src
+		if i := bytes.IndexByte(src, '\n'); i >= 0 {
+			line, src = src[:i], src[i+1:]
+		} else {
+			src = nil
+		}
+		line = bytes.TrimSpace(line)
+		if bytes.HasPrefix(line, []byte("package ")) {
+			return nil
+		}
+		if constraint.IsGoBuild(string(line)) {
+			expr, err := constraint.Parse(string(line))
+			if err != nil {
+				return nil
+			}
+			return expr
+		}
+	}
+	return nil
+}
+
+// tagsOf lists the tags a constraint names.
+func tagsOf(e constraint.Expr) []string {
+	switch e := e.(type) {
+	case *constraint.TagExpr:
+		return []string{e.Tag}
+	case *constraint.NotExpr:
+		return tagsOf(e.X)
+	case *constraint.AndExpr:
+		return append(tagsOf(e.X), tagsOf(e.Y)...)
+	case *constraint.OrExpr:
+		return append(tagsOf(e.X), tagsOf(e.Y)...)
+	}
+	return nil
+}
+
+// The GOOS and GOARCH values the go command builds for (go tool dist list).
+var (
+	knownOS = setOf("aix", "android", "darwin", "dragonfly", "freebsd", "illumos", "ios", "js",
+		"linux", "netbsd", "openbsd", "plan9", "solaris", "wasip1", "windows")
+	knownArch = setOf("386", "amd64", "arm", "arm64", "loong64", "mips", "mipsle", "mips64",
+		"mips64le", "ppc64", "ppc64le", "riscv64", "s390x", "wasm")
+)
+
+func setOf(xs ...string) map[string]bool {
+	m := map[string]bool{}
+	for _, x := range xs {
+		m[x] = true
+	}
+	return m
+}
+
+// RuleUnchecked counts the files that refer to a legacy package and that
+// no checked build configuration includes: they are reported for a human.
+const RuleUnchecked = "unchecked"
+
+// uncheckedFindings reports the files that refer to a legacy name and
+// that no configuration checks.
+func (p *Program) uncheckedFindings() []Finding {
+	var out []Finding
+	for _, r := range p.legacyUnchecked() {
+		out = append(out, Finding{
+			Pos:     token.Position{Filename: r.file.name, Line: 1, Column: 1},
+			Package: r.file.pkgPath,
+			Rule:    RuleUnchecked,
+			Message: fmt.Sprintf("%s is not checked (legacy names: %d): no build configuration of this run includes it; "+
+				"run again with -goos and -tags naming one that does", filepath.Base(r.file.name), r.refs),
+		})
+	}
+	return out
+}
+
+// uncheckedRefs is an unchecked file and its references to legacy names.
+type uncheckedRefs struct {
+	file *uncheckedFile
+	refs int
+}
+
+// legacyUnchecked returns the unchecked files, outside the tests, that
+// refer to a legacy package, or call a legacy method name in a package
+// loaded from source.
+func (p *Program) legacyUnchecked() []uncheckedRefs {
+	methods := map[string]bool{}
+	for _, r := range Rules {
+		if r.method != "" {
+			methods[r.method] = true
+		}
+	}
+	var out []uncheckedRefs
+	for _, u := range p.unchecked {
+		if u.test {
+			continue
+		}
+		var n int
+		if p.source[u.pkgPath] {
+			n = u.legacyRefs(p.legacyPaths, methods)
+		} else {
+			n = u.legacyRefs(p.legacyPaths, nil)
+		}
+		if n > 0 {
+			out = append(out, uncheckedRefs{u, n})
+		}
+	}
+	return out
+}
+
+// checkedFiles returns the original content of the files p checks.
+func (p *Program) checkedFiles() map[string][]byte {
+	out := map[string][]byte{}
+	for _, pkg := range p.Packages {
+		for _, f := range pkg.Files {
+			out[f.Name] = f.Src
+		}
+	}
+	return out
+}
+
+// migrateConfigs is [Migrate] over every build configuration of prog. A
+// declaration that one configuration retypes and another keeps is kept in
+// all, and so is one whose retype edits a file that two configurations
+// would then rewrite differently; the round is run again without them. A
+// file checked in two configurations gets the same content from both, or
+// nothing is written.
+func migrateConfigs(ctx context.Context, prog *Program, opts *Options) (*Result, *Program, error) {
+	progs := prog.all()
+	files := make([]map[string][]byte, len(progs))
+	for i, p := range progs {
+		files[i] = p.checkedFiles()
+	}
+	keep := map[string]string{}
+	for round := 0; ; round++ {
+		results := make([]*Result, len(progs))
+		var first *Program
+		for i, p := range progs {
+			if round > 0 {
+				if err := p.restore(ctx); err != nil {
+					return nil, nil, err
+				}
+			}
+			res, next, err := migrateOne(ctx, p, opts, keep)
+			if err != nil {
+				if i > 0 {
+					err = fmt.Errorf("in %s: %w", p.config, err)
+				}
+				return nil, nil, err
+			}
+			results[i] = res
+			if i == 0 {
+				first = next
+			}
+		}
+		added := false
+		for _, ri := range results {
+			for _, key := range slices.Sorted(maps.Keys(ri.retypedKeys)) {
+				for j, rj := range results {
+					if why, ok := rj.keptKeys[key]; ok && keep[key] == "" {
+						keep[key] = fmt.Sprintf("%s (in %s)", why, progs[j].config)
+						added = true
+					}
+				}
+			}
+		}
+		m := mergeConfigs(progs, files, results)
+		if !added {
+			for _, c := range m.conflicts {
+				for _, ri := range results {
+					for _, key := range slices.Sorted(maps.Keys(ri.retypedKeys)) {
+						if ri.retypedKeys[key][c.file] && keep[key] == "" {
+							keep[key] = fmt.Sprintf("its retype would make %s differ between %s and %s",
+								filepath.Base(c.file), progs[c.a].config, progs[c.b].config)
+							added = true
+						}
+					}
+				}
+			}
+		}
+		if added && round < maxSteps {
+			continue
+		}
+		if len(m.conflicts) > 0 {
+			c := m.conflicts[0]
+			return nil, nil, fmt.Errorf("codemod: %s would be rewritten one way in %s and another in %s: nothing written\n%s",
+				c.file, progs[c.a].config, progs[c.b].config, c.diff)
+		}
+		m.res.Findings = append(m.res.Findings, prog.uncheckedFindings()...)
+		sortResult(m.res)
+		return m.res, first, nil
+	}
+}
+
+// merged is the result of every configuration, and the files two of them
+// rewrite differently.
+type merged struct {
+	res       *Result
+	conflicts []conflict
+}
+
+// conflict is a file that configurations a and b rewrite differently.
+type conflict struct {
+	file string
+	a, b int
+	diff []byte
+}
+
+// mergeConfigs merges the results of the configurations: each file's
+// content, sites and findings come from the first configuration that
+// checks it, and every other one must agree on its content.
+func mergeConfigs(progs []*Program, files []map[string][]byte, results []*Result) merged {
+	out := &Result{Rewritten: map[string]int{}}
+	var conflicts []conflict
+	owner := map[string]int{}
+	for i := range progs {
+		for name := range files[i] {
+			if _, ok := owner[name]; !ok {
+				owner[name] = i
+			}
+		}
+	}
+	content := make([]map[string][]byte, len(progs))
+	for i, r := range results {
+		content[i] = maps.Clone(files[i])
+		for _, c := range r.Changes {
+			content[i][c.Name] = c.New
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(owner)) {
+		o := owner[name]
+		for i := o + 1; i < len(progs); i++ {
+			if got, ok := content[i][name]; ok && !bytes.Equal(got, content[o][name]) {
+				conflicts = append(conflicts, conflict{file: name, a: o, b: i, diff: UnifiedDiff(filepath.Base(name), content[o][name], got)})
+			}
+		}
+		if !bytes.Equal(content[o][name], files[o][name]) {
+			out.Changes = append(out.Changes, FileChange{Package: results[o].pkgOf(name), Name: name, Old: files[o][name], New: content[o][name]})
+		}
+		for rule, n := range results[o].sites[name] {
+			out.Rewritten[rule] += n
+		}
+	}
+	seen := map[string]bool{}
+	for i, r := range results {
+		for _, f := range r.Findings {
+			if o, ok := owner[f.Pos.Filename]; ok && o != i {
+				continue
+			}
+			k := fmt.Sprintf("%s:%d:%s:%s", f.Pos.Filename, f.Pos.Offset, f.Rule, f.Message)
+			if !seen[k] {
+				seen[k] = true
+				out.Findings = append(out.Findings, f)
+			}
+		}
+	}
+	return merged{res: out, conflicts: conflicts}
+}
+
+// pkgOf returns the package of a changed file.
+func (r *Result) pkgOf(name string) string {
+	for _, c := range r.Changes {
+		if c.Name == name {
+			return c.Package
+		}
+	}
+	return ""
+}

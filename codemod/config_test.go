@@ -1,0 +1,66 @@
+package codemod
+
+import (
+	"slices"
+	"testing"
+)
+
+// TestSatisfy holds the configuration a file outside the default one is
+// checked in to its build constraints, as the go command reads them.
+func TestSatisfy(t *testing.T) {
+	t.Parallel()
+	def := BuildConfig{GOOS: "linux", GOARCH: "amd64"}
+	tests := []struct {
+		name, file, src string
+		want            BuildConfig
+		ok              bool
+	}{
+		{"file name GOOS", "svc_windows.go", "package svc\n", BuildConfig{GOOS: "windows", GOARCH: "amd64"}, true},
+		{"file name GOOS and GOARCH", "svc_plan9_386.go", "package svc\n", BuildConfig{GOOS: "plan9", GOARCH: "386"}, true},
+		{"custom tag", "audit.go", "//go:build enterprise\n\npackage svc\n", BuildConfig{GOOS: "linux", GOARCH: "amd64", Tags: []string{"enterprise"}}, true},
+		{"tagged test", "it_test.go", "//go:build integration\n\npackage svc_test\n", BuildConfig{GOOS: "linux", GOARCH: "amd64", Tags: []string{"integration"}}, true},
+		{"negated tag", "free.go", "//go:build !enterprise && darwin\n\npackage svc\n", BuildConfig{GOOS: "darwin", GOARCH: "amd64"}, true},
+		{"or of systems and arch", "fast.go", "//go:build (darwin || freebsd) && arm64\n\npackage svc\n", BuildConfig{GOOS: "darwin", GOARCH: "arm64"}, true},
+		{"unix on another system", "u.go", "//go:build unix && !linux\n\npackage svc\n", BuildConfig{GOOS: "darwin", GOARCH: "amd64"}, true},
+		{"js", "dom_js.go", "package svc\n", BuildConfig{GOOS: "js", GOARCH: "wasm"}, true},
+		{"ignore", "gen.go", "//go:build ignore\n\npackage main\n", BuildConfig{}, false},
+		{"contradiction", "never.go", "//go:build linux && windows\n\npackage svc\n", BuildConfig{}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, ok := satisfy(&uncheckedFile{name: "/m/svc/" + tt.file, src: []byte(tt.src)}, def)
+			if ok != tt.ok || (ok && (got.GOOS != tt.want.GOOS || got.GOARCH != tt.want.GOARCH || !slices.Equal(got.Tags, tt.want.Tags))) {
+				t.Errorf("satisfy(%s) = %+v, %v; want %+v, %v", tt.file, got, ok, tt.want, tt.ok)
+			}
+		})
+	}
+}
+
+// TestConfigsFor: the files of one GOOS and GOARCH share a configuration
+// with the union of their tags when it still includes each of them.
+func TestConfigsFor(t *testing.T) {
+	t.Parallel()
+	file := func(name, src string) *uncheckedFile {
+		return &uncheckedFile{name: "/m/svc/" + name, src: []byte(src)}
+	}
+	got := configsFor([]*uncheckedFile{
+		file("svc_windows.go", "package svc\n"),
+		file("audit.go", "//go:build enterprise\n\npackage svc\n"),
+		file("it_test.go", "//go:build integration\n\npackage svc_test\n"),
+		file("community.go", "//go:build !enterprise && oss\n\npackage svc\n"),
+	}, BuildConfig{GOOS: "linux", GOARCH: "amd64"})
+	want := []BuildConfig{
+		{GOOS: "windows"},
+		{Tags: []string{"enterprise", "integration"}},
+		{Tags: []string{"oss"}},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("configsFor = %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i].GOOS != want[i].GOOS || got[i].GOARCH != want[i].GOARCH || !slices.Equal(got[i].Tags, want[i].Tags) {
+			t.Errorf("configsFor[%d] = %v, want %v", i, got[i], want[i])
+		}
+	}
+}
