@@ -92,16 +92,20 @@ func (o *Options) withDefaults() Options {
 // [facade.HubOptions].Broker; hubs whose brokers share a Redis and a Prefix
 // deliver each other's events. All methods are safe for concurrent use.
 type Broker struct {
-	client redis.UniversalClient
-	o      Options
-	log    *slog.Logger
-	local  *facade.Local
+	client  redis.UniversalClient // bounded: every call ends at its context's deadline
+	given   redis.UniversalClient // the caller's
+	owned   bool                  // client is the broker's own, closed by Close
+	bounded bool                  // client honours deadlines (false: a type boundedClient does not know)
+	o       Options
+	log     *slog.Logger
+	local   *facade.Local
 
-	ctx    context.Context // cancelled by Close, after the worker is done
-	cancel context.CancelFunc
-	quit   chan struct{} // closed by Close: the worker drains and stops
-	wg     sync.WaitGroup
-	closed atomic.Bool
+	ctx     context.Context // cancelled by Close: calls in flight end
+	cancel  context.CancelFunc
+	quit    chan struct{} // closed by Close: the worker drains and stops
+	closeBy time.Time     // set by Close before quit: the last flush's deadline
+	wg      sync.WaitGroup
+	closed  atomic.Bool
 
 	opsMu sync.Mutex
 	ops   []op
@@ -116,20 +120,32 @@ type Broker struct {
 
 var _ facade.Broker = (*Broker)(nil)
 
-// New returns a Broker on client. The broker does not own client: close it
-// after the hub. Configure the client with MaxRetries: -1, so that a
-// command whose reply was lost is not sent again (go-redis retries by
+// New returns a Broker on client, a *redis.Client or a *redis.ClusterClient
+// (see Redis Cluster in the package doc). The broker does not own client:
+// close it after the hub. Configure the client with MaxRetries: -1, so that
+// a command whose reply was lost is not sent again (go-redis retries by
 // default, which could append an event twice).
+//
+// OpTimeout bounds every call whatever the client's own timeouts: when
+// client does not have ContextTimeoutEnabled (go-redis then ignores
+// deadlines), the broker talks through a client of its own made from
+// client's options with it set, with its own connections and without the
+// hooks added to client; set ContextTimeoutEnabled to have it use client
+// itself.
 func New(client redis.UniversalClient, opts *Options) *Broker {
 	o := opts.withDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
+	bc, owned, bounded := boundedClient(client)
 	return &Broker{
-		client: client,
-		o:      o,
-		ctx:    ctx,
-		cancel: cancel,
-		quit:   make(chan struct{}),
-		wake:   make(chan struct{}, 1),
+		client:  bc,
+		given:   client,
+		owned:   owned,
+		bounded: bounded,
+		o:       o,
+		ctx:     ctx,
+		cancel:  cancel,
+		quit:    make(chan struct{}),
+		wake:    make(chan struct{}, 1),
 	}
 }
 
@@ -144,8 +160,11 @@ func (b *Broker) Start(l *facade.Local) {
 	if b.log == nil {
 		b.log = l.Logger()
 	}
-	if c, ok := b.client.(*redis.Client); ok && c.Options().MaxRetries > 0 {
+	if c, ok := b.given.(*redis.Client); ok && c.Options().MaxRetries > 0 {
 		b.log.Warn("redisbroker: the client retries commands; an event whose reply is lost may be appended twice (set MaxRetries: -1)")
+	}
+	if !b.bounded {
+		b.log.Warn("redisbroker: a client type the broker cannot bound; OpTimeout holds only if it honours context deadlines", "type", fmt.Sprintf("%T", b.given))
 	}
 	b.w.init(b)
 	b.wg.Go(b.w.run)
@@ -321,16 +340,20 @@ func (b *Broker) Stats() Stats {
 	}
 }
 
-// Close stops the broker: the worker removes this instance's presence (for
-// at most OpTimeout) and every goroutine ends. It is idempotent; the hub
-// calls it from Hub.Close.
+// Close stops the broker: calls in flight end, the worker removes this
+// instance's presence and every goroutine ends, all within one OpTimeout.
+// It is idempotent; the hub calls it from Hub.Close.
 func (b *Broker) Close() error {
 	if b.closed.Swap(true) {
 		b.wg.Wait()
 		return nil
 	}
+	b.closeBy = time.Now().Add(b.o.OpTimeout)
+	b.cancel()
 	close(b.quit)
 	b.wg.Wait()
-	b.cancel()
+	if b.owned {
+		_ = b.client.Close()
+	}
 	return nil
 }

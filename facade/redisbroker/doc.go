@@ -119,6 +119,12 @@
 //     meanwhile, may be missed by it.
 //   - Broadcasts and events for single connections are not kept: an instance
 //     that is cut from Redis when one is published does not get it.
-//   - Nothing blocks forever: every Redis call has a deadline, and Close
-//     spends at most one OpTimeout removing this instance's presence.
+//   - Nothing blocks forever: Notify, Hub.Connected and Hub.ConnIDs each
+//     return within OpTimeout, and Close within one OpTimeout, even while
+//     Redis is frozen (a stopped process, a silent network) and whatever
+//     the client's own timeouts. go-redis honours a context's deadline only
+//     with ContextTimeoutEnabled; for a client without it, the broker talks
+//     through a client of its own made from the client's options with it
+//     set (its own connections, none of the client's hooks). Set
+//     ContextTimeoutEnabled on the client to have the broker use it as is.
 package redisbroker

@@ -107,6 +107,21 @@ func (s *redisServer) stop() {
 	s.cmd = nil
 }
 
+// freeze stops the server with SIGSTOP: connections stay open, the kernel
+// still accepts new ones, nothing is answered. thaw resumes it; cleanup
+// thaws a frozen server before stopping it.
+func (s *redisServer) freeze() {
+	s.tb.Helper()
+	require.NoError(s.tb, s.cmd.Process.Signal(syscall.SIGSTOP))
+	s.tb.Cleanup(s.thaw)
+}
+
+func (s *redisServer) thaw() {
+	if s.cmd != nil {
+		_ = s.cmd.Process.Signal(syscall.SIGCONT)
+	}
+}
+
 // pingRaw reports whether a Redis answers PING at addr.
 func pingRaw(addr string) bool {
 	c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
@@ -154,7 +169,7 @@ func testOptions() *redisbroker.Options {
 type node struct {
 	hub    *facade.Hub
 	broker *redisbroker.Broker
-	rdb    *redis.Client
+	rdb    redis.UniversalClient
 	srv    *httptest.Server
 	conns  chan *facade.Conn
 	closed bool
@@ -162,10 +177,16 @@ type node struct {
 
 func newNode(tb testing.TB, addr string, o *redisbroker.Options) *node {
 	tb.Helper()
+	return newNodeOn(tb, newClient(tb, addr), o)
+}
+
+// newNodeOn is newNode on a client of the test's choosing.
+func newNodeOn(tb testing.TB, rdb redis.UniversalClient, o *redisbroker.Options) *node {
+	tb.Helper()
 	if o == nil {
 		o = testOptions()
 	}
-	n := &node{rdb: newClient(tb, addr), conns: make(chan *facade.Conn, 64)}
+	n := &node{rdb: rdb, conns: make(chan *facade.Conn, 64)}
 	n.broker = redisbroker.New(n.rdb, o)
 	n.hub = facade.NewHub(&facade.HubOptions{Broker: n.broker, Logger: quiet})
 	n.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -141,9 +141,14 @@ func (w *worker) run() {
 	}
 }
 
-// call runs f with the per-call timeout.
+// call runs f with the per-call timeout; once the broker is closing, with
+// what is left of Close's one OpTimeout.
 func (w *worker) call(f func(ctx context.Context) error) error {
 	ctx, cancel := context.WithTimeout(w.b.ctx, w.b.o.OpTimeout)
+	if w.closing {
+		cancel()
+		ctx, cancel = context.WithDeadline(context.Background(), w.b.closeBy)
+	}
 	defer cancel()
 	return f(ctx)
 }
@@ -189,7 +194,7 @@ func (w *worker) disconnect() {
 // a new subscription, made after a growing pause.
 func (w *worker) lost(err error) {
 	b := w.b
-	if w.ps != nil {
+	if w.ps != nil && b.ctx.Err() == nil {
 		b.resubscribes.Add(1)
 		b.log.Warn("redisbroker: lost Redis; resubscribing", "err", err)
 	}
@@ -213,7 +218,10 @@ func (w *worker) receiveLoop(gen int, ps *redis.PubSub, stop <-chan struct{}) {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() && unanswered < 2 {
 				unanswered++
-				if err = w.call(func(ctx context.Context) error { return ps.Ping(ctx) }); err == nil {
+				ctx, cancel := context.WithTimeout(b.ctx, b.o.OpTimeout)
+				err = ps.Ping(ctx)
+				cancel()
+				if err == nil {
 					continue
 				}
 			}
