@@ -60,6 +60,14 @@ type Options struct {
 	// Redis was lost. Default 1s.
 	MaxBackoff time.Duration
 
+	// ReplayQueue bounds the replays waiting on this instance (each joining
+	// connection of a user or thread has one), and ReplaysPerTarget those of
+	// one user or thread, running or waiting. A connection beyond either
+	// bound is closed with CloseTryAgainLater (1013, "try again later") and
+	// counted in [Stats].Refused. Defaults 4096 and 8.
+	ReplayQueue      int
+	ReplaysPerTarget int
+
 	// Logger receives the broker's rare logs. Default the hub's.
 	Logger *slog.Logger
 }
@@ -74,6 +82,12 @@ func (o *Options) withDefaults() Options {
 	}
 	if r.MaxEvents <= 0 {
 		r.MaxEvents = 1000
+	}
+	if r.ReplayQueue <= 0 {
+		r.ReplayQueue = 4096
+	}
+	if r.ReplaysPerTarget <= 0 {
+		r.ReplaysPerTarget = 8
 	}
 	set := func(d *time.Duration, def time.Duration) {
 		if *d <= 0 {
@@ -115,6 +129,7 @@ type Broker struct {
 
 	published, unavailable, delivered, replayed, replays atomic.Uint64
 	caughtUp, duplicates, resubscribes, gaps, expired    atomic.Uint64
+	refused                                              atomic.Uint64
 	up                                                   atomic.Bool
 }
 
@@ -321,6 +336,8 @@ type Stats struct {
 	Resubscribes uint64 // times the subscription was lost and made again
 	Gaps         uint64 // resumes and catch-ups from an event no longer kept: events after it may be lost (logged)
 	Expired      uint64 // kept events a replay skipped because they were older than TTL
+	Refused      uint64 // connections closed with 1013: no room for their replay
+	Queued       int    // replays waiting now
 }
 
 // Stats returns a snapshot of the counters.
@@ -337,6 +354,8 @@ func (b *Broker) Stats() Stats {
 		Resubscribes: b.resubscribes.Load(),
 		Gaps:         b.gaps.Load(),
 		Expired:      b.expired.Load(),
+		Refused:      b.refused.Load(),
+		Queued:       b.queued(),
 	}
 }
 
@@ -356,4 +375,12 @@ func (b *Broker) Close() error {
 		_ = b.client.Close()
 	}
 	return nil
+}
+
+// queued returns how many replays wait (none before Start).
+func (b *Broker) queued() int {
+	if b.w.queue == nil {
+		return 0
+	}
+	return b.w.queue.len()
 }

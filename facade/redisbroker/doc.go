@@ -82,10 +82,25 @@
 // and ConnIDs run on the caller's goroutine, each bounded by
 // [Options].OpTimeout (and Publish by its context). Join, Leave and Ready,
 // which the hub calls under its lock, only queue work. One worker goroutine
-// per broker does the rest, in order: subscriptions, replays, delivery of
-// published events to the hub, delivered marks and presence. One receiver
-// goroutine per subscription reads Redis and hands messages to the worker.
-// [Broker.Close], called by Hub.Close, stops both and waits for them.
+// per broker does the rest, in order: subscriptions, delivery of published
+// events to the hub, delivered marks and presence. Replays run on two
+// replayer goroutines (see Reconnect floods). One receiver goroutine per
+// subscription reads Redis and hands messages to the worker.
+// [Broker.Close], called by Hub.Close, stops them all and waits for them.
+//
+// # Reconnect floods
+//
+// A joining connection's replay is queued and run by a replayer, never by
+// the worker, so live delivery to other connections does not wait behind
+// replays: while a replay hands its events over, only its own target's live
+// events wait. The queue is fair: targets take turns, one replay of a
+// target at a time, so a user reconnecting in a loop gets one turn per
+// round and cannot take the others' share. A replay whose connection closes
+// before it ran is dropped. The queue is bounded, in total by
+// [Options].ReplayQueue and per user or thread by [Options].ReplaysPerTarget:
+// a connection beyond either bound is closed with [CloseTryAgainLater]
+// (1013, "try again later"), counted in [Stats].Refused; its client should
+// reconnect after a pause. [Stats].Queued says how many replays wait.
 //
 // # Failure semantics
 //

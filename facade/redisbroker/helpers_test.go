@@ -375,11 +375,12 @@ type proxy struct {
 	cut      bool
 	paused   chan struct{} // non-nil while paused; closed on resume
 	subsOnly bool          // the pause holds subscriptions' replies only
+	command  string        // the pause holds what clients send from this command on
 }
 
 // link is one proxied connection; it knows whether it carries a
-// subscription.
-type link struct{ subscriber atomic.Bool }
+// subscription, and whether it is held for a command it sent.
+type link struct{ subscriber, held atomic.Bool }
 
 func newProxy(tb testing.TB, target string) *proxy {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -426,12 +427,21 @@ func (p *proxy) pipe(dst, src net.Conn, l *link, fromClient bool) {
 	for {
 		n, err := src.Read(buf)
 		if n > 0 {
-			if fromClient && strings.Contains(strings.ToLower(string(buf[:n])), "subscribe") {
+			chunk := strings.ToLower(string(buf[:n]))
+			if fromClient && strings.Contains(chunk, "subscribe") {
 				l.subscriber.Store(true)
 			}
 			p.mu.Lock()
 			gate := p.paused
-			if p.subsOnly && (fromClient || !l.subscriber.Load()) {
+			switch {
+			case p.command != "":
+				if fromClient && strings.Contains(chunk, p.command) {
+					l.held.Store(true)
+				}
+				if !fromClient || !l.held.Load() {
+					gate = nil
+				}
+			case p.subsOnly && (fromClient || !l.subscriber.Load()):
 				gate = nil
 			}
 			p.mu.Unlock()
@@ -477,12 +487,23 @@ func (p *proxy) PauseSubscriptions() {
 	p.subsOnly = true
 }
 
+// PauseCommand holds every command named cmd (lower case) that clients
+// send, and what follows it on its connection, until Restore; the rest
+// flows.
+func (p *proxy) PauseCommand(cmd string) {
+	p.Pause()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.command = cmd
+}
+
 // Restore ends a cut or a pause.
 func (p *proxy) Restore() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.cut = false
 	p.subsOnly = false
+	p.command = ""
 	if p.paused != nil {
 		close(p.paused)
 		p.paused = nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -31,6 +32,11 @@ const (
 // target is the worker's view of one user, thread or connection that has
 // members on this hub.
 type target struct {
+	// mu is held by the worker to move cursor (writes) and by a replayer
+	// to hand its events to the hub at the cursor; the worker reads cursor
+	// without it. Taken before the hub's lock.
+	mu sync.Mutex
+
 	to        facade.Target
 	channel   string
 	stream    bool
@@ -43,11 +49,14 @@ type target struct {
 
 // member is one connection of a target.
 type member struct {
-	from  string   // the client's last event ID ("" for none)
-	pos   streamID // the stream's newest ID when it joined (zero: empty)
-	seen  bool     // pos is known
-	ahead bool     // from is past the cursor: it waits for the cursor
-	done  bool     // its replay has been delivered
+	from    string   // the client's last event ID ("" for none)
+	pos     streamID // the stream's newest ID when it joined (zero: empty)
+	seen    bool     // pos is known
+	ahead   bool     // from is past the cursor: it waits for the cursor to reach waitFor
+	waitFor streamID
+	job     *job // its replay, queued or running
+	refused bool // no room for its replay: it is being closed
+	done    bool // its replay has been delivered
 }
 
 // inbound is what a receiver goroutine hands the worker.
@@ -70,6 +79,9 @@ type worker struct {
 	retry    *time.Timer
 	closing  bool
 
+	queue    *replayQueue
+	finished chan *job // replays back from the replayers
+
 	unflushed int         // deliveries since the last flush
 	flushing  *time.Timer // armed while marks or presence wait to be sent
 
@@ -84,6 +96,8 @@ type worker struct {
 func (w *worker) init(b *Broker) {
 	w.b = b
 	w.in = make(chan inbound, 1024)
+	w.queue = newReplayQueue(b.o.ReplayQueue, b.o.ReplaysPerTarget)
+	w.finished = make(chan *job)
 	w.targets = make(map[facade.Target]*target)
 	w.byChannel = make(map[string]*target)
 	w.conns = make(map[*facade.Conn][]*target)
@@ -97,6 +111,9 @@ func (w *worker) run() {
 	b := w.b
 	beat := time.NewTicker(b.o.PresenceTTL / 3)
 	defer beat.Stop()
+	for range replayers {
+		b.wg.Go(w.replayLoop)
+	}
 	w.connect()
 	for {
 		var retry, flush <-chan time.Time
@@ -123,6 +140,8 @@ func (w *worker) run() {
 			w.applyOps()
 		case in := <-w.in:
 			w.receive(in)
+		case j := <-w.finished:
+			w.replayed(j)
 		case <-beat.C:
 			w.refreshPresence()
 		case <-retry:
@@ -304,11 +323,15 @@ func (w *worker) live(m *redis.Message) {
 		b.log.Error("redisbroker: dropped a malformed event", "channel", m.Channel, "err", err)
 		return
 	}
-	ready := b.local.Deliver(to, ev)
+	var ready int
+	if t != nil && t.stream {
+		ready = w.advance(t, sid, &ev)
+	} else {
+		ready = b.local.Deliver(to, ev)
+	}
 	b.delivered.Add(1)
 	w.unflushed++
 	if t != nil && t.stream {
-		t.cursor = sid
 		if ready > 0 {
 			w.marks[t] = sid
 		}
@@ -323,11 +346,10 @@ func (w *worker) caughtUpTo(t *target) {
 		return
 	}
 	for c, m := range t.members {
-		if m.ahead {
-			if err := w.replay(t, c, m); err != nil {
-				w.lost(err)
-				return
-			}
+		if m.ahead && !t.cursor.less(m.waitFor) {
+			m.ahead = false
+			t.ahead--
+			w.dispatch(t, c, m)
 		}
 	}
 }
@@ -352,7 +374,8 @@ func (w *worker) catchUp(t *target) error {
 			return err
 		}
 		if len(last) > 0 {
-			t.cursor, _ = parseID(last[0].ID)
+			id, _ := parseID(last[0].ID)
+			w.advance(t, id, nil)
 		}
 		t.hasCursor = true
 	} else {
@@ -384,10 +407,8 @@ func (w *worker) catchUp(t *target) error {
 		}
 	}
 	for c, m := range t.members {
-		if !m.done {
-			if err := w.replay(t, c, m); err != nil {
-				return err
-			}
+		if !m.ahead {
+			w.dispatch(t, c, m)
 		}
 	}
 	return nil
@@ -414,12 +435,6 @@ func (w *worker) xrange(key, start, end string) ([]redis.XMessage, error) {
 	return out, err
 }
 
-// hasEntry reports whether the stream still has the entry id.
-func (w *worker) hasEntry(key string, id streamID) (bool, error) {
-	entries, err := w.xrange(key, id.String(), id.String())
-	return len(entries) == 1, err
-}
-
 // decodeEntry rebuilds the event of a stream entry.
 func decodeEntry(e redis.XMessage) (streamID, facade.Encoded, error) {
 	id, ok := parseID(e.ID)
@@ -431,6 +446,19 @@ func decodeEntry(e redis.XMessage) (streamID, facade.Encoded, error) {
 	return id, ev, err
 }
 
+// advance moves t's cursor to id and hands ev, if any, to the hub, in one
+// step under t.mu: a replayer hands its events over between two steps,
+// never inside one. Only the worker moves cursors.
+func (w *worker) advance(t *target, id streamID, ev *facade.Encoded) (ready int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if ev != nil {
+		ready = w.b.local.Deliver(t.to, *ev)
+	}
+	t.cursor = id
+	return ready
+}
+
 // deliverEntry hands a caught-up entry to the hub's members of t.
 func (w *worker) deliverEntry(t *target, e redis.XMessage) {
 	b := w.b
@@ -438,144 +466,19 @@ func (w *worker) deliverEntry(t *target, e redis.XMessage) {
 	if err != nil {
 		b.log.Error("redisbroker: dropped a malformed entry", "target", t.to.String(), "id", e.ID)
 		if id, ok := parseID(e.ID); ok && t.cursor.less(id) {
-			t.cursor = id
+			w.advance(t, id, nil)
 		}
 		return
 	}
 	if !t.cursor.less(id) {
 		return
 	}
-	ready := b.local.Deliver(t.to, ev)
+	ready := w.advance(t, id, &ev)
 	b.caughtUp.Add(1)
-	t.cursor = id
 	if ready > 0 {
 		w.marks[t] = id
 	}
 	w.caughtUpTo(t)
-}
-
-// replay sends c the events of t it missed, up to the cursor, after which
-// the hub delivers it t's live events. It starts after the client's last
-// event ID if it gave one, else after the delivered mark: the events no
-// ready connection received.
-func (w *worker) replay(t *target, c *facade.Conn, m *member) error {
-	b := w.b
-	key := b.streamKey(t.to)
-	start, resume, wait, err := w.replayStart(t, c, m)
-	if err != nil {
-		return err
-	}
-	if wait != m.ahead {
-		m.ahead = wait
-		if wait {
-			t.ahead++
-		} else {
-			t.ahead--
-		}
-	}
-	if wait {
-		return nil
-	}
-	var evs []facade.Encoded
-	var last streamID
-	// Entries past TTL are trimmed only when the next event comes; a replay
-	// skips them as if they were.
-	cutoff := uint64(max(b.local.Now().Add(-b.o.TTL).UnixMilli(), 0))
-	if t.cursor != (streamID{}) {
-		for {
-			entries, err := w.xrange(key, start, t.cursor.String())
-			if err != nil {
-				return err
-			}
-			more := len(entries) == batch
-			if resume {
-				if len(entries) == 0 || entries[0].ID != start {
-					b.gaps.Add(1)
-					b.log.Warn("redisbroker: resuming from an event no longer kept; events after it may be lost", "conn", c.ID(), "target", t.to.String(), "last_event_id", m.from)
-				} else {
-					entries = entries[1:]
-				}
-				resume = false
-			}
-			if more {
-				start = "(" + entries[len(entries)-1].ID
-			}
-			for _, e := range entries {
-				id, ev, err := decodeEntry(e)
-				if err != nil {
-					b.log.Error("redisbroker: dropped a malformed entry", "target", t.to.String(), "id", e.ID)
-					continue
-				}
-				if id.ms < cutoff {
-					b.expired.Add(1)
-					continue
-				}
-				evs = append(evs, ev)
-				last = id
-			}
-			if !more {
-				break
-			}
-		}
-	}
-	m.done = true
-	b.replayed.Add(uint64(len(evs)))
-	b.replays.Add(1)
-	if b.local.Replay(c, t.to, evs) && len(evs) > 0 {
-		w.raiseMark(t, last)
-	}
-	return nil
-}
-
-// replayStart returns where c's replay starts: at the client's last event
-// (inclusive, with resume, to tell whether it is still kept); after the
-// cursor when the client gave an event the stream does not have; else
-// after the delivered mark, or after where the stream stood when c joined
-// if that is earlier. With wait, the client saw an event this hub has not
-// delivered yet: its replay waits until the cursor reaches that event, or
-// c would get it twice.
-func (w *worker) replayStart(t *target, c *facade.Conn, m *member) (start string, resume, wait bool, err error) {
-	b := w.b
-	if m.from != "" {
-		from, ok := parseID(m.from)
-		switch {
-		case !ok:
-			b.log.Warn("redisbroker: ignoring a malformed last event ID", "conn", c.ID(), "id", m.from)
-		case !t.cursor.less(from):
-			return from.String(), true, false, nil
-		default:
-			exists, err := w.hasEntry(b.streamKey(t.to), from)
-			if err != nil || exists {
-				return "", false, exists, err
-			}
-			b.gaps.Add(1)
-			b.log.Warn("redisbroker: resuming from an unknown event; replaying nothing", "conn", c.ID(), "target", t.to.String(), "last_event_id", m.from)
-			return "(" + t.cursor.String(), false, false, nil
-		}
-	}
-	var mark string
-	err = w.call(func(ctx context.Context) (err error) {
-		mark, err = b.client.Get(ctx, b.markKey(t.to)).Result()
-		if errors.Is(err, redis.Nil) {
-			return nil
-		}
-		return err
-	})
-	if err != nil {
-		return "", false, false, err
-	}
-	id, ok := parseID(mark)
-	switch {
-	case !ok:
-		return "-", false, false, nil // nothing was ever delivered
-	case !m.seen || id.less(m.pos):
-		return "(" + id.String(), false, false, nil
-	case m.pos == (streamID{}):
-		return "-", false, false, nil
-	}
-	// What came after c joined was not held for another connection: c
-	// gets it too.
-	return "(" + m.pos.String(), false, false, nil
 }
 
 // raiseMark queues t's delivered mark to be raised to id.
@@ -654,9 +557,7 @@ func (w *worker) join(c *facade.Conn, to facade.Target, from string) {
 	}
 	w.conns[c] = append(w.conns[c], t)
 	if t.confirmed {
-		if err := w.replay(t, c, m); err != nil {
-			w.lost(err)
-		}
+		w.dispatch(t, c, m)
 	}
 }
 
@@ -671,8 +572,11 @@ func (w *worker) leave(c *facade.Conn, to facade.Target) {
 	if t == nil {
 		return
 	}
-	if m := t.members[c]; m != nil && m.ahead {
-		t.ahead--
+	if m := t.members[c]; m != nil {
+		if m.ahead {
+			t.ahead--
+		}
+		w.drop(m)
 	}
 	delete(t.members, c)
 	if ts := w.conns[c]; ts != nil {
