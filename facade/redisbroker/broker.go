@@ -110,6 +110,7 @@ type Broker struct {
 	given   redis.UniversalClient // the caller's
 	owned   bool                  // client is the broker's own, closed by Close
 	bounded bool                  // client honours deadlines (false: a type boundedClient does not know)
+	cluster bool                  // client is a *redis.ClusterClient: sharded channels
 	o       Options
 	log     *slog.Logger
 	local   *facade.Local
@@ -157,6 +158,7 @@ func New(client redis.UniversalClient, opts *Options) *Broker {
 		owned:   owned,
 		bounded: bounded,
 		o:       o,
+		cluster: isCluster(client),
 		ctx:     ctx,
 		cancel:  cancel,
 		quit:    make(chan struct{}),
@@ -206,20 +208,21 @@ func (b *Broker) Publish(ctx context.Context, to facade.Target, ev facade.Encode
 	cctx, cancel := context.WithTimeout(ctx, b.o.OpTimeout)
 	defer cancel()
 	payload := encodeEvent(ev)
+	publish, numsub := b.pubsub()
 	var err error
 	switch {
 	case hasStream(to):
 		err = publishScript.Run(cctx, b.client,
 			[]string{b.streamKey(to), b.markKey(to)},
-			b.channel(to), payload, b.o.MaxEvents, b.o.TTL.Milliseconds()).Err()
+			b.channel(to), payload, b.o.MaxEvents, b.o.TTL.Milliseconds(), publish, numsub).Err()
 		if redis.HasErrorPrefix(err, "WSUNIFY_HOLDFULL") {
 			return fmt.Errorf("redisbroker: publish: %w", &facade.HoldError{Target: to, Bytes: len(ev.Body()) + len(ev.Legacy()), Limit: b.o.MaxEvents})
 		}
 	case to == facade.ToAll():
-		err = b.client.Publish(cctx, b.broadcastChannel(), " "+payload).Err()
+		err = b.publish(cctx, b.broadcastChannel(), " "+payload).Err()
 	default:
 		var n int64
-		n, err = b.client.Publish(cctx, b.channel(to), " "+payload).Result()
+		n, err = b.publish(cctx, b.channel(to), " "+payload).Result()
 		if err == nil && n == 0 {
 			return fmt.Errorf("redisbroker: publish: %w: %v", facade.ErrUnknownTarget, to)
 		}
@@ -229,6 +232,14 @@ func (b *Broker) Publish(ctx context.Context, to facade.Target, ev facade.Encode
 	}
 	b.published.Add(1)
 	return nil
+}
+
+// publish publishes msg on ch, sharded on a cluster.
+func (b *Broker) publish(ctx context.Context, ch, msg string) *redis.IntCmd {
+	if b.cluster {
+		return b.client.SPublish(ctx, ch, msg)
+	}
+	return b.client.Publish(ctx, ch, msg)
 }
 
 // failure types a Redis error: the caller's own cancellation as it is, a

@@ -34,3 +34,9 @@ func boundedClient(c redis.UniversalClient) (client redis.UniversalClient, owned
 	}
 	return c, false, false
 }
+
+// isCluster reports a Redis Cluster client.
+func isCluster(c redis.UniversalClient) bool {
+	_, ok := c.(*redis.ClusterClient)
+	return ok
+}

@@ -102,6 +102,36 @@
 // (1013, "try again later"), counted in [Stats].Refused; its client should
 // reconnect after a pause. [Stats].Queued says how many replays wait.
 //
+// # Redis Cluster
+//
+// New takes any redis.UniversalClient; give it a *redis.ClusterClient to
+// spread the load over the masters of a Redis Cluster (7 or later):
+//
+//	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, MaxRetries: -1})
+//	hub := facade.NewHub(&facade.HubOptions{Broker: redisbroker.New(rdb, nil)})
+//
+// What changes: each user's or thread's keys and channel share a hash tag
+// ({user:u1}), so they live in one slot and the publish script, which
+// touches the stream, the mark and the channel at once, stays single-slot;
+// pub/sub is sharded (SPUBLISH, SSUBSCRIBE): an event goes to the master
+// that owns its target and to the instances subscribed there, not to every
+// node, and each instance holds one subscription per master it has
+// connections for. Broadcasts go through one slot ({all}), so one master
+// carries them all. The channel names differ from the single-node ones
+// (see keys.go): all instances sharing a Prefix must use the same kind of
+// client.
+//
+// What does not: delivery, order, holding, resuming, presence, the bounds
+// and every failure semantic below hold per target as on one node; a
+// master that restarts is, for its targets, a Redis that restarts. While a
+// master is unreachable, Notify to its targets fails with ErrUnavailable,
+// and an instance's subscriptions are made again, with the catch-up that
+// loses nothing kept, once every master answers. Without replicas and
+// persistence a restarted master has lost what it kept, exactly as a
+// single node; cluster-require-full-coverage (yes by default) decides
+// whether the other masters serve meanwhile once the cluster declares the
+// master failed.
+//
 // # Failure semantics
 //
 //   - While Redis cannot be reached, Notify fails within OpTimeout with an

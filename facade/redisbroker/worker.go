@@ -72,7 +72,7 @@ type inbound struct {
 type worker struct {
 	b        *Broker
 	in       chan inbound
-	ps       *redis.PubSub
+	feed     *feed // the current subscriptions; nil while Redis is lost
 	gen      int
 	stopRecv chan struct{}
 	backoff  time.Duration
@@ -181,28 +181,54 @@ func (w *worker) connect() {
 	for ch := range w.byChannel {
 		chans = append(chans, ch)
 	}
-	ps := b.client.Subscribe(b.ctx)
-	if err := w.call(func(ctx context.Context) error { return ps.Subscribe(ctx, chans...) }); err != nil {
-		_ = ps.Close()
+	if cc, ok := b.client.(*redis.ClusterClient); ok {
+		cc.ReloadState(b.ctx) // slots may have moved since the last subscription
+	}
+	f := newFeed(b.client)
+	var made []*redis.PubSub
+	err := w.call(func(ctx context.Context) (err error) {
+		made, err = f.subscribe(ctx, chans...)
+		return err
+	})
+	if err != nil {
+		f.close()
 		w.lost(err)
 		return
 	}
 	w.gen++
-	w.ps = ps
+	w.feed = f
 	w.stopRecv = make(chan struct{})
 	w.refreshPresence() // Redis may have restarted empty
+	w.read(made)
+}
+
+// read starts a receiver for each PubSub of the current feed.
+func (w *worker) read(pss []*redis.PubSub) {
 	gen, stop := w.gen, w.stopRecv
-	b.wg.Go(func() { w.receiveLoop(gen, ps, stop) })
+	for _, ps := range pss {
+		w.b.wg.Go(func() { w.receiveLoop(gen, ps, stop) })
+	}
+}
+
+// subscribe adds ch to the current feed.
+func (w *worker) subscribe(ch string) error {
+	var made []*redis.PubSub
+	err := w.call(func(ctx context.Context) (err error) {
+		made, err = w.feed.subscribe(ctx, ch)
+		return err
+	})
+	w.read(made)
+	return err
 }
 
 // disconnect retires the current subscription.
 func (w *worker) disconnect() {
-	if w.ps == nil {
+	if w.feed == nil {
 		return
 	}
 	close(w.stopRecv)
-	_ = w.ps.Close()
-	w.ps = nil
+	w.feed.close()
+	w.feed = nil
 	w.b.up.Store(false)
 	for _, t := range w.targets {
 		t.confirmed = false
@@ -213,7 +239,7 @@ func (w *worker) disconnect() {
 // a new subscription, made after a growing pause.
 func (w *worker) lost(err error) {
 	b := w.b
-	if w.ps != nil && b.ctx.Err() == nil {
+	if w.feed != nil && b.ctx.Err() == nil {
 		b.resubscribes.Add(1)
 		b.log.Warn("redisbroker: lost Redis; resubscribing", "err", err)
 	}
@@ -264,7 +290,7 @@ func (w *worker) receiveLoop(gen int, ps *redis.PubSub, stop <-chan struct{}) {
 
 // receive handles one message of the current subscription.
 func (w *worker) receive(in inbound) {
-	if in.gen != w.gen || w.ps == nil {
+	if in.gen != w.gen || w.feed == nil {
 		return // from a retired subscription
 	}
 	if in.err != nil {
@@ -273,7 +299,7 @@ func (w *worker) receive(in inbound) {
 	}
 	switch m := in.msg.(type) {
 	case *redis.Subscription:
-		if m.Kind != "subscribe" {
+		if m.Kind != "subscribe" && m.Kind != "ssubscribe" {
 			return
 		}
 		w.b.up.Store(true)
@@ -518,8 +544,8 @@ func (w *worker) join(c *facade.Conn, to facade.Target, from string) {
 		t = &target{to: to, channel: b.channel(to), stream: hasStream(to), members: make(map[*facade.Conn]*member)}
 		w.targets[to] = t
 		w.byChannel[t.channel] = t
-		if w.ps != nil {
-			if err := w.call(func(ctx context.Context) error { return w.ps.Subscribe(ctx, t.channel) }); err != nil {
+		if w.feed != nil {
+			if err := w.subscribe(t.channel); err != nil {
 				w.lost(err)
 			}
 		}
@@ -534,7 +560,7 @@ func (w *worker) join(c *facade.Conn, to facade.Target, from string) {
 		switch {
 		case t.confirmed:
 			m.pos, m.seen = t.cursor, true
-		case w.ps != nil:
+		case w.feed != nil:
 			err := w.call(func(ctx context.Context) error {
 				last, err := b.client.XRevRangeN(ctx, b.streamKey(to), "+", "-", 1).Result()
 				if len(last) > 0 {
@@ -597,8 +623,8 @@ func (w *worker) leave(c *facade.Conn, to facade.Target) {
 	}
 	delete(w.targets, to)
 	delete(w.byChannel, t.channel)
-	if w.ps != nil {
-		if err := w.call(func(ctx context.Context) error { return w.ps.Unsubscribe(ctx, t.channel) }); err != nil {
+	if w.feed != nil {
+		if err := w.call(func(ctx context.Context) error { return w.feed.unsubscribe(ctx, t.channel) }); err != nil {
 			w.lost(err)
 		}
 	}
@@ -635,7 +661,7 @@ func (w *worker) flush() {
 	if len(w.marks) == 0 && len(w.presence) == 0 {
 		return
 	}
-	if w.ps == nil && !w.closing {
+	if w.feed == nil && !w.closing {
 		w.presence = w.presence[:0] // renewed on reconnection
 		return
 	}
