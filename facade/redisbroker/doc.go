@@ -124,9 +124,10 @@
 // What does not: delivery, order, holding, resuming, presence, the bounds
 // and every failure semantic below hold per target as on one node; a
 // master that restarts is, for its targets, a Redis that restarts. While a
-// master is unreachable, Notify to its targets fails with ErrUnavailable,
-// and an instance's subscriptions are made again, with the catch-up that
-// loses nothing kept, once every master answers. Without replicas and
+// master is unreachable, Notify to its targets fails with ErrUnavailable and
+// an instance makes its subscription to that master again, with the
+// catch-up that loses nothing kept, when it answers; the targets of the
+// other masters are served live meanwhile. Without replicas and
 // persistence a restarted master has lost what it kept, exactly as a
 // single node; cluster-require-full-coverage (yes by default) decides
 // whether the other masters serve meanwhile once the cluster declares the

@@ -270,7 +270,7 @@ func (w *worker) replayed(j *job) {
 	switch {
 	case j.err != nil:
 		if b.ctx.Err() == nil {
-			w.lost(j.err)
+			w.failed(t, j.err)
 		}
 	case j.wait:
 		m.ahead, m.waitFor = true, j.waitFor

@@ -70,14 +70,13 @@ type inbound struct {
 // it owns the subscription, the targets, replays, marks and presence. Its
 // fields are touched by it alone.
 type worker struct {
-	b        *Broker
-	in       chan inbound
-	feed     *feed // the current subscriptions; nil while Redis is lost
-	gen      int
-	stopRecv chan struct{}
-	backoff  time.Duration
-	retry    *time.Timer
-	closing  bool
+	b       *Broker
+	in      chan inbound
+	feed    *feed // the current subscriptions; nil while Redis is lost
+	gen     int
+	backoff time.Duration
+	retry   *time.Timer
+	closing bool
 
 	queue    *replayQueue
 	finished chan *job // replays back from the replayers
@@ -146,7 +145,11 @@ func (w *worker) run() {
 			w.refreshPresence()
 		case <-retry:
 			w.retry = nil
-			w.connect()
+			if w.feed == nil {
+				w.connect()
+			} else {
+				w.resubscribe()
+			}
 		case <-flush:
 			w.flushing = nil
 			w.flush()
@@ -184,41 +187,116 @@ func (w *worker) connect() {
 	if cc, ok := b.client.(*redis.ClusterClient); ok {
 		cc.ReloadState(b.ctx) // slots may have moved since the last subscription
 	}
-	f := newFeed(b.client)
-	var made []*redis.PubSub
+	f := newFeed(b.client, func() int { w.gen++; return w.gen })
+	var made []*sub
 	err := w.call(func(ctx context.Context) (err error) {
 		made, err = f.subscribe(ctx, chans...)
 		return err
 	})
-	if err != nil {
+	if err != nil && f.cluster == nil {
 		f.close()
 		w.lost(err)
 		return
 	}
-	w.gen++
 	w.feed = f
-	w.stopRecv = make(chan struct{})
 	w.refreshPresence() // Redis may have restarted empty
 	w.read(made)
-}
-
-// read starts a receiver for each PubSub of the current feed.
-func (w *worker) read(pss []*redis.PubSub) {
-	gen, stop := w.gen, w.stopRecv
-	for _, ps := range pss {
-		w.b.wg.Go(func() { w.receiveLoop(gen, ps, stop) })
+	if err != nil {
+		w.retryLater() // a cluster: the channels of masters out of reach wait
 	}
 }
 
-// subscribe adds ch to the current feed.
-func (w *worker) subscribe(ch string) error {
-	var made []*redis.PubSub
+// resubscribe subscribes a cluster feed's pending channels again.
+func (w *worker) resubscribe() {
+	b := w.b
+	f := w.feed
+	if len(f.pending) == 0 {
+		return
+	}
+	f.cluster.ReloadState(b.ctx)
+	chans := make([]string, 0, len(f.pending))
+	for ch := range f.pending {
+		chans = append(chans, ch)
+	}
+	var made []*sub
+	err := w.call(func(ctx context.Context) (err error) {
+		made, err = f.subscribe(ctx, chans...)
+		return err
+	})
+	w.read(made)
+	if err != nil {
+		w.retryLater()
+	}
+}
+
+// read starts a receiver for each new sub of the current feed.
+func (w *worker) read(subs []*sub) {
+	for _, s := range subs {
+		w.b.wg.Go(func() { w.receiveLoop(s.gen, s.ps, s.stop) })
+	}
+}
+
+// subscribe adds ch to the current feed. On a cluster, a channel whose
+// master is out of reach waits for the next retry.
+func (w *worker) subscribe(ch string) {
+	var made []*sub
 	err := w.call(func(ctx context.Context) (err error) {
 		made, err = w.feed.subscribe(ctx, ch)
 		return err
 	})
 	w.read(made)
-	return err
+	switch {
+	case err == nil:
+	case w.feed.cluster != nil:
+		w.retryLater()
+	default:
+		w.lost(err)
+	}
+}
+
+// failed handles a failed Redis call for t: on a single node the feed is
+// lost; on a cluster only t's channel is subscribed again (after which t
+// catches up), so that one master out of reach stops no other.
+func (w *worker) failed(t *target, err error) {
+	if w.feed == nil || w.feed.cluster == nil {
+		w.lost(err)
+		return
+	}
+	if w.b.ctx.Err() != nil {
+		return
+	}
+	w.b.log.Warn("redisbroker: lost a Redis Cluster master; resubscribing its channel", "target", t.to.String(), "err", err)
+	var gen int
+	uerr := w.call(func(ctx context.Context) (err error) {
+		gen, err = w.feed.unsubscribe(ctx, t.channel)
+		return err
+	})
+	if uerr != nil {
+		w.lostNode(gen, uerr)
+	}
+	w.feed.pending[t.channel] = struct{}{}
+	t.confirmed = false
+	w.retryLater()
+}
+
+// lostNode handles the failure of one master's sub of a cluster feed: its
+// channels wait for a new subscription, after a growing pause.
+func (w *worker) lostNode(gen int, err error) {
+	b := w.b
+	chans, ok := w.feed.lose(gen)
+	if !ok {
+		return
+	}
+	if b.ctx.Err() == nil {
+		b.resubscribes.Add(1)
+		b.log.Warn("redisbroker: lost a Redis Cluster master; resubscribing its channels", "channels", len(chans), "err", err)
+	}
+	for _, ch := range chans {
+		if t := w.byChannel[ch]; t != nil {
+			t.confirmed = false
+		}
+	}
+	w.retryLater()
 }
 
 // disconnect retires the current subscription.
@@ -226,7 +304,6 @@ func (w *worker) disconnect() {
 	if w.feed == nil {
 		return
 	}
-	close(w.stopRecv)
 	w.feed.close()
 	w.feed = nil
 	w.b.up.Store(false)
@@ -244,10 +321,17 @@ func (w *worker) lost(err error) {
 		b.log.Warn("redisbroker: lost Redis; resubscribing", "err", err)
 	}
 	w.disconnect()
+	w.retryLater()
+}
+
+// retryLater arms the retry timer, after a pause growing up to MaxBackoff:
+// a lost feed is made again, or a cluster feed's pending channels are
+// subscribed again.
+func (w *worker) retryLater() {
 	if w.retry != nil {
 		return
 	}
-	w.backoff = min(max(2*w.backoff, 50*time.Millisecond), b.o.MaxBackoff)
+	w.backoff = min(max(2*w.backoff, 50*time.Millisecond), w.b.o.MaxBackoff)
 	w.retry = time.NewTimer(w.backoff)
 }
 
@@ -290,11 +374,15 @@ func (w *worker) receiveLoop(gen int, ps *redis.PubSub, stop <-chan struct{}) {
 
 // receive handles one message of the current subscription.
 func (w *worker) receive(in inbound) {
-	if in.gen != w.gen || w.feed == nil {
+	if w.feed == nil || !w.feed.live(in.gen) {
 		return // from a retired subscription
 	}
 	if in.err != nil {
-		w.lost(in.err)
+		if w.feed.cluster != nil {
+			w.lostNode(in.gen, in.err)
+		} else {
+			w.lost(in.err)
+		}
 		return
 	}
 	switch m := in.msg.(type) {
@@ -307,7 +395,7 @@ func (w *worker) receive(in inbound) {
 		if t := w.byChannel[m.Channel]; t != nil && !t.confirmed {
 			t.confirmed = true
 			if err := w.catchUp(t); err != nil {
-				w.lost(err)
+				w.failed(t, err)
 			}
 		}
 	case *redis.Message:
@@ -545,9 +633,7 @@ func (w *worker) join(c *facade.Conn, to facade.Target, from string) {
 		w.targets[to] = t
 		w.byChannel[t.channel] = t
 		if w.feed != nil {
-			if err := w.subscribe(t.channel); err != nil {
-				w.lost(err)
-			}
+			w.subscribe(t.channel)
 		}
 	}
 	m := &member{from: from, done: !t.stream}
@@ -624,7 +710,16 @@ func (w *worker) leave(c *facade.Conn, to facade.Target) {
 	delete(w.targets, to)
 	delete(w.byChannel, t.channel)
 	if w.feed != nil {
-		if err := w.call(func(ctx context.Context) error { return w.feed.unsubscribe(ctx, t.channel) }); err != nil {
+		var gen int
+		err := w.call(func(ctx context.Context) (err error) {
+			gen, err = w.feed.unsubscribe(ctx, t.channel)
+			return err
+		})
+		switch {
+		case err == nil:
+		case w.feed.cluster != nil:
+			w.lostNode(gen, err)
+		default:
 			w.lost(err)
 		}
 	}
