@@ -138,9 +138,9 @@ var _ facade.Broker = (*Broker)(nil)
 
 // New returns a Broker on client, a *redis.Client or a *redis.ClusterClient
 // (see Redis Cluster in the package doc). The broker does not own client:
-// close it after the hub. Configure the client with MaxRetries: -1, so that
-// a command whose reply was lost is not sent again (go-redis retries by
-// default, which could append an event twice).
+// close it after the hub. Whatever its MaxRetries (or a cluster client's
+// MaxRedirects), the broker never lets it send an event again after a lost
+// reply, which could append it twice.
 //
 // OpTimeout bounds every call whatever the client's own timeouts: when
 // client does not have ContextTimeoutEnabled (go-redis then ignores
@@ -177,9 +177,6 @@ func (b *Broker) Start(l *facade.Local) {
 	if b.log == nil {
 		b.log = l.Logger()
 	}
-	if c, ok := b.given.(*redis.Client); ok && c.Options().MaxRetries > 0 {
-		b.log.Warn("redisbroker: the client retries commands; an event whose reply is lost may be appended twice (set MaxRetries: -1)")
-	}
 	if !b.bounded {
 		b.log.Warn("redisbroker: a client type the broker cannot bound; OpTimeout holds only if it honours context deadlines", "type", fmt.Sprintf("%T", b.given))
 	}
@@ -212,7 +209,7 @@ func (b *Broker) Publish(ctx context.Context, to facade.Target, ev facade.Encode
 	var err error
 	switch {
 	case hasStream(to):
-		err = publishScript.Run(cctx, b.client,
+		err = publishScript.run(cctx, b.client,
 			[]string{b.streamKey(to), b.markKey(to)},
 			b.channel(to), payload, b.o.MaxEvents, b.o.TTL.Milliseconds(), publish, numsub).Err()
 		if redis.HasErrorPrefix(err, "WSUNIFY_HOLDFULL") {
@@ -222,7 +219,7 @@ func (b *Broker) Publish(ctx context.Context, to facade.Target, ev facade.Encode
 		err = b.publish(cctx, b.broadcastChannel(), " "+payload).Err()
 	default:
 		var n int64
-		n, err = b.publish(cctx, b.channel(to), " "+payload).Result()
+		n, err = b.publish(cctx, b.channel(to), " "+payload).Int64()
 		if err == nil && n == 0 {
 			return fmt.Errorf("redisbroker: publish: %w: %v", facade.ErrUnknownTarget, to)
 		}
@@ -234,12 +231,10 @@ func (b *Broker) Publish(ctx context.Context, to facade.Target, ev facade.Encode
 	return nil
 }
 
-// publish publishes msg on ch, sharded on a cluster.
-func (b *Broker) publish(ctx context.Context, ch, msg string) *redis.IntCmd {
-	if b.cluster {
-		return b.client.SPublish(ctx, ch, msg)
-	}
-	return b.client.Publish(ctx, ch, msg)
+// publish publishes msg on ch, sharded on a cluster, never twice.
+func (b *Broker) publish(ctx context.Context, ch, msg string) *redis.Cmd {
+	publish, _ := b.pubsub()
+	return once(ctx, b.client, publish, ch, msg)
 }
 
 // failure types a Redis error: the caller's own cancellation as it is, a

@@ -1,6 +1,8 @@
 package redisbroker
 
 import (
+	"context"
+
 	"github.com/redis/go-redis/v9"
 )
 
@@ -39,4 +41,49 @@ func boundedClient(c redis.UniversalClient) (client redis.UniversalClient, owned
 func isCluster(c redis.UniversalClient) bool {
 	_, ok := c.(*redis.ClusterClient)
 	return ok
+}
+
+// onceCmd is a command go-redis never sends twice: not for the client's
+// MaxRetries, not for a cluster client's MaxRedirects after a network
+// error. (MOVED and ASK, which mean it did not run, still redirect it.) The
+// broker's publications are onceCmds, so that whatever the client's
+// configuration, an event whose reply was lost is not appended or
+// published again: the caller gets ErrUnavailable and decides.
+type onceCmd struct{ *redis.Cmd }
+
+func (onceCmd) NoRetry() bool { return true }
+
+func (c onceCmd) Clone() redis.Cmder { return onceCmd{c.Cmd.Clone().(*redis.Cmd)} }
+
+// once runs the command args as a onceCmd.
+func once(ctx context.Context, c redis.UniversalClient, args ...any) *redis.Cmd {
+	cmd := onceCmd{redis.NewCmd(ctx, args...)}
+	_ = c.Process(ctx, cmd)
+	return cmd.Cmd
+}
+
+// onceScript is a Lua script run with onceCmds: EVALSHA, then EVAL when
+// the server does not have it yet (NOSCRIPT, which means it did not run).
+type onceScript struct {
+	src, hash string
+}
+
+func newOnceScript(src string) onceScript {
+	return onceScript{src: src, hash: redis.NewScript(src).Hash()}
+}
+
+func (s onceScript) run(ctx context.Context, c redis.UniversalClient, keys []string, args ...any) *redis.Cmd {
+	call := func(name, script string) *redis.Cmd {
+		a := make([]any, 0, 3+len(keys)+len(args))
+		a = append(a, name, script, len(keys))
+		for _, k := range keys {
+			a = append(a, k)
+		}
+		return once(ctx, c, append(a, args...)...)
+	}
+	cmd := call("evalsha", s.hash)
+	if redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") {
+		cmd = call("eval", s.src)
+	}
+	return cmd
 }

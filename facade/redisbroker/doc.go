@@ -139,9 +139,9 @@
 //     error matching [ErrUnavailable], counted in [Stats].Unavailable and in
 //     the hub's Stats.BrokerErrors. Such an event was not delivered, unless
 //     Redis ran the command and only its reply was lost; then it is
-//     delivered once. The caller decides whether to retry. Configure the
-//     go-redis client with MaxRetries: -1: its retries could append an event
-//     twice.
+//     delivered once: the broker's publications are never retried by
+//     go-redis, whatever the client's MaxRetries or MaxRedirects. The
+//     caller decides whether to retry.
 //   - The subscription is watched: silent for HealthInterval, it is pinged;
 //     two pings unanswered, or any error, and it is replaced, after a pause
 //     growing up to MaxBackoff. On every new subscription each target is

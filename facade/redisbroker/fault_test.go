@@ -269,3 +269,33 @@ func TestOpTimeoutBoundsEveryCallWhileRedisIsFrozen(t *testing.T) {
 		})
 	}
 }
+
+// An event whose reply is lost (Redis ran the script, the connection broke
+// before the answer) is delivered once, whatever the client's retry
+// settings: go-redis would send it again on a client with MaxRetries, or on
+// a cluster client with its default MaxRedirects; the broker's
+// publications are never retried. Notify fails with ErrUnavailable.
+func TestAnEventWhoseReplyIsLostIsDeliveredOnce(t *testing.T) {
+	r := startRedis(t)
+	p := newProxy(t, r.Addr())
+	retrying := redis.NewClient(&redis.Options{Addr: p.Addr(), MaxRetries: 5})
+	t.Cleanup(func() { _ = retrying.Close() })
+	a, b := newNodeOn(t, retrying, nil), newNode(t, r.Addr(), nil)
+	c := b.dial(t, dialOpts{user: "u1", ids: true})
+	waitReplays(t, b, 1)
+	notify(t, a, facade.ToUser("u1"), seqEvent(1)) // the script is loaded
+	assert.Equal(t, []int{1}, seqs(c.read(1)))
+
+	p.LoseReply("evalsha")
+	err := a.hub.Notify(context.Background(), facade.ToUser("u1"), seqEvent(2))
+	require.ErrorIs(t, err, redisbroker.ErrUnavailable)
+	assert.Equal(t, []int{2}, seqs(c.read(1)), "Redis ran it")
+	notify(t, a, facade.ToUser("u1"), seqEvent(3))
+	assert.Equal(t, []int{3}, seqs(c.read(1)), "and ran it once")
+
+	p.LoseReply("publish")
+	err = a.hub.Notify(context.Background(), facade.ToConn(c.c.ID()), seqEvent(4))
+	require.ErrorIs(t, err, redisbroker.ErrUnavailable)
+	assert.Equal(t, []int{4}, seqs(c.read(1)))
+	c.silent(200 * time.Millisecond)
+}

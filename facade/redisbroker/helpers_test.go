@@ -507,6 +507,7 @@ type proxy struct {
 	paused   chan struct{} // non-nil while paused; closed on resume
 	subsOnly bool          // the pause holds subscriptions' replies only
 	command  string        // the pause holds what clients send from this command on
+	loseOne  string        // the next command of this name reaches Redis, its reply is lost
 }
 
 // link is one proxied connection; it knows whether it carries a
@@ -563,6 +564,12 @@ func (p *proxy) pipe(dst, src net.Conn, l *link, fromClient bool) {
 				l.subscriber.Store(true)
 			}
 			p.mu.Lock()
+			if fromClient && p.loseOne != "" && strings.Contains(chunk, p.loseOne) {
+				p.loseOne = ""
+				p.mu.Unlock()
+				_, _ = dst.Write(buf[:n])
+				return // closes both: the reply never comes back
+			}
 			gate := p.paused
 			switch {
 			case p.command != "":
@@ -626,6 +633,14 @@ func (p *proxy) PauseCommand(cmd string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.command = cmd
+}
+
+// LoseReply lets the next command named cmd (lower case) reach Redis and
+// then breaks its connection, so that its reply is lost.
+func (p *proxy) LoseReply(cmd string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.loseOne = cmd
 }
 
 // Restore ends a cut or a pause.

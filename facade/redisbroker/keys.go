@@ -75,7 +75,7 @@ end
 // (WSUNIFY_HOLDFULL) rather than drop a held one. (While an instance
 // listens, the events flow to it live and the oldest may be trimmed; the
 // delivered mark lags behind them.) It returns the new entry's ID.
-var publishScript = redis.NewScript(lessLua + `
+var publishScript = newOnceScript(lessLua + `
 local max, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
