@@ -96,7 +96,13 @@ func (f *feed) subscribeSharded(ctx context.Context, ch string) (made *sub, err 
 	}
 	// One channel per command: SSUBSCRIBE takes channels of one slot.
 	if err := s.ps.SSubscribe(ctx, ch); err != nil {
-		return made, err
+		if made != nil {
+			// Never read: its reader would connect again, unbounded.
+			f.retire(s)
+			delete(f.nodes, addr)
+			made = nil
+		}
+		return nil, err
 	}
 	f.of[ch] = s
 	return made, nil

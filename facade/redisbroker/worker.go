@@ -342,7 +342,11 @@ func (w *worker) receiveLoop(gen int, ps *redis.PubSub, stop <-chan struct{}) {
 	b := w.b
 	unanswered := 0
 	for {
-		msg, err := ps.ReceiveTimeout(b.ctx, b.o.HealthInterval)
+		// The deadline bounds what go-redis does before it waits (it may
+		// connect again); the wait itself is HealthInterval.
+		ctx, cancel := context.WithTimeout(b.ctx, b.o.HealthInterval+b.o.OpTimeout)
+		msg, err := ps.ReceiveTimeout(ctx, b.o.HealthInterval)
+		cancel()
 		if err != nil {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() && unanswered < 2 {
