@@ -60,13 +60,17 @@ type Options struct {
 	// Redis was lost. Default 1s.
 	MaxBackoff time.Duration
 
-	// ReplayQueue bounds the replays waiting on this instance (each joining
-	// connection of a user or thread has one), and ReplaysPerTarget those of
-	// one user or thread, running or waiting. A connection beyond either
-	// bound is closed with CloseTryAgainLater (1013, "try again later") and
-	// counted in [Stats].Refused. Defaults 4096 and 8.
-	ReplayQueue      int
-	ReplaysPerTarget int
+	// ReplayQueue bounds the replays waiting on this instance: each
+	// connection has one when it authenticates, and one per thread it
+	// joins. ReplaysPerUser bounds the first kind of one user, running or
+	// waiting, and ReplayRate limits them to so many a second after a
+	// burst of ReplaysPerUser: they bound how fast one user's connections
+	// are admitted. A connection beyond any of them is closed with
+	// CloseTryAgainLater (1013, "try again later") and counted in
+	// [Stats].Refused. Defaults 4096, 8 and 4.
+	ReplayQueue    int
+	ReplaysPerUser int
+	ReplayRate     float64
 
 	// Logger receives the broker's rare logs. Default the hub's.
 	Logger *slog.Logger
@@ -86,8 +90,11 @@ func (o *Options) withDefaults() Options {
 	if r.ReplayQueue <= 0 {
 		r.ReplayQueue = 4096
 	}
-	if r.ReplaysPerTarget <= 0 {
-		r.ReplaysPerTarget = 8
+	if r.ReplaysPerUser <= 0 {
+		r.ReplaysPerUser = 8
+	}
+	if r.ReplayRate <= 0 {
+		r.ReplayRate = 4
 	}
 	set := func(d *time.Duration, def time.Duration) {
 		if *d <= 0 {

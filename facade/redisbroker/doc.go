@@ -93,14 +93,17 @@
 // A joining connection's replay is queued and run by a replayer, never by
 // the worker, so live delivery to other connections does not wait behind
 // replays: while a replay hands its events over, only its own target's live
-// events wait. The queue is fair: targets take turns, one replay of a
-// target at a time, so a user reconnecting in a loop gets one turn per
-// round and cannot take the others' share. A replay whose connection closes
-// before it ran is dropped. The queue is bounded, in total by
-// [Options].ReplayQueue and per user or thread by [Options].ReplaysPerTarget:
-// a connection beyond either bound is closed with [CloseTryAgainLater]
-// (1013, "try again later"), counted in [Stats].Refused; its client should
-// reconnect after a pause. [Stats].Queued says how many replays wait.
+// events wait. The queue is fair: users take turns, one replay of a
+// user at a time, so a user reconnecting in a loop gets one turn per
+// round and cannot take the others' share; and its connections are
+// admitted (their replay of the user queued) at most [Options].ReplayRate a
+// second after a burst of [Options].ReplaysPerUser, and at most
+// ReplaysPerUser at a time; the replays of the threads they join are not
+// limited but by the queue's bound, [Options].ReplayQueue. A replay whose
+// connection closes before it ran is dropped. A connection beyond a bound
+// or the rate is closed with [CloseTryAgainLater] (1013, "try again
+// later"), counted in [Stats].Refused; its client should reconnect after a
+// pause. [Stats].Queued says how many replays wait.
 //
 // # Redis Cluster
 //

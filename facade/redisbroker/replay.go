@@ -26,6 +26,8 @@ type job struct {
 	c      *facade.Conn
 	m      *member
 	to     facade.Target
+	who    string // whose replay it is, for the queue: "user:<id>" of the connection, or the target
+	admits bool   // the replay of a user target: it admits a connection, and counts against the user's bound and rate
 	key    string // the stream
 	mark   string // the delivered mark's key
 
@@ -227,8 +229,12 @@ func (w *worker) dispatch(t *target, c *facade.Conn, m *member) {
 		return
 	}
 	ctx, cancel := context.WithCancel(b.ctx)
+	who := t.to.String()
+	if user, ok := w.users[c]; ok {
+		who = facade.ToUser(user).String()
+	}
 	j := &job{
-		ctx: ctx, cancel: cancel, t: t, c: c, m: m, to: t.to,
+		ctx: ctx, cancel: cancel, t: t, c: c, m: m, to: t.to, who: who, admits: t.to == facade.ToUser(t.to.ID()),
 		key: b.streamKey(t.to), mark: b.markKey(t.to),
 		from: m.from, pos: m.pos, seen: m.seen,
 	}

@@ -95,7 +95,7 @@ type worker struct {
 func (w *worker) init(b *Broker) {
 	w.b = b
 	w.in = make(chan inbound, 1024)
-	w.queue = newReplayQueue(b.o.ReplayQueue, b.o.ReplaysPerTarget)
+	w.queue = newReplayQueue(b.o.ReplayQueue, b.o.ReplaysPerUser, b.o.ReplayRate, b.local.Now)
 	w.finished = make(chan *job)
 	w.targets = make(map[facade.Target]*target)
 	w.byChannel = make(map[string]*target)
