@@ -25,6 +25,9 @@ func TestDeliversAcrossHubsInOrderByteForByte(t *testing.T) {
 	onA := a.dial(t, dialOpts{user: "u1"})
 	numeric := b.dial(t, dialOpts{user: "u1", subprotocols: []string{facade.SubprotocolNumeric}})
 	waitJoined(t, a, b)
+	// Replayed, so subscribed: every event below is delivered live.
+	waitReplays(t, a, 1)
+	waitReplays(t, b, 2)
 
 	at := time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC)
 	var evs []facade.Event
