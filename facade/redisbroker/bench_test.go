@@ -31,9 +31,10 @@ import (
 
 // stamp is the benchmark's event: who sent it, its sequence, when.
 type stamp struct {
-	P int   `json:"p"`
-	S int   `json:"s"`
-	T int64 `json:"t"`
+	P int    `json:"p"`
+	S int    `json:"s"`
+	T int64  `json:"t"`
+	X string `json:"x,omitempty"` // padding
 }
 
 // bench is a publisher and a ready client of user "u", possibly on two
@@ -64,13 +65,19 @@ func acrossRedis(b *testing.B, r *redisServer) *bench {
 	return &bench{pub: a.hub, ws: ws, cleanup: func() { ws.Close(); a.close(); c.close(); srv.Close() }}
 }
 
+// readyServer authenticates every connection as the user of its ?user=
+// parameter, "u" by default, and makes it ready.
 func readyServer(hub *facade.Hub) *httptest.Server {
 	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := hub.Accept(w, r, nil)
 		if err != nil {
 			return
 		}
-		_ = c.Authenticate("u")
+		user := r.URL.Query().Get("user")
+		if user == "" {
+			user = "u"
+		}
+		_ = c.Authenticate(user)
 		_ = c.ServicesReady()
 		_ = c.Ready()
 	}))

@@ -60,6 +60,18 @@ type Options struct {
 	// Redis was lost. Default 1s.
 	MaxBackoff time.Duration
 
+	// ReplayQueue bounds the replays waiting on this instance: each
+	// connection has one when it authenticates, and one per thread it
+	// joins. ReplaysPerUser bounds the first kind of one user, running or
+	// waiting, and ReplayRate limits them to so many a second after a
+	// burst of ReplaysPerUser: they bound how fast one user's connections
+	// are admitted. A connection beyond any of them is closed with
+	// CloseTryAgainLater (1013, "try again later") and counted in
+	// [Stats].Refused. Defaults 4096, 8 and 4.
+	ReplayQueue    int
+	ReplaysPerUser int
+	ReplayRate     float64
+
 	// Logger receives the broker's rare logs. Default the hub's.
 	Logger *slog.Logger
 }
@@ -74,6 +86,15 @@ func (o *Options) withDefaults() Options {
 	}
 	if r.MaxEvents <= 0 {
 		r.MaxEvents = 1000
+	}
+	if r.ReplayQueue <= 0 {
+		r.ReplayQueue = 4096
+	}
+	if r.ReplaysPerUser <= 0 {
+		r.ReplaysPerUser = 8
+	}
+	if r.ReplayRate <= 0 {
+		r.ReplayRate = 4
 	}
 	set := func(d *time.Duration, def time.Duration) {
 		if *d <= 0 {
@@ -92,16 +113,21 @@ func (o *Options) withDefaults() Options {
 // [facade.HubOptions].Broker; hubs whose brokers share a Redis and a Prefix
 // deliver each other's events. All methods are safe for concurrent use.
 type Broker struct {
-	client redis.UniversalClient
-	o      Options
-	log    *slog.Logger
-	local  *facade.Local
+	client  redis.UniversalClient // bounded: every call ends at its context's deadline
+	given   redis.UniversalClient // the caller's
+	owned   bool                  // client is the broker's own, closed by Close
+	bounded bool                  // client honours deadlines (false: a type boundedClient does not know)
+	cluster bool                  // client is a *redis.ClusterClient: sharded channels
+	o       Options
+	log     *slog.Logger
+	local   *facade.Local
 
-	ctx    context.Context // cancelled by Close, after the worker is done
-	cancel context.CancelFunc
-	quit   chan struct{} // closed by Close: the worker drains and stops
-	wg     sync.WaitGroup
-	closed atomic.Bool
+	ctx     context.Context // cancelled by Close: calls in flight end
+	cancel  context.CancelFunc
+	quit    chan struct{} // closed by Close: the worker drains and stops
+	closeBy time.Time     // set by Close before quit: the last flush's deadline
+	wg      sync.WaitGroup
+	closed  atomic.Bool
 
 	opsMu sync.Mutex
 	ops   []op
@@ -111,25 +137,39 @@ type Broker struct {
 
 	published, unavailable, delivered, replayed, replays atomic.Uint64
 	caughtUp, duplicates, resubscribes, gaps, expired    atomic.Uint64
+	refused                                              atomic.Uint64
 	up                                                   atomic.Bool
 }
 
 var _ facade.Broker = (*Broker)(nil)
 
-// New returns a Broker on client. The broker does not own client: close it
-// after the hub. Configure the client with MaxRetries: -1, so that a
-// command whose reply was lost is not sent again (go-redis retries by
-// default, which could append an event twice).
+// New returns a Broker on client, a *redis.Client or a *redis.ClusterClient
+// (see Redis Cluster in the package doc). The broker does not own client:
+// close it after the hub. Whatever its MaxRetries (or a cluster client's
+// MaxRedirects), the broker never lets it send an event again after a lost
+// reply, which could append it twice.
+//
+// OpTimeout bounds every call whatever the client's own timeouts: when
+// client does not have ContextTimeoutEnabled (go-redis then ignores
+// deadlines), the broker talks through a client of its own made from
+// client's options with it set, with its own connections and without the
+// hooks added to client; set ContextTimeoutEnabled to have it use client
+// itself.
 func New(client redis.UniversalClient, opts *Options) *Broker {
 	o := opts.withDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
+	bc, owned, bounded := boundedClient(client)
 	return &Broker{
-		client: client,
-		o:      o,
-		ctx:    ctx,
-		cancel: cancel,
-		quit:   make(chan struct{}),
-		wake:   make(chan struct{}, 1),
+		client:  bc,
+		given:   client,
+		owned:   owned,
+		bounded: bounded,
+		o:       o,
+		cluster: isCluster(client),
+		ctx:     ctx,
+		cancel:  cancel,
+		quit:    make(chan struct{}),
+		wake:    make(chan struct{}, 1),
 	}
 }
 
@@ -144,8 +184,8 @@ func (b *Broker) Start(l *facade.Local) {
 	if b.log == nil {
 		b.log = l.Logger()
 	}
-	if c, ok := b.client.(*redis.Client); ok && c.Options().MaxRetries > 0 {
-		b.log.Warn("redisbroker: the client retries commands; an event whose reply is lost may be appended twice (set MaxRetries: -1)")
+	if !b.bounded {
+		b.log.Warn("redisbroker: a client type the broker cannot bound; OpTimeout holds only if it honours context deadlines", "type", fmt.Sprintf("%T", b.given))
 	}
 	b.w.init(b)
 	b.wg.Go(b.w.run)
@@ -172,20 +212,21 @@ func (b *Broker) Publish(ctx context.Context, to facade.Target, ev facade.Encode
 	cctx, cancel := context.WithTimeout(ctx, b.o.OpTimeout)
 	defer cancel()
 	payload := encodeEvent(ev)
+	publish, numsub := b.pubsub()
 	var err error
 	switch {
 	case hasStream(to):
-		err = publishScript.Run(cctx, b.client,
+		err = publishScript.run(cctx, b.client,
 			[]string{b.streamKey(to), b.markKey(to)},
-			b.channel(to), payload, b.o.MaxEvents, b.o.TTL.Milliseconds()).Err()
+			b.channel(to), payload, b.o.MaxEvents, b.o.TTL.Milliseconds(), publish, numsub).Err()
 		if redis.HasErrorPrefix(err, "WSUNIFY_HOLDFULL") {
 			return fmt.Errorf("redisbroker: publish: %w", &facade.HoldError{Target: to, Bytes: len(ev.Body()) + len(ev.Legacy()), Limit: b.o.MaxEvents})
 		}
 	case to == facade.ToAll():
-		err = b.client.Publish(cctx, b.broadcastChannel(), " "+payload).Err()
+		err = b.publish(cctx, b.broadcastChannel(), " "+payload).Err()
 	default:
 		var n int64
-		n, err = b.client.Publish(cctx, b.channel(to), " "+payload).Result()
+		n, err = b.publish(cctx, b.channel(to), " "+payload).Int64()
 		if err == nil && n == 0 {
 			return fmt.Errorf("redisbroker: publish: %w: %v", facade.ErrUnknownTarget, to)
 		}
@@ -195,6 +236,12 @@ func (b *Broker) Publish(ctx context.Context, to facade.Target, ev facade.Encode
 	}
 	b.published.Add(1)
 	return nil
+}
+
+// publish publishes msg on ch, sharded on a cluster, never twice.
+func (b *Broker) publish(ctx context.Context, ch, msg string) *redis.Cmd {
+	publish, _ := b.pubsub()
+	return once(ctx, b.client, publish, ch, msg)
 }
 
 // failure types a Redis error: the caller's own cancellation as it is, a
@@ -302,6 +349,8 @@ type Stats struct {
 	Resubscribes uint64 // times the subscription was lost and made again
 	Gaps         uint64 // resumes and catch-ups from an event no longer kept: events after it may be lost (logged)
 	Expired      uint64 // kept events a replay skipped because they were older than TTL
+	Refused      uint64 // connections closed with 1013: no room for their replay
+	Queued       int    // replays waiting now
 }
 
 // Stats returns a snapshot of the counters.
@@ -318,19 +367,33 @@ func (b *Broker) Stats() Stats {
 		Resubscribes: b.resubscribes.Load(),
 		Gaps:         b.gaps.Load(),
 		Expired:      b.expired.Load(),
+		Refused:      b.refused.Load(),
+		Queued:       b.queued(),
 	}
 }
 
-// Close stops the broker: the worker removes this instance's presence (for
-// at most OpTimeout) and every goroutine ends. It is idempotent; the hub
-// calls it from Hub.Close.
+// Close stops the broker: calls in flight end, the worker removes this
+// instance's presence and every goroutine ends, all within one OpTimeout.
+// It is idempotent; the hub calls it from Hub.Close.
 func (b *Broker) Close() error {
 	if b.closed.Swap(true) {
 		b.wg.Wait()
 		return nil
 	}
+	b.closeBy = time.Now().Add(b.o.OpTimeout)
+	b.cancel()
 	close(b.quit)
 	b.wg.Wait()
-	b.cancel()
+	if b.owned {
+		_ = b.client.Close()
+	}
 	return nil
+}
+
+// queued returns how many replays wait (none before Start).
+func (b *Broker) queued() int {
+	if b.w.queue == nil {
+		return 0
+	}
+	return b.w.queue.len()
 }

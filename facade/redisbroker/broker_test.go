@@ -25,6 +25,9 @@ func TestDeliversAcrossHubsInOrderByteForByte(t *testing.T) {
 	onA := a.dial(t, dialOpts{user: "u1"})
 	numeric := b.dial(t, dialOpts{user: "u1", subprotocols: []string{facade.SubprotocolNumeric}})
 	waitJoined(t, a, b)
+	// Replayed, so subscribed: every event below is delivered live.
+	waitReplays(t, a, 1)
+	waitReplays(t, b, 2)
 
 	at := time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC)
 	var evs []facade.Event
@@ -376,12 +379,13 @@ func TestPresenceOfACrashedInstanceExpires(t *testing.T) {
 	r := startRedis(t)
 	o := testOptions()
 	o.PresenceTTL = 2 * time.Second
-	a, b := newNode(t, r.Addr(), o), newNode(t, r.Addr(), o)
+	p := newProxy(t, r.Addr())
+	a, b := newNode(t, r.Addr(), o), newNode(t, p.Addr(), o)
 	b.dial(t, dialOpts{user: "u1", id: "b1"})
 	require.Eventually(t, func() bool { return a.hub.Connected("u1") }, 5*time.Second, 10*time.Millisecond)
 
 	// b loses Redis for good, then dies: it cannot remove its presence.
-	require.NoError(t, b.rdb.Close())
+	p.Cut()
 	b.close()
 	assert.True(t, a.hub.Connected("u1"), "still shown until the TTL")
 	require.Eventually(t, func() bool { return !a.hub.Connected("u1") }, 5*time.Second, 20*time.Millisecond)

@@ -82,10 +82,59 @@
 // and ConnIDs run on the caller's goroutine, each bounded by
 // [Options].OpTimeout (and Publish by its context). Join, Leave and Ready,
 // which the hub calls under its lock, only queue work. One worker goroutine
-// per broker does the rest, in order: subscriptions, replays, delivery of
-// published events to the hub, delivered marks and presence. One receiver
-// goroutine per subscription reads Redis and hands messages to the worker.
-// [Broker.Close], called by Hub.Close, stops both and waits for them.
+// per broker does the rest, in order: subscriptions, delivery of published
+// events to the hub, delivered marks and presence. Replays run on two
+// replayer goroutines (see Reconnect floods). One receiver goroutine per
+// subscription reads Redis and hands messages to the worker.
+// [Broker.Close], called by Hub.Close, stops them all and waits for them.
+//
+// # Reconnect floods
+//
+// A joining connection's replay is queued and run by a replayer, never by
+// the worker, so live delivery to other connections does not wait behind
+// replays: while a replay hands its events over, only its own target's live
+// events wait. The queue is fair: users take turns, one replay of a
+// user at a time, so a user reconnecting in a loop gets one turn per
+// round and cannot take the others' share; and its connections are
+// admitted (their replay of the user queued) at most [Options].ReplayRate a
+// second after a burst of [Options].ReplaysPerUser, and at most
+// ReplaysPerUser at a time; the replays of the threads they join are not
+// limited but by the queue's bound, [Options].ReplayQueue. A replay whose
+// connection closes before it ran is dropped. A connection beyond a bound
+// or the rate is closed with [CloseTryAgainLater] (1013, "try again
+// later"), counted in [Stats].Refused; its client should reconnect after a
+// pause. [Stats].Queued says how many replays wait.
+//
+// # Redis Cluster
+//
+// New takes any redis.UniversalClient; give it a *redis.ClusterClient to
+// spread the load over the masters of a Redis Cluster (7 or later):
+//
+//	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, MaxRetries: -1})
+//	hub := facade.NewHub(&facade.HubOptions{Broker: redisbroker.New(rdb, nil)})
+//
+// What changes: each user's or thread's keys and channel share a hash tag
+// ({user:u1}), so they live in one slot and the publish script, which
+// touches the stream, the mark and the channel at once, stays single-slot;
+// pub/sub is sharded (SPUBLISH, SSUBSCRIBE): an event goes to the master
+// that owns its target and to the instances subscribed there, not to every
+// node, and each instance holds one subscription per master it has
+// connections for. Broadcasts go through one slot ({all}), so one master
+// carries them all. The channel names differ from the single-node ones
+// (see keys.go): all instances sharing a Prefix must use the same kind of
+// client.
+//
+// What does not: delivery, order, holding, resuming, presence, the bounds
+// and every failure semantic below hold per target as on one node; a
+// master that restarts is, for its targets, a Redis that restarts. While a
+// master is unreachable, Notify to its targets fails with ErrUnavailable and
+// an instance makes its subscription to that master again, with the
+// catch-up that loses nothing kept, when it answers; the targets of the
+// other masters are served live meanwhile. Without replicas and
+// persistence a restarted master has lost what it kept, exactly as a
+// single node; cluster-require-full-coverage (yes by default) decides
+// whether the other masters serve meanwhile once the cluster declares the
+// master failed.
 //
 // # Failure semantics
 //
@@ -93,9 +142,9 @@
 //     error matching [ErrUnavailable], counted in [Stats].Unavailable and in
 //     the hub's Stats.BrokerErrors. Such an event was not delivered, unless
 //     Redis ran the command and only its reply was lost; then it is
-//     delivered once. The caller decides whether to retry. Configure the
-//     go-redis client with MaxRetries: -1: its retries could append an event
-//     twice.
+//     delivered once: the broker's publications are never retried by
+//     go-redis, whatever the client's MaxRetries or MaxRedirects. The
+//     caller decides whether to retry.
 //   - The subscription is watched: silent for HealthInterval, it is pinged;
 //     two pings unanswered, or any error, and it is replaced, after a pause
 //     growing up to MaxBackoff. On every new subscription each target is
@@ -119,6 +168,12 @@
 //     meanwhile, may be missed by it.
 //   - Broadcasts and events for single connections are not kept: an instance
 //     that is cut from Redis when one is published does not get it.
-//   - Nothing blocks forever: every Redis call has a deadline, and Close
-//     spends at most one OpTimeout removing this instance's presence.
+//   - Nothing blocks forever: Notify, Hub.Connected and Hub.ConnIDs each
+//     return within OpTimeout, and Close within one OpTimeout, even while
+//     Redis is frozen (a stopped process, a silent network) and whatever
+//     the client's own timeouts. go-redis honours a context's deadline only
+//     with ContextTimeoutEnabled; for a client without it, the broker talks
+//     through a client of its own made from the client's options with it
+//     set (its own connections, none of the client's hooks). Set
+//     ContextTimeoutEnabled on the client to have the broker use it as is.
 package redisbroker

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -188,4 +189,92 @@ func TestCloseWhileRedisIsDownIsBounded(t *testing.T) {
 	assert.Less(t, time.Since(start), 3*time.Second)
 	err := a.hub.Notify(context.Background(), facade.ToUser("u1"), seqEvent(1))
 	assert.True(t, errors.Is(err, facade.ErrHubClosed), "%v", err)
+}
+
+// OpTimeout is a bound whatever the client's own timeouts: with Redis
+// frozen by SIGSTOP (connections open, nothing answered), Notify,
+// Hub.Connected and Hub.ConnIDs each return within OpTimeout plus
+// boundSlack, concurrent calls too, and Hub.Close within one OpTimeout plus
+// boundSlack. The clients are the one the package doc shows (go-redis then
+// ignores deadlines and waits its 5s read timeout), one with no timeouts at
+// all, one with ContextTimeoutEnabled, which the broker uses as is, and a
+// cluster client as the doc shows, one of whose masters is frozen.
+func TestOpTimeoutBoundsEveryCallWhileRedisIsFrozen(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		client func(addr string) *redis.Client
+	}{
+		{"documented", func(addr string) *redis.Client {
+			return redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+		}},
+		{"no timeouts", func(addr string) *redis.Client {
+			return redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: time.Minute, ReadTimeout: -1, WriteTimeout: -1, PoolTimeout: time.Minute})
+		}},
+		{"context timeouts", func(addr string) *redis.Client {
+			return redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, ContextTimeoutEnabled: true})
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := startRedis(t)
+			rdb := tc.client(r.Addr())
+			t.Cleanup(func() { _ = rdb.Close() })
+			assertBoundedWhileFrozen(t, rdb, r, "u1", "u2")
+		})
+	}
+	t.Run("cluster", func(t *testing.T) {
+		c := startCluster(t)
+		rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{c.nodes[0].Addr()}, MaxRetries: -1})
+		t.Cleanup(func() { _ = rdb.Close() })
+		users := c.usersOnEveryShard(t, 2)[0]
+		assertBoundedWhileFrozen(t, rdb, c.nodes[0], users[0], users[1])
+	})
+}
+
+// assertBoundedWhileFrozen connects user to a hub on rdb, freezes r, which
+// holds the keys of user and of other, and times every call.
+func assertBoundedWhileFrozen(t *testing.T, rdb redis.UniversalClient, r *redisServer, user, other string) {
+	const opTimeout = 300 * time.Millisecond
+	const boundSlack = 500 * time.Millisecond // scheduling under -race and a loaded machine
+	o := testOptions()
+	o.OpTimeout = opTimeout
+	n := newNodeOn(t, rdb, o)
+	n.dial(t, dialOpts{user: user})
+	waitReplays(t, n, 1)
+	require.Eventually(t, func() bool { return n.hub.Connected(user) }, 5*time.Second, 10*time.Millisecond)
+
+	r.freeze()
+	within := func(what string, f func()) {
+		t.Helper()
+		start := time.Now()
+		f()
+		took := time.Since(start)
+		t.Logf("%s: %v", what, took)
+		assert.LessOrEqual(t, took, opTimeout+boundSlack, "%s took %v, OpTimeout %v", what, took, opTimeout)
+	}
+	for range 3 {
+		within("Notify user", func() {
+			err := n.hub.Notify(context.Background(), facade.ToUser(user), seqEvent(1))
+			assert.ErrorIs(t, err, redisbroker.ErrUnavailable)
+		})
+		within("Notify conn", func() {
+			err := n.hub.Notify(context.Background(), facade.ToConn("elsewhere"), seqEvent(1))
+			if !errors.Is(err, facade.ErrUnknownTarget) { // on a cluster, a master that answers may own its slot
+				assert.ErrorIs(t, err, redisbroker.ErrUnavailable)
+			}
+		})
+		within("Notify broadcast", func() { _ = n.hub.Notify(context.Background(), facade.ToAll(), seqEvent(1)) })
+		within("Connected", func() { assert.False(t, n.hub.Connected(other)) })
+		within("ConnIDs", func() { assert.Len(t, n.hub.ConnIDs(user), 1) })
+	}
+	// More calls at once than the pool has connections.
+	within("64 concurrent Notify", func() {
+		var wg sync.WaitGroup
+		for i := range 64 {
+			wg.Go(func() { _ = n.hub.Notify(context.Background(), facade.ToUser(user), seqEvent(i)) })
+		}
+		wg.Wait()
+	})
+	// A connection that joins meanwhile gives the worker calls to make.
+	n.dial(t, dialOpts{user: user, lastEventID: "0-0"})
+	within("Close", n.close)
 }

@@ -39,6 +39,7 @@ type redisServer struct {
 	bin  string
 	dir  string
 	port int
+	args []string // more arguments, kept across restarts
 	cmd  *exec.Cmd
 	done chan struct{}
 }
@@ -47,14 +48,27 @@ type redisServer struct {
 // it, when redis-server is not installed: these tests never skip.
 func startRedis(tb testing.TB) *redisServer {
 	tb.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		tb.Fatalf("redis-server is required by the redisbroker tests and was not found in PATH (install the Debian package: apt-get install -y redis-server): %v", err)
-	}
-	s := &redisServer{tb: tb, bin: bin, dir: tb.TempDir(), port: freePort(tb)}
+	return startRedisOn(tb, freePort(tb))
+}
+
+// startRedisOn starts a redis-server on port with the extra arguments.
+func startRedisOn(tb testing.TB, port int, args ...string) *redisServer {
+	tb.Helper()
+	s := &redisServer{tb: tb, bin: lookPath(tb, "redis-server"), dir: tb.TempDir(), port: port, args: args}
 	s.start()
 	tb.Cleanup(s.stop)
 	return s
+}
+
+// lookPath finds a program of Debian's redis-server package. The tests fail,
+// with the way to fix it, when it is not installed: they never skip.
+func lookPath(tb testing.TB, name string) string {
+	tb.Helper()
+	bin, err := exec.LookPath(name)
+	if err != nil {
+		tb.Fatalf("%s is required by the redisbroker tests and was not found in PATH (install the Debian package: apt-get install -y redis-server): %v", name, err)
+	}
+	return bin
 }
 
 func freePort(tb testing.TB) int {
@@ -74,9 +88,9 @@ func (s *redisServer) start() {
 	logf, err := os.OpenFile(filepath.Join(s.dir, "redis.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	require.NoError(s.tb, err)
 	defer logf.Close()
-	s.cmd = exec.Command(s.bin,
+	s.cmd = exec.Command(s.bin, append([]string{
 		"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", s.dir)
+		"--save", "", "--appendonly", "no", "--dir", s.dir}, s.args...)...)
 	s.cmd.Stdout, s.cmd.Stderr = logf, logf
 	require.NoError(s.tb, s.cmd.Start(), "start redis-server")
 	s.done = make(chan struct{})
@@ -105,6 +119,138 @@ func (s *redisServer) stop() {
 	_ = s.cmd.Process.Signal(syscall.SIGKILL)
 	<-s.done
 	s.cmd = nil
+}
+
+// cluster is a real Redis Cluster of three masters on loopback, without
+// replicas or persistence, made by redis-cli --cluster create.
+type cluster struct {
+	nodes []*redisServer
+}
+
+// startCluster starts the three servers, creates the cluster and waits
+// until every node reports cluster_state:ok and knows all 16384 slots.
+func startCluster(tb testing.TB) *cluster {
+	tb.Helper()
+	c := &cluster{}
+	var addrs []string
+	for range 3 {
+		// A node restarted by a test keeps its identity and its slots
+		// (nodes.conf in its directory); while it is away, the others
+		// must not declare it failed, which would stop the whole cluster.
+		n := startRedisOn(tb, freeClusterPort(tb), "--cluster-enabled", "yes",
+			"--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "10000")
+		c.nodes = append(c.nodes, n)
+		addrs = append(addrs, n.Addr())
+	}
+	out, err := exec.Command(lookPath(tb, "redis-cli"), append(append([]string{"--cluster", "create"}, addrs...),
+		"--cluster-replicas", "0", "--cluster-yes")...).CombinedOutput()
+	require.NoError(tb, err, "redis-cli --cluster create:\n%s", out)
+	c.waitOK(tb)
+	return c
+}
+
+// freeClusterPort returns a free port whose cluster bus port (+10000) is
+// free too.
+func freeClusterPort(tb testing.TB) int {
+	tb.Helper()
+	for {
+		p := freePort(tb)
+		if p+10000 > 65535 {
+			continue
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p+10000))
+		if err != nil {
+			continue
+		}
+		_ = ln.Close()
+		return p
+	}
+}
+
+// waitOK waits until every node reports cluster_state:ok and all slots.
+func (c *cluster) waitOK(tb testing.TB) {
+	tb.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for _, n := range c.nodes {
+		rdb := redis.NewClient(&redis.Options{Addr: n.Addr(), MaxRetries: -1})
+		for {
+			info, err := rdb.ClusterInfo(context.Background()).Result()
+			if err == nil && strings.Contains(info, "cluster_state:ok") && strings.Contains(info, "cluster_slots_ok:16384") {
+				break
+			}
+			if time.Now().After(deadline) {
+				_ = rdb.Close()
+				tb.Fatalf("cluster node %s not ok in 20s: %v\n%s", n.Addr(), err, info)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		_ = rdb.Close()
+	}
+}
+
+// client returns a cluster client configured as the package documents,
+// with short timeouts for the fault tests.
+func (c *cluster) client(tb testing.TB) *redis.ClusterClient {
+	addrs := make([]string, len(c.nodes))
+	for i, n := range c.nodes {
+		addrs[i] = n.Addr()
+	}
+	cc := redis.NewClusterClient(&redis.ClusterOptions{
+		Addrs:        addrs,
+		MaxRetries:   -1,
+		DialTimeout:  500 * time.Millisecond,
+		ReadTimeout:  500 * time.Millisecond,
+		WriteTimeout: 500 * time.Millisecond,
+	})
+	tb.Cleanup(func() { _ = cc.Close() })
+	return cc
+}
+
+// usersOnEveryShard returns per users on each master, in master order:
+// users whose keys live on every shard of the cluster.
+func (c *cluster) usersOnEveryShard(tb testing.TB, per int) [][]string {
+	tb.Helper()
+	cc := c.client(tb)
+	byAddr := make(map[string][]string)
+	for i := 0; ; i++ {
+		u := "u" + strconv.Itoa(i)
+		node, err := cc.MasterForKey(context.Background(), "{user:"+u+"}")
+		require.NoError(tb, err)
+		addr := node.Options().Addr
+		if len(byAddr[addr]) < per {
+			byAddr[addr] = append(byAddr[addr], u)
+		}
+		full := 0
+		for _, us := range byAddr {
+			if len(us) == per {
+				full++
+			}
+		}
+		if full == len(c.nodes) {
+			break
+		}
+	}
+	out := make([][]string, 0, len(c.nodes))
+	for _, n := range c.nodes {
+		require.Len(tb, byAddr[n.Addr()], per, "node %s", n.Addr())
+		out = append(out, byAddr[n.Addr()])
+	}
+	return out
+}
+
+// freeze stops the server with SIGSTOP: connections stay open, the kernel
+// still accepts new ones, nothing is answered. thaw resumes it; cleanup
+// thaws a frozen server before stopping it.
+func (s *redisServer) freeze() {
+	s.tb.Helper()
+	require.NoError(s.tb, s.cmd.Process.Signal(syscall.SIGSTOP))
+	s.tb.Cleanup(s.thaw)
+}
+
+func (s *redisServer) thaw() {
+	if s.cmd != nil {
+		_ = s.cmd.Process.Signal(syscall.SIGCONT)
+	}
 }
 
 // pingRaw reports whether a Redis answers PING at addr.
@@ -154,7 +300,7 @@ func testOptions() *redisbroker.Options {
 type node struct {
 	hub    *facade.Hub
 	broker *redisbroker.Broker
-	rdb    *redis.Client
+	rdb    redis.UniversalClient
 	srv    *httptest.Server
 	conns  chan *facade.Conn
 	closed bool
@@ -162,10 +308,16 @@ type node struct {
 
 func newNode(tb testing.TB, addr string, o *redisbroker.Options) *node {
 	tb.Helper()
+	return newNodeOn(tb, newClient(tb, addr), o)
+}
+
+// newNodeOn is newNode on a client of the test's choosing.
+func newNodeOn(tb testing.TB, rdb redis.UniversalClient, o *redisbroker.Options) *node {
+	tb.Helper()
 	if o == nil {
 		o = testOptions()
 	}
-	n := &node{rdb: newClient(tb, addr), conns: make(chan *facade.Conn, 64)}
+	n := &node{rdb: rdb, conns: make(chan *facade.Conn, 64)}
 	n.broker = redisbroker.New(n.rdb, o)
 	n.hub = facade.NewHub(&facade.HubOptions{Broker: n.broker, Logger: quiet})
 	n.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -354,11 +506,13 @@ type proxy struct {
 	cut      bool
 	paused   chan struct{} // non-nil while paused; closed on resume
 	subsOnly bool          // the pause holds subscriptions' replies only
+	command  string        // the pause holds what clients send from this command on
+	loseOne  string        // the next command of this name reaches Redis, its reply is lost
 }
 
 // link is one proxied connection; it knows whether it carries a
-// subscription.
-type link struct{ subscriber atomic.Bool }
+// subscription, and whether it is held for a command it sent.
+type link struct{ subscriber, held atomic.Bool }
 
 func newProxy(tb testing.TB, target string) *proxy {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -405,12 +559,27 @@ func (p *proxy) pipe(dst, src net.Conn, l *link, fromClient bool) {
 	for {
 		n, err := src.Read(buf)
 		if n > 0 {
-			if fromClient && strings.Contains(strings.ToLower(string(buf[:n])), "subscribe") {
+			chunk := strings.ToLower(string(buf[:n]))
+			if fromClient && strings.Contains(chunk, "subscribe") {
 				l.subscriber.Store(true)
 			}
 			p.mu.Lock()
+			if fromClient && p.loseOne != "" && strings.Contains(chunk, p.loseOne) {
+				p.loseOne = ""
+				p.mu.Unlock()
+				_, _ = dst.Write(buf[:n])
+				return // closes both: the reply never comes back
+			}
 			gate := p.paused
-			if p.subsOnly && (fromClient || !l.subscriber.Load()) {
+			switch {
+			case p.command != "":
+				if fromClient && strings.Contains(chunk, p.command) {
+					l.held.Store(true)
+				}
+				if !fromClient || !l.held.Load() {
+					gate = nil
+				}
+			case p.subsOnly && (fromClient || !l.subscriber.Load()):
 				gate = nil
 			}
 			p.mu.Unlock()
@@ -456,12 +625,31 @@ func (p *proxy) PauseSubscriptions() {
 	p.subsOnly = true
 }
 
+// PauseCommand holds every command named cmd (lower case) that clients
+// send, and what follows it on its connection, until Restore; the rest
+// flows.
+func (p *proxy) PauseCommand(cmd string) {
+	p.Pause()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.command = cmd
+}
+
+// LoseReply lets the next command named cmd (lower case) reach Redis and
+// then breaks its connection, so that its reply is lost.
+func (p *proxy) LoseReply(cmd string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.loseOne = cmd
+}
+
 // Restore ends a cut or a pause.
 func (p *proxy) Restore() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.cut = false
 	p.subsOnly = false
+	p.command = ""
 	if p.paused != nil {
 		close(p.paused)
 		p.paused = nil

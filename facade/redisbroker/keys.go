@@ -14,11 +14,38 @@ import (
 //	<prefix>:{user:u1}:p   presence: a sorted set of connection IDs scored by expiry (ms)
 //	<prefix>:c:user:u1     the pub/sub channel of the user's live events
 //	<prefix>:c:all         the channel of broadcasts
+//
+// On a Redis Cluster the channels are sharded channels with the target's
+// hash tag, in the slot of its keys, so that the script publishes on them:
+//
+//	<prefix>:{user:u1}:c   the sharded channel of the user's live events
+//	<prefix>:{all}:c       the sharded channel of broadcasts
 func (b *Broker) streamKey(t facade.Target) string { return b.o.Prefix + ":{" + t.String() + "}:s" }
 func (b *Broker) markKey(t facade.Target) string   { return b.o.Prefix + ":{" + t.String() + "}:d" }
 func (b *Broker) presenceKey(user string) string   { return b.o.Prefix + ":{user:" + user + "}:p" }
-func (b *Broker) channel(t facade.Target) string   { return b.o.Prefix + ":c:" + t.String() }
-func (b *Broker) broadcastChannel() string         { return b.o.Prefix + ":c:all" }
+
+func (b *Broker) channel(t facade.Target) string {
+	if b.cluster {
+		return b.o.Prefix + ":{" + t.String() + "}:c"
+	}
+	return b.o.Prefix + ":c:" + t.String()
+}
+
+func (b *Broker) broadcastChannel() string {
+	if b.cluster {
+		return b.o.Prefix + ":{all}:c"
+	}
+	return b.o.Prefix + ":c:all"
+}
+
+// pubsub returns the commands that publish and count subscribers: sharded
+// ones on a cluster.
+func (b *Broker) pubsub() (publish, numsub string) {
+	if b.cluster {
+		return "SPUBLISH", "SHARDNUMSUB"
+	}
+	return "PUBLISH", "NUMSUB"
+}
 
 // hasStream reports whether t's events are kept in a stream: users and
 // threads are; connections and broadcasts are live only, as in one hub.
@@ -40,19 +67,20 @@ end
 // publishScript appends an event to a target's stream and publishes it, in
 // one atomic step, so that the stream order is the pub/sub order.
 //
-// KEYS: stream, delivered mark. ARGV: channel, event, max entries, TTL ms.
+// KEYS: stream, delivered mark. ARGV: channel, event, max entries, TTL ms,
+// publish command, its subscriber count's PUBSUB subcommand (see pubsub).
 // It first drops entries older than the TTL; then, when the stream is at
 // its bound, no instance listens on the channel, and the oldest entry was
 // never delivered to a ready connection, it refuses the event
 // (WSUNIFY_HOLDFULL) rather than drop a held one. (While an instance
 // listens, the events flow to it live and the oldest may be trimmed; the
 // delivered mark lags behind them.) It returns the new entry's ID.
-var publishScript = redis.NewScript(lessLua + `
+var publishScript = newOnceScript(lessLua + `
 local max, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('XTRIM', KEYS[1], 'MINID', string.format('%d-0', now - ttl))
-if redis.call('XLEN', KEYS[1]) >= max and redis.call('PUBSUB', 'NUMSUB', ARGV[1])[2] == 0 then
+if redis.call('XLEN', KEYS[1]) >= max and redis.call('PUBSUB', ARGV[6], ARGV[1])[2] == 0 then
   local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1][1]
   local mark = redis.call('GET', KEYS[2])
   if (not mark) or less(mark, first) then
@@ -61,7 +89,7 @@ if redis.call('XLEN', KEYS[1]) >= max and redis.call('PUBSUB', 'NUMSUB', ARGV[1]
 end
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', max, '*', 'e', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ttl)
-redis.call('PUBLISH', ARGV[1], id .. ' ' .. ARGV[2])
+redis.call(ARGV[5], ARGV[1], id .. ' ' .. ARGV[2])
 return id
 `)
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -31,6 +32,11 @@ const (
 // target is the worker's view of one user, thread or connection that has
 // members on this hub.
 type target struct {
+	// mu is held by the worker to move cursor (writes) and by a replayer
+	// to hand its events to the hub at the cursor; the worker reads cursor
+	// without it. Taken before the hub's lock.
+	mu sync.Mutex
+
 	to        facade.Target
 	channel   string
 	stream    bool
@@ -43,11 +49,14 @@ type target struct {
 
 // member is one connection of a target.
 type member struct {
-	from  string   // the client's last event ID ("" for none)
-	pos   streamID // the stream's newest ID when it joined (zero: empty)
-	seen  bool     // pos is known
-	ahead bool     // from is past the cursor: it waits for the cursor
-	done  bool     // its replay has been delivered
+	from    string   // the client's last event ID ("" for none)
+	pos     streamID // the stream's newest ID when it joined (zero: empty)
+	seen    bool     // pos is known
+	ahead   bool     // from is past the cursor: it waits for the cursor to reach waitFor
+	waitFor streamID
+	job     *job // its replay, queued or running
+	refused bool // no room for its replay: it is being closed
+	done    bool // its replay has been delivered
 }
 
 // inbound is what a receiver goroutine hands the worker.
@@ -61,14 +70,16 @@ type inbound struct {
 // it owns the subscription, the targets, replays, marks and presence. Its
 // fields are touched by it alone.
 type worker struct {
-	b        *Broker
-	in       chan inbound
-	ps       *redis.PubSub
-	gen      int
-	stopRecv chan struct{}
-	backoff  time.Duration
-	retry    *time.Timer
-	closing  bool
+	b       *Broker
+	in      chan inbound
+	feed    *feed // the current subscriptions; nil while Redis is lost
+	gen     int
+	backoff time.Duration
+	retry   *time.Timer
+	closing bool
+
+	queue    *replayQueue
+	finished chan *job // replays back from the replayers
 
 	unflushed int         // deliveries since the last flush
 	flushing  *time.Timer // armed while marks or presence wait to be sent
@@ -84,6 +95,8 @@ type worker struct {
 func (w *worker) init(b *Broker) {
 	w.b = b
 	w.in = make(chan inbound, 1024)
+	w.queue = newReplayQueue(b.o.ReplayQueue, b.o.ReplaysPerUser, b.o.ReplayRate, b.local.Now)
+	w.finished = make(chan *job)
 	w.targets = make(map[facade.Target]*target)
 	w.byChannel = make(map[string]*target)
 	w.conns = make(map[*facade.Conn][]*target)
@@ -97,6 +110,9 @@ func (w *worker) run() {
 	b := w.b
 	beat := time.NewTicker(b.o.PresenceTTL / 3)
 	defer beat.Stop()
+	for range replayers {
+		b.wg.Go(w.replayLoop)
+	}
 	w.connect()
 	for {
 		var retry, flush <-chan time.Time
@@ -123,11 +139,17 @@ func (w *worker) run() {
 			w.applyOps()
 		case in := <-w.in:
 			w.receive(in)
+		case j := <-w.finished:
+			w.replayed(j)
 		case <-beat.C:
 			w.refreshPresence()
 		case <-retry:
 			w.retry = nil
-			w.connect()
+			if w.feed == nil {
+				w.connect()
+			} else {
+				w.resubscribe()
+			}
 		case <-flush:
 			w.flushing = nil
 			w.flush()
@@ -141,9 +163,14 @@ func (w *worker) run() {
 	}
 }
 
-// call runs f with the per-call timeout.
+// call runs f with the per-call timeout; once the broker is closing, with
+// what is left of Close's one OpTimeout.
 func (w *worker) call(f func(ctx context.Context) error) error {
 	ctx, cancel := context.WithTimeout(w.b.ctx, w.b.o.OpTimeout)
+	if w.closing {
+		cancel()
+		ctx, cancel = context.WithDeadline(context.Background(), w.b.closeBy)
+	}
 	defer cancel()
 	return f(ctx)
 }
@@ -157,28 +184,128 @@ func (w *worker) connect() {
 	for ch := range w.byChannel {
 		chans = append(chans, ch)
 	}
-	ps := b.client.Subscribe(b.ctx)
-	if err := w.call(func(ctx context.Context) error { return ps.Subscribe(ctx, chans...) }); err != nil {
-		_ = ps.Close()
+	if cc, ok := b.client.(*redis.ClusterClient); ok {
+		cc.ReloadState(b.ctx) // slots may have moved since the last subscription
+	}
+	f := newFeed(b.client, func() int { w.gen++; return w.gen })
+	var made []*sub
+	err := w.call(func(ctx context.Context) (err error) {
+		made, err = f.subscribe(ctx, chans...)
+		return err
+	})
+	if err != nil && f.cluster == nil {
+		f.close()
 		w.lost(err)
 		return
 	}
-	w.gen++
-	w.ps = ps
-	w.stopRecv = make(chan struct{})
+	w.feed = f
 	w.refreshPresence() // Redis may have restarted empty
-	gen, stop := w.gen, w.stopRecv
-	b.wg.Go(func() { w.receiveLoop(gen, ps, stop) })
+	w.read(made)
+	if err != nil {
+		w.retryLater() // a cluster: the channels of masters out of reach wait
+	}
+}
+
+// resubscribe subscribes a cluster feed's pending channels again.
+func (w *worker) resubscribe() {
+	b := w.b
+	f := w.feed
+	if len(f.pending) == 0 {
+		return
+	}
+	f.cluster.ReloadState(b.ctx)
+	chans := make([]string, 0, len(f.pending))
+	for ch := range f.pending {
+		chans = append(chans, ch)
+	}
+	var made []*sub
+	err := w.call(func(ctx context.Context) (err error) {
+		made, err = f.subscribe(ctx, chans...)
+		return err
+	})
+	w.read(made)
+	if err != nil {
+		w.retryLater()
+	}
+}
+
+// read starts a receiver for each new sub of the current feed.
+func (w *worker) read(subs []*sub) {
+	for _, s := range subs {
+		w.b.wg.Go(func() { w.receiveLoop(s.gen, s.ps, s.stop) })
+	}
+}
+
+// subscribe adds ch to the current feed. On a cluster, a channel whose
+// master is out of reach waits for the next retry.
+func (w *worker) subscribe(ch string) {
+	var made []*sub
+	err := w.call(func(ctx context.Context) (err error) {
+		made, err = w.feed.subscribe(ctx, ch)
+		return err
+	})
+	w.read(made)
+	switch {
+	case err == nil:
+	case w.feed.cluster != nil:
+		w.retryLater()
+	default:
+		w.lost(err)
+	}
+}
+
+// failed handles a failed Redis call for t: on a single node the feed is
+// lost; on a cluster only t's channel is subscribed again (after which t
+// catches up), so that one master out of reach stops no other.
+func (w *worker) failed(t *target, err error) {
+	if w.feed == nil || w.feed.cluster == nil {
+		w.lost(err)
+		return
+	}
+	if w.b.ctx.Err() != nil {
+		return
+	}
+	w.b.log.Warn("redisbroker: lost a Redis Cluster master; resubscribing its channel", "target", t.to.String(), "err", err)
+	var gen int
+	uerr := w.call(func(ctx context.Context) (err error) {
+		gen, err = w.feed.unsubscribe(ctx, t.channel)
+		return err
+	})
+	if uerr != nil {
+		w.lostNode(gen, uerr)
+	}
+	w.feed.pending[t.channel] = struct{}{}
+	t.confirmed = false
+	w.retryLater()
+}
+
+// lostNode handles the failure of one master's sub of a cluster feed: its
+// channels wait for a new subscription, after a growing pause.
+func (w *worker) lostNode(gen int, err error) {
+	b := w.b
+	chans, ok := w.feed.lose(gen)
+	if !ok {
+		return
+	}
+	if b.ctx.Err() == nil {
+		b.resubscribes.Add(1)
+		b.log.Warn("redisbroker: lost a Redis Cluster master; resubscribing its channels", "channels", len(chans), "err", err)
+	}
+	for _, ch := range chans {
+		if t := w.byChannel[ch]; t != nil {
+			t.confirmed = false
+		}
+	}
+	w.retryLater()
 }
 
 // disconnect retires the current subscription.
 func (w *worker) disconnect() {
-	if w.ps == nil {
+	if w.feed == nil {
 		return
 	}
-	close(w.stopRecv)
-	_ = w.ps.Close()
-	w.ps = nil
+	w.feed.close()
+	w.feed = nil
 	w.b.up.Store(false)
 	for _, t := range w.targets {
 		t.confirmed = false
@@ -189,15 +316,22 @@ func (w *worker) disconnect() {
 // a new subscription, made after a growing pause.
 func (w *worker) lost(err error) {
 	b := w.b
-	if w.ps != nil {
+	if w.feed != nil && b.ctx.Err() == nil {
 		b.resubscribes.Add(1)
 		b.log.Warn("redisbroker: lost Redis; resubscribing", "err", err)
 	}
 	w.disconnect()
+	w.retryLater()
+}
+
+// retryLater arms the retry timer, after a pause growing up to MaxBackoff:
+// a lost feed is made again, or a cluster feed's pending channels are
+// subscribed again.
+func (w *worker) retryLater() {
 	if w.retry != nil {
 		return
 	}
-	w.backoff = min(max(2*w.backoff, 50*time.Millisecond), b.o.MaxBackoff)
+	w.backoff = min(max(2*w.backoff, 50*time.Millisecond), w.b.o.MaxBackoff)
 	w.retry = time.NewTimer(w.backoff)
 }
 
@@ -208,12 +342,19 @@ func (w *worker) receiveLoop(gen int, ps *redis.PubSub, stop <-chan struct{}) {
 	b := w.b
 	unanswered := 0
 	for {
-		msg, err := ps.ReceiveTimeout(b.ctx, b.o.HealthInterval)
+		// The deadline bounds what go-redis does before it waits (it may
+		// connect again); the wait itself is HealthInterval.
+		ctx, cancel := context.WithTimeout(b.ctx, b.o.HealthInterval+b.o.OpTimeout)
+		msg, err := ps.ReceiveTimeout(ctx, b.o.HealthInterval)
+		cancel()
 		if err != nil {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() && unanswered < 2 {
 				unanswered++
-				if err = w.call(func(ctx context.Context) error { return ps.Ping(ctx) }); err == nil {
+				ctx, cancel := context.WithTimeout(b.ctx, b.o.OpTimeout)
+				err = ps.Ping(ctx)
+				cancel()
+				if err == nil {
 					continue
 				}
 			}
@@ -237,16 +378,20 @@ func (w *worker) receiveLoop(gen int, ps *redis.PubSub, stop <-chan struct{}) {
 
 // receive handles one message of the current subscription.
 func (w *worker) receive(in inbound) {
-	if in.gen != w.gen || w.ps == nil {
+	if w.feed == nil || !w.feed.live(in.gen) {
 		return // from a retired subscription
 	}
 	if in.err != nil {
-		w.lost(in.err)
+		if w.feed.cluster != nil {
+			w.lostNode(in.gen, in.err)
+		} else {
+			w.lost(in.err)
+		}
 		return
 	}
 	switch m := in.msg.(type) {
 	case *redis.Subscription:
-		if m.Kind != "subscribe" {
+		if m.Kind != "subscribe" && m.Kind != "ssubscribe" {
 			return
 		}
 		w.b.up.Store(true)
@@ -254,7 +399,7 @@ func (w *worker) receive(in inbound) {
 		if t := w.byChannel[m.Channel]; t != nil && !t.confirmed {
 			t.confirmed = true
 			if err := w.catchUp(t); err != nil {
-				w.lost(err)
+				w.failed(t, err)
 			}
 		}
 	case *redis.Message:
@@ -296,11 +441,15 @@ func (w *worker) live(m *redis.Message) {
 		b.log.Error("redisbroker: dropped a malformed event", "channel", m.Channel, "err", err)
 		return
 	}
-	ready := b.local.Deliver(to, ev)
+	var ready int
+	if t != nil && t.stream {
+		ready = w.advance(t, sid, &ev)
+	} else {
+		ready = b.local.Deliver(to, ev)
+	}
 	b.delivered.Add(1)
 	w.unflushed++
 	if t != nil && t.stream {
-		t.cursor = sid
 		if ready > 0 {
 			w.marks[t] = sid
 		}
@@ -315,11 +464,10 @@ func (w *worker) caughtUpTo(t *target) {
 		return
 	}
 	for c, m := range t.members {
-		if m.ahead {
-			if err := w.replay(t, c, m); err != nil {
-				w.lost(err)
-				return
-			}
+		if m.ahead && !t.cursor.less(m.waitFor) {
+			m.ahead = false
+			t.ahead--
+			w.dispatch(t, c, m)
 		}
 	}
 }
@@ -344,7 +492,8 @@ func (w *worker) catchUp(t *target) error {
 			return err
 		}
 		if len(last) > 0 {
-			t.cursor, _ = parseID(last[0].ID)
+			id, _ := parseID(last[0].ID)
+			w.advance(t, id, nil)
 		}
 		t.hasCursor = true
 	} else {
@@ -376,10 +525,8 @@ func (w *worker) catchUp(t *target) error {
 		}
 	}
 	for c, m := range t.members {
-		if !m.done {
-			if err := w.replay(t, c, m); err != nil {
-				return err
-			}
+		if !m.ahead {
+			w.dispatch(t, c, m)
 		}
 	}
 	return nil
@@ -406,12 +553,6 @@ func (w *worker) xrange(key, start, end string) ([]redis.XMessage, error) {
 	return out, err
 }
 
-// hasEntry reports whether the stream still has the entry id.
-func (w *worker) hasEntry(key string, id streamID) (bool, error) {
-	entries, err := w.xrange(key, id.String(), id.String())
-	return len(entries) == 1, err
-}
-
 // decodeEntry rebuilds the event of a stream entry.
 func decodeEntry(e redis.XMessage) (streamID, facade.Encoded, error) {
 	id, ok := parseID(e.ID)
@@ -423,6 +564,19 @@ func decodeEntry(e redis.XMessage) (streamID, facade.Encoded, error) {
 	return id, ev, err
 }
 
+// advance moves t's cursor to id and hands ev, if any, to the hub, in one
+// step under t.mu: a replayer hands its events over between two steps,
+// never inside one. Only the worker moves cursors.
+func (w *worker) advance(t *target, id streamID, ev *facade.Encoded) (ready int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if ev != nil {
+		ready = w.b.local.Deliver(t.to, *ev)
+	}
+	t.cursor = id
+	return ready
+}
+
 // deliverEntry hands a caught-up entry to the hub's members of t.
 func (w *worker) deliverEntry(t *target, e redis.XMessage) {
 	b := w.b
@@ -430,144 +584,19 @@ func (w *worker) deliverEntry(t *target, e redis.XMessage) {
 	if err != nil {
 		b.log.Error("redisbroker: dropped a malformed entry", "target", t.to.String(), "id", e.ID)
 		if id, ok := parseID(e.ID); ok && t.cursor.less(id) {
-			t.cursor = id
+			w.advance(t, id, nil)
 		}
 		return
 	}
 	if !t.cursor.less(id) {
 		return
 	}
-	ready := b.local.Deliver(t.to, ev)
+	ready := w.advance(t, id, &ev)
 	b.caughtUp.Add(1)
-	t.cursor = id
 	if ready > 0 {
 		w.marks[t] = id
 	}
 	w.caughtUpTo(t)
-}
-
-// replay sends c the events of t it missed, up to the cursor, after which
-// the hub delivers it t's live events. It starts after the client's last
-// event ID if it gave one, else after the delivered mark: the events no
-// ready connection received.
-func (w *worker) replay(t *target, c *facade.Conn, m *member) error {
-	b := w.b
-	key := b.streamKey(t.to)
-	start, resume, wait, err := w.replayStart(t, c, m)
-	if err != nil {
-		return err
-	}
-	if wait != m.ahead {
-		m.ahead = wait
-		if wait {
-			t.ahead++
-		} else {
-			t.ahead--
-		}
-	}
-	if wait {
-		return nil
-	}
-	var evs []facade.Encoded
-	var last streamID
-	// Entries past TTL are trimmed only when the next event comes; a replay
-	// skips them as if they were.
-	cutoff := uint64(max(b.local.Now().Add(-b.o.TTL).UnixMilli(), 0))
-	if t.cursor != (streamID{}) {
-		for {
-			entries, err := w.xrange(key, start, t.cursor.String())
-			if err != nil {
-				return err
-			}
-			more := len(entries) == batch
-			if resume {
-				if len(entries) == 0 || entries[0].ID != start {
-					b.gaps.Add(1)
-					b.log.Warn("redisbroker: resuming from an event no longer kept; events after it may be lost", "conn", c.ID(), "target", t.to.String(), "last_event_id", m.from)
-				} else {
-					entries = entries[1:]
-				}
-				resume = false
-			}
-			if more {
-				start = "(" + entries[len(entries)-1].ID
-			}
-			for _, e := range entries {
-				id, ev, err := decodeEntry(e)
-				if err != nil {
-					b.log.Error("redisbroker: dropped a malformed entry", "target", t.to.String(), "id", e.ID)
-					continue
-				}
-				if id.ms < cutoff {
-					b.expired.Add(1)
-					continue
-				}
-				evs = append(evs, ev)
-				last = id
-			}
-			if !more {
-				break
-			}
-		}
-	}
-	m.done = true
-	b.replayed.Add(uint64(len(evs)))
-	b.replays.Add(1)
-	if b.local.Replay(c, t.to, evs) && len(evs) > 0 {
-		w.raiseMark(t, last)
-	}
-	return nil
-}
-
-// replayStart returns where c's replay starts: at the client's last event
-// (inclusive, with resume, to tell whether it is still kept); after the
-// cursor when the client gave an event the stream does not have; else
-// after the delivered mark, or after where the stream stood when c joined
-// if that is earlier. With wait, the client saw an event this hub has not
-// delivered yet: its replay waits until the cursor reaches that event, or
-// c would get it twice.
-func (w *worker) replayStart(t *target, c *facade.Conn, m *member) (start string, resume, wait bool, err error) {
-	b := w.b
-	if m.from != "" {
-		from, ok := parseID(m.from)
-		switch {
-		case !ok:
-			b.log.Warn("redisbroker: ignoring a malformed last event ID", "conn", c.ID(), "id", m.from)
-		case !t.cursor.less(from):
-			return from.String(), true, false, nil
-		default:
-			exists, err := w.hasEntry(b.streamKey(t.to), from)
-			if err != nil || exists {
-				return "", false, exists, err
-			}
-			b.gaps.Add(1)
-			b.log.Warn("redisbroker: resuming from an unknown event; replaying nothing", "conn", c.ID(), "target", t.to.String(), "last_event_id", m.from)
-			return "(" + t.cursor.String(), false, false, nil
-		}
-	}
-	var mark string
-	err = w.call(func(ctx context.Context) (err error) {
-		mark, err = b.client.Get(ctx, b.markKey(t.to)).Result()
-		if errors.Is(err, redis.Nil) {
-			return nil
-		}
-		return err
-	})
-	if err != nil {
-		return "", false, false, err
-	}
-	id, ok := parseID(mark)
-	switch {
-	case !ok:
-		return "-", false, false, nil // nothing was ever delivered
-	case !m.seen || id.less(m.pos):
-		return "(" + id.String(), false, false, nil
-	case m.pos == (streamID{}):
-		return "-", false, false, nil
-	}
-	// What came after c joined was not held for another connection: c
-	// gets it too.
-	return "(" + m.pos.String(), false, false, nil
 }
 
 // raiseMark queues t's delivered mark to be raised to id.
@@ -607,10 +636,8 @@ func (w *worker) join(c *facade.Conn, to facade.Target, from string) {
 		t = &target{to: to, channel: b.channel(to), stream: hasStream(to), members: make(map[*facade.Conn]*member)}
 		w.targets[to] = t
 		w.byChannel[t.channel] = t
-		if w.ps != nil {
-			if err := w.call(func(ctx context.Context) error { return w.ps.Subscribe(ctx, t.channel) }); err != nil {
-				w.lost(err)
-			}
+		if w.feed != nil {
+			w.subscribe(t.channel)
 		}
 	}
 	m := &member{from: from, done: !t.stream}
@@ -623,7 +650,7 @@ func (w *worker) join(c *facade.Conn, to facade.Target, from string) {
 		switch {
 		case t.confirmed:
 			m.pos, m.seen = t.cursor, true
-		case w.ps != nil:
+		case w.feed != nil:
 			err := w.call(func(ctx context.Context) error {
 				last, err := b.client.XRevRangeN(ctx, b.streamKey(to), "+", "-", 1).Result()
 				if len(last) > 0 {
@@ -646,9 +673,7 @@ func (w *worker) join(c *facade.Conn, to facade.Target, from string) {
 	}
 	w.conns[c] = append(w.conns[c], t)
 	if t.confirmed {
-		if err := w.replay(t, c, m); err != nil {
-			w.lost(err)
-		}
+		w.dispatch(t, c, m)
 	}
 }
 
@@ -663,8 +688,11 @@ func (w *worker) leave(c *facade.Conn, to facade.Target) {
 	if t == nil {
 		return
 	}
-	if m := t.members[c]; m != nil && m.ahead {
-		t.ahead--
+	if m := t.members[c]; m != nil {
+		if m.ahead {
+			t.ahead--
+		}
+		w.drop(m)
 	}
 	delete(t.members, c)
 	if ts := w.conns[c]; ts != nil {
@@ -685,8 +713,17 @@ func (w *worker) leave(c *facade.Conn, to facade.Target) {
 	}
 	delete(w.targets, to)
 	delete(w.byChannel, t.channel)
-	if w.ps != nil {
-		if err := w.call(func(ctx context.Context) error { return w.ps.Unsubscribe(ctx, t.channel) }); err != nil {
+	if w.feed != nil {
+		var gen int
+		err := w.call(func(ctx context.Context) (err error) {
+			gen, err = w.feed.unsubscribe(ctx, t.channel)
+			return err
+		})
+		switch {
+		case err == nil:
+		case w.feed.cluster != nil:
+			w.lostNode(gen, err)
+		default:
 			w.lost(err)
 		}
 	}
@@ -723,7 +760,7 @@ func (w *worker) flush() {
 	if len(w.marks) == 0 && len(w.presence) == 0 {
 		return
 	}
-	if w.ps == nil && !w.closing {
+	if w.feed == nil && !w.closing {
 		w.presence = w.presence[:0] // renewed on reconnection
 		return
 	}
