@@ -17,8 +17,9 @@ package facade
 // Undelivered counts the copies given up: those of a connection that went
 // away unsent when no other receiver needs them (a connection or broadcast
 // target, a user's or thread's copy its other connections already had, or
-// one a Broker keeps for a client that resumes), a frame cut by a failed
-// write, and the holds Hub.Close discards.
+// one a Broker keeps for a client that resumes), and the holds Hub.Close
+// discards. An event a failed write cut is not among them: the client never
+// had it whole, so it is given back like one never started.
 type Stats struct {
 	Conns     int // live connections
 	Ready     int // of which ProcessingReady

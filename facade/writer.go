@@ -37,8 +37,9 @@ type writer struct {
 	open    bool // events may be written: Ready, until a close that does not drain
 	stopped bool // the close frame is out or a write failed: nothing more is written
 
-	partial     []byte // the rest of a frame the socket took only part of
-	partialData bool   // that frame is an event (counted written once finished)
+	partial      []byte // the rest of a frame the socket took only part of
+	partialData  bool   // that frame is an event (counted written once finished)
+	partialEntry entry  // the event, given back if the write fails: the client never had it whole
 
 	ping      bool   // a ping is owed
 	pongOwed  bool   // a pong is owed
@@ -239,12 +240,13 @@ func (w *writer) takeLocked(p *pass) bool {
 	}
 	if w.partial != nil {
 		p.buf = append(p.buf, w.partial...)
-		k := piecePartialControl
 		if w.partialData {
-			k = piecePartialEvent
+			p.batch = append(p.batch, w.partialEntry)
+			p.add(piecePartialEvent, 0)
+		} else {
+			p.add(piecePartialControl, -1)
 		}
-		p.add(k, -1)
-		w.partial = nil
+		w.partial, w.partialEntry = nil, entry{}
 	}
 	if w.ping {
 		p.buf = appendFrame(p.buf, websocket.PingMessage, "", nil)
@@ -258,9 +260,10 @@ func (w *writer) takeLocked(p *pass) bool {
 		w.pongOwed = false
 	}
 	if w.open {
+		first := len(p.batch)
 		p.batch = w.q.PopBatch(p.batch, maxBatchBytes)
-		for i, e := range p.batch {
-			p.buf = w.c.appendEvent(p.buf, e.m)
+		for i := first; i < len(p.batch); i++ {
+			p.buf = w.c.appendEvent(p.buf, p.batch[i].m)
 			p.add(pieceEvent, i)
 		}
 		if w.q.Bytes() <= w.c.hub.o.MaxQueueBytes {
@@ -279,11 +282,12 @@ func (w *writer) takeLocked(p *pass) bool {
 // written; the close frame stops the writer); the rest of a frame written in
 // part is kept to go first next time; frames not started go back — events
 // to the front of the queue, control frames to be owed again. After a write
-// error, a frame written in part is lost (counted undelivered) and the
-// writer stops; the connection is failed.
+// error the writer stops and the connection is failed; an event written in
+// part goes back too (the client never had it whole), so the close gives
+// it back to its hold.
 func (w *writer) settleLocked(p *pass, n int, err error) {
 	h := w.c.hub
-	var written, lost uint64
+	var written uint64
 	var back []entry
 	start := 0
 	for _, pc := range p.pieces {
@@ -301,12 +305,15 @@ func (w *writer) settleLocked(p *pass, n int, err error) {
 			// begun on the wire, now or in an earlier pass
 			if err != nil {
 				if isEvent {
-					lost++
+					back = append(back, p.batch[pc.entry])
 				}
 				break
 			}
 			w.partial = append([]byte(nil), p.buf[max(start, n):pc.end]...)
 			w.partialData = isEvent
+			if isEvent {
+				w.partialEntry = p.batch[pc.entry]
+			}
 		default: // not started
 			switch pc.kind {
 			case pieceEvent:
@@ -333,7 +340,6 @@ func (w *writer) settleLocked(p *pass, n int, err error) {
 		w.progress.Store(time.Now().UnixNano())
 	}
 	h.written.Add(written)
-	h.undelivered.Add(lost)
 	if err != nil && !w.stopped {
 		w.stopLocked()
 		c := w.c
