@@ -81,7 +81,7 @@ func ready(t testing.TB, c *facade.Conn, user string) {
 func readN(t *testing.T, ws *websocket.Conn, n int) []string {
 	t.Helper()
 	out := make([]string, 0, n)
-	require.NoError(t, ws.SetReadDeadline(time.Now().Add(10*time.Second)))
+	require.NoError(t, ws.SetReadDeadline(time.Now().Add(30*time.Second)))
 	for len(out) < n {
 		typ, data, err := ws.ReadMessage()
 		require.NoError(t, err, "after %d of %d messages", len(out), n)
