@@ -3,7 +3,6 @@ package facade
 import (
 	"context"
 	"log/slog"
-	"slices"
 	"time"
 )
 
@@ -163,18 +162,6 @@ func (l *Local) Logger() *slog.Logger { return l.h.o.Logger }
 
 // Now reads the hub's clock.
 func (l *Local) Now() time.Time { return l.h.o.Now() }
-
-// localConnIDs returns the IDs of the user's connections on this hub.
-func (h *Hub) localConnIDs(userID string) []string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	ids := make([]string, 0, len(h.users[userID]))
-	for _, c := range h.users[userID] {
-		ids = append(ids, c.id)
-	}
-	slices.Sort(ids)
-	return ids
-}
 
 // joinLocked announces c's membership of to to the broker, if any; called
 // with hub.mu held.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -141,6 +142,45 @@ func (h *Hub) ConnIDs(userID string) []string {
 		return b.ConnIDs(userID)
 	}
 	return h.localConnIDs(userID)
+}
+
+// localConnIDs returns the IDs of the user's connections on this hub.
+func (h *Hub) localConnIDs(userID string) []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ids := make([]string, 0, len(h.users[userID]))
+	for _, c := range h.users[userID] {
+		ids = append(ids, c.id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// unregisterLocked removes c from every index; called with hub.mu held.
+func (h *Hub) unregisterLocked(c *Conn) {
+	h.leaveLocked(c)
+	delete(h.conns, c.id)
+	if c.userID != "" {
+		h.users[c.userID] = remove(h.users[c.userID], c)
+		if len(h.users[c.userID]) == 0 {
+			delete(h.users, c.userID)
+		}
+	}
+	for t := range c.threadSeq {
+		h.threads[t] = remove(h.threads[t], c)
+		if len(h.threads[t]) == 0 {
+			delete(h.threads, t)
+		}
+	}
+}
+
+func remove(cs []*Conn, c *Conn) []*Conn {
+	for i, x := range cs {
+		if x == c {
+			return append(cs[:i:i], cs[i+1:]...)
+		}
+	}
+	return cs
 }
 
 // Close closes every connection with CloseHubShutdown (1001), waits for

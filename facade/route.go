@@ -74,30 +74,3 @@ func (h *Hub) membersLocked(t Target) []*Conn {
 	}
 	return nil
 }
-
-// unregisterLocked removes c from every index; called with hub.mu held.
-func (h *Hub) unregisterLocked(c *Conn) {
-	h.leaveLocked(c)
-	delete(h.conns, c.id)
-	if c.userID != "" {
-		h.users[c.userID] = remove(h.users[c.userID], c)
-		if len(h.users[c.userID]) == 0 {
-			delete(h.users, c.userID)
-		}
-	}
-	for t := range c.threadSeq {
-		h.threads[t] = remove(h.threads[t], c)
-		if len(h.threads[t]) == 0 {
-			delete(h.threads, t)
-		}
-	}
-}
-
-func remove(cs []*Conn, c *Conn) []*Conn {
-	for i, x := range cs {
-		if x == c {
-			return append(cs[:i:i], cs[i+1:]...)
-		}
-	}
-	return cs
-}
