@@ -209,15 +209,15 @@ func TestShimsEmitMigratedForm(t *testing.T) {
 func TestShimsOverHub(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
-	ws := s.client(t, "c1", user, thread)
-	m, b := shims(t, s.hub)
-	e := facade.NewEmitter(s.hub, testScope)
+	ws := client(t, s, "c1", user, thread)
+	m, b := shims(t, s.Hub)
+	e := facade.NewEmitter(s.Hub, testScope)
 	ctx := context.Background()
 	for _, tc := range wireCases {
 		want := golden(t, tc.rule, nil)
 		require.NoError(t, tc.legacy(ctx, m, b), tc.rule)
 		assert.Equal(t, want, read(t, ws), "legacy %s", tc.rule)
-		require.NoError(t, tc.migrated(ctx, s.hub, e), tc.rule)
+		require.NoError(t, tc.migrated(ctx, s.Hub, e), tc.rule)
 		assert.Equal(t, want, read(t, ws), "migrated %s", tc.rule)
 	}
 }

@@ -4,9 +4,6 @@ import (
 	"context"
 	"flag"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +13,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/wsunify/wsunify/facade"
+	"github.com/wsunify/wsunify/internal/wstest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -124,53 +122,18 @@ func captureWarnings(t *testing.T, mode DeprecationMode) *logs {
 	return h
 }
 
-// server is a real facade hub behind an HTTP server on loopback.
-type server struct {
-	hub   *facade.Hub
-	srv   *httptest.Server
-	conns chan *facade.Conn
-}
-
-func newServer(t *testing.T) *server {
+// newServer is a real facade hub, on the golden tests' clock, behind an
+// HTTP server on loopback.
+func newServer(t *testing.T) *wstest.Server {
 	t.Helper()
-	s := &server{
-		hub:   facade.NewHub(&facade.HubOptions{Now: func() time.Time { return wireTime }}),
-		conns: make(chan *facade.Conn, 16),
-	}
-	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := s.hub.Accept(w, r, &facade.AcceptOptions{ID: r.URL.Query().Get("id")})
-		if err != nil {
-			return
-		}
-		s.conns <- c
-	}))
-	t.Cleanup(func() {
-		require.NoError(t, s.hub.Close())
-		s.srv.Close()
-	})
-	return s
+	return wstest.NewServer(t, facade.NewHub(&facade.HubOptions{Now: func() time.Time { return wireTime }}), nil)
 }
 
-// client dials a gorilla client as conn id and walks the server side to
+// client dials a gorilla client as conn id, which the server walks to
 // ProcessingReady as user, after joining threads.
-func (s *server) client(t *testing.T, id, user string, threads ...string) *websocket.Conn {
+func client(t *testing.T, s *wstest.Server, id, user string, threads ...string) *websocket.Conn {
 	t.Helper()
-	url := "ws" + strings.TrimPrefix(s.srv.URL, "http") + "/ws?id=" + id
-	ws, _, err := websocket.DefaultDialer.Dial(url, nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { ws.Close() })
-	var c *facade.Conn
-	select {
-	case c = <-s.conns:
-	case <-time.After(5 * time.Second):
-		t.Fatal("bridge: test server never accepted")
-	}
-	require.NoError(t, c.Authenticate(user))
-	for _, th := range threads {
-		require.NoError(t, c.JoinThread(th))
-	}
-	require.NoError(t, c.ServicesReady())
-	require.NoError(t, c.Ready())
+	ws, _ := s.Gorilla(t, wstest.Query{ID: id, User: user, Threads: threads})
 	return ws
 }
 

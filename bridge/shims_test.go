@@ -164,9 +164,9 @@ func TestManagerOverNilHub(t *testing.T) {
 func TestSendToThreadTargetsTheThread(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
-	member := s.client(t, "member", user, thread)
-	namesake := s.client(t, "namesake", thread) // a user whose ID is the thread ID
-	m := NewWebSocketManager(s.hub)
+	member := client(t, s, "member", user, thread)
+	namesake := client(t, s, "namesake", thread) // a user whose ID is the thread ID
+	m := NewWebSocketManager(s.Hub)
 	ctx := context.Background()
 
 	require.NoError(t, m.SendToThread(ctx, thread, Message{"to": "thread"}))
@@ -178,11 +178,11 @@ func TestSendToThreadTargetsTheThread(t *testing.T) {
 func TestConnectionQueriesFollowTheHub(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
-	m := NewWebSocketManager(s.hub)
+	m := NewWebSocketManager(s.Hub)
 	assert.False(t, m.IsConnectionActive(user))
 	assert.Empty(t, m.GetUserConnections(user))
-	s.client(t, "c2", user)
-	s.client(t, "c1", user)
+	client(t, s, "c2", user)
+	client(t, s, "c1", user)
 	assert.True(t, m.IsConnectionActive(user))
 	assert.Equal(t, []string{"c1", "c2"}, m.GetUserConnections(user))
 	assert.False(t, m.IsConnectionActive("u-2"))
@@ -194,16 +194,16 @@ func TestConnectionQueriesFollowTheHub(t *testing.T) {
 func TestLegacyCallsBeforeReadyAreHeld(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
-	m := NewWebSocketManager(s.hub)
+	m := NewWebSocketManager(s.Hub)
 	uc, err := NewUserExecutionContext(user, thread, run)
 	require.NoError(t, err)
-	b := NewAgentWebSocketBridge(s.hub, uc)
+	b := NewAgentWebSocketBridge(s.Hub, uc)
 	ctx := context.Background()
 	require.NoError(t, m.SendToUser(ctx, user, Message{"seq": 1}))
 	require.NoError(t, b.NotifyAgentStarted(ctx, run, "triage", nil))
 	require.NoError(t, m.EmitCriticalEvent(ctx, user, "agent_thinking", Message{"seq": 3}))
 
-	ws := s.client(t, "late", user)
+	ws := client(t, s, "late", user)
 	assert.Equal(t, `{"seq":1}`, read(t, ws))
 	assert.Contains(t, read(t, ws), `{"type":"agent_started","run_id":"run-7"`)
 	assert.Contains(t, read(t, ws), `"seq":3`)
@@ -214,9 +214,9 @@ func TestLegacyCallsBeforeReadyAreHeld(t *testing.T) {
 func TestUnmarshalableOverHub(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
-	ws := s.client(t, "c1", user)
-	m := NewWebSocketManager(s.hub)
-	b := NewAgentWebSocketBridge(s.hub, UserExecutionContext{UserID: user, ThreadID: thread, RunID: run})
+	ws := client(t, s, "c1", user)
+	m := NewWebSocketManager(s.Hub)
+	b := NewAgentWebSocketBridge(s.Hub, UserExecutionContext{UserID: user, ThreadID: thread, RunID: run})
 	ctx := context.Background()
 	var ute *json.UnsupportedTypeError
 	require.ErrorAs(t, m.SendToUser(ctx, user, Message{"f": func() {}}), &ute)
@@ -231,11 +231,11 @@ func TestUnmarshalableOverHub(t *testing.T) {
 func TestConcurrentShims(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
-	ws := s.client(t, "c1", user, thread)
-	m := NewWebSocketManager(s.hub)
+	ws := client(t, s, "c1", user, thread)
+	m := NewWebSocketManager(s.Hub)
 	uc, err := NewUserExecutionContext(user, thread, run)
 	require.NoError(t, err)
-	b := NewAgentWebSocketBridge(s.hub, uc)
+	b := NewAgentWebSocketBridge(s.Hub, uc)
 	ctx := context.Background()
 
 	const goroutines, each = 8, 40
@@ -295,11 +295,11 @@ func TestConcurrentShims(t *testing.T) {
 func TestShimsHonourContext(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
-	m, b := shims(t, s.hub)
+	m, b := shims(t, s.Hub)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	assert.ErrorIs(t, m.SendToUser(ctx, user, chatMsg), context.Canceled)
 	assert.ErrorIs(t, m.Broadcast(ctx, chatMsg), context.Canceled)
 	assert.ErrorIs(t, b.NotifyAgentStarted(ctx, run, "a", nil), context.Canceled)
-	assert.ErrorIs(t, s.hub.Notify(ctx, facade.ToUser(user), facade.Raw(chatMsg)), context.Canceled, "the migrated form")
+	assert.ErrorIs(t, s.Hub.Notify(ctx, facade.ToUser(user), facade.Raw(chatMsg)), context.Canceled, "the migrated form")
 }
