@@ -148,7 +148,7 @@ func TestLastEventIDFromTheRequest(t *testing.T) {
 			ws, _, err := websocket.DefaultDialer.Dial(u, h)
 			require.NoError(t, err)
 			defer ws.Close()
-			c := <-s.conns
+			c := s.next(t)
 			assert.Equal(t, tc.want, c.LastEventID())
 		})
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wsunify/wsunify/facade"
+	"github.com/wsunify/wsunify/internal/wstest"
 )
 
 func TestNothingWrittenBeforeReady(t *testing.T) {
@@ -304,25 +305,13 @@ func TestManyUsersConnectingWhileAgentsEmit(t *testing.T) {
 	var conn sync.WaitGroup
 	for u := range users {
 		conn.Go(func() {
-			ws, _, err := websocket.DefaultDialer.Dial(s.url(fmt.Sprint("c", u)), nil)
+			// the handler authenticates the connection and makes it ready
+			q := wstest.Query{ID: fmt.Sprint("c", u), User: fmt.Sprint("u", u)}
+			ws, _, err := websocket.DefaultDialer.Dial(s.URL(q), nil)
 			if !assert.NoError(t, err) {
 				return
 			}
 			defer ws.Close()
-			var c *facade.Conn
-			// the handler may accept connections in any order; find ours
-			for c == nil {
-				cc := <-s.conns
-				if cc.ID() == fmt.Sprint("c", u) {
-					c = cc
-				} else {
-					s.conns <- cc
-				}
-			}
-			if !assert.NoError(t, c.Authenticate(fmt.Sprint("u", u))) ||
-				!assert.NoError(t, c.ServicesReady()) || !assert.NoError(t, c.Ready()) {
-				return
-			}
 			emit.Wait()
 			for i, msg := range readN(t, ws, events) {
 				who, seq := seqOf(t, msg)

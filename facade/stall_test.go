@@ -32,7 +32,7 @@ func TestPingingClientThatNeverReadsDelaysNoOne(t *testing.T) {
 	s := newServer(t, &facade.HubOptions{Logger: quiet, MaxQueueBytes: 64 << 20, HardQueueBytes: 64 << 20}, nil)
 	nc := rawClient(t, s.srv.Listener.Addr().String(), "pinger", "")
 	defer nc.Close()
-	pc := <-s.conns
+	pc := s.next(t)
 	ready(t, pc, "pinger")
 	stop := make(chan struct{})
 	var pinging sync.WaitGroup

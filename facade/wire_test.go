@@ -100,7 +100,7 @@ func TestSilentClientIsFailedAfterPongTimeout(t *testing.T) {
 		s := keepalive(t)
 		nc := rawClient(t, s.srv.Listener.Addr().String(), "silent", "") // never reads, never answers a ping
 		defer nc.Close()
-		c := <-s.conns
+		c := s.next(t)
 		if readyFirst {
 			ready(t, c, "u1")
 		}
