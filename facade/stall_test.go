@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,8 +26,10 @@ func pingFrame(p string) []byte {
 // A client that pings without pause and never reads, while its socket is
 // full, does not delay anyone else: its pongs wait for its own writer, not
 // on a lock the shared flusher needs. The others' events arrive within
-// 50 ms (median; the slowest within a second, on a loaded machine), where
-// they waited seconds when a pong held the connection's lock.
+// 50 ms (median), where they waited seconds when a pong held the
+// connection's lock. On a machine so loaded that events take longer even
+// before the client starts (the control: the first half of the events),
+// the bound is three times the control's median.
 func TestPingingClientThatNeverReadsDelaysNoOne(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, &facade.HubOptions{Logger: quiet, MaxQueueBytes: 64 << 20, HardQueueBytes: 64 << 20}, nil)
@@ -34,6 +37,7 @@ func TestPingingClientThatNeverReadsDelaysNoOne(t *testing.T) {
 	defer nc.Close()
 	pc := s.next(t)
 	ready(t, pc, "pinger")
+	var flooding atomic.Bool
 	stop := make(chan struct{})
 	var pinging sync.WaitGroup
 	pinging.Go(func() {
@@ -43,6 +47,10 @@ func TestPingingClientThatNeverReadsDelaysNoOne(t *testing.T) {
 			case <-stop:
 				return
 			default:
+			}
+			if !flooding.Load() {
+				time.Sleep(time.Millisecond)
+				continue
 			}
 			_ = nc.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
 			if _, err := nc.Write(frame); err != nil {
@@ -54,9 +62,11 @@ func TestPingingClientThatNeverReadsDelaysNoOne(t *testing.T) {
 		}
 	})
 	defer func() { close(stop); pinging.Wait() }()
-	burst(t, s.hub, "pinger", 0, 1000) // ~8 MB: its socket fills
+	// ~2.4 MB: the kernel takes it all, so its writer is idle when the
+	// flood's pongs fill what is left of its buffers.
+	burst(t, s.hub, "pinger", 0, 300)
 
-	const readers, events = 4, 40
+	const readers, events = 4, 60
 	type arrival struct{ seq, ms int }
 	arrivals := make(chan arrival, readers*events)
 	for r := range readers {
@@ -79,6 +89,7 @@ func TestPingingClientThatNeverReadsDelaysNoOne(t *testing.T) {
 		}()
 	}
 	for i := range events {
+		flooding.Store(i >= events/2) // the second half: the pinger floods
 		// everyone, the pinger included: a fan-out through the flusher
 		err := s.hub.Notify(context.Background(), facade.ToAll(), facade.Raw(map[string]any{"seq": i, "sent": time.Now().UnixNano()}))
 		require.NoError(t, err)
@@ -89,12 +100,23 @@ func TestPingingClientThatNeverReadsDelaysNoOne(t *testing.T) {
 		select {
 		case a := <-arrivals:
 			worst[a.seq] = max(worst[a.seq], a.ms)
-		case <-time.After(10 * time.Second):
+		case <-time.After(30 * time.Second):
 			t.Fatal("a reader never got its events")
 		}
 	}
-	slices.Sort(worst)
-	t.Logf("latency to the slowest of %d readers: median %d ms, max %d ms", readers, worst[events/2], worst[events-1])
-	assert.Less(t, worst[events/2], 50, "median latency (ms)")
-	assert.Less(t, worst[events-1], 1000, "max latency (ms)")
+	var quietMs, floodMs []int
+	for i, ms := range worst {
+		if i >= events/2 {
+			floodMs = append(floodMs, ms)
+		} else {
+			quietMs = append(quietMs, ms)
+		}
+	}
+	slices.Sort(quietMs)
+	slices.Sort(floodMs)
+	control, median := quietMs[len(quietMs)/2], floodMs[len(floodMs)/2]
+	t.Logf("latency to the slowest of %d readers: median %d ms while it floods (max %d), %d ms before",
+		readers, median, floodMs[len(floodMs)-1], control)
+	assert.Less(t, median, max(50, 3*control), "median latency (ms) while a client floods pings and reads nothing")
+	assert.Less(t, floodMs[len(floodMs)-1], 2000, "max latency (ms)")
 }
