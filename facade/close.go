@@ -92,7 +92,7 @@ func (c *Conn) beginCloseLocked(cause closeCause) ([]entry, bool) {
 func (c *Conn) finish() {
 	h := c.hub
 	c.mu.Lock()
-	owed := c.w.closeOwed
+	owed := c.w.owesCloseLocked()
 	c.mu.Unlock()
 	if owed {
 		timer := time.NewTimer(h.o.WriteTimeout)

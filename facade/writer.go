@@ -37,14 +37,15 @@ type writer struct {
 	open    bool // events may be written: Ready, until a close that does not drain
 	stopped bool // the close frame is out or a write failed: nothing more is written
 
-	partial      []byte // the rest of a frame the socket took only part of
-	partialData  bool   // that frame is an event (counted written once finished)
-	partialEntry entry  // the event, given back if the write fails: the client never had it whole
+	partial      []byte    // the rest of a frame the socket took only part of
+	partialKind  pieceKind // what that frame is
+	partialEntry entry     // its event, given back if the write fails: the client never had it whole
 
 	ping      bool   // a ping is owed
 	pongOwed  bool   // a pong is owed
 	pong      []byte // its payload: the latest ping's (RFC 6455 5.5.3)
-	closeOwed bool   // a close frame is owed; once out, the writer stops
+	closeSet  bool   // the close frame is decided: from then on no ping or pong
+	closeOwed bool   // it is still to be taken (not begun); once out, the writer stops
 	closeMsg  []byte // its payload
 
 	overAt   time.Time    // when the queue passed MaxQueueBytes (zero: under it)
@@ -110,7 +111,7 @@ func (w *writer) openLocked() {
 
 // pingLocked owes a ping.
 func (w *writer) pingLocked() {
-	if w.closeOwed || w.stopped {
+	if w.closeSet || w.stopped {
 		return
 	}
 	w.ping = true
@@ -119,7 +120,7 @@ func (w *writer) pingLocked() {
 
 // pongLocked owes a pong with payload; only the latest ping is answered.
 func (w *writer) pongLocked(payload []byte) {
-	if w.closeOwed || w.stopped {
+	if w.closeSet || w.stopped {
 		return
 	}
 	w.pongOwed, w.pong = true, append(w.pong[:0], payload...)
@@ -130,10 +131,10 @@ func (w *writer) pongLocked(payload []byte) {
 // the writer is still open. The first close owed wins; nothing but the rest
 // of a partly written frame goes before it once events are shut.
 func (w *writer) closeLocked(payload []byte) {
-	if w.closeOwed || w.stopped {
+	if w.closeSet || w.stopped {
 		return
 	}
-	w.closeOwed, w.closeMsg = true, payload
+	w.closeSet, w.closeOwed, w.closeMsg = true, true, payload
 	w.ping, w.pongOwed = false, false
 	w.kickLocked()
 }
@@ -164,6 +165,12 @@ func (w *writer) control(frame []byte) {
 	}
 }
 
+// owesCloseLocked reports whether a close frame is still to go out, whole
+// or its rest.
+func (w *writer) owesCloseLocked() bool {
+	return !w.stopped && (w.closeOwed || (w.partial != nil && w.partialKind == pieceClose))
+}
+
 // waitIdleLocked stops the writer for good and returns a channel closed
 // once no driver holds the role. The caller unlocks before waiting.
 func (w *writer) waitIdleLocked() <-chan struct{} {
@@ -189,15 +196,14 @@ func (w *writer) stopLocked() {
 type piece struct {
 	end   int
 	kind  pieceKind
-	entry int // index in the batch, for events
+	entry int  // index in the batch, for events
+	begun bool // the rest of a frame begun in an earlier pass
 }
 
 type pieceKind uint8
 
 const (
 	pieceEvent pieceKind = iota
-	piecePartialEvent
-	piecePartialControl
 	piecePing
 	piecePong
 	pieceClose
@@ -228,6 +234,17 @@ func (p *pass) add(k pieceKind, entry int) {
 	p.pieces = append(p.pieces, piece{end: len(p.buf), kind: k, entry: entry})
 }
 
+// addRest adds the rest of a frame begun in an earlier pass.
+func (p *pass) addRest(w *writer) {
+	p.buf = append(p.buf, w.partial...)
+	entry := -1
+	if w.partialKind == pieceEvent {
+		entry = len(p.batch)
+		p.batch = append(p.batch, w.partialEntry)
+	}
+	p.pieces = append(p.pieces, piece{end: len(p.buf), kind: w.partialKind, entry: entry, begun: true})
+}
+
 // takeLocked fills p with what to write next, in wire order: the rest of a
 // partly written frame, owed control frames, a batch of events (while
 // open), and the close frame once no event is left to go before it. It
@@ -239,13 +256,7 @@ func (w *writer) takeLocked(p *pass) bool {
 		return false
 	}
 	if w.partial != nil {
-		p.buf = append(p.buf, w.partial...)
-		if w.partialData {
-			p.batch = append(p.batch, w.partialEntry)
-			p.add(piecePartialEvent, 0)
-		} else {
-			p.add(piecePartialControl, -1)
-		}
+		p.addRest(w)
 		w.partial, w.partialEntry = nil, entry{}
 	}
 	if w.ping {
@@ -291,7 +302,7 @@ func (w *writer) settleLocked(p *pass, n int, err error) {
 	var back []entry
 	start := 0
 	for _, pc := range p.pieces {
-		isEvent := pc.kind == pieceEvent || pc.kind == piecePartialEvent
+		isEvent := pc.kind == pieceEvent
 		switch {
 		case pc.end <= n:
 			if isEvent {
@@ -301,8 +312,7 @@ func (w *writer) settleLocked(p *pass, n int, err error) {
 				w.closeOwed = false
 				w.stopLocked()
 			}
-		case start < n || pc.kind == piecePartialEvent || pc.kind == piecePartialControl:
-			// begun on the wire, now or in an earlier pass
+		case start < n || pc.begun: // begun on the wire, now or in an earlier pass
 			if err != nil {
 				if isEvent {
 					back = append(back, p.batch[pc.entry])
@@ -310,18 +320,21 @@ func (w *writer) settleLocked(p *pass, n int, err error) {
 				break
 			}
 			w.partial = append([]byte(nil), p.buf[max(start, n):pc.end]...)
-			w.partialData = isEvent
+			w.partialKind = pc.kind
 			if isEvent {
 				w.partialEntry = p.batch[pc.entry]
+			}
+			if pc.kind == pieceClose {
+				w.closeOwed = false // what is owed of it is its rest
 			}
 		default: // not started
 			switch pc.kind {
 			case pieceEvent:
 				back = append(back, p.batch[pc.entry])
 			case piecePing:
-				w.ping = w.ping || !w.closeOwed
+				w.ping = w.ping || !w.closeSet
 			case piecePong:
-				if !w.pongOwed && !w.closeOwed {
+				if !w.pongOwed && !w.closeSet {
 					w.pongOwed, w.pong = true, append(w.pong[:0], p.pong...)
 				}
 			}
