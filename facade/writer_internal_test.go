@@ -55,16 +55,18 @@ func frames(t *testing.T, b []byte) (ops []int, payloads []string, torn bool) {
 	return ops, payloads, false
 }
 
-// Whatever part of a pass the socket takes — a ping, a pong, three events
-// and the close frame — the writer finishes the frame it began before any
-// other, writes each event once, in order, and the close once, last.
+// Whatever part of a pass the socket takes — a ping, a pong and three
+// events, with a close decided meanwhile — the writer finishes the frame it
+// began before any other, writes each event once, in order, and the close
+// once, last; a ping or pong not begun when the close was decided is
+// dropped.
 func TestWriterSettlesEveryPartialWrite(t *testing.T) {
 	t.Parallel()
 	ev := func(i int) entry {
 		body := []byte(fmt.Sprintf(`{"seq":%d,"pad":"%0200d"}`, i, i))
 		return entry{m: &message{body: body, seq: uint64(i + 1), at: time.Now()}, key: ToUser("u")}
 	}
-	setup := func() (*writer, *pass) {
+	setup := func(closeFirst bool) (*writer, *pass) {
 		w := testWriter(t)
 		w.c.mu.Lock() // a failed write's close runs beside the test
 		defer w.c.mu.Unlock()
@@ -73,66 +75,77 @@ func TestWriterSettlesEveryPartialWrite(t *testing.T) {
 		}
 		w.pingLocked()
 		w.pongLocked([]byte("hi"))
-		w.closeLocked(websocket.FormatCloseMessage(1000, "bye"))
+		closeFrame := websocket.FormatCloseMessage(1000, "bye")
+		if closeFirst { // in the pass, after the events
+			w.closeLocked(closeFrame)
+		}
 		p := &pass{}
 		require.True(t, w.takeLocked(p))
+		// or decided while the pass is on its way
+		w.closeLocked(closeFrame)
 		return w, p
 	}
-	_, first := setup()
-	for n := 0; n <= len(first.buf); n++ {
-		for _, fail := range []bool{false, true} {
-			if fail && n == len(first.buf) {
-				continue // all out, the close included: nothing failed
-			}
-			w, p := setup()
-			w.c.mu.Lock()
-			out := append([]byte(nil), p.buf[:n]...)
-			var err error
-			if fail {
-				err = fmt.Errorf("broken pipe")
-			}
-			w.settleLocked(p, n, err)
-			for !fail && w.takeLocked(p) {
-				out = append(out, p.buf...)
-				w.settleLocked(p, len(p.buf), nil)
-			}
-			if fail {
-				require.False(t, w.takeLocked(p), "nothing after a failed write")
-			}
-			w.c.mu.Unlock()
-			ops, payloads, torn := frames(t, out)
-			if fail {
-				// the events not written whole go back to the queue, to be given back
-				written := 0
-				for _, op := range ops {
-					if op == websocket.TextMessage {
-						written++
+	for _, closeFirst := range []bool{false, true} {
+		_, first := setup(closeFirst)
+		for n := 0; n <= len(first.buf); n++ {
+			for _, fail := range []bool{false, true} {
+				if fail && n == len(first.buf) {
+					continue // all out: nothing failed
+				}
+				w, p := setup(closeFirst)
+				w.c.mu.Lock()
+				out := append([]byte(nil), p.buf[:n]...)
+				var err error
+				if fail {
+					err = fmt.Errorf("broken pipe")
+				}
+				w.settleLocked(p, n, err)
+				for !fail && w.takeLocked(p) {
+					out = append(out, p.buf...)
+					w.settleLocked(p, len(p.buf), nil)
+				}
+				if fail {
+					require.False(t, w.takeLocked(p), "nothing after a failed write")
+				}
+				w.c.mu.Unlock()
+				ops, payloads, torn := frames(t, out)
+				if fail {
+					// the events not written whole go back to the queue, to be given back
+					written := 0
+					for _, op := range ops {
+						if op == websocket.TextMessage {
+							written++
+						}
+					}
+					<-w.c.done // the close gives back what the writer left
+					st := w.c.hub.Stats()
+					require.EqualValues(t, written, st.Written, "n=%d", n)
+					require.EqualValues(t, 3-written, st.Held, "n=%d: the rest is held for the user", n)
+					continue
+				}
+				require.False(t, torn, "n=%d", n)
+				var seqs []string
+				count := map[int]int{}
+				for i, op := range ops {
+					count[op]++
+					switch op {
+					case websocket.TextMessage:
+						seqs = append(seqs, payloads[i][:9])
+					case websocket.CloseMessage:
+						require.Equal(t, len(ops)-1, i, "n=%d: the close is last", n)
+					case websocket.PongMessage:
+						require.Equal(t, "hi", payloads[i])
 					}
 				}
-				<-w.c.done // the close gives back what the writer left
-				st := w.c.hub.Stats()
-				require.EqualValues(t, written, st.Written, "n=%d", n)
-				require.EqualValues(t, 3-written, st.Held, "n=%d: the rest is held for the user", n)
-				continue
-			}
-			require.False(t, torn, "n=%d", n)
-			var seqs []string
-			count := map[int]int{}
-			for i, op := range ops {
-				count[op]++
-				switch op {
-				case websocket.TextMessage:
-					seqs = append(seqs, payloads[i][:9])
-				case websocket.CloseMessage:
-					require.Equal(t, len(ops)-1, i, "n=%d: the close is last", n)
-				case websocket.PongMessage:
-					require.Equal(t, "hi", payloads[i])
+				require.Equal(t, []string{`{"seq":0,`, `{"seq":1,`, `{"seq":2,`}, seqs, "n=%d", n)
+				require.Equal(t, 3, count[websocket.TextMessage], "n=%d", n)
+				require.Equal(t, 1, count[websocket.CloseMessage], "n=%d", n)
+				require.LessOrEqual(t, count[websocket.PongMessage], 1, "n=%d", n)
+				if !closeFirst {
+					require.Equal(t, min(n, 1), count[websocket.PingMessage], "n=%d: the ping, begun, is finished", n)
 				}
+				require.True(t, w.stopped)
 			}
-			require.Equal(t, []string{`{"seq":0,`, `{"seq":1,`, `{"seq":2,`}, seqs, "n=%d", n)
-			require.Equal(t, map[int]int{websocket.TextMessage: 3, websocket.PingMessage: 1,
-				websocket.PongMessage: 1, websocket.CloseMessage: 1}, count, "n=%d: each frame once", n)
-			require.True(t, w.stopped)
 		}
 	}
 }
