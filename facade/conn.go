@@ -157,6 +157,7 @@ func (c *Conn) ServicesReady() error {
 // Ready makes the connection ProcessingReady: everything queued for it is
 // written first, in Notify order, then new events as they come. Waiters in
 // WaitReady wake at once, and inbound messages start to flow to OnMessage.
+// The keepalive is left as it is: it runs from Accept on.
 func (c *Conn) Ready() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -171,8 +172,6 @@ func (c *Conn) Ready() error {
 	}
 	return nil
 }
-
-// Ready does not touch the keepalive: pings run from Accept on.
 
 // WaitReady blocks until the connection is ProcessingReady, ctx is done
 // (ctx's error), or the connection ends first (ErrNotReady). It does not

@@ -30,12 +30,12 @@ func readAll(ws *websocket.Conn) (<-chan string, <-chan error) {
 }
 
 // A connection is kept alive before Ready as after it: with pings every
-// 50 ms and a 600 ms PongTimeout, a client that answers pings survives a
-// Ready that comes 2 s late, and Ready does not restart the clock.
+// 100 ms and a 1 s PongTimeout, a client that answers pings survives a
+// Ready that comes 3 s late, and Ready does not restart the clock.
 func TestLateReadyWithShortPingSettings(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, &facade.HubOptions{Logger: quiet, PingInterval: 50 * time.Millisecond,
-		PongTimeout: 600 * time.Millisecond, ReadyTimeout: 10 * time.Second}, nil)
+	s := newServer(t, &facade.HubOptions{Logger: quiet, PingInterval: 100 * time.Millisecond,
+		PongTimeout: time.Second, ReadyTimeout: 30 * time.Second}, nil)
 	ws, c := s.dial(t, "late")
 	msgs, _ := readAll(ws) // gorilla answers the pings while it reads
 	require.NoError(t, c.Authenticate("u1"))
@@ -43,7 +43,7 @@ func TestLateReadyWithShortPingSettings(t *testing.T) {
 	select {
 	case <-c.Done():
 		t.Fatalf("failed before Ready: %v", c.History())
-	case <-time.After(2 * time.Second): // > 3 × PongTimeout
+	case <-time.After(3 * time.Second): // 3 × PongTimeout
 	}
 	require.NoError(t, c.ServicesReady())
 	require.NoError(t, c.Ready())
@@ -65,8 +65,8 @@ func TestLateReadyWithShortPingSettings(t *testing.T) {
 // by the keepalive.
 func TestReadyTimeoutBeyondPongTimeoutGives4009(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, &facade.HubOptions{Logger: quiet, PingInterval: 50 * time.Millisecond,
-		PongTimeout: 200 * time.Millisecond, ReadyTimeout: 800 * time.Millisecond}, nil)
+	s := newServer(t, &facade.HubOptions{Logger: quiet, PingInterval: 100 * time.Millisecond,
+		PongTimeout: time.Second, ReadyTimeout: 3 * time.Second}, nil)
 	ws, c := s.dial(t, "never")
 	_, end := readAll(ws)
 	err := <-end
@@ -110,13 +110,13 @@ func TestOptionsCannotContradict(t *testing.T) {
 // PongTimeout, because the hub pings it often enough by default.
 func TestShortPongTimeoutDerivesThePingInterval(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, &facade.HubOptions{Logger: quiet, PongTimeout: time.Second}, nil)
+	s := newServer(t, &facade.HubOptions{Logger: quiet, PongTimeout: 2 * time.Second}, nil)
 	ws, c := s.dial(t, "c1")
 	readAll(ws)
 	ready(t, c, "u1")
 	select {
 	case <-c.Done():
 		t.Fatalf("a client answering pings was failed: %v", c.History())
-	case <-time.After(2500 * time.Millisecond):
+	case <-time.After(5 * time.Second):
 	}
 }

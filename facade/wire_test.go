@@ -69,17 +69,33 @@ func TestStalledClientFailsAfterWriteTimeout(t *testing.T) {
 
 func TestWriteResumesAfterAFullSendBuffer(t *testing.T) {
 	t.Parallel()
-	const timeout = 3 * time.Second // the client's pause is a tenth of it
+	// A wait is bounded per write of a batch (256 KB): the client reads
+	// one within the timeout, however loaded the machine.
+	const timeout = 3 * time.Second
 	s := newServer(t, &facade.HubOptions{Logger: quiet, MaxQueueBytes: 256 << 20, HardQueueBytes: 256 << 20, WriteTimeout: timeout}, nil)
 	ws, c := s.dial(t, "paused")
 	ready(t, c, "u1")
 	const n = 1500 // ~12 MB: the writer waits on a full buffer while the client pauses
+	read := make(chan []string, 1)
+	time.AfterFunc(300*time.Millisecond, func() { // the pause, from the burst's start
+		var msgs []string
+		_ = ws.SetReadDeadline(time.Now().Add(60 * time.Second))
+		for range n {
+			_, data, err := ws.ReadMessage()
+			if err != nil {
+				break
+			}
+			msgs = append(msgs, string(data))
+		}
+		read <- msgs
+	})
 	burst(t, s.hub, "u1", 0, n)
-	time.Sleep(300 * time.Millisecond)
-	for i, msg := range readN(t, ws, n) {
+	msgs := <-read
+	require.Len(t, msgs, n)
+	for i, msg := range msgs {
 		require.Equal(t, i, burstSeq(t, msg))
 	}
-	// The wait armed a deadline; once it is past, writes must still work.
+	// The waits armed a deadline; once it is past, writes must still work.
 	time.Sleep(timeout + 200*time.Millisecond)
 	burst(t, s.hub, "u1", n, 3)
 	for i, msg := range readN(t, ws, 3) {
