@@ -8,19 +8,23 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gorilla/websocket"
-
-	"github.com/wsunify/wsunify/facade/internal/queue"
 )
 
 // Accept upgrades the request to a WebSocket and registers the connection in
-// state Accepted. Nothing is written to it until [Conn.Ready]; events for
-// it are queued meanwhile. If it is not ready within ReadyTimeout it fails
-// and is closed with CloseReadyTimeout.
+// state Accepted. No event is written to it until [Conn.Ready]; events for
+// it are queued meanwhile. It is kept alive from now on (pings every
+// PingInterval; a client silent for PongTimeout fails). If it is not ready
+// within ReadyTimeout it fails and is closed with CloseReadyTimeout.
+//
+// A client that offers subprotocols, none of which the hub speaks, is
+// refused with HTTP 400 naming the ones it does ([ErrSubprotocol]): it
+// would have to abort a handshake without one (RFC 6455 4.1).
 //
 // On error the client has been answered with an HTTP error (by the
 // upgrader) or the connection closed.
@@ -34,6 +38,9 @@ func (h *Hub) Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions
 	if closed {
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		return nil, ErrHubClosed
+	}
+	if err := checkSubprotocols(w, r); err != nil {
+		return nil, err
 	}
 	id := opts.ID
 	if id == "" {
@@ -67,11 +74,10 @@ func (h *Hub) Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions
 		cancel:    cancel,
 		ready:     make(chan struct{}),
 		done:      make(chan struct{}),
-		flushed:   make(chan struct{}),
 		state:     Connecting,
 		history:   make([]Transition, 0, 6), // the usual life: no regrowth
-		q:         queue.New[entry](h.o.MaxQueueBytes),
 	}
+	c.w = newWriter(c)
 	if ws.Subprotocol() == SubprotocolNumeric {
 		c.enc = EncodingNumeric
 	}
@@ -90,9 +96,11 @@ func (h *Hub) Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions
 		}
 		return nil, ErrHubClosed
 	}
+	wire.owner.Store(&c.w) // from now on gorilla's writes go to the writer
 	c.mu.Lock()
 	_ = c.transitionLocked(Accepted)
 	c.readyTimer = newReadyTimer(c)
+	c.pingTimer = time.AfterFunc(h.o.PingInterval, c.ping)
 	c.mu.Unlock()
 	h.conns[id] = c
 	h.joinLocked(c, ToConn(id), "")
@@ -106,37 +114,25 @@ func (h *Hub) Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions
 	return c, nil
 }
 
-// parkReader starts the reader of a connection being upgraded before the
-// handshake response is written: it parks in the network poller until the
-// client sends something (or goes away, or is silent past PongTimeout),
-// then takes the registered connection from the returned channel and reads.
-// So no goroutine is created or woken while the client reads the response;
-// starting the reader after it cost ~8 µs of the client's connect latency
-// on 2 cores (BenchmarkConnect). It returns nil, and starts nothing, when the
-// conn has no file descriptor to wait on or the hub is closed; a nil
-// Conn on the channel means the upgrade failed.
-func (h *Hub) parkReader(w *wireConn) chan *Conn {
-	if w.raw == nil {
+// supportedSubprotocols are the subprotocols the hub speaks, preferred
+// first.
+var supportedSubprotocols = []string{SubprotocolNumeric, SubprotocolLegacy}
+
+// checkSubprotocols answers HTTP 400 to a request that offers
+// subprotocols, none of them supported.
+func checkSubprotocols(w http.ResponseWriter, r *http.Request) error {
+	if r.Header.Get("Sec-WebSocket-Protocol") == "" {
 		return nil
 	}
-	h.mu.Lock() // goOwned must not race Close's Wait
-	defer h.mu.Unlock()
-	if h.closed {
-		return nil
-	}
-	start := make(chan *Conn, 1)
-	h.goOwned(func() {
-		err := waitReadable(w.raw)
-		c := <-start
-		switch {
-		case c == nil:
-		case err != nil: // silent past the deadline, or closed
-			c.terminate(websocket.CloseNormalClosure, "", Failed, false)
-		default:
-			c.readLoop()
+	offered := websocket.Subprotocols(r)
+	for _, p := range offered {
+		if slices.Contains(supportedSubprotocols, p) {
+			return nil
 		}
-	})
-	return start
+	}
+	msg := "facade: unsupported subprotocol; supported: " + strings.Join(supportedSubprotocols, ", ")
+	http.Error(w, msg, http.StatusBadRequest)
+	return fmt.Errorf("%w: offered %q, supported %q", ErrSubprotocol, offered, supportedSubprotocols)
 }
 
 // lastEventID returns the client's resume offset: the option, else the
@@ -159,7 +155,7 @@ func newReadyTimer(c *Conn) *time.Timer {
 	return time.AfterFunc(c.hub.o.ReadyTimeout, func() {
 		if st := c.State(); st.Live() && st != ProcessingReady {
 			c.hub.readyTimeouts.Add(1)
-			c.terminate(CloseReadyTimeout, "not ready in time", Failed, false)
+			c.terminate(causeReadyTimeout)
 		}
 	})
 }

@@ -331,7 +331,7 @@ func BenchmarkIdleConnMemory(b *testing.B) {
 		bs.srv.Close()
 
 		s := newServer(b, &facade.HubOptions{Logger: quiet, MaxConnsPerUser: conns}, nil)
-		fac += measure(s.srv.Listener.Addr().String(), func() { c := <-s.conns; ready(b, c, "u1") })
+		fac += measure(s.srv.Listener.Addr().String(), func() { c := s.next(b); ready(b, c, "u1") })
 		_ = s.hub.Close()
 	}
 	n := float64(b.N)
@@ -350,7 +350,7 @@ func BenchmarkReadyToWire(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		c := <-s.conns
+		c := s.next(b)
 		if err := c.Authenticate(id); err != nil {
 			b.Fatal(err)
 		}

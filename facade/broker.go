@@ -3,7 +3,6 @@ package facade
 import (
 	"context"
 	"log/slog"
-	"slices"
 	"time"
 )
 
@@ -75,7 +74,7 @@ type Encoded struct {
 // "" when it is the same as legacy) and body the rest of the wire bytes.
 // Encoded keeps body; the caller must not change it afterwards.
 func NewEncoded(id string, at time.Time, legacy, numeric string, body []byte) Encoded {
-	return Encoded{&message{legacy: legacy, numeric: numeric, body: body, at: at, id: id}}
+	return Encoded{&message{legacy: legacy, numeric: numeric, body: body, at: at, id: id, idBody: withoutMember(legacy, body, "event_id")}}
 }
 
 // ID returns the broker's ID of the event ("" when it has none).
@@ -114,30 +113,9 @@ func (l *Local) Deliver(to Target, ev Encoded) (ready int) {
 	}
 	h.seq++
 	ev.m.seq = h.seq
-	send := func(c *Conn) {
-		if err := c.enqueue(entry{ev.m, to}); err != nil {
-			h.o.Logger.Warn("facade: broker event refused by a connection not ready yet", "conn", c.id, "err", err)
-			return
-		}
-		if c.isReady() {
-			ready++
-		}
-	}
-	switch to.kind {
-	case targetConn:
-		if c := h.conns[to.id]; c != nil {
-			send(c)
-		}
-	case targetAll:
-		for _, c := range h.conns {
-			send(c)
-		}
-	default:
-		for _, c := range h.membersLocked(to) {
-			if _, waiting := c.awaiting[to]; !waiting {
-				send(c)
-			}
-		}
+	_, ready, err := h.routeLocked(to, ev.m)
+	if err != nil {
+		h.o.Logger.Warn("facade: broker event refused by a connection's queue", "target", to, "err", err)
 	}
 	return ready
 }
@@ -185,18 +163,6 @@ func (l *Local) Logger() *slog.Logger { return l.h.o.Logger }
 // Now reads the hub's clock.
 func (l *Local) Now() time.Time { return l.h.o.Now() }
 
-// localConnIDs returns the IDs of the user's connections on this hub.
-func (h *Hub) localConnIDs(userID string) []string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	ids := make([]string, 0, len(h.users[userID]))
-	for _, c := range h.users[userID] {
-		ids = append(ids, c.id)
-	}
-	slices.Sort(ids)
-	return ids
-}
-
 // joinLocked announces c's membership of to to the broker, if any; called
 // with hub.mu held.
 func (h *Hub) joinLocked(c *Conn, to Target, lastEventID string) {
@@ -225,11 +191,4 @@ func (h *Hub) leaveLocked(c *Conn) {
 		b.Leave(c, ToThread(t))
 	}
 	c.awaiting = nil
-}
-
-// isReady reports whether c is ProcessingReady.
-func (c *Conn) isReady() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.state == ProcessingReady
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -147,8 +148,35 @@ func TestLastEventIDFromTheRequest(t *testing.T) {
 			ws, _, err := websocket.DefaultDialer.Dial(u, h)
 			require.NoError(t, err)
 			defer ws.Close()
-			c := <-s.conns
+			c := s.next(t)
 			assert.Equal(t, tc.want, c.LastEventID())
 		})
+	}
+}
+
+// With event IDs on, the broker's is the one "event_id" on the wire: a Raw
+// or Critical payload's own top-level "event_id" is left out (a client's
+// parser would keep the last of two). Without them the payload is as sent.
+func TestOneEventIDOnTheWire(t *testing.T) {
+	t.Parallel()
+	for _, ids := range []bool{true, false} {
+		b := &loopback{}
+		s := newServer(t, &facade.HubOptions{Broker: b, Logger: quiet}, &facade.AcceptOptions{EventIDs: ids})
+		ws, c := s.dial(t, "c1")
+		require.NoError(t, c.Authenticate("u1"))
+		b.local.Replay(c, facade.ToUser("u1"), nil) // nothing missed
+		require.NoError(t, c.ServicesReady())
+		require.NoError(t, c.Ready())
+		notify(t, s.hub, facade.ToUser("u1"), facade.Raw(map[string]any{"event_id": "app-42", "seq": 1, "z": map[string]any{"event_id": "nested"}}))
+		notify(t, s.hub, facade.ToUser("u1"), facade.Critical("agent_started", map[string]any{"event_id": "app-43"}))
+		got := readN(t, ws, 2)
+		if ids {
+			assert.Equal(t, `{"event_id":"0-1","seq":1,"z":{"event_id":"nested"}}`, got[0])
+			assert.Equal(t, 1, strings.Count(got[1], `"event_id"`), got[1])
+			assert.Contains(t, got[1], `{"event_id":"0-2",`)
+		} else {
+			assert.Equal(t, `{"event_id":"app-42","seq":1,"z":{"event_id":"nested"}}`, got[0])
+			assert.Contains(t, got[1], `"event_id":"app-43"`)
+		}
 	}
 }

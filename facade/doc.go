@@ -33,15 +33,21 @@
 // one table ([CanTransition]); an illegal one returns a [*TransitionError]
 // and changes nothing. Every connection keeps its [Conn.History].
 //
-// Accepted is not ready. Nothing is written to a connection before Ready:
-// events for it are queued, in [Hub.Notify] order, and written first when
-// it becomes ready. Events for a user or thread with no live connection are
+// Accepted is not ready. No event is written to a connection before Ready
+// (only the keepalive's control frames, below): events for it are queued,
+// in [Hub.Notify] order, and written first when it becomes ready. Events for a user or thread with no live connection are
 // held by the hub — bounded in bytes ([HubOptions].HoldBytes) and in age
 // (HoldTTL) — and move to the first connection that authenticates for it
 // (or joins the thread). Past a bound Notify returns a [*HoldError] and
 // [Hub.Stats] counts it; an event that ages out is counted too. A connection
 // that does not become ready within ReadyTimeout fails and gives its queued
-// events back to the hold. Nothing is dropped silently.
+// events back to the hold. Nothing is dropped silently (see Failure).
+//
+// A connection is kept alive from Accept on, ready or not: it is pinged
+// every PingInterval, and any frame from the client moves its deadline
+// PongTimeout ahead. Ready does not restart either clock, and ReadyTimeout
+// may be longer than PongTimeout. [HubOptions.Validate] refuses settings
+// that contradict each other.
 //
 // Readiness is event-driven: [Conn.WaitReady] wakes the moment Ready is
 // called; nothing polls.
@@ -73,21 +79,47 @@
 //
 // Every exported method of Hub, Conn and [Emitter] may be called from any
 // goroutine. Notify never blocks on a client: it encodes, appends to
-// byte-bounded queues under a short lock, and returns. Each connection has
-// exactly one writer at a time, and none while idle: a few goroutines per
-// hub (GOMAXPROCS at most, gone when there is no work) write what sockets
-// take at once, and a connection whose socket is full gets its own writer
-// goroutine until it drains. A writer writes a burst of queued frames with
-// one write call, each message still its own frame. Gorilla's own control frames
-// (pongs, protocol-error closes) go through the same locked net.Conn, so
-// frames never interleave. A client whose queue passes MaxQueueBytes is
-// disconnected with [CloseSlowConsumer] and what it did not receive is held
-// for its next connection. A write waits (at most WriteTimeout) only when
-// the socket's send buffer is full; otherwise it costs one syscall and no
-// timer. Each connection has one reader goroutine, which hands client
-// messages to [AcceptOptions].OnMessage only once ready; it parks in the
-// network poller until the client first sends, and a client silent for
-// PongTimeout is failed.
+// byte-bounded queues under a short lock, and returns.
+//
+// Each connection has one writer, the only code that writes to its socket
+// once the handshake is done: events, pings, the pong that answers a
+// client's ping, the echo of a client's close, the close frame of a
+// protocol error (gorilla's reader hands these over instead of writing
+// them). A frame the socket took only in part is finished before any other
+// starts, so frames never interleave: control frames go between data
+// frames, never inside one. The writer is driven by one goroutine at a
+// time, and by none while idle: a few goroutines per hub (GOMAXPROCS at
+// most, gone when there is no work) write what sockets take at once and
+// never wait, and a connection whose socket is full gets its own goroutine
+// until it drains, which waits at most WriteTimeout. No lock is held
+// across a write, so a client that stops reading — pinging or not — delays
+// no one else. A writer writes a burst of queued frames with one write
+// call, each message still its own frame; a write costs one syscall and no
+// timer unless the socket's send buffer is full. Each connection has one
+// reader goroutine, which hands client messages to
+// [AcceptOptions].OnMessage only once ready; it parks in the network
+// poller until the client first sends.
+//
+// # Failure
+//
+// Overflow is never silent. A connection not ready yet refuses an event
+// past MaxQueueBytes with a [*HoldError]. A ready connection takes events
+// up to HardQueueBytes and refuses the next with a *HoldError; a connection
+// whose queue is past MaxQueueBytes while its socket takes nothing for
+// SlowConsumerAfter is a slow consumer: it is closed with
+// [CloseSlowConsumer], nothing but the close frame is written to it from
+// then on, and what it did not receive is held for its user's or thread's
+// next connection. A client that reads, however far a burst outruns it, is
+// not slow. Every copy of an event is counted in [Stats]: accepted copies
+// end written, expired or undelivered (or are still held or queued), and
+// refused ones are Rejected — the invariant is stated on Stats.
+//
+// A client's close is echoed; it ends the connection Closed when clean
+// (1000, 1001, no code, 3000–4999) and Failed otherwise. A client that
+// vanishes, a write that fails or passes WriteTimeout, a protocol error,
+// silence past PongTimeout, a ReadyTimeout or a slow consumer end it
+// Failed; HubOptions.Logger receives a line for each (Debug for a client
+// that vanished, Warn otherwise).
 //
 // [Hub.Close] closes every connection and waits for every goroutine the hub
 // started. Internally the hub's lock is taken before a connection's.

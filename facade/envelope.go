@@ -2,7 +2,6 @@ package facade
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -87,6 +86,7 @@ type message struct {
 	seq     uint64    // Notify order within the hub
 	id      string    // a Broker's ID for the event ("" without one)
 	at      time.Time // when it was notified, for the hold's age bound
+	idBody  []byte    // body without its own "event_id" member, when a Broker gave it an ID (nil: body has none)
 }
 
 // size is the bytes this message costs in a queue or hold.
@@ -307,10 +307,6 @@ func encodeCritical(eventType string, data any, now time.Time) (*message, error)
 	}
 	return &message{body: b, at: now}, nil
 }
-
-// ErrInvalidEvent reports an event that cannot be encoded: an unknown type,
-// a Custom event without a name, a Critical event without a type.
-var ErrInvalidEvent = errors.New("facade: invalid event")
 
 // appendString appends s as a JSON string, byte for byte what encoding/json
 // writes (HTML-safe escaping, invalid UTF-8 as U+FFFD).

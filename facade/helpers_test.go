@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
@@ -14,59 +12,42 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wsunify/wsunify/facade"
+	"github.com/wsunify/wsunify/internal/wstest"
 )
 
 // quiet discards the hub's logs in tests that provoke them.
 var quiet = slog.New(slog.DiscardHandler)
 
-// server is a hub behind a real HTTP server on loopback. Each accepted
-// connection is handed to setup on the handler's goroutine.
+// server is a hub behind a real HTTP server on loopback: wstest's, with
+// the short names these tests use.
 type server struct {
-	hub   *facade.Hub
-	srv   *httptest.Server
-	conns chan *facade.Conn
+	*wstest.Server
+	hub *facade.Hub
+	srv *httptest.Server
 }
 
 func newServer(t testing.TB, opts *facade.HubOptions, aopts *facade.AcceptOptions) *server {
 	t.Helper()
-	s := &server{hub: facade.NewHub(opts), conns: make(chan *facade.Conn, 128)}
-	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		o := facade.AcceptOptions{}
-		if aopts != nil {
-			o = *aopts
-		}
-		o.ID = r.URL.Query().Get("id")
-		c, err := s.hub.Accept(w, r, &o)
-		if err != nil {
-			return
-		}
-		s.conns <- c
-	}))
-	t.Cleanup(func() {
-		require.NoError(t, s.hub.Close())
-		s.srv.Close()
-	})
-	return s
+	ws := wstest.NewServer(t, facade.NewHub(opts), aopts)
+	return &server{Server: ws, hub: ws.Hub, srv: ws.HTTP}
 }
 
-func (s *server) url(id string) string {
-	return "ws" + strings.TrimPrefix(s.srv.URL, "http") + "/ws?id=" + id
-}
+func (s *server) url(id string) string { return s.URL(wstest.Query{ID: id}) }
 
 // dial connects a real gorilla client and returns it with the server side.
 func (s *server) dial(t testing.TB, id string, subprotocols ...string) (*websocket.Conn, *facade.Conn) {
 	t.Helper()
-	d := websocket.Dialer{Subprotocols: subprotocols}
-	ws, _, err := d.Dial(s.url(id), nil)
+	return s.Gorilla(t, wstest.Query{ID: id}, subprotocols...)
+}
+
+// next returns the server side of the next connection accepted.
+func (s *server) next(t testing.TB) *facade.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := s.NextConn(ctx)
 	require.NoError(t, err)
-	t.Cleanup(func() { ws.Close() })
-	select {
-	case c := <-s.conns:
-		return ws, c
-	case <-time.After(5 * time.Second):
-		t.Fatal("server never accepted")
-		return nil, nil
-	}
+	return c
 }
 
 // ready walks c through the readiness steps as user.
@@ -81,7 +62,7 @@ func ready(t testing.TB, c *facade.Conn, user string) {
 func readN(t *testing.T, ws *websocket.Conn, n int) []string {
 	t.Helper()
 	out := make([]string, 0, n)
-	require.NoError(t, ws.SetReadDeadline(time.Now().Add(10*time.Second)))
+	require.NoError(t, ws.SetReadDeadline(time.Now().Add(30*time.Second)))
 	for len(out) < n {
 		typ, data, err := ws.ReadMessage()
 		require.NoError(t, err, "after %d of %d messages", len(out), n)

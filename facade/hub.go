@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,14 +39,19 @@ type Hub struct {
 	idPrefix string
 	nextID   atomic.Uint64
 
-	notified, written, rejected, expired, undelivered atomic.Uint64
-	slow, readyTimeouts, failed, brokerErrors         atomic.Uint64
+	notified, accepted, written, rejected, expired, undelivered atomic.Uint64
+	slow, readyTimeouts, failed, brokerErrors                   atomic.Uint64
 }
 
 var _ Notifier = (*Hub)(nil)
 
-// NewHub returns a Hub configured by opts; nil means defaults.
+// NewHub returns a Hub configured by opts; nil means defaults. It panics
+// if opts contradict each other (see [HubOptions.Validate]), as a
+// programming error.
 func NewHub(opts *HubOptions) *Hub {
+	if err := opts.Validate(); err != nil {
+		panic(err)
+	}
 	o := opts.withDefaults()
 	h := &Hub{
 		o:        o,
@@ -59,7 +65,7 @@ func NewHub(opts *HubOptions) *Hub {
 	h.flush.max = runtime.GOMAXPROCS(0)
 	h.upgrader = websocket.Upgrader{
 		CheckOrigin:     o.CheckOrigin,
-		Subprotocols:    []string{SubprotocolNumeric, SubprotocolLegacy},
+		Subprotocols:    supportedSubprotocols,
 		WriteBufferPool: unusedPool{}, // the facade writes frames itself; never allocate gorilla's
 		ReadBufferSize:  readBufferSize,
 	}
@@ -118,144 +124,6 @@ func (h *Hub) publish(ctx context.Context, to Target, m *message) error {
 	return err
 }
 
-// deliver routes an encoded message.
-func (h *Hub) deliver(to Target, m *message) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.closed {
-		return ErrHubClosed
-	}
-	h.seq++
-	m.seq = h.seq
-	var errs []error
-	switch to.kind {
-	case targetConn:
-		c := h.conns[to.id]
-		if c == nil {
-			return fmt.Errorf("%w: %v", ErrUnknownTarget, to)
-		}
-		errs = append(errs, c.enqueue(entry{m: m, key: to}))
-	case targetAll:
-		for _, c := range h.conns {
-			errs = append(errs, c.enqueue(entry{m: m, key: to}))
-		}
-	default:
-		members := h.membersLocked(to)
-		if len(members) == 0 {
-			return h.holdLocked(to, m)
-		}
-		for _, c := range members {
-			errs = append(errs, c.enqueue(entry{m: m, key: to}))
-		}
-	}
-	err := errors.Join(errs...)
-	if err == nil {
-		h.notified.Add(1)
-	}
-	return err
-}
-
-func (h *Hub) membersLocked(t Target) []*Conn {
-	switch t.kind {
-	case targetUser:
-		return h.users[t.id]
-	case targetThread:
-		return h.threads[t.id]
-	}
-	return nil
-}
-
-// holdLocked keeps m for a target with no live connection.
-func (h *Hub) holdLocked(to Target, m *message) error {
-	q := h.holds[to]
-	if q == nil {
-		nq := queue.New[*message](h.o.HoldBytes)
-		q = &nq
-		h.holds[to] = q
-	}
-	h.expireLocked(q)
-	if !q.Push(m, m.size()) {
-		h.rejected.Add(1)
-		if q.Len() == 0 {
-			delete(h.holds, to)
-		}
-		return &HoldError{Target: to, Bytes: m.size(), Limit: h.o.HoldBytes}
-	}
-	h.notified.Add(1)
-	return nil
-}
-
-// expireLocked discards held messages older than HoldTTL, counting them.
-func (h *Hub) expireLocked(q *queue.Queue[*message]) {
-	cutoff := h.o.Now().Add(-h.o.HoldTTL)
-	n, _ := q.DropWhile(func(m *message) bool { return m.at.Before(cutoff) })
-	if n > 0 {
-		h.expired.Add(uint64(n))
-		h.o.Logger.Warn("facade: held events expired", "count", n, "ttl", h.o.HoldTTL)
-	}
-}
-
-// takeHoldLocked removes and returns the live messages held for t.
-func (h *Hub) takeHoldLocked(t Target) []entry {
-	q := h.holds[t]
-	if q == nil {
-		return nil
-	}
-	h.expireLocked(q)
-	delete(h.holds, t)
-	out := make([]entry, 0, q.Len())
-	for {
-		m, ok := q.Pop()
-		if !ok {
-			return out
-		}
-		out = append(out, entry{m: m, key: t})
-	}
-}
-
-// giveBackLocked re-routes the unsent messages of a connection that is
-// going away, so that none is lost: a message for a user or thread goes to
-// the members that did not get it (those registered after it was sent) or,
-// when there are none, back to the hold in front of anything newer.
-//
-// With a Broker, a user's or thread's messages are left to it: it still has
-// them, for a client that resumes from its last event ID.
-func (h *Hub) giveBackLocked(back []entry) {
-	held := make(map[Target][]*message)
-	for _, e := range back {
-		members := h.membersLocked(e.key)
-		if e.key.kind != targetUser && e.key.kind != targetThread {
-			h.undelivered.Add(1) // a connection or broadcast target that is itself gone
-			continue
-		}
-		if h.o.Broker != nil {
-			continue
-		}
-		if len(members) == 0 {
-			held[e.key] = append(held[e.key], e.m)
-			continue
-		}
-		for _, c := range members {
-			if c.registeredAfter(e.key, e.m.seq) {
-				c.requeue(e)
-			}
-		}
-	}
-	for t, ms := range held {
-		q := h.holds[t]
-		if q == nil {
-			nq := queue.New[*message](h.o.HoldBytes)
-			q = &nq
-			h.holds[t] = q
-		}
-		sizes := make([]int, len(ms))
-		for i, m := range ms {
-			sizes[i] = m.size()
-		}
-		q.PushFront(ms, sizes)
-	}
-}
-
 // Connected reports whether the user has a live authenticated connection
 // (on any hub, with a Broker).
 func (h *Hub) Connected(userID string) bool {
@@ -276,63 +144,49 @@ func (h *Hub) ConnIDs(userID string) []string {
 	return h.localConnIDs(userID)
 }
 
-// Stats is a snapshot of a hub's counters.
-type Stats struct {
-	Conns     int // live connections
-	Ready     int // of which ProcessingReady
-	Users     int // users with a live authenticated connection
-	Held      int // events held for users and threads with no connection
-	HeldBytes int
-	Queued    int // events queued on live connections, not yet written
-
-	Notified      uint64 // Notify calls that reached every receiver or a hold
-	Written       uint64 // messages written to clients
-	Rejected      uint64 // events refused by a full hold or queue (*HoldError)
-	Expired       uint64 // held events discarded past HoldTTL
-	Undelivered   uint64 // events for a connection or broadcast whose connection went away unsent
-	SlowConsumers uint64 // connections closed with CloseSlowConsumer
-	ReadyTimeouts uint64 // connections failed with CloseReadyTimeout
-	Failed        uint64 // connections that ended Failed
-	BrokerErrors  uint64 // Notify calls the Broker failed (e.g. Redis unavailable)
+// localConnIDs returns the IDs of the user's connections on this hub.
+func (h *Hub) localConnIDs(userID string) []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ids := make([]string, 0, len(h.users[userID]))
+	for _, c := range h.users[userID] {
+		ids = append(ids, c.id)
+	}
+	slices.Sort(ids)
+	return ids
 }
 
-// Stats returns a snapshot. It discards expired held events first.
-func (h *Hub) Stats() Stats {
-	h.mu.Lock()
-	s := Stats{Conns: len(h.conns), Users: len(h.users)}
-	for _, c := range h.conns {
-		c.mu.Lock()
-		if c.state == ProcessingReady {
-			s.Ready++
+// unregisterLocked removes c from every index; called with hub.mu held.
+func (h *Hub) unregisterLocked(c *Conn) {
+	h.leaveLocked(c)
+	delete(h.conns, c.id)
+	if c.userID != "" {
+		h.users[c.userID] = remove(h.users[c.userID], c)
+		if len(h.users[c.userID]) == 0 {
+			delete(h.users, c.userID)
 		}
-		s.Queued += c.q.Len()
-		c.mu.Unlock()
 	}
-	for t, q := range h.holds {
-		h.expireLocked(q)
-		if q.Len() == 0 {
-			delete(h.holds, t)
-			continue
+	for t := range c.threadSeq {
+		h.threads[t] = remove(h.threads[t], c)
+		if len(h.threads[t]) == 0 {
+			delete(h.threads, t)
 		}
-		s.Held += q.Len()
-		s.HeldBytes += q.Bytes()
 	}
-	h.mu.Unlock()
-	s.Notified = h.notified.Load()
-	s.Written = h.written.Load()
-	s.Rejected = h.rejected.Load()
-	s.Expired = h.expired.Load()
-	s.Undelivered = h.undelivered.Load()
-	s.SlowConsumers = h.slow.Load()
-	s.ReadyTimeouts = h.readyTimeouts.Load()
-	s.Failed = h.failed.Load()
-	s.BrokerErrors = h.brokerErrors.Load()
-	return s
+}
+
+func remove(cs []*Conn, c *Conn) []*Conn {
+	for i, x := range cs {
+		if x == c {
+			return append(cs[:i:i], cs[i+1:]...)
+		}
+	}
+	return cs
 }
 
 // Close closes every connection with CloseHubShutdown (1001), waits for
 // their goroutines and the state callbacks, closes the Broker, if any, and
-// refuses further use with ErrHubClosed. Events still held are discarded.
+// refuses further use with ErrHubClosed. Events still held, and those the
+// connections give back as they close, are discarded (Stats.Undelivered).
 // It is idempotent.
 func (h *Hub) Close() error {
 	h.mu.Lock()
@@ -346,15 +200,18 @@ func (h *Hub) Close() error {
 	for _, c := range h.conns {
 		conns = append(conns, c)
 	}
-	h.holds = make(map[Target]*queue.Queue[*message])
+	h.discardHoldsLocked()
 	h.mu.Unlock()
 
 	var wg sync.WaitGroup
 	for _, c := range conns {
-		wg.Go(func() { c.terminate(CloseHubShutdown, "hub shutdown", Closed, true) })
+		wg.Go(func() { c.terminate(causeShutdown) })
 	}
 	wg.Wait()
 	h.wg.Wait()
+	h.mu.Lock()
+	h.discardHoldsLocked() // what the connections gave back
+	h.mu.Unlock()
 	h.cb.wait()
 	if b := h.o.Broker; b != nil {
 		return b.Close()

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wsunify/wsunify/facade"
+	"github.com/wsunify/wsunify/internal/wstest"
 )
 
 func TestNothingWrittenBeforeReady(t *testing.T) {
@@ -304,25 +305,13 @@ func TestManyUsersConnectingWhileAgentsEmit(t *testing.T) {
 	var conn sync.WaitGroup
 	for u := range users {
 		conn.Go(func() {
-			ws, _, err := websocket.DefaultDialer.Dial(s.url(fmt.Sprint("c", u)), nil)
+			// the handler authenticates the connection and makes it ready
+			q := wstest.Query{ID: fmt.Sprint("c", u), User: fmt.Sprint("u", u)}
+			ws, _, err := websocket.DefaultDialer.Dial(s.URL(q), nil)
 			if !assert.NoError(t, err) {
 				return
 			}
 			defer ws.Close()
-			var c *facade.Conn
-			// the handler may accept connections in any order; find ours
-			for c == nil {
-				cc := <-s.conns
-				if cc.ID() == fmt.Sprint("c", u) {
-					c = cc
-				} else {
-					s.conns <- cc
-				}
-			}
-			if !assert.NoError(t, c.Authenticate(fmt.Sprint("u", u))) ||
-				!assert.NoError(t, c.ServicesReady()) || !assert.NoError(t, c.Ready()) {
-				return
-			}
 			emit.Wait()
 			for i, msg := range readN(t, ws, events) {
 				who, seq := seqOf(t, msg)
@@ -361,21 +350,28 @@ func TestWaitReadyWakesOnReady(t *testing.T) {
 
 func TestSlowClientDoesNotStallNotify(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, &facade.HubOptions{MaxQueueBytes: 64 << 10, WriteTimeout: 300 * time.Millisecond}, nil)
+	s := newServer(t, &facade.HubOptions{Logger: quiet, MaxQueueBytes: 64 << 10, SlowConsumerAfter: 100 * time.Millisecond, WriteTimeout: 500 * time.Millisecond}, nil)
 	_, slow := s.dial(t, "slow")
 	ready(t, slow, "slow")
 	fast, fc := s.dial(t, "fast")
 	ready(t, fc, "fast")
 
 	payload := facade.Raw(map[string]string{"pad": strings.Repeat("x", 8<<10)})
-	for range 2000 { // ~16 MB for a client that never reads
+	// A client that never reads: once its socket takes nothing more and its
+	// queue is past the bound for SlowConsumerAfter, the next event closes it.
+	for done := false; !done; {
 		err := s.hub.Notify(context.Background(), facade.ToUser("slow"), payload)
 		if err != nil {
-			// once disconnected, its events are held until the hold is full
+			// past the hard bound, or once closed and the hold is full
 			require.ErrorIs(t, err, facade.ErrHoldFull)
+			time.Sleep(5 * time.Millisecond)
+		}
+		select {
+		case <-slow.Done():
+			done = true
+		default:
 		}
 	}
-	<-slow.Done()
 	assert.Equal(t, facade.Failed, slow.State())
 	st := s.hub.Stats()
 	assert.EqualValues(t, 1, st.SlowConsumers)

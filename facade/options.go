@@ -2,6 +2,7 @@ package facade
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -13,29 +14,49 @@ import (
 type HubOptions struct {
 	// ReadyTimeout bounds the time from Accept to Ready. A connection that
 	// does not get there goes Failed and is closed with CloseReadyTimeout;
-	// its queued events go back to its user's and threads' holds.
-	// Default 10s; 30s on Cloud Run.
+	// its queued events go back to its user's and threads' holds. It may
+	// be longer than PongTimeout: a connection is kept alive before Ready
+	// as after it. Default 10s; 30s on Cloud Run.
 	ReadyTimeout time.Duration
 
 	// WriteTimeout bounds one write to a client. Default 10s; 30s on Cloud Run.
 	WriteTimeout time.Duration
 
-	// PingInterval is how often a ready connection is pinged. It must be less
-	// than PongTimeout. Default 25s.
+	// PingInterval is how often a connection is pinged, from Accept on
+	// (Ready does not restart it). It must be at most half of PongTimeout,
+	// so that a client has time to answer. Default 25s, or PongTimeout/2
+	// when that is less.
 	PingInterval time.Duration
 
-	// PongTimeout is how long a connection may stay silent (no message, no
-	// pong) before it is closed. Default 60s; 90s on Cloud Run.
+	// PongTimeout is how long a connection may stay silent (no message,
+	// ping or pong) before it is failed, before Ready as after it.
+	// Default 60s; 90s on Cloud Run; at least 2×PingInterval when only
+	// PingInterval is set.
 	PongTimeout time.Duration
 
 	// MaxMessageBytes is the largest client message accepted; a larger one
 	// closes the connection with 1009 (message too big). Default 64 KiB.
 	MaxMessageBytes int64
 
-	// MaxQueueBytes bounds the bytes queued for one connection. Past it, a
-	// ready connection is disconnected with CloseSlowConsumer; a connection
-	// not ready yet refuses the event with a *HoldError. Default 1 MiB.
+	// MaxQueueBytes bounds the bytes queued for one connection. A
+	// connection not ready yet refuses an event past it with a *HoldError.
+	// A ready connection whose queue is past it is a slow consumer once its
+	// socket has taken nothing for SlowConsumerAfter: it is closed with
+	// CloseSlowConsumer, and what it did not get is held for its user's or
+	// thread's next connection. Default 1 MiB.
 	MaxQueueBytes int
+
+	// SlowConsumerAfter is how long a ready connection's queue may stay
+	// past MaxQueueBytes while its socket takes nothing before it is
+	// closed as a slow consumer. A client that reads, however far behind a
+	// burst, is not slow. Default 5s.
+	SlowConsumerAfter time.Duration
+
+	// HardQueueBytes is the bound no queue passes: past it, a ready
+	// connection refuses the event with a *HoldError (Stats.Rejected), so
+	// a burst that outruns even a reading client is never lost silently.
+	// Default 4×MaxQueueBytes; never less than MaxQueueBytes.
+	HardQueueBytes int
 
 	// HoldBytes bounds the bytes held for one user or thread that has no
 	// live connection. Past it, Notify returns a *HoldError. Default 1 MiB.
@@ -103,15 +124,18 @@ type AcceptOptions struct {
 	// Broker delivered carries its ID as an "event_id" member (right after
 	// "type" in typed events, first in others; a Raw event that is not a
 	// JSON object carries none), the value the client sends back as its
-	// last event ID. Off by default, so the legacy envelope stays byte for
-	// byte the same.
+	// last event ID. It is the only "event_id" member on the wire: a Raw or
+	// Critical payload's own top-level "event_id" is left out on these
+	// connections (put the application's ID under another name). Off by
+	// default, so the legacy envelope stays byte for byte the same,
+	// payload's "event_id" included.
 	EventIDs bool
 }
 
 // Close codes the facade sends, beside the standard ones.
 const (
-	// CloseSlowConsumer: the client did not read fast enough and its queue
-	// passed MaxQueueBytes.
+	// CloseSlowConsumer: the client's queue passed MaxQueueBytes and its
+	// socket took nothing for SlowConsumerAfter.
 	CloseSlowConsumer = 4008
 	// CloseReadyTimeout: the connection did not become ready in ReadyTimeout.
 	CloseReadyTimeout = 4009
@@ -123,7 +147,38 @@ const (
 // starts and the front end's buffering make every step slower.
 func onCloudRun() bool { return os.Getenv("K_SERVICE") != "" }
 
-// withDefaults returns a copy of o with every zero field set.
+// Validate reports options that contradict each other: a negative value,
+// or a PingInterval above half of PongTimeout (a client could not answer
+// a ping in time), when both are set. Zero fields are defaults and never
+// contradict: a default is derived from the fields that are set.
+func (o *HubOptions) Validate() error {
+	if o == nil {
+		return nil
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"ReadyTimeout", o.ReadyTimeout}, {"WriteTimeout", o.WriteTimeout},
+		{"PingInterval", o.PingInterval}, {"PongTimeout", o.PongTimeout},
+		{"HoldTTL", o.HoldTTL}, {"SlowConsumerAfter", o.SlowConsumerAfter},
+	} {
+		if d.v < 0 {
+			return fmt.Errorf("%w: %s %v is negative", ErrInvalidOptions, d.name, d.v)
+		}
+	}
+	if o.PingInterval > 0 && o.PongTimeout > 0 && 2*o.PingInterval > o.PongTimeout {
+		return fmt.Errorf("%w: PingInterval %v is more than half of PongTimeout %v: a client could not answer in time",
+			ErrInvalidOptions, o.PingInterval, o.PongTimeout)
+	}
+	if o.MaxQueueBytes > 0 && o.HardQueueBytes > 0 && o.HardQueueBytes < o.MaxQueueBytes {
+		return fmt.Errorf("%w: HardQueueBytes %d is less than MaxQueueBytes %d", ErrInvalidOptions, o.HardQueueBytes, o.MaxQueueBytes)
+	}
+	return nil
+}
+
+// withDefaults returns a copy of o with every zero field set. The timing
+// fields are consistent afterwards: PingInterval ≤ PongTimeout/2.
 func (o *HubOptions) withDefaults() HubOptions {
 	var r HubOptions
 	if o != nil {
@@ -140,11 +195,19 @@ func (o *HubOptions) withDefaults() HubOptions {
 	}
 	pick(&r.ReadyTimeout, 10*time.Second, 30*time.Second)
 	pick(&r.WriteTimeout, 10*time.Second, 30*time.Second)
-	pick(&r.PingInterval, 25*time.Second, 25*time.Second)
-	pick(&r.PongTimeout, 60*time.Second, 90*time.Second)
 	pick(&r.HoldTTL, 2*time.Minute, 5*time.Minute)
-	if r.PingInterval >= r.PongTimeout {
-		r.PingInterval = r.PongTimeout * 9 / 10
+	pick(&r.SlowConsumerAfter, 5*time.Second, 5*time.Second)
+	switch {
+	case r.PongTimeout <= 0 && r.PingInterval > 0:
+		r.PongTimeout = max(60*time.Second, 2*r.PingInterval)
+		if cloud {
+			r.PongTimeout = max(90*time.Second, 2*r.PingInterval)
+		}
+	default:
+		pick(&r.PongTimeout, 60*time.Second, 90*time.Second)
+	}
+	if r.PingInterval <= 0 {
+		r.PingInterval = min(25*time.Second, r.PongTimeout/2)
 	}
 	if r.MaxMessageBytes <= 0 {
 		r.MaxMessageBytes = 64 << 10
@@ -152,6 +215,10 @@ func (o *HubOptions) withDefaults() HubOptions {
 	if r.MaxQueueBytes <= 0 {
 		r.MaxQueueBytes = 1 << 20
 	}
+	if r.HardQueueBytes <= 0 {
+		r.HardQueueBytes = 4 * r.MaxQueueBytes
+	}
+	r.HardQueueBytes = max(r.HardQueueBytes, r.MaxQueueBytes)
 	if r.HoldBytes <= 0 {
 		r.HoldBytes = 1 << 20
 	}

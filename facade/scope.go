@@ -23,9 +23,6 @@ type Scope struct {
 	UserID, ThreadID, RunID string
 }
 
-// ErrInvalidScope reports an empty or placeholder ID in a Scope.
-var ErrInvalidScope = errors.New("facade: invalid scope")
-
 // placeholders are IDs that code passes when it has no real one. The legacy
 // system accepted them and then routed events to nobody.
 var placeholders = map[string]bool{
@@ -69,9 +66,6 @@ type Emitter struct {
 
 // NewEmitter returns an Emitter that sends through n on behalf of s.
 func NewEmitter(n Notifier, s Scope) *Emitter { return &Emitter{n: n, s: s} }
-
-// ErrNilNotifier reports a nil Notifier where one is needed.
-var ErrNilNotifier = errors.New("facade: nil Notifier")
 
 // Scope returns the scope e emits for.
 func (e *Emitter) Scope() Scope { return e.s }

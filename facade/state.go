@@ -1,7 +1,6 @@
 package facade
 
 import (
-	"errors"
 	"fmt"
 	"time"
 )
@@ -86,20 +85,3 @@ type Transition struct {
 	From, To State
 	At       time.Time
 }
-
-// ErrIllegalTransition reports a transition the table forbids. The
-// connection's state is unchanged.
-var ErrIllegalTransition = errors.New("facade: illegal transition")
-
-// TransitionError is the error of a refused transition.
-type TransitionError struct {
-	ConnID   string
-	From, To State
-}
-
-func (e *TransitionError) Error() string {
-	return fmt.Sprintf("facade: conn %s: illegal transition %v → %v", e.ConnID, e.From, e.To)
-}
-
-// Unwrap makes errors.Is(err, ErrIllegalTransition) true.
-func (e *TransitionError) Unwrap() error { return ErrIllegalTransition }

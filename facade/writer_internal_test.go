@@ -1,0 +1,151 @@
+package facade
+
+import (
+	"encoding/binary"
+	"fmt"
+	"log/slog"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/stretchr/testify/require"
+)
+
+// testWriter is a writer whose driver is the test: it holds the role, so
+// nothing else takes it.
+func testWriter(t *testing.T) *writer {
+	h := NewHub(&HubOptions{Logger: slog.New(slog.DiscardHandler)})
+	t.Cleanup(func() { _ = h.Close() })
+	a, b := net.Pipe()
+	t.Cleanup(func() { _ = b.Close() })
+	c := &Conn{hub: h, id: "t", wire: &wireConn{Conn: a}, done: make(chan struct{}), state: ProcessingReady,
+		cancel: func() {}, readyTimer: time.NewTimer(time.Hour)}
+	c.w = newWriter(c)
+	c.w.running = true
+	c.w.open = true
+	return &c.w
+}
+
+// frames splits an unmasked server stream into its whole frames, and
+// reports whether a torn one ends it.
+func frames(t *testing.T, b []byte) (ops []int, payloads []string, torn bool) {
+	t.Helper()
+	for len(b) > 0 {
+		if len(b) < 2 {
+			return ops, payloads, true
+		}
+		op, n, hdr := int(b[0]&0x0f), int(b[1]&0x7f), 2
+		require.Equal(t, byte(0x80), b[0]&0xf0, "FIN, no RSV")
+		switch n {
+		case 126:
+			if len(b) < 4 {
+				return ops, payloads, true
+			}
+			n, hdr = int(binary.BigEndian.Uint16(b[2:])), 4
+		case 127:
+			n, hdr = int(binary.BigEndian.Uint64(b[2:])), 10
+		}
+		if len(b) < hdr+n {
+			return ops, payloads, true
+		}
+		ops, payloads = append(ops, op), append(payloads, string(b[hdr:hdr+n]))
+		b = b[hdr+n:]
+	}
+	return ops, payloads, false
+}
+
+// Whatever part of a pass the socket takes — a ping, a pong and three
+// events, with a close decided meanwhile — the writer finishes the frame it
+// began before any other, writes each event once, in order, and the close
+// once, last; a ping or pong not begun when the close was decided is
+// dropped.
+func TestWriterSettlesEveryPartialWrite(t *testing.T) {
+	t.Parallel()
+	ev := func(i int) entry {
+		body := []byte(fmt.Sprintf(`{"seq":%d,"pad":"%0200d"}`, i, i))
+		return entry{m: &message{body: body, seq: uint64(i + 1), at: time.Now()}, key: ToUser("u")}
+	}
+	setup := func(closeFirst bool) (*writer, *pass) {
+		w := testWriter(t)
+		w.c.mu.Lock() // a failed write's close runs beside the test
+		defer w.c.mu.Unlock()
+		for i := range 3 {
+			w.q.Push(ev(i), 1)
+		}
+		w.pingLocked()
+		w.pongLocked([]byte("hi"))
+		closeFrame := websocket.FormatCloseMessage(1000, "bye")
+		if closeFirst { // in the pass, after the events
+			w.closeLocked(closeFrame)
+		}
+		p := &pass{}
+		require.True(t, w.takeLocked(p))
+		// or decided while the pass is on its way
+		w.closeLocked(closeFrame)
+		return w, p
+	}
+	for _, closeFirst := range []bool{false, true} {
+		_, first := setup(closeFirst)
+		for n := 0; n <= len(first.buf); n++ {
+			for _, fail := range []bool{false, true} {
+				if fail && n == len(first.buf) {
+					continue // all out: nothing failed
+				}
+				w, p := setup(closeFirst)
+				w.c.mu.Lock()
+				out := append([]byte(nil), p.buf[:n]...)
+				var err error
+				if fail {
+					err = fmt.Errorf("broken pipe")
+				}
+				w.settleLocked(p, n, err)
+				for !fail && w.takeLocked(p) {
+					out = append(out, p.buf...)
+					w.settleLocked(p, len(p.buf), nil)
+				}
+				if fail {
+					require.False(t, w.takeLocked(p), "nothing after a failed write")
+				}
+				w.c.mu.Unlock()
+				ops, payloads, torn := frames(t, out)
+				if fail {
+					// the events not written whole go back to the queue, to be given back
+					written := 0
+					for _, op := range ops {
+						if op == websocket.TextMessage {
+							written++
+						}
+					}
+					<-w.c.done // the close gives back what the writer left
+					st := w.c.hub.Stats()
+					require.EqualValues(t, written, st.Written, "n=%d", n)
+					require.EqualValues(t, 3-written, st.Held, "n=%d: the rest is held for the user", n)
+					continue
+				}
+				require.False(t, torn, "n=%d", n)
+				var seqs []string
+				count := map[int]int{}
+				for i, op := range ops {
+					count[op]++
+					switch op {
+					case websocket.TextMessage:
+						seqs = append(seqs, payloads[i][:9])
+					case websocket.CloseMessage:
+						require.Equal(t, len(ops)-1, i, "n=%d: the close is last", n)
+					case websocket.PongMessage:
+						require.Equal(t, "hi", payloads[i])
+					}
+				}
+				require.Equal(t, []string{`{"seq":0,`, `{"seq":1,`, `{"seq":2,`}, seqs, "n=%d", n)
+				require.Equal(t, 3, count[websocket.TextMessage], "n=%d", n)
+				require.Equal(t, 1, count[websocket.CloseMessage], "n=%d", n)
+				require.LessOrEqual(t, count[websocket.PongMessage], 1, "n=%d", n)
+				if !closeFirst {
+					require.Equal(t, min(n, 1), count[websocket.PingMessage], "n=%d: the ping, begun, is finished", n)
+				}
+				require.True(t, w.stopped)
+			}
+		}
+	}
+}
