@@ -45,14 +45,19 @@ type Hub struct {
 
 var _ Notifier = (*Hub)(nil)
 
-// NewHub returns a Hub configured by opts; nil means defaults. It panics
-// if opts contradict each other (see [HubOptions.Validate]), as a
-// programming error.
+// NewHub returns a Hub configured by opts; nil means defaults. Options
+// that contradict each other (see [HubOptions.Validate]) do not stop it:
+// an earlier version accepted them, so NewHub logs the problem at Error on
+// the hub's Logger and uses the nearest options that work (a negative
+// duration or bound is its default, a PingInterval not under PongTimeout
+// becomes half of it, a HardQueueBytes under MaxQueueBytes becomes
+// MaxQueueBytes). Call Validate first to refuse them instead.
 func NewHub(opts *HubOptions) *Hub {
-	if err := opts.Validate(); err != nil {
-		panic(err)
-	}
 	o := opts.withDefaults()
+	if err := opts.Validate(); err != nil {
+		o.Logger.Error("facade: hub options corrected", "err", err,
+			"PingInterval", o.PingInterval, "PongTimeout", o.PongTimeout, "HardQueueBytes", o.HardQueueBytes)
+	}
 	h := &Hub{
 		o:        o,
 		conns:    make(map[string]*Conn),

@@ -23,9 +23,10 @@ type HubOptions struct {
 	WriteTimeout time.Duration
 
 	// PingInterval is how often a connection is pinged, from Accept on
-	// (Ready does not restart it). It must be at most half of PongTimeout,
-	// so that a client has time to answer. Default 25s, or PongTimeout/2
-	// when that is less.
+	// (Ready does not restart it). It must be under PongTimeout, with room
+	// for the client's answer (half of it is a safe choice); one that is
+	// not is corrected to PongTimeout/2 (see [NewHub]). Default 25s, or
+	// PongTimeout/2 when that is less.
 	PingInterval time.Duration
 
 	// PongTimeout is how long a connection may stay silent (no message,
@@ -148,8 +149,9 @@ const (
 func onCloudRun() bool { return os.Getenv("K_SERVICE") != "" }
 
 // Validate reports options that contradict each other: a negative value,
-// or a PingInterval above half of PongTimeout (a client could not answer
-// a ping in time), when both are set. Zero fields are defaults and never
+// a PingInterval not under PongTimeout (an idle client that answers every
+// ping would still time out) when both are set, or a HardQueueBytes under
+// MaxQueueBytes. Zero fields are defaults and never
 // contradict: a default is derived from the fields that are set.
 func (o *HubOptions) Validate() error {
 	if o == nil {
@@ -167,8 +169,8 @@ func (o *HubOptions) Validate() error {
 			return fmt.Errorf("%w: %s %v is negative", ErrInvalidOptions, d.name, d.v)
 		}
 	}
-	if o.PingInterval > 0 && o.PongTimeout > 0 && 2*o.PingInterval > o.PongTimeout {
-		return fmt.Errorf("%w: PingInterval %v is more than half of PongTimeout %v: a client could not answer in time",
+	if o.PingInterval > 0 && o.PongTimeout > 0 && o.PingInterval >= o.PongTimeout {
+		return fmt.Errorf("%w: PingInterval %v is not under PongTimeout %v: an idle client that answers every ping would still time out",
 			ErrInvalidOptions, o.PingInterval, o.PongTimeout)
 	}
 	if o.MaxQueueBytes > 0 && o.HardQueueBytes > 0 && o.HardQueueBytes < o.MaxQueueBytes {
@@ -178,7 +180,7 @@ func (o *HubOptions) Validate() error {
 }
 
 // withDefaults returns a copy of o with every zero field set. The timing
-// fields are consistent afterwards: PingInterval ≤ PongTimeout/2.
+// fields are consistent afterwards: PingInterval < PongTimeout.
 func (o *HubOptions) withDefaults() HubOptions {
 	var r HubOptions
 	if o != nil {
@@ -206,7 +208,7 @@ func (o *HubOptions) withDefaults() HubOptions {
 	default:
 		pick(&r.PongTimeout, 60*time.Second, 90*time.Second)
 	}
-	if r.PingInterval <= 0 {
+	if r.PingInterval <= 0 || r.PingInterval >= r.PongTimeout {
 		r.PingInterval = min(25*time.Second, r.PongTimeout/2)
 	}
 	if r.MaxMessageBytes <= 0 {
