@@ -46,8 +46,8 @@
 // A connection is kept alive from Accept on, ready or not: it is pinged
 // every PingInterval, and any frame from the client moves its deadline
 // PongTimeout ahead. Ready does not restart either clock, and ReadyTimeout
-// may be longer than PongTimeout. [HubOptions.Validate] refuses settings
-// that contradict each other.
+// may be longer than PongTimeout. [HubOptions.Validate] reports settings
+// that contradict each other; [NewHub] logs them and corrects them.
 //
 // Readiness is event-driven: [Conn.WaitReady] wakes the moment Ready is
 // called; nothing polls.
