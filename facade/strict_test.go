@@ -235,3 +235,21 @@ func TestFanOutStreamsAreValid(t *testing.T) {
 		assert.NoError(t, r.client.Err())
 	}
 }
+
+// Hub.Close sends one close frame, 1001, and nothing after it: the client's
+// echo of that close is not answered with a second one (gorilla's own
+// close handler once did, unaware of the facade's frame).
+func TestHubCloseSendsOneCloseFrame(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, &facade.HubOptions{Logger: quiet}, nil)
+	client, c := s.Strict(t, wstest.Query{ID: "c1", User: "u1"}, nil)
+	require.Equal(t, facade.ProcessingReady, c.State())
+	require.NoError(t, s.hub.Close())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ce, err := client.WaitClose(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, facade.CloseHubShutdown, ce.Code)
+	require.NoError(t, client.Wait(ctx), "the stream ends after the one close frame")
+	assert.NoError(t, client.Err(), "nothing after the close frame")
+}
