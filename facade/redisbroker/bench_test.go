@@ -56,7 +56,7 @@ func inProcess(b *testing.B) *bench {
 // acrossRedis is two hubs on one Redis; the client is on the second.
 func acrossRedis(b *testing.B, r *redisServer) *bench {
 	a, c := newNode(b, r.Addr(), nil), newNode(b, r.Addr(), nil)
-	c.srv.Close() // replaced by a plain handler below
+	c.HTTP.Close() // replaced by a plain handler below
 	srv := readyServer(c.hub)
 	ws := dialUser(b, srv)
 	for c.broker.Stats().Replays == 0 {

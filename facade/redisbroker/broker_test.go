@@ -167,7 +167,7 @@ func TestHeldUntilAConnectionIsReadyOnAnyHub(t *testing.T) {
 
 	// A second connection, on the other hub, gets only what comes next:
 	// the held events were delivered.
-	require.Eventually(t, func() bool { return heldMarked(t, r, "u1") }, 5*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return heldMarked(t, r, facade.ToUser("u1")) }, 5*time.Second, 10*time.Millisecond)
 	second := a.dial(t, dialOpts{user: "u1"})
 	waitReplays(t, a, 1)
 	notify(t, b, facade.ToUser("u1"), seqEvent(12))
@@ -177,11 +177,11 @@ func TestHeldUntilAConnectionIsReadyOnAnyHub(t *testing.T) {
 
 // heldMarked reports whether the user's delivered mark is at the stream's
 // newest entry.
-func heldMarked(t *testing.T, r *redisServer, user string) bool {
+func heldMarked(t *testing.T, r *redisServer, to facade.Target) bool {
 	rdb := newClient(t, r.Addr())
 	ctx := context.Background()
-	mark, _ := rdb.Get(ctx, "wsunify:{user:"+user+"}:d").Result()
-	last, err := rdb.XRevRangeN(ctx, "wsunify:{user:"+user+"}:s", "+", "-", 1).Result()
+	mark, _ := rdb.Get(ctx, "wsunify:{"+to.String()+"}:d").Result()
+	last, err := rdb.XRevRangeN(ctx, "wsunify:{"+to.String()+"}:s", "+", "-", 1).Result()
 	return err == nil && len(last) == 1 && mark == last[0].ID
 }
 

@@ -7,9 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,6 +24,7 @@ import (
 
 	"github.com/wsunify/wsunify/facade"
 	"github.com/wsunify/wsunify/facade/redisbroker"
+	"github.com/wsunify/wsunify/internal/wstest"
 )
 
 // quiet discards logs of tests that provoke warnings on purpose.
@@ -294,16 +292,14 @@ func testOptions() *redisbroker.Options {
 	}
 }
 
-// node is one instance: a hub with a Redis broker behind a real HTTP
-// server on loopback. A client that dials with ?user= is authenticated and
-// made ready by the handler; ?ids=1 opts in to event IDs.
+// node is one instance: a hub with a Redis broker behind wstest's server
+// on loopback. A client that dials with a user is authenticated and made
+// ready by the handler; ids opts in to event IDs.
 type node struct {
+	*wstest.Server
 	hub    *facade.Hub
 	broker *redisbroker.Broker
 	rdb    redis.UniversalClient
-	srv    *httptest.Server
-	conns  chan *facade.Conn
-	closed bool
 }
 
 func newNode(tb testing.TB, addr string, o *redisbroker.Options) *node {
@@ -317,38 +313,19 @@ func newNodeOn(tb testing.TB, rdb redis.UniversalClient, o *redisbroker.Options)
 	if o == nil {
 		o = testOptions()
 	}
-	n := &node{rdb: rdb, conns: make(chan *facade.Conn, 64)}
+	n := &node{rdb: rdb}
 	n.broker = redisbroker.New(n.rdb, o)
 	n.hub = facade.NewHub(&facade.HubOptions{Broker: n.broker, Logger: quiet})
-	n.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		c, err := n.hub.Accept(w, r, &facade.AcceptOptions{ID: q.Get("id"), EventIDs: q.Get("ids") == "1"})
-		if err != nil {
-			return
-		}
-		if user := q.Get("user"); user != "" {
-			if err := c.Authenticate(user); err != nil {
-				_ = c.Close(websocket.ClosePolicyViolation, err.Error())
-				return
-			}
-			_ = c.ServicesReady()
-			_ = c.Ready()
-		}
-		n.conns <- c
-	}))
-	tb.Cleanup(n.close)
+	n.Server = wstest.NewServer(tb, n.hub, nil)
 	return n
 }
 
-// close closes the hub (and its broker) and the server.
+// close ends the instance as a crash would for its clients: their sockets
+// drop first, with no close frame; then the hub (and its broker) and the
+// server close.
 func (n *node) close() {
-	if n.closed {
-		return
-	}
-	n.closed = true
-	n.srv.CloseClientConnections()
-	_ = n.hub.Close()
-	n.srv.Close()
+	n.HTTP.CloseClientConnections()
+	_ = n.Close()
 }
 
 // client is a real gorilla client. One goroutine reads it, so that tests
@@ -370,32 +347,11 @@ type dialOpts struct {
 
 func (n *node) dial(tb testing.TB, o dialOpts) *client {
 	tb.Helper()
-	q := url.Values{}
-	if o.user != "" {
-		q.Set("user", o.user)
-	}
-	if o.id != "" {
-		q.Set("id", o.id)
-	}
-	if o.ids {
-		q.Set("ids", "1")
-	}
-	if o.lastEventID != "" {
-		q.Set("last_event_id", o.lastEventID)
-	}
-	d := websocket.Dialer{Subprotocols: o.subprotocols}
-	ws, _, err := d.Dial("ws"+strings.TrimPrefix(n.srv.URL, "http")+"/ws?"+q.Encode(), nil)
-	require.NoError(tb, err)
-	cl := &client{tb: tb, ws: ws, msgs: make(chan event, 1<<16), end: make(chan struct{})}
+	ws, c := n.Gorilla(tb, wstest.Query{ID: o.id, EventIDs: o.ids, LastEventID: o.lastEventID, User: o.user}, o.subprotocols...)
+	cl := &client{tb: tb, ws: ws, c: c, msgs: make(chan event, 1<<16), end: make(chan struct{})}
 	go cl.readLoop()
 	tb.Cleanup(func() { ws.Close(); <-cl.end })
-	select {
-	case cl.c = <-n.conns:
-		return cl
-	case <-time.After(5 * time.Second):
-		tb.Fatal("server never accepted")
-		return nil
-	}
+	return cl
 }
 
 func (c *client) readLoop() {
