@@ -144,6 +144,12 @@ func onDisk(findings []Finding, changes []FileChange) []Finding {
 		if m := mapOf(f.Pos.Filename); m != nil {
 			f.Pos.Line, f.Pos.Column, f.Pos.Offset = m.old(f.Pos.Line, f.Pos.Column)
 		}
+		f.Related = slices.Clone(f.Related)
+		for j, r := range f.Related {
+			if m := mapOf(r.Pos.Filename); m != nil {
+				f.Related[j].Pos.Line, f.Related[j].Pos.Column, f.Related[j].Pos.Offset = m.old(r.Pos.Line, r.Pos.Column)
+			}
+		}
 		f.Message = quotedPos.ReplaceAllStringFunc(f.Message, func(q string) string {
 			sub := quotedPos.FindStringSubmatch(q)
 			line, _ := strconv.Atoi(sub[2])

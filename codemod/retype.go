@@ -56,6 +56,7 @@ type decl struct {
 	bridges []useSite // for contexts: bridge.NewAgentWebSocketBridge(n, x) calls
 
 	blocked string // why it keeps its type; "" if it is retyped
+	related []Related // the places blocked names
 	to      newType
 }
 
@@ -273,6 +274,7 @@ func (rt *retyper) block(d *decl, pkg *Package, n ast.Node, why string) {
 	if d.blocked == "" {
 		p := rt.prog.Fset.Position(n.Pos())
 		d.blocked = fmt.Sprintf("%s at %s:%d:%d", why, filepath.Base(p.Filename), p.Line, p.Column)
+		d.related = []Related{{Pos: p, Message: why}}
 	}
 }
 
@@ -795,6 +797,7 @@ func (rt *retyper) findings() []Finding {
 			Package: d.pkg.Path,
 			Rule:    RuleRetype,
 			Message: fmt.Sprintf("%s keeps its legacy type: %s", d.ident.Name, d.blocked),
+			Related: d.related,
 		})
 	}
 	return out

@@ -30,6 +30,9 @@ type Finding struct {
 	Package string
 	Rule    string
 	Message string
+	// Related are the other places the reason names, as in
+	// analysis.Diagnostic.
+	Related []Related
 }
 
 // String formats f as "file:line:col: rule: message".
