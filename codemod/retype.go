@@ -55,7 +55,7 @@ type decl struct {
 	renames []useSite // for embedded fields: the identifiers naming the field
 	bridges []useSite // for contexts: bridge.NewAgentWebSocketBridge(n, x) calls
 
-	blocked string // why it keeps its type; "" if it is retyped
+	blocked string    // why it keeps its type; "" if it is retyped
 	related []Related // the places blocked names
 	to      newType
 }
