@@ -47,8 +47,12 @@ func runMigrate(ctx context.Context, cmd string, args []string, stdout, stderr i
 	fs.Var(shapes, "shape", "`Shape=pkg.Type`: the user's type plays a legacy shape (WebSocketManager or AgentWebSocketBridge); repeatable")
 	tests := fs.Bool("test", true, "also load, rewrite and check the packages' _test.go files")
 	jsonOut := false
+	format := formatFlag(formatText)
 	if cmd == "plan" {
-		fs.BoolVar(&jsonOut, "json", false, "print the plan as JSON")
+		fs.BoolVar(&jsonOut, "json", false, "print the plan as JSON (-format=json)")
+	}
+	if cmd == "plan" || cmd == "check" {
+		fs.Var(&format, "format", "output `format`: text, json (the plan), github (workflow annotations) or sarif (SARIF 2.1.0)")
 	}
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: wsunify %s [flags] [packages]\n\n%s\n\nFlags:\n", cmd, commandHelp[cmd])
@@ -59,6 +63,9 @@ func runMigrate(ctx context.Context, cmd string, args []string, stdout, stderr i
 			return exitOK
 		}
 		return exitUsage
+	}
+	if jsonOut {
+		format = formatJSON
 	}
 	if err := dir.check(); err != nil {
 		fmt.Fprintln(stderr, "wsunify:", err)
@@ -116,14 +123,26 @@ func runMigrate(ctx context.Context, cmd string, args []string, stdout, stderr i
 		for i := range fs {
 			fs[i].Pos.Filename = rel(fs[i].Pos.Filename)
 			fs[i].Message = short(fs[i].Message)
+			for j := range fs[i].Related {
+				fs[i].Related[j].Pos.Filename = rel(fs[i].Related[j].Pos.Filename)
+			}
 		}
 	}
 
 	switch cmd {
 	case "plan", "check":
 		progress("taking the inventory of %d packages", len(prog.Packages))
+		ci := format == formatGitHub || format == formatSARIF
+		var sites []codemod.Site
+		if ci {
+			// Before the inventory, which uses prog up.
+			if sites, err = codemod.Sites(prog, opts); err != nil {
+				fmt.Fprintf(stderr, "wsunify: %s: %s\n", cmd, short(err.Error()))
+				return exitFailure
+			}
+		}
 		var plan *codemod.Plan
-		if cmd == "check" {
+		if cmd == "check" && format == formatText {
 			plan, err = codemod.Count(prog, opts)
 		} else {
 			plan, err = codemod.Inventory(ctx, prog, opts)
@@ -132,11 +151,27 @@ func runMigrate(ctx context.Context, cmd string, args []string, stdout, stderr i
 			fmt.Fprintf(stderr, "wsunify: %s: %s\n", cmd, short(err.Error()))
 			return exitFailure
 		}
+		done := exitOK
+		if cmd == "check" && plan.Total() > 0 {
+			done = exitFindings
+		}
+		if ci {
+			r := &ciReport{Root: repoRoot(base), Sites: sites, Findings: plan.Findings}
+			write := writeGitHub
+			if format == formatSARIF {
+				write = writeSARIF
+			}
+			if err := write(stdout, r); err != nil {
+				fmt.Fprintln(stderr, "wsunify:", err)
+				return exitFailure
+			}
+			return done
+		}
 		relFindings(plan.Findings)
-		if cmd == "check" {
+		if format == formatText && cmd == "check" {
 			return printCheck(stdout, plan)
 		}
-		if jsonOut {
+		if format == formatJSON {
 			// Lists are [] when empty, never null: a reader may range over
 			// them without a check.
 			if plan.Packages == nil {
@@ -151,7 +186,7 @@ func runMigrate(ctx context.Context, cmd string, args []string, stdout, stderr i
 				fmt.Fprintln(stderr, "wsunify:", err)
 				return exitFailure
 			}
-			return exitOK
+			return done
 		}
 		printPlan(stdout, plan)
 		return exitOK
