@@ -4,6 +4,7 @@
 // Usage:
 //
 //	wsunify [-C dir] plan|diff|apply|check [flags] [packages]
+//	wsunify [-C dir] report [-o FILE] [-history N] [flags] [packages]
 //	wsunify [-C dir] shim [flags] OLDPKG NEWPKG
 //
 // plan lists the legacy uses left per rule and per package and the next
@@ -118,6 +119,7 @@ Commands:
   diff    unified diff of what apply would write (writes nothing)
   apply   rewrite in place, atomically, only what type-checks afterwards
   check   exit 3 when legacy uses remain, 0 when clean, 1 on failure
+  report  [-o FILE] [-history N]: the migration's state as one HTML file
   shim    OLDPKG NEWPKG: Deprecated forwarders at the old import path
 
 Packages are patterns as the go command takes them (default "."). -C dir,
@@ -146,6 +148,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	switch cmd {
 	case "plan", "diff", "apply", "check":
 		return runMigrate(ctx, cmd, rest, stdout, stderr)
+	case "report":
+		return runReport(ctx, rest, stdout, stderr)
 	case "shim":
 		return runShim(rest, stdout, stderr)
 	case "-h", "-help", "--help", "help":
