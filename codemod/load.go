@@ -37,8 +37,9 @@ type Program struct {
 	// Module is the main module's path ("" outside a module).
 	Module string
 
-	byPath map[string]*Package
-	ext    *exportData
+	byPath   map[string]*Package
+	ext      *exportData
+	progress Progress
 	// legacy are the legacy paths the program was loaded for; reach says,
 	// for each package read from export data, whether it depends on one.
 	legacyPaths map[string]bool
@@ -91,6 +92,9 @@ type LoadConfig struct {
 	// NoTests leaves the _test.go files out. By default a package's tests
 	// are loaded, rewritten and checked with it.
 	NoTests bool
+	// Progress, if not nil, is told the stages of the load and of what
+	// the program is used for afterwards.
+	Progress Progress
 }
 
 // Load loads the packages matched by patterns (as the go command takes
@@ -116,6 +120,9 @@ func Load(ctx context.Context, cfg *LoadConfig, patterns ...string) (*Program, e
 	graphCfg := pcfg(graphMode)
 	graphCfg.Tests = !cfg.NoTests
 	fset := token.NewFileSet()
+	if cfg.Progress != nil {
+		cfg.Progress(StageLoading, 0, 0)
+	}
 	spec := speculate(ctx, cfg, fset, legacy, patterns)
 	if spec != nil {
 		defer spec.close()
@@ -237,7 +244,7 @@ func Load(ctx context.Context, cfg *LoadConfig, patterns ...string) (*Program, e
 		}
 	}
 
-	prog := &Program{Fset: fset, byPath: map[string]*Package{}}
+	prog := &Program{Fset: fset, byPath: map[string]*Package{}, progress: cfg.Progress}
 	if module != nil {
 		prog.Module = module.Path
 	}
@@ -539,6 +546,7 @@ func (p *Program) check(ctx context.Context, pkgs []*Package) error {
 	}
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
+	checked := p.counter(StageTypeChecking, len(pkgs))
 	for _, pkg := range pkgs {
 		wg.Add(1)
 		go func() {
@@ -560,6 +568,7 @@ func (p *Program) check(ctx context.Context, pkgs []*Package) error {
 			}
 			defer func() { <-sem }()
 			p.checkOne(pkg)
+			checked.add(1)
 		}()
 	}
 	wg.Wait()

@@ -83,6 +83,7 @@ func rewrite(prog *Program, opts *Options, skip map[string]string) (*Result, err
 	var errs []error
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
+	files := prog.counter(StageRewriting, prog.filesOf(func(pkg *Package) bool { return pkg.Selected && may(pkg) }))
 	for _, pkg := range prog.Packages {
 		if !pkg.Selected || !may(pkg) {
 			continue
@@ -93,6 +94,7 @@ func rewrite(prog *Program, opts *Options, skip map[string]string) (*Result, err
 			defer wg.Done()
 			defer func() { <-sem }()
 			r, err := rewritePackage(prog.Fset, pkg, l, rt, opts)
+			files.add(len(pkg.Files))
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {

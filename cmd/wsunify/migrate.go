@@ -46,6 +46,8 @@ func runMigrate(ctx context.Context, cmd string, args []string, stdout, stderr i
 	shapes := shapeFlags{}
 	fs.Var(shapes, "shape", "`Shape=pkg.Type`: the user's type plays a legacy shape (WebSocketManager or AgentWebSocketBridge); repeatable")
 	tests := fs.Bool("test", true, "also load, rewrite and check the packages' _test.go files")
+	progressMode := progressFlag(progressAuto)
+	fs.Var(&progressMode, "progress", "show the stages of the run on stderr: `auto` (when stderr is a terminal), always or never")
 	jsonOut := false
 	format := formatFlag(formatText)
 	if cmd == "plan" {
@@ -77,7 +79,10 @@ func runMigrate(ctx context.Context, cmd string, args []string, stdout, stderr i
 		return exitUsage
 	}
 	opts := &codemod.Options{Rules: ruleSet, Shapes: shapes}
-	progress := progressTo(stderr)
+	pl := newProgress(stderr, progressMode)
+	defer pl.clear()
+	stdout, stderr = pl.before(stdout), pl.before(stderr)
+	progress := pl.printf
 
 	legacyPaths := []string{codemod.BridgePath}
 	for _, types := range shapes {
@@ -99,8 +104,7 @@ func runMigrate(ctx context.Context, cmd string, args []string, stdout, stderr i
 	rel := func(name string) string { return relPath(base, name) }
 	short := func(msg string) string { return shortenPaths(base, msg) }
 
-	progress("loading packages")
-	prog, err := codemod.Load(ctx, &codemod.LoadConfig{Dir: string(dir), LegacyPaths: legacyPaths, NoTests: !*tests}, fs.Args()...)
+	prog, err := codemod.Load(ctx, &codemod.LoadConfig{Dir: string(dir), LegacyPaths: legacyPaths, NoTests: !*tests, Progress: pl.stage}, fs.Args()...)
 	if oe := (*codemod.OtherModuleError)(nil); errors.As(err, &oe) {
 		modDir, rerr := filepath.Rel(cwd, oe.Module)
 		if rerr != nil {
@@ -338,20 +342,4 @@ func sortedKeys(m map[string]int) []string {
 	}
 	slices.Sort(keys)
 	return keys
-}
-
-// progressTo returns a printer of progress lines, which writes only when w
-// is a terminal.
-func progressTo(w io.Writer) func(format string, args ...any) {
-	f, ok := w.(*os.File)
-	if !ok {
-		return func(string, ...any) {}
-	}
-	fi, err := f.Stat()
-	if err != nil || fi.Mode()&os.ModeCharDevice == 0 {
-		return func(string, ...any) {}
-	}
-	return func(format string, args ...any) {
-		fmt.Fprintf(w, "wsunify: "+format+"…\n", args...)
-	}
 }

@@ -37,10 +37,11 @@ The other flags are plan's (-C, -rule, -shape, -test ...); see
 
 // reportArgs are report's own flags, split from those it hands to plan.
 type reportArgs struct {
-	out     string
-	history int
-	dir     chdirFlag
-	plan    []string // plan's flags and the patterns, without -C
+	out      string
+	history  int
+	dir      chdirFlag
+	progress progressFlag
+	plan     []string // plan's flags and the patterns, without -C
 }
 
 func parseReportArgs(args []string) (*reportArgs, error) {
@@ -57,9 +58,15 @@ func parseReportArgs(args []string) (*reportArgs, error) {
 		default:
 			r.plan = append(r.plan, a)
 			// A plan flag's value follows it unless given with =.
-			if !hasValue && slices.Contains([]string{"rule", "shape"}, name) && i+1 < len(args) {
+			if !hasValue && slices.Contains([]string{"rule", "shape", "progress"}, name) && i+1 < len(args) {
 				i++
 				r.plan = append(r.plan, args[i])
+				value = args[i]
+			}
+			if name == "progress" {
+				if err := r.progress.Set(value); err != nil {
+					return nil, fmt.Errorf("-progress: %v", err)
+				}
 			}
 			continue
 		}
@@ -108,16 +115,18 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "wsunify:", err)
 		return exitFailure
 	}
-	progress := progressTo(stderr)
+	pl := newProgress(stderr, ra.progress)
+	defer pl.clear()
+	stdout, stderr = pl.before(stdout), pl.before(stderr)
 	start := time.Now()
+	pl.printf("taking the inventory")
 	plan, code := planJSON(ctx, base, ra.plan, stderr)
 	if plan == nil {
 		return code
 	}
 	data := newReportData(base, ra.plan, plan)
 	if ra.history > 0 {
-		progress("counting the legacy uses of the last %d commits", ra.history)
-		hist, err := history(ctx, base, ra.history, ra.plan)
+		hist, err := history(ctx, base, ra.history, ra.plan, pl)
 		if err != nil {
 			fmt.Fprintln(stderr, "wsunify: report: -history:", err)
 			return exitFailure
@@ -184,7 +193,7 @@ type point struct {
 // current branch (first parents, oldest first), each on a temporary
 // detached worktree of the repository of dir, removed afterwards: the
 // user's tree and index are never touched.
-func history(ctx context.Context, dir string, n int, args []string) ([]point, error) {
+func history(ctx context.Context, dir string, n int, args []string, pl *progressLine) ([]point, error) {
 	git := func(dir string, args ...string) (string, error) {
 		cmd := exec.CommandContext(ctx, "git", args...)
 		cmd.Dir = dir
@@ -218,7 +227,9 @@ func history(ctx context.Context, dir string, n int, args []string) ([]point, er
 	}
 	defer os.RemoveAll(tmp)
 	var points []point
-	for i, line := range strings.Split(log, "\n") {
+	lines := strings.Split(log, "\n")
+	for i, line := range lines {
+		pl.printf("history: commit %d of %d", i+1, len(lines))
 		f := strings.SplitN(line, "\t", 3)
 		if len(f) < 3 {
 			continue
@@ -229,7 +240,7 @@ func history(ctx context.Context, dir string, n int, args []string) ([]point, er
 			return nil, err
 		}
 		var errb bytes.Buffer
-		plan, _ := planJSON(ctx, filepath.Join(wt, sub), args, &errb)
+		plan, _ := planJSON(ctx, filepath.Join(wt, sub), append([]string{"-progress=never"}, args...), &errb)
 		_, rmErr := git(dir, "worktree", "remove", "--force", wt)
 		if err := ctx.Err(); err != nil {
 			return nil, err
