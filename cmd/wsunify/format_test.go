@@ -122,36 +122,7 @@ func TestSARIFValidates(t *testing.T) {
 		t.Fatalf("check -format=sarif = %d\n%s", code, stderr)
 	}
 
-	schemaFile, err := os.Open("testdata/sarif-schema-2.1.0.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer schemaFile.Close()
-	doc, err := jsonschema.UnmarshalJSON(schemaFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	c.AssertFormat()
-	if err := c.AddResource("sarif-schema-2.1.0.json", doc); err != nil {
-		t.Fatal(err)
-	}
-	schema, err := c.Compile("sarif-schema-2.1.0.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	inst, err := jsonschema.UnmarshalJSON(strings.NewReader(stdout))
-	if err != nil {
-		t.Fatalf("not JSON: %v\n%s", err, stdout)
-	}
-	if err := schema.Validate(inst); err != nil {
-		t.Fatalf("invalid SARIF 2.1.0: %v\n%s", err, stdout)
-	}
-	// The schema accepts a log without results: check what it holds.
-	var log sarifLog
-	if err := json.Unmarshal([]byte(stdout), &log); err != nil {
-		t.Fatal(err)
-	}
+	log := validSARIF(t, stdout)
 	run := log.Runs[0]
 	for _, r := range codemod.Rules {
 		i := findRule(run.Tool.Driver.Rules, r.ID)
@@ -159,6 +130,7 @@ func TestSARIFValidates(t *testing.T) {
 			t.Errorf("rule %s missing, or its help does not give the migrated form", r.ID)
 		}
 	}
+	// The schema accepts a log without results: check what it holds.
 	levels := map[string]int{}
 	for _, res := range run.Results {
 		levels[res.Level]++
@@ -182,4 +154,62 @@ func findRule(rules []sarifRule, id string) int {
 		}
 	}
 	return -1
+}
+
+// TestSARIFRelated validates the SARIF of the bundled service, whose
+// findings have related locations.
+func TestSARIFRelated(t *testing.T) {
+	t.Parallel()
+	code, stdout, stderr := wsunify("plan", "-C", "../../testdata/chatapp", "-format=sarif", "./...")
+	if code != exitOK {
+		t.Fatalf("plan -format=sarif = %d\n%s", code, stderr)
+	}
+	log := validSARIF(t, stdout)
+	related := 0
+	for _, res := range log.Runs[0].Results {
+		for _, r := range res.RelatedLocations {
+			related++
+			if r.Message == nil || r.Message.Text == "" || !strings.HasSuffix(r.PhysicalLocation.ArtifactLocation.URI, ".go") || filepath.IsAbs(r.PhysicalLocation.ArtifactLocation.URI) {
+				t.Errorf("related location %+v: want a message and a path relative to the repository's root", r)
+			}
+		}
+	}
+	if related == 0 {
+		t.Error("no related locations in the bundled service's findings")
+	}
+}
+
+// validSARIF validates out against the SARIF 2.1.0 schema and decodes it.
+func validSARIF(t *testing.T, out string) sarifLog {
+	t.Helper()
+	schemaFile, err := os.Open("testdata/sarif-schema-2.1.0.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer schemaFile.Close()
+	doc, err := jsonschema.UnmarshalJSON(schemaFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	if err := c.AddResource("sarif-schema-2.1.0.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	schema, err := c.Compile("sarif-schema-2.1.0.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst, err := jsonschema.UnmarshalJSON(strings.NewReader(out))
+	if err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	if err := schema.Validate(inst); err != nil {
+		t.Fatalf("invalid SARIF 2.1.0: %v\n%s", err, out)
+	}
+	var log sarifLog
+	if err := json.Unmarshal([]byte(out), &log); err != nil {
+		t.Fatal(err)
+	}
+	return log
 }

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -41,5 +44,40 @@ func TestProgress(t *testing.T) {
 		if i := strings.LastIndex(stderr, "…"); i >= 0 && !strings.Contains(stderr[i:], "\r\x1b[K") {
 			t.Errorf("%s: the last stage line is left on the screen:\n%q", name, stderr)
 		}
+	}
+}
+
+// TestProgressOnTerminal runs the built wsunify under a pseudo-terminal
+// (util-linux's script gives its command one as stdin, stdout and stderr)
+// with stdout sent to a file: by default, the stages are drawn on the
+// terminal, and the file has the plan and none of them.
+func TestProgressOnTerminal(t *testing.T) {
+	t.Parallel()
+	scriptPath, err := exec.LookPath("script")
+	if err != nil {
+		t.Fatal("needs script, of util-linux, for a pseudo-terminal (Debian's bsdutils)")
+	}
+	dir := module(t, map[string]string{"ws/ws.go": legacySrc})
+	bin := filepath.Join(t.TempDir(), "wsunify")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	outFile := filepath.Join(t.TempDir(), "stdout")
+	cmd := exec.Command(scriptPath, "-qec", bin+" -C "+dir+" plan ./... >"+outFile, "/dev/null")
+	term, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("script: %v\n%q", err, term)
+	}
+	stdout, err := os.ReadFile(outFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"loading packages", "type-checking 1 of 1 packages", "rewriting 1 of 1 files"} {
+		if !strings.Contains(string(term), "\r\x1b[Kwsunify: "+s+"…") {
+			t.Errorf("the terminal does not show %q:\n%q", s, term)
+		}
+	}
+	if !strings.Contains(string(stdout), "legacy uses left") || strings.ContainsAny(string(stdout), "\r\x1b…") {
+		t.Errorf("stdout (a file) is not the plan alone:\n%q", stdout)
 	}
 }
