@@ -138,12 +138,9 @@ func (r *ciReport) ruleIDs() []string {
 	return ids
 }
 
-// writeGitHub writes one workflow command per finding (a warning: a human
-// must act) and per legacy use left without one (a notice), in the format
-// of GitHub Actions:
-//
-//	::warning file=internal/chat/handler.go,line=60,col=27,title=wsunify retype::m keeps its legacy type: ...
-func writeGitHub(w io.Writer, r *ciReport) error {
+// otherSites are the legacy uses left that no finding is about: a finding
+// is reported in their place.
+func (r *ciReport) otherSites() []codemod.Site {
 	type key struct {
 		file      string
 		line, col int
@@ -152,6 +149,23 @@ func writeGitHub(w io.Writer, r *ciReport) error {
 	found := map[key]bool{}
 	for _, f := range r.Findings {
 		found[key{f.Pos.Filename, f.Pos.Line, f.Pos.Column, f.Rule}] = true
+	}
+	var sites []codemod.Site
+	for _, s := range r.Sites {
+		if !found[key{s.Pos.Filename, s.Pos.Line, s.Pos.Column, s.Rule}] {
+			sites = append(sites, s)
+		}
+	}
+	return sites
+}
+
+// writeGitHub writes one workflow command per finding (a warning: a human
+// must act) and per legacy use left without one (a notice), in the format
+// of GitHub Actions:
+//
+//	::warning file=internal/chat/handler.go,line=60,col=27,title=wsunify retype::m keeps its legacy type: ...
+func writeGitHub(w io.Writer, r *ciReport) error {
+	for _, f := range r.Findings {
 		msg := f.Message
 		for _, rel := range f.Related {
 			msg += fmt.Sprintf("\n%s:%d:%d: %s", r.uri(rel.Pos.Filename), rel.Pos.Line, rel.Pos.Column, rel.Message)
@@ -160,10 +174,7 @@ func writeGitHub(w io.Writer, r *ciReport) error {
 			return err
 		}
 	}
-	for _, s := range r.Sites {
-		if found[key{s.Pos.Filename, s.Pos.Line, s.Pos.Column, s.Rule}] {
-			continue
-		}
+	for _, s := range r.otherSites() {
 		if err := ghCommand(w, "notice", r.uri(s.Pos.Filename), s.Pos.Line, s.Pos.Column, "wsunify "+s.Rule, siteMessage(s.Rule)); err != nil {
 			return err
 		}
@@ -272,14 +283,7 @@ func writeSARIF(w io.Writer, r *ciReport) error {
 			Region:           sarifRegion{StartLine: max(line, 1), StartColumn: col},
 		}
 	}
-	type key struct {
-		file      string
-		line, col int
-		rule      string
-	}
-	found := map[key]bool{}
 	for _, f := range r.Findings {
-		found[key{f.Pos.Filename, f.Pos.Line, f.Pos.Column, f.Rule}] = true
 		res := sarifResult{
 			RuleID: f.Rule, RuleIndex: index[f.Rule], Level: "warning", Message: sarifText{f.Message},
 			Locations: []sarifLocation{{PhysicalLocation: loc(f.Pos.Filename, f.Pos.Line, f.Pos.Column)}},
@@ -291,10 +295,7 @@ func writeSARIF(w io.Writer, r *ciReport) error {
 		}
 		run.Results = append(run.Results, res)
 	}
-	for _, s := range r.Sites {
-		if found[key{s.Pos.Filename, s.Pos.Line, s.Pos.Column, s.Rule}] {
-			continue
-		}
+	for _, s := range r.otherSites() {
 		run.Results = append(run.Results, sarifResult{
 			RuleID: s.Rule, RuleIndex: index[s.Rule], Level: "note", Message: sarifText{siteMessage(s.Rule)},
 			Locations: []sarifLocation{{PhysicalLocation: loc(s.Pos.Filename, s.Pos.Line, s.Pos.Column)}},
