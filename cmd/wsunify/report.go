@@ -226,6 +226,20 @@ func history(ctx context.Context, dir string, n int, args []string, pl *progress
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
+	// Each commit's plan draws nothing: the line says which commit it is.
+	quiet := []string{"-progress=never"}
+	for i := 0; i < len(args); i++ {
+		name, _, hasValue := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
+		switch {
+		case !strings.HasPrefix(args[i], "-"):
+			quiet = append(quiet, args[i:]...)
+			i = len(args)
+		case name == "progress" && !hasValue:
+			i++
+		case name != "progress":
+			quiet = append(quiet, args[i])
+		}
+	}
 	var points []point
 	lines := strings.Split(log, "\n")
 	for i, line := range lines {
@@ -240,7 +254,7 @@ func history(ctx context.Context, dir string, n int, args []string, pl *progress
 			return nil, err
 		}
 		var errb bytes.Buffer
-		plan, _ := planJSON(ctx, filepath.Join(wt, sub), append([]string{"-progress=never"}, args...), &errb)
+		plan, _ := planJSON(ctx, filepath.Join(wt, sub), quiet, &errb)
 		_, rmErr := git(dir, "worktree", "remove", "--force", wt)
 		if err := ctx.Err(); err != nil {
 			return nil, err
