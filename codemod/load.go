@@ -37,8 +37,9 @@ type Program struct {
 	// Module is the main module's path ("" outside a module).
 	Module string
 
-	byPath map[string]*Package
-	ext    *exportData
+	byPath   map[string]*Package
+	ext      *exportData
+	progress Progress
 	// legacy are the legacy paths the program was loaded for; reach says,
 	// for each package read from export data, whether it depends on one.
 	legacyPaths map[string]bool
@@ -105,6 +106,9 @@ type LoadConfig struct {
 	// out may refer to a legacy name, the configurations that include them
 	// (see config.go).
 	Configs []BuildConfig
+	// Progress, if not nil, is told the stages of the load and of what
+	// the program is used for afterwards.
+	Progress Progress
 }
 
 // Load loads the packages matched by patterns (as the go command takes
@@ -136,6 +140,9 @@ func loadOne(ctx context.Context, cfg *LoadConfig, patterns []string, other bool
 	graphCfg := pcfg(graphMode)
 	graphCfg.Tests = !cfg.NoTests
 	fset := token.NewFileSet()
+	if cfg.Progress != nil {
+		cfg.Progress(StageLoading, 0, 0)
+	}
 	var spec *speculation
 	if !other {
 		spec = speculate(ctx, cfg, fset, legacy, patterns)
@@ -269,7 +276,7 @@ func loadOne(ctx context.Context, cfg *LoadConfig, patterns []string, other bool
 		}
 	}
 
-	prog := &Program{Fset: fset, byPath: map[string]*Package{}, legacyPaths: isLegacy, source: inSource, ignored: map[string]string{}, dirs: map[string]string{}}
+	prog := &Program{Fset: fset, byPath: map[string]*Package{}, legacyPaths: isLegacy, source: inSource, ignored: map[string]string{}, dirs: map[string]string{}, progress: cfg.Progress}
 	if module != nil {
 		prog.Module = module.Path
 	}
@@ -616,6 +623,7 @@ func (p *Program) check(ctx context.Context, pkgs []*Package) error {
 	}
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
+	checked := p.counter(StageTypeChecking, len(pkgs))
 	for _, pkg := range pkgs {
 		wg.Add(1)
 		go func() {
@@ -637,6 +645,7 @@ func (p *Program) check(ctx context.Context, pkgs []*Package) error {
 			}
 			defer func() { <-sem }()
 			p.checkOne(pkg)
+			checked.add(1)
 		}()
 	}
 	wg.Wait()

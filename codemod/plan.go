@@ -47,54 +47,23 @@ func (p *Plan) Total() int {
 	return n
 }
 
-// Count lists the legacy uses left in the selected packages of prog, per
-// rule and per package; rules outside opts.Rules are not counted. It
+// Count sums the legacy uses [Sites] lists in the selected packages of
+// prog, per rule and per package; rules outside opts.Rules are not counted. It
 // changes nothing, and its plan has neither Next nor Findings: [Inventory]
 // adds them.
 func Count(prog *Program, opts *Options) (*Plan, error) {
-	if opts == nil {
-		opts = &Options{}
-	}
-	if err := prog.Err(); err != nil {
-		return nil, fmt.Errorf("%w:\n%w", ErrNotCompiling, err)
+	sites, err := Sites(prog, opts)
+	if err != nil {
+		return nil, err
 	}
 	plan := &Plan{Remaining: map[string]int{}}
 	uses := map[string]map[string]int{} // package → rule → uses
-	count := func(path, rule string, n int) {
-		if uses[path] == nil {
-			uses[path] = map[string]int{}
+	for _, s := range sites {
+		if uses[s.Package] == nil {
+			uses[s.Package] = map[string]int{}
 		}
-		uses[path][rule] += n
-		plan.Remaining[rule] += n
-	}
-	// A file checked in several build configurations counts once, in the
-	// first.
-	counted := map[string]bool{}
-	for _, p := range prog.all() {
-		l := p.legacy(opts)
-		may := p.mayUseLegacy(opts)
-		for _, pkg := range p.Packages {
-			if !pkg.Selected || !may(pkg) {
-				continue
-			}
-			if pkg.Info == nil {
-				return nil, fmt.Errorf("codemod: %s was checked without type information", pkg.Path)
-			}
-			for _, f := range pkg.Files {
-				if counted[f.Name] {
-					continue
-				}
-				counted[f.Name] = true
-				for _, u := range l.scanFile(pkg, f) {
-					if opts.Rules.Has(u.rule.ID) || u.rule.ID == RuleBridgeRef {
-						count(pkg.Path, u.rule.ID, 1)
-					}
-				}
-			}
-		}
-	}
-	for _, r := range prog.legacyUnchecked() {
-		count(r.file.pkgPath, RuleUnchecked, r.refs)
+		uses[s.Package][s.Rule] += s.Uses
+		plan.Remaining[s.Rule] += s.Uses
 	}
 	for _, path := range slices.Sorted(maps.Keys(uses)) {
 		plan.Packages = append(plan.Packages, PackagePlan{Path: path, Uses: uses[path]})
@@ -161,6 +130,12 @@ func onDisk(findings []Finding, changes []FileChange) []Finding {
 	for i, f := range findings {
 		if m := mapOf(f.Pos.Filename); m != nil {
 			f.Pos.Line, f.Pos.Column, f.Pos.Offset = m.old(f.Pos.Line, f.Pos.Column)
+		}
+		f.Related = slices.Clone(f.Related)
+		for j, r := range f.Related {
+			if m := mapOf(r.Pos.Filename); m != nil {
+				f.Related[j].Pos.Line, f.Related[j].Pos.Column, f.Related[j].Pos.Offset = m.old(r.Pos.Line, r.Pos.Column)
+			}
 		}
 		f.Message = quotedPos.ReplaceAllStringFunc(f.Message, func(q string) string {
 			sub := quotedPos.FindStringSubmatch(q)

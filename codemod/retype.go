@@ -55,7 +55,8 @@ type decl struct {
 	renames []useSite // for embedded fields: the identifiers naming the field
 	bridges []useSite // for contexts: bridge.NewAgentWebSocketBridge(n, x) calls
 
-	blocked string // why it keeps its type; "" if it is retyped
+	blocked string    // why it keeps its type; "" if it is retyped
+	related []Related // the places blocked names
 	to      newType
 }
 
@@ -318,6 +319,7 @@ func (rt *retyper) block(d *decl, pkg *Package, n ast.Node, why string) {
 	if d.blocked == "" {
 		p := rt.prog.Fset.Position(n.Pos())
 		d.blocked = fmt.Sprintf("%s at %s:%d:%d", why, filepath.Base(p.Filename), p.Line, p.Column)
+		d.related = []Related{{Pos: p, Message: why}}
 	}
 }
 
@@ -846,6 +848,7 @@ func (rt *retyper) findings() []Finding {
 			Package: d.pkg.Path,
 			Rule:    RuleRetype,
 			Message: fmt.Sprintf("%s keeps its legacy type: %s", d.ident.Name, d.blocked),
+			Related: d.related,
 		})
 	}
 	return out

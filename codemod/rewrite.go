@@ -32,6 +32,9 @@ type Finding struct {
 	Package string
 	Rule    string
 	Message string
+	// Related are the other places the reason names, as in
+	// analysis.Diagnostic.
+	Related []Related
 }
 
 // String formats f as "file:line:col: rule: message".
@@ -96,6 +99,7 @@ func rewrite(prog *Program, opts *Options, st *steer) (*Result, error) {
 	var errs []error
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
+	files := prog.counter(StageRewriting, prog.filesOf(func(pkg *Package) bool { return pkg.Selected && may(pkg) }))
 	for _, pkg := range prog.Packages {
 		if !pkg.Selected || !may(pkg) {
 			continue
@@ -106,6 +110,7 @@ func rewrite(prog *Program, opts *Options, st *steer) (*Result, error) {
 			defer wg.Done()
 			defer func() { <-sem }()
 			r, err := rewritePackage(prog.Fset, pkg, l, rt, opts)
+			files.add(len(pkg.Files))
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {

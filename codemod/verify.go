@@ -28,6 +28,7 @@ func Verify(ctx context.Context, prog *Program, changes []FileChange) (*Program,
 // the packages it checks again from prog, which halves the memory the
 // check needs. [Program.restore] brings them back if prog is needed again.
 func verify(ctx context.Context, prog *Program, changes []FileChange, release bool) (*Program, error) {
+	prog.counter(StageVerifying, len(changes))
 	newSrc := map[string]FileChange{}
 	for _, c := range changes {
 		newSrc[c.Name] = c
@@ -50,7 +51,7 @@ func verify(ctx context.Context, prog *Program, changes []FileChange, release bo
 	next := &Program{
 		Fset: prog.Fset, Module: prog.Module, byPath: maps.Clone(prog.byPath),
 		ext: prog.ext, legacyPaths: prog.legacyPaths, reach: prog.reach,
-		config: prog.config, unchecked: prog.unchecked, source: prog.source,
+		config: prog.config, unchecked: prog.unchecked, source: prog.source, progress: prog.progress,
 	}
 	var recheck []*Package
 	for _, pkg := range prog.Packages {

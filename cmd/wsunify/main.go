@@ -4,13 +4,54 @@
 // Usage:
 //
 //	wsunify [-C dir] plan|diff|apply|check [flags] [packages]
+//	wsunify [-C dir] report [-o FILE] [-history N] [flags] [packages]
 //	wsunify [-C dir] shim [flags] OLDPKG NEWPKG
 //
 // plan lists the legacy uses left per rule and per package and the next
 // step (-json for machines). diff prints what apply would write and writes
 // nothing. apply rewrites in place, atomically, only when the result
 // type-checks. check exits 3 when legacy uses remain, 0 when none do and 1
-// when the tool fails, for CI. Run "wsunify <command> -h" for the flags.
+// when the tool fails, for CI. report writes the state of the migration as
+// one self-contained HTML file. Run "wsunify <command> -h" for the flags.
+//
+// # Output formats
+//
+// plan and check take -format=text (the default), json, github or sarif;
+// check keeps its exit codes in every format.
+//
+// json (also plan -json) is the plan, one object:
+//
+//	{
+//	  "packages":  [{"path": "example.com/app/chat", "uses": {"send-to-user": 2, ...}}, ...],
+//	  "remaining": {"send-to-user": 5, ...},          // legacy uses left per rule
+//	  "next":      {"step": "call sites + retype", "sites": {"send-to-user": 5}, "files": 3},
+//	  "findings":  [{
+//	    "pos":      {"file": "chat/handler.go", "line": 32, "column": 2},
+//	    "package":  "example.com/app/chat",
+//	    "rule":     "retype",
+//	    "message":  "manager keeps its legacy type: ...",
+//	    "related":  [{"pos": {"file": "chat/handler.go", "line": 59, "column": 27}, "message": "..."}]
+//	  }, ...]
+//	}
+//
+// Every position has that one form: the file as wsunify prints it
+// (relative to the directory it runs in, after -C), and the 1-based line and
+// byte column. "next" is absent when nothing can be rewritten
+// automatically; lists are [] when empty, never null.
+//
+// github prints one GitHub Actions workflow command per line: a warning for
+// each finding (its related positions follow in the message) and a notice
+// for each other legacy use, with the file relative to the repository's
+// root (the git top-level, else the module's root), escaped as the Actions
+// runner decodes it (%25, %0D, %0A in the message; also %3A and %2C in
+// the properties):
+//
+//	::warning file=chat/handler.go,line=32,col=2,title=wsunify retype::manager keeps its legacy type: ...
+//
+// sarif prints a SARIF 2.1.0 log for code scanning: the rules are the
+// recipe's, with their help; results carry the same warnings (findings,
+// with related locations) and notes (other uses), their locations relative
+// to %SRCROOT%, the repository's root.
 //
 // wsunify is also a vet tool: "go vet -vettool=$(which wsunify) ./..."
 // reports the legacy calls with their call-site fixes (see codemod.Analyzer).
@@ -78,6 +119,7 @@ Commands:
   diff    unified diff of what apply would write (writes nothing)
   apply   rewrite in place, atomically, only what type-checks afterwards
   check   exit 3 when legacy uses remain, 0 when clean, 1 on failure
+  report  [-o FILE] [-history N]: the migration's state as one HTML file
   shim    OLDPKG NEWPKG: Deprecated forwarders at the old import path
 
 Packages are patterns as the go command takes them (default "."). -C dir,
@@ -106,6 +148,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	switch cmd {
 	case "plan", "diff", "apply", "check":
 		return runMigrate(ctx, cmd, rest, stdout, stderr)
+	case "report":
+		return runReport(ctx, rest, stdout, stderr)
 	case "shim":
 		return runShim(rest, stdout, stderr)
 	case "-h", "-help", "--help", "help":

@@ -49,9 +49,15 @@ func runMigrate(ctx context.Context, cmd string, args []string, stdout, stderr i
 	generated := fs.Bool("generated", false, "also rewrite generated files (// Code generated … DO NOT EDIT.), which are otherwise left alone with a finding")
 	goos := fs.String("goos", "", "comma-separated `GOOS` values to check, one build configuration each (default: the go command's, and those the module's files need)")
 	tags := fs.String("tags", "", "comma-separated build `tags` of every configuration checked (default: none, and those the module's files need)")
+	progressMode := progressFlag(progressAuto)
+	fs.Var(&progressMode, "progress", "show the stages of the run on stderr: `auto` (when stderr is a terminal), always or never")
 	jsonOut := false
+	format := formatFlag(formatText)
 	if cmd == "plan" {
-		fs.BoolVar(&jsonOut, "json", false, "print the plan as JSON")
+		fs.BoolVar(&jsonOut, "json", false, "print the plan as JSON (-format=json)")
+	}
+	if cmd == "plan" || cmd == "check" {
+		fs.Var(&format, "format", "output `format`: text, json (the plan), github (workflow annotations) or sarif (SARIF 2.1.0)")
 	}
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: wsunify %s [flags] [packages]\n\n%s\n\nFlags:\n", cmd, commandHelp[cmd])
@@ -63,6 +69,9 @@ func runMigrate(ctx context.Context, cmd string, args []string, stdout, stderr i
 		}
 		return exitUsage
 	}
+	if jsonOut {
+		format = formatJSON
+	}
 	if err := dir.check(); err != nil {
 		fmt.Fprintln(stderr, "wsunify:", err)
 		return exitFailure
@@ -73,7 +82,10 @@ func runMigrate(ctx context.Context, cmd string, args []string, stdout, stderr i
 		return exitUsage
 	}
 	opts := &codemod.Options{Rules: ruleSet, Shapes: shapes, Generated: *generated}
-	progress := progressTo(stderr)
+	pl := newProgress(stderr, progressMode)
+	defer pl.clear()
+	stdout, stderr = pl.before(stdout), pl.before(stderr)
+	progress := pl.printf
 
 	legacyPaths := []string{codemod.BridgePath}
 	for _, types := range shapes {
@@ -95,9 +107,8 @@ func runMigrate(ctx context.Context, cmd string, args []string, stdout, stderr i
 	rel := func(name string) string { return relPath(base, name) }
 	short := func(msg string) string { return shortenPaths(base, msg) }
 
-	progress("loading packages")
 	prog, err := codemod.Load(ctx, &codemod.LoadConfig{
-		Dir: string(dir), LegacyPaths: legacyPaths, NoTests: !*tests, Configs: buildConfigs(*goos, *tags),
+		Dir: string(dir), LegacyPaths: legacyPaths, NoTests: !*tests, Configs: buildConfigs(*goos, *tags), Progress: pl.stage,
 	}, fs.Args()...)
 	if oe := (*codemod.OtherModuleError)(nil); errors.As(err, &oe) {
 		modDir, rerr := filepath.Rel(cwd, oe.Module)
@@ -121,14 +132,26 @@ func runMigrate(ctx context.Context, cmd string, args []string, stdout, stderr i
 		for i := range fs {
 			fs[i].Pos.Filename = rel(fs[i].Pos.Filename)
 			fs[i].Message = short(fs[i].Message)
+			for j := range fs[i].Related {
+				fs[i].Related[j].Pos.Filename = rel(fs[i].Related[j].Pos.Filename)
+			}
 		}
 	}
 
 	switch cmd {
 	case "plan", "check":
 		progress("taking the inventory of %d packages", len(prog.Packages))
+		ci := format == formatGitHub || format == formatSARIF
+		var sites []codemod.Site
+		if ci {
+			// Before the inventory, which uses prog up.
+			if sites, err = codemod.Sites(prog, opts); err != nil {
+				fmt.Fprintf(stderr, "wsunify: %s: %s\n", cmd, short(err.Error()))
+				return exitFailure
+			}
+		}
 		var plan *codemod.Plan
-		if cmd == "check" {
+		if cmd == "check" && format == formatText {
 			plan, err = codemod.Count(prog, opts)
 		} else {
 			plan, err = codemod.Inventory(ctx, prog, opts)
@@ -137,11 +160,27 @@ func runMigrate(ctx context.Context, cmd string, args []string, stdout, stderr i
 			fmt.Fprintf(stderr, "wsunify: %s: %s\n", cmd, short(err.Error()))
 			return exitFailure
 		}
+		done := exitOK
+		if cmd == "check" && plan.Total() > 0 {
+			done = exitFindings
+		}
+		if ci {
+			r := &ciReport{Root: repoRoot(base), Sites: sites, Findings: plan.Findings}
+			write := writeGitHub
+			if format == formatSARIF {
+				write = writeSARIF
+			}
+			if err := write(stdout, r); err != nil {
+				fmt.Fprintln(stderr, "wsunify:", err)
+				return exitFailure
+			}
+			return done
+		}
 		relFindings(plan.Findings)
-		if cmd == "check" {
+		if format == formatText && cmd == "check" {
 			return printCheck(stdout, plan)
 		}
-		if jsonOut {
+		if format == formatJSON {
 			// Lists are [] when empty, never null: a reader may range over
 			// them without a check.
 			if plan.Packages == nil {
@@ -156,7 +195,7 @@ func runMigrate(ctx context.Context, cmd string, args []string, stdout, stderr i
 				fmt.Fprintln(stderr, "wsunify:", err)
 				return exitFailure
 			}
-			return exitOK
+			return done
 		}
 		printPlan(stdout, plan)
 		return exitOK
@@ -328,20 +367,4 @@ func sortedKeys(m map[string]int) []string {
 	}
 	slices.Sort(keys)
 	return keys
-}
-
-// progressTo returns a printer of progress lines, which writes only when w
-// is a terminal.
-func progressTo(w io.Writer) func(format string, args ...any) {
-	f, ok := w.(*os.File)
-	if !ok {
-		return func(string, ...any) {}
-	}
-	fi, err := f.Stat()
-	if err != nil || fi.Mode()&os.ModeCharDevice == 0 {
-		return func(string, ...any) {}
-	}
-	return func(format string, args ...any) {
-		fmt.Fprintf(w, "wsunify: "+format+"…\n", args...)
-	}
 }
