@@ -124,6 +124,26 @@ func TestDeprecatedCallsWhileCalling(t *testing.T) {
 	assert.Equal(t, uint64(goroutines*calls), c.Count)
 }
 
+// TestDeprecatedCallCountsWithoutAllocating: once a site has been seen,
+// counting its calls allocates nothing, and the count is right.
+func TestDeprecatedCallCountsWithoutAllocating(t *testing.T) {
+	captureWarnings(t, DeprecationOnce)
+	ctx := context.Background()
+	m := &manager{hub: nopHub{}}
+	var site string
+	call := func() {
+		site = nextLine()
+		_ = m.SendToUser(ctx, user, chatMsg)
+	}
+	call()
+	allocs := testing.AllocsPerRun(100, func() { _ = m.SendToUser(ctx, user, chatMsg) })
+	assert.Zero(t, allocs)
+	call()
+	c, ok := findCall(DeprecatedCalls(), "WebSocketManager.SendToUser", site)
+	require.True(t, ok)
+	assert.Equal(t, uint64(2), c.Count)
+}
+
 // BenchmarkDeprecatedCallCounted is the price of counting a deprecated
 // call: the same call with counting (DeprecationOnce, the site already
 // warned) and, as the baseline, without (DeprecationOff), timed in the same
