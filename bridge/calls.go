@@ -3,16 +3,18 @@ package bridge
 import (
 	"cmp"
 	"slices"
+
+	"github.com/wsunify/wsunify/internal/deprecated"
 )
 
 // A DeprecatedCall is the number of calls one call site made to one
-// deprecated entry point, as [DeprecatedCalls] reports it.
-type DeprecatedCall struct {
-	Call  string `json:"call"`  // the entry point, e.g. "WebSocketManager.SendToUser"
-	Rule  string `json:"rule"`  // the codemod rule that rewrites the call, e.g. "send-to-user"
-	Site  string `json:"site"`  // the caller's "file:line"
-	Count uint64 `json:"count"` // calls since the process started
-}
+// deprecated entry point, as [DeprecatedCalls] reports it: its fields are
+// Call (the entry point, e.g. "WebSocketManager.SendToUser"), Rule (the
+// codemod rule that rewrites the call, e.g. "send-to-user"), Site (the
+// caller's "file:line") and Count (calls since the process started).
+type DeprecatedCall = deprecated.Call
+
+func init() { deprecated.SetSource(DeprecatedCalls) }
 
 // DeprecatedCalls returns a snapshot of the calls to deprecated entry
 // points, one element per call site and entry point, sorted by Site, then
@@ -21,7 +23,7 @@ type DeprecatedCall struct {
 // counting is the one atomic add every deprecated call already makes.
 //
 // Package metrics publishes it through expvar, and metrics/prom as the
-// counter wsunify_bridge_deprecated_calls_total.
+// counter wsunify_bridge_deprecated_calls_total; neither imports bridge.
 func DeprecatedCalls() []DeprecatedCall {
 	var calls []DeprecatedCall
 	bySite.Range(func(_, v any) bool {

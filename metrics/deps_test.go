@@ -11,7 +11,9 @@ import (
 
 // TestOnlyPromImportsClientGolang lists, with go list -deps, every package
 // of the module and what it compiles: only metrics/prom may need
-// client_golang, so a service that does not import it never builds it.
+// client_golang, so a service that does not import it never builds it; and
+// neither metrics nor metrics/prom links the bridge, so a migrated service
+// exports its metrics without it.
 func TestOnlyPromImportsClientGolang(t *testing.T) {
 	t.Parallel()
 	goCmd, err := exec.LookPath("go")
@@ -22,23 +24,26 @@ func TestOnlyPromImportsClientGolang(t *testing.T) {
 		module+"...").CombinedOutput()
 	require.NoError(t, err, "%s", out)
 
-	needs := make(map[string]bool) // package of the module → compiles client_golang
+	deps := make(map[string]map[string]bool) // package of the module → what it compiles
 	for line := range strings.Lines(string(out)) {
-		pkg, deps, _ := strings.Cut(strings.TrimSpace(line), " ")
-		needs[pkg] = false
-		for dep := range strings.FieldsSeq(deps) {
-			if strings.HasPrefix(dep, "github.com/prometheus/client_golang/") {
-				needs[pkg] = true
-			}
+		fields := strings.Fields(line)
+		deps[fields[0]] = make(map[string]bool)
+		for _, dep := range fields[1:] {
+			deps[fields[0]][dep] = true
 		}
 	}
+	const prom = "github.com/prometheus/client_golang/prometheus"
 	for _, pkg := range []string{"facade", "facade/redisbroker", "bridge", "metrics", "metrics/prom", "cmd/wsunify"} {
-		require.Contains(t, needs, module+pkg, "go list did not list it")
+		require.Contains(t, deps, module+pkg, "go list did not list it")
 	}
-	assert.True(t, needs[module+"metrics/prom"], "metrics/prom does not import client_golang: the test proves nothing")
-	for pkg, needsProm := range needs {
+	require.True(t, deps[module+"metrics/prom"][prom], "metrics/prom does not import client_golang: the test proves nothing")
+	require.True(t, deps[module+"metrics"][module+"internal/deprecated"], "metrics does not read the counts: the test proves nothing")
+	require.True(t, deps[module+"bridge"][module+"internal/deprecated"], "bridge does not hand its counts over")
+	for pkg, d := range deps {
 		if pkg != module+"metrics/prom" {
-			assert.False(t, needsProm, "%s compiles client_golang", pkg)
+			assert.False(t, d[prom], "%s compiles client_golang", pkg)
 		}
 	}
+	assert.False(t, deps[module+"metrics"][module+"bridge"], "metrics compiles bridge")
+	assert.False(t, deps[module+"metrics/prom"][module+"bridge"], "metrics/prom compiles bridge")
 }

@@ -9,6 +9,11 @@
 // github.com/prometheus/client_golang, so a service that does not use it
 // never compiles that dependency; facade and bridge import neither.
 //
+// Neither package imports bridge either: the bridge hands its counts over
+// when it is linked ([github.com/wsunify/wsunify/bridge.DeprecatedCalls]),
+// so a migrated service, whose code no longer imports it, exports its
+// metrics without linking the bridge, and counts no deprecated call.
+//
 // # Names
 //
 // Every number of a hub is one element of [Hub]: its name in Prometheus is
@@ -17,7 +22,7 @@
 // (connections by state) are one object keyed by the label's value. The
 // calls to deprecated entry points are the counter [DeprecatedCallsName],
 // labelled call, rule and site, in expvar the "deprecated_calls" list of
-// [bridge.DeprecatedCall].
+// [github.com/wsunify/wsunify/bridge.DeprecatedCall].
 //
 // The legacy paths still running in production are then those whose
 // counter grows:

@@ -3,8 +3,8 @@ package metrics
 import (
 	"expvar"
 
-	"github.com/wsunify/wsunify/bridge"
 	"github.com/wsunify/wsunify/facade"
+	"github.com/wsunify/wsunify/internal/deprecated"
 )
 
 // Publish publishes [Var](h) through expvar under name, so that expvar's
@@ -31,13 +31,13 @@ func Var(h *facade.Hub) expvar.Var {
 	})
 }
 
-// deprecatedCalls is bridge.DeprecatedCalls, never nil, so that expvar
+// deprecatedCalls is the bridge's DeprecatedCalls, never nil, so that expvar
 // shows an empty list rather than null.
-func deprecatedCalls() []bridge.DeprecatedCall {
-	if calls := bridge.DeprecatedCalls(); calls != nil {
+func deprecatedCalls() []deprecated.Call {
+	if calls := deprecated.Calls(); calls != nil {
 		return calls
 	}
-	return []bridge.DeprecatedCall{}
+	return []deprecated.Call{}
 }
 
 // hubValues is s as expvar shows it: a number per name, or an object per

@@ -17,8 +17,8 @@ package prom
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/wsunify/wsunify/bridge"
 	"github.com/wsunify/wsunify/facade"
+	"github.com/wsunify/wsunify/internal/deprecated"
 	"github.com/wsunify/wsunify/metrics"
 )
 
@@ -99,14 +99,15 @@ func (c *hubCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// deprecationCollector reads bridge.DeprecatedCalls once per scrape.
+// deprecationCollector reads the bridge's DeprecatedCalls once per scrape.
 type deprecationCollector struct{ desc *prometheus.Desc }
 
 var deprecatedCallsDesc = prometheus.NewDesc(metrics.DeprecatedCallsName, metrics.DeprecatedCallsHelp,
 	[]string{"call", "rule", "site"}, nil)
 
 // NewDeprecationCollector returns a collector of the calls to deprecated
-// entry points of package bridge ([bridge.DeprecatedCalls]): the counter
+// entry points of package bridge
+// ([github.com/wsunify/wsunify/bridge.DeprecatedCalls]): the counter
 // [metrics.DeprecatedCallsName], one series per entry point and call site.
 // A process registers at most one.
 func NewDeprecationCollector() prometheus.Collector {
@@ -116,7 +117,7 @@ func NewDeprecationCollector() prometheus.Collector {
 func (c deprecationCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
 
 func (c deprecationCollector) Collect(ch chan<- prometheus.Metric) {
-	for _, call := range bridge.DeprecatedCalls() {
+	for _, call := range deprecated.Calls() {
 		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.CounterValue, float64(call.Count),
 			call.Call, call.Rule, call.Site)
 	}
