@@ -1,6 +1,5 @@
 package metrics_test
 
-
 //lint:file-ignore SA1019 the tests call deprecated entry points of package bridge, to count them
 import (
 	"context"
