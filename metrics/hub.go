@@ -18,6 +18,8 @@ type HubMetric struct {
 	// Name is the metric's name without the "wsunify_hub_" prefix;
 	// counters end in "_total".
 	Name string
+	// Help is the metric's help text; the numbers that share a Name
+	// carry it on the first of them.
 	Help string
 	Kind Kind
 	// Label and LabelValue tell apart the numbers that share a Name (e.g.
