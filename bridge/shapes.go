@@ -16,7 +16,8 @@
 // codemod rule that writes it. [EnvDeprecation] (WSUNIFY_DEPRECATION)
 // selects once, every, off or panic; [SetDeprecationMode] and
 // [SetDeprecationLogger] change the mode and the logger in-process, and
-// [DeprecationCounts] reports the calls per call site.
+// [DeprecatedCalls] reports the calls per entry point and call site
+// (package metrics exports them).
 //
 // # Concurrency
 //

@@ -90,6 +90,8 @@ var guide = []step{{
 		assert.Equal(t, w.legacy.transcript, s.transcript, "the swap changed the bytes on the wire")
 		assert.Regexp(t, deprecationLine, s.stderr, "the bridge logs no deprecation warning")
 		w.deprecations = deprecationLine.FindAllString(s.stderr, -1)
+		assert.NotEmpty(t, s.deprecated, "/metrics counts no deprecated call over the bridge")
+		t.Logf("deprecated calls in /metrics after the swap:\n%s", formatSites(s.deprecated))
 
 		// The rollback: the same binary, the old manager.
 		back := w.session(t, "rolled back with -bridge=false", "-bridge=false")
@@ -140,6 +142,7 @@ var guide = []step{{
 		assert.Zero(t, s.lost, "events lost after the rewrite: %+v", s)
 		assert.Equal(t, w.legacy.transcript, s.transcript, "the rewrite changed the bytes on the wire")
 		assert.NotRegexp(t, deprecationLine, s.stderr, "deprecated calls left after the rewrite")
+		assert.Empty(t, s.deprecated, "/metrics counts deprecated calls after the rewrite")
 	},
 }, {
 	title: "5. Keep an old import path alive",
@@ -169,6 +172,7 @@ var guide = []step{{
 		assert.Zero(t, s.lost, "events lost at the end: %+v", s)
 		assert.Equal(t, w.legacy.transcript, s.transcript, "the migration changed the bytes on the wire")
 		assert.NotRegexp(t, deprecationLine, s.stderr, "deprecated calls left at the end")
+		assert.Empty(t, s.deprecated, "/metrics counts deprecated calls at the end")
 	},
 }}
 
@@ -366,6 +370,9 @@ type session struct {
 	// while his run was under way.
 	sent, lost int
 	stderr     string // the service's log
+	// deprecated is what the service's /metrics counts of the calls to
+	// deprecated entry points, by call site, once the session is over.
+	deprecated map[callSite]float64
 }
 
 // session builds the service's binary, starts it and drives it: a chat as
@@ -381,6 +388,7 @@ func (w *walk) session(t *testing.T, name string, flags ...string) session {
 	s.transcript, s.sent = chat(t, w.ctx, svc.addr)
 	received := connectDuringRun(t, w.ctx, svc.addr)
 	s.lost = s.sent - received
+	s.deprecated = scrapeDeprecated(t, svc, w)
 	s.stderr = svc.stop(t)
 	t.Logf("%s: bob received %d of the %d messages of his run, %d lost", name, received, s.sent, s.lost)
 	return s

@@ -60,7 +60,7 @@ func run(args []string) error {
 	if err != nil {
 		return errors.Join(err, srv.Close())
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{Handler: withMetrics(srv), ReadHeaderTimeout: 10 * time.Second}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
