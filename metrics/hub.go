@@ -49,6 +49,8 @@ var Hub = []HubMetric{
 		Kind: Gauge, Value: func(s facade.Stats) float64 { return float64(s.Queued) }},
 	{Name: "notified_total", Help: "Notify calls that reached every receiver or a hold.",
 		Kind: Counter, Value: func(s facade.Stats) float64 { return float64(s.Notified) }},
+	{Name: "accepted_total", Help: "Copies of events put on a connection's queue or in a hold: each ends written, expired, undelivered, held or queued.",
+		Kind: Counter, Value: func(s facade.Stats) float64 { return float64(s.Accepted) }},
 	{Name: "written_total", Help: "Messages written to clients.",
 		Kind: Counter, Value: func(s facade.Stats) float64 { return float64(s.Written) }},
 	{Name: "rejected_total", Help: "Events refused by a full hold or queue.",

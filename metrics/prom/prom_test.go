@@ -79,7 +79,7 @@ func TestCollectorScrape(t *testing.T) {
 	require.NoError(t, reg.Register(prom.NewCollector(hub)))
 
 	s := hub.Stats()
-	require.Equal(t, facade.Stats{Conns: 2, Ready: 1, Users: 1, Held: 1, HeldBytes: s.HeldBytes, Notified: 2, Written: 1}, s)
+	require.Equal(t, facade.Stats{Conns: 2, Ready: 1, Users: 1, Held: 1, HeldBytes: s.HeldBytes, Notified: 2, Accepted: 2, Written: 1}, s)
 	want := fmt.Sprintf(`
 # HELP wsunify_hub_connections Live connections, by readiness: ready (ProcessingReady) or not_ready (still on the way to it).
 # TYPE wsunify_hub_connections gauge
@@ -94,6 +94,9 @@ wsunify_hub_held_events 1
 # HELP wsunify_hub_notified_total Notify calls that reached every receiver or a hold.
 # TYPE wsunify_hub_notified_total counter
 wsunify_hub_notified_total 2
+# HELP wsunify_hub_accepted_total Copies of events put on a connection's queue or in a hold: each ends written, expired, undelivered, held or queued.
+# TYPE wsunify_hub_accepted_total counter
+wsunify_hub_accepted_total 2
 # HELP wsunify_hub_written_total Messages written to clients.
 # TYPE wsunify_hub_written_total counter
 wsunify_hub_written_total 1
@@ -102,7 +105,7 @@ wsunify_hub_written_total 1
 wsunify_hub_broker_errors_total 0
 `, s.HeldBytes)
 	names := []string{"wsunify_hub_connections", "wsunify_hub_held_bytes", "wsunify_hub_held_events",
-		"wsunify_hub_notified_total", "wsunify_hub_written_total", "wsunify_hub_broker_errors_total"}
+		"wsunify_hub_notified_total", "wsunify_hub_accepted_total", "wsunify_hub_written_total", "wsunify_hub_broker_errors_total"}
 	assert.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(want), names...))
 
 	// The deprecated calls of this test, read from the scrape.
