@@ -25,11 +25,13 @@ func pingFrame(p string) []byte {
 
 // A client that pings without pause and never reads, while its socket is
 // full, does not delay anyone else: its pongs wait for its own writer, not
-// on a lock the shared flusher needs. The others' events arrive within
-// 50 ms (median), where they waited seconds when a pong held the
-// connection's lock. On a machine so loaded that events take longer even
-// before the client starts (the control: the first half of the events),
-// the bound is three times the control's median.
+// on a lock the shared flusher needs. When a pong held the connection's
+// lock the others waited seconds (up to WriteTimeout); now their median
+// is a few ms above the control (the first half of the events, before the
+// flood), well under 50 ms on a quiet machine. The flood itself takes CPU
+// from the readers, and the suite runs beside other packages' tests, so
+// the bound is 250 ms or five times the control's median, whichever is
+// more: five times the 50 ms target, still far below the defect's seconds.
 func TestPingingClientThatNeverReadsDelaysNoOne(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, &facade.HubOptions{Logger: quiet, MaxQueueBytes: 64 << 20, HardQueueBytes: 64 << 20}, nil)
@@ -117,6 +119,6 @@ func TestPingingClientThatNeverReadsDelaysNoOne(t *testing.T) {
 	control, median := quietMs[len(quietMs)/2], floodMs[len(floodMs)/2]
 	t.Logf("latency to the slowest of %d readers: median %d ms while it floods (max %d), %d ms before",
 		readers, median, floodMs[len(floodMs)-1], control)
-	assert.Less(t, median, max(50, 3*control), "median latency (ms) while a client floods pings and reads nothing")
+	assert.Less(t, median, max(250, 5*control), "median latency (ms) while a client floods pings and reads nothing")
 	assert.Less(t, floodMs[len(floodMs)-1], 2000, "max latency (ms)")
 }
