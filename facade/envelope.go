@@ -200,41 +200,31 @@ func newMessage(body []byte) *message {
 	var buf []byte
 	switch n := len(body); {
 	case n <= 160:
-		x := new(struct {
-			message
-			buf [160]byte
-		})
-		m, buf = &x.message, x.buf[:0]
+		m, buf = withRoom(func(a *[160]byte) []byte { return a[:0] })
 	case n <= 224:
-		x := new(struct {
-			message
-			buf [224]byte
-		})
-		m, buf = &x.message, x.buf[:0]
+		m, buf = withRoom(func(a *[224]byte) []byte { return a[:0] })
 	case n <= 352:
-		x := new(struct {
-			message
-			buf [352]byte
-		})
-		m, buf = &x.message, x.buf[:0]
+		m, buf = withRoom(func(a *[352]byte) []byte { return a[:0] })
 	case n <= 512:
-		x := new(struct {
-			message
-			buf [512]byte
-		})
-		m, buf = &x.message, x.buf[:0]
+		m, buf = withRoom(func(a *[512]byte) []byte { return a[:0] })
 	case n <= 1024:
-		x := new(struct {
-			message
-			buf [1024]byte
-		})
-		m, buf = &x.message, x.buf[:0]
+		m, buf = withRoom(func(a *[1024]byte) []byte { return a[:0] })
 	default:
 		m, buf = new(message), make([]byte, 0, n)
 	}
 	m.body = append(buf, body...)
 	m.body = m.body[:len(body):len(body)] // an append by a reader never writes into the spare room
 	return m
+}
+
+// withRoom allocates a message and the array A beside it, at once, and
+// returns the message and the array as an empty slice.
+func withRoom[A any](slice func(*A) []byte) (*message, []byte) {
+	x := new(struct {
+		message
+		room A
+	})
+	return &x.message, slice(&x.room)
 }
 
 var emptyObject = map[string]any{}
