@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -148,8 +149,9 @@ func encode(ev Event, now time.Time) (*message, error) {
 		}
 		name = ev.Name
 	}
-	b := make([]byte, 0, 160+len(ev.RunID)+len(ev.UserID)+len(ev.Agent)+len(ev.Tool))
-	b = append(b, `,"run_id":`...)
+	scratch := scratchBufs.Get().(*[]byte)
+	defer putScratch(scratch)
+	b := append((*scratch)[:0], `,"run_id":`...)
 	b = appendString(b, ev.RunID)
 	b = append(b, `,"user_id":`...)
 	b = appendString(b, ev.UserID)
@@ -167,14 +169,62 @@ func encode(ev Event, now time.Time) (*message, error) {
 		return nil, fmt.Errorf("facade: encode %s data: %w", name, err)
 	}
 	b = append(b, '}')
+	*scratch = b
 
-	m := &message{body: b, at: now}
+	m := newMessage(b)
+	m.at = now
 	if ev.Type == Custom {
 		m.legacy = string(appendString([]byte(`{"type":`), name))
 	} else {
 		m.legacy, m.numeric = legacyPrefixes[ev.Type], numericPrefixes[ev.Type]
 	}
 	return m, nil
+}
+
+// scratchBufs hold the body of an event while encode writes it, so the
+// message can then be made with its body in one allocation.
+var scratchBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+func putScratch(b *[]byte) {
+	if cap(*b) <= 64<<10 {
+		scratchBufs.Put(b)
+	}
+}
+
+// newMessage returns a message whose body is a copy of body. A body that
+// fits one of a few sizes shares the message's allocation (each pairing is
+// a size class of the Go allocator, so little is wasted): Notify to a
+// ready user allocates this and nothing else.
+func newMessage(body []byte) *message {
+	var m *message
+	var buf []byte
+	switch n := len(body); {
+	case n <= 160:
+		m, buf = withRoom(func(a *[160]byte) []byte { return a[:0] })
+	case n <= 224:
+		m, buf = withRoom(func(a *[224]byte) []byte { return a[:0] })
+	case n <= 352:
+		m, buf = withRoom(func(a *[352]byte) []byte { return a[:0] })
+	case n <= 512:
+		m, buf = withRoom(func(a *[512]byte) []byte { return a[:0] })
+	case n <= 1024:
+		m, buf = withRoom(func(a *[1024]byte) []byte { return a[:0] })
+	default:
+		m, buf = new(message), make([]byte, 0, n)
+	}
+	m.body = append(buf, body...)
+	m.body = m.body[:len(body):len(body)] // an append by a reader never writes into the spare room
+	return m
+}
+
+// withRoom allocates a message and the array A beside it, at once, and
+// returns the message and the array as an empty slice.
+func withRoom[A any](slice func(*A) []byte) (*message, []byte) {
+	x := new(struct {
+		message
+		room A
+	})
+	return &x.message, slice(&x.room)
 }
 
 var emptyObject = map[string]any{}

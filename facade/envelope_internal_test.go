@@ -44,3 +44,21 @@ func FuzzAppendJSON(f *testing.F) {
 		}
 	})
 }
+
+// newMessage copies a body of any length whole, in whichever size class it
+// falls, and leaves no spare room a reader's append could write into.
+func TestNewMessageCopiesEveryLength(t *testing.T) {
+	src := make([]byte, 3000)
+	for i := range src {
+		src[i] = byte('a' + i%26)
+	}
+	for _, n := range []int{0, 1, 159, 160, 161, 224, 225, 352, 353, 512, 513, 1024, 1025, 3000} {
+		m := newMessage(src[:n])
+		if string(m.body) != string(src[:n]) || cap(m.body) != n {
+			t.Fatalf("len %d: got %d bytes, cap %d", n, len(m.body), cap(m.body))
+		}
+		if n > 0 && &m.body[0] == &src[0] {
+			t.Fatalf("len %d: body aliases its source", n)
+		}
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -67,7 +66,7 @@ func NewHub(opts *HubOptions) *Hub {
 		idPrefix: randomPrefix(),
 	}
 	h.cb = dispatcher{fn: o.OnStateChange, log: o.Logger}
-	h.flush.max = runtime.GOMAXPROCS(0)
+	h.flush.init(h)
 	h.upgrader = websocket.Upgrader{
 		CheckOrigin:     o.CheckOrigin,
 		Subprotocols:    supportedSubprotocols,

@@ -5,6 +5,7 @@ package facade
 import (
 	"errors"
 	"os"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -15,33 +16,58 @@ const canWriteNow = true
 // writeNow writes as much of p as the socket accepts without blocking and
 // returns how much that was. A full send buffer is not an error.
 func writeNow(rc syscall.RawConn, p []byte) (n int, err error) {
-	cerr := rc.Write(func(fd uintptr) bool {
-		n, err = writeSome(fd, p, nil)
-		return true // never wait here: the caller decides how long to
-	})
-	if err == nil {
-		err = cerr
-	}
-	return n, err
+	return rawWrite(rc, p, false, nil)
 }
 
 // writeWaiting writes all of p, waiting in the network poller while the
 // send buffer is full, until the conn's write deadline. It stores the time
 // into progress whenever the socket takes bytes.
 func writeWaiting(rc syscall.RawConn, p []byte, progress *atomic.Int64) (n int, err error) {
-	cerr := rc.Write(func(fd uintptr) bool {
-		m, e := writeSome(fd, p[n:], progress)
-		n += m
-		if e != nil {
-			err = e
-			return true
-		}
-		return n == len(p) // false: wait until writable
-	})
+	return rawWrite(rc, p, true, progress)
+}
+
+// rawWriter is one RawConn.Write call: its arguments and results, and the
+// callback, made once with the rawWriter. A closure made per call would
+// escape through the RawConn interface and cost allocations on every
+// write; rawWriters are pooled instead.
+type rawWriter struct {
+	p        []byte
+	wait     bool // wait until writable while the send buffer is full
+	progress *atomic.Int64
+	n        int
+	err      error
+	fn       func(fd uintptr) bool // w.step
+}
+
+var rawWriters = sync.Pool{New: func() any {
+	w := new(rawWriter)
+	w.fn = w.step
+	return w
+}}
+
+func rawWrite(rc syscall.RawConn, p []byte, wait bool, progress *atomic.Int64) (int, error) {
+	w := rawWriters.Get().(*rawWriter)
+	w.p, w.wait, w.progress = p, wait, progress
+	cerr := rc.Write(w.fn)
+	n, err := w.n, w.err
 	if err == nil {
 		err = cerr
 	}
+	*w = rawWriter{fn: w.fn}
+	rawWriters.Put(w)
 	return n, err
+}
+
+// step is the callback: it writes what the socket takes and reports
+// whether the call is done (false: wait until writable).
+func (w *rawWriter) step(fd uintptr) bool {
+	m, e := writeSome(fd, w.p[w.n:], w.progress)
+	w.n += m
+	if e != nil {
+		w.err = e
+		return true
+	}
+	return !w.wait || w.n == len(w.p)
 }
 
 // writeSome writes p to fd until done or the buffer is full (EAGAIN).

@@ -1,8 +1,10 @@
 // Package queue is a FIFO bounded by the bytes it holds, not by a slot count.
 //
 // It knows nothing about the network: the caller decides what an overflow
-// means (hold, reject, disconnect). An empty Queue holds no backing array, so
-// an idle connection pays only for the struct itself.
+// means (hold, reject, disconnect). A queue that never held an item has no
+// backing array; an emptied one keeps its arrays only while they are small
+// (keptItems), so the next push allocates nothing and an idle connection
+// pays at most for those few slots.
 //
 // A Queue is not safe for concurrent use; its owner guards it with a lock.
 package queue
@@ -129,10 +131,16 @@ func (q *Queue[T]) DropWhile(drop func(T) bool) (count, bytes int) {
 	return count, bytes
 }
 
-// compact releases the backing arrays once empty, and slides the live part
-// down once the consumed head dominates, so memory follows what is queued.
+// keptItems is the most slots an emptied queue keeps for its next push.
+const keptItems = 4
+
+// compact empties the queue once its items are consumed, keeping small
+// arrays for reuse and releasing larger ones, and slides the live part down
+// once the consumed head dominates, so memory follows what is queued.
 func (q *Queue[T]) compact() {
 	switch {
+	case q.head == len(q.items) && cap(q.items) <= keptItems && cap(q.sizes) <= keptItems:
+		q.items, q.sizes, q.head = q.items[:0], q.sizes[:0], 0 // consumed slots are zeroed already
 	case q.head == len(q.items):
 		q.items, q.sizes, q.head = nil, nil, 0
 	case q.head > 32 && q.head*2 >= len(q.items):

@@ -81,3 +81,27 @@ func TestDropWhile(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, 3, v)
 }
+
+// An emptied queue keeps small arrays, so a connection that gets one event
+// at a time pushes without allocating, and gives large ones back, so a
+// burst does not stay in memory after it is written.
+func TestEmptiedQueueKeepsOnlySmallArrays(t *testing.T) {
+	q := New[int](0)
+	q.Push(1, 1)
+	q.Pop()
+	assert.Zero(t, q.Len())
+	assert.Positive(t, cap(q.items), "a small array is kept")
+	for range 3 {
+		q.Push(2, 1)
+		assert.Equal(t, []int{2}, q.Drain(nil))
+	}
+	assert.LessOrEqual(t, cap(q.items), keptItems)
+
+	for i := range 100 {
+		q.Push(i, 1)
+	}
+	assert.Len(t, q.Drain(nil), 100)
+	assert.Nil(t, q.items, "a large array is released")
+	assert.Nil(t, q.sizes)
+	assert.Zero(t, q.Bytes())
+}

@@ -1,0 +1,7 @@
+//go:build !race
+
+package facade_test
+
+// raceEnabled reports a build with the race detector, which changes
+// allocation counts.
+const raceEnabled = false
