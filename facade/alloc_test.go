@@ -131,25 +131,28 @@ func BenchmarkFanoutN(b *testing.B) {
 // TestHotPathAllocs holds the hot path to its allocation budget: at most
 // one allocation per Notify to a ready user (the encoded message), and
 // none per receiver of a fan-out. Allocation counts are deterministic, but
-// the race detector's instrumentation changes them (sync.Pool drops items
-// at random under it), so the assertion runs only in a build without it.
+// under the race detector sync.Pool drops about half of what is put back,
+// so there (as in CI, whose test command has -race) the budget is looser:
+// a few per Notify, one per receiver at most — still a fifth of what the
+// hot path cost before (10 per Notify, 5 per receiver).
 func TestHotPathAllocs(t *testing.T) {
-	if raceEnabled {
-		t.Skip("allocation counts differ under the race detector; run without -race")
-	}
 	for _, tc := range []struct {
-		name      string
-		receivers int
-		max       float64
+		name           string
+		receivers      int
+		max, underRace float64
 	}{
-		{name: "ready user", receivers: 1, max: 1},
-		{name: "fan-out to 200", receivers: 200, max: 1}, // the message, none per receiver
+		{name: "ready user", receivers: 1, max: 1, underRace: 5},
+		{name: "fan-out to 200", receivers: 200, max: 1, underRace: 200}, // the message, none per receiver
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			hp := newHotPath(t, tc.receivers)
 			hp.notify(t)
 			got := testing.AllocsPerRun(200, func() { hp.notify(t) })
-			require.LessOrEqual(t, got, tc.max, "allocations per Notify to %d ready receivers", tc.receivers)
+			budget := tc.max
+			if raceEnabled {
+				budget = tc.underRace
+			}
+			require.LessOrEqual(t, got, budget, "allocations per Notify to %d ready receivers", tc.receivers)
 		})
 	}
 }
