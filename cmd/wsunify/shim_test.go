@@ -1,7 +1,6 @@
 package main
 
 import (
-	"io/fs"
 	"maps"
 	"os"
 	"os/exec"
@@ -10,6 +9,8 @@ import (
 	"testing"
 
 	"golang.org/x/tools/txtar"
+
+	"github.com/wsunify/wsunify/internal/testfs"
 )
 
 // shimModule is a module in which old moved to new. With refuse set, old
@@ -96,24 +97,6 @@ func shimWriteModule(t *testing.T, ar *txtar.Archive) string {
 	return dir
 }
 
-// shimSnapshot reads every file under dir.
-func shimSnapshot(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	files := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		files[p] = string(b)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return files
-}
-
 // callShim runs `wsunify shim args...` in-process, through the same
 // dispatcher a user reaches, and returns what it wrote.
 func callShim(args ...string) (code int, stdout, stderr string) {
@@ -136,7 +119,7 @@ func TestRunShimUsage(t *testing.T) {
 
 func TestRunShimDiffWritesNothing(t *testing.T) {
 	dir := shimModule(t, false)
-	before := shimSnapshot(t, dir)
+	before := testfs.ReadTree(t, dir)
 	code, stdout, stderr := callShim("-diff", "-C", dir, "example.com/m/old", "example.com/m/new")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -146,7 +129,7 @@ func TestRunShimDiffWritesNothing(t *testing.T) {
 			t.Errorf("diff lacks %q:\n%s", want, stdout)
 		}
 	}
-	if !maps.Equal(before, shimSnapshot(t, dir)) {
+	if !maps.Equal(before, testfs.ReadTree(t, dir)) {
 		t.Error("-diff changed files")
 	}
 	// Directories relative to -C name the same packages.
@@ -192,7 +175,7 @@ func TestRunShimWrites(t *testing.T) {
 
 func TestRunShimRefuses(t *testing.T) {
 	dir := shimModule(t, true)
-	before := shimSnapshot(t, dir)
+	before := testfs.ReadTree(t, dir)
 	for _, flags := range [][]string{nil, {"-diff"}} {
 		args := append(flags, "-C", dir, "example.com/m/old", "example.com/m/new")
 		code, stdout, stderr := callShim(args...)
@@ -203,7 +186,7 @@ func TestRunShimRefuses(t *testing.T) {
 		if !strings.Contains(stderr, want) || !strings.Contains(stderr, "refused") {
 			t.Errorf("%q: stderr %q lacks %q", flags, stderr, want)
 		}
-		if !maps.Equal(before, shimSnapshot(t, dir)) {
+		if !maps.Equal(before, testfs.ReadTree(t, dir)) {
 			t.Fatalf("%q: a refused shim changed files", flags)
 		}
 	}
@@ -212,7 +195,7 @@ func TestRunShimRefuses(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("-allow-partial: exit %d: %s", code, stderr)
 	}
-	after := shimSnapshot(t, dir)
+	after := testfs.ReadTree(t, dir)
 	extra := filepath.Join(dir, "old", "extra.go")
 	if after[extra] != before[extra] {
 		t.Errorf("-allow-partial changed extra.go:\n%s", after[extra])
@@ -228,12 +211,12 @@ func TestRunShimLoadError(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("package new\n\nvar X int = \"x\"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	before := shimSnapshot(t, dir)
+	before := testfs.ReadTree(t, dir)
 	code, _, stderr := callShim("-C", dir, "example.com/m/old", "example.com/m/new")
 	if code != 1 || !strings.Contains(stderr, "does not type-check") {
 		t.Errorf("exit %d, stderr %q; want 1 and a type error", code, stderr)
 	}
-	if !maps.Equal(before, shimSnapshot(t, dir)) {
+	if !maps.Equal(before, testfs.ReadTree(t, dir)) {
 		t.Error("a failed shim changed files")
 	}
 }
@@ -257,7 +240,7 @@ func TestRunShimAfterGitMv(t *testing.T) {
 	if err := os.Rename(filepath.Join(dir, "old"), filepath.Join(dir, "new")); err != nil {
 		t.Fatal(err)
 	}
-	before := shimSnapshot(t, dir)
+	before := testfs.ReadTree(t, dir)
 	for _, args := range [][]string{
 		{"-C", dir, "example.com/m/old", "example.com/m/new"},
 		{"-C", dir, "./old", "./new"},
@@ -269,7 +252,7 @@ func TestRunShimAfterGitMv(t *testing.T) {
 			t.Errorf("shim %q = %d, stdout %q, stderr %q", args, code, stdout, stderr)
 		}
 	}
-	if !maps.Equal(before, shimSnapshot(t, dir)) {
+	if !maps.Equal(before, testfs.ReadTree(t, dir)) {
 		t.Error("a failed shim changed files")
 	}
 }
@@ -308,7 +291,7 @@ import "example.com/m/old"
 func Install(f func(string)) { old.Hook = f }
 `))
 	dir := shimWriteModule(t, ar)
-	before := shimSnapshot(t, dir)
+	before := testfs.ReadTree(t, dir)
 	for _, flags := range [][]string{nil, {"-diff"}} {
 		code, stdout, stderr := callShim(append(flags, "-C", dir, "example.com/m/old", "example.com/m/new")...)
 		for _, want := range []string{
@@ -323,7 +306,7 @@ func Install(f func(string)) { old.Hook = f }
 		if code != 1 || stdout != "" {
 			t.Errorf("%q: exit %d, stdout %q; want 1 and nothing", flags, code, stdout)
 		}
-		if !maps.Equal(before, shimSnapshot(t, dir)) {
+		if !maps.Equal(before, testfs.ReadTree(t, dir)) {
 			t.Fatalf("%q: a refused shim changed files", flags)
 		}
 	}

@@ -25,6 +25,7 @@ import (
 	"golang.org/x/tools/txtar"
 
 	"github.com/wsunify/wsunify/codemod"
+	"github.com/wsunify/wsunify/internal/testfs"
 )
 
 var updateFlag = flag.Bool("update", false, "rewrite the .golden files of testdata")
@@ -107,24 +108,6 @@ func (c testCase) extract(t testing.TB) string {
 	return dir
 }
 
-// readTree reads every file under dir.
-func readTree(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	files := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		files[p] = string(b)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return files
-}
-
 // findingsText renders findings with paths relative to dir.
 func findingsText(dir string, fs []Finding) []byte {
 	var b bytes.Buffer
@@ -183,7 +166,7 @@ func TestGolden(t *testing.T) {
 			t.Parallel()
 			dir := c.extract(t)
 			ctx := context.Background()
-			before := readTree(t, dir)
+			before := testfs.ReadTree(t, dir)
 			res, err := Compute(ctx, Config{Dir: dir, Old: c.old, New: c.new, Env: testEnv()})
 			if err != nil {
 				// A refusal by error: error.golden holds the message, with
@@ -194,7 +177,7 @@ func TestGolden(t *testing.T) {
 				} else if want, ok := c.golden["error"]; !ok || !bytes.Equal(want, msg) {
 					t.Fatalf("Compute: %s\nwant error.golden:\n%s", msg, want)
 				}
-				if !maps.Equal(before, readTree(t, dir)) {
+				if !maps.Equal(before, testfs.ReadTree(t, dir)) {
 					t.Fatal("Compute wrote files")
 				}
 				return
@@ -202,7 +185,7 @@ func TestGolden(t *testing.T) {
 			if want, ok := c.golden["error"]; ok {
 				t.Fatalf("Compute succeeded, want error %s", want)
 			}
-			if !maps.Equal(before, readTree(t, dir)) {
+			if !maps.Equal(before, testfs.ReadTree(t, dir)) {
 				t.Fatal("Compute wrote files")
 			}
 			got := map[string][]byte{
