@@ -288,32 +288,46 @@ func TestThenInline(t *testing.T) {
 		}
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			dir := c.extract(t)
-			res, err := Compute(context.Background(), Config{Dir: dir, Old: c.old, New: c.new, Env: testEnv()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			apply(t, res)
-			before := importersOf(t, dir, c.old)
-			if len(before) == 0 {
-				t.Fatalf("no package imports %s: the case tests nothing", c.old)
-			}
-			inlined := inlineAll(t, dir)
-			if inlined == 0 {
+			dir := shimmed(t, c)
+			if inlineAll(t, dir) == 0 {
 				t.Fatal("the inline analyzer inlined nothing")
 			}
-			after := importersOf(t, dir, c.old)
-			if gone && len(after) > 0 {
-				t.Errorf("after inlining, %v still import %s", after, c.old)
-			}
-			if !gone && len(after) == 0 {
-				t.Errorf("after inlining nothing imports %s, yet the case keeps non-inlinable uses", c.old)
-			}
-			goCmd(t, dir, "build", "./...")
-			goCmd(t, dir, "vet", "./...")
-			goCmd(t, dir, "test", "./...")
+			checkInlined(t, dir, c.old, gone, "inlining")
 		})
 	}
+}
+
+// shimmed extracts case c, shims it and returns its directory, which some
+// package must still import c.old from, or the case tests nothing.
+func shimmed(t *testing.T, c testCase) string {
+	t.Helper()
+	dir := c.extract(t)
+	res, err := Compute(context.Background(), Config{Dir: dir, Old: c.old, New: c.new, Env: testEnv()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	apply(t, res)
+	if len(importersOf(t, dir, c.old)) == 0 {
+		t.Fatalf("no package imports %s: the case tests nothing", c.old)
+	}
+	return dir
+}
+
+// checkInlined checks the module in dir after an inliner (by) ran over
+// it: nothing imports old if gone, something still does if not, and the
+// module builds, vets and passes its tests.
+func checkInlined(t *testing.T, dir, old string, gone bool, by string) {
+	t.Helper()
+	after := importersOf(t, dir, old)
+	if gone && len(after) > 0 {
+		t.Errorf("after %s, %v still import %s", by, after, old)
+	}
+	if !gone && len(after) == 0 {
+		t.Errorf("after %s nothing imports %s, yet the case keeps uses that cannot be inlined", by, old)
+	}
+	goCmd(t, dir, "build", "./...")
+	goCmd(t, dir, "vet", "./...")
+	goCmd(t, dir, "test", "./...")
 }
 
 // importersOf lists the non-test files outside the package path itself
@@ -480,28 +494,11 @@ func TestThenGoFix(t *testing.T) {
 		}
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			dir := c.extract(t)
-			res, err := Compute(context.Background(), Config{Dir: dir, Old: c.old, New: c.new, Env: testEnv()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			apply(t, res)
-			if len(importersOf(t, dir, c.old)) == 0 {
-				t.Fatalf("no package imports %s: the case tests nothing", c.old)
-			}
+			dir := shimmed(t, c)
 			if out := goCmd(t, dir, "fix", "./..."); len(out) > 0 {
 				t.Errorf("go fix reported:\n%s", out)
 			}
-			after := importersOf(t, dir, c.old)
-			if gone && len(after) > 0 {
-				t.Errorf("after go fix, %v still import %s", after, c.old)
-			}
-			if !gone && len(after) == 0 {
-				t.Errorf("after go fix nothing imports %s, yet the case keeps uses that cannot be inlined", c.old)
-			}
-			goCmd(t, dir, "build", "./...")
-			goCmd(t, dir, "vet", "./...")
-			goCmd(t, dir, "test", "./...")
+			checkInlined(t, dir, c.old, gone, "go fix")
 		})
 	}
 }
