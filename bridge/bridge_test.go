@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wsunify/wsunify/facade"
+	"github.com/wsunify/wsunify/facade/facadetest"
 )
 
 const (
@@ -150,7 +151,7 @@ var wireCases = []wireCase{
 var testScope = facade.Scope{UserID: user, ThreadID: thread, RunID: run}
 
 // shims returns the legacy shapes over n, as a program builds them; a
-// recorder stands in for the hub under the manager.
+// a facadetest.Recorder stands in for the hub under the manager.
 func shims(t *testing.T, n facade.Notifier) (WebSocketManager, AgentWebSocketBridge) {
 	t.Helper()
 	uc, err := NewUserExecutionContext(user, thread, run)
@@ -159,7 +160,7 @@ func shims(t *testing.T, n facade.Notifier) (WebSocketManager, AgentWebSocketBri
 	if h, ok := n.(*facade.Hub); ok {
 		m = NewWebSocketManager(h)
 	} else {
-		m = &manager{hub: n.(hub)}
+		m = &manager{hub: n.(facade.Presence)}
 	}
 	return m, NewAgentWebSocketBridge(n, uc)
 }
@@ -187,16 +188,16 @@ func TestShimsEmitMigratedForm(t *testing.T) {
 		t.Run(tc.rule, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			rec := &recorder{}
+			rec := &facadetest.Recorder{}
 			m, b := shims(t, rec)
 			require.NoError(t, tc.legacy(ctx, m, b))
 			require.NoError(t, tc.migrated(ctx, rec, facade.NewEmitter(rec, testScope)))
-			calls := rec.taken()
+			calls := rec.Take()
 			require.Len(t, calls, 2)
-			assert.Equal(t, tc.to, calls[0].to, "target")
+			assert.Equal(t, tc.to, calls[0].To, "target")
 			assert.Equal(t, calls[1], calls[0], "legacy call and migrated call differ")
 
-			got, err := facade.EncodeEvent(calls[0].ev, facade.EncodingLegacy, wireTime)
+			got, err := facade.EncodeEvent(calls[0].Event, facade.EncodingLegacy, wireTime)
 			require.NoError(t, err)
 			assert.Equal(t, golden(t, tc.rule, got), string(got))
 		})

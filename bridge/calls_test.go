@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wsunify/wsunify/facade"
+	"github.com/wsunify/wsunify/facade/facadetest"
 )
 
 // The tests in this file change the process's deprecation mode, so none of
@@ -29,7 +30,7 @@ func findCall(calls []DeprecatedCall, call, site string) (DeprecatedCall, bool) 
 func TestDeprecatedCallsPerSiteAndEntryPoint(t *testing.T) {
 	captureWarnings(t, DeprecationOnce)
 	ctx := context.Background()
-	m := &manager{hub: &recorder{}}
+	m := &manager{hub: &facadetest.Recorder{}}
 	var sendSite, critSite string
 	for range 3 {
 		sendSite = nextLine()
@@ -66,7 +67,7 @@ func TestDeprecatedCallsPerSiteAndEntryPoint(t *testing.T) {
 
 func TestDeprecatedCallsAgreeWithDeprecationCounts(t *testing.T) {
 	captureWarnings(t, DeprecationEvery)
-	m := &manager{hub: &recorder{}}
+	m := &manager{hub: &facadetest.Recorder{}}
 	site := nextLine()
 	_ = m.Broadcast(context.Background(), chatMsg)
 	perSite := make(map[string]int)
@@ -79,7 +80,7 @@ func TestDeprecatedCallsAgreeWithDeprecationCounts(t *testing.T) {
 
 func TestDeprecatedCallsOffCountsNothing(t *testing.T) {
 	captureWarnings(t, DeprecationOff)
-	m := &manager{hub: &recorder{}}
+	m := &manager{hub: &facadetest.Recorder{}}
 	site := nextLine()
 	_ = m.Broadcast(context.Background(), chatMsg)
 	_, ok := findCall(DeprecatedCalls(), "WebSocketManager.Broadcast", site)
@@ -91,7 +92,7 @@ func TestDeprecatedCallsOffCountsNothing(t *testing.T) {
 func TestDeprecatedCallsWhileCalling(t *testing.T) {
 	captureWarnings(t, DeprecationOnce)
 	const goroutines, calls = 8, 500
-	m := &manager{hub: &recorder{}}
+	m := &manager{hub: &facadetest.Recorder{}}
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	sites := make(chan string, goroutines)

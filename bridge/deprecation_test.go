@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wsunify/wsunify/facade"
+	"github.com/wsunify/wsunify/facade/facadetest"
 )
 
 // The tests in this file change the process's deprecation mode and logger,
@@ -47,7 +48,7 @@ func recordSite(r slog.Record) string {
 
 func TestDeprecationOnceLogsFirstCallOfEachSite(t *testing.T) {
 	h := captureWarnings(t, DeprecationOnce)
-	m := &manager{hub: &recorder{}}
+	m := &manager{hub: &facadetest.Recorder{}}
 	ctx := context.Background()
 	var site string
 	for range 3 {
@@ -78,7 +79,7 @@ func TestDeprecationOnceLogsFirstCallOfEachSite(t *testing.T) {
 
 func TestDeprecationEveryLogsEachCall(t *testing.T) {
 	h := captureWarnings(t, DeprecationEvery)
-	b := NewAgentWebSocketBridge(&recorder{}, UserExecutionContext{UserID: user})
+	b := NewAgentWebSocketBridge(&facadetest.Recorder{}, UserExecutionContext{UserID: user})
 	ctx := context.Background()
 	var site string
 	for range 3 {
@@ -97,18 +98,18 @@ func TestDeprecationEveryLogsEachCall(t *testing.T) {
 
 func TestDeprecationOffNeitherLogsNorCounts(t *testing.T) {
 	h := captureWarnings(t, DeprecationOff)
-	rec := &recorder{}
+	rec := &facadetest.Recorder{}
 	m := &manager{hub: rec}
 	site := nextLine()
 	require.NoError(t, m.Broadcast(context.Background(), chatMsg))
 	assert.Empty(t, h.records())
 	assert.NotContains(t, DeprecationCounts(), site)
-	assert.Len(t, rec.taken(), 1, "the call itself still works")
+	assert.Len(t, rec.Take(), 1, "the call itself still works")
 }
 
 func TestDeprecationPanicNamesSiteAndRule(t *testing.T) {
 	captureWarnings(t, DeprecationPanic)
-	rec := &recorder{}
+	rec := &facadetest.Recorder{}
 	m := &manager{hub: rec}
 	var site string
 	err := func() (err error) {
@@ -121,7 +122,7 @@ func TestDeprecationPanicNamesSiteAndRule(t *testing.T) {
 	for _, want := range []string{site, "emit-critical-event", "facade.Critical(eventType, data)", "WSUNIFY_DEPRECATION=panic"} {
 		assert.Contains(t, err.Error(), want)
 	}
-	assert.Empty(t, rec.taken(), "nothing is sent after the panic")
+	assert.Empty(t, rec.Take(), "nothing is sent after the panic")
 	assert.Equal(t, 1, DeprecationCounts()[site])
 }
 
@@ -131,7 +132,7 @@ func TestDeprecationPanicNamesSiteAndRule(t *testing.T) {
 func TestDeprecationEveryEntryPoint(t *testing.T) {
 	h := captureWarnings(t, DeprecationEvery)
 	ctx := context.Background()
-	rec := &recorder{}
+	rec := &facadetest.Recorder{}
 	m := &manager{hub: rec}
 	b := NewAgentWebSocketBridge(rec, UserExecutionContext{UserID: user})
 	calls := []struct {
@@ -169,7 +170,7 @@ func TestDeprecationEveryEntryPoint(t *testing.T) {
 		assert.Equal(t, a["site"], recordSite(recs[0]))
 		assert.Contains(t, a["replacement"], "facade.", "a replacement names the facade API")
 	}
-	assert.Len(t, rec.taken(), 12, "the calls still reached the notifier")
+	assert.Len(t, rec.Take(), 12, "the calls still reached the notifier")
 }
 
 func TestDeprecationModeFromEnvironment(t *testing.T) {
@@ -235,16 +236,16 @@ func (*failing) Handle(context.Context, slog.Record) error { return errors.New("
 func TestDeprecationLogFailureDoesNotFailCall(t *testing.T) {
 	captureWarnings(t, DeprecationEvery)
 	SetDeprecationLogger(slog.New(&failing{}))
-	rec := &recorder{}
+	rec := &facadetest.Recorder{}
 	require.NoError(t, (&manager{hub: rec}).SendToUser(context.Background(), user, chatMsg))
-	assert.Len(t, rec.taken(), 1)
+	assert.Len(t, rec.Take(), 1)
 }
 
 // TestDeprecationCountsConcurrent counts calls from many goroutines while
 // the counts are read and the mode changes, under -race.
 func TestDeprecationCountsConcurrent(t *testing.T) {
 	h := captureWarnings(t, DeprecationOnce)
-	m := &manager{hub: &recorder{}}
+	m := &manager{hub: &facadetest.Recorder{}}
 	const goroutines, calls = 16, 200
 	site := nextLine()
 	call := func() { m.IsConnectionActive(user) }

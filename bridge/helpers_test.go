@@ -31,47 +31,6 @@ func TestMain(m *testing.M) {
 // wireTime is the clock of golden tests.
 var wireTime = time.Date(2025, 9, 14, 8, 30, 0, 123456000, time.UTC)
 
-// sent is one Notify call.
-type sent struct {
-	to facade.Target
-	ev facade.Event
-}
-
-// recorder is a Notifier that records what it is given and, like the hub,
-// refuses events that do not encode. With hub behaviour it also answers
-// Connected and ConnIDs from conns.
-type recorder struct {
-	mu    sync.Mutex
-	calls []sent
-	conns map[string][]string
-}
-
-func (r *recorder) Notify(_ context.Context, to facade.Target, ev facade.Event) error {
-	if _, err := facade.EncodeEvent(ev, facade.EncodingLegacy, wireTime); err != nil {
-		return err
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.calls = append(r.calls, sent{to, ev})
-	return nil
-}
-
-func (r *recorder) Connected(user string) bool { return len(r.ConnIDs(user)) > 0 }
-
-func (r *recorder) ConnIDs(user string) []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.conns[user]
-}
-
-func (r *recorder) taken() []sent {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	c := r.calls
-	r.calls = nil
-	return c
-}
-
 // logs is a slog.Handler that keeps every record.
 type logs struct {
 	mu   sync.Mutex

@@ -6,17 +6,10 @@ import (
 	"github.com/wsunify/wsunify/facade"
 )
 
-// hub is what a manager needs of a *facade.Hub.
-type hub interface {
-	facade.Notifier
-	Connected(userID string) bool
-	ConnIDs(userID string) []string
-}
-
 // manager is the WebSocketManager over a hub. Each method is one call of
 // its migrated form. It is safe for concurrent use.
 type manager struct {
-	hub hub // nil when made from a nil *facade.Hub
+	hub facade.Presence // nil when made from a nil *facade.Hub
 }
 
 // NewWebSocketManager returns the legacy connection manager over h. Every

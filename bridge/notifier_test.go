@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wsunify/wsunify/facade"
+	"github.com/wsunify/wsunify/facade/facadetest"
 )
 
 // call is one call of a legacy method on a team's own implementation.
@@ -238,7 +239,7 @@ func TestNotifierOfOwnValues(t *testing.T) {
 	t.Parallel()
 	h := facade.NewHub(nil)
 	t.Cleanup(func() { require.NoError(t, h.Close()) })
-	rec := &recorder{}
+	rec := &facadetest.Recorder{}
 	uc := UserExecutionContext{UserID: user, ThreadID: thread, RunID: run}
 
 	assert.Same(t, h, NotifierOf(NewWebSocketManager(h)), "a manager's hub")
@@ -256,10 +257,10 @@ func TestNotifierOfOwnValues(t *testing.T) {
 	ctx := context.Background()
 	require.NoError(t, b.NotifyAgentStarted(ctx, run, "a", nil))
 	require.NoError(t, e.Emit(ctx, facade.Event{Type: facade.AgentStarted, RunID: run, Agent: "a"}))
-	calls := rec.taken()
+	calls := rec.Take()
 	require.Len(t, calls, 2)
-	assert.Equal(t, calls[0].to, calls[1].to)
-	assert.Equal(t, wire(t, calls[0].ev), wire(t, calls[1].ev))
+	assert.Equal(t, calls[0].To, calls[1].To)
+	assert.Equal(t, wire(t, calls[0].Event), wire(t, calls[1].Event))
 }
 
 // wire returns the legacy wire form of ev at wireTime.

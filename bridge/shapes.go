@@ -43,7 +43,8 @@ type Message = map[string]any
 
 // WebSocketManager is the legacy connection manager shape.
 //
-// Deprecated: use facade.Notifier (and *facade.Hub for Connected/ConnIDs).
+// Deprecated: use facade.Notifier, or facade.Presence (a *facade.Hub is
+// one) where Connected and ConnIDs are needed too.
 type WebSocketManager interface {
 	// SendToUser sends msg, encoded as json.Marshal(msg), to every
 	// connection of the user.

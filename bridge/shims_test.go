@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wsunify/wsunify/facade"
+	"github.com/wsunify/wsunify/facade/facadetest"
 )
 
 // agentCalls calls every method of b once and returns their errors.
@@ -48,14 +49,14 @@ func TestAgentBridgeRefusesUnusableUser(t *testing.T) {
 	for _, id := range []string{"", " ", "None", "undefined", "registry"} {
 		t.Run(id, func(t *testing.T) {
 			t.Parallel()
-			rec := &recorder{}
+			rec := &facadetest.Recorder{}
 			b := NewAgentWebSocketBridge(rec, UserExecutionContext{UserID: id, ThreadID: thread, RunID: run})
 			for i, err := range agentCalls(context.Background(), b) {
 				assert.ErrorIs(t, err, facade.ErrInvalidScope, "method %d", i)
 				assert.ErrorContains(t, err, "bridge: agent bridge: ")
 			}
 			assert.ErrorIs(t, NotifierOf(b).Notify(context.Background(), facade.ToUser(id), facade.Raw(chatMsg)), facade.ErrInvalidScope)
-			assert.Empty(t, rec.taken(), "nothing is sent for nobody")
+			assert.Empty(t, rec.Take(), "nothing is sent for nobody")
 		})
 	}
 }
@@ -82,19 +83,19 @@ func TestNotifyCustomNames(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			rec := &recorder{}
+			rec := &facadetest.Recorder{}
 			b := NewAgentWebSocketBridge(rec, UserExecutionContext{UserID: user})
 			err := b.NotifyCustom(context.Background(), run, "a", tc.name, Message{"k": 1})
 			if tc.ok {
 				require.NoError(t, err)
-				calls := rec.taken()
+				calls := rec.Take()
 				require.Len(t, calls, 1)
-				assert.Equal(t, tc.name, calls[0].ev.Name)
+				assert.Equal(t, tc.name, calls[0].Event.Name)
 				return
 			}
 			assert.ErrorIs(t, err, facade.ErrInvalidEvent)
 			assert.ErrorContains(t, err, "bridge: NotifyCustom: ")
-			assert.Empty(t, rec.taken())
+			assert.Empty(t, rec.Take())
 		})
 	}
 }
@@ -105,7 +106,7 @@ func TestUnmarshalablePayloads(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	bad := Message{"callback": func() {}}
-	rec := &recorder{}
+	rec := &facadetest.Recorder{}
 	m := &manager{hub: rec}
 	b := NewAgentWebSocketBridge(rec, UserExecutionContext{UserID: user})
 	for i, err := range []error{
@@ -123,12 +124,12 @@ func TestUnmarshalablePayloads(t *testing.T) {
 		var ute *json.UnsupportedTypeError
 		assert.ErrorAs(t, err, &ute, "call %d", i)
 	}
-	assert.Empty(t, rec.taken())
+	assert.Empty(t, rec.Take())
 }
 
 func TestNewUserExecutionContext(t *testing.T) {
 	t.Parallel()
-	rec := &recorder{}
+	rec := &facadetest.Recorder{}
 	uc, err := NewUserExecutionContext(user, thread, run, WithRequestID("req-9"), nil, WithNotifier(rec))
 	require.NoError(t, err)
 	assert.Equal(t, UserExecutionContext{UserID: user, ThreadID: thread, RunID: run, RequestID: "req-9", Notifier: rec}, uc)

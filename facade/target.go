@@ -48,6 +48,10 @@ func (t Target) String() string {
 	return "invalid"
 }
 
+// Valid reports whether Notify accepts t as a target: ToAll, or ToUser,
+// ToThread or ToConn with a non-empty ID.
+func (t Target) Valid() bool { return t.valid() }
+
 func (t Target) valid() bool {
 	if t.kind == targetAll {
 		return true

@@ -1,0 +1,168 @@
+// Package facadetest provides a test double for code that sends through
+// facade: a [Recorder] that implements [facade.Presence], records what it
+// accepts and answers presence from what the test sets.
+//
+// It replaces the fakes of a legacy connection manager that recorded
+// SendToUser and the other legacy calls: after `wsunify apply`, code calls
+// Notify, and a test asserts on the targets and events the Recorder took.
+package facadetest
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/wsunify/wsunify/facade"
+)
+
+// Sent is one event the Recorder accepted.
+type Sent struct {
+	To    facade.Target
+	Event facade.Event
+}
+
+// Recorder is a [facade.Presence] for tests. Like a *facade.Hub, Notify
+// refuses a done context, an invalid target and an event that does not
+// encode, and records nothing then; unlike a hub, it never holds, queues or
+// drops: every event it accepts is recorded, in order. Connected and
+// ConnIDs answer from [Recorder.SetConns]. The zero value is ready to use
+// and it is safe for concurrent use.
+type Recorder struct {
+	mu      sync.Mutex
+	sent    []Sent
+	conns   map[string][]string
+	fail    error
+	changed chan struct{} // closed and replaced at every accepted event
+}
+
+var _ facade.Presence = (*Recorder)(nil)
+
+// Notify records ev for to, or returns the error a hub would return for
+// them, or the one set with [Recorder.FailWith].
+func (r *Recorder) Notify(ctx context.Context, to facade.Target, ev facade.Event) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if !to.Valid() {
+		return fmt.Errorf("%w: %v", facade.ErrInvalidTarget, to)
+	}
+	if _, err := facade.EncodeEvent(ev, facade.EncodingLegacy, time.Unix(0, 0)); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.fail != nil {
+		return r.fail
+	}
+	r.sent = append(r.sent, Sent{to, ev})
+	if r.changed != nil {
+		close(r.changed)
+		r.changed = nil
+	}
+	return nil
+}
+
+// FailWith makes every later Notify return err without recording, until
+// FailWith(nil).
+func (r *Recorder) FailWith(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.fail = err
+}
+
+// SetConns sets the IDs of the user's live connections; none means the
+// user is offline.
+func (r *Recorder) SetConns(userID string, connIDs ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.conns == nil {
+		r.conns = map[string][]string{}
+	}
+	if len(connIDs) == 0 {
+		delete(r.conns, userID)
+		return
+	}
+	ids := slices.Clone(connIDs)
+	slices.Sort(ids)
+	r.conns[userID] = ids
+}
+
+// Connected reports whether the test gave the user a connection.
+func (r *Recorder) Connected(userID string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.conns[userID]) > 0
+}
+
+// ConnIDs returns the user's connection IDs the test set, sorted.
+func (r *Recorder) ConnIDs(userID string) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.conns[userID])
+}
+
+// Sent returns every event accepted so far, in order.
+func (r *Recorder) Sent() []Sent {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.sent)
+}
+
+// Take returns every event accepted so far and forgets them.
+func (r *Recorder) Take() []Sent {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.sent
+	r.sent = nil
+	return s
+}
+
+// To returns the events accepted for to, in order.
+func (r *Recorder) To(to facade.Target) []facade.Event {
+	var evs []facade.Event
+	for _, s := range r.Sent() {
+		if s.To == to {
+			evs = append(evs, s.Event)
+		}
+	}
+	return evs
+}
+
+// Messages returns the messages of the facade.Raw events accepted for to,
+// in order: what a legacy fake recorded from SendToUser, SendToThread or
+// Broadcast.
+func (r *Recorder) Messages(to facade.Target) []any {
+	var msgs []any
+	for _, ev := range r.To(to) {
+		if m, ok := ev.RawPayload(); ok {
+			msgs = append(msgs, m)
+		}
+	}
+	return msgs
+}
+
+// Wait blocks until at least n events have been accepted and returns them,
+// or returns ctx's error with those accepted so far: for code that
+// notifies from another goroutine.
+func (r *Recorder) Wait(ctx context.Context, n int) ([]Sent, error) {
+	for {
+		r.mu.Lock()
+		if len(r.sent) >= n {
+			s := slices.Clone(r.sent)
+			r.mu.Unlock()
+			return s, nil
+		}
+		if r.changed == nil {
+			r.changed = make(chan struct{})
+		}
+		ch := r.changed
+		r.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return r.Sent(), ctx.Err()
+		}
+	}
+}

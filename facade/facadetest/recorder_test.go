@@ -1,0 +1,139 @@
+package facadetest_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/wsunify/wsunify/facade"
+	"github.com/wsunify/wsunify/facade/facadetest"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// TestRefusesWhatAHubRefuses sends the same bad input to a real hub and to
+// a Recorder: both refuse it with the same error, and the Recorder records
+// nothing.
+func TestRefusesWhatAHubRefuses(t *testing.T) {
+	t.Parallel()
+	hub := facade.NewHub(nil)
+	t.Cleanup(func() { _ = hub.Close() })
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, tc := range []struct {
+		name string
+		ctx  context.Context
+		to   facade.Target
+		ev   facade.Event
+	}{
+		{"done context", done, facade.ToUser("u1"), facade.Raw(map[string]any{"a": 1})},
+		{"zero target", context.Background(), facade.Target{}, facade.Raw(map[string]any{"a": 1})},
+		{"empty user", context.Background(), facade.ToUser(""), facade.Raw(map[string]any{"a": 1})},
+		{"unencodable", context.Background(), facade.ToUser("u1"), facade.Raw(map[string]any{"c": make(chan int)})},
+		{"invalid event", context.Background(), facade.ToUser("u1"), facade.Event{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var rec facadetest.Recorder
+			want := hub.Notify(tc.ctx, tc.to, tc.ev)
+			require.Error(t, want, "the hub refuses it")
+			got := rec.Notify(tc.ctx, tc.to, tc.ev)
+			require.Error(t, got)
+			assert.Equal(t, want.Error(), got.Error())
+			for _, sentinel := range []error{context.Canceled, facade.ErrInvalidTarget, facade.ErrInvalidEvent} {
+				assert.Equal(t, errors.Is(want, sentinel), errors.Is(got, sentinel), "errors.Is %v", sentinel)
+			}
+			assert.Empty(t, rec.Sent())
+		})
+	}
+}
+
+func TestRecordsInOrder(t *testing.T) {
+	t.Parallel()
+	var rec facadetest.Recorder
+	ctx := context.Background()
+	msg := map[string]any{"type": "chat", "text": "hi"}
+	require.NoError(t, rec.Notify(ctx, facade.ToUser("u1"), facade.Raw(msg)))
+	require.NoError(t, rec.Notify(ctx, facade.ToThread("t1"), facade.Critical("alert", nil)))
+	require.NoError(t, rec.Notify(ctx, facade.ToUser("u1"), facade.Event{Type: facade.AgentStarted, RunID: "r1", Agent: "a"}))
+
+	assert.Equal(t, []any{msg}, rec.Messages(facade.ToUser("u1")), "only the Raw events")
+	assert.Len(t, rec.To(facade.ToUser("u1")), 2)
+	assert.Len(t, rec.To(facade.ToThread("t1")), 1)
+	assert.Empty(t, rec.To(facade.ToAll()))
+	taken := rec.Take()
+	require.Len(t, taken, 3)
+	assert.Equal(t, facade.ToThread("t1"), taken[1].To)
+	assert.Equal(t, facade.AgentStarted, taken[2].Event.Type)
+	assert.Empty(t, rec.Sent(), "Take forgets")
+}
+
+func TestFailWith(t *testing.T) {
+	t.Parallel()
+	var rec facadetest.Recorder
+	boom := errors.New("boom")
+	rec.FailWith(boom)
+	assert.ErrorIs(t, rec.Notify(context.Background(), facade.ToAll(), facade.Raw(nil)), boom)
+	assert.Empty(t, rec.Sent(), "a failed Notify records nothing")
+	rec.FailWith(nil)
+	require.NoError(t, rec.Notify(context.Background(), facade.ToAll(), facade.Raw(nil)))
+	assert.Len(t, rec.Sent(), 1)
+}
+
+func TestPresence(t *testing.T) {
+	t.Parallel()
+	var rec facadetest.Recorder
+	assert.False(t, rec.Connected("u1"))
+	assert.Empty(t, rec.ConnIDs("u1"))
+	rec.SetConns("u1", "c2", "c1")
+	assert.True(t, rec.Connected("u1"))
+	ids := rec.ConnIDs("u1")
+	assert.Equal(t, []string{"c1", "c2"}, ids, "sorted, as the hub's")
+	ids[0] = "changed"
+	assert.Equal(t, []string{"c1", "c2"}, rec.ConnIDs("u1"), "a copy")
+	rec.SetConns("u1")
+	assert.False(t, rec.Connected("u1"))
+}
+
+// TestWait waits for events notified from other goroutines.
+func TestWait(t *testing.T) {
+	t.Parallel()
+	var rec facadetest.Recorder
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			assert.NoError(t, rec.Notify(ctx, facade.ToUser("u1"), facade.Raw(map[string]any{"i": i})))
+		})
+	}
+	got, err := rec.Wait(ctx, 20)
+	require.NoError(t, err)
+	assert.Len(t, got, 20)
+	wg.Wait()
+
+	short, cancelShort := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancelShort()
+	got, err = rec.Wait(short, 21)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Len(t, got, 20, "what arrived so far")
+}
+
+// The wire form a hub would write for a recorded Raw event is what the
+// legacy fake's message marshals to.
+func TestRecordedEventEncodesLikeTheLegacyMessage(t *testing.T) {
+	t.Parallel()
+	var rec facadetest.Recorder
+	msg := map[string]any{"type": "chat", "n": 1}
+	require.NoError(t, rec.Notify(context.Background(), facade.ToUser("u1"), facade.Raw(msg)))
+	b, err := facade.EncodeEvent(rec.Sent()[0].Event, facade.EncodingLegacy, time.Now())
+	require.NoError(t, err)
+	want, _ := json.Marshal(msg)
+	assert.JSONEq(t, string(want), string(b))
+}
