@@ -106,6 +106,7 @@ type Local struct{ h *Hub }
 // never holds: events no connection here takes are the broker's to keep.
 func (l *Local) Deliver(to Target, ev Encoded) (ready int) {
 	h := l.h
+	defer h.flush.startOwed(h) // after the unlock: it may wake a thread
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {

@@ -207,14 +207,15 @@ func (c *Conn) Close(code int, reason string) error {
 }
 
 // enqueue offers e to c and reports whether c is ready; called with
-// hub.mu held. A connection not ready yet refuses an event past
+// hub.mu held. When c's writer is to be driven by the flusher, c goes to
+// sched, which puts it in the flusher's line. A connection not ready yet refuses an event past
 // MaxQueueBytes with a *HoldError. A ready one takes it up to HardQueueBytes
 // (past it: a *HoldError), and when its queue is over MaxQueueBytes and its
 // socket has taken nothing for SlowConsumerAfter it is closed as a slow
 // consumer: from then on nothing but the close frame is written to it, and
 // what it did not get, this event included, is given back (held for its
 // user or thread).
-func (c *Conn) enqueue(e entry) (ready bool, err error) {
+func (c *Conn) enqueue(e entry, sched *schedule) (ready bool, err error) {
 	h := c.hub
 	c.mu.Lock()
 	if !c.state.Live() {
@@ -241,8 +242,11 @@ func (c *Conn) enqueue(e entry) (ready bool, err error) {
 	}
 	if !stalled {
 		c.w.stalledLocked() // notes when the queue passes MaxQueueBytes
-		c.w.kickLocked()
+		toFlusher := c.w.claimLocked()
 		c.mu.Unlock()
+		if toFlusher {
+			sched.add(h, c)
+		}
 		return true, nil
 	}
 	queued := c.w.q.Bytes()

@@ -3,6 +3,7 @@ package facade
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // flusher is the hub's shared driver of connection writers: at most
@@ -18,12 +19,15 @@ type flusher struct {
 	mu      sync.Mutex
 	pending []*Conn // in line from head on; the array is kept when the line empties
 	head    int
-	running int
+	running int    // goroutines running, or owed (counted here, not started yet)
 	max     int    // GOMAXPROCS when the hub was made
 	start   func() // starts one more flusher goroutine; made once, so starting allocates nothing
+
+	owed atomic.Int32 // goroutines add counted in running and startOwed has yet to start
 }
 
-// flushChunk is how many connections a flusher takes per lock.
+// flushChunk is how many connections a flusher takes per lock, and how
+// many a fan-out puts in line per lock (schedule).
 const flushChunk = 32
 
 // maxKeptLine is the longest line whose array is kept once it empties.
@@ -38,22 +42,76 @@ func (f *flusher) init(h *Hub) {
 	}
 }
 
-// add schedules c, whose writer role its caller has just taken.
+// add schedules c, whose writer role its caller has just taken, and starts
+// a flusher goroutine if one is owed. Notify's path schedules with a
+// schedule instead, which starts none under the hub's lock.
 func (f *flusher) add(h *Hub, c *Conn) {
+	f.addAll(c)
+	f.startOwed(h)
+}
+
+// addAll puts cs in line, under one lock, and counts a goroutine owed when
+// fewer than max run: the caller calls startOwed, after releasing its
+// locks if it can (starting one wakes a thread: a syscall).
+func (f *flusher) addAll(cs ...*Conn) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if len(f.pending) == cap(f.pending) && f.head > 0 {
+	if len(f.pending)+len(cs) > cap(f.pending) && f.head > 0 {
 		// Slide the line down rather than grow the array.
 		n := copy(f.pending, f.pending[f.head:])
 		clear(f.pending[n:])
 		f.pending, f.head = f.pending[:n], 0
 	}
-	f.pending = append(f.pending, c)
+	f.pending = append(f.pending, cs...)
 	if f.running < f.max {
 		f.running++
+		f.owed.Add(1)
+	}
+}
+
+// startOwed starts the goroutines addAll counted. Every path that puts a
+// connection in line calls it, so none waits for a goroutine that is owed
+// and never started.
+func (f *flusher) startOwed(h *Hub) {
+	if f.owed.Load() == 0 {
+		return
+	}
+	for n := f.owed.Swap(0); n > 0; n-- {
 		h.wg.Add(1) // as goOwned, without a closure per start
 		go f.start()
 	}
+}
+
+// schedule collects the connections a Notify's route gives the writer role
+// to and puts them in the flusher's line a chunk at a time: one lock per
+// chunk instead of per receiver, and, in a fan-out, the first chunk's
+// flusher starts writing while the route still queues for the others.
+// Its zero value is empty; it lives on the route's stack.
+type schedule struct {
+	cs [flushChunk]*Conn
+	n  int
+}
+
+// add schedules c; a full chunk goes in line at once, and its goroutine
+// starts at once too: the route is still running.
+func (s *schedule) add(h *Hub, c *Conn) {
+	s.cs[s.n] = c
+	s.n++
+	if s.n == len(s.cs) {
+		s.put(h)
+		h.flush.startOwed(h)
+	}
+}
+
+// put puts the last, partial chunk in line; the caller calls startOwed
+// once it has released the hub's lock.
+func (s *schedule) put(h *Hub) {
+	if s.n == 0 {
+		return
+	}
+	h.flush.addAll(s.cs[:s.n]...)
+	clear(s.cs[:s.n])
+	s.n = 0
 }
 
 func (f *flusher) run() {

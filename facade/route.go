@@ -9,6 +9,7 @@ import (
 // connections of its target, or to the target's hold when a user or thread
 // has none.
 func (h *Hub) deliver(to Target, m *message) error {
+	defer h.flush.startOwed(h) // after the unlock: it may wake a thread
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
@@ -34,12 +35,16 @@ func (h *Hub) deliver(to Target, m *message) error {
 // thread except those still waiting for a Broker's replay of it — and
 // returns how many it was offered to, how many of those are ready, and the
 // receivers' refusals (*HoldError), joined. It never holds. Hub.deliver and
-// Local.Deliver both route through it; called with hub.mu held.
+// Local.Deliver both route through it; called with hub.mu held. The
+// writers it wakes go in the flusher's line by chunks; the caller calls
+// flush.startOwed once it has released hub.mu.
 func (h *Hub) routeLocked(to Target, m *message) (offered, ready int, err error) {
 	var errs []error
+	var sched schedule
+	defer sched.put(h)
 	offer := func(c *Conn) {
 		offered++
-		isReady, err := c.enqueue(entry{m: m, key: to})
+		isReady, err := c.enqueue(entry{m: m, key: to}, &sched)
 		if err != nil {
 			errs = append(errs, err)
 		} else if isReady {
