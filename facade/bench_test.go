@@ -260,38 +260,32 @@ func BenchmarkNotifyCall(b *testing.B) {
 // time over the baseline's, so 1/floor-ratio bounds any speed-up.
 func BenchmarkFanout1000(b *testing.B) {
 	const clients = 1000
-	reader := func(ws *websocket.Conn, received chan<- struct{}) {
+	// Each client notes when it has read the event.
+	reader := func(ws *websocket.Conn, received chan<- time.Time) {
 		for {
 			_, r, err := ws.NextReader()
 			if err != nil {
 				return
 			}
 			_, _ = io.Copy(io.Discard, r)
-			received <- struct{}{}
+			received <- time.Now()
 		}
 	}
 	// timed returns the time until every client has the event, until the
-	// first has it, and the sender's own time. The first receipt is waited
-	// for beside the sender: a server that writes only once the sender has
-	// returned is seen so.
-	timed := func(send func(), received chan struct{}) (total, first, sender time.Duration) {
+	// first has it, and the sender's own time.
+	timed := func(send func(), received chan time.Time) (total, first, sender time.Duration) {
 		t0 := time.Now()
-		firstAt := make(chan time.Time, 1)
-		go func() {
-			<-received
-			firstAt <- time.Now()
-		}()
 		send()
 		sender = time.Since(t0)
-		for range clients - 1 {
-			<-received
+		first = time.Hour
+		for range clients {
+			first = min(first, (<-received).Sub(t0))
 		}
-		total = time.Since(t0)
-		return total, (<-firstAt).Sub(t0), sender
+		return time.Since(t0), first, sender
 	}
 
 	bs := newBaselineServer(b)
-	bRecv := make(chan struct{}, clients)
+	bRecv := make(chan time.Time, clients)
 	var bconns []*lockedConn
 	for i := range clients {
 		ws, _, err := websocket.DefaultDialer.Dial(wsURL(bs.srv, fmt.Sprint(i)), nil)
@@ -303,7 +297,7 @@ func BenchmarkFanout1000(b *testing.B) {
 		bconns = append(bconns, <-bs.conns)
 	}
 	s := newServer(b, &facade.HubOptions{Logger: quiet, MaxConnsPerUser: clients}, nil)
-	fRecv := make(chan struct{}, clients)
+	fRecv := make(chan time.Time, clients)
 	for i := range clients {
 		ws, c := s.dial(b, fmt.Sprint("c", i))
 		ready(b, c, "u1")
@@ -548,10 +542,12 @@ func BenchmarkNotifyParallel(b *testing.B) {
 	}
 	s := newServer(b, &facade.HubOptions{Logger: quiet, MaxQueueBytes: 1 << 30}, nil)
 	var fclients []*websocket.Conn
+	var targets []facade.Target
 	for i := range publishers {
 		ws, c := s.dial(b, fmt.Sprint("p", i))
 		ready(b, c, fmt.Sprint("u", i))
 		fclients = append(fclients, ws)
+		targets = append(targets, facade.ToUser(fmt.Sprint("u", i)))
 	}
 	ctx := context.Background()
 
@@ -588,7 +584,7 @@ func BenchmarkNotifyParallel(b *testing.B) {
 	for range rounds {
 		base += run(per, bclients, func(p, i int) error { return bconns[p].send(legacyEvent(i)) })
 		fac += run(per, fclients, func(p, i int) error {
-			return s.hub.Notify(ctx, facade.ToUser(fmt.Sprint("u", p)), facadeEvent(i))
+			return s.hub.Notify(ctx, targets[p], facadeEvent(i))
 		})
 	}
 	b.StopTimer()

@@ -86,10 +86,25 @@ func (f *flusher) startOwed(h *Hub) {
 // to and puts them in the flusher's line a chunk at a time: one lock per
 // chunk instead of per receiver, and, in a fan-out, the first chunk's
 // flusher starts writing while the route still queues for the others.
-// Its zero value is empty; it lives on the route's stack.
+// Its zero value is empty; it lives on the route's caller's stack. It
+// also collects the connections the route found stalled (slow), for the
+// caller to close once the route has let go of the hub's lock.
 type schedule struct {
-	cs [flushChunk]*Conn
-	n  int
+	cs   [flushChunk]*Conn
+	n    int
+	slow []*Conn
+}
+
+// done ends a route's schedule, once its caller has released the hub's
+// lock: the last chunk goes in line, flusher goroutines start, stalled
+// connections are closed.
+func (s *schedule) done(h *Hub) {
+	s.put(h)
+	h.flush.startOwed(h)
+	if len(s.slow) > 0 {
+		h.closeSlow(s.slow)
+		s.slow = nil
+	}
 }
 
 // add schedules c; a full chunk goes in line at once, and its goroutine
@@ -103,8 +118,7 @@ func (s *schedule) add(h *Hub, c *Conn) {
 	}
 }
 
-// put puts the last, partial chunk in line; the caller calls startOwed
-// once it has released the hub's lock.
+// put puts the chunk collected so far in line.
 func (s *schedule) put(h *Hub) {
 	if s.n == 0 {
 		return
@@ -119,24 +133,53 @@ func (f *flusher) run() {
 	defer putPass(p)
 	var chunk [flushChunk]*Conn
 	for {
-		f.mu.Lock()
-		if f.head == len(f.pending) {
-			f.running--
-			clear(f.pending)
-			f.pending, f.head = f.pending[:0], 0
-			if cap(f.pending) > maxKeptLine {
-				f.pending = nil
-			}
-			f.mu.Unlock()
+		n := f.take(&chunk, true)
+		if n == 0 {
 			return
 		}
-		n := copy(chunk[:], f.pending[f.head:])
-		clear(f.pending[f.head : f.head+n])
-		f.head += n
-		f.mu.Unlock()
 		for _, c := range chunk[:n] {
 			c.w.flushPass(p)
 		}
 		clear(chunk[:n])
+	}
+}
+
+// take moves up to a chunk of the line to chunk and returns how many. A
+// flusher goroutine (exiting) finding the line empty stops counting
+// itself, under the same lock, so no connection is left in line unseen.
+func (f *flusher) take(chunk *[flushChunk]*Conn, exiting bool) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.head == len(f.pending) {
+		if exiting {
+			f.running--
+		}
+		clear(f.pending)
+		f.pending, f.head = f.pending[:0], 0
+		if cap(f.pending) > maxKeptLine {
+			f.pending = nil
+		}
+		return 0
+	}
+	n := copy(chunk[:], f.pending[f.head:])
+	clear(f.pending[f.head : f.head+n])
+	f.head += n
+	return n
+}
+
+// help writes one chunk of the line on the caller's goroutine, as a
+// flusher goroutine would: a fan-out's publisher writes to its first
+// receivers itself rather than wait for a flusher's thread to be
+// scheduled, which on a busy machine takes longer than the route.
+func (f *flusher) help() {
+	var chunk [flushChunk]*Conn
+	n := f.take(&chunk, false)
+	if n == 0 {
+		return
+	}
+	p := getPass()
+	defer putPass(p)
+	for _, c := range chunk[:n] {
+		c.w.flushPass(p)
 	}
 }

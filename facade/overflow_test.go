@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -174,5 +175,74 @@ func TestPausedClientReconnectsAfterSlowConsumerClose(t *testing.T) {
 	}
 	require.Equal(t, want, all, "once each, in order, across the reconnect")
 	st = requireAccounted(t, s.hub)
+	assert.EqualValues(t, len(refused), st.Rejected)
+}
+
+// Publishers side by side (Notify routes under the hub's lock held
+// shared) find the same stalled connection: it is closed once, as a slow
+// consumer; every event is written once, or refused with a *HoldError —
+// none lost, none twice — and each publisher's events arrive in its order,
+// across the reconnect.
+func TestConcurrentPublishersCloseASlowConsumerOnce(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, &facade.HubOptions{Logger: quiet, MaxQueueBytes: 64 << 10, HardQueueBytes: 256 << 10,
+		SlowConsumerAfter: 100 * time.Millisecond, HoldBytes: 64 << 20}, nil)
+	ws, c := s.dial(t, "paused")
+	ready(t, c, "u1")
+	const publishers, stride = 8, 1 << 20
+	var mu sync.Mutex
+	refused := map[int]bool{}
+	sent := make([]int, publishers)
+	var wg sync.WaitGroup
+	for p := range publishers {
+		wg.Go(func() {
+			after := 0 // events sent once the connection is closed: held
+			for i := 0; after < 10; i++ {
+				if c.State() != facade.ProcessingReady {
+					after++
+				}
+				seq := p*stride + i
+				err := s.hub.Notify(context.Background(), facade.ToUser("u1"),
+					facade.Raw(map[string]any{"user": "u1", "seq": seq, "pad": strings.Repeat("x", 8<<10)}))
+				sent[p] = i + 1
+				if err != nil {
+					if !assert.ErrorIs(t, err, facade.ErrHoldFull) {
+						return
+					}
+					mu.Lock()
+					refused[seq] = true
+					mu.Unlock()
+					time.Sleep(2 * time.Millisecond)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	first, code := readSeqs(t, ws) // reading again lets the close frame out
+	assert.Equal(t, facade.CloseSlowConsumer, code)
+	<-c.Done()
+	assert.EqualValues(t, 1, s.hub.Stats().SlowConsumers)
+
+	ws2, c2 := s.dial(t, "again")
+	ready(t, c2, "u1")
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		_ = c2.Close(websocket.CloseNormalClosure, "")
+	}()
+	second, _ := readSeqs(t, ws2)
+	got := make([][]int, publishers)
+	for _, seq := range append(first, second...) {
+		got[seq/stride] = append(got[seq/stride], seq)
+	}
+	for p := range publishers {
+		var want []int
+		for i := range sent[p] {
+			if seq := p*stride + i; !refused[seq] {
+				want = append(want, seq)
+			}
+		}
+		require.Equal(t, want, got[p], "publisher %d: once each, in order, across the reconnect", p)
+	}
+	st := requireAccounted(t, s.hub)
 	assert.EqualValues(t, len(refused), st.Rejected)
 }
