@@ -343,6 +343,7 @@ func BenchmarkFanout1000(b *testing.B) {
 	b.ReportMetric(float64(bFirst.Microseconds())/n, "baseline-first-us")
 	b.ReportMetric(float64(floor.Microseconds())/n, "floor-us/fanout")
 	b.ReportMetric(float64(floor)/float64(bTotal), "floor-ratio")
+	b.ReportMetric(float64(fTotal)/float64(floor), "facade/floor")
 }
 
 // textFrame encodes v once as one unmasked server text frame: the floor of

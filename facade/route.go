@@ -18,19 +18,14 @@ import (
 //
 // Once the lock is released it puts the route's last writers in the
 // flusher's line and starts the flusher goroutines owed (starting one may
-// wake a thread: a syscall), closes the slow consumers the route found,
-// and, for a fan-out, writes the first chunk of receivers itself
-// (flusher.help).
+// wake a thread: a syscall), and closes the slow consumers the route found.
 func (h *Hub) deliver(to Target, m *message) error {
 	var sched schedule
-	ready, err := h.deliverShared(to, m, &sched)
+	err := h.deliverShared(to, m, &sched)
 	if err == errNoMembers {
-		ready, err = h.deliverExclusive(to, m, &sched)
+		err = h.deliverExclusive(to, m, &sched)
 	}
 	sched.done(h)
-	if ready >= flushChunk {
-		h.flush.help()
-	}
 	return err
 }
 
@@ -38,33 +33,33 @@ func (h *Hub) deliver(to Target, m *message) error {
 // connection here: the event is to be held, under the exclusive lock.
 var errNoMembers = errors.New("facade: no members")
 
-// deliverShared routes m under the hub's lock held shared and returns how
-// many ready connections it went to; errNoMembers when m is to be held.
-func (h *Hub) deliverShared(to Target, m *message, sched *schedule) (ready int, err error) {
+// deliverShared routes m under the hub's lock held shared; it returns
+// errNoMembers when m is to be held.
+func (h *Hub) deliverShared(to Target, m *message, sched *schedule) error {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	if h.closed {
-		return 0, ErrHubClosed
+		return ErrHubClosed
 	}
 	if to.kind == targetConn && h.conns[to.id] == nil {
-		return 0, fmt.Errorf("%w: %v", ErrUnknownTarget, to)
+		return fmt.Errorf("%w: %v", ErrUnknownTarget, to)
 	}
 	if (to.kind == targetUser || to.kind == targetThread) && len(h.membersLocked(to)) == 0 {
-		return 0, errNoMembers
+		return errNoMembers
 	}
 	return h.routeCounted(to, m, sched, false)
 }
 
 // deliverExclusive is deliver's path under the exclusive lock: the target
 // had no member when deliverShared looked; it may have one now.
-func (h *Hub) deliverExclusive(to Target, m *message, sched *schedule) (ready int, err error) {
+func (h *Hub) deliverExclusive(to Target, m *message, sched *schedule) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
-		return 0, ErrHubClosed
+		return ErrHubClosed
 	}
 	if len(h.membersLocked(to)) == 0 {
-		return 0, h.holdLocked(to, m)
+		return h.holdLocked(to, m)
 	}
 	return h.routeCounted(to, m, sched, true)
 }
@@ -73,19 +68,19 @@ func (h *Hub) deliverExclusive(to Target, m *message, sched *schedule) (ready in
 // thread whose members all still wait for a Broker's replay holds it.
 // Called with hub.mu held; only when that is exclusive can it hold:
 // shared, it returns errNoMembers instead.
-func (h *Hub) routeCounted(to Target, m *message, sched *schedule, exclusive bool) (ready int, err error) {
+func (h *Hub) routeCounted(to Target, m *message, sched *schedule, exclusive bool) error {
 	m.seq = h.seq.Add(1)
-	offered, ready, err := h.routeLocked(to, m, sched)
+	offered, _, err := h.routeLocked(to, m, sched)
 	if offered == 0 && (to.kind == targetUser || to.kind == targetThread) {
 		if !exclusive {
-			return 0, errNoMembers
+			return errNoMembers
 		}
-		return 0, h.holdLocked(to, m)
+		return h.holdLocked(to, m)
 	}
 	if err == nil {
 		h.notified.Add(1)
 	}
-	return ready, err
+	return err
 }
 
 // routeLocked offers m (already given its seq) to every live connection of
