@@ -87,6 +87,17 @@ func newBaselineServer(tb testing.TB) *baselineServer {
 	return s
 }
 
+// dial connects a gorilla client, closed when the benchmark ends, and
+// returns it with the server's side.
+func (s *baselineServer) dial(tb testing.TB, id string) (*websocket.Conn, *lockedConn) {
+	ws, _, err := websocket.DefaultDialer.Dial(wsURL(s.srv, id), nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { ws.Close() })
+	return ws, <-s.conns
+}
+
 func wsURL(srv *httptest.Server, id string) string {
 	return "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws?id=" + id
 }
@@ -148,12 +159,7 @@ type peersEnvelope struct {
 
 func benchStream(b *testing.B, baseEvent func(int) any, facEvent func(int) facade.Event) {
 	bs := newBaselineServer(b)
-	bws, _, err := websocket.DefaultDialer.Dial(wsURL(bs.srv, "x"), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer bws.Close()
-	bc := <-bs.conns
+	bws, bc := bs.dial(b, "x")
 
 	// The facade never blocks Notify on a client: a burst larger than the
 	// queue bound would disconnect the reader as a slow consumer. The
@@ -210,12 +216,7 @@ func benchStream(b *testing.B, baseEvent func(int) any, facEvent func(int) facad
 // sides alternate, iteration by iteration.
 func BenchmarkNotifyCall(b *testing.B) {
 	bs := newBaselineServer(b)
-	bws, _, err := websocket.DefaultDialer.Dial(wsURL(bs.srv, "x"), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer bws.Close()
-	bc := <-bs.conns
+	bws, bc := bs.dial(b, "x")
 	s := newServer(b, &facade.HubOptions{Logger: quiet}, nil)
 	fws, c := s.dial(b, "c1")
 	ready(b, c, "u1")
@@ -288,13 +289,9 @@ func BenchmarkFanout1000(b *testing.B) {
 	bRecv := make(chan time.Time, clients)
 	var bconns []*lockedConn
 	for i := range clients {
-		ws, _, err := websocket.DefaultDialer.Dial(wsURL(bs.srv, fmt.Sprint(i)), nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer ws.Close()
+		ws, bc := bs.dial(b, fmt.Sprint(i))
 		go reader(ws, bRecv)
-		bconns = append(bconns, <-bs.conns)
+		bconns = append(bconns, bc)
 	}
 	s := newServer(b, &facade.HubOptions{Logger: quiet, MaxConnsPerUser: clients}, nil)
 	fRecv := make(chan time.Time, clients)
@@ -533,13 +530,9 @@ func BenchmarkNotifyParallel(b *testing.B) {
 	var bconns []*lockedConn
 	var bclients []*websocket.Conn
 	for i := range publishers {
-		ws, _, err := websocket.DefaultDialer.Dial(wsURL(bs.srv, fmt.Sprint(i)), nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer ws.Close()
+		ws, bc := bs.dial(b, fmt.Sprint(i))
 		bclients = append(bclients, ws)
-		bconns = append(bconns, <-bs.conns)
+		bconns = append(bconns, bc)
 	}
 	s := newServer(b, &facade.HubOptions{Logger: quiet, MaxQueueBytes: 1 << 30}, nil)
 	var fclients []*websocket.Conn

@@ -136,10 +136,7 @@ func TestBurstPastTheHardBoundIsRefusedNotDropped(t *testing.T) {
 // arrives once, in order, or was refused to Notify's caller.
 func TestPausedClientReconnectsAfterSlowConsumerClose(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, &facade.HubOptions{Logger: quiet, MaxQueueBytes: 64 << 10, HardQueueBytes: 256 << 10,
-		SlowConsumerAfter: 100 * time.Millisecond, HoldBytes: 64 << 20}, nil)
-	ws, c := s.dial(t, "paused")
-	ready(t, c, "u1")
+	s, ws, c := pausedClient(t)
 	refused := map[int]bool{}
 	i := 0
 	for ; ; i++ { // the client reads nothing meanwhile
@@ -151,22 +148,10 @@ func TestPausedClientReconnectsAfterSlowConsumerClose(t *testing.T) {
 			break
 		}
 	}
-	first, code := readSeqs(t, ws) // reading again lets the close frame out
-	assert.Equal(t, facade.CloseSlowConsumer, code)
-	<-c.Done()
-	st := s.hub.Stats()
-	assert.EqualValues(t, 1, st.SlowConsumers)
+	first := readSlowClosed(t, s.hub, ws, c)
 	more := notifySeqs(t, s.hub, "u1", i+1, i+11, 100) // held too
 	require.Empty(t, more)
-
-	ws2, c2 := s.dial(t, "again")
-	ready(t, c2, "u1")
-	go func() {
-		time.Sleep(100 * time.Millisecond)
-		_ = c2.Close(websocket.CloseNormalClosure, "")
-	}()
-	second, _ := readSeqs(t, ws2)
-	all := append(first, second...)
+	all := append(first, readReconnected(t, s, "u1")...)
 	var want []int
 	for k := 0; k <= i+10; k++ {
 		if !refused[k] {
@@ -174,8 +159,43 @@ func TestPausedClientReconnectsAfterSlowConsumerClose(t *testing.T) {
 		}
 	}
 	require.Equal(t, want, all, "once each, in order, across the reconnect")
-	st = requireAccounted(t, s.hub)
+	st := requireAccounted(t, s.hub)
 	assert.EqualValues(t, len(refused), st.Rejected)
+}
+
+// pausedClient is a hub with a small queue bound and a ready client of
+// user "u1", which the test does not read yet.
+func pausedClient(t *testing.T) (*server, *websocket.Conn, *facade.Conn) {
+	s := newServer(t, &facade.HubOptions{Logger: quiet, MaxQueueBytes: 64 << 10, HardQueueBytes: 256 << 10,
+		SlowConsumerAfter: 100 * time.Millisecond, HoldBytes: 64 << 20}, nil)
+	ws, c := s.dial(t, "paused")
+	ready(t, c, "u1")
+	return s, ws, c
+}
+
+// readSlowClosed reads what a connection closed as a slow consumer got
+// before its close frame, and checks that it was closed so, once.
+func readSlowClosed(t *testing.T, h *facade.Hub, ws *websocket.Conn, c *facade.Conn) []int {
+	t.Helper()
+	seqs, code := readSeqs(t, ws) // reading again lets the close frame out
+	assert.Equal(t, facade.CloseSlowConsumer, code)
+	<-c.Done()
+	assert.EqualValues(t, 1, h.Stats().SlowConsumers)
+	return seqs
+}
+
+// readReconnected connects user again and reads what it is given (what
+// was held for it) for 100 ms, until it closes.
+func readReconnected(t *testing.T, s *server, user string) []int {
+	t.Helper()
+	ws, c := s.dial(t, "again")
+	ready(t, c, user)
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		_ = c.Close(websocket.CloseNormalClosure, "")
+	}()
+	seqs, _ := readSeqs(t, ws)
+	return seqs
 }
 
 // Publishers side by side (Notify routes under the hub's lock held
@@ -185,10 +205,7 @@ func TestPausedClientReconnectsAfterSlowConsumerClose(t *testing.T) {
 // across the reconnect.
 func TestConcurrentPublishersCloseASlowConsumerOnce(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, &facade.HubOptions{Logger: quiet, MaxQueueBytes: 64 << 10, HardQueueBytes: 256 << 10,
-		SlowConsumerAfter: 100 * time.Millisecond, HoldBytes: 64 << 20}, nil)
-	ws, c := s.dial(t, "paused")
-	ready(t, c, "u1")
+	s, ws, c := pausedClient(t)
 	const publishers, stride = 8, 1 << 20
 	var mu sync.Mutex
 	refused := map[int]bool{}
@@ -218,20 +235,9 @@ func TestConcurrentPublishersCloseASlowConsumerOnce(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	first, code := readSeqs(t, ws) // reading again lets the close frame out
-	assert.Equal(t, facade.CloseSlowConsumer, code)
-	<-c.Done()
-	assert.EqualValues(t, 1, s.hub.Stats().SlowConsumers)
-
-	ws2, c2 := s.dial(t, "again")
-	ready(t, c2, "u1")
-	go func() {
-		time.Sleep(100 * time.Millisecond)
-		_ = c2.Close(websocket.CloseNormalClosure, "")
-	}()
-	second, _ := readSeqs(t, ws2)
+	first := readSlowClosed(t, s.hub, ws, c)
 	got := make([][]int, publishers)
-	for _, seq := range append(first, second...) {
+	for _, seq := range append(first, readReconnected(t, s, "u1")...) {
 		got[seq/stride] = append(got[seq/stride], seq)
 	}
 	for p := range publishers {
