@@ -87,6 +87,17 @@ func newBaselineServer(tb testing.TB) *baselineServer {
 	return s
 }
 
+// dial connects a gorilla client, closed when the benchmark ends, and
+// returns it with the server's side.
+func (s *baselineServer) dial(tb testing.TB, id string) (*websocket.Conn, *lockedConn) {
+	ws, _, err := websocket.DefaultDialer.Dial(wsURL(s.srv, id), nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { ws.Close() })
+	return ws, <-s.conns
+}
+
 func wsURL(srv *httptest.Server, id string) string {
 	return "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws?id=" + id
 }
@@ -109,17 +120,46 @@ func report(b *testing.B, unit string, facadeV, baselineV float64) {
 	b.ReportMetric(facadeV/baselineV, "ratio")
 }
 
-// BenchmarkStream sends b.N ~100-byte events to one ready client and times
-// until the client has read them all, for both sides. The sides alternate in
-// rounds, so load on the machine falls on both alike.
+// BenchmarkStream sends b.N events to one ready client and times until the
+// client has read them all, for both sides. The sides alternate in rounds,
+// so load on the machine falls on both alike. The sender's own loop is
+// timed too (call-ns: Notify's cost per event to a ready user, against the
+// baseline's locked WriteJSON). "typed" sends ~100-byte legacy events;
+// "raw" sends what the peers harness (../shared/bench/peers) publishes: a
+// Raw struct carrying a pre-encoded ~100-byte payload, whose JSON the
+// baseline writes with WriteJSON.
 func BenchmarkStream(b *testing.B) {
+	b.Run("typed", func(b *testing.B) {
+		benchStream(b, func(i int) any { return legacyEvent(i) }, facadeEvent)
+	})
+	b.Run("raw", func(b *testing.B) {
+		payloads := make([]json.RawMessage, 1024)
+		for i := range payloads {
+			payloads[i] = json.RawMessage(fmt.Sprintf(
+				`{"seq":%d,"kind":"notify","user":"user-%04d","title":"Build finished","pad":"%s"}`, i, i, strings.Repeat("x", 20)))
+		}
+		env := func(i int) peersEnvelope {
+			var e peersEnvelope
+			e.Push.Channel, e.Push.Pub.Data = "bench", payloads[i%len(payloads)]
+			return e
+		}
+		benchStream(b, func(i int) any { return env(i) }, func(i int) facade.Event { return facade.Raw(env(i)) })
+	})
+}
+
+// peersEnvelope is the message of the peers harness (centrifuge's push).
+type peersEnvelope struct {
+	Push struct {
+		Channel string `json:"channel"`
+		Pub     struct {
+			Data json.RawMessage `json:"data"`
+		} `json:"pub"`
+	} `json:"push"`
+}
+
+func benchStream(b *testing.B, baseEvent func(int) any, facEvent func(int) facade.Event) {
 	bs := newBaselineServer(b)
-	bws, _, err := websocket.DefaultDialer.Dial(wsURL(bs.srv, "x"), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer bws.Close()
-	bc := <-bs.conns
+	bws, bc := bs.dial(b, "x")
 
 	// The facade never blocks Notify on a client: a burst larger than the
 	// queue bound would disconnect the reader as a slow consumer. The
@@ -131,7 +171,7 @@ func BenchmarkStream(b *testing.B) {
 	ctx := context.Background()
 
 	const rounds = 10
-	var base, fac time.Duration
+	var base, fac, baseCall, facCall time.Duration
 	b.ResetTimer()
 	for r := range rounds {
 		n := b.N / rounds
@@ -142,10 +182,11 @@ func BenchmarkStream(b *testing.B) {
 		go drain(bws, n, done)
 		start := time.Now()
 		for i := range n {
-			if err := bc.send(legacyEvent(i)); err != nil {
+			if err := bc.send(baseEvent(i)); err != nil {
 				b.Fatal(err)
 			}
 		}
+		baseCall += time.Since(start)
 		<-done
 		base += time.Since(start)
 
@@ -153,21 +194,65 @@ func BenchmarkStream(b *testing.B) {
 		go drain(fws, n, done)
 		start = time.Now()
 		for i := range n {
-			if err := s.hub.Notify(ctx, facade.ToUser("u1"), facadeEvent(i)); err != nil {
+			if err := s.hub.Notify(ctx, facade.ToUser("u1"), facEvent(i)); err != nil {
 				b.Fatal(err)
 			}
 		}
+		facCall += time.Since(start)
 		<-done
 		fac += time.Since(start)
 	}
 	b.StopTimer()
 	n := float64(b.N)
 	report(b, "ns/event", float64(fac.Nanoseconds())/n, float64(base.Nanoseconds())/n)
+	b.ReportMetric(float64(facCall.Nanoseconds())/n, "facade-call-ns")
+	b.ReportMetric(float64(baseCall.Nanoseconds())/n, "baseline-call-ns")
+	b.ReportMetric(float64(facCall)/float64(baseCall), "call-ratio")
+}
+
+// BenchmarkNotifyCall times the caller's side of one event to one ready,
+// idle client: Notify against the baseline's locked WriteJSON, each call
+// on its own, the client having read the previous event (untimed). The
+// sides alternate, iteration by iteration.
+func BenchmarkNotifyCall(b *testing.B) {
+	bs := newBaselineServer(b)
+	bws, bc := bs.dial(b, "x")
+	s := newServer(b, &facade.HubOptions{Logger: quiet}, nil)
+	fws, c := s.dial(b, "c1")
+	ready(b, c, "u1")
+	ctx := context.Background()
+	to := facade.ToUser("u1")
+	bev, fev := legacyEvent(0), facadeEvent(0) // built once: the event is the caller's
+
+	var base, fac time.Duration
+	b.ResetTimer()
+	for range b.N {
+		t0 := time.Now()
+		if err := bc.send(bev); err != nil {
+			b.Fatal(err)
+		}
+		base += time.Since(t0)
+		if _, _, err := bws.NextReader(); err != nil {
+			b.Fatal(err)
+		}
+		t0 = time.Now()
+		if err := s.hub.Notify(ctx, to, fev); err != nil {
+			b.Fatal(err)
+		}
+		fac += time.Since(t0)
+		if _, _, err := fws.NextReader(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	n := float64(b.N)
+	report(b, "call-ns", float64(fac.Nanoseconds())/n, float64(base.Nanoseconds())/n)
 }
 
 // BenchmarkFanout1000 sends one event to 1,000 ready clients per iteration
 // and times until every client has it; it also reports the sender's own
-// time (how long the caller is held). The sides alternate, iteration by
+// time (how long the caller is held) and the time until the first client
+// has it. The sides alternate, iteration by
 // iteration, so load on the machine falls on all alike.
 //
 // A third side measures the floor: the bytes of one pre-encoded frame
@@ -176,40 +261,40 @@ func BenchmarkStream(b *testing.B) {
 // time over the baseline's, so 1/floor-ratio bounds any speed-up.
 func BenchmarkFanout1000(b *testing.B) {
 	const clients = 1000
-	reader := func(ws *websocket.Conn, received chan<- struct{}) {
+	// Each client notes when it has read the event.
+	reader := func(ws *websocket.Conn, received chan<- time.Time) {
 		for {
 			_, r, err := ws.NextReader()
 			if err != nil {
 				return
 			}
 			_, _ = io.Copy(io.Discard, r)
-			received <- struct{}{}
+			received <- time.Now()
 		}
 	}
-	timed := func(send func(), received chan struct{}) (total, sender time.Duration) {
+	// timed returns the time until every client has the event, until the
+	// first has it, and the sender's own time.
+	timed := func(send func(), received chan time.Time) (total, first, sender time.Duration) {
 		t0 := time.Now()
 		send()
 		sender = time.Since(t0)
+		first = time.Hour
 		for range clients {
-			<-received
+			first = min(first, (<-received).Sub(t0))
 		}
-		return time.Since(t0), sender
+		return time.Since(t0), first, sender
 	}
 
 	bs := newBaselineServer(b)
-	bRecv := make(chan struct{}, clients)
+	bRecv := make(chan time.Time, clients)
 	var bconns []*lockedConn
 	for i := range clients {
-		ws, _, err := websocket.DefaultDialer.Dial(wsURL(bs.srv, fmt.Sprint(i)), nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer ws.Close()
+		ws, bc := bs.dial(b, fmt.Sprint(i))
 		go reader(ws, bRecv)
-		bconns = append(bconns, <-bs.conns)
+		bconns = append(bconns, bc)
 	}
 	s := newServer(b, &facade.HubOptions{Logger: quiet, MaxConnsPerUser: clients}, nil)
-	fRecv := make(chan struct{}, clients)
+	fRecv := make(chan time.Time, clients)
 	for i := range clients {
 		ws, c := s.dial(b, fmt.Sprint("c", i))
 		ready(b, c, "u1")
@@ -217,10 +302,10 @@ func BenchmarkFanout1000(b *testing.B) {
 	}
 	ctx := context.Background()
 
-	var bTotal, bSender, fTotal, fSender, floor time.Duration
+	var bTotal, bFirst, bSender, fTotal, fFirst, fSender, floor time.Duration
 	b.ResetTimer()
 	for i := range b.N {
-		tot, snd := timed(func() {
+		tot, first, snd := timed(func() {
 			ev := legacyEvent(i)
 			for _, c := range bconns {
 				if err := c.send(ev); err != nil {
@@ -228,8 +313,8 @@ func BenchmarkFanout1000(b *testing.B) {
 				}
 			}
 		}, bRecv)
-		bTotal, bSender = bTotal+tot, bSender+snd
-		tot, _ = timed(func() {
+		bTotal, bFirst, bSender = bTotal+tot, bFirst+first, bSender+snd
+		tot, _, _ = timed(func() {
 			frame := textFrame(legacyEvent(i))
 			for _, c := range bconns {
 				if _, err := c.ws.NetConn().Write(frame); err != nil {
@@ -238,12 +323,12 @@ func BenchmarkFanout1000(b *testing.B) {
 			}
 		}, bRecv)
 		floor += tot
-		tot, snd = timed(func() {
+		tot, first, snd = timed(func() {
 			if err := s.hub.Notify(ctx, facade.ToAll(), facadeEvent(i)); err != nil {
 				b.Fatal(err)
 			}
 		}, fRecv)
-		fTotal, fSender = fTotal+tot, fSender+snd
+		fTotal, fFirst, fSender = fTotal+tot, fFirst+first, fSender+snd
 	}
 	b.StopTimer()
 	n := float64(b.N)
@@ -251,8 +336,11 @@ func BenchmarkFanout1000(b *testing.B) {
 	b.ReportMetric(float64(fSender.Microseconds())/n, "facade-sender-us")
 	b.ReportMetric(float64(bSender.Microseconds())/n, "baseline-sender-us")
 	b.ReportMetric(float64(fSender)/float64(bSender), "sender-ratio")
+	b.ReportMetric(float64(fFirst.Microseconds())/n, "facade-first-us")
+	b.ReportMetric(float64(bFirst.Microseconds())/n, "baseline-first-us")
 	b.ReportMetric(float64(floor.Microseconds())/n, "floor-us/fanout")
 	b.ReportMetric(float64(floor)/float64(bTotal), "floor-ratio")
+	b.ReportMetric(float64(fTotal)/float64(floor), "facade/floor")
 }
 
 // textFrame encodes v once as one unmasked server text frame: the floor of
@@ -428,4 +516,72 @@ func BenchmarkConnect(b *testing.B) {
 	}
 	n := float64(b.N)
 	report(b, "us/connect", float64(fac.Nanoseconds())/n/1e3, float64(base.Nanoseconds())/n/1e3)
+}
+
+// BenchmarkNotifyParallel is many publishers at once: 64 goroutines, each
+// sending b.N/64 events to a user of its own with one ready client, timed
+// until every client has all of its events. The baseline is the legacy
+// handler, which shares nothing between connections: 64 goroutines, each
+// with a locked WriteJSON to a connection of its own. The sides alternate
+// in rounds. Run with -mutexprofile to see which lock limits the facade.
+func BenchmarkNotifyParallel(b *testing.B) {
+	const publishers = 64
+	bs := newBaselineServer(b)
+	var bconns []*lockedConn
+	var bclients []*websocket.Conn
+	for i := range publishers {
+		ws, bc := bs.dial(b, fmt.Sprint(i))
+		bclients = append(bclients, ws)
+		bconns = append(bconns, bc)
+	}
+	s := newServer(b, &facade.HubOptions{Logger: quiet, MaxQueueBytes: 1 << 30}, nil)
+	var fclients []*websocket.Conn
+	var targets []facade.Target
+	for i := range publishers {
+		ws, c := s.dial(b, fmt.Sprint("p", i))
+		ready(b, c, fmt.Sprint("u", i))
+		fclients = append(fclients, ws)
+		targets = append(targets, facade.ToUser(fmt.Sprint("u", i)))
+	}
+	ctx := context.Background()
+
+	// run sends per events from each publisher and waits for the clients.
+	run := func(per int, clients []*websocket.Conn, send func(p, i int) error) time.Duration {
+		done := make([]chan struct{}, publishers)
+		for p, ws := range clients {
+			done[p] = make(chan struct{})
+			go drain(ws, per, done[p])
+		}
+		var wg sync.WaitGroup
+		start := time.Now()
+		for p := range publishers {
+			wg.Go(func() {
+				for i := range per {
+					if err := send(p, i); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		for _, d := range done {
+			<-d
+		}
+		return time.Since(start)
+	}
+
+	const rounds = 10
+	per := max(b.N/(publishers*rounds), 1)
+	var base, fac time.Duration
+	b.ResetTimer()
+	for range rounds {
+		base += run(per, bclients, func(p, i int) error { return bconns[p].send(legacyEvent(i)) })
+		fac += run(per, fclients, func(p, i int) error {
+			return s.hub.Notify(ctx, targets[p], facadeEvent(i))
+		})
+	}
+	b.StopTimer()
+	n := float64(per * publishers * rounds)
+	report(b, "ns/event", float64(fac.Nanoseconds())/n, float64(base.Nanoseconds())/n)
 }

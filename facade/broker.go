@@ -106,14 +106,15 @@ type Local struct{ h *Hub }
 // never holds: events no connection here takes are the broker's to keep.
 func (l *Local) Deliver(to Target, ev Encoded) (ready int) {
 	h := l.h
+	var sched schedule
+	defer sched.done(h) // after the unlock
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
 		return 0
 	}
-	h.seq++
-	ev.m.seq = h.seq
-	_, ready, err := h.routeLocked(to, ev.m)
+	ev.m.seq = h.seq.Add(1)
+	_, ready, err := h.routeLocked(to, ev.m, &sched)
 	if err != nil {
 		h.o.Logger.Warn("facade: broker event refused by a connection's queue", "target", to, "err", err)
 	}

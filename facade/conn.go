@@ -112,7 +112,7 @@ func (c *Conn) Authenticate(userID string) error {
 	if err := c.transitionLocked(Authenticated); err != nil {
 		return err
 	}
-	c.userID, c.userSeq = userID, h.seq
+	c.userID, c.userSeq = userID, h.seq.Load()
 	h.users[userID] = append(h.users[userID], c)
 	c.mergeLocked(h.takeHoldLocked(ToUser(userID)))
 	h.joinLocked(c, ToUser(userID), c.lastEvent)
@@ -139,7 +139,7 @@ func (c *Conn) JoinThread(threadID string) error {
 	if c.threadSeq == nil {
 		c.threadSeq = make(map[string]uint64, 1)
 	}
-	c.threadSeq[threadID] = h.seq
+	c.threadSeq[threadID] = h.seq.Load()
 	h.threads[threadID] = append(h.threads[threadID], c)
 	c.mergeLocked(h.takeHoldLocked(ToThread(threadID)))
 	h.joinLocked(c, ToThread(threadID), "")
@@ -207,14 +207,16 @@ func (c *Conn) Close(code int, reason string) error {
 }
 
 // enqueue offers e to c and reports whether c is ready; called with
-// hub.mu held. A connection not ready yet refuses an event past
-// MaxQueueBytes with a *HoldError. A ready one takes it up to HardQueueBytes
-// (past it: a *HoldError), and when its queue is over MaxQueueBytes and its
-// socket has taken nothing for SlowConsumerAfter it is closed as a slow
-// consumer: from then on nothing but the close frame is written to it, and
-// what it did not get, this event included, is given back (held for its
-// user or thread).
-func (c *Conn) enqueue(e entry) (ready bool, err error) {
+// hub.mu held, shared or exclusive. When c's writer is to be driven by the
+// flusher, c goes to sched, which puts it in the flusher's line. A
+// connection not ready yet refuses an event past MaxQueueBytes with a
+// *HoldError. A ready one takes it up to HardQueueBytes (past it: a
+// *HoldError); when its queue is over MaxQueueBytes and its socket has
+// taken nothing for SlowConsumerAfter, it takes the event whatever its
+// size and goes to sched.slow: the route's caller closes it as a slow
+// consumer (Hub.closeSlow), which gives back what it did not get, this
+// event included.
+func (c *Conn) enqueue(e entry, sched *schedule) (ready bool, err error) {
 	h := c.hub
 	c.mu.Lock()
 	if !c.state.Live() {
@@ -241,20 +243,46 @@ func (c *Conn) enqueue(e entry) (ready bool, err error) {
 	}
 	if !stalled {
 		c.w.stalledLocked() // notes when the queue passes MaxQueueBytes
-		c.w.kickLocked()
+		toFlusher := c.w.claimLocked()
 		c.mu.Unlock()
+		if toFlusher {
+			sched.add(h, c)
+		}
 		return true, nil
 	}
-	queued := c.w.q.Bytes()
-	back, _ := c.beginCloseLocked(causeSlow)
 	c.mu.Unlock()
-	h.slow.Add(1)
-	h.o.Logger.Warn("facade: slow consumer disconnected", "conn", c.id, "user", c.userID,
-		"queued_bytes", queued, "max_queue_bytes", h.o.MaxQueueBytes, "stalled_for", h.o.SlowConsumerAfter)
-	h.unregisterLocked(c)
-	h.giveBackLocked(back)
-	h.goOwned(c.finish)
+	sched.slow = append(sched.slow, c) // closed by the route's caller, holding hub.mu exclusive
 	return false, nil
+}
+
+// closeSlow closes cs, connections a route found stalled, as slow
+// consumers: from then on nothing but the close frame is written to them,
+// and what they did not get is given back (held for their user or thread).
+// The route only queues on them, as the hub's lock may be held shared
+// there; a connection closed meanwhile, or by Hub.Close, is left as it is.
+func (h *Hub) closeSlow(cs []*Conn) {
+	for _, c := range cs {
+		h.mu.Lock()
+		if h.closed {
+			h.mu.Unlock()
+			return
+		}
+		c.mu.Lock()
+		queued, user := c.w.q.Bytes(), c.userID
+		back, ok := c.beginCloseLocked(causeSlow)
+		c.mu.Unlock()
+		if ok {
+			h.unregisterLocked(c)
+			h.giveBackLocked(back)
+			h.goOwned(c.finish)
+		}
+		h.mu.Unlock()
+		if ok {
+			h.slow.Add(1)
+			h.o.Logger.Warn("facade: slow consumer disconnected", "conn", c.id, "user", user,
+				"queued_bytes", queued, "max_queue_bytes", h.o.MaxQueueBytes, "stalled_for", h.o.SlowConsumerAfter)
+		}
+	}
 }
 
 // requeue gives c a message another connection could not deliver and

@@ -88,12 +88,12 @@
 // them). A frame the socket took only in part is finished before any other
 // starts, so frames never interleave: control frames go between data
 // frames, never inside one. The writer is driven by one goroutine at a
-// time, and by none while idle: a few goroutines per hub (GOMAXPROCS at
-// most, gone when there is no work) write what sockets take at once and
-// never wait, and a connection whose socket is full gets its own goroutine
-// until it drains, which waits at most WriteTimeout. No lock is held
-// across a write, so a client that stops reading — pinging or not — delays
-// no one else. A writer writes a burst of queued frames with one write
+// time, and by none while idle: a few goroutines per hub (GOMAXPROCS-1 at
+// most, at least one, gone when there is no work) write what sockets take
+// at once and never wait, and a connection whose socket is full gets its
+// own goroutine until it drains, which waits at most WriteTimeout. No lock
+// is held across a write, so a client that stops reading — pinging or not
+// — delays no one else. A writer writes a burst of queued frames with one write
 // call, each message still its own frame; a write costs one syscall and no
 // timer unless the socket's send buffer is full. Each connection has one
 // reader goroutine, which hands client messages to
@@ -122,5 +122,7 @@
 // that vanished, Warn otherwise).
 //
 // [Hub.Close] closes every connection and waits for every goroutine the hub
-// started. Internally the hub's lock is taken before a connection's.
+// started. Internally the hub's lock is taken before a connection's;
+// Notify's route to live connections holds it shared, so publishers to
+// distinct targets do not wait for one another.
 package facade

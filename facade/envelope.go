@@ -127,11 +127,16 @@ func encode(ev Event, now time.Time) (*message, error) {
 	}
 	switch ev.kind {
 	case kindRaw:
-		b, err := json.Marshal(ev.payload)
+		scratch := scratchBufs.Get().(*[]byte)
+		defer putScratch(scratch)
+		b, err := appendJSON((*scratch)[:0], ev.payload)
 		if err != nil {
 			return nil, fmt.Errorf("facade: encode raw message: %w", err)
 		}
-		return &message{body: b, at: now}, nil
+		*scratch = b
+		m := newMessage(b)
+		m.at = now
+		return m, nil
 	case kindCritical:
 		return encodeCritical(ev.Name, ev.payload, now)
 	}

@@ -22,7 +22,9 @@ func TestAppendTimestampMatchesTimeFormat(t *testing.T) {
 }
 
 // FuzzAppendJSON holds the direct encoder to encoding/json's bytes, on any
-// value JSON can decode to and on numbers of every magnitude.
+// value JSON can decode to, on numbers of every magnitude, and on a struct
+// (the pooled encoder's path) with a RawMessage in it; and it holds a Raw
+// event's wire form to json.Marshal of its message.
 func FuzzAppendJSON(f *testing.F) {
 	f.Add([]byte(`{"b":[1,2.5,"x<y>&"],"a":{"z":null,"t":true}}`), 1e21, int64(-7))
 	f.Add([]byte(`["\u2028", "\ud800", 1e-7]`), 0.000001, int64(1<<62))
@@ -32,14 +34,22 @@ func FuzzAppendJSON(f *testing.F) {
 			v = string(doc)
 		}
 		for _, x := range []any{v, fl, float32(fl), n, int(n), []any{v, fl}, map[string]any{string(doc): v, "n": n},
-			[]string{string(doc)}, map[string]any(nil), []any(nil)} {
+			[]string{string(doc)}, map[string]any(nil), []any(nil),
+			struct {
+				S string          `json:"s"`
+				R json.RawMessage `json:"r"`
+			}{string(doc), json.RawMessage(doc)}} {
 			want, werr := json.Marshal(x)
-			got, gerr := appendJSON(nil, x)
+			got, gerr := appendJSON([]byte("prefix"), x)
 			if (werr != nil) != (gerr != nil) {
 				t.Fatalf("%#v: error %v, encoding/json %v", x, gerr, werr)
 			}
-			if werr == nil && string(got) != string(want) {
-				t.Fatalf("%#v:\n got %s\nwant %s", x, got, want)
+			if werr == nil && string(got) != "prefix"+string(want) {
+				t.Fatalf("%#v:\n got %s\nwant prefix%s", x, got, want)
+			}
+			raw, rerr := EncodeEvent(Raw(x), EncodingLegacy, time.Now())
+			if (werr != nil) != (rerr != nil) || werr == nil && string(raw) != string(want) {
+				t.Fatalf("Raw(%#v): %q, %v; json.Marshal: %q, %v", x, raw, rerr, want, werr)
 			}
 		}
 	})

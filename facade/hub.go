@@ -19,15 +19,18 @@ import (
 // target has none, and owns every goroutine its connections run.
 //
 // All methods are safe for concurrent use. Lock order: Hub.mu, then Conn.mu.
+// Notify's route to live connections holds Hub.mu shared (route.go), so
+// publishers to distinct targets do not wait for each other; everything
+// that changes the registry or a hold holds it exclusive.
 type Hub struct {
 	o        HubOptions
 	upgrader websocket.Upgrader
 	cb       dispatcher
 	flush    flusher
 
-	mu      sync.Mutex
+	mu      sync.RWMutex
 	closed  bool
-	seq     uint64 // Notify order
+	seq     atomic.Uint64 // Notify order; taken under mu, shared or exclusive
 	conns   map[string]*Conn
 	users   map[string][]*Conn // authenticated live connections
 	threads map[string][]*Conn // joined live connections

@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"sync"
 )
 
 // appendJSON appends the JSON of v exactly as json.Marshal writes it. The
@@ -64,11 +65,40 @@ func appendJSON(b []byte, v any) ([]byte, error) {
 		}
 		return append(b, ']'), nil
 	}
-	enc, err := json.Marshal(v)
+	return marshalAppend(b, v)
+}
+
+// appendEncoder is a json.Encoder writing onto a slice: its Encode writes
+// what json.Marshal returns, and a newline, in one Write.
+type appendEncoder struct {
+	b   []byte
+	enc *json.Encoder
+}
+
+func (a *appendEncoder) Write(p []byte) (int, error) {
+	a.b = append(a.b, p...)
+	return len(p), nil
+}
+
+var appendEncoders = sync.Pool{New: func() any {
+	a := new(appendEncoder)
+	a.enc = json.NewEncoder(a) // HTML escaping on, as json.Marshal
+	return a
+}}
+
+// marshalAppend appends json.Marshal(v) to b without the allocation of
+// Marshal's result.
+func marshalAppend(b []byte, v any) ([]byte, error) {
+	a := appendEncoders.Get().(*appendEncoder)
+	a.b = b
+	err := a.enc.Encode(v)
+	out := a.b
+	a.b = nil
+	appendEncoders.Put(a)
 	if err != nil {
 		return b, err
 	}
-	return append(b, enc...), nil
+	return out[:len(out)-1], nil // Encode ends the value with a newline
 }
 
 // appendMap writes keys in sorted order, as encoding/json does.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -135,10 +136,7 @@ func TestBurstPastTheHardBoundIsRefusedNotDropped(t *testing.T) {
 // arrives once, in order, or was refused to Notify's caller.
 func TestPausedClientReconnectsAfterSlowConsumerClose(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, &facade.HubOptions{Logger: quiet, MaxQueueBytes: 64 << 10, HardQueueBytes: 256 << 10,
-		SlowConsumerAfter: 100 * time.Millisecond, HoldBytes: 64 << 20}, nil)
-	ws, c := s.dial(t, "paused")
-	ready(t, c, "u1")
+	s, ws, c := pausedClient(t)
 	refused := map[int]bool{}
 	i := 0
 	for ; ; i++ { // the client reads nothing meanwhile
@@ -150,22 +148,10 @@ func TestPausedClientReconnectsAfterSlowConsumerClose(t *testing.T) {
 			break
 		}
 	}
-	first, code := readSeqs(t, ws) // reading again lets the close frame out
-	assert.Equal(t, facade.CloseSlowConsumer, code)
-	<-c.Done()
-	st := s.hub.Stats()
-	assert.EqualValues(t, 1, st.SlowConsumers)
+	first := readSlowClosed(t, s.hub, ws, c)
 	more := notifySeqs(t, s.hub, "u1", i+1, i+11, 100) // held too
 	require.Empty(t, more)
-
-	ws2, c2 := s.dial(t, "again")
-	ready(t, c2, "u1")
-	go func() {
-		time.Sleep(100 * time.Millisecond)
-		_ = c2.Close(websocket.CloseNormalClosure, "")
-	}()
-	second, _ := readSeqs(t, ws2)
-	all := append(first, second...)
+	all := append(first, readReconnected(t, s, "u1")...)
 	var want []int
 	for k := 0; k <= i+10; k++ {
 		if !refused[k] {
@@ -173,6 +159,96 @@ func TestPausedClientReconnectsAfterSlowConsumerClose(t *testing.T) {
 		}
 	}
 	require.Equal(t, want, all, "once each, in order, across the reconnect")
-	st = requireAccounted(t, s.hub)
+	st := requireAccounted(t, s.hub)
+	assert.EqualValues(t, len(refused), st.Rejected)
+}
+
+// pausedClient is a hub with a small queue bound and a ready client of
+// user "u1", which the test does not read yet.
+func pausedClient(t *testing.T) (*server, *websocket.Conn, *facade.Conn) {
+	s := newServer(t, &facade.HubOptions{Logger: quiet, MaxQueueBytes: 64 << 10, HardQueueBytes: 256 << 10,
+		SlowConsumerAfter: 100 * time.Millisecond, HoldBytes: 64 << 20}, nil)
+	ws, c := s.dial(t, "paused")
+	ready(t, c, "u1")
+	return s, ws, c
+}
+
+// readSlowClosed reads what a connection closed as a slow consumer got
+// before its close frame, and checks that it was closed so, once.
+func readSlowClosed(t *testing.T, h *facade.Hub, ws *websocket.Conn, c *facade.Conn) []int {
+	t.Helper()
+	seqs, code := readSeqs(t, ws) // reading again lets the close frame out
+	assert.Equal(t, facade.CloseSlowConsumer, code)
+	<-c.Done()
+	assert.EqualValues(t, 1, h.Stats().SlowConsumers)
+	return seqs
+}
+
+// readReconnected connects user again and reads what it is given (what
+// was held for it) for 100 ms, until it closes.
+func readReconnected(t *testing.T, s *server, user string) []int {
+	t.Helper()
+	ws, c := s.dial(t, "again")
+	ready(t, c, user)
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		_ = c.Close(websocket.CloseNormalClosure, "")
+	}()
+	seqs, _ := readSeqs(t, ws)
+	return seqs
+}
+
+// Publishers side by side (Notify routes under the hub's lock held
+// shared) find the same stalled connection: it is closed once, as a slow
+// consumer; every event is written once, or refused with a *HoldError —
+// none lost, none twice — and each publisher's events arrive in its order,
+// across the reconnect.
+func TestConcurrentPublishersCloseASlowConsumerOnce(t *testing.T) {
+	t.Parallel()
+	s, ws, c := pausedClient(t)
+	const publishers, stride = 8, 1 << 20
+	var mu sync.Mutex
+	refused := map[int]bool{}
+	sent := make([]int, publishers)
+	var wg sync.WaitGroup
+	for p := range publishers {
+		wg.Go(func() {
+			after := 0 // events sent once the connection is closed: held
+			for i := 0; after < 10; i++ {
+				if c.State() != facade.ProcessingReady {
+					after++
+				}
+				seq := p*stride + i
+				err := s.hub.Notify(context.Background(), facade.ToUser("u1"),
+					facade.Raw(map[string]any{"user": "u1", "seq": seq, "pad": strings.Repeat("x", 8<<10)}))
+				sent[p] = i + 1
+				if err != nil {
+					if !assert.ErrorIs(t, err, facade.ErrHoldFull) {
+						return
+					}
+					mu.Lock()
+					refused[seq] = true
+					mu.Unlock()
+					time.Sleep(2 * time.Millisecond)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	first := readSlowClosed(t, s.hub, ws, c)
+	got := make([][]int, publishers)
+	for _, seq := range append(first, readReconnected(t, s, "u1")...) {
+		got[seq/stride] = append(got[seq/stride], seq)
+	}
+	for p := range publishers {
+		var want []int
+		for i := range sent[p] {
+			if seq := p*stride + i; !refused[seq] {
+				want = append(want, seq)
+			}
+		}
+		require.Equal(t, want, got[p], "publisher %d: once each, in order, across the reconnect", p)
+	}
+	st := requireAccounted(t, s.hub)
 	assert.EqualValues(t, len(refused), st.Rejected)
 }

@@ -83,15 +83,25 @@ func (w *writer) hasWorkLocked() bool {
 // kickLocked gives the role to a driver if there is work and none has it:
 // the flusher when the socket has a descriptor, else the conn's goroutine.
 func (w *writer) kickLocked() {
+	if w.claimLocked() {
+		w.c.hub.flush.add(w.c.hub, w.c)
+	}
+}
+
+// claimLocked takes the role for a driver if there is work and none has
+// it. It starts the conn's goroutine itself, and reports true when the
+// driver is the flusher: the caller then puts the conn in its line
+// (kickLocked at once; Notify's route by chunks, see schedule).
+func (w *writer) claimLocked() (toFlusher bool) {
 	if w.running || !w.hasWorkLocked() {
-		return
+		return false
 	}
 	w.running = true
 	if w.c.wire.raw != nil && w.partial == nil {
-		w.c.hub.flush.add(w.c.hub, w.c)
-		return
+		return true
 	}
 	w.c.hub.goOwned(w.loop)
+	return false
 }
 
 // releaseLocked gives the role up.
@@ -209,13 +219,25 @@ const (
 	pieceClose
 )
 
-// pass is one write of a driver: the frames taken under the lock, written
-// without it, settled under it again.
+// pass is one write of a driver: what to write, taken under the lock
+// (takeLocked), its frames built without it (build), written without it,
+// and settled under the lock again. The frames are built outside the lock
+// because an event's bytes are read-only once encoded: a Notify waiting
+// for the connection's lock waits for the take, not for the copy.
 type pass struct {
 	buf    []byte
 	batch  []entry
 	pieces []piece
 	pong   []byte
+
+	// What takeLocked took, for build.
+	rest      []byte    // the rest of a frame begun in an earlier pass (nil: none)
+	restKind  pieceKind // what that frame is; an event's entry is batch[0]
+	ping      bool
+	pongOwed  bool   // a pong, with payload pong
+	events    int    // batch[events:] are the queued events taken
+	closeMsg  []byte // the close frame's payload, when closeOwed
+	closeOwed bool
 }
 
 var passPool = sync.Pool{New: func() any { return &pass{buf: make([]byte, 0, 4096)} }}
@@ -226,66 +248,84 @@ func putPass(p *pass) {
 	if cap(p.buf) > maxPooledBytes {
 		p.buf = make([]byte, 0, 4096)
 	}
-	p.buf, p.batch, p.pieces, p.pong = p.buf[:0], p.batch[:0], p.pieces[:0], p.pong[:0]
+	p.reset()
 	passPool.Put(p)
+}
+
+// reset empties p for the next take.
+func (p *pass) reset() {
+	clear(p.batch)
+	*p = pass{buf: p.buf[:0], batch: p.batch[:0], pieces: p.pieces[:0], pong: p.pong[:0]}
 }
 
 func (p *pass) add(k pieceKind, entry int) {
 	p.pieces = append(p.pieces, piece{end: len(p.buf), kind: k, entry: entry})
 }
 
-// addRest adds the rest of a frame begun in an earlier pass.
-func (p *pass) addRest(w *writer) {
-	p.buf = append(p.buf, w.partial...)
-	entry := -1
-	if w.partialKind == pieceEvent {
-		entry = len(p.batch)
-		p.batch = append(p.batch, w.partialEntry)
-	}
-	p.pieces = append(p.pieces, piece{end: len(p.buf), kind: w.partialKind, entry: entry, begun: true})
-}
-
-// takeLocked fills p with what to write next, in wire order: the rest of a
+// takeLocked takes what to write next into p, in wire order: the rest of a
 // partly written frame, owed control frames, a batch of events (while
 // open), and the close frame once no event is left to go before it. It
-// reports false, and releases the role, when there is nothing.
+// reports false, and releases the role, when there is nothing. The caller
+// builds the frames (p.build) once it has released the lock.
 func (w *writer) takeLocked(p *pass) bool {
-	p.buf, p.batch, p.pieces = p.buf[:0], p.batch[:0], p.pieces[:0]
+	p.reset()
 	if !w.hasWorkLocked() {
 		w.releaseLocked()
 		return false
 	}
 	if w.partial != nil {
-		p.addRest(w)
+		p.rest, p.restKind = w.partial, w.partialKind // the writer lets go of it
+		if w.partialKind == pieceEvent {
+			p.batch = append(p.batch, w.partialEntry)
+		}
 		w.partial, w.partialEntry = nil, entry{}
 	}
-	if w.ping {
-		p.buf = appendFrame(p.buf, websocket.PingMessage, "", nil)
-		p.add(piecePing, -1)
-		w.ping = false
-	}
+	p.ping, w.ping = w.ping, false
 	if w.pongOwed {
-		p.buf = appendFrame(p.buf, websocket.PongMessage, "", w.pong)
-		p.pong = append(p.pong[:0], w.pong...)
-		p.add(piecePong, -1)
+		p.pongOwed, p.pong = true, append(p.pong[:0], w.pong...)
 		w.pongOwed = false
 	}
+	p.events = len(p.batch)
 	if w.open {
-		first := len(p.batch)
 		p.batch = w.q.PopBatch(p.batch, maxBatchBytes)
-		for i := first; i < len(p.batch); i++ {
-			p.buf = w.c.appendEvent(p.buf, p.batch[i].m)
-			p.add(pieceEvent, i)
-		}
 		if w.q.Bytes() <= w.c.hub.o.MaxQueueBytes {
 			w.overAt = time.Time{}
 		}
 	}
 	if w.closeOwed && (w.q.Len() == 0 || !w.open) {
-		p.buf = appendFrame(p.buf, websocket.CloseMessage, "", w.closeMsg)
-		p.add(pieceClose, -1)
+		p.closeOwed, p.closeMsg = true, w.closeMsg // set once, never changed
 	}
 	return true
+}
+
+// build writes the frames takeLocked took into p.buf, in wire order, and
+// notes where each ends (p.pieces). It reads only p and c's fixed fields
+// (encoding, event IDs), so it runs without the lock.
+func (p *pass) build(c *Conn) {
+	if p.rest != nil {
+		p.buf = append(p.buf, p.rest...)
+		entry := -1
+		if p.restKind == pieceEvent {
+			entry = 0
+		}
+		p.pieces = append(p.pieces, piece{end: len(p.buf), kind: p.restKind, entry: entry, begun: true})
+	}
+	if p.ping {
+		p.buf = appendFrame(p.buf, websocket.PingMessage, "", nil)
+		p.add(piecePing, -1)
+	}
+	if p.pongOwed {
+		p.buf = appendFrame(p.buf, websocket.PongMessage, "", p.pong)
+		p.add(piecePong, -1)
+	}
+	for i := p.events; i < len(p.batch); i++ {
+		p.buf = c.appendEvent(p.buf, p.batch[i].m)
+		p.add(pieceEvent, i)
+	}
+	if p.closeOwed {
+		p.buf = appendFrame(p.buf, websocket.CloseMessage, "", p.closeMsg)
+		p.add(pieceClose, -1)
+	}
 }
 
 // settleLocked accounts for a write of p that put n bytes on the wire and
@@ -395,6 +435,7 @@ func (w *writer) loop() {
 		if !ok {
 			return
 		}
+		p.build(c)
 		n, err := c.wire.writeWait(p.buf, &w.progress)
 		c.mu.Lock()
 		w.settleLocked(p, n, err)
@@ -413,6 +454,7 @@ func (w *writer) flushPass(p *pass) {
 	if !ok {
 		return
 	}
+	p.build(c)
 	n, err := writeNow(c.wire.raw, p.buf)
 	c.mu.Lock()
 	defer c.mu.Unlock()

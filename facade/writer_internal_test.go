@@ -27,6 +27,16 @@ func testWriter(t *testing.T) *writer {
 	return &c.w
 }
 
+// take is a driver's take of a pass and the build of its frames, in one
+// step: the tests hold the lock across both.
+func take(w *writer, p *pass) bool {
+	if !w.takeLocked(p) {
+		return false
+	}
+	p.build(w.c)
+	return true
+}
+
 // frames splits an unmasked server stream into its whole frames, and
 // reports whether a torn one ends it.
 func frames(t *testing.T, b []byte) (ops []int, payloads []string, torn bool) {
@@ -80,7 +90,7 @@ func TestWriterSettlesEveryPartialWrite(t *testing.T) {
 			w.closeLocked(closeFrame)
 		}
 		p := &pass{}
-		require.True(t, w.takeLocked(p))
+		require.True(t, take(w, p))
 		// or decided while the pass is on its way
 		w.closeLocked(closeFrame)
 		return w, p
@@ -100,12 +110,12 @@ func TestWriterSettlesEveryPartialWrite(t *testing.T) {
 					err = fmt.Errorf("broken pipe")
 				}
 				w.settleLocked(p, n, err)
-				for !fail && w.takeLocked(p) {
+				for !fail && take(w, p) {
 					out = append(out, p.buf...)
 					w.settleLocked(p, len(p.buf), nil)
 				}
 				if fail {
-					require.False(t, w.takeLocked(p), "nothing after a failed write")
+					require.False(t, take(w, p), "nothing after a failed write")
 				}
 				w.c.mu.Unlock()
 				ops, payloads, torn := frames(t, out)
