@@ -31,6 +31,14 @@ func (p *parser) sigString(sig *types.Signature) string {
 
 func (p *parser) typeString(t types.Type) string { return types.TypeString(t, p.qualifier) }
 
+// typeDesc prints t, and what it stands for if it is an alias.
+func (p *parser) typeDesc(t types.Type) string {
+	if u := types.Unalias(t); u != t {
+		return p.typeString(t) + " (" + p.typeString(u) + ")"
+	}
+	return p.typeString(t)
+}
+
 // checkType checks a pair of aliases.
 func (p *parser) checkType(pr *pair) *Rule {
 	b, a := pr.before.ts, pr.after.ts
@@ -45,10 +53,10 @@ func (p *parser) checkType(pr *pair) *Rule {
 		p.errorf(b.Type.Pos(), "%s must alias a type of a legacy package, as in type %s = pkg.T", b.Name.Name, b.Name.Name)
 		return nil
 	}
-	bt, at := info.Defs[b.Name].Type(), info.Defs[a.Name].Type()
+	bt, at := info.TypeOf(b.Type), info.TypeOf(a.Type)
 	if !types.Identical(bt, at) {
 		p.errorf(a.Name.Pos(), "%s's type %s differs from %s's %s: a type rule replaces a type name by an identical type",
-			a.Name.Name, p.typeString(types.Unalias(at)), b.Name.Name, p.typeString(types.Unalias(bt)))
+			a.Name.Name, p.typeDesc(at), b.Name.Name, p.typeDesc(bt))
 		return nil
 	}
 	return &Rule{
@@ -416,7 +424,7 @@ func (p *parser) checkAfter(r *Rule) bool {
 		}
 		switch n := len(prm.InAfter); {
 		case n == 0:
-			p.errorf(r.AfterExpr.Pos(), "%s does not use the parameter %s; its argument would be dropped (mark it //wsunify:pure %s on %s if that is meant)",
+			p.errorf(as.Params().At(slices.Index(r.Params, prm)).Pos(), "%s does not use the parameter %s; its argument would be dropped (mark it //wsunify:pure %s on %s if that is meant)",
 				name, prm.Name, prm.Name, r.Before.Name.Name)
 			ok = false
 		case n > 1:

@@ -157,7 +157,10 @@ func (p *parser) pairs(f *ast.File) []*pair {
 	byStem := map[string]*pair{}
 	var pairs []*pair
 	for _, h := range halves {
-		stem := strings.TrimSuffix(strings.TrimSuffix(h.name.Name, suffixBefore), suffixAfter)
+		stem := strings.TrimSuffix(h.name.Name, suffixBefore)
+		if h.after {
+			stem = strings.TrimSuffix(h.name.Name, suffixAfter)
+		}
 		pr := byStem[stem]
 		if pr == nil {
 			pr = &pair{stem: stem}
