@@ -214,3 +214,25 @@ func (l ErrorList) sort() {
 		return a.Column < b.Column
 	})
 }
+
+// LegacyName names what Before uses, qualified by q: "pkg.F" for a
+// function or a type, "pkg.T.M" for a method of T. A nil q qualifies by
+// import path, as in "github.com/wsunify/wsunify/bridge.WebSocketManager.SendToUser".
+func (r *Rule) LegacyName(q types.Qualifier) string {
+	if q == nil {
+		q = func(p *types.Package) string { return p.Path() }
+	}
+	if fn, ok := r.Legacy.(*types.Func); ok {
+		if recv := fn.Signature().Recv(); recv != nil {
+			t := recv.Type()
+			if p, ok := t.(*types.Pointer); ok {
+				t = p.Elem()
+			}
+			return types.TypeString(t, q) + "." + fn.Name()
+		}
+	}
+	if s := q(r.Legacy.Pkg()); s != "" {
+		return s + "." + r.Legacy.Name()
+	}
+	return r.Legacy.Name()
+}

@@ -77,7 +77,7 @@ func TestBuiltinRules(t *testing.T) {
 	}
 	var got []row
 	for _, x := range r.Rules {
-		got = append(got, row{x.ID, x.Kind, x.Step, objString(x.Legacy), x.Form})
+		got = append(got, row{x.ID, x.Kind, x.Step, x.LegacyName(func(p *types.Package) string { return p.Name() }), x.Form})
 	}
 	assert.Equal(t, want, got)
 	assert.Equal(t, []string{"github.com/wsunify/wsunify/bridge"}, r.Legacy)
@@ -90,7 +90,7 @@ func TestBuiltinRetypeTargets(t *testing.T) {
 	var got []string
 	for _, x := range r.Rules {
 		if x.Kind == recipe.Retype {
-			got = append(got, objString(x.Legacy)+" → "+types.TypeString(x.Target, q))
+			got = append(got, x.LegacyName(q)+" → "+types.TypeString(x.Target, q))
 		}
 	}
 	assert.Equal(t, []string{
@@ -114,18 +114,6 @@ func TestBuiltinHubRulesAreBuiltByTheManagerConstructor(t *testing.T) {
 		assert.Equal(t, "WebSocketManager", types.TypeString(x.Recv, func(*types.Package) string { return "" }), id)
 	}
 	assert.Nil(t, r.Rule("send-to-user").Via)
-}
-
-// objString names obj as pkg.Name, or pkg.Type.Method for a method.
-func objString(obj types.Object) string {
-	if fn, ok := obj.(*types.Func); ok {
-		if recv := fn.Signature().Recv(); recv != nil {
-			t := recv.Type()
-			if p, ok := t.(*types.Pointer); ok {
-				t = p.Elem()
-			}
-			return types.TypeString(t, func(p *types.Package) string { return p.Name() }) + "." + fn.Name()
-		}
-	}
-	return obj.Pkg().Name() + "." + obj.Name()
+	assert.Equal(t, "github.com/wsunify/wsunify/bridge.WebSocketManager.SendToUser", r.Rule("send-to-user").LegacyName(nil))
+	assert.Equal(t, "github.com/wsunify/wsunify/bridge.Message", r.Rule("message-type").LegacyName(nil))
 }
