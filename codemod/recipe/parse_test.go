@@ -25,13 +25,13 @@ var update = flag.Bool("update", false, "rewrite the errors sections of testdata
 
 // imports resolves the packages the test recipes import, loaded once from
 // this module: the real bridge and facade.
-var imports = func() func(t *testing.T) types.Importer {
+var imports = func() func(t testing.TB) types.Importer {
 	var (
 		once sync.Once
 		imp  types.Importer
 		err  error
 	)
-	return func(t *testing.T) types.Importer {
+	return func(t testing.TB) types.Importer {
 		t.Helper()
 		once.Do(func() {
 			var pkgs []*packages.Package
