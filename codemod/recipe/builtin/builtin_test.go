@@ -2,8 +2,10 @@ package builtin_test
 
 import (
 	"context"
+	"go/printer"
 	"go/token"
 	"go/types"
+	"strings"
 	"sync"
 	"testing"
 
@@ -116,4 +118,30 @@ func TestBuiltinHubRulesAreBuiltByTheManagerConstructor(t *testing.T) {
 	assert.Nil(t, r.Rule("send-to-user").Via)
 	assert.Equal(t, "github.com/wsunify/wsunify/bridge.WebSocketManager.SendToUser", r.Rule("send-to-user").LegacyName(nil))
 	assert.Equal(t, "github.com/wsunify/wsunify/bridge.Message", r.Rule("message-type").LegacyName(nil))
+}
+
+// TestBuiltinConversionFolds finds, in the After of
+// NewAgentWebSocketBridge's retype, the conversion of the context to a
+// facade.Scope, so that the engine writes facade.NewEmitter(n, uc) where uc
+// is retyped too (testdata/cases/user-context.txtar).
+func TestBuiltinConversionFolds(t *testing.T) {
+	t.Parallel()
+	r := load(t)
+	byLegacy := map[string]*recipe.Rule{}
+	for _, x := range r.ByID("retype") {
+		byLegacy[x.LegacyName(func(p *types.Package) string { return p.Name() })] = x
+	}
+	bridge, scope := byLegacy["bridge.NewAgentWebSocketBridge"], byLegacy["bridge.UserExecutionContext"]
+	require.NotNil(t, bridge)
+	require.NotNil(t, scope)
+	e := bridge.Conversion(1, scope)
+	require.NotNil(t, e)
+	var b strings.Builder
+	require.NoError(t, printer.Fprint(&b, token.NewFileSet(), e))
+	assert.Equal(t, "facade.Scope{UserID: uc.UserID, ThreadID: uc.ThreadID, RunID: uc.RunID}", b.String())
+	assert.Nil(t, bridge.Conversion(0, scope), "n is no context")
+	assert.Nil(t, bridge.Conversion(1, byLegacy["bridge.WebSocketManager"]), "a manager's conversion is not in it")
+	assert.NotNil(t, r.Rule("agent-started").Conversion(0, byLegacy["bridge.AgentWebSocketBridge"]),
+		"bridge.EmitterOf(b) in agent-started's After is how a bridge becomes an Emitter: b, once retyped")
+	assert.Nil(t, r.Rule("agent-started").Conversion(0, scope), "b is no context")
 }
