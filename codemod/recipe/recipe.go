@@ -97,7 +97,7 @@ type Rule struct {
 	// Params are the pair's parameters, in signature order.
 	Params []*Param
 	// Order lists the indexes of the parameters in the order After first
-	// uses them.
+	// uses them in the source; see [Param.Cond] for uses evaluated later.
 	Order []int
 
 	// Legacy is what Before uses: the *types.Func of a method or a
@@ -137,6 +137,11 @@ type Param struct {
 	InBefore *ast.Ident
 	// InAfter are its uses in After, in source order.
 	InAfter []*ast.Ident
+	// Cond says that a use in After is evaluated only on some paths, or
+	// later than the others: in a function literal, or on the right of
+	// && or ||. Where the argument has effects, the rewrite changes when
+	// (or whether) they happen.
+	Cond bool
 }
 
 // Rule returns the first rule with the given ID, or nil.

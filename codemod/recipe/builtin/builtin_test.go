@@ -83,6 +83,14 @@ func TestBuiltinRules(t *testing.T) {
 	}
 	assert.Equal(t, want, got)
 	assert.Equal(t, []string{"github.com/wsunify/wsunify/bridge"}, r.Legacy)
+	for _, x := range r.Rules {
+		for _, prm := range x.Params {
+			assert.False(t, prm.Cond, "%s: %s is evaluated unconditionally, as before", x.ID, prm.Name)
+			if !prm.Pure {
+				assert.Len(t, prm.InAfter, 1, "%s: %s is evaluated once, as before", x.ID, prm.Name)
+			}
+		}
+	}
 }
 
 func TestBuiltinRetypeTargets(t *testing.T) {
