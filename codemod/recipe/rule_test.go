@@ -2,6 +2,9 @@ package recipe_test
 
 import (
 	"go/ast"
+	"go/token"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -125,4 +128,15 @@ func TestErrorListIsEveryProblem(t *testing.T) {
 	assert.Equal(t, "bad.go:3:1: a recipe holds only imports and rule pairs, not var declarations\nbad.go:5:6: fBefore has no fAfter", err.Error())
 	assert.Equal(t, 5, list[1].Pos.Line)
 	assert.Equal(t, "fBefore has no fAfter", list[1].Msg, "the message holds no position")
+}
+
+func TestParseReadsTheFileWhenSrcIsNil(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "rules.go")
+	require.NoError(t, os.WriteFile(file, []byte(rulesSrc), 0o644))
+	r, err := recipe.Parse(token.NewFileSet(), file, nil, imports(t))
+	require.NoError(t, err)
+	assert.Equal(t, rulesSrc, string(r.Src))
+	_, err = recipe.Parse(token.NewFileSet(), file+".missing", nil, imports(t))
+	assert.ErrorIs(t, err, os.ErrNotExist)
 }
