@@ -44,4 +44,19 @@ func TestPusherRecipe(t *testing.T) {
 	push := r.Rule("push")
 	assert.Equal(t, "push.Pusher", types.TypeString(push.Recv, q))
 	assert.Equal(t, []int{0, 1, 2}, push.Order)
+
+	// The rules' types are the very objects of the imported package.
+	var pkg *types.Package
+	for _, p := range r.Pkg.Imports() {
+		if p.Path() == "example.com/pusher/push" {
+			pkg = p
+		}
+	}
+	require.NotNil(t, pkg)
+	pusher := pkg.Scope().Lookup("Pusher")
+	assert.Same(t, pusher.Type(), push.Recv)
+	method, _, _ := types.LookupFieldOrMethod(pusher.Type(), false, pkg, "Push")
+	assert.Same(t, method, push.Legacy)
+	assert.Same(t, pusher, r.ByID("retype")[0].Legacy)
+	assert.Same(t, pkg.Scope().Lookup("New"), r.ByID("retype")[1].Legacy)
 }
