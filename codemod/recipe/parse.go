@@ -218,8 +218,9 @@ func (p *parser) pairs(f *ast.File) []*pair {
 			continue
 		}
 		if !o.retype || !pr.retype {
-			p.errorf(pr.before.doc.Pos(), "duplicate rule ID %s: %s (line %d) has it too; only //wsunify:retype pairs may share an ID",
-				pr.id, o.before.name.Name, p.fset.Position(o.before.name.Pos()).Line)
+			p.errorf(pr.before.doc.Pos(), "duplicate rule ID %s: only //wsunify:retype pairs may share an ID", pr.id)
+			e := p.errs[len(p.errs)-1]
+			e.Related = append(e.Related, Related{Pos: p.fset.Position(o.before.doc.Pos()), Msg: o.before.name.Name + " has the ID " + pr.id})
 		}
 	}
 	return complete

@@ -179,17 +179,33 @@ func (r *Recipe) IDs() []string {
 	return ids
 }
 
-// An Error is one problem of a recipe file.
+// An Error is one problem of a recipe file. Msg holds no position: Pos
+// and Related do.
 type Error struct {
+	Pos token.Position
+	Msg string
+	// Related are other places the problem involves, as the first
+	// declaration of a duplicate ID.
+	Related []Related
+}
+
+// Related is a place an Error involves.
+type Related struct {
 	Pos token.Position
 	Msg string
 }
 
+// Error prints "file:line:col: message", each related place on a line of
+// its own below, indented.
 func (e *Error) Error() string {
+	s := e.Msg
 	if e.Pos.IsValid() {
-		return e.Pos.String() + ": " + e.Msg
+		s = e.Pos.String() + ": " + e.Msg
 	}
-	return e.Msg
+	for _, r := range e.Related {
+		s += "\n\t" + r.Pos.String() + ": " + r.Msg
+	}
+	return s
 }
 
 // An ErrorList is every problem Parse found, in file order. Parse returns
