@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/wsunify/wsunify/internal/testmod"
 )
 
 func TestFSPattern(t *testing.T) {
@@ -84,7 +86,7 @@ func specModule(t *testing.T) string {
 	for name, data := range files {
 		m[name] = []byte(data)
 	}
-	writeModule(t, dir, m)
+	testmod.Module(t, dir, m)
 	return dir
 }
 
@@ -94,8 +96,7 @@ func specModule(t *testing.T) string {
 // skipped.
 func TestSpeculation(t *testing.T) {
 	dir := specModule(t)
-	t.Setenv("GOFLAGS", "-mod=mod")
-	t.Setenv("GOPROXY", "off")
+	testmod.Setenv(t)
 	ctx := context.Background()
 	fset := token.NewFileSet()
 	s := speculate(ctx, &LoadConfig{Dir: dir}, fset, []string{BridgePath}, []string{"./..."})
@@ -140,8 +141,7 @@ func TestSpeculation(t *testing.T) {
 // loaded without it (an import-path pattern).
 func TestLoadSpeculationAgrees(t *testing.T) {
 	dir := specModule(t)
-	t.Setenv("GOFLAGS", "-mod=mod")
-	t.Setenv("GOPROXY", "off")
+	testmod.Setenv(t)
 	ctx := context.Background()
 	summary := func(patterns ...string) []string {
 		prog, err := Load(ctx, &LoadConfig{Dir: dir}, patterns...)

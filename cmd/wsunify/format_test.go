@@ -14,6 +14,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/wsunify/wsunify/codemod"
+	"github.com/wsunify/wsunify/internal/testmod"
 )
 
 // ciSrc has a use apply rewrites (SendToUser) and one it leaves with a
@@ -47,7 +48,7 @@ var ghUnescape = strings.NewReplacer("%0D", "\r", "%0A", "\n", "%3A", ":", "%2C"
 
 func TestGitHubFormat(t *testing.T) {
 	t.Parallel()
-	dir := module(t, map[string]string{"ws/ws.go": ciSrc})
+	dir := testmod.New(t, map[string]string{"ws/ws.go": ciSrc})
 	// The repository is the module's parent: paths are relative to it.
 	top := filepath.Dir(dir)
 	git := exec.Command("git", "init", "-q", top)
@@ -116,7 +117,7 @@ func TestGitHubEscaping(t *testing.T) {
 
 func TestSARIFValidates(t *testing.T) {
 	t.Parallel()
-	dir := module(t, map[string]string{"ws/ws.go": ciSrc})
+	dir := testmod.New(t, map[string]string{"ws/ws.go": ciSrc})
 	code, stdout, stderr := wsunify("check", "-C", dir, "-format=sarif", "./...")
 	if code != exitFindings {
 		t.Fatalf("check -format=sarif = %d\n%s", code, stderr)
