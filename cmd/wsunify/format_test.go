@@ -214,3 +214,49 @@ func validSARIF(t *testing.T, out string) sarifLog {
 	}
 	return log
 }
+
+// TestPlanJSONRelated: plan -format=json gives a finding's related places
+// as structured positions, relative as the text output's, on the files as
+// they are on disk.
+func TestPlanJSONRelated(t *testing.T) {
+	t.Parallel()
+	dir := testmod.New(t, map[string]string{
+		"svc/svc.go": svcSrc,
+		"svc/new.go": `package svc
+
+import "github.com/wsunify/wsunify/bridge"
+
+// New builds a service.
+func New(m bridge.WebSocketManager) *Service { return &Service{m: m} }
+
+// Managers lists the manager.
+func (s *Service) Managers() []bridge.WebSocketManager { return []bridge.WebSocketManager{s.m} }
+`,
+	})
+	code, stdout, stderr := wsunify("plan", "-format=json", "-C", dir, "./...")
+	if code != exitOK {
+		t.Fatalf("plan -format=json = %d\n%s%s", code, stdout, stderr)
+	}
+	var plan struct {
+		Findings []struct {
+			Pos     codemod.Position `json:"pos"`
+			Message string           `json:"message"`
+			Related []struct {
+				Pos     codemod.Position `json:"pos"`
+				Message string           `json:"message"`
+			} `json:"related"`
+		} `json:"findings"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &plan); err != nil {
+		t.Fatalf("%v\n%s", err, stdout)
+	}
+	want := codemod.Position{File: "svc/new.go", Line: 6, Column: 67}
+	for _, f := range plan.Findings {
+		for _, r := range f.Related {
+			if r.Pos == want && r.Message == "m is stored in a composite literal" && f.Pos == (codemod.Position{File: "svc/new.go", Line: 6, Column: 10}) {
+				return
+			}
+		}
+	}
+	t.Errorf("no finding at svc/new.go:6:10 with the related place %+v, \"m is stored in a composite literal\":\n%s", want, stdout)
+}

@@ -131,7 +131,6 @@ func runMigrate(ctx context.Context, cmd string, args []string, stdout, stderr i
 	relFindings := func(fs []codemod.Finding) {
 		for i := range fs {
 			fs[i].Pos.Filename = rel(fs[i].Pos.Filename)
-			fs[i].Message = short(fs[i].Message)
 			for j := range fs[i].Related {
 				fs[i].Related[j].Pos.Filename = rel(fs[i].Related[j].Pos.Filename)
 			}
