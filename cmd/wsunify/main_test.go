@@ -79,7 +79,7 @@ func TestExitCodes(t *testing.T) {
 		{"plan", []string{"plan", "-C", legacy, "./..."}, exitOK, "next step (call sites + retype): wsunify apply rewrites 3 sites in 1 files"},
 		{"diff", []string{"diff", "-C", legacy, "./..."}, exitOK, "+\treturn m.Notify(ctx, facade.ToUser(user), facade.Raw(map[string]any{\"type\": \"hello\"}))"},
 		{"diff one rule", []string{"diff", "-C", legacy, "-rule", "send-to-user", "./..."}, exitOK, "+\treturn bridge.NotifierOf(m).Notify(ctx, facade.ToUser(user), facade.Raw(bridge.Message{\"type\": \"hello\"}))"},
-		{"no packages", []string{"check", "-C", legacy, "./nope/..."}, exitFailure, "wsunify:"},
+		{"no packages", []string{"check", "-C", legacy, "./nope/..."}, exitFailure, "wsunify check: "},
 	}
 	for _, tt := range tests {
 		code, stdout, stderr := wsunify(tt.args...)

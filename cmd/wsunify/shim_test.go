@@ -136,11 +136,11 @@ func TestRunShimDiffWritesNothing(t *testing.T) {
 func TestRunShimWrites(t *testing.T) {
 	dir := shimModule(t, false)
 	code, stdout, stderr := callShim("-C", dir, "example.com/m/old", "example.com/m/new")
-	if code != 0 || stdout != "" {
+	if code != 0 || stderr != "" {
 		t.Fatalf("exit %d, stdout %q, stderr %s", code, stdout, stderr)
 	}
-	if !strings.Contains(stderr, "2 names of example.com/m/old forward to example.com/m/new; 1 files changed") {
-		t.Errorf("summary: %q", stderr)
+	if !strings.Contains(stdout, "wrote old/old.go\n2 names of example.com/m/old forward to example.com/m/new; 1 files changed\n") {
+		t.Errorf("the outcome on stdout: %q", stdout)
 	}
 	got, err := os.ReadFile(filepath.Join(dir, "old", "old.go"))
 	if err != nil {
