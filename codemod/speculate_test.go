@@ -3,7 +3,6 @@ package codemod
 import (
 	"context"
 	"go/token"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -32,20 +31,6 @@ func TestFSPattern(t *testing.T) {
 		if ok != tc.ok || got != tc.want {
 			t.Errorf("fsPattern(%q, %q) = %v, %v; want %v, %v", base, tc.pattern, got, ok, tc.want, tc.ok)
 		}
-	}
-}
-
-func TestModulePath(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("// c\nmodule \"example.com/q\" // x\n\ngo 1.26\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	sub := filepath.Join(dir, "a", "b")
-	if err := os.MkdirAll(sub, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if got := modulePath(sub); got != "example.com/q" {
-		t.Errorf("modulePath = %q, want example.com/q", got)
 	}
 }
 
