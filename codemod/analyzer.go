@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"golang.org/x/tools/go/analysis"
+
+	"github.com/wsunify/wsunify/internal/gosrc"
 )
 
 // Analyzer reports the legacy calls of a package and offers the call-site
@@ -37,7 +39,8 @@ func runAnalyzer(pass *analysis.Pass) (any, error) {
 		}
 		pkg.Files = append(pkg.Files, &File{Name: name, Src: src, AST: af})
 	}
-	l := newLegacy(func(path string) *types.Package { return findImport(pass.Pkg, path) }, nil)
+	deps := gosrc.Deps(pass.Pkg)
+	l := newLegacy(func(path string) *types.Package { return deps[path] }, nil)
 	if l.bridge == nil {
 		return nil, nil // the package does not reach bridge
 	}
@@ -79,9 +82,7 @@ func runAnalyzer(pass *analysis.Pass) (any, error) {
 			tf := pkg.fileOf(f)
 			fix := analysis.SuggestedFix{Message: "Rewrite to package facade"}
 			for _, ed := range edits {
-				fix.TextEdits = append(fix.TextEdits, analysis.TextEdit{
-					Pos: tf.Pos(ed.Start), End: tf.Pos(ed.End), NewText: []byte(ed.New),
-				})
+				fix.TextEdits = append(fix.TextEdits, gosrc.Edit(ed).TextEdit(tf))
 			}
 			d.SuggestedFixes = []analysis.SuggestedFix{fix}
 			pass.Report(d)
@@ -93,29 +94,6 @@ func runAnalyzer(pass *analysis.Pass) (any, error) {
 // legacyName is the short name of the legacy API a rule rewrites.
 func legacyName(r *Rule) string {
 	return strings.TrimPrefix(r.Legacy, BridgePath[:strings.LastIndex(BridgePath, "/")+1])
-}
-
-// findImport returns the package with the given path among the transitive
-// imports of pkg.
-func findImport(pkg *types.Package, path string) *types.Package {
-	seen := map[*types.Package]bool{}
-	var find func(p *types.Package) *types.Package
-	find = func(p *types.Package) *types.Package {
-		if p.Path() == path {
-			return p
-		}
-		if seen[p] {
-			return nil
-		}
-		seen[p] = true
-		for _, imp := range p.Imports() {
-			if found := find(imp); found != nil {
-				return found
-			}
-		}
-		return nil
-	}
-	return find(pkg)
 }
 
 // fileOf returns the token.File of f.

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/wsunify/wsunify/internal/testmod"
 )
 
 var (
@@ -22,17 +24,7 @@ var (
 // ../../shared/bench/gen-corpus.sh.
 func writeCorpus(b *testing.B, dir string, pkgs, files int) {
 	b.Helper()
-	gomod := fmt.Sprintf("module example.com/corpus\n\ngo 1.26\n\nrequire github.com/wsunify/wsunify v0.0.0\n\nreplace github.com/wsunify/wsunify => %s\n", repoRoot(b))
-	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644); err != nil {
-		b.Fatal(err)
-	}
-	sum, err := os.ReadFile(filepath.Join(repoRoot(b), "go.sum"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644); err != nil {
-		b.Fatal(err)
-	}
+	testmod.Write(b, dir, map[string]string{"go.mod": testmod.GoMod("example.com/corpus"), "go.sum": testmod.Sum(b)})
 	for p := range pkgs {
 		name := fmt.Sprintf("p%03d", p+1)
 		if err := os.Mkdir(filepath.Join(dir, name), 0o755); err != nil {
@@ -52,7 +44,7 @@ func writeCorpus(b *testing.B, dir string, pkgs, files int) {
 			}
 		}
 	}
-	goCmd(b, dir, "mod", "tidy")
+	testmod.Go(b, dir, "mod", "tidy")
 }
 
 // BenchmarkMigrate loads, rewrites and verifies a generated corpus, as
@@ -65,8 +57,7 @@ func BenchmarkMigrate(b *testing.B) {
 		dir = b.TempDir()
 		writeCorpus(b, dir, *benchPkgs, *benchFiles)
 	}
-	b.Setenv("GOFLAGS", "-mod=mod")
-	b.Setenv("GOPROXY", "off")
+	testmod.Setenv(b)
 	ctx := context.Background()
 	var files int
 	for b.Loop() {

@@ -8,31 +8,17 @@ import (
 	"fmt"
 	"go/format"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"golang.org/x/tools/txtar"
+
+	"github.com/wsunify/wsunify/internal/testmod"
 )
 
 var updateCases = flag.Bool("update-cases", false, "rewrite the golden files of ../testdata/cases")
-
-// repoRoot is the checkout the cases' go.mod files replace the module with.
-// WSUNIFY_CASES_REPO overrides it, to test against a snapshot of the
-// checkout while the working tree is mid-change.
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	if r := os.Getenv("WSUNIFY_CASES_REPO"); r != "" {
-		return r
-	}
-	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return root
-}
 
 // goldenCase is one archive of ../testdata/cases (see its README.md).
 type goldenCase struct {
@@ -104,39 +90,7 @@ func readCases(t *testing.T) []*goldenCase {
 // pointing at this checkout and the checkout's go.sum, and tidies it.
 func (c *goldenCase) writeModule(t *testing.T, dir string) {
 	t.Helper()
-	writeModule(t, dir, c.inputs)
-}
-
-// writeModule writes files into dir, $REPO in go.mod naming this
-// repository, gives the module this repository's go.sum and tidies it.
-func writeModule(t testing.TB, dir string, files map[string][]byte) {
-	t.Helper()
-	root := repoRoot(t)
-	for name, data := range files {
-		if name == "go.mod" {
-			data = bytes.ReplaceAll(data, []byte("$REPO"), []byte(root))
-		}
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	goCmd(t, dir, "mod", "tidy")
-}
-
-func goCmd(t testing.TB, dir string, args ...string) {
-	t.Helper()
-	goCmdEnv(t, dir, nil, args...)
+	testmod.Module(t, dir, c.inputs)
 }
 
 // vetIn runs go vet ./... in dir in each build configuration of c.
@@ -151,17 +105,7 @@ func (c *goldenCase) vetIn(t testing.TB, dir string) {
 				flags = append(flags, w)
 			}
 		}
-		goCmdEnv(t, dir, env, append(append([]string{"vet"}, flags...), "./...")...)
-	}
-}
-
-func goCmdEnv(t testing.TB, dir string, env []string, args ...string) {
-	t.Helper()
-	cmd := exec.Command("go", args...)
-	cmd.Dir = dir
-	cmd.Env = append(append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=mod", "GOWORK=off"), env...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+		testmod.GoEnv(t, dir, env, append(append([]string{"vet"}, flags...), "./...")...)
 	}
 }
 
@@ -217,7 +161,7 @@ func TestCases(t *testing.T) {
 			opts, cfg, patterns := c.options(t)
 			cfg.Dir = dir
 			if c.runTests {
-				goCmd(t, dir, "test", "./...") // the tests hold the legacy code's behaviour
+				testmod.Go(t, dir, "test", "./...") // the tests hold the legacy code's behaviour
 			}
 			c.vetIn(t, dir)
 
@@ -294,10 +238,10 @@ func TestCases(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			goCmd(t, dir, "vet", "./...")
+			testmod.Go(t, dir, "vet", "./...")
 			c.vetIn(t, dir) // and in every other build configuration
 			if c.runTests {
-				goCmd(t, dir, "test", "./...") // and the migrated code keeps it
+				testmod.Go(t, dir, "test", "./...") // and the migrated code keeps it
 			}
 			again, err := migrate(ctx, cfg, opts, patterns)
 			if err != nil {

@@ -17,6 +17,8 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+
+	"github.com/wsunify/wsunify/internal/gosrc"
 )
 
 // A file the go command leaves out of one build configuration (another
@@ -125,7 +127,7 @@ func (u *uncheckedFile) legacyRefs(legacy, methods map[string]bool) int {
 	names := map[string]bool{}
 	if af, err := parser.ParseFile(token.NewFileSet(), u.name, u.src, parser.ImportsOnly); err == nil {
 		for _, spec := range af.Imports {
-			path := strings.Trim(spec.Path.Value, "`\"")
+			path := gosrc.ImportPath(spec)
 			if !legacy[path] {
 				continue
 			}
@@ -181,7 +183,7 @@ func loadConfigs(ctx context.Context, cfg *LoadConfig, patterns []string) (*Prog
 	// the packages: a directory whose files all belong to another
 	// configuration is not in the list.
 	dirsDone := make(chan map[string][]string, 1)
-	go func() { dirsDone <- goFilesByDir(ctx, moduleRoot(absDir(cfg.Dir))) }()
+	go func() { dirsDone <- goFilesByDir(ctx, gosrc.ModuleRoot(absDir(cfg.Dir))) }()
 	prog, err := loadOne(ctx, first.apply(cfg), patterns, false)
 	allDirs := <-dirsDone
 	if err != nil {
@@ -279,7 +281,7 @@ func (p *Program) outsideFiles(cfg *LoadConfig, allDirs map[string][]string) []*
 	for name, path := range p.ignored {
 		candidates[name] = path
 	}
-	root := moduleRoot(absDir(cfg.Dir))
+	root := gosrc.ModuleRoot(absDir(cfg.Dir))
 	for dir, names := range allDirs {
 		if _, listed := p.dirs[dir]; listed {
 			continue

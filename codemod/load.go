@@ -125,128 +125,186 @@ func Load(ctx context.Context, cfg *LoadConfig, patterns ...string) (*Program, e
 }
 
 // loadOne is [Load] in one build configuration; other is set for every
-// configuration but the first, which alone speculates.
+// configuration but the first, which alone speculates. It runs the stages
+// of a [loader] in order.
 func loadOne(ctx context.Context, cfg *LoadConfig, patterns []string, other bool) (*Program, error) {
-	legacy := cfg.LegacyPaths
-	if legacy == nil {
-		legacy = []string{BridgePath}
-	}
-	if len(patterns) == 0 {
-		patterns = []string{"."}
-	}
-	pcfg := func(mode packages.LoadMode) *packages.Config {
-		return &packages.Config{Context: ctx, Mode: mode, Dir: cfg.Dir, Env: cfg.Env, BuildFlags: cfg.BuildFlags}
-	}
-	graphCfg := pcfg(graphMode)
-	graphCfg.Tests = !cfg.NoTests
-	fset := token.NewFileSet()
+	l := newLoader(ctx, cfg, patterns, other)
 	if cfg.Progress != nil {
 		cfg.Progress(StageLoading, 0, 0)
 	}
 	var spec *speculation
 	if !other {
-		spec = speculate(ctx, cfg, fset, legacy, patterns)
+		spec = speculate(ctx, cfg, l.fset, l.legacy, l.patterns)
 	}
 	if spec != nil {
 		defer spec.close()
 	}
-	roots, err := packages.Load(graphCfg, patterns...)
+	if err := l.list(); err != nil {
+		return nil, err
+	}
+	if spec != nil {
+		spec.halt()
+		l.early = spec.files
+	}
+	l.chooseVariants()
+	l.findSource()
+	prog := l.program()
+	external := l.addPackages(prog, l.sourceOrder())
+	if len(prog.Packages) == 0 {
+		return prog, nil
+	}
+	l.setReach(prog, external)
+	if err := l.typeCheck(prog, spec, external); err != nil {
+		return nil, err
+	}
+	return prog, nil
+}
+
+// loader loads one build configuration in named stages, each reading what
+// the stages before it set:
+//
+//	list            the package graph of the patterns (and of the rest of
+//	                the main module, or of the workspace): roots, all,
+//	                selected, module
+//	chooseVariants  one variant per package path: graph
+//	findSource      the packages loaded from source: inSource
+//	program         the Program, with what the other configurations and
+//	                the unchecked files are found from
+//	sourceOrder     the source packages in dependency order
+//	addPackages     a Package per source package; the paths read from
+//	                export data
+//	setReach        which of those reach a legacy path
+//	typeCheck       export data, parsing and type-checking
+type loader struct {
+	ctx      context.Context
+	cfg      *LoadConfig
+	patterns []string
+	other    bool // not the first configuration
+	legacy   []string
+	isLegacy map[string]bool
+	fset     *token.FileSet
+
+	roots    []*packages.Package // the patterns' packages
+	all      []*packages.Package // roots and the reverse dependencies' candidates
+	selected map[string]bool     // the paths the patterns match
+	module   *packages.Module    // the main module of the roots, or nil
+	early    map[string]*File    // files the speculation read
+
+	graph    map[string]*packages.Package // path → the variant standing for it
+	inSource map[string]bool              // the paths loaded from source
+	memo     map[string]bool              // reachesLegacy's answers
+}
+
+func newLoader(ctx context.Context, cfg *LoadConfig, patterns []string, other bool) *loader {
+	l := &loader{ctx: ctx, cfg: cfg, patterns: patterns, other: other, legacy: cfg.LegacyPaths,
+		isLegacy: map[string]bool{}, fset: token.NewFileSet(), memo: map[string]bool{}}
+	if l.legacy == nil {
+		l.legacy = []string{BridgePath}
+	}
+	if len(l.patterns) == 0 {
+		l.patterns = []string{"."}
+	}
+	for _, p := range l.legacy {
+		l.isLegacy[p] = true
+	}
+	return l
+}
+
+// list loads the package graph of the patterns and, unless they cover it,
+// of the rest of the main module (every module of a workspace): the
+// reverse dependencies are among them.
+func (l *loader) list() error {
+	graphCfg := &packages.Config{Context: l.ctx, Mode: graphMode, Dir: l.cfg.Dir, Env: l.cfg.Env, BuildFlags: l.cfg.BuildFlags, Tests: !l.cfg.NoTests}
+	roots, err := packages.Load(graphCfg, l.patterns...)
 	if err != nil {
-		if oe := otherModule(cfg.Dir, patterns); oe != nil {
-			return nil, oe
+		if oe := otherModule(l.cfg.Dir, l.patterns); oe != nil {
+			return oe
 		}
-		return nil, fmt.Errorf("codemod: load: %w", err)
+		return fmt.Errorf("codemod: load: %w", err)
 	}
 	if len(roots) == 0 {
-		return nil, fmt.Errorf("codemod: load: no packages match %s", strings.Join(patterns, " "))
+		return fmt.Errorf("codemod: load: no packages match %s", strings.Join(l.patterns, " "))
 	}
-	selected := map[string]bool{}
-	var module *packages.Module
+	l.roots, l.selected = roots, map[string]bool{}
 	for _, r := range roots {
 		if len(r.GoFiles) == 0 && len(r.Errors) > 0 {
-			if oe := otherModule(cfg.Dir, patterns); oe != nil {
-				return nil, oe
+			if oe := otherModule(l.cfg.Dir, l.patterns); oe != nil {
+				return oe
 			}
-			return nil, fmt.Errorf("codemod: load: %v", r.Errors[0])
+			return fmt.Errorf("codemod: load: %v", r.Errors[0])
 		}
 		if isTestMain(r) {
 			continue
 		}
-		selected[r.PkgPath] = true
-		if r.Module != nil && r.Module.Main && module == nil {
-			module = r.Module
+		l.selected[r.PkgPath] = true
+		if r.Module != nil && r.Module.Main && l.module == nil {
+			l.module = r.Module
 		}
 	}
-	all := roots
-	// Reverse dependencies: the rest of the main module, or of every module
-	// of the workspace, unless the patterns already cover it.
-	workspace := inWorkspace(cfg)
-	if module != nil && (workspace || !coversModule(patterns, cfg.Dir, module)) {
+	l.all = roots
+	if l.module != nil && (inWorkspace(l.cfg) || !coversModule(l.patterns, l.cfg.Dir, l.module)) {
 		rest, err := packages.Load(graphCfg, "work")
 		if err != nil {
-			return nil, fmt.Errorf("codemod: load module: %w", err)
+			return fmt.Errorf("codemod: load module: %w", err)
 		}
-		all = append(slices.Clone(roots), rest...)
+		l.all = append(slices.Clone(roots), rest...)
 	}
-	var early map[string]*File // files the speculation read
-	if spec != nil {
-		spec.halt()
-		early = spec.files
-	}
+	return nil
+}
 
-	// One variant per package path: a package's own test variant (its files
-	// and its _test.go files) stands for the package, so that tests are
-	// rewritten and checked with the code they test.
-	graph := map[string]*packages.Package{}
-	packages.Visit(all, nil, func(p *packages.Package) {
+// chooseVariants keeps one variant per package path: a package's own test
+// variant (its files and its _test.go files) stands for the package, so
+// that tests are rewritten and checked with the code they test.
+func (l *loader) chooseVariants() {
+	l.graph = map[string]*packages.Package{}
+	packages.Visit(l.all, nil, func(p *packages.Package) {
 		if isTestMain(p) {
 			return
 		}
-		if cur, ok := graph[p.PkgPath]; !ok || variantRank(p) > variantRank(cur) {
-			graph[p.PkgPath] = p
+		if cur, ok := l.graph[p.PkgPath]; !ok || variantRank(p) > variantRank(cur) {
+			l.graph[p.PkgPath] = p
 		}
 	})
+}
 
-	// dependsOnLegacy memoizes whether a package reaches a legacy path.
-	isLegacy := map[string]bool{}
-	for _, l := range legacy {
-		isLegacy[l] = true
+// chosen is the variant of imp's path that stands for it.
+func (l *loader) chosen(imp *packages.Package) *packages.Package {
+	if c := l.graph[imp.PkgPath]; c != nil {
+		return c
 	}
-	// chosen is the variant of imp's path that stands for it.
-	chosen := func(imp *packages.Package) *packages.Package {
-		if c := graph[imp.PkgPath]; c != nil {
-			return c
-		}
-		return imp
+	return imp
+}
+
+// reachesLegacy reports whether p imports a legacy path, directly or not.
+func (l *loader) reachesLegacy(p *packages.Package) bool {
+	if v, ok := l.memo[p.PkgPath]; ok {
+		return v
 	}
-	memo := map[string]bool{}
-	var reaches func(p *packages.Package) bool
-	reaches = func(p *packages.Package) bool {
-		if v, ok := memo[p.PkgPath]; ok {
-			return v
-		}
-		memo[p.PkgPath] = false
-		for _, imp := range p.Imports {
-			if isLegacy[imp.PkgPath] || reaches(chosen(imp)) {
-				memo[p.PkgPath] = true
-				break
-			}
-		}
-		return memo[p.PkgPath]
-	}
-	// The source set: selected packages that reach a legacy path, and the
-	// packages of the main module that import one of them.
-	inSource := map[string]bool{}
-	for path := range selected {
-		if p := graph[path]; p != nil && !isLegacy[path] && reaches(p) {
-			inSource[path] = true
+	l.memo[p.PkgPath] = false
+	for _, imp := range p.Imports {
+		if l.isLegacy[imp.PkgPath] || l.reachesLegacy(l.chosen(imp)) {
+			l.memo[p.PkgPath] = true
+			break
 		}
 	}
-	if module != nil {
-		var importsSource func(p *packages.Package) bool
+	return l.memo[p.PkgPath]
+}
+
+// findSource finds the source set: the selected packages that reach a
+// legacy path, and the packages of the main module that import one of
+// them, directly or not.
+func (l *loader) findSource() {
+	l.inSource = map[string]bool{}
+	for path := range l.selected {
+		if p := l.graph[path]; p != nil && !l.isLegacy[path] && l.reachesLegacy(p) {
+			l.inSource[path] = true
+		}
+	}
+	if l.module != nil {
 		seen := map[string]bool{}
+		var importsSource func(p *packages.Package) bool
 		importsSource = func(p *packages.Package) bool {
-			if inSource[p.PkgPath] {
+			if l.inSource[p.PkgPath] {
 				return true
 			}
 			if seen[p.PkgPath] {
@@ -254,15 +312,15 @@ func loadOne(ctx context.Context, cfg *LoadConfig, patterns []string, other bool
 			}
 			seen[p.PkgPath] = true
 			for _, imp := range p.Imports {
-				if importsSource(chosen(imp)) {
-					inSource[p.PkgPath] = true
+				if importsSource(l.chosen(imp)) {
+					l.inSource[p.PkgPath] = true
 					return true
 				}
 			}
 			return false
 		}
-		for _, p := range graph {
-			if p.Module != nil && p.Module.Main && !isLegacy[p.PkgPath] {
+		for _, p := range l.graph {
+			if p.Module != nil && p.Module.Main && !l.isLegacy[p.PkgPath] {
 				importsSource(p)
 			}
 		}
@@ -270,27 +328,31 @@ func loadOne(ctx context.Context, cfg *LoadConfig, patterns []string, other bool
 	// An external test package is checked against its package's test
 	// variant, which export_test.go files may give more declarations than
 	// its export data has.
-	for path := range inSource {
-		if under, ok := strings.CutSuffix(path, "_test"); ok && graph[under] != nil && graph[path].Name == graph[under].Name+"_test" {
-			inSource[under] = true
+	for path := range l.inSource {
+		if under, ok := strings.CutSuffix(path, "_test"); ok && l.graph[under] != nil && l.graph[path].Name == l.graph[under].Name+"_test" {
+			l.inSource[under] = true
 		}
 	}
+}
 
-	prog := &Program{Fset: fset, byPath: map[string]*Package{}, legacyPaths: isLegacy, source: inSource, ignored: map[string]string{}, dirs: map[string]string{}, progress: cfg.Progress}
-	if module != nil {
-		prog.Module = module.Path
+// program returns the Program of the configuration, with what the other
+// configurations and the unchecked files are found from: the files of the
+// main modules this configuration leaves out, and the packages that do not
+// parse.
+func (l *loader) program() *Program {
+	prog := &Program{Fset: l.fset, byPath: map[string]*Package{}, legacyPaths: l.isLegacy, source: l.inSource,
+		ignored: map[string]string{}, dirs: map[string]string{}, progress: l.cfg.Progress}
+	if l.module != nil {
+		prog.Module = l.module.Path
 	}
-	// What the other build configurations and the unchecked files are
-	// found from: the files of the main modules this configuration leaves
-	// out, and the packages that do not parse.
-	for _, p := range graph {
+	for _, p := range l.graph {
 		if p.Module == nil || !p.Module.Main {
 			continue
 		}
 		if len(p.GoFiles) > 0 {
 			prog.dirs[filepath.Dir(p.GoFiles[0])] = strings.TrimSuffix(p.PkgPath, "_test")
 		}
-		if isLegacy[p.PkgPath] {
+		if l.isLegacy[p.PkgPath] {
 			continue // the legacy implementation is left alone
 		}
 		for _, name := range p.IgnoredFiles {
@@ -298,7 +360,7 @@ func loadOne(ctx context.Context, cfg *LoadConfig, patterns []string, other bool
 				prog.ignored[name] = strings.TrimSuffix(p.PkgPath, "_test")
 			}
 		}
-		if selected[p.PkgPath] && !inSource[p.PkgPath] && !other {
+		if l.selected[p.PkgPath] && !l.inSource[p.PkgPath] && !l.other {
 			// (In another configuration, a package that is not loaded
 			// from source has nothing to check there.)
 			for _, e := range p.Errors {
@@ -308,6 +370,12 @@ func loadOne(ctx context.Context, cfg *LoadConfig, patterns []string, other bool
 			}
 		}
 	}
+	return prog
+}
+
+// sourceOrder returns the paths of the source set in dependency order: a
+// package after the source packages it imports, deterministically.
+func (l *loader) sourceOrder() []string {
 	var order []string
 	visited := map[string]bool{}
 	var visit func(p *packages.Package)
@@ -317,22 +385,29 @@ func loadOne(ctx context.Context, cfg *LoadConfig, patterns []string, other bool
 		}
 		visited[p.PkgPath] = true
 		for _, imp := range sortedImports(p) {
-			visit(chosen(imp))
+			visit(l.chosen(imp))
 		}
-		if inSource[p.PkgPath] {
+		if l.inSource[p.PkgPath] {
 			order = append(order, p.PkgPath)
 		}
 	}
-	for _, p := range all {
-		visit(chosen(p))
+	for _, p := range l.all {
+		visit(l.chosen(p))
 	}
+	return order
+}
+
+// addPackages adds a Package to prog for each path of order, with the files
+// the speculation read, and returns the paths the source set imports that
+// are read from export data.
+func (l *loader) addPackages(prog *Program, order []string) map[string]bool {
 	external := map[string]bool{}
 	for _, path := range order {
-		lp := graph[path]
+		lp := l.graph[path]
 		pkg := &Package{
 			Path:     path,
 			Name:     lp.Name,
-			Selected: selected[path],
+			Selected: l.selected[path],
 			imports:  map[string]string{},
 			fset:     prog.Fset,
 		}
@@ -340,7 +415,7 @@ func loadOne(ctx context.Context, cfg *LoadConfig, patterns []string, other bool
 			pkg.Errors = append(pkg.Errors, errors.New(e.Error()))
 		}
 		for _, name := range lp.GoFiles {
-			f := early[name]
+			f := l.early[name]
 			if f == nil {
 				f = &File{Name: name}
 			}
@@ -351,54 +426,55 @@ func loadOne(ctx context.Context, cfg *LoadConfig, patterns []string, other bool
 		}
 		for written, imp := range lp.Imports {
 			pkg.imports[written] = imp.PkgPath
-			if !inSource[imp.PkgPath] && imp.PkgPath != "unsafe" {
+			if !l.inSource[imp.PkgPath] && imp.PkgPath != "unsafe" {
 				external[imp.PkgPath] = true
 			}
 		}
 		prog.Packages = append(prog.Packages, pkg)
 		prog.byPath[path] = pkg
 	}
-	if len(prog.Packages) == 0 {
-		return prog, nil
-	}
-	// The rewritten sources import these even where the old ones did not
-	// (context and time for the type of a method value's func literal).
+	return external
+}
+
+// setReach adds to external what the rewritten sources import even where
+// the old ones did not (context and time for the type of a method value's
+// func literal), and records for each whether it reaches a legacy path.
+func (l *loader) setReach(prog *Program, external map[string]bool) {
 	external[FacadePath], external[BridgePath] = true, true
 	external["context"], external["time"] = true, true
-	prog.legacyPaths, prog.reach = isLegacy, map[string]bool{}
+	prog.reach = map[string]bool{}
 	for path := range external {
-		p := graph[path]
-		prog.reach[path] = isLegacy[path] || p == nil || reaches(p)
+		p := l.graph[path]
+		prog.reach[path] = l.isLegacy[path] || p == nil || l.reachesLegacy(p)
 	}
+}
 
-	// The types of everything the source set imports come from compiler
-	// export data, read by go/packages (one shared universe of packages)
-	// while the sources are read and parsed, unless the speculation has
-	// them already.
+// typeCheck gives prog the types of everything the source set imports,
+// from compiler export data, read by go/packages (one shared universe of
+// packages) while the sources are read and parsed, unless the speculation
+// has them already; then it type-checks the sources.
+func (l *loader) typeCheck(prog *Program, spec *speculation, external map[string]bool) error {
 	exportDone := make(chan error, 1)
 	go func() {
 		if spec != nil {
-			if ext, err := spec.exportFor(ctx, external); ext != nil && err == nil {
+			if ext, err := spec.exportFor(l.ctx, external); ext != nil && err == nil {
 				prog.ext = ext
 				exportDone <- nil
 				return
 			}
 		}
 		var err error
-		prog.ext, err = loadExportData(ctx, cfg, prog.Fset, external)
+		prog.ext, err = loadExportData(l.ctx, l.cfg, prog.Fset, external)
 		exportDone <- err
 	}()
-	parseErr := prog.parse(ctx, prog.Packages)
+	parseErr := prog.parse(l.ctx, prog.Packages)
 	if err := <-exportDone; err != nil {
-		return nil, err
+		return err
 	}
 	if parseErr != nil {
-		return nil, parseErr
+		return parseErr
 	}
-	if err := prog.check(ctx, prog.Packages); err != nil {
-		return nil, err
-	}
-	return prog, nil
+	return prog.check(l.ctx, prog.Packages)
 }
 
 // loadExportData loads the types of paths, and of the packages they

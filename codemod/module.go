@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/wsunify/wsunify/internal/gosrc"
 )
 
 // OtherModuleError reports a package pattern naming a directory that lies
@@ -31,7 +33,7 @@ func otherModule(dir string, patterns []string) *OtherModuleError {
 	if err != nil {
 		return nil
 	}
-	home := moduleRoot(base)
+	home := gosrc.ModuleRoot(base)
 	for _, p := range patterns {
 		if !isPathPattern(p) {
 			continue
@@ -44,7 +46,7 @@ func otherModule(dir string, patterns []string) *OtherModuleError {
 		if !filepath.IsAbs(abs) {
 			abs = filepath.Join(base, abs)
 		}
-		root := moduleRoot(abs)
+		root := gosrc.ModuleRoot(abs)
 		if root == "" || root == home {
 			continue
 		}
@@ -74,21 +76,6 @@ func isPathPattern(p string) bool {
 		strings.HasPrefix(p, `.\`) || strings.HasPrefix(p, `..\`)
 }
 
-// moduleRoot returns the nearest directory at or above dir with a go.mod
-// file, or "".
-func moduleRoot(dir string) string {
-	for {
-		if fi, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil && !fi.IsDir() {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
-}
-
 // inWorkspace reports whether the go command runs in a go.work workspace
 // for cfg: GOWORK names a file, or a go.work lies at or above the
 // directory and GOWORK is not "off".
@@ -111,17 +98,5 @@ func inWorkspace(cfg *LoadConfig) bool {
 		return true
 	}
 	dir, err := filepath.Abs(cfg.Dir)
-	if err != nil {
-		return false
-	}
-	for {
-		if fi, err := os.Stat(filepath.Join(dir, "go.work")); err == nil && !fi.IsDir() {
-			return true
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return false
-		}
-		dir = parent
-	}
+	return err == nil && gosrc.FindUp(dir, "go.work") != ""
 }

@@ -1,17 +1,15 @@
 package codemod
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"go/ast"
 	"go/parser"
 	"go/token"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
+
+	"github.com/wsunify/wsunify/internal/gosrc"
 )
 
 // A speculation does, while the go command lists the packages (about half
@@ -95,7 +93,7 @@ func (s *speculation) run(ctx context.Context, cfg *LoadConfig, fset *token.File
 	for _, l := range legacy {
 		guess[l] = true
 	}
-	module := modulePath(roots[0].dir)
+	module := gosrc.ModulePath(roots[0].dir)
 	for _, r := range roots {
 		err := filepath.WalkDir(r.dir, func(path string, d fs.DirEntry, err error) error {
 			if err != nil || s.stopped(ctx) {
@@ -223,41 +221,5 @@ func fileImports(src []byte) ([]string, bool) {
 	if err != nil {
 		return nil, false
 	}
-	return specPaths(af), true
-}
-
-func specPaths(af *ast.File) []string {
-	paths := make([]string, 0, len(af.Imports))
-	for _, spec := range af.Imports {
-		if p, err := strconv.Unquote(spec.Path.Value); err == nil {
-			paths = append(paths, p)
-		}
-	}
-	return paths
-}
-
-// modulePath returns the path of the module dir is in, from the first
-// go.mod in dir or above it, or "".
-func modulePath(dir string) string {
-	root := moduleRoot(dir)
-	if root == "" {
-		return ""
-	}
-	data, err := os.ReadFile(filepath.Join(root, "go.mod"))
-	if err != nil {
-		return ""
-	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		rest, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "module")
-		fields := strings.Fields(rest)
-		if !ok || len(fields) == 0 || rest[0] != ' ' && rest[0] != '\t' {
-			continue
-		}
-		if p, err := strconv.Unquote(fields[0]); err == nil {
-			return p
-		}
-		return fields[0]
-	}
-	return ""
+	return gosrc.ImportPaths(af), true
 }

@@ -3,10 +3,11 @@ package codemod
 import (
 	"context"
 	"go/token"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/wsunify/wsunify/internal/testmod"
 )
 
 func TestFSPattern(t *testing.T) {
@@ -30,20 +31,6 @@ func TestFSPattern(t *testing.T) {
 		if ok != tc.ok || got != tc.want {
 			t.Errorf("fsPattern(%q, %q) = %v, %v; want %v, %v", base, tc.pattern, got, ok, tc.want, tc.ok)
 		}
-	}
-}
-
-func TestModulePath(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("// c\nmodule \"example.com/q\" // x\n\ngo 1.26\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	sub := filepath.Join(dir, "a", "b")
-	if err := os.MkdirAll(sub, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if got := modulePath(sub); got != "example.com/q" {
-		t.Errorf("modulePath = %q, want example.com/q", got)
 	}
 }
 
@@ -84,7 +71,7 @@ func specModule(t *testing.T) string {
 	for name, data := range files {
 		m[name] = []byte(data)
 	}
-	writeModule(t, dir, m)
+	testmod.Module(t, dir, m)
 	return dir
 }
 
@@ -94,8 +81,7 @@ func specModule(t *testing.T) string {
 // skipped.
 func TestSpeculation(t *testing.T) {
 	dir := specModule(t)
-	t.Setenv("GOFLAGS", "-mod=mod")
-	t.Setenv("GOPROXY", "off")
+	testmod.Setenv(t)
 	ctx := context.Background()
 	fset := token.NewFileSet()
 	s := speculate(ctx, &LoadConfig{Dir: dir}, fset, []string{BridgePath}, []string{"./..."})
@@ -140,8 +126,7 @@ func TestSpeculation(t *testing.T) {
 // loaded without it (an import-path pattern).
 func TestLoadSpeculationAgrees(t *testing.T) {
 	dir := specModule(t)
-	t.Setenv("GOFLAGS", "-mod=mod")
-	t.Setenv("GOPROXY", "off")
+	testmod.Setenv(t)
 	ctx := context.Background()
 	summary := func(patterns ...string) []string {
 		prog, err := Load(ctx, &LoadConfig{Dir: dir}, patterns...)

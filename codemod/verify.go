@@ -10,7 +10,8 @@ import (
 	"go/token"
 	"go/types"
 	"maps"
-	"strconv"
+
+	"github.com/wsunify/wsunify/internal/gosrc"
 )
 
 // ErrWouldBreak is returned when rewritten sources do not type-check.
@@ -129,10 +130,7 @@ func (p *Program) mayUseLegacyByImports(pkgs []*Package) func(*Package) bool {
 				}
 			}
 			for _, spec := range af.Imports {
-				path, err := strconv.Unquote(spec.Path.Value)
-				if err != nil {
-					return func(*Package) bool { return true }
-				}
+				path := gosrc.ImportPath(spec)
 				if real, ok := pkg.imports[path]; ok {
 					path = real
 				}

@@ -23,6 +23,8 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/wsunify/wsunify/internal/testmod"
 )
 
 // A command is one line of a sh block of MIGRATION.md and what the walk
@@ -242,26 +244,17 @@ type walk struct {
 // replace directive at this repository and builds wsunify.
 func newWalk(t *testing.T) *walk {
 	t.Helper()
-	root, err := filepath.Abs("..")
-	require.NoError(t, err)
+	root := testmod.Root(t)
 	tmp := t.TempDir()
 	w := &walk{root: root, dir: filepath.Join(tmp, "chatapp"), binDir: filepath.Join(tmp, "bin")}
 	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
 	t.Cleanup(cancel)
 	w.ctx = ctx
 
-	require.NoError(t, copyTree(filepath.Join(root, "testdata", "chatapp"), w.dir))
-	gomod := filepath.Join(w.dir, "go.mod")
-	b, err := os.ReadFile(gomod)
-	require.NoError(t, err)
-	const replace = "replace github.com/wsunify/wsunify => ../.."
-	require.Contains(t, string(b), replace, "testdata/chatapp/go.mod must replace the toolkit by ../..")
-	b = []byte(strings.Replace(string(b), replace, "replace github.com/wsunify/wsunify => "+root, 1))
-	require.NoError(t, os.WriteFile(gomod, b, 0o644))
+	testmod.Copy(t, filepath.Join(root, "testdata", "chatapp"), w.dir)
 
-	w.env = append(os.Environ(),
+	w.env = testmod.Env(
 		"PATH="+w.binDir+string(os.PathListSeparator)+os.Getenv("PATH"),
-		"GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off", "GOTOOLCHAIN=local",
 		"WSUNIFY_DEPRECATION=once",
 		// git apply works on the copy alone, even if the temporary
 		// directory is inside a repository.
@@ -604,28 +597,6 @@ func httpDo(t *testing.T, ctx context.Context, method, url, token, body string, 
 	require.NoError(t, err)
 	require.Equal(t, want, res.StatusCode, "%s %s: %s", method, url, b)
 	return b
-}
-
-// copyTree copies the regular files under src to dst.
-func copyTree(src, dst string) error {
-	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, path)
-		if err != nil {
-			return err
-		}
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, b, 0o644)
-	})
 }
 
 // treeHash hashes the names and contents of the files under dir.

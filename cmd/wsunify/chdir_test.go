@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/wsunify/wsunify/internal/testmod"
 )
 
 // TestLeadingChdir runs commands with -C before the command, as
@@ -11,7 +13,7 @@ import (
 // its own flags, and a relative -C after the command is taken from there.
 func TestLeadingChdir(t *testing.T) {
 	t.Parallel()
-	dir := module(t, map[string]string{"ws/ws.go": legacySrc})
+	dir := testmod.New(t, map[string]string{"ws/ws.go": legacySrc})
 	for _, cmd := range []string{"plan", "check", "diff"} {
 		wantCode, want, wantErr := wsunify(cmd, "-C", dir, "./...")
 		for _, args := range [][]string{
@@ -59,7 +61,7 @@ func TestChdirMissing(t *testing.T) {
 // a reader ranges over it without checking for null.
 func TestPlanJSONEmptyLists(t *testing.T) {
 	t.Parallel()
-	dir := module(t, map[string]string{"ws/ws.go": cleanSrc})
+	dir := testmod.New(t, map[string]string{"ws/ws.go": cleanSrc})
 	code, stdout, stderr := wsunify("plan", "-json", "-C", dir, "./...")
 	if code != exitOK {
 		t.Fatalf("plan -json = %d: %s", code, stderr)

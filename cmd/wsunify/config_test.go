@@ -2,11 +2,12 @@ package main
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/wsunify/wsunify/internal/testmod"
 )
 
 const svcSrc = `package svc
@@ -58,7 +59,7 @@ func Ping(ctx context.Context, m bridge.WebSocketManager) error {
 func TestBuildConfigFlags(t *testing.T) {
 	t.Parallel()
 	files := map[string]string{"svc/svc.go": svcSrc, "svc/svc_windows.go": svcWindowsSrc, "winonly/w_windows.go": winonlySrc}
-	dir := module(t, files)
+	dir := testmod.New(t, files)
 
 	code, stdout, stderr := wsunify("check", "-C", dir, "./...")
 	if code != exitFindings || !strings.Contains(stdout, "example.com/app/winonly: 2 legacy uses") || !strings.Contains(stdout, "example.com/app/svc: 3 legacy uses") {
@@ -88,7 +89,7 @@ func TestBuildConfigFlags(t *testing.T) {
 		}
 	}
 	for _, goos := range []string{"linux", "windows"} {
-		if out, err := goVet(dir, "GOOS="+goos, "./..."); err != nil {
+		if out, err := goVet(t, dir, "GOOS="+goos, "./..."); err != nil {
 			t.Errorf("GOOS=%s go vet after apply -goos linux: %v\n%s", goos, err, out)
 		}
 	}
@@ -98,7 +99,7 @@ func TestBuildConfigFlags(t *testing.T) {
 // check and plan fail, never report "ok".
 func TestSyntaxErrorIsNotClean(t *testing.T) {
 	t.Parallel()
-	dir := module(t, map[string]string{"ws/ws.go": `package ws
+	dir := testmod.New(t, map[string]string{"ws/ws.go": `package ws
 
 import (
 	"context"
@@ -124,18 +125,14 @@ func Greet(ctx context.Context, m bridge.WebSocketManager) error {
 // bridge.WebSocketManager to, and b still builds.
 func TestWorkspaceReverseDependency(t *testing.T) {
 	t.Parallel()
-	root := checkout(t)
-	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	sum := testmod.Sum(t)
 	dir := t.TempDir()
 	files := map[string]string{
-		"go.work":  "go 1.26\n\nuse (\n\t./a\n\t./b\n)\n\nreplace github.com/wsunify/wsunify => " + root + "\n",
+		"go.work":  "go 1.26\n\nuse (\n\t./a\n\t./b\n)\n\nreplace github.com/wsunify/wsunify => $REPO\n",
 		"a/go.mod": "module example.com/a\n\ngo 1.26\n\nrequire github.com/wsunify/wsunify v0.0.0\n",
 		"b/go.mod": "module example.com/b\n\ngo 1.26\n\nrequire github.com/wsunify/wsunify v0.0.0\n",
-		"a/go.sum": string(sum),
-		"b/go.sum": string(sum),
+		"a/go.sum": sum,
+		"b/go.sum": sum,
 		"a/notify/notify.go": `package notify
 
 import (
@@ -165,12 +162,12 @@ func Run(ctx context.Context, hub *facade.Hub) error {
 }
 `,
 	}
-	writeFiles(t, dir, files)
+	testmod.Write(t, dir, files)
 	code, stdout, stderr := wsunify("apply", "-C", filepath.Join(dir, "a"), "./...")
 	if code != exitOK || !strings.Contains(stdout, "m keeps its legacy type: Hello is called from example.com/b/app, outside the selected packages") {
 		t.Fatalf("apply = %d\n%s%s", code, stdout, stderr)
 	}
-	if out, err := goVet(dir, "GOFLAGS=", "./a/...", "./b/..."); err != nil {
+	if out, err := goVet(t, dir, "GOFLAGS= GOWORK=", "./a/...", "./b/..."); err != nil {
 		t.Errorf("go vet in the workspace after apply in module a: %v\n%s", err, out)
 	}
 }
@@ -180,7 +177,7 @@ func Run(ctx context.Context, hub *facade.Hub) error {
 // configuration, never with the name of a syntax node.
 func TestFindingsSayWhatTheCodeDoes(t *testing.T) {
 	t.Parallel()
-	dir := module(t, map[string]string{
+	dir := testmod.New(t, map[string]string{
 		"svc/svc.go": svcSrc,
 		"svc/svc_windows.go": `package svc
 
@@ -225,11 +222,8 @@ func (s *Service) Managers() []bridge.WebSocketManager { return []bridge.WebSock
 	}
 }
 
-// goVet runs go vet on patterns in dir with one more environment setting,
-// without the network.
-func goVet(dir, env string, patterns ...string) ([]byte, error) {
-	cmd := exec.Command("go", append([]string{"vet"}, patterns...)...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=mod", env)
-	return cmd.CombinedOutput()
+// goVet runs go vet on patterns in dir, offline, with more environment
+// settings (space-separated).
+func goVet(t *testing.T, dir, env string, patterns ...string) ([]byte, error) {
+	return testmod.Run(t.Context(), dir, strings.Fields(env), append([]string{"vet"}, patterns...)...)
 }

@@ -4,12 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 
 	"github.com/wsunify/wsunify/codemod"
+	"github.com/wsunify/wsunify/internal/gosrc"
 )
 
 // The output formats of plan and check.
@@ -60,14 +60,10 @@ func repoRoot(dir string) string {
 			return top
 		}
 	}
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d
-		}
-		if filepath.Dir(d) == d {
-			return dir
-		}
+	if root := gosrc.ModuleRoot(dir); root != "" {
+		return root
 	}
+	return dir
 }
 
 // uri returns name relative to r.Root, slash-separated, as both GitHub and

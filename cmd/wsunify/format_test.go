@@ -14,6 +14,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/wsunify/wsunify/codemod"
+	"github.com/wsunify/wsunify/internal/testmod"
 )
 
 // ciSrc has a use apply rewrites (SendToUser) and one it leaves with a
@@ -47,7 +48,7 @@ var ghUnescape = strings.NewReplacer("%0D", "\r", "%0A", "\n", "%3A", ":", "%2C"
 
 func TestGitHubFormat(t *testing.T) {
 	t.Parallel()
-	dir := module(t, map[string]string{"ws/ws.go": ciSrc})
+	dir := testmod.New(t, map[string]string{"ws/ws.go": ciSrc})
 	// The repository is the module's parent: paths are relative to it.
 	top := filepath.Dir(dir)
 	git := exec.Command("git", "init", "-q", top)
@@ -116,7 +117,7 @@ func TestGitHubEscaping(t *testing.T) {
 
 func TestSARIFValidates(t *testing.T) {
 	t.Parallel()
-	dir := module(t, map[string]string{"ws/ws.go": ciSrc})
+	dir := testmod.New(t, map[string]string{"ws/ws.go": ciSrc})
 	code, stdout, stderr := wsunify("check", "-C", dir, "-format=sarif", "./...")
 	if code != exitFindings {
 		t.Fatalf("check -format=sarif = %d\n%s", code, stderr)
@@ -212,4 +213,50 @@ func validSARIF(t *testing.T, out string) sarifLog {
 		t.Fatal(err)
 	}
 	return log
+}
+
+// TestPlanJSONRelated: plan -format=json gives a finding's related places
+// as structured positions, relative as the text output's, on the files as
+// they are on disk.
+func TestPlanJSONRelated(t *testing.T) {
+	t.Parallel()
+	dir := testmod.New(t, map[string]string{
+		"svc/svc.go": svcSrc,
+		"svc/new.go": `package svc
+
+import "github.com/wsunify/wsunify/bridge"
+
+// New builds a service.
+func New(m bridge.WebSocketManager) *Service { return &Service{m: m} }
+
+// Managers lists the manager.
+func (s *Service) Managers() []bridge.WebSocketManager { return []bridge.WebSocketManager{s.m} }
+`,
+	})
+	code, stdout, stderr := wsunify("plan", "-format=json", "-C", dir, "./...")
+	if code != exitOK {
+		t.Fatalf("plan -format=json = %d\n%s%s", code, stdout, stderr)
+	}
+	var plan struct {
+		Findings []struct {
+			Pos     codemod.Position `json:"pos"`
+			Message string           `json:"message"`
+			Related []struct {
+				Pos     codemod.Position `json:"pos"`
+				Message string           `json:"message"`
+			} `json:"related"`
+		} `json:"findings"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &plan); err != nil {
+		t.Fatalf("%v\n%s", err, stdout)
+	}
+	want := codemod.Position{File: "svc/new.go", Line: 6, Column: 67}
+	for _, f := range plan.Findings {
+		for _, r := range f.Related {
+			if r.Pos == want && r.Message == "m is stored in a composite literal" && f.Pos == (codemod.Position{File: "svc/new.go", Line: 6, Column: 10}) {
+				return
+			}
+		}
+	}
+	t.Errorf("no finding at svc/new.go:6:10 with the related place %+v, \"m is stored in a composite literal\":\n%s", want, stdout)
 }

@@ -12,7 +12,14 @@
 // nothing. apply rewrites in place, atomically, only when the result
 // type-checks. check exits 3 when legacy uses remain, 0 when none do and 1
 // when the tool fails, for CI. report writes the state of the migration as
-// one self-contained HTML file. Run "wsunify <command> -h" for the flags.
+// one self-contained HTML file. shim turns a moved package's old import
+// path into deprecated forwarders. "wsunify help <command>" (or "wsunify
+// <command> -h") prints a command's help and flags.
+//
+// Every command takes -C dir and prints its results on stdout, its
+// progress (-progress) and its errors on stderr. Exit status: 0 done, 1 the
+// tool failed or refused (nothing is written then), 2 usage, and for check
+// 3 when legacy uses remain.
 //
 // # Output formats
 //
@@ -58,11 +65,7 @@
 package main
 
 import (
-	"context"
-	"fmt"
-	"io"
 	"os"
-	"os/signal"
 	"runtime/debug"
 	"strings"
 
@@ -102,61 +105,4 @@ func vetInvocation(args []string) bool {
 		return false
 	}
 	return args[0] == "-V=full" || args[0] == "-flags" || strings.HasSuffix(args[len(args)-1], ".cfg")
-}
-
-// Exit codes.
-const (
-	exitOK       = 0
-	exitFailure  = 1 // the tool failed, or refused to rewrite
-	exitUsage    = 2
-	exitFindings = 3 // check: legacy uses remain
-)
-
-const usage = `usage: wsunify [-C dir] <command> [flags] [packages]
-
-Commands:
-  plan    legacy uses left per rule and per package, and the next step
-  diff    unified diff of what apply would write (writes nothing)
-  apply   rewrite in place, atomically, only what type-checks afterwards
-  check   exit 3 when legacy uses remain, 0 when clean, 1 on failure
-  report  [-o FILE] [-history N]: the migration's state as one HTML file
-  shim    OLDPKG NEWPKG: Deprecated forwarders at the old import path
-
-Packages are patterns as the go command takes them (default "."). -C dir,
-before the command or among its flags, runs it in dir as the go command
-does. Run "wsunify <command> -h" for the flags of a command.
-`
-
-// run is the whole command, with its streams injected so that tests run it
-// in-process.
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	dir, args, err := leadingChdir(args)
-	if err != nil {
-		fmt.Fprintf(stderr, "wsunify: %v\n\n%s", err, usage)
-		return exitUsage
-	}
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return exitUsage
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	cmd, rest := args[0], args[1:]
-	if dir != "" {
-		rest = append([]string{"-C", dir}, rest...)
-	}
-	switch cmd {
-	case "plan", "diff", "apply", "check":
-		return runMigrate(ctx, cmd, rest, stdout, stderr)
-	case "report":
-		return runReport(ctx, rest, stdout, stderr)
-	case "shim":
-		return runShim(rest, stdout, stderr)
-	case "-h", "-help", "--help", "help":
-		fmt.Fprint(stdout, usage)
-		return exitOK
-	default:
-		fmt.Fprintf(stderr, "wsunify: unknown command %q\n\n%s", cmd, usage)
-		return exitUsage
-	}
 }

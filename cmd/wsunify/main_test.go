@@ -8,56 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/wsunify/wsunify/internal/testmod"
 )
-
-// module writes a module that depends on this checkout, with the given
-// files, and returns its directory.
-func module(t *testing.T, files map[string]string) string {
-	t.Helper()
-	root := checkout(t)
-	dir := t.TempDir()
-	files["go.mod"] = "module example.com/app\n\ngo 1.26\n\nrequire github.com/wsunify/wsunify v0.0.0\n\nreplace github.com/wsunify/wsunify => " + root + "\n"
-	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	files["go.sum"] = string(sum)
-	writeFiles(t, dir, files)
-	cmd := exec.Command("go", "mod", "tidy")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=mod")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go mod tidy: %v\n%s", err, out)
-	}
-	return dir
-}
-
-// checkout is the directory of this checkout, or WSUNIFY_CASES_REPO.
-func checkout(t *testing.T) string {
-	t.Helper()
-	if root := os.Getenv("WSUNIFY_CASES_REPO"); root != "" {
-		return root
-	}
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return root
-}
-
-// writeFiles writes files (name → content) below dir.
-func writeFiles(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, data := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
 
 const legacySrc = `package ws
 
@@ -100,9 +53,9 @@ func wsunify(args ...string) (code int, stdout, stderr string) {
 
 func TestExitCodes(t *testing.T) {
 	t.Parallel()
-	legacy := module(t, map[string]string{"ws/ws.go": legacySrc})
-	clean := module(t, map[string]string{"ws/ws.go": cleanSrc})
-	broken := module(t, map[string]string{"ws/ws.go": brokenSrc})
+	legacy := testmod.New(t, map[string]string{"ws/ws.go": legacySrc})
+	clean := testmod.New(t, map[string]string{"ws/ws.go": cleanSrc})
+	broken := testmod.New(t, map[string]string{"ws/ws.go": brokenSrc})
 
 	tests := []struct {
 		name string
@@ -126,7 +79,7 @@ func TestExitCodes(t *testing.T) {
 		{"plan", []string{"plan", "-C", legacy, "./..."}, exitOK, "next step (call sites + retype): wsunify apply rewrites 3 sites in 1 files"},
 		{"diff", []string{"diff", "-C", legacy, "./..."}, exitOK, "+\treturn m.Notify(ctx, facade.ToUser(user), facade.Raw(map[string]any{\"type\": \"hello\"}))"},
 		{"diff one rule", []string{"diff", "-C", legacy, "-rule", "send-to-user", "./..."}, exitOK, "+\treturn bridge.NotifierOf(m).Notify(ctx, facade.ToUser(user), facade.Raw(bridge.Message{\"type\": \"hello\"}))"},
-		{"no packages", []string{"check", "-C", legacy, "./nope/..."}, exitFailure, "wsunify:"},
+		{"no packages", []string{"check", "-C", legacy, "./nope/..."}, exitFailure, "wsunify check: "},
 	}
 	for _, tt := range tests {
 		code, stdout, stderr := wsunify(tt.args...)
@@ -144,7 +97,7 @@ func TestExitCodes(t *testing.T) {
 
 func TestApplyThenCheck(t *testing.T) {
 	t.Parallel()
-	dir := module(t, map[string]string{"ws/ws.go": legacySrc})
+	dir := testmod.New(t, map[string]string{"ws/ws.go": legacySrc})
 	code, stdout, stderr := wsunify("apply", "-C", dir, "./...")
 	if code != exitOK || !strings.Contains(stdout, "wrote ws/ws.go") {
 		t.Fatalf("apply = %d\n%s%s", code, stdout, stderr)
@@ -195,11 +148,8 @@ func TestVetTool(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	dir := module(t, map[string]string{"ws/ws.go": legacySrc})
-	vet := exec.Command("go", "vet", "-vettool="+bin, "./...")
-	vet.Dir = dir
-	vet.Env = append(os.Environ(), "GOPROXY=off")
-	out, err := vet.CombinedOutput()
+	dir := testmod.New(t, map[string]string{"ws/ws.go": legacySrc})
+	out, err := testmod.Run(t.Context(), dir, nil, "vet", "-vettool="+bin, "./...")
 	if err == nil || !strings.Contains(string(out), "ws.go:11:11: legacy bridge.WebSocketManager.SendToUser: use n.Notify") {
 		t.Errorf("go vet -vettool: err %v\n%s", err, out)
 	}

@@ -15,11 +15,91 @@ import (
 	"github.com/wsunify/wsunify/codemod"
 )
 
-var commandHelp = map[string]string{
-	"plan":  "plan lists the legacy uses left, per rule and per package, and what the next apply would do.",
-	"diff":  "diff prints the unified diff of what apply would write. It writes nothing.",
-	"apply": "apply rewrites the packages in place, step by step, writing only when the result type-checks.",
-	"check": "check exits 3 when legacy uses remain, 0 when none do, 1 when the tool fails.",
+// The commands that load packages and migrate them: they share their
+// flags (migrateFlags) and their run (migrateFlags.run).
+var (
+	cmdPlan = &command{
+		Name:      "plan",
+		UsageLine: "plan [-format=text|json|github|sarif] [flags] [packages]",
+		Short:     "legacy uses left per rule and per package, and the next step",
+		Long: `plan lists the legacy uses left, per rule and per package, and what the next
+apply would do, every step of it, with the findings it would leave (each
+with its reason and related positions). -format=json (or -json) prints the
+plan as one object for machines; github and sarif print annotations for a
+CI (see "go doc github.com/wsunify/wsunify/cmd/wsunify").
+`,
+		Progress: true,
+	}
+	cmdDiff = &command{
+		Name:      "diff",
+		UsageLine: "diff [flags] [packages]",
+		Short:     "unified diff of what apply would write (writes nothing)",
+		Long: `diff prints the unified diff of what apply would write, on stdout, and the
+findings it would leave on stderr. It writes nothing.
+`,
+		Progress: true,
+	}
+	cmdApply = &command{
+		Name:      "apply",
+		UsageLine: "apply [flags] [packages]",
+		Short:     "rewrite in place, atomically, only what type-checks afterwards",
+		Long: `apply rewrites the packages in place, step by step, writing only when the
+result type-checks, all files or none. It prints the files written, the
+sites rewritten and the findings left.
+`,
+		Progress: true,
+	}
+	cmdCheck = &command{
+		Name:      "check",
+		UsageLine: "check [-format=text|json|github|sarif] [flags] [packages]",
+		Short:     "exit 3 when legacy uses remain, 0 when clean, 1 on failure",
+		Long: `check prints the legacy uses left per package and exits 3 when legacy uses
+remain, 0 when none do, 1 when the tool fails: for CI. It keeps its exit
+codes in every format.
+`,
+		Progress: true,
+	}
+)
+
+func init() {
+	for _, c := range []*command{cmdPlan, cmdDiff, cmdApply, cmdCheck} {
+		c.Flags = func(fs *flag.FlagSet, inv *invocation) func(context.Context, []string) int {
+			m := &migrateFlags{cmd: c.Name}
+			m.declare(fs)
+			return func(ctx context.Context, patterns []string) int { return m.run(ctx, inv, patterns) }
+		}
+	}
+}
+
+// migrateFlags are the flags of plan, diff, apply and check.
+type migrateFlags struct {
+	cmd       string
+	rules     string
+	shapes    shapeFlags
+	tests     bool
+	generated bool
+	goos      string
+	tags      string
+	jsonOut   bool
+	format    formatFlag
+}
+
+// declare declares the flags of m.cmd on fs.
+func (m *migrateFlags) declare(fs *flag.FlagSet) {
+	fs.StringVar(&m.rules, "rule", "", "comma-separated rule `IDs` to apply (default all): "+ruleList())
+	m.shapes = shapeFlags{}
+	fs.Var(m.shapes, "shape", "`Shape=pkg.Type`: the user's type plays a legacy shape (WebSocketManager or AgentWebSocketBridge); repeatable")
+	fs.BoolVar(&m.tests, "test", true, "also load, rewrite and check the packages' _test.go files")
+	fs.BoolVar(&m.generated, "generated", false, "also rewrite generated files (// Code generated … DO NOT EDIT.), which are otherwise left alone with a finding")
+	fs.StringVar(&m.goos, "goos", "", "comma-separated `GOOS` values to check, one build configuration each (default: the go command's, and those the module's files need)")
+	fs.StringVar(&m.tags, "tags", "", "comma-separated build `tags` of every configuration checked (default: none, and those the module's files need)")
+	m.format = formatText
+	if m.cmd == "plan" {
+		fs.BoolVar(&m.jsonOut, "json", false, "print the plan as JSON (-format=json)")
+	}
+	if m.cmd == "plan" || m.cmd == "check" {
+		fs.Var(&m.format, "format", "output `format`: text, json (the plan), github (workflow annotations) or sarif (SARIF 2.1.0)")
+	}
 }
 
 // shapeFlags collects repeated -shape flags.
@@ -36,118 +116,63 @@ func (s shapeFlags) Set(v string) error {
 	return nil
 }
 
-// runMigrate runs plan, diff, apply or check.
-func runMigrate(ctx context.Context, cmd string, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("wsunify "+cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var dir chdirFlag
-	fs.Var(&dir, "C", "change to `dir` before running, as the go command does")
-	rules := fs.String("rule", "", "comma-separated rule `IDs` to apply (default all): "+ruleList())
-	shapes := shapeFlags{}
-	fs.Var(shapes, "shape", "`Shape=pkg.Type`: the user's type plays a legacy shape (WebSocketManager or AgentWebSocketBridge); repeatable")
-	tests := fs.Bool("test", true, "also load, rewrite and check the packages' _test.go files")
-	generated := fs.Bool("generated", false, "also rewrite generated files (// Code generated … DO NOT EDIT.), which are otherwise left alone with a finding")
-	goos := fs.String("goos", "", "comma-separated `GOOS` values to check, one build configuration each (default: the go command's, and those the module's files need)")
-	tags := fs.String("tags", "", "comma-separated build `tags` of every configuration checked (default: none, and those the module's files need)")
-	progressMode := progressFlag(progressAuto)
-	fs.Var(&progressMode, "progress", "show the stages of the run on stderr: `auto` (when stderr is a terminal), always or never")
-	jsonOut := false
-	format := formatFlag(formatText)
-	if cmd == "plan" {
-		fs.BoolVar(&jsonOut, "json", false, "print the plan as JSON (-format=json)")
-	}
-	if cmd == "plan" || cmd == "check" {
-		fs.Var(&format, "format", "output `format`: text, json (the plan), github (workflow annotations) or sarif (SARIF 2.1.0)")
-	}
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: wsunify %s [flags] [packages]\n\n%s\n\nFlags:\n", cmd, commandHelp[cmd])
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	if jsonOut {
+// run runs plan, diff, apply or check on the packages of patterns.
+func (m *migrateFlags) run(ctx context.Context, inv *invocation, patterns []string) int {
+	cmd, stdout, stderr := m.cmd, inv.stdout, inv.stderr
+	format := m.format
+	if m.jsonOut {
 		format = formatJSON
 	}
-	if err := dir.check(); err != nil {
-		fmt.Fprintln(stderr, "wsunify:", err)
-		return exitFailure
-	}
-	ruleSet, err := codemod.ParseRuleSet(*rules)
+	ruleSet, err := codemod.ParseRuleSet(m.rules)
 	if err != nil {
-		fmt.Fprintln(stderr, "wsunify:", err)
-		return exitUsage
+		return inv.usagef("%v", err)
 	}
-	opts := &codemod.Options{Rules: ruleSet, Shapes: shapes, Generated: *generated}
-	pl := newProgress(stderr, progressMode)
-	defer pl.clear()
-	stdout, stderr = pl.before(stdout), pl.before(stderr)
-	progress := pl.printf
-
+	opts := &codemod.Options{Rules: ruleSet, Shapes: m.shapes, Generated: m.generated}
 	legacyPaths := []string{codemod.BridgePath}
-	for _, types := range shapes {
+	for _, types := range m.shapes {
 		for _, t := range types {
 			legacyPaths = append(legacyPaths, t[:strings.LastIndex(t, ".")])
 		}
 	}
 	// Paths are printed as the go command prints them: relative to the
 	// directory it runs in (after -C) when they lie below it.
-	cwd, err := os.Getwd()
-	if err != nil {
-		fmt.Fprintln(stderr, "wsunify:", err)
-		return exitFailure
-	}
-	base := string(dir)
-	if !filepath.IsAbs(base) {
-		base = filepath.Join(cwd, base)
-	}
-	rel := func(name string) string { return relPath(base, name) }
-	short := func(msg string) string { return shortenPaths(base, msg) }
-
 	prog, err := codemod.Load(ctx, &codemod.LoadConfig{
-		Dir: string(dir), LegacyPaths: legacyPaths, NoTests: !*tests, Configs: buildConfigs(*goos, *tags), Progress: pl.stage,
-	}, fs.Args()...)
+		Dir: string(inv.dir), LegacyPaths: legacyPaths, NoTests: !m.tests, Configs: buildConfigs(m.goos, m.tags), Progress: inv.stage,
+	}, patterns...)
 	if oe := (*codemod.OtherModuleError)(nil); errors.As(err, &oe) {
+		cwd, _ := os.Getwd()
 		modDir, rerr := filepath.Rel(cwd, oe.Module)
 		if rerr != nil {
 			modDir = oe.Module
 		}
-		fmt.Fprintf(stderr, "wsunify: %s: pattern %s lies in another module, %s, which the go command does not load from here\n"+
-			"run it in that module: wsunify %s -C %s %s\n",
-			cmd, oe.Pattern, filepath.ToSlash(filepath.Join(modDir, "go.mod")), cmd, filepath.ToSlash(modDir), oe.InModule)
-		return exitFailure
+		return inv.failf("pattern %s lies in another module, %s, which the go command does not load from here\n"+
+			"run it in that module: wsunify %s -C %s %s",
+			oe.Pattern, filepath.ToSlash(filepath.Join(modDir, "go.mod")), cmd, filepath.ToSlash(modDir), oe.InModule)
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "wsunify:", short(err.Error()))
-		return exitFailure
+		return inv.fail(err)
 	}
 	if err := prog.Err(); err != nil {
-		fmt.Fprintf(stderr, "wsunify: %s: packages do not parse or type-check; nothing written\n%v\n", cmd, short(err.Error()))
-		return exitFailure
+		return inv.fail(fmt.Errorf("packages do not parse or type-check; nothing written\n%w", err))
 	}
 	relFindings := func(fs []codemod.Finding) {
 		for i := range fs {
-			fs[i].Pos.Filename = rel(fs[i].Pos.Filename)
-			fs[i].Message = short(fs[i].Message)
+			fs[i].Pos.Filename = inv.rel(fs[i].Pos.Filename)
 			for j := range fs[i].Related {
-				fs[i].Related[j].Pos.Filename = rel(fs[i].Related[j].Pos.Filename)
+				fs[i].Related[j].Pos.Filename = inv.rel(fs[i].Related[j].Pos.Filename)
 			}
 		}
 	}
 
 	switch cmd {
 	case "plan", "check":
-		progress("taking the inventory of %d packages", len(prog.Packages))
+		inv.printf("taking the inventory of %d packages", len(prog.Packages))
 		ci := format == formatGitHub || format == formatSARIF
 		var sites []codemod.Site
 		if ci {
 			// Before the inventory, which uses prog up.
 			if sites, err = codemod.Sites(prog, opts); err != nil {
-				fmt.Fprintf(stderr, "wsunify: %s: %s\n", cmd, short(err.Error()))
-				return exitFailure
+				return inv.fail(err)
 			}
 		}
 		var plan *codemod.Plan
@@ -157,22 +182,20 @@ func runMigrate(ctx context.Context, cmd string, args []string, stdout, stderr i
 			plan, err = codemod.Inventory(ctx, prog, opts)
 		}
 		if err != nil {
-			fmt.Fprintf(stderr, "wsunify: %s: %s\n", cmd, short(err.Error()))
-			return exitFailure
+			return inv.fail(err)
 		}
 		done := exitOK
 		if cmd == "check" && plan.Total() > 0 {
 			done = exitFindings
 		}
 		if ci {
-			r := &ciReport{Root: repoRoot(base), Sites: sites, Findings: plan.Findings}
+			r := &ciReport{Root: repoRoot(inv.base), Sites: sites, Findings: plan.Findings}
 			write := writeGitHub
 			if format == formatSARIF {
 				write = writeSARIF
 			}
 			if err := write(stdout, r); err != nil {
-				fmt.Fprintln(stderr, "wsunify:", err)
-				return exitFailure
+				return inv.fail(err)
 			}
 			return done
 		}
@@ -192,8 +215,7 @@ func runMigrate(ctx context.Context, cmd string, args []string, stdout, stderr i
 			enc := json.NewEncoder(stdout)
 			enc.SetIndent("", "  ")
 			if err := enc.Encode(plan); err != nil {
-				fmt.Fprintln(stderr, "wsunify:", err)
-				return exitFailure
+				return inv.fail(err)
 			}
 			return done
 		}
@@ -201,31 +223,29 @@ func runMigrate(ctx context.Context, cmd string, args []string, stdout, stderr i
 		return exitOK
 	}
 
-	progress("rewriting %d packages", len(prog.Packages))
+	inv.printf("rewriting %d packages", len(prog.Packages))
 	res, _, err := codemod.Migrate(ctx, prog, opts)
 	if err != nil {
-		fmt.Fprintf(stderr, "wsunify: %s: %s\nnothing written\n", cmd, short(err.Error()))
-		return exitFailure
+		return inv.fail(err, "nothing written")
 	}
 	relFindings(res.Findings)
 	if cmd == "diff" {
 		for _, c := range res.Changes {
-			stdout.Write(codemod.UnifiedDiff(strings.TrimPrefix(rel(c.Name), "./"), c.Old, c.New))
+			stdout.Write(codemod.UnifiedDiff(strings.TrimPrefix(inv.rel(c.Name), "./"), c.Old, c.New))
 		}
 		printFindings(stderr, res.Findings)
 		return exitOK
 	}
-	progress("writing %d files", len(res.Changes))
+	inv.printf("writing %d files", len(res.Changes))
 	if err := writeAll(ctx, res.Changes); err != nil {
-		fmt.Fprintln(stderr, "wsunify: apply:", err)
-		return exitFailure
+		return inv.fail(err)
 	}
 	sites := 0
 	for _, n := range res.Rewritten {
 		sites += n
 	}
 	for _, c := range res.Changes {
-		fmt.Fprintln(stdout, "wrote", rel(c.Name))
+		fmt.Fprintln(stdout, "wrote", inv.rel(c.Name))
 	}
 	fmt.Fprintf(stdout, "%d sites rewritten in %d files; %d findings left\n", sites, len(res.Changes), len(res.Findings))
 	printFindings(stdout, res.Findings)

@@ -2,45 +2,22 @@ package main
 
 import (
 	"encoding/json"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/wsunify/wsunify/internal/testmod"
 )
 
 // copyChatapp copies the legacy service of testdata/chatapp into a
 // temporary directory, its replace directive pointing at this checkout.
 func copyChatapp(t *testing.T) string {
 	t.Helper()
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	src := filepath.Join(root, "testdata", "chatapp")
 	dst := filepath.Join(t.TempDir(), "chatapp")
-	err = filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, path)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		if rel == "go.mod" {
-			data = []byte(strings.Replace(string(data), "=> ../..", "=> "+root, 1))
-		}
-		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	testmod.Copy(t, filepath.Join(testmod.Root(t), "testdata", "chatapp"), dst)
 	return dst
 }
 
@@ -108,7 +85,7 @@ func TestPlanMatchesApply(t *testing.T) {
 // command prints them ("./x.go" for a file of the directory itself).
 func TestPathsUnderC(t *testing.T) {
 	t.Parallel()
-	dir := module(t, map[string]string{
+	dir := testmod.New(t, map[string]string{
 		"ws/ws.go": legacySrc,
 		"root.go": `package app
 
@@ -144,7 +121,7 @@ func Probe(m bridge.WebSocketManager) bool { return m.IsConnectionActive("u") }
 	}
 
 	// Messages too: the type errors of a refused package.
-	broken := module(t, map[string]string{"ws/ws.go": brokenSrc})
+	broken := testmod.New(t, map[string]string{"ws/ws.go": brokenSrc})
 	relBroken, _ := filepath.Rel(cwd, broken)
 	code, stdout, stderr := wsunify("apply", "-C", relBroken, "./...")
 	if code != exitFailure || strings.Contains(stdout+stderr, broken) || !strings.Contains(stderr, " ws/ws.go:10:") {
@@ -169,7 +146,7 @@ func TestGreet(t *testing.T) {
 	}
 }
 `
-	dir := module(t, map[string]string{
+	dir := testmod.New(t, map[string]string{
 		"ws/ws.go": legacySrc,
 		"ws/default.go": `package ws
 
@@ -212,8 +189,8 @@ var Default bridge.WebSocketManager = bridge.NewWebSocketManager(facade.NewHub(n
 // -C command that loads it, and that command works.
 func TestOtherModule(t *testing.T) {
 	t.Parallel()
-	dir := module(t, map[string]string{"ws/ws.go": cleanSrc})
-	nested := module(t, map[string]string{"ws/ws.go": legacySrc, "app.go": strings.Replace(legacySrc, "package ws", "package app", 1)})
+	dir := testmod.New(t, map[string]string{"ws/ws.go": cleanSrc})
+	nested := testmod.New(t, map[string]string{"ws/ws.go": legacySrc, "app.go": strings.Replace(legacySrc, "package ws", "package app", 1)})
 	if err := os.MkdirAll(filepath.Join(dir, "testdata"), 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/wsunify/wsunify/internal/testmod"
 )
 
 // TestProgress runs apply, plan, check and report with the progress forced
@@ -13,7 +15,7 @@ import (
 // none of it; by default, with stderr not a terminal, nothing is drawn.
 func TestProgress(t *testing.T) {
 	t.Parallel()
-	dir := module(t, map[string]string{"ws/ws.go": legacySrc})
+	dir := testmod.New(t, map[string]string{"ws/ws.go": legacySrc})
 	for _, tt := range []struct {
 		args   []string
 		stages []string
@@ -57,7 +59,7 @@ func TestProgressOnTerminal(t *testing.T) {
 	if err != nil {
 		t.Fatal("needs script, of util-linux, for a pseudo-terminal (Debian's bsdutils)")
 	}
-	dir := module(t, map[string]string{"ws/ws.go": legacySrc})
+	dir := testmod.New(t, map[string]string{"ws/ws.go": legacySrc})
 	bin := filepath.Join(t.TempDir(), "wsunify")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -17,119 +18,103 @@ import (
 	"github.com/wsunify/wsunify/codemod"
 )
 
-const reportHelp = `usage: wsunify report [-o FILE] [-history N] [plan flags] [packages]
-
-report writes the state of the migration as one self-contained HTML file
+var cmdReport = &command{
+	Name:      "report",
+	UsageLine: "report [-o FILE] [-history N] [plan flags] [packages]",
+	Short:     "the migration's state as one self-contained HTML file",
+	Long: `report writes the state of the migration as one self-contained HTML file
 (no external assets, no network): the legacy uses left per package and per
 rule, the share done, each finding with its source lines, reason and
 related positions, and the next wsunify apply command. Its numbers are the
 ones "wsunify plan -json" prints for the same flags and tree.
 
-  -o FILE       write the report to FILE (default: standard output)
-  -history N    in a git repository, also chart the legacy uses left at each
-                of the last N commits of the current branch, each counted on
-                a temporary git worktree that is removed afterwards; the
-                share done is measured against the most uses in that window
-
-The other flags are plan's (-C, -rule, -shape, -test ...); see
-"wsunify plan -h".
-`
-
-// reportArgs are report's own flags, split from those it hands to plan.
-type reportArgs struct {
-	out      string
-	history  int
-	dir      chdirFlag
-	progress progressFlag
-	plan     []string // plan's flags and the patterns, without -C
+-history N, in a git repository, also charts the legacy uses left at each
+of the last N commits of the current branch, each counted on a temporary
+git worktree that is removed afterwards; the share done is measured
+against the most uses in that window. The other flags are plan's.
+`,
+	Progress: true,
+	Flags: func(fs *flag.FlagSet, inv *invocation) func(context.Context, []string) int {
+		ra := &reportArgs{}
+		fs.StringVar(&ra.out, "o", "", "write the report to `FILE` (default: standard output)")
+		fs.IntVar(&ra.history, "history", 0, "also chart the legacy uses left at each of the last `N` commits")
+		// plan's flags, recorded as given: report hands them to plan.
+		pf := flag.NewFlagSet("plan", flag.ContinueOnError)
+		(&migrateFlags{cmd: "plan"}).declare(pf)
+		pf.VisitAll(func(f *flag.Flag) {
+			if f.Name == "json" || f.Name == "format" {
+				return // report asks plan for JSON itself
+			}
+			r := recordedFlag{f.Value, "-" + f.Name, &ra.plan}
+			if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+				fs.Var(&recordedBool{r}, f.Name, f.Usage)
+			} else {
+				fs.Var(&r, f.Name, f.Usage)
+			}
+		})
+		return func(ctx context.Context, patterns []string) int {
+			if ra.history < 0 {
+				return inv.usagef("-history %d: want a number of commits", ra.history)
+			}
+			ra.plan = append(ra.plan, patterns...)
+			return runReport(ctx, inv, ra)
+		}
+	},
 }
 
-func parseReportArgs(args []string) (*reportArgs, error) {
-	r := &reportArgs{}
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if a == "--" || !strings.HasPrefix(a, "-") {
-			r.plan = append(r.plan, args[i:]...)
-			break
-		}
-		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		switch name {
-		case "o", "history", "C":
-		default:
-			r.plan = append(r.plan, a)
-			// A plan flag's value follows it unless given with =.
-			if !hasValue && slices.Contains([]string{"rule", "shape", "progress"}, name) && i+1 < len(args) {
-				i++
-				r.plan = append(r.plan, args[i])
-				value = args[i]
-			}
-			if name == "progress" {
-				if err := r.progress.Set(value); err != nil {
-					return nil, fmt.Errorf("-progress: %v", err)
-				}
-			}
-			continue
-		}
-		if !hasValue {
-			if i+1 >= len(args) {
-				return nil, fmt.Errorf("flag needs an argument: -%s", name)
-			}
-			i++
-			value = args[i]
-		}
-		switch name {
-		case "o":
-			r.out = value
-		case "C":
-			r.dir.Set(value)
-		case "history":
-			n, err := strconv.Atoi(value)
-			if err != nil || n < 0 {
-				return nil, fmt.Errorf("-history %q: want a number of commits", value)
-			}
-			r.history = n
-		}
+// recordedFlag is a flag of plan that report takes: setting it records
+// "-name=value" for plan.
+type recordedFlag struct {
+	flag.Value
+	name string
+	args *[]string
+}
+
+func (f *recordedFlag) String() string {
+	if f == nil || f.Value == nil {
+		return "" // the zero value, for flag.PrintDefaults
 	}
-	return r, nil
+	return f.Value.String()
+}
+
+func (f *recordedFlag) Set(v string) error {
+	*f.args = append(*f.args, f.name+"="+v)
+	return f.Value.Set(v)
+}
+
+// recordedBool is a recordedFlag that may stand alone (-generated,
+// -test=false).
+type recordedBool struct{ recordedFlag }
+
+func (f *recordedBool) IsBoolFlag() bool { return true }
+
+func (f *recordedBool) String() string {
+	if f == nil || f.Value == nil {
+		return "false" // the zero value, for flag.PrintDefaults
+	}
+	return f.Value.String()
+}
+
+// reportArgs are report's flags.
+type reportArgs struct {
+	out     string
+	history int
+	plan    []string // plan's flags and the patterns, without -C
 }
 
 // runReport runs report.
-func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	for _, a := range args {
-		if a == "-h" || a == "-help" || a == "--help" {
-			fmt.Fprint(stderr, reportHelp)
-			return exitOK
-		}
-	}
-	ra, err := parseReportArgs(args)
-	if err != nil {
-		fmt.Fprintf(stderr, "wsunify: report: %v\n\n%s", err, reportHelp)
-		return exitUsage
-	}
-	if err := ra.dir.check(); err != nil {
-		fmt.Fprintln(stderr, "wsunify:", err)
-		return exitFailure
-	}
-	base, err := filepath.Abs(string(ra.dir))
-	if err != nil {
-		fmt.Fprintln(stderr, "wsunify:", err)
-		return exitFailure
-	}
-	pl := newProgress(stderr, ra.progress)
-	defer pl.clear()
-	stdout, stderr = pl.before(stdout), pl.before(stderr)
+func runReport(ctx context.Context, inv *invocation, ra *reportArgs) int {
 	start := time.Now()
-	pl.printf("taking the inventory")
-	plan, code := planJSON(ctx, base, ra.plan, stderr)
+	inv.printf("taking the inventory")
+	plan, code := planJSON(ctx, inv.base, append([]string{"-progress=" + string(inv.progressMode)}, ra.plan...), inv.stderr)
 	if plan == nil {
 		return code
 	}
-	data := newReportData(base, ra.plan, plan)
+	data := newReportData(inv.base, ra.plan, plan)
 	if ra.history > 0 {
-		hist, err := history(ctx, base, ra.history, ra.plan, pl)
+		hist, err := history(ctx, inv.base, ra.history, ra.plan, inv)
 		if err != nil {
-			fmt.Fprintln(stderr, "wsunify: report: -history:", err)
-			return exitFailure
+			return inv.failf("-history: %v", err)
 		}
 		data.setHistory(hist)
 	}
@@ -137,22 +122,20 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 
 	var buf bytes.Buffer
 	if err := reportTemplate.Execute(&buf, data); err != nil {
-		fmt.Fprintln(stderr, "wsunify: report:", err)
-		return exitFailure
+		return inv.fail(err)
 	}
 	if ra.out == "" || ra.out == "-" {
-		stdout.Write(buf.Bytes())
+		inv.stdout.Write(buf.Bytes())
 		return exitOK
 	}
 	out := ra.out
-	if !filepath.IsAbs(out) && ra.dir != "" {
-		out = filepath.Join(string(ra.dir), out)
+	if !filepath.IsAbs(out) && inv.dir != "" {
+		out = filepath.Join(string(inv.dir), out)
 	}
 	if err := writeAll(ctx, []codemod.FileChange{{Name: mustAbs(out), New: buf.Bytes()}}); err != nil {
-		fmt.Fprintln(stderr, "wsunify: report:", err)
-		return exitFailure
+		return inv.fail(err)
 	}
-	fmt.Fprintln(stderr, "wrote", out)
+	fmt.Fprintln(inv.stdout, "wrote", out)
 	return exitOK
 }
 
@@ -169,7 +152,7 @@ func mustAbs(name string) string {
 func planJSON(ctx context.Context, dir string, args []string, stderr io.Writer) (*codemod.Plan, int) {
 	var out bytes.Buffer
 	a := append([]string{"-C", dir, "-format=json"}, args...)
-	if code := runMigrate(ctx, "plan", a, &out, stderr); code != exitOK {
+	if code := cmdPlan.run(ctx, a, &out, stderr); code != exitOK {
 		return nil, code
 	}
 	var plan codemod.Plan
@@ -193,7 +176,7 @@ type point struct {
 // current branch (first parents, oldest first), each on a temporary
 // detached worktree of the repository of dir, removed afterwards: the
 // user's tree and index are never touched.
-func history(ctx context.Context, dir string, n int, args []string, pl *progressLine) ([]point, error) {
+func history(ctx context.Context, dir string, n int, args []string, inv *invocation) ([]point, error) {
 	git := func(dir string, args ...string) (string, error) {
 		cmd := exec.CommandContext(ctx, "git", args...)
 		cmd.Dir = dir
@@ -227,23 +210,11 @@ func history(ctx context.Context, dir string, n int, args []string, pl *progress
 	}
 	defer os.RemoveAll(tmp)
 	// Each commit's plan draws nothing: the line says which commit it is.
-	quiet := []string{"-progress=never"}
-	for i := 0; i < len(args); i++ {
-		name, _, hasValue := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
-		switch {
-		case !strings.HasPrefix(args[i], "-"):
-			quiet = append(quiet, args[i:]...)
-			i = len(args)
-		case name == "progress" && !hasValue:
-			i++
-		case name != "progress":
-			quiet = append(quiet, args[i])
-		}
-	}
+	quiet := append([]string{"-progress=never"}, args...)
 	var points []point
 	lines := strings.Split(log, "\n")
 	for i, line := range lines {
-		pl.printf("history: commit %d of %d", i+1, len(lines))
+		inv.printf("history: commit %d of %d", i+1, len(lines))
 		f := strings.SplitN(line, "\t", 3)
 		if len(f) < 3 {
 			continue

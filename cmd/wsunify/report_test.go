@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/wsunify/wsunify/codemod"
+	"github.com/wsunify/wsunify/internal/testmod"
 )
 
 func gitIn(t *testing.T, dir string, args ...string) string {
@@ -32,7 +33,7 @@ func gitIn(t *testing.T, dir string, args ...string) string {
 // they were, and that its numbers are plan -json's.
 func TestReportHistory(t *testing.T) {
 	t.Parallel()
-	dir := module(t, map[string]string{"ws/ws.go": legacySrc})
+	dir := testmod.New(t, map[string]string{"ws/ws.go": legacySrc})
 	gitIn(t, dir, "init", "-q")
 	gitIn(t, dir, "add", ".")
 	gitIn(t, dir, "commit", "-qm", "legacy")

@@ -5,19 +5,19 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
-	"os/signal"
-	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/wsunify/wsunify/codemod"
 	"github.com/wsunify/wsunify/codemod/shim"
 )
 
-const shimUsage = `usage: wsunify shim [-diff] [-allow-partial] [-C dir] OLDPKG NEWPKG
-
-Shim turns the package OLDPKG into deprecated forwarders to NEWPKG, so that
+var cmdShim = &command{
+	Name:      "shim",
+	UsageLine: "shim [-diff] [-allow-partial] [-C dir] OLDPKG NEWPKG",
+	Short:     "deprecated forwarders at a moved package's old import path",
+	Long: `Shim turns the package OLDPKG into deprecated forwarders to NEWPKG, so that
 code importing OLDPKG keeps compiling and "go fix" can move it to NEWPKG.
 Both are import paths (or directories such as ./old); OLDPKG must be in
 the current module, and only its files change.
@@ -26,88 +26,78 @@ It refuses, writing nothing, if an exported name of OLDPKG cannot be
 forwarded (missing in NEWPKG, or a different kind, type, value or method
 set; a variable that importers write through OLDPKG, which would become a
 copy), or if its initialization has effects that NEWPKG does not repeat;
-each is reported as file:line:col: name: reason. The old package's init
-functions and //go:generate lines go: NEWPKG runs them once for both
-paths. What the user should know without a refusal (variables that become
-copies, initialization and directives removed) is printed as a note.
+each is reported on stderr as file:line:col: name: reason. The old
+package's init functions and //go:generate lines go: NEWPKG runs them once
+for both paths. What the user should know without a refusal (variables
+that become copies, initialization and directives removed) is printed as a
+note.
 
 OLDPKG must still exist: copy the package to NEWPKG, run shim, and delete
 OLDPKG when nothing imports it any more.
 
 Exit status: 0 done, 1 refused or failed, 2 usage.
-
-Flags:
-`
-
-// runShim implements `wsunify shim [-diff] [-allow-partial] [-C dir] OLDPKG NEWPKG`;
-// it returns the exit code (0 ok, 1 failure/refusal, 2 usage).
-func runShim(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("shim", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	diff := fs.Bool("diff", false, "print a unified diff and write nothing")
-	partial := fs.Bool("allow-partial", false, "keep the declarations that cannot be forwarded as they are, instead of refusing")
-	var dir chdirFlag
-	fs.Var(&dir, "C", "run in `dir`, a directory of the module")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, shimUsage)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
+`,
+	Args: func(n int) bool { return n == 2 },
+	Flags: func(fs *flag.FlagSet, inv *invocation) func(context.Context, []string) int {
+		diff := fs.Bool("diff", false, "print a unified diff and write nothing")
+		partial := fs.Bool("allow-partial", false, "keep the declarations that cannot be forwarded as they are, instead of refusing")
+		return func(ctx context.Context, args []string) int {
+			return runShim(ctx, inv, args[0], args[1], *diff, *partial)
 		}
-		return 2
-	}
-	if fs.NArg() != 2 {
-		fs.Usage()
-		return 2
-	}
-	if err := dir.check(); err != nil {
-		fmt.Fprintf(stderr, "wsunify shim: %v\n", err)
-		return 1
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	res, err := shim.Compute(ctx, shim.Config{Dir: string(dir), Old: fs.Arg(0), New: fs.Arg(1)})
+	},
+}
+
+// runShim shims oldPkg to newPkg: the diff (-diff) or the files written,
+// and the outcome, on stdout; the findings and notes on stderr with -diff
+// or a refusal, else on stdout with the outcome.
+func runShim(ctx context.Context, inv *invocation, oldPkg, newPkg string, diff, partial bool) int {
+	res, err := shim.Compute(ctx, shim.Config{Dir: string(inv.dir), Old: oldPkg, New: newPkg})
 	if err != nil {
-		fmt.Fprintf(stderr, "wsunify %v\n", err) // "shim: ..."
-		return 1
+		return inv.fail(errors.New(strings.TrimPrefix(err.Error(), "shim: ")))
 	}
-	base, _ := filepath.Abs(string(dir))
 	rel := func(f shim.Finding) shim.Finding {
-		f.Pos.Filename = relPath(base, f.Pos.Filename)
+		f.Pos.Filename = inv.rel(f.Pos.Filename)
 		f.Related = slices.Clone(f.Related)
 		for i, r := range f.Related {
-			f.Related[i].Pos.Filename = relPath(base, r.Pos.Filename)
+			f.Related[i].Pos.Filename = inv.rel(r.Pos.Filename)
 		}
 		return f
 	}
+	refused := len(res.Findings) > 0 && !partial
+	out := inv.stdout
+	if diff || refused {
+		out = inv.stderr
+	}
 	for _, f := range res.Findings {
-		fmt.Fprintln(stderr, rel(f))
+		fmt.Fprintln(out, rel(f))
 	}
 	for _, f := range res.Notes {
 		f = rel(f)
-		fmt.Fprintf(stderr, "%s: note: %s: %s\n", f.Pos, f.Name, f.Reason)
+		fmt.Fprintf(out, "%s: note: %s: %s\n", f.Pos, f.Name, f.Reason)
 	}
-	if len(res.Findings) > 0 && !*partial {
-		fmt.Fprintf(stderr, "wsunify shim: refused: %d declarations of %s cannot be forwarded; nothing written (-allow-partial keeps them as they are)\n",
-			len(res.Findings), fs.Arg(0))
-		return 1
+	if refused {
+		return inv.failf("refused: %d declarations of %s cannot be forwarded; nothing written (-allow-partial keeps them as they are)",
+			len(res.Findings), oldPkg)
 	}
-	if *diff {
-		if _, err := stdout.Write(res.Diff); err != nil {
-			fmt.Fprintf(stderr, "wsunify shim: %v\n", err)
-			return 1
+	if diff {
+		if _, err := inv.stdout.Write(res.Diff); err != nil {
+			return inv.fail(err)
 		}
-		return 0
+		return exitOK
 	}
 	if err := writeShim(ctx, res.Files); err != nil {
-		fmt.Fprintf(stderr, "wsunify shim: %v\n", err)
-		return 1
+		return inv.fail(err)
 	}
-	fmt.Fprintf(stderr, "wsunify shim: %d names of %s forward to %s; %d files changed\n",
-		len(res.Forwarded), fs.Arg(0), fs.Arg(1), len(res.Files))
-	return 0
+	for _, f := range res.Files {
+		if f.New == nil {
+			fmt.Fprintln(inv.stdout, "removed", inv.rel(f.Path))
+		} else {
+			fmt.Fprintln(inv.stdout, "wrote", inv.rel(f.Path))
+		}
+	}
+	fmt.Fprintf(inv.stdout, "%d names of %s forward to %s; %d files changed\n",
+		len(res.Forwarded), oldPkg, newPkg, len(res.Files))
+	return exitOK
 }
 
 // writeShim writes the changed files with writeAll (all or none) and

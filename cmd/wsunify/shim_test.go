@@ -3,7 +3,6 @@ package main
 import (
 	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,6 +10,7 @@ import (
 	"golang.org/x/tools/txtar"
 
 	"github.com/wsunify/wsunify/internal/testfs"
+	"github.com/wsunify/wsunify/internal/testmod"
 )
 
 // shimModule is a module in which old moved to new. With refuse set, old
@@ -74,26 +74,20 @@ func TestGreet(t *testing.T) {
 	if refuse {
 		ar.Files = append(ar.Files, txtar.File{Name: "old/extra.go", Data: []byte("package old\n\n// Extra is only here.\nfunc Extra() {}\n")})
 	}
-	return shimWriteModule(t, ar)
+	return writeArchive(t, ar)
 }
 
-// shimWriteModule writes the files of ar into a new directory and runs the
+// writeArchive writes the files of ar into a new directory and runs the
 // go command of the test offline there.
-func shimWriteModule(t *testing.T, ar *txtar.Archive) string {
+func writeArchive(t *testing.T, ar *txtar.Archive) string {
 	t.Helper()
-	dir := t.TempDir()
+	files := map[string][]byte{}
 	for _, f := range ar.Files {
-		p := filepath.Join(dir, f.Name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		files[f.Name] = f.Data
 	}
-	t.Setenv("GOWORK", "off")
-	t.Setenv("GOFLAGS", "-mod=mod")
-	t.Setenv("GOPROXY", "off")
+	dir := t.TempDir()
+	testmod.Write(t, dir, files)
+	testmod.Setenv(t)
 	return dir
 }
 
@@ -142,11 +136,11 @@ func TestRunShimDiffWritesNothing(t *testing.T) {
 func TestRunShimWrites(t *testing.T) {
 	dir := shimModule(t, false)
 	code, stdout, stderr := callShim("-C", dir, "example.com/m/old", "example.com/m/new")
-	if code != 0 || stdout != "" {
+	if code != 0 || stderr != "" {
 		t.Fatalf("exit %d, stdout %q, stderr %s", code, stdout, stderr)
 	}
-	if !strings.Contains(stderr, "2 names of example.com/m/old forward to example.com/m/new; 1 files changed") {
-		t.Errorf("summary: %q", stderr)
+	if !strings.Contains(stdout, "wrote old/old.go\n2 names of example.com/m/old forward to example.com/m/new; 1 files changed\n") {
+		t.Errorf("the outcome on stdout: %q", stdout)
 	}
 	got, err := os.ReadFile(filepath.Join(dir, "old", "old.go"))
 	if err != nil {
@@ -161,11 +155,7 @@ func TestRunShimWrites(t *testing.T) {
 	if len(leftovers) > 0 {
 		t.Errorf("temporary files left: %v", leftovers)
 	}
-	cmd := exec.CommandContext(t.Context(), "go", "test", "./...")
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go test after the shim: %v\n%s", err, out)
-	}
+	testmod.Go(t, dir, "test", "./...")
 	// Shimming again changes nothing.
 	code, stdout, stderr = callShim("-diff", "-C", dir, "example.com/m/old", "example.com/m/new")
 	if code != 0 || stdout != "" {
@@ -290,7 +280,7 @@ import "example.com/m/old"
 // Install sets the hook.
 func Install(f func(string)) { old.Hook = f }
 `))
-	dir := shimWriteModule(t, ar)
+	dir := writeArchive(t, ar)
 	before := testfs.ReadTree(t, dir)
 	for _, flags := range [][]string{nil, {"-diff"}} {
 		code, stdout, stderr := callShim(append(flags, "-C", dir, "example.com/m/old", "example.com/m/new")...)

@@ -27,6 +27,7 @@ import (
 	"golang.org/x/tools/imports"
 
 	"github.com/wsunify/wsunify/codemod"
+	"github.com/wsunify/wsunify/internal/gosrc"
 )
 
 // Config names a package that moved and where it moved to.
@@ -317,7 +318,7 @@ func load(ctx context.Context, cfg Config) (*state, error) {
 	if !canImport(cfg.Old, cfg.New) {
 		return nil, fmt.Errorf("shim: %s may not import %s (internal package)", cfg.Old, cfg.New)
 	}
-	if importsPath(s.new.Types, cfg.Old, map[*types.Package]bool{}) {
+	if gosrc.Imports(s.new.Types, cfg.Old) {
 		return nil, fmt.Errorf("shim: %s imports %s; forwarding would create an import cycle", cfg.New, cfg.Old)
 	}
 	wg.Wait()
@@ -385,20 +386,6 @@ func resolve(ctx context.Context, dir string, cfg Config) (old, new string, err 
 		*p = pkgs[0].PkgPath
 	}
 	return cfg.Old, cfg.New, nil
-}
-
-// importsPath reports whether p imports path, directly or not.
-func importsPath(p *types.Package, path string, seen map[*types.Package]bool) bool {
-	if seen[p] {
-		return false
-	}
-	seen[p] = true
-	for _, imp := range p.Imports() {
-		if imp.Path() == path || importsPath(imp, path, seen) {
-			return true
-		}
-	}
-	return false
 }
 
 // internalTests returns the syntax of the _test.go files that belong to
@@ -1117,12 +1104,6 @@ func (s *state) action(u *unit, name string) fate {
 	return fateDrop
 }
 
-// edit replaces src[start:end] with text.
-type edit struct {
-	start, end int
-	text       string
-}
-
 // rewriteFile computes the shim form of one file.
 // If addDoc is set, it gives the package a doc comment.
 func (s *state) rewriteFile(f *ast.File, path string, addDoc bool) (output, error) {
@@ -1134,7 +1115,7 @@ func (s *state) rewriteFile(f *ast.File, path string, addDoc bool) (output, erro
 	im := s.newImports(f)
 	tf := s.fset.File(f.Pos())
 	off := func(p token.Pos) int { return tf.Offset(p) }
-	var edits []edit
+	var edits []gosrc.Edit
 	for _, d := range f.Decls {
 		start := d.Pos()
 		switch d := d.(type) {
@@ -1145,16 +1126,16 @@ func (s *state) rewriteFile(f *ast.File, path string, addDoc bool) (output, erro
 			u := s.unitOfNode(d)
 			if d.Recv != nil {
 				if u.recv != nil && s.forward[u.recv.Name()] || !s.live[u] {
-					edits = append(edits, edit{off(start), off(d.End()), ""})
+					edits = append(edits, gosrc.Edit{Start: off(start), End: off(d.End())})
 				}
 				continue
 			}
 			switch s.action(u, d.Name.Name) {
 			case fateForward:
 				text := s.funcForwarder(d, im)
-				edits = append(edits, edit{off(start), off(d.End()), text})
+				edits = append(edits, gosrc.Edit{Start: off(start), End: off(d.End()), New: text})
 			case fateDrop:
-				edits = append(edits, edit{off(start), off(d.End()), ""})
+				edits = append(edits, gosrc.Edit{Start: off(start), End: off(d.End())})
 			}
 		case *ast.GenDecl:
 			if d.Tok == token.IMPORT {
@@ -1171,7 +1152,7 @@ func (s *state) rewriteFile(f *ast.File, path string, addDoc bool) (output, erro
 			}
 			text, changed := s.genDecl(d, src, off, im)
 			if changed {
-				edits = append(edits, edit{off(start), off(end), text})
+				edits = append(edits, gosrc.Edit{Start: off(start), End: off(end), New: text})
 			}
 		}
 	}
@@ -1184,16 +1165,11 @@ func (s *state) rewriteFile(f *ast.File, path string, addDoc bool) (output, erro
 		out.out = src
 		return out, nil
 	}
-	sort.Slice(edits, func(i, j int) bool { return edits[i].start < edits[j].start })
-	var b bytes.Buffer
-	last := 0
-	for _, e := range edits {
-		b.Write(src[last:e.start])
-		b.WriteString(e.text)
-		last = e.end
+	edited, err := gosrc.Apply(src, edits)
+	if err != nil {
+		return out, fmt.Errorf("shim: %s: %w", path, err)
 	}
-	b.Write(src[last:])
-	res, empty, err := s.fixImports(path, dropGenerate(b.Bytes()), im)
+	res, empty, err := s.fixImports(path, dropGenerate(edited), im)
 	if err != nil {
 		return out, err
 	}
@@ -1282,19 +1258,19 @@ func specComment(spec ast.Spec) *ast.CommentGroup {
 
 // packageDoc adds a Deprecated paragraph to the package doc comment, if
 // this file carries it. It reports whether the file has a package doc.
-func (s *state) packageDoc(f *ast.File, off func(token.Pos) int, add bool) (*edit, bool) {
+func (s *state) packageDoc(f *ast.File, off func(token.Pos) int, add bool) (*gosrc.Edit, bool) {
 	if f.Doc == nil {
 		if !add {
 			return nil, false
 		}
 		at := off(f.Package)
-		return &edit{at, at, "// Package " + f.Name.Name + " forwards to " + s.cfg.New + ".\n//\n// Deprecated: use " + s.cfg.New + ".\n"}, true
+		return &gosrc.Edit{Start: at, End: at, New: "// Package " + f.Name.Name + " forwards to " + s.cfg.New + ".\n//\n// Deprecated: use " + s.cfg.New + ".\n"}, true
 	}
 	if strings.Contains(f.Doc.Text(), "Deprecated:") {
 		return nil, true
 	}
 	at := off(f.Doc.End())
-	return &edit{at, at, "\n//\n// Deprecated: use " + s.cfg.New + "."}, true
+	return &gosrc.Edit{Start: at, End: at, New: "\n//\n// Deprecated: use " + s.cfg.New + "."}, true
 }
 
 // genDecl rebuilds a const, var or type declaration in which some names
@@ -1595,23 +1571,16 @@ func (s *state) funcForwarder(d *ast.FuncDecl, im *fileImports) string {
 	fn := s.new.Types.Scope().Lookup(name).(*types.Func)
 	sig := fn.Type().(*types.Signature)
 	q := im.qualifier()
+	typ := func(t types.Type) string { return types.TypeString(t, q) }
 	tdecl, targs := s.typeParamList(sig.TypeParams(), im)
 	newq := im.q(s.new.Types)
 	// Write the types first: that settles which import names the file uses.
-	ptypes := make([]string, sig.Params().Len())
 	for i := range sig.Params().Len() {
-		t := sig.Params().At(i).Type()
-		if sig.Variadic() && i == sig.Params().Len()-1 {
-			ptypes[i] = "..." + types.TypeString(t.(*types.Slice).Elem(), q)
-		} else {
-			ptypes[i] = types.TypeString(t, q)
-		}
+		gosrc.ParamType(sig, i, typ)
 	}
-	var results []string
 	for i := range sig.Results().Len() {
-		results = append(results, types.TypeString(sig.Results().At(i).Type(), q))
+		typ(sig.Results().At(i).Type())
 	}
-	named := sig.Results().Len() > 0 && sig.Results().At(0).Name() != ""
 	taken := map[string]bool{}
 	for _, n := range im.byPath {
 		taken[n] = true
@@ -1619,52 +1588,45 @@ func (s *state) funcForwarder(d *ast.FuncDecl, im *fileImports) string {
 	for i := range sig.TypeParams().Len() {
 		taken[sig.TypeParams().At(i).Obj().Name()] = true
 	}
-	var params, call []string
-	for i := range sig.Params().Len() {
+	fresh := func(n string) string {
+		n = gosrc.FreshName(n, func(n string) bool { return taken[n] })
+		taken[n] = true
+		return n
+	}
+	params := make([]string, sig.Params().Len())
+	call := make([]string, sig.Params().Len())
+	for i := range params {
 		pn := sig.Params().At(i).Name()
 		if pn == "" || pn == "_" || taken[pn] {
 			pn = fmt.Sprintf("p%d", i)
-			for taken[pn] {
-				pn += "_"
-			}
 		}
-		taken[pn] = true
-		arg := pn
-		if strings.HasPrefix(ptypes[i], "...") {
-			arg += "..."
+		params[i] = fresh(pn)
+		call[i] = params[i]
+		if sig.Variadic() && i == len(params)-1 {
+			call[i] += "..."
 		}
-		params = append(params, pn+" "+ptypes[i])
-		call = append(call, arg)
 	}
 	// Named results document what a function returns: they stay, renamed
 	// like the parameters if they would shadow a name the body uses.
-	if named {
-		for i := range results {
+	var results []string
+	if sig.Results().Len() > 0 && sig.Results().At(0).Name() != "" {
+		for i := range sig.Results().Len() {
 			rn := sig.Results().At(i).Name()
 			if rn != "_" && taken[rn] {
 				rn = fmt.Sprintf("r%d", i)
-				for taken[rn] {
-					rn += "_"
-				}
 			}
-			taken[rn] = true
-			results[i] = rn + " " + results[i]
+			if rn != "_" {
+				rn = fresh(rn)
+			}
+			results = append(results, rn)
 		}
 	}
-	res := ""
-	switch {
-	case len(results) == 0:
-	case len(results) == 1 && !named:
-		res = " " + results[0]
-	default:
-		res = " (" + strings.Join(results, ", ") + ")"
-	}
 	body := newq + "." + name + targs + "(" + strings.Join(call, ", ") + ")"
-	if len(results) > 0 {
+	if sig.Results().Len() > 0 {
 		body = "return " + body
 	}
 	doc := s.forwardDoc(d.Doc, name, "func", sig.TypeParams().Len() == 0, false)
-	return fmt.Sprintf("%s\nfunc %s%s(%s)%s {\n\t%s\n}", doc, name, tdecl, strings.Join(params, ", "), res, body)
+	return fmt.Sprintf("%s\nfunc %s%s%s {\n\t%s\n}", doc, name, tdecl, gosrc.Signature(sig, params, results, typ), body)
 }
 
 // fileImports chooses the names under which one file refers to packages.
@@ -1683,7 +1645,7 @@ func (s *state) newImports(f *ast.File) *fileImports {
 		im.taken[n] = true
 	}
 	for _, spec := range f.Imports {
-		path, _ := strconv.Unquote(spec.Path.Value)
+		path := gosrc.ImportPath(spec)
 		name := ""
 		if p := s.old.Imports[path]; p != nil {
 			name = p.Name
@@ -1706,10 +1668,7 @@ func (im *fileImports) q(p *types.Package) string {
 	if n, ok := im.byPath[p.Path()]; ok {
 		return n
 	}
-	name := p.Name()
-	for i := 2; im.taken[name]; i++ {
-		name = fmt.Sprintf("%s%d", p.Name(), i)
-	}
+	name := gosrc.FreshName(p.Name(), func(n string) bool { return im.taken[n] })
 	im.taken[name] = true
 	im.byPath[p.Path()] = name
 	im.names[p.Path()] = p.Name()
@@ -1742,7 +1701,7 @@ func (s *state) fixImports(path string, src []byte, im *fileImports) (out []byte
 		used[id.Name] = true
 	}
 	for _, spec := range slices.Clone(f.Imports) { // deleting changes f.Imports
-		p, _ := strconv.Unquote(spec.Path.Value)
+		p := gosrc.ImportPath(spec)
 		name := im.names[p]
 		if spec.Name != nil {
 			name = spec.Name.Name
@@ -1818,7 +1777,7 @@ func (s *state) verify(outs []output) error {
 		}
 		files = append(files, f)
 	}
-	if _, err := v.check(files, importMap(s.old.Types, s.new.Types), s.cfg.Old); err != nil {
+	if _, err := v.check(files, gosrc.Deps(s.old.Types, s.new.Types), s.cfg.Old); err != nil {
 		hint := ""
 		if s.oldTest != nil || len(s.old.IgnoredFiles) > 0 {
 			hint = " (unexported declarations stay when the package's own tests or build-excluded files use them; move such tests to " + s.cfg.New + " first)"
@@ -1836,7 +1795,7 @@ func (s *state) verify(outs []output) error {
 		}
 		files = append(files, tf)
 	}
-	tpkg, err := v.check(files, importMap(s.oldTest.Types, s.new.Types), s.cfg.Old)
+	tpkg, err := v.check(files, gosrc.Deps(s.oldTest.Types, s.new.Types), s.cfg.Old)
 	if err != nil {
 		return fmt.Errorf("shim: the tests of %s would not compile against the shim: %w", s.cfg.Old, err)
 	}
@@ -1847,7 +1806,7 @@ func (s *state) verify(outs []output) error {
 	// unless another of those imports depends on the old package too, whose
 	// loaded types would still be the unshimmed ones.
 	for _, imp := range s.oldXTest.Types.Imports() {
-		if imp.Path() != s.cfg.Old && importsPath(imp, s.cfg.Old, map[*types.Package]bool{}) {
+		if imp.Path() != s.cfg.Old && gosrc.Imports(imp, s.cfg.Old) {
 			return nil
 		}
 	}
@@ -1859,7 +1818,7 @@ func (s *state) verify(outs []output) error {
 		}
 		xfiles = append(xfiles, xf)
 	}
-	xpkgs := importMap(s.oldXTest.Types)
+	xpkgs := gosrc.Deps(s.oldXTest.Types)
 	xpkgs[s.cfg.Old] = tpkg
 	if _, err := v.check(xfiles, xpkgs, s.oldXTest.PkgPath); err != nil {
 		return fmt.Errorf("shim: the tests of %s would not compile against the shim: %w", s.cfg.Old, err)
@@ -1916,26 +1875,6 @@ func (v *verifier) check(files []*ast.File, pkgs map[string]*types.Package, path
 		errs = append(errs[:5], fmt.Errorf("and %d more", len(errs)-5))
 	}
 	return pkg, errors.Join(errs...)
-}
-
-// importMap maps the import path of every package that roots import,
-// directly or not, to its types. Roots themselves are included.
-func importMap(roots ...*types.Package) map[string]*types.Package {
-	pkgs := map[string]*types.Package{}
-	var walk func(p *types.Package)
-	walk = func(p *types.Package) {
-		if pkgs[p.Path()] != nil {
-			return
-		}
-		pkgs[p.Path()] = p
-		for _, imp := range p.Imports() {
-			walk(imp)
-		}
-	}
-	for _, r := range roots {
-		walk(r)
-	}
-	return pkgs
 }
 
 // importer imports already loaded packages.

@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -26,14 +25,10 @@ import (
 
 	"github.com/wsunify/wsunify/codemod"
 	"github.com/wsunify/wsunify/internal/testfs"
+	"github.com/wsunify/wsunify/internal/testmod"
 )
 
 var updateFlag = flag.Bool("update", false, "rewrite the .golden files of testdata")
-
-// testEnv runs the go command offline and outside any workspace.
-func testEnv() []string {
-	return append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod", "GOPROXY=off")
-}
 
 // testCase is one txtar archive of testdata.
 type testCase struct {
@@ -92,19 +87,15 @@ func loadCases(t testing.TB) []testCase {
 // files) into a new temporary directory.
 func (c testCase) extract(t testing.TB) string {
 	t.Helper()
-	dir := t.TempDir()
+	files := map[string][]byte{}
 	for _, f := range c.ar.Files {
 		if f.Name == "shim" || f.Name == "buildtags" || f.Name == "gocmds" || strings.HasSuffix(f.Name, ".golden") {
 			continue
 		}
-		p := filepath.Join(dir, filepath.FromSlash(f.Name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		files[f.Name] = f.Data
 	}
+	dir := t.TempDir()
+	testmod.Write(t, dir, files)
 	return dir
 }
 
@@ -142,20 +133,6 @@ func apply(t *testing.T, res *Result) {
 	}
 }
 
-// goCmd runs the go command in dir, fails the test on error and returns
-// the command's output.
-func goCmd(t *testing.T, dir string, args ...string) []byte {
-	t.Helper()
-	cmd := exec.CommandContext(t.Context(), "go", args...)
-	cmd.Dir = dir
-	cmd.Env = testEnv()
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return out
-}
-
 // TestGolden walks testdata: it shims each module, compares the
 // result with the golden files, and for every case that is not refused
 // writes the shim and runs go build, go vet and go test on the module.
@@ -167,7 +144,7 @@ func TestGolden(t *testing.T) {
 			dir := c.extract(t)
 			ctx := context.Background()
 			before := testfs.ReadTree(t, dir)
-			res, err := Compute(ctx, Config{Dir: dir, Old: c.old, New: c.new, Env: testEnv()})
+			res, err := Compute(ctx, Config{Dir: dir, Old: c.old, New: c.new, Env: testmod.Env()})
 			if err != nil {
 				// A refusal by error: error.golden holds the message, with
 				// paths relative to the module.
@@ -222,17 +199,17 @@ func TestGolden(t *testing.T) {
 				return
 			}
 			apply(t, res)
-			goCmd(t, dir, "build", "./...")
-			goCmd(t, dir, "vet", "./...")
-			goCmd(t, dir, "test", "./...")
+			testmod.Go(t, dir, "build", "./...")
+			testmod.Go(t, dir, "vet", "./...")
+			testmod.Go(t, dir, "test", "./...")
 			for _, tags := range c.tags {
-				goCmd(t, dir, "build", "-tags", tags, "./...")
+				testmod.Go(t, dir, "build", "-tags", tags, "./...")
 			}
 			for _, args := range c.gocmds {
-				goCmd(t, dir, args...)
+				testmod.Go(t, dir, args...)
 			}
 
-			again, err := Compute(ctx, Config{Dir: dir, Old: c.old, New: c.new, Env: testEnv()})
+			again, err := Compute(ctx, Config{Dir: dir, Old: c.old, New: c.new, Env: testmod.Env()})
 			if err != nil {
 				t.Fatalf("second shim: %v", err)
 			}
@@ -302,7 +279,7 @@ func TestThenInline(t *testing.T) {
 func shimmed(t *testing.T, c testCase) string {
 	t.Helper()
 	dir := c.extract(t)
-	res, err := Compute(context.Background(), Config{Dir: dir, Old: c.old, New: c.new, Env: testEnv()})
+	res, err := Compute(context.Background(), Config{Dir: dir, Old: c.old, New: c.new, Env: testmod.Env()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,9 +302,9 @@ func checkInlined(t *testing.T, dir, old string, gone bool, by string) {
 	if !gone && len(after) == 0 {
 		t.Errorf("after %s nothing imports %s, yet the case keeps uses that cannot be inlined", by, old)
 	}
-	goCmd(t, dir, "build", "./...")
-	goCmd(t, dir, "vet", "./...")
-	goCmd(t, dir, "test", "./...")
+	testmod.Go(t, dir, "build", "./...")
+	testmod.Go(t, dir, "vet", "./...")
+	testmod.Go(t, dir, "test", "./...")
 }
 
 // importersOf lists the non-test files outside the package path itself
@@ -385,7 +362,7 @@ func inlineAll(t *testing.T, dir string) int {
 	t.Helper()
 	total := 0
 	for range 10 {
-		cfg := &packages.Config{Mode: packages.LoadAllSyntax, Dir: dir, Env: testEnv()}
+		cfg := &packages.Config{Mode: packages.LoadAllSyntax, Dir: dir, Env: testmod.Env()}
 		pkgs, err := packages.Load(cfg, "./...")
 		if err != nil {
 			t.Fatal(err)
@@ -495,7 +472,7 @@ func TestThenGoFix(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			dir := shimmed(t, c)
-			if out := goCmd(t, dir, "fix", "./..."); len(out) > 0 {
+			if out := testmod.Go(t, dir, "fix", "./..."); len(out) > 0 {
 				t.Errorf("go fix reported:\n%s", out)
 			}
 			checkInlined(t, dir, c.old, gone, "go fix")
@@ -508,7 +485,7 @@ func TestThenGoFix(t *testing.T) {
 func BenchmarkCompute(b *testing.B) {
 	cases := loadCases(b)
 	c := cases[slices.IndexFunc(cases, func(c testCase) bool { return c.name == "methods" })]
-	cfg := Config{Dir: c.extract(b), Old: c.old, New: c.new, Env: testEnv()}
+	cfg := Config{Dir: c.extract(b), Old: c.old, New: c.new, Env: testmod.Env()}
 	for b.Loop() {
 		if _, err := Compute(context.Background(), cfg); err != nil {
 			b.Fatal(err)

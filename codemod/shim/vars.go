@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"golang.org/x/tools/go/packages"
+
+	"github.com/wsunify/wsunify/internal/gosrc"
 )
 
 // An exported variable of the old package becomes a forwarder that is a
@@ -90,7 +92,7 @@ func (s *state) checkVars() {
 		if !vf.internal {
 			w.name = ""
 			for _, spec := range f.Imports {
-				if p, _ := strconv.Unquote(spec.Path.Value); p == s.cfg.Old {
+				if gosrc.ImportPath(spec) == s.cfg.Old {
 					w.name = s.old.Name
 					if spec.Name != nil {
 						w.name = spec.Name.Name

@@ -1,0 +1,131 @@
+package codemod
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"testing"
+
+	"golang.org/x/tools/go/packages"
+)
+
+// stageGraph is a package graph as the go command lists it, for the stages
+// of the loader:
+//
+//	app       → svc → bridge (legacy)
+//	app       → util
+//	svc [svc.test] (svc's test variant, with svc_test.go) → bridge
+//	svc_test [svc.test] → svc [svc.test]
+//	tools     → util           (main module, does not reach bridge)
+//	ext.com/x → bridge         (another module)
+type stageGraph struct {
+	bridge, util, svc, svcTest, svcXTest, app, tools, ext, testMain *packages.Package
+	main                                                            *packages.Module
+}
+
+func newStageGraph() *stageGraph {
+	main := &packages.Module{Path: "example.com/m", Main: true}
+	pkg := func(id, path, name string, mod *packages.Module, imps ...*packages.Package) *packages.Package {
+		p := &packages.Package{ID: id, PkgPath: path, Name: name, Module: mod, Imports: map[string]*packages.Package{}, GoFiles: []string{"/m/" + name + "/" + name + ".go"}}
+		for _, imp := range imps {
+			p.Imports[imp.PkgPath] = imp
+		}
+		return p
+	}
+	g := &stageGraph{main: main}
+	g.bridge = pkg(BridgePath, BridgePath, "bridge", &packages.Module{Path: "github.com/wsunify/wsunify"})
+	g.util = pkg("example.com/m/util", "example.com/m/util", "util", main)
+	g.svc = pkg("example.com/m/svc", "example.com/m/svc", "svc", main, g.bridge)
+	g.svcTest = pkg("example.com/m/svc [example.com/m/svc.test]", "example.com/m/svc", "svc", main, g.bridge)
+	g.svcXTest = pkg("example.com/m/svc_test [example.com/m/svc.test]", "example.com/m/svc_test", "svc_test", main, g.svcTest)
+	g.app = pkg("example.com/m/app", "example.com/m/app", "app", main, g.svc, g.util)
+	g.tools = pkg("example.com/m/tools", "example.com/m/tools", "tools", main, g.util)
+	g.ext = pkg("ext.com/x", "ext.com/x", "x", &packages.Module{Path: "ext.com/x"}, g.bridge)
+	g.testMain = pkg("example.com/m/svc.test", "example.com/m/svc.test", "main", main, g.svcTest, g.svcXTest)
+	return g
+}
+
+// loaderOf is a loader after list, selecting the roots.
+func (g *stageGraph) loaderOf(roots ...*packages.Package) *loader {
+	l := newLoader(context.Background(), &LoadConfig{}, []string{"./..."}, false)
+	l.roots, l.module, l.selected = roots, g.main, map[string]bool{}
+	for _, r := range roots {
+		if !isTestMain(r) {
+			l.selected[r.PkgPath] = true
+		}
+	}
+	l.all = []*packages.Package{g.svc, g.svcTest, g.svcXTest, g.app, g.tools, g.ext, g.testMain}
+	return l
+}
+
+// sourceSet is a loader of roots after findSource.
+func (g *stageGraph) sourceSet(roots ...*packages.Package) *loader {
+	l := g.loaderOf(roots...)
+	l.chooseVariants()
+	l.findSource()
+	return l
+}
+
+// TestLoaderChooseVariants: a package's own test variant stands for it,
+// the test main is left out, and every imported package has a variant.
+func TestLoaderChooseVariants(t *testing.T) {
+	t.Parallel()
+	g := newStageGraph()
+	l := g.loaderOf(g.svc)
+	l.chooseVariants()
+	if l.graph["example.com/m/svc"] != g.svcTest {
+		t.Errorf("svc is %q, want its test variant", l.graph["example.com/m/svc"].ID)
+	}
+	if _, ok := l.graph["example.com/m/svc.test"]; ok {
+		t.Error("the test main has a variant")
+	}
+	want := []string{"example.com/m/app", "example.com/m/svc", "example.com/m/svc_test", "example.com/m/tools", "example.com/m/util", "ext.com/x", BridgePath}
+	if got := slices.Sorted(maps.Keys(l.graph)); !slices.Equal(got, want) {
+		t.Errorf("paths %v, want %v", got, want)
+	}
+}
+
+// TestLoaderFindSource: with svc selected, the source set is svc (it
+// reaches bridge), its external test package, and app, which imports it in
+// the main module; not util or tools, which do not reach svc, nor the
+// other module's package.
+func TestLoaderFindSource(t *testing.T) {
+	t.Parallel()
+	g := newStageGraph()
+	l := g.sourceSet(g.svc)
+	want := []string{"example.com/m/app", "example.com/m/svc", "example.com/m/svc_test"}
+	if got := slices.Sorted(maps.Keys(l.inSource)); !slices.Equal(got, want) {
+		t.Errorf("source set %v, want %v", got, want)
+	}
+	// Selecting only tools, which does not reach bridge, loads nothing
+	// from source.
+	if l := g.sourceSet(g.tools); len(l.inSource) != 0 {
+		t.Errorf("source set for tools: %v, want none", l.inSource)
+	}
+}
+
+// TestLoaderSourceOrder: each source package comes after the source
+// packages it imports, and the Packages added carry the paths read from
+// export data.
+func TestLoaderSourceOrder(t *testing.T) {
+	t.Parallel()
+	g := newStageGraph()
+	l := g.sourceSet(g.svc)
+	order := l.sourceOrder()
+	want := []string{"example.com/m/svc", "example.com/m/svc_test", "example.com/m/app"}
+	if !slices.Equal(order, want) {
+		t.Errorf("order %v, want %v", order, want)
+	}
+	prog := l.program()
+	external := l.addPackages(prog, order)
+	if got := slices.Sorted(maps.Keys(external)); !slices.Equal(got, []string{"example.com/m/util", BridgePath}) {
+		t.Errorf("external %v, want bridge and util", got)
+	}
+	if len(prog.Packages) != 3 || prog.Package("example.com/m/app") == nil || !prog.Package("example.com/m/svc").Selected || prog.Package("example.com/m/app").Selected {
+		t.Errorf("packages %v: want svc (selected), svc_test and app", prog.Packages)
+	}
+	l.setReach(prog, external)
+	if !prog.reach[BridgePath] || prog.reach["example.com/m/util"] || !prog.reach[FacadePath] {
+		t.Errorf("reach %v: want bridge, not util, and facade (unknown here, so assumed)", prog.reach)
+	}
+}
