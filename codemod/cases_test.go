@@ -48,6 +48,9 @@ type goldenCase struct {
 	// and after apply: each is environment settings (GOOS=windows) and
 	// go vet flags (-tags enterprise).
 	vet [][]string
+	// vetFlags are given to every go vet of the case: an analyzer the
+	// input itself fails (-buildtag=false).
+	vetFlags []string
 }
 
 func readCases(t *testing.T) []*goldenCase {
@@ -83,6 +86,8 @@ func readCases(t *testing.T) []*goldenCase {
 				c.flags = strings.Fields(string(f.Data))
 			case f.Name == "test":
 				c.runTests = true
+			case f.Name == "vetflags":
+				c.vetFlags = strings.Fields(string(f.Data))
 			case f.Name == "vet":
 				for _, l := range strings.Split(strings.TrimSpace(string(f.Data)), "\n") {
 					if fs := strings.Fields(l); len(fs) > 0 {
@@ -151,7 +156,7 @@ func (c *goldenCase) vetIn(t testing.TB, dir string) {
 				flags = append(flags, w)
 			}
 		}
-		goCmdEnv(t, dir, env, append(append([]string{"vet"}, flags...), "./...")...)
+		goCmdEnv(t, dir, env, append(append(append([]string{"vet"}, c.vetFlags...), flags...), "./...")...)
 	}
 }
 
@@ -294,7 +299,7 @@ func TestCases(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			goCmd(t, dir, "vet", "./...")
+			goCmd(t, dir, append(append([]string{"vet"}, c.vetFlags...), "./...")...)
 			c.vetIn(t, dir) // and in every other build configuration
 			if c.runTests {
 				goCmd(t, dir, "test", "./...") // and the migrated code keeps it

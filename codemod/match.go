@@ -195,6 +195,8 @@ type use struct {
 	call   *ast.CallExpr
 	sel    *ast.SelectorExpr
 	reason string // why it is not rewritten in this step; "" if it is
+	// related are the places reason names.
+	related []Related
 }
 
 // scanFile finds the legacy uses in one file of pkg.
@@ -222,7 +224,7 @@ func (l *legacy) scanFile(pkg *Package, f *File) []use {
 				switch {
 				case s.Kind() == types.MethodExpr:
 					u.kind = useMethodExpr
-					u.reason = l.methodValueReason(pkg, n, r)
+					u.reason, u.related = l.methodValueReason(pkg, n, r)
 				case called[n] != nil:
 					u.kind, u.call = useCall, called[n]
 					if r.hubMethod != "" {
@@ -230,7 +232,7 @@ func (l *legacy) scanFile(pkg *Package, f *File) []use {
 					}
 				default:
 					u.kind = useMethodValue
-					u.reason = l.methodValueReason(pkg, n, r)
+					u.reason, u.related = l.methodValueReason(pkg, n, r)
 				}
 				uses = append(uses, u)
 				break
@@ -247,7 +249,9 @@ func (l *legacy) scanFile(pkg *Package, f *File) []use {
 			obj := info.Uses[n.Sel]
 			switch {
 			case obj != nil && obj == l.message:
-				uses = append(uses, use{rule: RuleByID(RuleMessageType), kind: useMessage, file: f, pos: n.Pos(), sel: n})
+				u := use{rule: RuleByID(RuleMessageType), kind: useMessage, file: f, pos: n.Pos(), sel: n}
+				u.reason, u.related = shadowReason(pkg, n.Pos(), obj.Type())
+				uses = append(uses, u)
 			case obj != nil && (obj == l.notifierOf || obj == l.emitterOf || obj == l.newManager || obj == l.newAgentBridge ||
 				obj == l.newUserContext || obj.Name() == string(ShapeManager) || obj.Name() == string(ShapeAgent) ||
 				obj.Name() == string(shapeContext)):

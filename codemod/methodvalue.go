@@ -51,9 +51,9 @@ import (
 
 // methodValueReason returns why the method value sel of rule r cannot be
 // rewritten, or "" when it can.
-func (l *legacy) methodValueReason(pkg *Package, sel *ast.SelectorExpr, r *Rule) string {
+func (l *legacy) methodValueReason(pkg *Package, sel *ast.SelectorExpr, r *Rule) (string, []Related) {
 	if r.hubMethod != "" {
-		return "needs a *facade.Hub: reachable only when the receiver is a variable built by bridge.NewWebSocketManager (retype step)"
+		return "needs a *facade.Hub: reachable only when the receiver is a variable built by bridge.NewWebSocketManager (retype step)", nil
 	}
 	s := pkg.Info.Selections[sel]
 	what, want := "method value", len(r.paramNames())
@@ -62,7 +62,7 @@ func (l *legacy) methodValueReason(pkg *Package, sel *ast.SelectorExpr, r *Rule)
 	}
 	sig, ok := s.Type().(*types.Signature)
 	if !ok || sig.Params().Len() != want || sig.Variadic() {
-		return what + ": its signature is not the legacy one; call the facade in a func literal by hand"
+		return what + ": its signature is not the legacy one; call the facade in a func literal by hand", nil
 	}
 	var foreign string
 	check := func(t types.Type) {
@@ -77,9 +77,9 @@ func (l *legacy) methodValueReason(pkg *Package, sel *ast.SelectorExpr, r *Rule)
 		check(sig.Results().At(i).Type())
 	}
 	if foreign != "" {
-		return fmt.Sprintf("%s: its type names %s, which this package cannot name; call the facade in a func literal by hand", what, foreign)
+		return fmt.Sprintf("%s: its type names %s, which this package cannot name; call the facade in a func literal by hand", what, foreign), nil
 	}
-	return ""
+	return shadowReason(pkg, sel.Pos(), sig)
 }
 
 // unexportedType returns the name of a type inside t that belongs to

@@ -123,16 +123,14 @@ func newRetyper(prog *Program, l *legacy, opts *Options, st *steer) *retyper {
 		}
 	}
 	rt.decide()
-	if !opts.Generated {
-		rt.keepGenerated()
-	}
+	rt.keepUneditable()
 	rt.plan()
 	return rt
 }
 
-// keepGenerated keeps the declarations whose retype would edit a
-// generated file, which the rewrite leaves alone.
-func (rt *retyper) keepGenerated() {
+// keepUneditable keeps the declarations whose retype would edit a file
+// the rewrite leaves alone (see uneditable).
+func (rt *retyper) keepUneditable() {
 	for _, d := range rt.order {
 		if d.blocked != "" {
 			continue
@@ -142,8 +140,8 @@ func (rt *retyper) keepGenerated() {
 			sites = append(sites, us...)
 		}
 		for _, u := range sites {
-			if ast.IsGenerated(u.file.AST) {
-				rt.block(d, u.pkg, u.node, "its retype would edit the generated file "+filepath.Base(u.file.Name))
+			if why := uneditable(u.file, rt.opts); why != "" {
+				rt.block(d, u.pkg, u.node, "its retype would edit "+filepath.Base(u.file.Name)+", which "+why)
 				break
 			}
 		}
@@ -510,7 +508,7 @@ func (rt *retyper) varUse(d *decl, pkg *Package, f *File, stack []ast.Node) {
 					case r.hubMethod != "":
 						d.hubs = append(d.hubs, useSite{pkg: pkg, file: f, node: p, sel: p})
 						return
-					case rt.opts.Rules.Has(r.ID) && rt.l.methodValueReason(pkg, p, r) == "":
+					case rt.opts.Rules.Has(r.ID) && methodValueOK(rt.l, pkg, p, r):
 						d.directs = append(d.directs, useSite{pkg: pkg, file: f, node: p, sel: p})
 						return
 					}
@@ -524,6 +522,12 @@ func (rt *retyper) varUse(d *decl, pkg *Package, f *File, stack []ast.Node) {
 		}
 	}
 	rt.block(d, pkg, id, describeUse(id.Name, stack[i], e))
+}
+
+// methodValueOK reports whether the method value p of r can be rewritten.
+func methodValueOK(l *legacy, pkg *Package, p *ast.SelectorExpr, r *Rule) bool {
+	why, _ := l.methodValueReason(pkg, p, r)
+	return why == ""
 }
 
 func exprIndex(list []ast.Expr, e ast.Expr) int {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"go/ast"
+	"go/build/constraint"
 	"go/token"
 	"go/types"
 	"maps"
@@ -184,6 +185,7 @@ func rewritePackage(fset *token.FileSet, pkg *Package, l *legacy, rt *retyper, o
 			}
 			return e
 		}
+		buildLine := buildLineInCode(f.AST)
 		for _, u := range l.scanFile(pkg, f) {
 			rule := u.rule
 			if u.kind == useRef {
@@ -196,10 +198,18 @@ func rewritePackage(fset *token.FileSet, pkg *Package, l *legacy, rt *retyper, o
 				}
 				continue
 			}
+			if fixable(u, rt, opts) && buildLine.IsValid() {
+				res.Findings = append(res.Findings, Finding{
+					Pos: fset.Position(u.pos), Package: pkg.Path, Rule: rule.ID,
+					Message: buildLineMessage,
+					Related: []Related{{Pos: fset.Position(buildLine), Message: "reads as a build constraint"}},
+				})
+				continue
+			}
 			if !fixable(u, rt, opts) {
 				if u.reason != "" && !rt.covers(u) && opts.Rules.Has(rule.ID) {
 					res.Findings = append(res.Findings, Finding{
-						Pos: fset.Position(u.pos), Package: pkg.Path, Rule: rule.ID, Message: u.reason,
+						Pos: fset.Position(u.pos), Package: pkg.Path, Rule: rule.ID, Message: u.reason, Related: u.related,
 					})
 				}
 				continue
@@ -208,6 +218,9 @@ func rewritePackage(fset *token.FileSet, pkg *Package, l *legacy, rt *retyper, o
 			site(rule.ID)
 		}
 		for _, ed := range rt.editsIn(f) {
+			if buildLine.IsValid() {
+				break // its declarations keep their types (keepUneditable)
+			}
 			editor().add(ed)
 			site(RuleRetype)
 		}
@@ -488,6 +501,45 @@ func describeUse(name string, parent ast.Node, e ast.Expr) string {
 	}
 	return name + " is used in an expression the retype does not rewrite"
 }
+
+// uneditable says why the rewrite leaves f alone, or "": a generated file
+// (unless opts.Generated), or one with a build constraint inside its code.
+func uneditable(f *File, opts *Options) string {
+	switch {
+	case f.AST == nil:
+		return ""
+	case !opts.Generated && ast.IsGenerated(f.AST):
+		return "is generated"
+	case buildLineInCode(f.AST).IsValid():
+		return "has a build constraint comment inside its code"
+	}
+	return ""
+}
+
+// buildLineInCode returns the position of a comment after the package
+// clause that reads as a build constraint (//go:build, // +build), or
+// NoPos. gofmt moves such a comment to the top of the file, where it
+// becomes the file's constraint: no edit of the file can keep it in place.
+func buildLineInCode(f *ast.File) token.Pos {
+	if f == nil {
+		return token.NoPos
+	}
+	for _, cg := range f.Comments {
+		if cg.Pos() < f.Package {
+			continue
+		}
+		for _, c := range cg.List {
+			if constraint.IsGoBuild(c.Text) || constraint.IsPlusBuild(c.Text) {
+				return c.Pos()
+			}
+		}
+	}
+	return token.NoPos
+}
+
+// buildLineMessage is the finding of a site in a file with a build
+// constraint comment inside its code (its Related position).
+const buildLineMessage = "the file has a comment inside its code that reads as a build constraint, which gofmt would move to the top and make the file's: not rewritten; reword that comment and run again"
 
 // RuleGenerated reports the generated files a rewrite leaves alone.
 const RuleGenerated = "generated"
