@@ -13,7 +13,6 @@ import (
 var (
 	benchPkgs  = flag.Int("bench.pkgs", 10, "packages in the corpus of BenchmarkMigrate")
 	benchFiles = flag.Int("bench.files", 10, "files per package in the corpus of BenchmarkMigrate")
-	benchDST   = flag.Bool("bench.dst", false, "write every edit through dst (the measurement of issue 14)")
 	benchDir   = flag.String("bench.dir", "", "migrate this existing corpus (e.g. from gen-corpus.sh) instead of generating one")
 )
 
@@ -71,7 +70,7 @@ func BenchmarkMigrate(b *testing.B) {
 	ctx := context.Background()
 	var files int
 	for b.Loop() {
-		res, err := migrate(ctx, &LoadConfig{Dir: dir}, &Options{dstOnly: *benchDST}, []string{"./..."})
+		res, err := migrate(ctx, &LoadConfig{Dir: dir}, nil, []string{"./..."})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -18,8 +18,6 @@ type Options struct {
 	// EDIT."); by default they are left alone, with a finding, and a
 	// declaration they use keeps its type.
 	Generated bool
-
-	dstOnly bool // write every edit through dst (tests of the text path)
 }
 
 // legacy holds the type objects that identify legacy code in one program.
@@ -36,6 +34,7 @@ type legacy struct {
 	notifier                   *types.Interface // facade.Notifier
 	emitter                    types.Type       // *facade.Emitter
 	methodRule                 map[string]*Rule
+	lookup                     func(path string) *types.Package
 }
 
 // newLegacy finds the legacy types through lookup, which returns the
@@ -46,6 +45,7 @@ func newLegacy(lookup func(path string) *types.Package, opts *Options) *legacy {
 		ifaces:     map[Shape][]*types.Interface{},
 		sigs:       map[string]*types.Signature{},
 		methodRule: map[string]*Rule{},
+		lookup:     lookup,
 	}
 	for _, r := range Rules {
 		if r.method != "" {

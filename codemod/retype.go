@@ -7,8 +7,6 @@ import (
 	"go/types"
 	"path/filepath"
 	"slices"
-
-	"github.com/dave/dst"
 )
 
 // declKind is where a declaration of a legacy type stands.
@@ -722,24 +720,21 @@ func (rt *retyper) plan() {
 			continue
 		}
 		rt.touched[declKey(rt.prog.Fset, d.ident)] = map[string]bool{}
-		add := func(f *File, target ast.Node, do func(*fileEditor), text func(*renderer) string) {
-			rt.edits[f.Name] = append(rt.edits[f.Name], edit{target: target, do: do, text: text})
+		add := func(f *File, target ast.Node, text func(*renderer) string) {
+			rt.edits[f.Name] = append(rt.edits[f.Name], edit{target: target, text: text})
 			rt.touched[declKey(rt.prog.Fset, d.ident)][f.Name] = true
 		}
 		if d.typeExpr != nil {
 			te := d.typeExpr
-			add(d.file, te, func(e *fileEditor) { e.replace[e.node(te)] = e.facadeType(d.to) },
-				func(r *renderer) string { return r.facadeTypeText(d.to) })
+			add(d.file, te, func(r *renderer) string { return r.facadeTypeText(d.to) })
 		}
 		for _, u := range d.renames {
 			id := u.node.(*ast.Ident)
-			add(u.file, id, func(e *fileEditor) { e.node(id).(*dst.Ident).Name = string(d.to) },
-				func(*renderer) string { return string(d.to) })
+			add(u.file, id, func(*renderer) string { return string(d.to) })
 		}
 		for _, u := range d.wraps {
 			call, x := u.node, u.use
-			add(u.file, call, func(e *fileEditor) { e.unwrap(call, x) },
-				func(r *renderer) string { return r.of(x) })
+			add(u.file, call, func(r *renderer) string { return r.of(x) })
 		}
 		for _, u := range d.directs {
 			rt.direct[u.sel] = true
@@ -749,15 +744,13 @@ func (rt *retyper) plan() {
 			rt.covered[u.sel.Sel.Pos()] = true
 			r := rt.l.methodRule[u.sel.Sel.Name]
 			sel := u.sel
-			add(u.file, sel.Sel, func(e *fileEditor) { e.node(sel.Sel).(*dst.Ident).Name = r.hubMethod },
-				func(*renderer) string { return r.hubMethod })
+			add(u.file, sel.Sel, func(*renderer) string { return r.hubMethod })
 		}
 		for _, u := range append(d.assigns, d.args...) {
 			k := rt.classify(u, d)
 			v := u.node.(ast.Expr)
 			scoped := k == valueEmitter && rt.scoped(u.pkg, ast.Unparen(v).(*ast.CallExpr).Args[1])
-			add(u.file, v, func(e *fileEditor) { e.convert(v, k, d, scoped) },
-				func(r *renderer) string { return r.convertText(v, k, d, scoped) })
+			add(u.file, v, func(r *renderer) string { return r.convertText(v, k, d, scoped) })
 		}
 	}
 }
@@ -771,66 +764,6 @@ func (rt *retyper) scoped(pkg *Package, x ast.Expr) bool {
 	v, _ := pkg.Info.Uses[id].(*types.Var)
 	d := rt.decls[v]
 	return d != nil && d.blocked == "" && d.to == toScope
-}
-
-// facadeType is the type expression of t.
-func (e *fileEditor) facadeType(t newType) dst.Expr {
-	if t == toNotifier || t == toScope {
-		return e.facadeSel(string(t))
-	}
-	return &dst.StarExpr{X: e.facadeSel(string(t))}
-}
-
-// convert rewrites a value assigned to a retyped declaration.
-// scoped says that the context a bridge is built from becomes a
-// facade.Scope in the same step.
-func (e *fileEditor) convert(v ast.Expr, k valueKind, d *decl, scoped bool) {
-	node := e.node(v).(dst.Expr)
-	switch k {
-	case valueNil, valueAsIs:
-	case valueHub:
-		call := e.node(ast.Unparen(v).(*ast.CallExpr)).(*dst.CallExpr)
-		h := call.Args[0]
-		moveDecs(node, h)
-		e.replace[node] = h
-	case valueScope:
-		e.node(ast.Unparen(v).(*ast.CallExpr)).(*dst.CallExpr).Fun = e.facadeSel("NewScope")
-	case valueScopeLit:
-		field := func(name string) dst.Expr {
-			return &dst.KeyValueExpr{Key: dst.NewIdent(name), Value: &dst.SelectorExpr{X: dst.Clone(node).(dst.Expr), Sel: dst.NewIdent(name)}}
-		}
-		lit := &dst.CompositeLit{Type: e.facadeSel("Scope"), Elts: []dst.Expr{field("UserID"), field("ThreadID"), field("RunID")}}
-		moveDecs(node, lit)
-		e.replace[node] = lit
-	case valueEmitter:
-		call := e.node(ast.Unparen(v).(*ast.CallExpr)).(*dst.CallExpr)
-		uc := call.Args[1]
-		if scoped {
-			call.Fun = e.facadeSel("NewEmitter")
-			return
-		}
-		field := func(name string) dst.Expr {
-			return &dst.KeyValueExpr{Key: dst.NewIdent(name), Value: &dst.SelectorExpr{X: dst.Clone(uc).(dst.Expr), Sel: dst.NewIdent(name)}}
-		}
-		scope := &dst.CompositeLit{Type: e.facadeSel("Scope"), Elts: []dst.Expr{field("UserID"), field("ThreadID"), field("RunID")}}
-		moveDecs(uc, scope)
-		call.Fun = e.facadeSel("NewEmitter")
-		call.Args[1] = scope
-	default:
-		fn := "NotifierOf"
-		if d.to == toEmitter {
-			fn = "EmitterOf"
-		}
-		w := e.bridgeCall(fn, node)
-		moveDecs(node, w)
-		e.replace[node] = w
-	}
-}
-
-// moveDecs moves the spacing and comments around from to to.
-func moveDecs(from, to dst.Node) {
-	*to.Decorations() = *from.Decorations()
-	*from.Decorations() = dst.NodeDecs{}
 }
 
 // editsIn returns the retype edits of f.
@@ -864,15 +797,6 @@ func declKey(fset *token.FileSet, id *ast.Ident) string {
 	return fmt.Sprintf("%s:%d", p.Filename, p.Offset)
 }
 
-// unwrap replaces bridge.NotifierOf(x) by x.
-func (e *fileEditor) unwrap(call ast.Node, x ast.Expr) {
-	c, n := e.node(call), e.node(x).(dst.Expr)
-	if d := *n.Decorations(); len(d.Start) == 0 && len(d.End) == 0 {
-		moveDecs(c, n)
-	}
-	e.replace[c] = n
-}
-
 // findRedundant removes bridge.NotifierOf(x) where x is a facade.Notifier
 // already, and bridge.EmitterOf(x) where x is a *facade.Emitter: what is
 // left of a value the previous step retyped.
@@ -899,11 +823,7 @@ func (rt *retyper) findRedundant(pkg *Package, f *File) {
 		}
 		if redundant {
 			x := ast.Unparen(call.Args[0])
-			rt.edits[f.Name] = append(rt.edits[f.Name], edit{
-				target: call,
-				do:     func(e *fileEditor) { e.unwrap(call, x) },
-				text:   func(r *renderer) string { return r.of(x) },
-			})
+			rt.edits[f.Name] = append(rt.edits[f.Name], edit{target: call, text: func(r *renderer) string { return r.of(x) }})
 		}
 		return true
 	})

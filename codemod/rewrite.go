@@ -13,8 +13,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-
-	"github.com/dave/dst"
 )
 
 // FileChange is the new content of one file.
@@ -181,7 +179,7 @@ func rewritePackage(fset *token.FileSet, pkg *Package, l *legacy, rt *retyper, o
 		editor := func() *fileEditor {
 			if e == nil {
 				e = newFileEditor(fset, pkg, f)
-				e.direct, e.dstOnly = rt.direct, opts.dstOnly
+				e.direct, e.lookup = rt.direct, l.lookup
 			}
 			return e
 		}
@@ -267,76 +265,16 @@ func (u use) target() ast.Node {
 func useEdit(u use) edit {
 	return edit{
 		target: u.target(),
-		do:     func(e *fileEditor) { e.apply(u) },
 		text: func(r *renderer) string {
 			switch u.kind {
 			case useCall:
 				return r.callText(u)
 			case useMethodValue, useMethodExpr:
-				return r.e.methodValueText(u, r.of(u.sel.X))
+				return r.methodValueText(u)
 			}
 			return "map[string]any"
 		},
 	}
-}
-
-// apply rewrites one fixable use.
-func (e *fileEditor) apply(u use) {
-	switch u.kind {
-	case useCall:
-		e.rewriteCall(u)
-	case useMethodValue, useMethodExpr:
-		e.rewriteMethodValue(u)
-	case useMessage:
-		e.replace[e.node(u.sel)] = &dst.MapType{Key: dst.NewIdent("string"), Value: dst.NewIdent("any")}
-	}
-}
-
-// rewriteCall rewrites one call of a legacy method in place.
-func (e *fileEditor) rewriteCall(u use) {
-	call := e.node(u.call).(*dst.CallExpr)
-	sel := e.node(u.sel).(*dst.SelectorExpr)
-	recv := e.receiver(u, sel.X)
-	args := call.Args
-	r := u.rule
-	switch {
-	case r.payload != "":
-		notifier := recv
-		if !e.direct[u.sel] {
-			notifier = e.bridgeCall("NotifierOf", recv)
-		}
-		n := 1 // ctx
-		var target dst.Expr
-		if r.target != "" {
-			target = wrap(e.facadeSel(r.target), args[n])
-			n++
-		} else {
-			target = &dst.CallExpr{Fun: e.facadeSel("ToAll")}
-			target.Decorations().Before = args[n].Decorations().Before
-		}
-		payload := wrap(e.facadeSel(r.payload), args[n:]...)
-		call.Fun = &dst.SelectorExpr{X: notifier, Sel: dst.NewIdent("Notify")}
-		call.Args = []dst.Expr{args[0], target, payload}
-	case r.event != "":
-		emitter := recv
-		if !e.direct[u.sel] {
-			emitter = e.bridgeCall("EmitterOf", recv)
-		}
-		call.Fun = &dst.SelectorExpr{X: emitter, Sel: dst.NewIdent("Emit")}
-		call.Args = []dst.Expr{args[0], e.event(r, args[1:])}
-	}
-}
-
-// receiver returns the receiver to hand to bridge.NotifierOf: for a method
-// promoted from an embedded field, the field itself when it can be named.
-func (e *fileEditor) receiver(u use, x dst.Expr) dst.Expr {
-	for _, n := range receiverPath(e.pkg, u) {
-		x = &dst.SelectorExpr{X: x, Sel: dst.NewIdent(n)}
-	}
-	if addressed(e.pkg, u) {
-		x = &dst.UnaryExpr{Op: token.AND, X: x}
-	}
-	return x
 }
 
 // addressed reports whether the legacy call u takes the address of its
@@ -375,60 +313,6 @@ func receiverPath(pkg *Package, u use) []string {
 		t = f.Type()
 	}
 	return names
-}
-
-// event builds the facade.Event literal of an emitter rule from the
-// arguments after ctx, in their order, so that they are evaluated as before.
-func (e *fileEditor) event(r *Rule, args []dst.Expr) dst.Expr {
-	lit := &dst.CompositeLit{Type: e.facadeSel("Event")}
-	multiline := false
-	for _, a := range args {
-		if a.Decorations().Before != dst.None {
-			multiline = true
-		}
-	}
-	lit.Decs.Before = args[0].Decorations().Before
-	lit.Decs.After = args[len(args)-1].Decorations().After
-	kv := func(key string, v dst.Expr) *dst.KeyValueExpr {
-		d := v.Decorations()
-		el := &dst.KeyValueExpr{Key: dst.NewIdent(key), Value: v}
-		el.Decs.Start, el.Decs.End = d.Start, d.End
-		*d = dst.NodeDecs{}
-		return el
-	}
-	lit.Elts = append(lit.Elts, &dst.KeyValueExpr{Key: dst.NewIdent("Type"), Value: e.facadeSel(r.event)})
-	var data *dst.CompositeLit
-	for i, field := range r.fields {
-		a := args[i]
-		if sub, ok := strings.CutPrefix(field, "Data."); ok {
-			if data == nil {
-				data = &dst.CompositeLit{Type: e.facadeSel(r.dataType)}
-				lit.Elts = append(lit.Elts, &dst.KeyValueExpr{Key: dst.NewIdent("Data"), Value: data})
-			}
-			data.Elts = append(data.Elts, kv(sub, a))
-			continue
-		}
-		lit.Elts = append(lit.Elts, kv(field, a))
-	}
-	if multiline {
-		lines(lit.Elts)
-		// A line comment inside the Data literal lays it out one field per
-		// line too, rather than breaking it after the comment.
-		if data != nil && slices.ContainsFunc(data.Elts, func(el dst.Expr) bool {
-			return slices.ContainsFunc(el.Decorations().End, func(c string) bool { return strings.HasPrefix(c, "//") })
-		}) {
-			lines(data.Elts)
-		}
-	}
-	return lit
-}
-
-// lines puts each element of a literal on its own line.
-func lines(elts []dst.Expr) {
-	for _, el := range elts {
-		el.Decorations().Before = dst.NewLine
-	}
-	elts[len(elts)-1].Decorations().After = dst.NewLine
 }
 
 // describeDecl says, for a finding, where a declaration the retype step
