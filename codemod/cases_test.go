@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	"golang.org/x/tools/txtar"
+
+	"github.com/wsunify/wsunify/codemod/recipe"
 )
 
 var updateCases = flag.Bool("update-cases", false, "rewrite the golden files of ../testdata/cases")
@@ -51,6 +53,22 @@ type goldenCase struct {
 	// vetFlags are given to every go vet of the case: an analyzer the
 	// input itself fails (-buildtag=false).
 	vetFlags []string
+	recipe   string // -recipe: the recipe file, relative to the module
+}
+
+// loadRecipe loads the case's -recipe file, if any, into opts, and makes
+// its legacy packages cfg's.
+func (c *goldenCase) loadRecipe(ctx context.Context, opts *Options, cfg *LoadConfig) error {
+	if c.recipe == "" {
+		return nil
+	}
+	rc, err := recipe.LoadFile(ctx, cfg.Dir, filepath.Join(cfg.Dir, c.recipe))
+	if err != nil {
+		return err
+	}
+	opts.Recipe = rc
+	cfg.LegacyPaths = append(slices.Clone(rc.Legacy), cfg.LegacyPaths[1:]...) // the shapes' paths stay
+	return nil
 }
 
 func readCases(t *testing.T) []*goldenCase {
@@ -194,6 +212,9 @@ func (c *goldenCase) options(t *testing.T) (*Options, *LoadConfig, []string) {
 			opts.Shapes[s] = append(opts.Shapes[s], typ)
 			path, _ := splitQualified(typ)
 			cfg.LegacyPaths = append(cfg.LegacyPaths, path)
+		case "-recipe":
+			i++
+			c.recipe = c.flags[i]
 		case "-test=false":
 			cfg.NoTests = true
 		case "-generated":
@@ -226,7 +247,11 @@ func TestCases(t *testing.T) {
 			}
 			c.vetIn(t, dir)
 
-			res, err := migrate(ctx, cfg, opts, patterns)
+			err := c.loadRecipe(ctx, opts, cfg)
+			var res *Result
+			if err == nil {
+				res, err = migrate(ctx, cfg, opts, patterns)
+			}
 			if c.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
 					t.Fatalf("want an error containing %q, got %v", c.wantErr, err)

@@ -53,7 +53,7 @@ func (l *legacy) methodValueReason(pkg *Package, sel *ast.SelectorExpr, r *Rule)
 		return "needs a *facade.Hub: reachable only when the receiver is a variable built by bridge.NewWebSocketManager (retype step)", nil
 	}
 	s := pkg.Info.Selections[sel]
-	what, want := "method value", len(r.form().params)-1
+	what, want := "method value", len(r.form.params)-1
 	if s.Kind() == types.MethodExpr {
 		what, want = "method expression", want+1 // the receiver comes first
 	}
@@ -314,7 +314,7 @@ func (r *renderer) methodValueText(u use) string {
 	s := e.pkg.Info.Selections[u.sel]
 	sig := s.Type().(*types.Signature)
 	pos := u.sel.Pos()
-	f := u.rule.form()
+	f := u.rule.form
 	qualifiers := map[string]bool{}
 	q := func(p *types.Package) string {
 		n := e.importName(p, pos)

@@ -123,7 +123,7 @@ func (r *renderer) qual(pos token.Pos) func(pkgRef) string {
 // call's receiver and arguments, their comments and its line layout.
 func (r *renderer) callText(u use) string {
 	call := u.call
-	f := u.rule.form()
+	f := u.rule.form
 	recv := r.of(u.sel.X)
 	for _, name := range receiverPath(r.e.pkg, u) {
 		recv += "." + name
@@ -260,10 +260,14 @@ func (r *renderer) convertText(v ast.Expr, k valueKind, d *decl, scoped bool) st
 	return r.bridge(fn, r.plain(v))
 }
 
-// facadeTypeText is the type expression of t.
+// facadeTypeText is the type expression of t, the target the recipe's
+// retype rules give.
 func (r *renderer) facadeTypeText(t newType) string {
-	if t == toNotifier || t == toScope {
+	target := r.e.targets[t]
+	if target == nil {
 		return r.facade(string(t))
 	}
-	return "*" + r.facade(string(t))
+	return types.TypeString(target, func(p *types.Package) string {
+		return r.qual(token.NoPos)(pkgRef{path: p.Path(), name: p.Name()})
+	})
 }

@@ -94,10 +94,10 @@ func newRetyper(prog *Program, l *legacy, opts *Options, st *steer) *retyper {
 		direct:  map[*ast.SelectorExpr]bool{},
 		opts:    opts,
 	}
-	if !opts.Rules.Has(RuleRetype) || l.bridge == nil {
+	if l.retype == nil || !opts.Rules.Has(l.retype.ID) {
 		return rt
 	}
-	may := prog.mayUseLegacy(opts)
+	may := l.rewrites(prog.mayUseLegacy(opts))
 	for _, pkg := range prog.Packages {
 		if pkg.Selected && may(pkg) {
 			for _, f := range pkg.Files {
@@ -174,7 +174,7 @@ func (rt *retyper) findDecls(pkg *Package, f *File) {
 			return
 		}
 		shape, ok := rt.l.shapeOf(v.Type())
-		if !ok || (shape != shapeContext && !types.IsInterface(v.Type())) {
+		if !ok || rt.l.role(shape) == roleNone || (rt.l.role(shape) != roleScope && !types.IsInterface(v.Type())) {
 			return
 		}
 		if _, isPtr := v.Type().(*types.Pointer); isPtr {
@@ -242,7 +242,7 @@ func (rt *retyper) findDecls(pkg *Package, f *File) {
 				d.assigns = append(d.assigns, useSite{pkg: pkg, file: f, node: p.Values[identIndex(p.Names, id)]})
 			}
 		case *ast.AssignStmt:
-			if shape == shapeContext && p.Tok == token.DEFINE && len(p.Lhs) == 2 && len(p.Rhs) == 1 && p.Lhs[0] == id {
+			if rt.l.role(shape) == roleScope && p.Tok == token.DEFINE && len(p.Lhs) == 2 && len(p.Rhs) == 1 && p.Lhs[0] == id {
 				// uc, err := bridge.NewUserExecutionContext(u, t, r)
 				d.kind, d.define = declLocal, true
 				d.assigns = append(d.assigns, useSite{pkg: pkg, file: f, node: p.Rhs[0]})
@@ -454,7 +454,7 @@ func (rt *retyper) varUse(d *decl, pkg *Package, f *File, stack []ast.Node) {
 		}
 		e, i = p, i-1
 	}
-	if d.shape == shapeContext {
+	if rt.l.role(d.shape) == roleScope {
 		switch p := stack[i].(type) {
 		case *ast.SelectorExpr:
 			// uc.UserID, uc.ThreadID, uc.RunID: a facade.Scope has them too.
@@ -472,7 +472,7 @@ func (rt *retyper) varUse(d *decl, pkg *Package, f *File, stack []ast.Node) {
 	switch p := stack[i].(type) {
 	case *ast.CallExpr:
 		if len(p.Args) == 1 && p.Args[0] == e &&
-			(isFunc(info, p, rt.l.notifierOf) || (d.shape == ShapeAgent && isFunc(info, p, rt.l.emitterOf))) {
+			(isFunc(info, p, rt.l.notifierOf) || (rt.l.role(d.shape) == roleEmitter && isFunc(info, p, rt.l.emitterOf))) {
 			d.wraps = append(d.wraps, useSite{pkg: pkg, file: f, node: p, use: ast.Unparen(e)})
 			return
 		}
@@ -554,7 +554,7 @@ const (
 func (rt *retyper) classify(u useSite, d *decl) valueKind {
 	info := u.pkg.Info
 	e := ast.Unparen(u.node.(ast.Expr))
-	if d.shape == shapeContext {
+	if rt.l.role(d.shape) == roleScope {
 		if call, ok := e.(*ast.CallExpr); ok && isFunc(info, call, rt.l.newUserContext) {
 			if len(call.Args) == 3 && !call.Ellipsis.IsValid() {
 				return valueScope
@@ -605,13 +605,13 @@ func pure(e ast.Expr) bool {
 // decide chooses each declaration's facade type, or why it keeps its own.
 func (rt *retyper) decide() {
 	// Contexts last: they follow the bridges built from them.
-	slices.SortStableFunc(rt.order, func(a, b *decl) int { return b2i(a.shape == shapeContext) - b2i(b.shape == shapeContext) })
+	slices.SortStableFunc(rt.order, func(a, b *decl) int { return b2i(rt.l.role(a.shape) == roleScope) - b2i(rt.l.role(b.shape) == roleScope) })
 	converted := map[ast.Node]bool{} // NewAgentWebSocketBridge calls the step rewrites
 	for _, d := range rt.order {
 		if d.blocked != "" {
 			continue
 		}
-		if d.shape == shapeContext {
+		if rt.l.role(d.shape) == roleScope {
 			d.to = toScope
 			for _, u := range d.bridges {
 				if !converted[u.node] {
@@ -626,7 +626,7 @@ func (rt *retyper) decide() {
 			continue
 		}
 		switch {
-		case d.shape == ShapeAgent:
+		case rt.l.role(d.shape) == roleEmitter:
 			d.to = toEmitter
 		case len(d.hubs) > 0:
 			d.to = toHub
@@ -658,14 +658,14 @@ func (rt *retyper) decide() {
 		}
 		if d.kind == declEmbedded && d.blocked == "" {
 			st := structOf(d)
-			if obj, _, _ := types.LookupFieldOrMethod(st, true, d.pkg.Types, string(d.to)); obj != nil {
-				rt.block(d, d.pkg, d.ident, "the struct already has a field or method "+string(d.to))
+			if obj, _, _ := types.LookupFieldOrMethod(st, true, d.pkg.Types, rt.l.targetName(d.to)); obj != nil {
+				rt.block(d, d.pkg, d.ident, "the struct already has a field or method "+rt.l.targetName(d.to))
 			}
 			// A struct that overrides a legacy method must keep its shape:
 			// bridge.NotifierOf reaches the override only through it.
 			ms := types.NewMethodSet(types.NewPointer(st))
 			for i := range ms.Len() {
-				if m := ms.At(i); len(m.Index()) == 1 && rt.l.methodRule[m.Obj().Name()] != nil {
+				if m := ms.At(i); len(m.Index()) == 1 && rt.l.methods[m.Obj().Name()] != nil {
 					rt.block(d, d.pkg, d.ident, "the struct declares "+m.Obj().Name()+" itself")
 				}
 			}
@@ -730,7 +730,7 @@ func (rt *retyper) plan() {
 		}
 		for _, u := range d.renames {
 			id := u.node.(*ast.Ident)
-			add(u.file, id, func(*renderer) string { return string(d.to) })
+			add(u.file, id, func(*renderer) string { return rt.l.targetName(d.to) })
 		}
 		for _, u := range d.wraps {
 			call, x := u.node, u.use
@@ -742,7 +742,7 @@ func (rt *retyper) plan() {
 		}
 		for _, u := range d.hubs {
 			rt.covered[u.sel.Sel.Pos()] = true
-			r := rt.l.methodRule[u.sel.Sel.Name]
+			r := rt.l.ruleOf(u.pkg.Info.Selections[u.sel].Obj().(*types.Func))
 			sel := u.sel
 			add(u.file, sel.Sel, func(*renderer) string { return r.hubMethod })
 		}
@@ -753,6 +753,15 @@ func (rt *retyper) plan() {
 			add(u.file, v, func(r *renderer) string { return r.convertText(v, k, d, scoped) })
 		}
 	}
+}
+
+// targetName is the name of the type a declaration retyped to t gets
+// (Notifier for a facade.Notifier): an embedded field's new name.
+func (l *legacy) targetName(t newType) string {
+	if tn := namedOf(l.targets[t]); tn != nil {
+		return tn.Name()
+	}
+	return string(t)
 }
 
 // scoped reports whether x names a context the step makes a facade.Scope.
@@ -783,7 +792,7 @@ func (rt *retyper) findings() []Finding {
 		out = append(out, Finding{
 			Pos:     rt.prog.Fset.Position(d.ident.Pos()),
 			Package: d.pkg.Path,
-			Rule:    RuleRetype,
+			Rule:    rt.l.retypeID(),
 			Message: fmt.Sprintf("%s keeps its legacy type: %s", d.ident.Name, d.blocked),
 			Related: d.related,
 		})

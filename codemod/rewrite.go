@@ -83,7 +83,11 @@ func rewrite(prog *Program, opts *Options, st *steer) (*Result, error) {
 			return nil, fmt.Errorf("codemod: %s was checked without type information", pkg.Path)
 		}
 	}
-	l := prog.legacy(opts)
+	l, err := prog.legacy(opts)
+	if err != nil {
+		return nil, err
+	}
+	may = l.rewrites(may)
 	rt := newRetyper(prog, l, opts, st)
 	res := &Result{Rewritten: map[string]int{}, retyped: rt.touched, sites: map[string]map[string]int{},
 		retypedKeys: map[string]map[string]bool{}, keptKeys: map[string]string{}}
@@ -147,21 +151,14 @@ func sortResult(res *Result) {
 	})
 }
 
-// legacy returns the legacy types of prog.
-func (p *Program) legacy(opts *Options) *legacy {
-	return newLegacy(func(path string) *types.Package {
-		if pkg := p.byPath[path]; pkg != nil {
-			return pkg.Types
-		}
-		if p.ext == nil {
-			return nil
-		}
-		pkg, err := p.ext.load(path)
-		if err != nil {
-			return nil
-		}
-		return pkg
-	}, opts)
+// legacy returns the rules of the recipe of opts and the legacy types of
+// p.
+func (p *Program) legacy(opts *Options) (*legacy, error) {
+	rc, err := p.recipeOf(opts)
+	if err != nil {
+		return nil, err
+	}
+	return newLegacy(rc, p.lookupTypes, opts), nil
 }
 
 // rewritePackage rewrites the files of one package.
@@ -179,7 +176,7 @@ func rewritePackage(fset *token.FileSet, pkg *Package, l *legacy, rt *retyper, o
 		editor := func() *fileEditor {
 			if e == nil {
 				e = newFileEditor(fset, pkg, f)
-				e.direct, e.lookup = rt.direct, l.lookup
+				e.direct, e.lookup, e.targets = rt.direct, l.lookup, l.targets
 			}
 			return e
 		}
@@ -220,7 +217,7 @@ func rewritePackage(fset *token.FileSet, pkg *Package, l *legacy, rt *retyper, o
 				break // its declarations keep their types (keepUneditable)
 			}
 			editor().add(ed)
-			site(RuleRetype)
+			site(l.retypeID())
 		}
 		if e == nil {
 			continue
