@@ -605,7 +605,9 @@ func pure(e ast.Expr) bool {
 // decide chooses each declaration's facade type, or why it keeps its own.
 func (rt *retyper) decide() {
 	// Contexts last: they follow the bridges built from them.
-	slices.SortStableFunc(rt.order, func(a, b *decl) int { return b2i(rt.l.role(a.shape) == roleScope) - b2i(rt.l.role(b.shape) == roleScope) })
+	slices.SortStableFunc(rt.order, func(a, b *decl) int {
+		return b2i(rt.l.role(a.shape) == roleScope) - b2i(rt.l.role(b.shape) == roleScope)
+	})
 	converted := map[ast.Node]bool{} // NewAgentWebSocketBridge calls the step rewrites
 	for _, d := range rt.order {
 		if d.blocked != "" {
