@@ -168,6 +168,8 @@ type formRender struct {
 	direct bool
 	unwrap func(pkgRef, string) bool // reports whether pkg.name(x) is x once x is retyped
 	layout *callLayout
+
+	commented map[int]bool // the parameters whose comments are written
 }
 
 // piece is a rendered node: its text, and the comments of its first and
@@ -219,8 +221,17 @@ func (r *formRender) expr(e ast.Expr) piece {
 	switch e := e.(type) {
 	case *ast.Ident:
 		if i, ok := r.f.paramUse[e]; ok {
+			// A parameter the form uses several times (a pure one) carries
+			// its comments once.
 			b := r.bind[i]
-			return piece{text: b.text, lead: b.lead, trail: b.trail}
+			if r.commented[i] {
+				return piece{text: b.text}
+			}
+			if r.commented == nil {
+				r.commented = map[int]bool{}
+			}
+			r.commented[i] = true
+			return piece(b)
 		}
 		return piece{text: e.Name}
 	case *ast.SelectorExpr:

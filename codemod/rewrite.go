@@ -176,7 +176,7 @@ func rewritePackage(fset *token.FileSet, pkg *Package, l *legacy, rt *retyper, o
 		editor := func() *fileEditor {
 			if e == nil {
 				e = newFileEditor(fset, pkg, f)
-				e.direct, e.lookup, e.targets = rt.direct, l.lookup, l.targets
+				e.direct, e.lookup, e.l = rt.direct, l.lookup, l
 			}
 			return e
 		}
@@ -269,7 +269,8 @@ func useEdit(u use) edit {
 			case useMethodValue, useMethodExpr:
 				return r.methodValueText(u)
 			}
-			return "map[string]any"
+			// A legacy type name: the type its rule gives.
+			return (&formRender{f: u.rule.form, qual: r.qual(u.sel.Pos())}).render()
 		},
 	}
 }
