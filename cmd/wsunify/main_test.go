@@ -150,7 +150,7 @@ func TestVetTool(t *testing.T) {
 	}
 	dir := testmod.New(t, map[string]string{"ws/ws.go": legacySrc})
 	out, err := testmod.Run(t.Context(), dir, nil, "vet", "-vettool="+bin, "./...")
-	if err == nil || !strings.Contains(string(out), "ws.go:11:11: legacy bridge.WebSocketManager.SendToUser: use n.Notify") {
+	if err == nil || !strings.Contains(string(out), "ws.go:11:11: legacy bridge.WebSocketManager.SendToUser: use bridge.NotifierOf(m).Notify") {
 		t.Errorf("go vet -vettool: err %v\n%s", err, out)
 	}
 }

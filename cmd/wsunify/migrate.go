@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/wsunify/wsunify/codemod"
+	"github.com/wsunify/wsunify/codemod/recipe"
 )
 
 // The commands that load packages and migrate them: they share their
@@ -75,6 +76,7 @@ func init() {
 type migrateFlags struct {
 	cmd       string
 	rules     string
+	recipe    string
 	shapes    shapeFlags
 	tests     bool
 	generated bool
@@ -86,7 +88,8 @@ type migrateFlags struct {
 
 // declare declares the flags of m.cmd on fs.
 func (m *migrateFlags) declare(fs *flag.FlagSet) {
-	fs.StringVar(&m.rules, "rule", "", "comma-separated rule `IDs` to apply (default all): "+ruleList())
+	fs.StringVar(&m.rules, "rule", "", "comma-separated rule `IDs` to apply (default all; plan lists them)")
+	fs.StringVar(&m.recipe, "recipe", "", "run the rules of this recipe `file` (a Go file of rule pairs; see MIGRATION.md) instead of the built-in recipe")
 	m.shapes = shapeFlags{}
 	fs.Var(m.shapes, "shape", "`Shape=pkg.Type`: the user's type plays a legacy shape (WebSocketManager or AgentWebSocketBridge); repeatable")
 	fs.BoolVar(&m.tests, "test", true, "also load, rewrite and check the packages' _test.go files")
@@ -134,6 +137,14 @@ func (m *migrateFlags) run(ctx context.Context, inv *invocation, patterns []stri
 			legacyPaths = append(legacyPaths, t[:strings.LastIndex(t, ".")])
 		}
 	}
+	if m.recipe != "" {
+		rc, err := loadRecipe(ctx, string(inv.dir), m.recipe)
+		if err != nil {
+			fmt.Fprintf(stderr, "wsunify: %s: %v\n", cmd, err)
+			return exitUsage
+		}
+		opts.Recipe, legacyPaths = rc, rc.Legacy
+	}
 	// Paths are printed as the go command prints them: relative to the
 	// directory it runs in (after -C) when they lie below it.
 	prog, err := codemod.Load(ctx, &codemod.LoadConfig{
@@ -154,6 +165,15 @@ func (m *migrateFlags) run(ctx context.Context, inv *invocation, patterns []stri
 	}
 	if err := prog.Err(); err != nil {
 		return inv.fail(fmt.Errorf("packages do not parse or type-check; nothing written\n%w", err))
+	}
+	recipeRules, err := codemod.Rules(prog, opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "wsunify: %s: the recipe does not type-check against the packages loaded:\n%v\n", cmd, err)
+		return exitUsage
+	}
+	if err := ruleSet.Check(recipeRules); err != nil {
+		fmt.Fprintln(stderr, "wsunify:", err)
+		return exitUsage
 	}
 	relFindings := func(fs []codemod.Finding) {
 		for i := range fs {
@@ -189,7 +209,7 @@ func (m *migrateFlags) run(ctx context.Context, inv *invocation, patterns []stri
 			done = exitFindings
 		}
 		if ci {
-			r := &ciReport{Root: repoRoot(inv.base), Sites: sites, Findings: plan.Findings}
+			r := &ciReport{Root: repoRoot(inv.base), Sites: sites, Findings: plan.Findings, Rules: recipeRules}
 			write := writeGitHub
 			if format == formatSARIF {
 				write = writeSARIF
@@ -272,12 +292,19 @@ func buildConfigs(goos, tags string) []codemod.BuildConfig {
 	return out
 }
 
-func ruleList() string {
-	ids := make([]string, len(codemod.Rules))
-	for i, r := range codemod.Rules {
-		ids[i] = r.ID
+// loadRecipe reads and type-checks the recipe file name (relative to dir,
+// the -C directory) against the packages of the module in dir. A recipe
+// that does not type-check, or whose pairs do not match, is refused with
+// every problem and its position.
+func loadRecipe(ctx context.Context, dir, name string) (*recipe.Recipe, error) {
+	if dir != "" && !filepath.IsAbs(name) {
+		name = filepath.Join(dir, name)
 	}
-	return strings.Join(ids, ", ")
+	rc, err := recipe.LoadFile(ctx, dir, name)
+	if err != nil {
+		return nil, fmt.Errorf("recipe %s refused:\n%w", name, err)
+	}
+	return rc, nil
 }
 
 func printFindings(w io.Writer, fs []codemod.Finding) {
