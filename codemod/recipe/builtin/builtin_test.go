@@ -1,0 +1,131 @@
+package builtin_test
+
+import (
+	"context"
+	"go/token"
+	"go/types"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/tools/go/packages"
+
+	"github.com/wsunify/wsunify/codemod/recipe"
+	"github.com/wsunify/wsunify/codemod/recipe/builtin"
+)
+
+// load parses the built-in recipe against the module's own bridge and
+// facade packages, once per test binary: the go command is the slow part.
+var load = func() func(t *testing.T) *recipe.Recipe {
+	var (
+		once sync.Once
+		r    *recipe.Recipe
+		err  error
+	)
+	return func(t *testing.T) *recipe.Recipe {
+		t.Helper()
+		once.Do(func() {
+			fset := token.NewFileSet()
+			var pkgs []*packages.Package
+			pkgs, err = recipe.LoadImports(context.Background(), ".", fset, builtin.Filename, builtin.Source, recipe.LoadMode)
+			if err == nil {
+				r, err = builtin.Load(fset, recipe.ImporterOf(pkgs))
+			}
+		})
+		require.NoError(t, err)
+		return r
+	}
+}()
+
+func TestBuiltinRules(t *testing.T) {
+	t.Parallel()
+	r := load(t)
+	type row struct {
+		id     string
+		kind   recipe.Kind
+		step   int
+		legacy string // the legacy object, qualified by package name
+		form   string
+	}
+	const notify = "bridge.NotifierOf(m).Notify(ctx, "
+	const emit = "bridge.EmitterOf(b).Emit(ctx, facade.Event{Type: facade."
+	want := []row{
+		{"send-to-user", recipe.Method, 1, "bridge.WebSocketManager.SendToUser", notify + "facade.ToUser(userID), facade.Raw(msg))"},
+		{"send-to-thread", recipe.Method, 1, "bridge.WebSocketManager.SendToThread", notify + "facade.ToThread(threadID), facade.Raw(msg))"},
+		{"broadcast", recipe.Method, 1, "bridge.WebSocketManager.Broadcast", notify + "facade.ToAll(), facade.Raw(msg))"},
+		{"emit-critical-event", recipe.Method, 1, "bridge.WebSocketManager.EmitCriticalEvent", notify + "facade.ToUser(userID), facade.Critical(eventType, data))"},
+		{"is-connection-active", recipe.Method, 2, "bridge.WebSocketManager.IsConnectionActive", "h.Connected(userID)"},
+		{"get-user-connections", recipe.Method, 2, "bridge.WebSocketManager.GetUserConnections", "h.ConnIDs(userID)"},
+		{"agent-started", recipe.Method, 1, "bridge.AgentWebSocketBridge.NotifyAgentStarted", emit + "AgentStarted, RunID: runID, Agent: agentName, Data: runContext})"},
+		{"agent-thinking", recipe.Method, 1, "bridge.AgentWebSocketBridge.NotifyAgentThinking", emit + "AgentThinking, RunID: runID, Agent: agentName, Data: facade.Thought{Reasoning: reasoning, Step: step}})"},
+		{"tool-executing", recipe.Method, 1, "bridge.AgentWebSocketBridge.NotifyToolExecuting", emit + "ToolExecuting, RunID: runID, Tool: toolName, Agent: agentName, Data: params})"},
+		{"tool-completed", recipe.Method, 1, "bridge.AgentWebSocketBridge.NotifyToolCompleted", emit + "ToolCompleted, RunID: runID, Tool: toolName, Agent: agentName, Data: facade.Outcome{Result: result, Elapsed: elapsed}})"},
+		{"agent-completed", recipe.Method, 1, "bridge.AgentWebSocketBridge.NotifyAgentCompleted", emit + "AgentCompleted, RunID: runID, Agent: agentName, Data: facade.Outcome{Result: result, Elapsed: elapsed}})"},
+		{"agent-error", recipe.Method, 1, "bridge.AgentWebSocketBridge.NotifyAgentError", emit + "AgentError, RunID: runID, Agent: agentName, Data: err})"},
+		{"progress-update", recipe.Method, 1, "bridge.AgentWebSocketBridge.NotifyProgressUpdate", emit + "ProgressUpdate, RunID: runID, Agent: agentName, Data: progress})"},
+		{"custom", recipe.Method, 1, "bridge.AgentWebSocketBridge.NotifyCustom", emit + "Custom, RunID: runID, Agent: agentName, Name: notificationType, Data: data})"},
+		{"message-type", recipe.Type, 1, "bridge.Message", "map[string]any"},
+		{"retype", recipe.Retype, 2, "bridge.WebSocketManager", "bridge.NotifierOf(m)"},
+		{"retype", recipe.Retype, 2, "bridge.NewWebSocketManager", "h"},
+		{"retype", recipe.Retype, 2, "bridge.AgentWebSocketBridge", "bridge.EmitterOf(b)"},
+		{"retype", recipe.Retype, 2, "bridge.NewAgentWebSocketBridge", "facade.NewEmitter(n, facade.Scope{UserID: uc.UserID, ThreadID: uc.ThreadID, RunID: uc.RunID})"},
+		{"retype", recipe.Retype, 2, "bridge.UserExecutionContext", "facade.Scope{UserID: uc.UserID, ThreadID: uc.ThreadID, RunID: uc.RunID}"},
+		{"retype", recipe.Retype, 2, "bridge.NewUserExecutionContext", "facade.NewScope(userID, threadID, runID)"},
+		{"retype", recipe.Func, 2, "bridge.NotifierOf", "n"},
+		{"retype", recipe.Func, 2, "bridge.EmitterOf", "e"},
+	}
+	var got []row
+	for _, x := range r.Rules {
+		got = append(got, row{x.ID, x.Kind, x.Step, objString(x.Legacy), x.Form})
+	}
+	assert.Equal(t, want, got)
+	assert.Equal(t, []string{"github.com/wsunify/wsunify/bridge"}, r.Legacy)
+}
+
+func TestBuiltinRetypeTargets(t *testing.T) {
+	t.Parallel()
+	r := load(t)
+	q := func(p *types.Package) string { return p.Name() }
+	var got []string
+	for _, x := range r.Rules {
+		if x.Kind == recipe.Retype {
+			got = append(got, objString(x.Legacy)+" → "+types.TypeString(x.Target, q))
+		}
+	}
+	assert.Equal(t, []string{
+		"bridge.WebSocketManager → facade.Notifier",
+		"bridge.NewWebSocketManager → *facade.Hub",
+		"bridge.AgentWebSocketBridge → *facade.Emitter",
+		"bridge.NewAgentWebSocketBridge → *facade.Emitter",
+		"bridge.UserExecutionContext → facade.Scope",
+		"bridge.NewUserExecutionContext → facade.Scope",
+	}, got)
+}
+
+func TestBuiltinHubRulesAreBuiltByTheManagerConstructor(t *testing.T) {
+	t.Parallel()
+	r := load(t)
+	for _, id := range []string{"is-connection-active", "get-user-connections"} {
+		x := r.Rule(id)
+		require.NotNil(t, x, id)
+		require.NotNil(t, x.Via, id)
+		assert.Equal(t, "NewWebSocketManager", x.Via.Name(), id)
+		assert.Equal(t, "WebSocketManager", types.TypeString(x.Recv, func(*types.Package) string { return "" }), id)
+	}
+	assert.Nil(t, r.Rule("send-to-user").Via)
+}
+
+// objString names obj as pkg.Name, or pkg.Type.Method for a method.
+func objString(obj types.Object) string {
+	if fn, ok := obj.(*types.Func); ok {
+		if recv := fn.Signature().Recv(); recv != nil {
+			t := recv.Type()
+			if p, ok := t.(*types.Pointer); ok {
+				t = p.Elem()
+			}
+			return types.TypeString(t, func(p *types.Package) string { return p.Name() }) + "." + fn.Name()
+		}
+	}
+	return obj.Pkg().Name() + "." + obj.Name()
+}
