@@ -45,8 +45,7 @@ func pushAfter(p push.Pusher, userID string, payload []byte) error {
 	return push.NotifierOf(p).Notify(context.TODO(), facade.ToUser(userID), facade.Raw(json.RawMessage(payload)))
 }
 
-// push-all: a payload to every connection; the error Notify returns is
-// dropped, as PushAll had none to give.
+// push-all: a payload to every connection; Notify's error is dropped, as PushAll had none.
 func pushAllBefore(p push.Pusher, payload []byte) {
 	p.PushAll(payload)
 }

@@ -45,6 +45,9 @@ type Client struct {
 
 	mu sync.Mutex // held while writing: one writer per socket
 	ws *websocket.Conn
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Add registers ws as a connection of userID; pushes for the user are
@@ -82,7 +85,8 @@ func (cl *Client) Close() error {
 		}
 	}
 	cl.c.mu.Unlock()
-	return cl.ws.Close()
+	cl.closeOnce.Do(func() { cl.closeErr = cl.ws.Close() })
+	return cl.closeErr
 }
 
 // Connected reports whether the user has a registered connection.
