@@ -27,7 +27,7 @@ type agentBridge struct {
 // Deprecated: use facade.NewEmitter(n, facade.Scope{UserID: uc.UserID,
 // ThreadID: uc.ThreadID, RunID: uc.RunID}).
 func NewAgentWebSocketBridge(n facade.Notifier, uc UserExecutionContext) AgentWebSocketBridge {
-	warn(context.Background(), newAgentBridge)
+	warn(context.Background(), newAgentWebSocketBridge)
 	if isNil(n) {
 		n = errNotifier{facade.ErrNilNotifier}
 	} else if err := facade.ValidateID("user ID", uc.UserID); err != nil {
@@ -51,50 +51,50 @@ func isNil(v any) bool {
 
 // NotifyAgentStarted implements [AgentWebSocketBridge].
 func (b *agentBridge) NotifyAgentStarted(ctx context.Context, runID, agentName string, runContext Message) error {
-	warn(ctx, agentStarted)
+	warn(ctx, notifyAgentStarted)
 	return b.e.Emit(ctx, facade.Event{Type: facade.AgentStarted, RunID: runID, Agent: agentName, Data: runContext})
 }
 
 // NotifyAgentThinking implements [AgentWebSocketBridge].
 func (b *agentBridge) NotifyAgentThinking(ctx context.Context, runID, agentName, reasoning string, step int) error {
-	warn(ctx, agentThinking)
+	warn(ctx, notifyAgentThinking)
 	return b.e.Emit(ctx, facade.Event{Type: facade.AgentThinking, RunID: runID, Agent: agentName, Data: facade.Thought{Reasoning: reasoning, Step: step}})
 }
 
 // NotifyToolExecuting implements [AgentWebSocketBridge].
 func (b *agentBridge) NotifyToolExecuting(ctx context.Context, runID, toolName, agentName string, params Message) error {
-	warn(ctx, toolExecuting)
+	warn(ctx, notifyToolExecuting)
 	return b.e.Emit(ctx, facade.Event{Type: facade.ToolExecuting, RunID: runID, Tool: toolName, Agent: agentName, Data: params})
 }
 
 // NotifyToolCompleted implements [AgentWebSocketBridge].
 func (b *agentBridge) NotifyToolCompleted(ctx context.Context, runID, toolName, agentName string, result any, elapsed time.Duration) error {
-	warn(ctx, toolCompleted)
+	warn(ctx, notifyToolCompleted)
 	return b.e.Emit(ctx, facade.Event{Type: facade.ToolCompleted, RunID: runID, Tool: toolName, Agent: agentName, Data: facade.Outcome{Result: result, Elapsed: elapsed}})
 }
 
 // NotifyAgentCompleted implements [AgentWebSocketBridge].
 func (b *agentBridge) NotifyAgentCompleted(ctx context.Context, runID, agentName string, result any, elapsed time.Duration) error {
-	warn(ctx, agentCompleted)
+	warn(ctx, notifyAgentCompleted)
 	return b.e.Emit(ctx, facade.Event{Type: facade.AgentCompleted, RunID: runID, Agent: agentName, Data: facade.Outcome{Result: result, Elapsed: elapsed}})
 }
 
 // NotifyAgentError implements [AgentWebSocketBridge].
 func (b *agentBridge) NotifyAgentError(ctx context.Context, runID, agentName string, err error) error {
-	warn(ctx, agentError)
+	warn(ctx, notifyAgentError)
 	return b.e.Emit(ctx, facade.Event{Type: facade.AgentError, RunID: runID, Agent: agentName, Data: err})
 }
 
 // NotifyProgressUpdate implements [AgentWebSocketBridge].
 func (b *agentBridge) NotifyProgressUpdate(ctx context.Context, runID, agentName string, progress Message) error {
-	warn(ctx, progressUpdate)
+	warn(ctx, notifyProgressUpdate)
 	return b.e.Emit(ctx, facade.Event{Type: facade.ProgressUpdate, RunID: runID, Agent: agentName, Data: progress})
 }
 
 // NotifyCustom implements [AgentWebSocketBridge]. It refuses an empty
 // notification type and the wire name of a built-in event.
 func (b *agentBridge) NotifyCustom(ctx context.Context, runID, agentName, notificationType string, data Message) error {
-	warn(ctx, custom)
+	warn(ctx, notifyCustom)
 	if err := checkCustomName(notificationType); err != nil {
 		return err
 	}

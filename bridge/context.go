@@ -60,7 +60,7 @@ func WithNotifier(n facade.Notifier) ContextOption {
 //
 // Deprecated: use facade.NewScope(userID, threadID, runID).
 func NewUserExecutionContext(userID, threadID, runID string, opts ...ContextOption) (UserExecutionContext, error) {
-	warn(context.Background(), newUserContext)
+	warn(context.Background(), newUserExecutionContext)
 	s, err := facade.NewScope(userID, threadID, runID)
 	if err != nil {
 		return UserExecutionContext{}, fmt.Errorf("bridge: user execution context: %w", err)

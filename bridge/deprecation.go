@@ -128,50 +128,12 @@ func DeprecationCounts() map[string]int {
 	return counts
 }
 
-// entry identifies a deprecated entry point.
+// entry identifies a deprecated entry point. The entry points and what
+// their warnings say are generated from the built-in recipe, whose rules
+// rewrite them: deprecation_table.go.
 type entry uint8
 
-const (
-	newManager entry = iota
-	newAgentBridge
-	newUserContext
-	sendToUser
-	sendToThread
-	broadcast
-	emitCritical
-	isConnectionActive
-	getUserConnections
-	agentStarted
-	agentThinking
-	toolExecuting
-	toolCompleted
-	agentCompleted
-	agentError
-	progressUpdate
-	custom
-)
-
-// entries says, for each deprecated entry point, what replaces it and which
-// codemod rule writes the replacement.
-var entries = [...]struct{ name, rule, replacement string }{
-	newManager:         {"bridge.NewWebSocketManager", "retype", "the *facade.Hub itself"},
-	newAgentBridge:     {"bridge.NewAgentWebSocketBridge", "retype", "facade.NewEmitter(n, facade.Scope{UserID: uc.UserID, ThreadID: uc.ThreadID, RunID: uc.RunID})"},
-	newUserContext:     {"bridge.NewUserExecutionContext", "retype", "facade.NewScope(userID, threadID, runID)"},
-	sendToUser:         {"WebSocketManager.SendToUser", "send-to-user", "n.Notify(ctx, facade.ToUser(userID), facade.Raw(msg))"},
-	sendToThread:       {"WebSocketManager.SendToThread", "send-to-thread", "n.Notify(ctx, facade.ToThread(threadID), facade.Raw(msg))"},
-	broadcast:          {"WebSocketManager.Broadcast", "broadcast", "n.Notify(ctx, facade.ToAll(), facade.Raw(msg))"},
-	emitCritical:       {"WebSocketManager.EmitCriticalEvent", "emit-critical-event", "n.Notify(ctx, facade.ToUser(userID), facade.Critical(eventType, data))"},
-	isConnectionActive: {"WebSocketManager.IsConnectionActive", "is-connection-active", "hub.Connected(userID), hub being the *facade.Hub"},
-	getUserConnections: {"WebSocketManager.GetUserConnections", "get-user-connections", "hub.ConnIDs(userID), hub being the *facade.Hub"},
-	agentStarted:       {"AgentWebSocketBridge.NotifyAgentStarted", "agent-started", "e.Emit(ctx, facade.Event{Type: facade.AgentStarted, RunID: runID, Agent: agentName, Data: context})"},
-	agentThinking:      {"AgentWebSocketBridge.NotifyAgentThinking", "agent-thinking", "e.Emit(ctx, facade.Event{Type: facade.AgentThinking, RunID: runID, Agent: agentName, Data: facade.Thought{Reasoning: reasoning, Step: step}})"},
-	toolExecuting:      {"AgentWebSocketBridge.NotifyToolExecuting", "tool-executing", "e.Emit(ctx, facade.Event{Type: facade.ToolExecuting, RunID: runID, Tool: toolName, Agent: agentName, Data: params})"},
-	toolCompleted:      {"AgentWebSocketBridge.NotifyToolCompleted", "tool-completed", "e.Emit(ctx, facade.Event{Type: facade.ToolCompleted, RunID: runID, Tool: toolName, Agent: agentName, Data: facade.Outcome{Result: result, Elapsed: elapsed}})"},
-	agentCompleted:     {"AgentWebSocketBridge.NotifyAgentCompleted", "agent-completed", "e.Emit(ctx, facade.Event{Type: facade.AgentCompleted, RunID: runID, Agent: agentName, Data: facade.Outcome{Result: result, Elapsed: elapsed}})"},
-	agentError:         {"AgentWebSocketBridge.NotifyAgentError", "agent-error", "e.Emit(ctx, facade.Event{Type: facade.AgentError, RunID: runID, Agent: agentName, Data: err})"},
-	progressUpdate:     {"AgentWebSocketBridge.NotifyProgressUpdate", "progress-update", "e.Emit(ctx, facade.Event{Type: facade.ProgressUpdate, RunID: runID, Agent: agentName, Data: progress})"},
-	custom:             {"AgentWebSocketBridge.NotifyCustom", "custom", "e.Emit(ctx, facade.Event{Type: facade.Custom, Name: notificationType, RunID: runID, Agent: agentName, Data: data})"},
-}
+//go:generate go run ../codemod/recipe/internal/gendeprecation
 
 // A site is one call site of one deprecated entry point. Several program
 // counters may share a site (two calls on one line).

@@ -64,7 +64,7 @@ func TestDeprecationOnceLogsFirstCallOfEachSite(t *testing.T) {
 	assert.Equal(t, map[string]string{
 		"call":        "WebSocketManager.SendToUser",
 		"site":        site,
-		"replacement": "n.Notify(ctx, facade.ToUser(userID), facade.Raw(msg))",
+		"replacement": "bridge.NotifierOf(m).Notify(ctx, facade.ToUser(userID), facade.Raw(msg))",
 		"rule":        "send-to-user",
 		"count":       "1",
 	}, attrs(recs[0]))

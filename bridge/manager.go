@@ -26,7 +26,7 @@ type manager struct {
 // Deprecated: use h itself: it is a facade.Notifier, and has Connected and
 // ConnIDs.
 func NewWebSocketManager(h *facade.Hub) WebSocketManager {
-	warn(context.Background(), newManager)
+	warn(context.Background(), newWebSocketManager)
 	if h == nil {
 		return &manager{}
 	}
@@ -60,7 +60,7 @@ func (m *manager) Broadcast(ctx context.Context, msg Message) error {
 
 // EmitCriticalEvent implements [WebSocketManager].
 func (m *manager) EmitCriticalEvent(ctx context.Context, userID, eventType string, data Message) error {
-	warn(ctx, emitCritical)
+	warn(ctx, emitCriticalEvent)
 	return m.notify(ctx, facade.ToUser(userID), facade.Critical(eventType, data))
 }
 

@@ -3,6 +3,7 @@ package recipe
 import (
 	"fmt"
 	"go/ast"
+	"go/token"
 	"go/types"
 	"maps"
 	"slices"
@@ -31,6 +32,14 @@ func (p *parser) sigString(sig *types.Signature) string {
 
 func (p *parser) typeString(t types.Type) string { return types.TypeString(t, p.qualifier) }
 
+// typeDesc prints t, and what it stands for if it is an alias.
+func (p *parser) typeDesc(t types.Type) string {
+	if u := types.Unalias(t); u != t {
+		return p.typeString(t) + " (" + p.typeString(u) + ")"
+	}
+	return p.typeString(t)
+}
+
 // checkType checks a pair of aliases.
 func (p *parser) checkType(pr *pair) *Rule {
 	b, a := pr.before.ts, pr.after.ts
@@ -45,10 +54,10 @@ func (p *parser) checkType(pr *pair) *Rule {
 		p.errorf(b.Type.Pos(), "%s must alias a type of a legacy package, as in type %s = pkg.T", b.Name.Name, b.Name.Name)
 		return nil
 	}
-	bt, at := info.Defs[b.Name].Type(), info.Defs[a.Name].Type()
+	bt, at := info.TypeOf(b.Type), info.TypeOf(a.Type)
 	if !types.Identical(bt, at) {
 		p.errorf(a.Name.Pos(), "%s's type %s differs from %s's %s: a type rule replaces a type name by an identical type",
-			a.Name.Name, p.typeString(types.Unalias(at)), b.Name.Name, p.typeString(types.Unalias(bt)))
+			a.Name.Name, p.typeDesc(at), b.Name.Name, p.typeDesc(bt))
 		return nil
 	}
 	return &Rule{
@@ -392,7 +401,13 @@ func (p *parser) checkAfter(r *Rule) bool {
 	name := r.After.Name.Name
 	as := p.r.Info.Defs[r.After.Name].(*types.Func).Signature()
 	ok := true
+	var stack []ast.Node
 	ast.Inspect(r.AfterExpr, func(n ast.Node) bool {
+		if n == nil {
+			stack = stack[:len(stack)-1]
+			return true
+		}
+		stack = append(stack, n)
 		id, isID := n.(*ast.Ident)
 		if !isID {
 			return true
@@ -402,6 +417,9 @@ func (p *parser) checkAfter(r *Rule) bool {
 				r.Order = append(r.Order, i)
 			}
 			r.Params[i].InAfter = append(r.Params[i].InAfter, id)
+			if conditional(stack) {
+				r.Params[i].Cond = true
+			}
 			return true
 		}
 		if obj := p.r.Info.Uses[id]; obj != nil && obj.Pkg() == p.r.Pkg && obj.Parent() == p.r.Pkg.Scope() {
@@ -416,7 +434,7 @@ func (p *parser) checkAfter(r *Rule) bool {
 		}
 		switch n := len(prm.InAfter); {
 		case n == 0:
-			p.errorf(r.AfterExpr.Pos(), "%s does not use the parameter %s; its argument would be dropped (mark it //wsunify:pure %s on %s if that is meant)",
+			p.errorf(as.Params().At(slices.Index(r.Params, prm)).Pos(), "%s does not use the parameter %s; its argument would be dropped (mark it //wsunify:pure %s on %s if that is meant)",
 				name, prm.Name, prm.Name, r.Before.Name.Name)
 			ok = false
 		case n > 1:
@@ -464,4 +482,21 @@ func (p *parser) legacyPaths() []string {
 		})
 	}
 	return slices.Sorted(maps.Keys(set))
+}
+
+// conditional reports whether the node at the top of stack is evaluated
+// only on some paths, or later: in a function literal, or on the right of
+// && or ||.
+func conditional(stack []ast.Node) bool {
+	for i := len(stack) - 2; i >= 0; i-- {
+		switch n := stack[i].(type) {
+		case *ast.FuncLit:
+			return true
+		case *ast.BinaryExpr:
+			if (n.Op == token.LAND || n.Op == token.LOR) && n.Y == stack[i+1] {
+				return true
+			}
+		}
+	}
+	return false
 }

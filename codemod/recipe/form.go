@@ -4,28 +4,35 @@ import (
 	"bytes"
 	"go/ast"
 	"go/printer"
-	"regexp"
+	"go/token"
+	"strings"
 )
 
-// The line breaks gofmt keeps inside an expression, and what each becomes
-// on one line.
-var (
-	breakAfterComma = regexp.MustCompile(`,\s*\n\s*`)
-	breakAfterOpen  = regexp.MustCompile(`([({\[])\s*\n\s*`)
-	breakBeforeEnd  = regexp.MustCompile(`,?\s*\n\s*([)}\]])`)
-	otherBreak      = regexp.MustCompile(`\s*\n\s*`)
-)
-
-// oneLine prints e as gofmt would, on one line, without comments.
+// oneLine prints e as gofmt would, on one line, without comments: printed
+// against an empty file set, no two positions are on different lines. The
+// statements of a function literal, which the printer still puts on lines
+// of their own, are joined with semicolons.
 func (p *parser) oneLine(e ast.Node) string {
 	var b bytes.Buffer
-	if err := (&printer.Config{Mode: printer.RawFormat}).Fprint(&b, p.fset, e); err != nil {
+	if err := printer.Fprint(&b, token.NewFileSet(), e); err != nil {
 		return "<" + err.Error() + ">"
 	}
-	s := b.Bytes()
-	s = breakBeforeEnd.ReplaceAll(s, []byte("$1"))
-	s = breakAfterOpen.ReplaceAll(s, []byte("$1"))
-	s = breakAfterComma.ReplaceAll(s, []byte(", "))
-	s = otherBreak.ReplaceAll(s, []byte(" "))
-	return string(s)
+	lines := strings.Split(b.String(), "\n")
+	if len(lines) == 1 {
+		return lines[0]
+	}
+	var s strings.Builder
+	for i, l := range lines {
+		l = strings.TrimSpace(l)
+		if i > 0 {
+			prev := strings.TrimSpace(lines[i-1])
+			if strings.HasSuffix(prev, "{") || strings.HasPrefix(l, "}") || strings.HasSuffix(prev, ",") {
+				s.WriteByte(' ')
+			} else {
+				s.WriteString("; ")
+			}
+		}
+		s.WriteString(l)
+	}
+	return s.String()
 }

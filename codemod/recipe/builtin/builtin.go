@@ -10,6 +10,7 @@
 // legacy types a facade type, which makes those wrappers go away.
 
 //lint:file-ignore U1000 the pairs are read by the codemod, not called
+//lint:file-ignore SA1019 the recipe names the deprecated API it migrates from
 
 package builtin
 

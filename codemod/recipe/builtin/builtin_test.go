@@ -2,8 +2,10 @@ package builtin_test
 
 import (
 	"context"
+	"go/printer"
 	"go/token"
 	"go/types"
+	"strings"
 	"sync"
 	"testing"
 
@@ -77,10 +79,18 @@ func TestBuiltinRules(t *testing.T) {
 	}
 	var got []row
 	for _, x := range r.Rules {
-		got = append(got, row{x.ID, x.Kind, x.Step, objString(x.Legacy), x.Form})
+		got = append(got, row{x.ID, x.Kind, x.Step, x.LegacyName(func(p *types.Package) string { return p.Name() }), x.Form})
 	}
 	assert.Equal(t, want, got)
 	assert.Equal(t, []string{"github.com/wsunify/wsunify/bridge"}, r.Legacy)
+	for _, x := range r.Rules {
+		for _, prm := range x.Params {
+			assert.False(t, prm.Cond, "%s: %s is evaluated unconditionally, as before", x.ID, prm.Name)
+			if !prm.Pure {
+				assert.Len(t, prm.InAfter, 1, "%s: %s is evaluated once, as before", x.ID, prm.Name)
+			}
+		}
+	}
 }
 
 func TestBuiltinRetypeTargets(t *testing.T) {
@@ -90,7 +100,7 @@ func TestBuiltinRetypeTargets(t *testing.T) {
 	var got []string
 	for _, x := range r.Rules {
 		if x.Kind == recipe.Retype {
-			got = append(got, objString(x.Legacy)+" → "+types.TypeString(x.Target, q))
+			got = append(got, x.LegacyName(q)+" → "+types.TypeString(x.Target, q))
 		}
 	}
 	assert.Equal(t, []string{
@@ -114,18 +124,32 @@ func TestBuiltinHubRulesAreBuiltByTheManagerConstructor(t *testing.T) {
 		assert.Equal(t, "WebSocketManager", types.TypeString(x.Recv, func(*types.Package) string { return "" }), id)
 	}
 	assert.Nil(t, r.Rule("send-to-user").Via)
+	assert.Equal(t, "github.com/wsunify/wsunify/bridge.WebSocketManager.SendToUser", r.Rule("send-to-user").LegacyName(nil))
+	assert.Equal(t, "github.com/wsunify/wsunify/bridge.Message", r.Rule("message-type").LegacyName(nil))
 }
 
-// objString names obj as pkg.Name, or pkg.Type.Method for a method.
-func objString(obj types.Object) string {
-	if fn, ok := obj.(*types.Func); ok {
-		if recv := fn.Signature().Recv(); recv != nil {
-			t := recv.Type()
-			if p, ok := t.(*types.Pointer); ok {
-				t = p.Elem()
-			}
-			return types.TypeString(t, func(p *types.Package) string { return p.Name() }) + "." + fn.Name()
-		}
+// TestBuiltinConversionFolds finds, in the After of
+// NewAgentWebSocketBridge's retype, the conversion of the context to a
+// facade.Scope, so that the engine writes facade.NewEmitter(n, uc) where uc
+// is retyped too (testdata/cases/user-context.txtar).
+func TestBuiltinConversionFolds(t *testing.T) {
+	t.Parallel()
+	r := load(t)
+	byLegacy := map[string]*recipe.Rule{}
+	for _, x := range r.ByID("retype") {
+		byLegacy[x.LegacyName(func(p *types.Package) string { return p.Name() })] = x
 	}
-	return obj.Pkg().Name() + "." + obj.Name()
+	bridge, scope := byLegacy["bridge.NewAgentWebSocketBridge"], byLegacy["bridge.UserExecutionContext"]
+	require.NotNil(t, bridge)
+	require.NotNil(t, scope)
+	e := bridge.Conversion(1, scope)
+	require.NotNil(t, e)
+	var b strings.Builder
+	require.NoError(t, printer.Fprint(&b, token.NewFileSet(), e))
+	assert.Equal(t, "facade.Scope{UserID: uc.UserID, ThreadID: uc.ThreadID, RunID: uc.RunID}", b.String())
+	assert.Nil(t, bridge.Conversion(0, scope), "n is no context")
+	assert.Nil(t, bridge.Conversion(1, byLegacy["bridge.WebSocketManager"]), "a manager's conversion is not in it")
+	assert.NotNil(t, r.Rule("agent-started").Conversion(0, byLegacy["bridge.AgentWebSocketBridge"]),
+		"bridge.EmitterOf(b) in agent-started's After is how a bridge becomes an Emitter: b, once retyped")
+	assert.Nil(t, r.Rule("agent-started").Conversion(0, scope), "b is no context")
 }
