@@ -2,9 +2,14 @@ package codemod
 
 import (
 	"fmt"
+	"go/parser"
 	"go/token"
 	"go/types"
+	"os"
 	"strings"
+
+	"github.com/wsunify/wsunify/codemod/recipe"
+	"github.com/wsunify/wsunify/codemod/recipe/builtin"
 
 	"golang.org/x/tools/go/analysis"
 )
@@ -27,6 +32,45 @@ whole migration, including the retype of declarations.`,
 	Run: runAnalyzer,
 }
 
+// analyzerRecipeFile is the analyzer's -recipe flag: the recipe file to
+// run instead of the built-in one.
+var analyzerRecipeFile string
+
+func init() {
+	Analyzer.Flags.StringVar(&analyzerRecipeFile, "recipe", "", "run the rules of this recipe `file` instead of the built-in recipe")
+}
+
+// analyzerRecipe parses the analyzer's recipe against the packages pass
+// imports, so that its types are the package's own. It returns nil, nil
+// when the package does not reach every package the recipe imports: it
+// cannot use the legacy API then.
+func analyzerRecipe(pass *analysis.Pass) (*recipe.Recipe, error) {
+	name, src := builtin.Filename, builtin.Source
+	if analyzerRecipeFile != "" {
+		b, err := os.ReadFile(analyzerRecipeFile)
+		if err != nil {
+			return nil, fmt.Errorf("codemod: %w", err)
+		}
+		name, src = analyzerRecipeFile, b
+	}
+	fset := token.NewFileSet()
+	af, err := parser.ParseFile(fset, name, src, parser.ImportsOnly)
+	if err != nil {
+		return nil, fmt.Errorf("codemod: recipe: %w", err)
+	}
+	for _, spec := range af.Imports {
+		if p := importPath(spec); !isStdPath(p) && findImport(pass.Pkg, p) == nil {
+			return nil, nil
+		}
+	}
+	return recipe.Parse(fset, name, src, importerFunc(func(path string) (*types.Package, error) {
+		if p := findImport(pass.Pkg, path); p != nil {
+			return p, nil
+		}
+		return stdImporter.Import(path)
+	}))
+}
+
 func runAnalyzer(pass *analysis.Pass) (any, error) {
 	pkg := &Package{Path: pass.Pkg.Path(), Name: pass.Pkg.Name(), Selected: true, Types: pass.Pkg, Info: pass.TypesInfo, fset: pass.Fset}
 	for _, af := range pass.Files {
@@ -37,13 +81,14 @@ func runAnalyzer(pass *analysis.Pass) (any, error) {
 		}
 		pkg.Files = append(pkg.Files, &File{Name: name, Src: src, AST: af})
 	}
-	l := newLegacy(func(path string) *types.Package { return findImport(pass.Pkg, path) }, nil)
-	if l.bridge == nil {
-		return nil, nil // the package does not reach bridge
+	rc, err := analyzerRecipe(pass)
+	if rc == nil || err != nil {
+		return nil, err // the package does not reach the recipe's packages, or the recipe is refused
 	}
+	l := newLegacy(rc, func(path string) *types.Package { return findImport(pass.Pkg, path) }, nil)
 	prog := &Program{Fset: pass.Fset, Packages: []*Package{pkg}, byPath: map[string]*Package{pkg.Path: pkg}}
 	callSites := &Options{Rules: RuleSet{}}
-	for _, r := range Rules {
+	for _, r := range l.rules {
 		if r.Step == StepCallSite {
 			callSites.Rules[r.ID] = true
 		}
@@ -57,13 +102,13 @@ func runAnalyzer(pass *analysis.Pass) (any, error) {
 			d := analysis.Diagnostic{
 				Pos:      u.pos,
 				Category: u.rule.ID,
-				Message:  fmt.Sprintf("legacy %s: use %s", legacyName(u.rule), u.rule.Form),
+				Message:  fmt.Sprintf("legacy %s: use %s", shortLegacy(u.rule), u.rule.Form),
 			}
 			switch u.kind {
 			case useMethodValue:
-				d.Message = fmt.Sprintf("legacy %s taken as a method value: use a func literal calling %s", legacyName(u.rule), u.rule.Form)
+				d.Message = fmt.Sprintf("legacy %s taken as a method value: use a func literal calling %s", shortLegacy(u.rule), u.rule.Form)
 			case useMethodExpr:
-				d.Message = fmt.Sprintf("legacy %s taken as a method expression: use a func literal calling %s", legacyName(u.rule), u.rule.Form)
+				d.Message = fmt.Sprintf("legacy %s taken as a method expression: use a func literal calling %s", shortLegacy(u.rule), u.rule.Form)
 			}
 			if !fixable(u, rt, callSites) {
 				d.Message += " (" + u.reason + ")"
@@ -90,8 +135,11 @@ func runAnalyzer(pass *analysis.Pass) (any, error) {
 	return nil, nil
 }
 
-// legacyName is the short name of the legacy API a rule rewrites.
-func legacyName(r *Rule) string {
+// shortLegacy is the short name of the legacy API a rule rewrites.
+func shortLegacy(r *Rule) string {
+	if r.src != nil && r.src.Legacy != nil {
+		return r.src.LegacyName(func(p *types.Package) string { return p.Name() })
+	}
 	return strings.TrimPrefix(r.Legacy, BridgePath[:strings.LastIndex(BridgePath, "/")+1])
 }
 

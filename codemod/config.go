@@ -570,9 +570,13 @@ const RuleUnchecked = "unchecked"
 
 // uncheckedFindings reports the files that refer to a legacy name and
 // that no configuration checks.
-func (p *Program) uncheckedFindings() []Finding {
+func (p *Program) uncheckedFindings(opts *Options) []Finding {
+	l, err := p.legacy(opts)
+	if err != nil {
+		return nil // the rewrite reported it
+	}
 	var out []Finding
-	for _, r := range p.legacyUnchecked() {
+	for _, r := range p.legacyUnchecked(l) {
 		out = append(out, Finding{
 			Pos:     token.Position{Filename: r.file.name, Line: 1, Column: 1},
 			Package: r.file.pkgPath,
@@ -593,12 +597,10 @@ type uncheckedRefs struct {
 // legacyUnchecked returns the unchecked files, outside the tests, that
 // refer to a legacy package, or call a legacy method name in a package
 // loaded from source.
-func (p *Program) legacyUnchecked() []uncheckedRefs {
+func (p *Program) legacyUnchecked(l *legacy) []uncheckedRefs {
 	methods := map[string]bool{}
-	for _, r := range Rules {
-		if r.method != "" {
-			methods[r.method] = true
-		}
+	for name := range l.methods {
+		methods[name] = true
 	}
 	var out []uncheckedRefs
 	for _, u := range p.unchecked {
@@ -696,7 +698,7 @@ func migrateConfigs(ctx context.Context, prog *Program, opts *Options) (*Result,
 			return nil, nil, fmt.Errorf("codemod: %s would be rewritten one way in %s and another in %s: nothing written\n%s",
 				c.file, progs[c.a].config, progs[c.b].config, c.diff)
 		}
-		m.res.Findings = append(m.res.Findings, prog.uncheckedFindings()...)
+		m.res.Findings = append(m.res.Findings, prog.uncheckedFindings(opts)...)
 		sortResult(m.res)
 		return m.res, first, nil
 	}

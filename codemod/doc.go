@@ -49,12 +49,13 @@
 //
 // # Output
 //
-// Each outermost rewritten node is cut out of the file and rewritten on its
-// own: with github.com/dave/dst when comments lie inside it, so that they
-// survive where they were, including inside argument lists, and from the
-// source text of its parts when none do (the faster path; the tests hold
-// both to the same output). The result is spliced back in place, so the
-// rest of the file stays byte for byte, and the file is gofmt-formatted.
+// A rewrite is rendered once, from its rule's migrated form (the After
+// function of the recipe): the form's own source with each parameter
+// replaced by the source of the argument it stands for, each package by
+// the file's name for it. Comments on or between the arguments go where
+// their argument goes, and the call's line layout is kept. Each outermost
+// rewritten node is written in place, so the rest of the file stays byte
+// for byte, and the file is gofmt-formatted.
 // Only files that change are printed. Imports are fixed from the loaded type
 // information, never by loading again: facade is added (under another name
 // where a local identifier would shadow it), bridge and any import the edits

@@ -13,17 +13,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/dave/dst"
-	"github.com/dave/dst/decorator"
-	"github.com/dave/dst/dstutil"
 )
 
-// fileEditor rewrites one file. Each outermost node an edit touches is cut
-// out with its comments, decorated with github.com/dave/dst, rewritten,
-// printed, and spliced back in place: the rest of the file stays byte for
-// byte, and the cost follows the size of the edits, not of the file. Import
-// names come from the package's type information, never from loading again.
+// fileEditor rewrites one file. Each outermost node an edit touches is
+// rendered as text (render.go) and spliced in place: the rest of the file
+// stays byte for byte, and the cost follows the size of the edits, not of
+// the file. Import names come from the package's type information, never
+// from loading again.
 type fileEditor struct {
 	pkg  *Package
 	f    *File
@@ -36,12 +32,11 @@ type fileEditor struct {
 	needFacade bool
 
 	pkgUses map[*ast.Ident]*types.PkgName // original package qualifiers
-	added   map[*dst.Ident]bool           // bridge qualifiers the edits wrote
-	replace map[dst.Node]dst.Node
-	direct  map[*ast.SelectorExpr]bool // calls whose receiver the step retypes
-	dstOnly bool                       // no text path (tests)
+	direct  map[*ast.SelectorExpr]bool    // calls whose receiver the step retypes
+	lookup  func(path string) *types.Package
+	targets map[newType]types.Type // the retype step's target types
 
-	usesAddedText bool // the text path wrote bridge qualifiers
+	usesAddedText bool // the edits wrote bridge qualifiers
 
 	fresh        func(names ...string) string // a name no identifier of the file uses
 	imports      map[string]addedImport       // packages the edits import, by path
@@ -49,25 +44,13 @@ type fileEditor struct {
 	keep         map[*types.PkgName]bool      // imports the edits refer to
 
 	pending []edit
-	units   []*unit
-	nodes   map[ast.Node]dst.Node // original node → its dst node in a unit
 }
 
-// edit is one change to a file: do rewrites the dst nodes of target (and
-// of nodes inside it); text writes the same change as text.
+// edit is one change to a file: text writes the new text of target, with
+// the edits inside it rendered in (renderer.of).
 type edit struct {
 	target ast.Node
-	do     func(*fileEditor)
 	text   func(*renderer) string
-}
-
-// unit is one outermost rewritten node, decorated on its own.
-type unit struct {
-	root       ast.Node
-	start, end int // offsets of root in the file
-	dec        *decorator.Decorator
-	df         *dst.File
-	orig       map[ast.Node]ast.Node // snippet node → original node
 }
 
 // textEdit replaces the bytes [Start, End) of a file with New.
@@ -80,9 +63,6 @@ func newFileEditor(fset *token.FileSet, pkg *Package, f *File) *fileEditor {
 	e := &fileEditor{
 		pkg: pkg, f: f, fset: fset,
 		pkgUses: map[*ast.Ident]*types.PkgName{},
-		added:   map[*dst.Ident]bool{},
-		replace: map[dst.Node]dst.Node{},
-		nodes:   map[ast.Node]dst.Node{},
 		imports: map[string]addedImport{},
 		keep:    map[*types.PkgName]bool{},
 	}
@@ -147,201 +127,39 @@ func newFileEditor(fset *token.FileSet, pkg *Package, f *File) *fileEditor {
 // add records an edit; it runs in finish.
 func (e *fileEditor) add(ed edit) { e.pending = append(e.pending, ed) }
 
-// node returns the dst node of an original node inside an edited unit.
-func (e *fileEditor) node(n ast.Node) dst.Node {
-	d, ok := e.nodes[n]
-	if !ok {
-		panic(fmt.Sprintf("codemod: %s: no dst node for %T at %s", e.f.Name, n, e.fset.Position(n.Pos())))
-	}
-	return d
-}
-
-// facadeSel is facade.name.
-func (e *fileEditor) facadeSel(name string) *dst.SelectorExpr {
-	e.needFacade = true
-	return &dst.SelectorExpr{X: dst.NewIdent(e.facadeName), Sel: dst.NewIdent(name)}
-}
-
-// bridgeCall is bridge.fn(arg).
-func (e *fileEditor) bridgeCall(fn string, arg dst.Expr) *dst.CallExpr {
-	id := dst.NewIdent(e.bridgeName)
-	e.added[id] = true
-	return &dst.CallExpr{Fun: &dst.SelectorExpr{X: id, Sel: dst.NewIdent(fn)}, Args: []dst.Expr{arg}}
-}
-
-// wrap returns fun(args...), moving the spacing and the comments around
-// the arguments to the new call, so that a multi-line argument list keeps
-// its shape and a comment stays where it was. Comments between arguments
-// stay with their argument.
-func wrap(fun dst.Expr, args ...dst.Expr) *dst.CallExpr {
-	c := &dst.CallExpr{Fun: fun, Args: args}
-	if len(args) == 0 {
-		return c
-	}
-	first, last := args[0].Decorations(), args[len(args)-1].Decorations()
-	c.Decs.Before, c.Decs.Start = first.Before, first.Start
-	c.Decs.After, c.Decs.End = last.After, last.End
-	first.Start, last.End = nil, nil
-	for _, a := range args {
-		a.Decorations().Before, a.Decorations().After = dst.None, dst.None
-	}
-	return c
-}
-
-// snippetPrefix is what a unit's text is parsed after: a unit is an
-// expression or a type, and both parse as the value of a var.
-const snippetPrefix = "package p\n\nvar _ = "
-
-// makeUnits finds the outermost targets of the pending edits.
-func (e *fileEditor) makeUnits() {
-	tf := e.pkg.fileOf(e.f)
-	targets := make([]ast.Node, 0, len(e.pending))
-	for _, ed := range e.pending {
-		targets = append(targets, ed.target)
-	}
-	slices.SortFunc(targets, func(a, b ast.Node) int {
-		if a.Pos() != b.Pos() {
-			return int(a.Pos() - b.Pos())
-		}
-		return int(b.End() - a.End())
-	})
-	for _, t := range targets {
-		if n := len(e.units); n > 0 && t.End() <= e.units[n-1].root.End() {
-			continue // inside the previous unit
-		}
-		e.units = append(e.units, &unit{root: t, start: tf.Offset(t.Pos()), end: tf.Offset(t.End())})
-	}
-}
-
-// decorate parses the text of u on its own, with the comments inside it,
-// and decorates it.
-func (e *fileEditor) decorate(u *unit) error {
-	src := snippetPrefix + string(e.f.Src[u.start:u.end]) + "\n"
-	fset := token.NewFileSet()
-	af, err := parser.ParseFile(fset, "", src, parser.ParseComments|parser.SkipObjectResolution)
-	if err != nil {
-		return fmt.Errorf("codemod: %s: reparse %q: %w", e.f.Name, src[len(snippetPrefix):], err)
-	}
-	mini := af.Decls[0].(*ast.GenDecl).Specs[0].(*ast.ValueSpec).Values[0]
-	var from, to []ast.Node
-	ast.Inspect(u.root, func(n ast.Node) bool {
-		if n != nil {
-			from = append(from, n)
-		}
-		return true
-	})
-	ast.Inspect(mini, func(n ast.Node) bool {
-		if n != nil {
-			to = append(to, n)
-		}
-		return true
-	})
-	if len(from) != len(to) {
-		return fmt.Errorf("codemod: %s: %T at %s does not reparse alike", e.f.Name, u.root, e.fset.Position(u.root.Pos()))
-	}
-	u.dec = decorator.NewDecorator(fset)
-	if u.df, err = u.dec.DecorateFile(af); err != nil {
-		return fmt.Errorf("codemod: decorate %s: %w", e.f.Name, err)
-	}
-	u.orig = map[ast.Node]ast.Node{}
-	for i, n := range from {
-		if fmt.Sprintf("%T", n) != fmt.Sprintf("%T", to[i]) {
-			return fmt.Errorf("codemod: %s: %T at %s does not reparse alike", e.f.Name, u.root, e.fset.Position(u.root.Pos()))
-		}
-		e.nodes[n] = u.dec.Dst.Nodes[to[i]]
-		u.orig[to[i]] = n
-	}
-	return nil
-}
-
-// edits runs the pending edits and returns the text edits of the file:
-// each unit printed in place, and the import changes. It returns nil if
-// there are no edits. A unit with comments inside goes through dst; one
-// without is written from its source text (see text.go).
+// edits renders the pending edits and returns the text edits of the
+// file: each outermost target written in place, and the import changes.
+// It returns nil if there are no edits.
 func (e *fileEditor) edits() ([]textEdit, error) {
 	if len(e.pending) == 0 {
 		return nil, nil
 	}
-	e.makeUnits()
 	r := newRenderer(e)
-	// Replacements may nest (a replaced node inside a replacement), so
-	// each replacement is walked in turn.
-	var pre func(c *dstutil.Cursor) bool
-	pre = func(c *dstutil.Cursor) bool {
-		r, ok := e.replace[c.Node()]
-		if !ok {
-			return true
+	tf := e.pkg.fileOf(e.f)
+	var out []textEdit
+	var units [][2]int
+	for _, t := range r.targets {
+		if n := len(units); n > 0 && tf.Offset(t.End()) <= units[n-1][1] {
+			continue // inside the previous unit
 		}
-		delete(e.replace, c.Node())
-		c.Replace(r)
-		dstutil.Apply(r, pre, nil)
-		return false
+		start, end := tf.Offset(t.Pos()), tf.Offset(t.End())
+		units = append(units, [2]int{start, end})
+		out = append(out, textEdit{Start: start, End: end, New: r.of(t)})
 	}
 	used := map[*types.PkgName]bool{}
-	usesAdded := false
-	var out []textEdit
-	var viaDST []*unit
-	for _, u := range e.units {
-		if !e.dstOnly && !e.hasComment(u.root.Pos(), u.root.End()) {
-			out = append(out, textEdit{Start: u.start, End: u.end, New: r.of(u.root)})
-			continue
-		}
-		if err := e.decorate(u); err != nil {
-			return nil, err
-		}
-		viaDST = append(viaDST, u)
-		for _, ed := range e.pending {
-			if ed.target.Pos() >= u.root.Pos() && ed.target.End() <= u.root.End() {
-				ed.do(e)
-			}
-		}
-		dstutil.Apply(u.df, pre, nil)
-		dst.Inspect(u.df, func(n dst.Node) bool {
-			if id, ok := n.(*dst.Ident); ok {
-				if e.added[id] {
-					usesAdded = true
-				} else if a, ok := u.dec.Ast.Nodes[id]; ok {
-					if pn := e.pkgUses[asIdent(u.orig[a])]; pn != nil {
-						used[pn] = true
-					}
-				}
-			}
-			return true
-		})
-		rs := decorator.NewRestorer()
-		af, err := rs.RestoreFile(u.df)
-		if err != nil {
-			return nil, fmt.Errorf("codemod: print %s: %w", e.f.Name, err)
-		}
-		var buf bytes.Buffer
-		if err := format.Node(&buf, rs.Fset, af); err != nil {
-			return nil, fmt.Errorf("codemod: print %s: %w", e.f.Name, err)
-		}
-		text, ok := strings.CutPrefix(buf.String(), snippetPrefix)
-		if !ok {
-			return nil, fmt.Errorf("codemod: print %s: unexpected snippet %q", e.f.Name, buf.String())
-		}
-		out = append(out, textEdit{Start: u.start, End: u.end, New: strings.TrimSuffix(text, "\n")})
-	}
-	usesAdded = usesAdded || e.usesAddedText
 	for pn := range e.keep {
 		used[pn] = true
 	}
-	// Qualifiers outside the units are untouched; inside a unit written
-	// from text, those in copied source are kept.
-	tf := e.pkg.fileOf(e.f)
+	// Qualifiers outside the units are untouched; inside a unit, those in
+	// copied source are kept.
 	for id, pn := range e.pkgUses {
 		off := tf.Offset(id.Pos())
-		in := func(a, b int) bool { return off >= a && off < b }
-		if slices.ContainsFunc(viaDST, func(u *unit) bool { return in(u.start, u.end) }) {
-			continue
-		}
-		if !slices.ContainsFunc(e.units, func(u *unit) bool { return in(u.start, u.end) }) ||
-			slices.ContainsFunc(r.copied, func(c [2]int) bool { return in(c[0], c[1]) }) {
+		in := func(c [2]int) bool { return off >= c[0] && off < c[1] }
+		if !slices.ContainsFunc(units, in) || slices.ContainsFunc(r.copied, in) {
 			used[pn] = true
 		}
 	}
-	out = append(out, e.importEdits(used, usesAdded)...)
+	out = append(out, e.importEdits(used, e.usesAddedText)...)
 	// An insertion goes before a replacement that starts where it does.
 	slices.SortFunc(out, func(a, b textEdit) int {
 		if a.Start != b.Start {
@@ -350,11 +168,6 @@ func (e *fileEditor) edits() ([]textEdit, error) {
 		return a.End - b.End
 	})
 	return out, nil
-}
-
-func asIdent(n ast.Node) *ast.Ident {
-	id, _ := n.(*ast.Ident)
-	return id
 }
 
 // finish applies the edits and returns the new content, gofmt-formatted,

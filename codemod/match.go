@@ -5,89 +5,118 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
+
+	"github.com/wsunify/wsunify/codemod/recipe"
 )
 
 // Options select what a rewrite or an inventory covers.
 type Options struct {
+	// Recipe holds the rules of the migration; nil means the built-in
+	// recipe (package recipe/builtin). The engine type-checks its source
+	// again against the program it migrates, so that the recipe's types
+	// are the program's own.
+	Recipe *recipe.Recipe
 	// Rules selects rules by ID; empty selects all.
 	Rules RuleSet
-	// Shapes maps a shape to qualified names of the user's own types that
-	// play its part ("example.com/app/ws.Manager").
+	// Shapes maps a shape (the name of a legacy type of the recipe) to
+	// qualified names of the user's own types that play its part
+	// ("example.com/app/ws.Manager").
 	Shapes map[Shape][]string
 	// Generated rewrites generated files ("// Code generated … DO NOT
 	// EDIT."); by default they are left alone, with a finding, and a
 	// declaration they use keeps its type.
 	Generated bool
-
-	dstOnly bool // write every edit through dst (tests of the text path)
 }
 
-// legacy holds the type objects that identify legacy code in one program.
-type legacy struct {
-	named  map[*types.TypeName]Shape // bridge's interfaces and the shaped types
-	ifaces map[Shape][]*types.Interface
-	sigs   map[string]*types.Signature // legacy method name → bridge signature
+// role is the part a legacy type plays in the retype step, after the
+// target its recipe gives a declaration of it: an interface (a manager
+// becomes a facade.Notifier), a pointer (an agent bridge, a
+// *facade.Emitter) or a value built from the legacy value's fields (a
+// context, a facade.Scope).
+type role int
 
+const (
+	roleNone role = iota // no retype rule: declarations keep their type
+	roleNotifier
+	roleEmitter
+	roleScope
+)
+
+// legacy holds the rules of a recipe and the type objects that identify
+// legacy code in one program.
+type legacy struct {
+	rules  []*Rule
+	named  map[*types.TypeName]Shape // the recipe's legacy types and the shaped types
+	ifaces map[Shape][]*types.Interface
+	roles  map[Shape]role
+	// methods holds the method rules by method name; types the type rules
+	// by legacy type name.
+	methods map[string][]*Rule
+	types   map[types.Object]*Rule
+	pkgs    map[string]bool // the recipe's legacy packages
+	// retype is the rule of the retype step (its ID); nil if the recipe
+	// has none.
+	retype *Rule
+
+	// What the retype step's rules name: the functions that reach a
+	// target through a legacy value (bridge.NotifierOf), the legacy
+	// constructors the step rewrites, and the target types.
 	notifierOf, emitterOf      types.Object
 	newManager, newAgentBridge types.Object
 	newUserContext             types.Object
-	message                    types.Object
-	bridge                     *types.Package
 	notifier                   *types.Interface // facade.Notifier
 	emitter                    types.Type       // *facade.Emitter
-	methodRule                 map[string]*Rule
+	targets                    map[newType]types.Type
+
+	lookup func(path string) *types.Package
 }
 
-// newLegacy finds the legacy types through lookup, which returns the
-// package with the given path if it is loaded.
-func newLegacy(lookup func(path string) *types.Package, opts *Options) *legacy {
+// newLegacy holds the rules of rc; lookup returns the package of the
+// program with the given path if it is loaded. A nil rc makes nothing
+// legacy.
+func newLegacy(rc *recipe.Recipe, lookup func(path string) *types.Package, opts *Options) *legacy {
 	l := &legacy{
-		named:      map[*types.TypeName]Shape{},
-		ifaces:     map[Shape][]*types.Interface{},
-		sigs:       map[string]*types.Signature{},
-		methodRule: map[string]*Rule{},
+		named:   map[*types.TypeName]Shape{},
+		ifaces:  map[Shape][]*types.Interface{},
+		roles:   map[Shape]role{},
+		methods: map[string][]*Rule{},
+		types:   map[types.Object]*Rule{},
+		pkgs:    map[string]bool{},
+		targets: map[newType]types.Type{},
+		lookup:  lookup,
 	}
-	for _, r := range Rules {
-		if r.method != "" {
-			l.methodRule[r.method] = r
-		}
+	if rc == nil {
+		return l
+	}
+	for _, p := range rc.Legacy {
+		l.pkgs[p] = true
 	}
 	add := func(tn *types.TypeName, s Shape) {
+		if _, ok := l.named[tn]; ok {
+			return
+		}
 		l.named[tn] = s
 		if it, ok := tn.Type().Underlying().(*types.Interface); ok {
 			l.ifaces[s] = append(l.ifaces[s], it)
 		}
 	}
-	if b := lookup(BridgePath); b != nil {
-		l.bridge = b
-		sc := b.Scope()
-		for _, s := range []Shape{ShapeManager, ShapeAgent} {
-			if tn, ok := sc.Lookup(string(s)).(*types.TypeName); ok {
-				add(tn, s)
-				if it, ok := tn.Type().Underlying().(*types.Interface); ok {
-					for i := range it.NumMethods() {
-						m := it.Method(i)
-						l.sigs[m.Name()] = m.Signature()
-					}
-				}
+	l.rules = rulesOf(rc)
+	for _, r := range l.rules {
+		switch r.kind {
+		case recipe.Method:
+			if r.method != nil && r.recv != nil {
+				l.methods[r.method.Name()] = append(l.methods[r.method.Name()], r)
+				add(r.recv, Shape(r.recv.Name()))
 			}
+		case recipe.Type:
+			l.types[r.src.Legacy] = r
+		case recipe.Retype:
+			l.retype = r
 		}
-		l.notifierOf = sc.Lookup("NotifierOf")
-		l.emitterOf = sc.Lookup("EmitterOf")
-		l.newManager = sc.Lookup("NewWebSocketManager")
-		l.newAgentBridge = sc.Lookup("NewAgentWebSocketBridge")
-		l.newUserContext = sc.Lookup("NewUserExecutionContext")
-		if tn, ok := sc.Lookup("UserExecutionContext").(*types.TypeName); ok {
-			l.named[tn] = shapeContext
-		}
-		l.message = sc.Lookup("Message")
 	}
-	if f := lookup(FacadePath); f != nil {
-		if tn, ok := f.Scope().Lookup("Notifier").(*types.TypeName); ok {
-			l.notifier, _ = tn.Type().Underlying().(*types.Interface)
-		}
-		if tn, ok := f.Scope().Lookup("Emitter").(*types.TypeName); ok {
-			l.emitter = types.NewPointer(tn.Type())
+	for _, rr := range rc.Rules {
+		if rr.Kind == recipe.Retype {
+			l.retypeRule(rc, rr, add)
 		}
 	}
 	if opts != nil {
@@ -105,6 +134,75 @@ func newLegacy(lookup func(path string) *types.Package, opts *Options) *legacy {
 	return l
 }
 
+// retypeRule records what the retype pair rr names.
+func (l *legacy) retypeRule(rc *recipe.Recipe, rr *recipe.Rule, add func(*types.TypeName, Shape)) {
+	tn := namedOf(rr.Sig.Results().At(rr.TargetIndex).Type())
+	if tn == nil {
+		return
+	}
+	shape := Shape(tn.Name())
+	add(tn, shape)
+	callee := func(e ast.Expr) types.Object {
+		if call, ok := e.(*ast.CallExpr); ok {
+			if sel, ok := call.Fun.(*ast.SelectorExpr); ok {
+				return rc.Info.Uses[sel.Sel]
+			}
+		}
+		return nil
+	}
+	if _, anyValue := rr.Legacy.(*types.TypeName); anyValue {
+		// Any value of the type: its role follows the target.
+		switch t := rr.Target; {
+		case types.IsInterface(t):
+			l.roles[shape] = roleNotifier
+			l.notifierOf, l.notifier = callee(rr.AfterExpr), t.Underlying().(*types.Interface)
+			l.targets[toNotifier] = t
+		case isPointer(t):
+			l.roles[shape] = roleEmitter
+			l.emitterOf, l.emitter = callee(rr.AfterExpr), t
+			l.targets[toEmitter] = t
+		default:
+			l.roles[shape] = roleScope
+			l.targets[toScope] = t
+		}
+		return
+	}
+	// A value built by a legacy constructor.
+	switch {
+	case isPointer(rr.Target) && l.roles[shape] != roleEmitter && len(rr.Params) == 1:
+		l.newManager = rr.Legacy
+		l.targets[toHub] = rr.Target
+	case isPointer(rr.Target):
+		l.newAgentBridge = rr.Legacy
+	default:
+		l.newUserContext = rr.Legacy
+	}
+}
+
+func isPointer(t types.Type) bool {
+	_, ok := t.(*types.Pointer)
+	return ok
+}
+
+// rewrites narrows may, which tells the packages that may use the legacy
+// API, to those the rules apply to: not the recipe's legacy packages
+// themselves, whose adapters call the legacy methods on purpose (their
+// external test packages are ordinary callers).
+func (l *legacy) rewrites(may func(*Package) bool) func(*Package) bool {
+	return func(pkg *Package) bool { return !l.pkgs[pkg.Path] && may(pkg) }
+}
+
+// role is the role of the legacy type shape s names.
+func (l *legacy) role(s Shape) role { return l.roles[s] }
+
+// retypeID is the ID of the retype step's rule.
+func (l *legacy) retypeID() string {
+	if l.retype == nil {
+		return RuleRetype
+	}
+	return l.retype.ID
+}
+
 // shapeOf returns the shape a legacy named type plays.
 func (l *legacy) shapeOf(t types.Type) (Shape, bool) {
 	if p, ok := t.(*types.Pointer); ok {
@@ -118,12 +216,12 @@ func (l *legacy) shapeOf(t types.Type) (Shape, bool) {
 	return s, ok
 }
 
-// methodRule returns the rule of fn if fn is a legacy method: a method of a
-// legacy shape, or of a concrete type implementing a legacy interface, with
-// the legacy signature.
+// ruleOf returns the rule of fn if fn is a legacy method: a method of a
+// legacy type (or a type shaped as one), or of a concrete type
+// implementing a legacy interface, with the legacy signature.
 func (l *legacy) ruleOf(fn *types.Func) *Rule {
-	r := l.methodRule[fn.Name()]
-	if r == nil {
+	rules := l.methods[fn.Name()]
+	if rules == nil {
 		return nil
 	}
 	sig := fn.Signature()
@@ -131,28 +229,32 @@ func (l *legacy) ruleOf(fn *types.Func) *Rule {
 	if recv == nil {
 		return nil
 	}
-	if want := l.sigs[fn.Name()]; want != nil {
-		if !types.Identical(types.NewSignatureType(nil, nil, nil, sig.Params(), sig.Results(), sig.Variadic()),
-			types.NewSignatureType(nil, nil, nil, want.Params(), want.Results(), want.Variadic())) {
-			return nil
-		}
+	plain := func(s *types.Signature) *types.Signature {
+		return types.NewSignatureType(nil, nil, nil, s.Params(), s.Results(), s.Variadic())
 	}
 	rt := recv.Type()
-	if s, ok := l.shapeOf(rt); ok {
-		if s == r.shape {
-			return r
-		}
-		return nil
-	}
+	s, shaped := l.shapeOf(rt)
 	if p, ok := rt.(*types.Pointer); ok {
 		rt = p.Elem()
 	}
-	if types.IsInterface(rt) {
-		return nil // an interface of the user's that merely shares a name
-	}
-	for _, it := range l.ifaces[r.shape] {
-		if types.Implements(rt, it) || types.Implements(types.NewPointer(rt), it) {
-			return r
+	for _, r := range rules {
+		if !types.Identical(plain(sig), plain(r.method.Signature())) {
+			continue
+		}
+		want := Shape(r.recv.Name())
+		if shaped {
+			if s == want {
+				return r
+			}
+			continue
+		}
+		if types.IsInterface(rt) {
+			return nil // an interface of the user's that merely shares a name
+		}
+		for _, it := range l.ifaces[want] {
+			if types.Implements(rt, it) || types.Implements(types.NewPointer(rt), it) {
+				return r
+			}
 		}
 	}
 	return nil
@@ -195,6 +297,8 @@ type use struct {
 	call   *ast.CallExpr
 	sel    *ast.SelectorExpr
 	reason string // why it is not rewritten in this step; "" if it is
+	// related are the places reason names.
+	related []Related
 }
 
 // scanFile finds the legacy uses in one file of pkg.
@@ -222,7 +326,7 @@ func (l *legacy) scanFile(pkg *Package, f *File) []use {
 				switch {
 				case s.Kind() == types.MethodExpr:
 					u.kind = useMethodExpr
-					u.reason = l.methodValueReason(pkg, n, r)
+					u.reason, u.related = l.methodValueReason(pkg, n, r)
 				case called[n] != nil:
 					u.kind, u.call = useCall, called[n]
 					if r.hubMethod != "" {
@@ -230,32 +334,35 @@ func (l *legacy) scanFile(pkg *Package, f *File) []use {
 					}
 				default:
 					u.kind = useMethodValue
-					u.reason = l.methodValueReason(pkg, n, r)
+					u.reason, u.related = l.methodValueReason(pkg, n, r)
 				}
 				uses = append(uses, u)
 				break
 			}
-			// Qualified identifiers of package bridge.
+			// Qualified identifiers of a legacy package.
 			x, ok := n.X.(*ast.Ident)
 			if !ok {
 				break
 			}
 			pn, ok := info.Uses[x].(*types.PkgName)
-			if !ok || pn.Imported().Path() != BridgePath {
+			if !ok || !l.pkgs[pn.Imported().Path()] {
 				break
 			}
 			obj := info.Uses[n.Sel]
+			tn, _ := obj.(*types.TypeName)
+			_, legacyType := l.named[tn]
 			switch {
-			case obj != nil && obj == l.message:
-				uses = append(uses, use{rule: RuleByID(RuleMessageType), kind: useMessage, file: f, pos: n.Pos(), sel: n})
-			case obj != nil && (obj == l.notifierOf || obj == l.emitterOf || obj == l.newManager || obj == l.newAgentBridge ||
-				obj == l.newUserContext || obj.Name() == string(ShapeManager) || obj.Name() == string(ShapeAgent) ||
-				obj.Name() == string(shapeContext)):
-				uses = append(uses, use{rule: RuleByID(RuleRetype), kind: useRef, file: f, pos: n.Pos(), sel: n,
-					reason: fmt.Sprintf("bridge.%s stays until its declaration is retyped", n.Sel.Name)})
+			case obj != nil && l.types[obj] != nil:
+				u := use{rule: l.types[obj], kind: useMessage, file: f, pos: n.Pos(), sel: n}
+				u.reason, u.related = shadowReason(pkg, n.Pos(), obj.Type())
+				uses = append(uses, u)
+			case obj != nil && l.retype != nil && (legacyType || obj == l.notifierOf || obj == l.emitterOf || obj == l.newManager ||
+				obj == l.newAgentBridge || obj == l.newUserContext):
+				uses = append(uses, use{rule: l.retype, kind: useRef, file: f, pos: n.Pos(), sel: n,
+					reason: fmt.Sprintf("%s.%s stays until its declaration is retyped", x.Name, n.Sel.Name)})
 			default:
-				uses = append(uses, use{rule: &Rule{ID: RuleBridgeRef}, kind: useRef, file: f, pos: n.Pos(), sel: n,
-					reason: fmt.Sprintf("bridge.%s has no automatic rewrite", n.Sel.Name)})
+				uses = append(uses, use{rule: bridgeRefRule, kind: useRef, file: f, pos: n.Pos(), sel: n,
+					reason: fmt.Sprintf("%s.%s has no automatic rewrite", x.Name, n.Sel.Name)})
 			}
 		}
 		return true

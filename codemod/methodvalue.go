@@ -3,18 +3,15 @@ package codemod
 import (
 	"fmt"
 	"go/ast"
-	"go/parser"
 	"go/token"
 	"go/types"
 	"go/version"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/dave/dst"
-	"github.com/dave/dst/decorator"
-	"github.com/dave/dst/dstutil"
 )
 
 // Method values. A legacy method taken as a value (send := m.SendToUser, an
@@ -51,18 +48,18 @@ import (
 
 // methodValueReason returns why the method value sel of rule r cannot be
 // rewritten, or "" when it can.
-func (l *legacy) methodValueReason(pkg *Package, sel *ast.SelectorExpr, r *Rule) string {
+func (l *legacy) methodValueReason(pkg *Package, sel *ast.SelectorExpr, r *Rule) (string, []Related) {
 	if r.hubMethod != "" {
-		return "needs a *facade.Hub: reachable only when the receiver is a variable built by bridge.NewWebSocketManager (retype step)"
+		return "needs a *facade.Hub: reachable only when the receiver is a variable built by bridge.NewWebSocketManager (retype step)", nil
 	}
 	s := pkg.Info.Selections[sel]
-	what, want := "method value", len(r.paramNames())
+	what, want := "method value", len(r.form.params)-1
 	if s.Kind() == types.MethodExpr {
 		what, want = "method expression", want+1 // the receiver comes first
 	}
 	sig, ok := s.Type().(*types.Signature)
 	if !ok || sig.Params().Len() != want || sig.Variadic() {
-		return what + ": its signature is not the legacy one; call the facade in a func literal by hand"
+		return what + ": its signature is not the legacy one; call the facade in a func literal by hand", nil
 	}
 	var foreign string
 	check := func(t types.Type) {
@@ -77,9 +74,9 @@ func (l *legacy) methodValueReason(pkg *Package, sel *ast.SelectorExpr, r *Rule)
 		check(sig.Results().At(i).Type())
 	}
 	if foreign != "" {
-		return fmt.Sprintf("%s: its type names %s, which this package cannot name; call the facade in a func literal by hand", what, foreign)
+		return fmt.Sprintf("%s: its type names %s, which this package cannot name; call the facade in a func literal by hand", what, foreign), nil
 	}
-	return ""
+	return shadowReason(pkg, sel.Pos(), sig)
 }
 
 // unexportedType returns the name of a type inside t that belongs to
@@ -115,65 +112,6 @@ func unexportedType(t types.Type, pkg *types.Package) string {
 		return unexportedType(t.Elem(), pkg)
 	}
 	return ""
-}
-
-// paramNames names the parameters of the func literal a method value of r
-// becomes, after what each one feeds in the migrated form.
-func (r *Rule) paramNames() []string {
-	names := []string{"ctx"}
-	switch {
-	case r.payload != "":
-		switch r.target {
-		case "ToUser":
-			names = append(names, "userID")
-		case "ToThread":
-			names = append(names, "threadID")
-		}
-		if r.payload == "Critical" {
-			return append(names, "eventType", "data")
-		}
-		return append(names, "msg")
-	case r.event != "":
-		for _, f := range r.fields {
-			f = strings.TrimPrefix(f, "Data.")
-			c, n := utf8.DecodeRuneInString(f)
-			names = append(names, string(unicode.ToLower(c))+f[n:])
-		}
-	}
-	return names
-}
-
-// migratedCall is the migrated form of a call of r on recv with args (as
-// text), on one line; facade qualifies a name of package facade.
-func migratedCall(r *Rule, recv string, args []string, facade func(string) string) string {
-	if r.payload != "" {
-		n := 1
-		target := facade("ToAll") + "()"
-		if r.target != "" {
-			target = facade(r.target) + "(" + args[1] + ")"
-			n = 2
-		}
-		payload := facade(r.payload) + "(" + strings.Join(args[n:], ", ") + ")"
-		return recv + ".Notify(" + args[0] + ", " + target + ", " + payload + ")"
-	}
-	elems := []string{"Type: " + facade(r.event)}
-	var data []string
-	dataAt := -1
-	for i, field := range r.fields {
-		if sub, ok := strings.CutPrefix(field, "Data."); ok {
-			if dataAt < 0 {
-				dataAt = len(elems)
-				elems = append(elems, "")
-			}
-			data = append(data, sub+": "+args[i+1])
-			continue
-		}
-		elems = append(elems, field+": "+args[i+1])
-	}
-	if dataAt >= 0 {
-		elems[dataAt] = "Data: " + facade(r.dataType) + "{" + strings.Join(data, ", ") + "}"
-	}
-	return recv + ".Emit(" + args[0] + ", " + facade("Event") + "{" + strings.Join(elems, ", ") + "})"
 }
 
 // methodValueRecv returns how the receiver of the method value u is reached:
@@ -369,46 +307,70 @@ func sigText(sig *types.Signature, names []string, q types.Qualifier) string {
 	return b.String()
 }
 
-// methodValueText is the func literal the method value u becomes, with x
-// the text of its receiver expression.
-func (e *fileEditor) methodValueText(u use, x string) string {
+// methodValueText is the func literal the method value or expression u
+// becomes: its rule's form rendered with the literal's parameters.
+func (r *renderer) methodValueText(u use) string {
+	e := r.e
 	s := e.pkg.Info.Selections[u.sel]
 	sig := s.Type().(*types.Signature)
 	pos := u.sel.Pos()
+	f := u.rule.form
 	qualifiers := map[string]bool{}
 	q := func(p *types.Package) string {
 		n := e.importName(p, pos)
 		qualifiers[n] = true
 		return n
 	}
-	facade := func(name string) string {
-		e.needFacade = true
-		return e.facadeName + "." + name
+	qual := r.qual(pos)
+	// The names the form writes for packages, which parameters must not
+	// shadow.
+	formQuals := map[string]bool{e.facadeName: true}
+	for _, p := range f.qualUse {
+		switch p.path {
+		case FacadePath:
+		case BridgePath:
+			formQuals[e.bridgeName] = true
+		default:
+			formQuals[qual(p)] = true
+		}
+	}
+	render := func(binds []binding, over map[ast.Node]string, direct bool, x ast.Expr) string {
+		fr := &formRender{f: f, bind: binds, qual: qual, over: over, direct: direct, unwrap: unwrapsOnRetype}
+		return fr.expr(x).text
 	}
 	if s.Kind() == types.MethodExpr {
-		return e.methodExprText(u, sig, q, facade)
+		// The receiver is the first parameter, which keeps its type; the
+		// facade is reached through it and nothing is bound.
+		names := slices.Clone(f.params)
+		avoid := maps.Clone(formQuals)
+		avoid[e.bridgeName] = true
+		for i, n := range names {
+			names[i] = freeName(n, func(n string) bool { return avoid[n] })
+			avoid[names[i]] = true
+		}
+		binds := make([]binding, len(names))
+		for i, n := range names {
+			binds[i] = binding{text: n}
+		}
+		fn := s.Obj().(*types.Func)
+		binds[0].text = derefPrefix(fn, sig.Params().At(0).Type()) + names[0]
+		return sigText(sig, names, q) + " {\n\treturn " + render(binds, nil, false, f.expr) + "\n}"
 	}
 	bare := sigText(sig, nil, q)
-
 	prefix, path := methodValueRecv(e.pkg, u)
-	recv := x
+	recv := r.of(u.sel.X)
 	for _, n := range path {
 		recv += "." + n
 	}
 	recv = prefix + recv
-	wrapFn, binderType, binder := "NotifierOf", facade("Notifier"), "n"
-	if u.rule.event != "" {
-		wrapFn, binderType, binder = "EmitterOf", "*"+facade("Emitter"), "e"
-	}
-	if !e.direct[u.sel] {
-		e.usesAddedText = true
-		recv = e.bridgeName + "." + wrapFn + "(" + recv + ")"
-	}
+	direct := e.direct[u.sel]
 
 	// The names the literal's body refers to, which its parameters must
 	// not shadow.
-	avoid := map[string]bool{e.facadeName: true}
+	avoid := maps.Clone(formQuals)
 	short := e.stableReceiver(u)
+	part := f.recvPart()
+	binder, binderType := "", ""
 	if short {
 		ast.Inspect(u.sel.X, func(n ast.Node) bool {
 			if id, ok := n.(*ast.Ident); ok {
@@ -416,47 +378,64 @@ func (e *fileEditor) methodValueText(u use, x string) string {
 			}
 			return true
 		})
-		if !e.direct[u.sel] {
-			avoid[e.bridgeName] = true
-		}
 	} else {
-		// The binder is in scope where the inner signature is written.
-		binder = freeName(binder, func(n string) bool { return qualifiers[n] || n == e.facadeName })
+		// The receiver is evaluated once, where the value is taken: bound
+		// to a parameter of a func literal called on the spot.
+		t := r.formType(f, part, s, direct)
+		binderType = types.TypeString(t, q)
+		binder = freeName(binderName(t), func(n string) bool { return qualifiers[n] || formQuals[n] })
 		avoid[binder] = true
 	}
-	names := u.rule.paramNames()
+	names := slices.Clone(f.params[1:])
 	for i, n := range names {
 		names[i] = freeName(n, func(n string) bool { return avoid[n] })
+	}
+	binds := make([]binding, len(f.params))
+	binds[0].text = recv
+	for i, n := range names {
+		binds[i+1].text = n
 	}
 	inner := sigText(sig, names, q)
 	if short {
-		return inner + " {\n\treturn " + migratedCall(u.rule, recv, names, facade) + "\n}"
+		return inner + " {\n\treturn " + render(binds, nil, direct, f.expr) + "\n}"
 	}
+	value := render(binds, nil, direct, part)
+	body := render(binds, map[ast.Node]string{part: binder}, direct, f.expr)
 	return "func(" + binder + " " + binderType + ") " + bare + " {\n\treturn " + inner + " {\n\t\treturn " +
-		migratedCall(u.rule, binder, names, facade) + "\n\t}\n}(" + recv + ")"
+		body + "\n\t}\n}(" + value + ")"
 }
 
-// methodExprText is the func literal the method expression u
-// (bridge.WebSocketManager.SendToUser, (*Impl).SendToUser) becomes: its
-// first parameter is the receiver, which keeps its type, and the facade is
-// reached through bridge.NotifierOf or bridge.EmitterOf of it. Nothing is
-// evaluated where the expression stands, so no binding is needed.
-func (e *fileEditor) methodExprText(u use, sig *types.Signature, q types.Qualifier, facade func(string) string) string {
-	wrapFn, recvName := "NotifierOf", "m"
-	if u.rule.event != "" {
-		wrapFn, recvName = "EmitterOf", "b"
+// formType is the type of the part of form f that a method value binds
+// (see form.recvPart): the result of the function it calls, or the type of
+// the method value's receiver.
+func (r *renderer) formType(f *form, part ast.Expr, s *types.Selection, direct bool) types.Type {
+	if call, ok := part.(*ast.CallExpr); ok {
+		if sel, ok := call.Fun.(*ast.SelectorExpr); ok {
+			if x, ok := sel.X.(*ast.Ident); ok {
+				if p, ok := f.qualUse[x]; ok && r.e.lookup != nil {
+					if pkg := r.e.lookup(p.path); pkg != nil {
+						if fn, ok := pkg.Scope().Lookup(sel.Sel.Name).(*types.Func); ok && fn.Signature().Results().Len() == 1 {
+							return fn.Signature().Results().At(0).Type()
+						}
+					}
+				}
+			}
+		}
 	}
-	avoid := map[string]bool{e.facadeName: true, e.bridgeName: true}
-	names := append([]string{recvName}, u.rule.paramNames()...)
-	for i, n := range names {
-		names[i] = freeName(n, func(n string) bool { return avoid[n] })
-		avoid[names[i]] = true
+	return s.Recv()
+}
+
+// binderName names the parameter that binds a value of type t: the first
+// letter of its type's name, lower-cased (n for a facade.Notifier).
+func binderName(t types.Type) string {
+	if p, ok := t.(*types.Pointer); ok {
+		t = p.Elem()
 	}
-	fn := e.pkg.Info.Selections[u.sel].Obj().(*types.Func)
-	recv := derefPrefix(fn, sig.Params().At(0).Type()) + names[0]
-	e.usesAddedText = true
-	recv = e.bridgeName + "." + wrapFn + "(" + recv + ")"
-	return sigText(sig, names, q) + " {\n\treturn " + migratedCall(u.rule, recv, names[1:], facade) + "\n}"
+	if n, ok := types.Unalias(t).(*types.Named); ok {
+		c, _ := utf8.DecodeRuneInString(n.Obj().Name())
+		return string(unicode.ToLower(c))
+	}
+	return "x"
 }
 
 // freeName returns name, or name followed by a number, for which taken is
@@ -466,36 +445,4 @@ func freeName(name string, taken func(string) bool) string {
 		name = strings.TrimRight(name, "0123456789") + strconv.Itoa(i)
 	}
 	return name
-}
-
-// methodValueHole stands for the receiver in the text of a method value
-// the dst path parses; it is replaced by the receiver's own node.
-const methodValueHole = "wsunifyMethodValueReceiver"
-
-// rewriteMethodValue rewrites the method value u in place: the literal is
-// parsed from the same text as the text path writes, and the receiver's
-// node, with its comments, takes the place of the hole.
-func (e *fileEditor) rewriteMethodValue(u use) {
-	src := snippetPrefix + e.methodValueText(u, methodValueHole) + "\n"
-	fset := token.NewFileSet()
-	af, err := parser.ParseFile(fset, "", src, parser.ParseComments|parser.SkipObjectResolution)
-	if err != nil {
-		panic(fmt.Sprintf("codemod: method value literal does not parse: %v\n%s", err, src))
-	}
-	df, err := decorator.NewDecorator(fset).DecorateFile(af)
-	if err != nil {
-		panic(fmt.Sprintf("codemod: method value literal: %v", err))
-	}
-	lit := df.Decls[0].(*dst.GenDecl).Specs[0].(*dst.ValueSpec).Values[0]
-	recv := e.node(u.sel.X).(dst.Expr)
-	dstutil.Apply(lit, func(c *dstutil.Cursor) bool {
-		if id, ok := c.Node().(*dst.Ident); ok && id.Name == methodValueHole {
-			c.Replace(recv)
-		}
-		return true
-	}, nil)
-	*lit.Decorations() = dst.NodeDecs{}
-	sel := e.node(u.sel)
-	moveDecs(sel, lit)
-	e.replace[sel] = lit
 }

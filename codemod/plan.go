@@ -91,9 +91,13 @@ func Inventory(ctx context.Context, prog *Program, opts *Options) (*Plan, error)
 	if len(res.Changes) == 0 {
 		return plan, nil
 	}
+	rules, err := Rules(prog, opts)
+	if err != nil {
+		return nil, err
+	}
 	steps := map[Step]bool{}
-	for id := range res.Rewritten {
-		if r := RuleByID(id); r != nil {
+	for _, r := range rules {
+		if res.Rewritten[r.ID] > 0 {
 			steps[r.Step] = true
 		}
 	}

@@ -7,8 +7,6 @@ import (
 	"go/types"
 	"path/filepath"
 	"slices"
-
-	"github.com/dave/dst"
 )
 
 // declKind is where a declaration of a legacy type stands.
@@ -96,10 +94,10 @@ func newRetyper(prog *Program, l *legacy, opts *Options, st *steer) *retyper {
 		direct:  map[*ast.SelectorExpr]bool{},
 		opts:    opts,
 	}
-	if !opts.Rules.Has(RuleRetype) || l.bridge == nil {
+	if l.retype == nil || !opts.Rules.Has(l.retype.ID) {
 		return rt
 	}
-	may := prog.mayUseLegacy(opts)
+	may := l.rewrites(prog.mayUseLegacy(opts))
 	for _, pkg := range prog.Packages {
 		if pkg.Selected && may(pkg) {
 			for _, f := range pkg.Files {
@@ -123,16 +121,14 @@ func newRetyper(prog *Program, l *legacy, opts *Options, st *steer) *retyper {
 		}
 	}
 	rt.decide()
-	if !opts.Generated {
-		rt.keepGenerated()
-	}
+	rt.keepUneditable()
 	rt.plan()
 	return rt
 }
 
-// keepGenerated keeps the declarations whose retype would edit a
-// generated file, which the rewrite leaves alone.
-func (rt *retyper) keepGenerated() {
+// keepUneditable keeps the declarations whose retype would edit a file
+// the rewrite leaves alone (see uneditable).
+func (rt *retyper) keepUneditable() {
 	for _, d := range rt.order {
 		if d.blocked != "" {
 			continue
@@ -142,8 +138,8 @@ func (rt *retyper) keepGenerated() {
 			sites = append(sites, us...)
 		}
 		for _, u := range sites {
-			if ast.IsGenerated(u.file.AST) {
-				rt.block(d, u.pkg, u.node, "its retype would edit the generated file "+filepath.Base(u.file.Name))
+			if why := uneditable(u.file, rt.opts); why != "" {
+				rt.block(d, u.pkg, u.node, "its retype would edit "+filepath.Base(u.file.Name)+", which "+why)
 				break
 			}
 		}
@@ -178,7 +174,7 @@ func (rt *retyper) findDecls(pkg *Package, f *File) {
 			return
 		}
 		shape, ok := rt.l.shapeOf(v.Type())
-		if !ok || (shape != shapeContext && !types.IsInterface(v.Type())) {
+		if !ok || rt.l.role(shape) == roleNone || (rt.l.role(shape) != roleScope && !types.IsInterface(v.Type())) {
 			return
 		}
 		if _, isPtr := v.Type().(*types.Pointer); isPtr {
@@ -246,7 +242,7 @@ func (rt *retyper) findDecls(pkg *Package, f *File) {
 				d.assigns = append(d.assigns, useSite{pkg: pkg, file: f, node: p.Values[identIndex(p.Names, id)]})
 			}
 		case *ast.AssignStmt:
-			if shape == shapeContext && p.Tok == token.DEFINE && len(p.Lhs) == 2 && len(p.Rhs) == 1 && p.Lhs[0] == id {
+			if rt.l.role(shape) == roleScope && p.Tok == token.DEFINE && len(p.Lhs) == 2 && len(p.Rhs) == 1 && p.Lhs[0] == id {
 				// uc, err := bridge.NewUserExecutionContext(u, t, r)
 				d.kind, d.define = declLocal, true
 				d.assigns = append(d.assigns, useSite{pkg: pkg, file: f, node: p.Rhs[0]})
@@ -458,7 +454,7 @@ func (rt *retyper) varUse(d *decl, pkg *Package, f *File, stack []ast.Node) {
 		}
 		e, i = p, i-1
 	}
-	if d.shape == shapeContext {
+	if rt.l.role(d.shape) == roleScope {
 		switch p := stack[i].(type) {
 		case *ast.SelectorExpr:
 			// uc.UserID, uc.ThreadID, uc.RunID: a facade.Scope has them too.
@@ -476,7 +472,7 @@ func (rt *retyper) varUse(d *decl, pkg *Package, f *File, stack []ast.Node) {
 	switch p := stack[i].(type) {
 	case *ast.CallExpr:
 		if len(p.Args) == 1 && p.Args[0] == e &&
-			(isFunc(info, p, rt.l.notifierOf) || (d.shape == ShapeAgent && isFunc(info, p, rt.l.emitterOf))) {
+			(isFunc(info, p, rt.l.notifierOf) || (rt.l.role(d.shape) == roleEmitter && isFunc(info, p, rt.l.emitterOf))) {
 			d.wraps = append(d.wraps, useSite{pkg: pkg, file: f, node: p, use: ast.Unparen(e)})
 			return
 		}
@@ -510,7 +506,7 @@ func (rt *retyper) varUse(d *decl, pkg *Package, f *File, stack []ast.Node) {
 					case r.hubMethod != "":
 						d.hubs = append(d.hubs, useSite{pkg: pkg, file: f, node: p, sel: p})
 						return
-					case rt.opts.Rules.Has(r.ID) && rt.l.methodValueReason(pkg, p, r) == "":
+					case rt.opts.Rules.Has(r.ID) && methodValueOK(rt.l, pkg, p, r):
 						d.directs = append(d.directs, useSite{pkg: pkg, file: f, node: p, sel: p})
 						return
 					}
@@ -524,6 +520,12 @@ func (rt *retyper) varUse(d *decl, pkg *Package, f *File, stack []ast.Node) {
 		}
 	}
 	rt.block(d, pkg, id, describeUse(id.Name, stack[i], e))
+}
+
+// methodValueOK reports whether the method value p of r can be rewritten.
+func methodValueOK(l *legacy, pkg *Package, p *ast.SelectorExpr, r *Rule) bool {
+	why, _ := l.methodValueReason(pkg, p, r)
+	return why == ""
 }
 
 func exprIndex(list []ast.Expr, e ast.Expr) int {
@@ -552,7 +554,7 @@ const (
 func (rt *retyper) classify(u useSite, d *decl) valueKind {
 	info := u.pkg.Info
 	e := ast.Unparen(u.node.(ast.Expr))
-	if d.shape == shapeContext {
+	if rt.l.role(d.shape) == roleScope {
 		if call, ok := e.(*ast.CallExpr); ok && isFunc(info, call, rt.l.newUserContext) {
 			if len(call.Args) == 3 && !call.Ellipsis.IsValid() {
 				return valueScope
@@ -603,13 +605,15 @@ func pure(e ast.Expr) bool {
 // decide chooses each declaration's facade type, or why it keeps its own.
 func (rt *retyper) decide() {
 	// Contexts last: they follow the bridges built from them.
-	slices.SortStableFunc(rt.order, func(a, b *decl) int { return b2i(a.shape == shapeContext) - b2i(b.shape == shapeContext) })
+	slices.SortStableFunc(rt.order, func(a, b *decl) int {
+		return b2i(rt.l.role(a.shape) == roleScope) - b2i(rt.l.role(b.shape) == roleScope)
+	})
 	converted := map[ast.Node]bool{} // NewAgentWebSocketBridge calls the step rewrites
 	for _, d := range rt.order {
 		if d.blocked != "" {
 			continue
 		}
-		if d.shape == shapeContext {
+		if rt.l.role(d.shape) == roleScope {
 			d.to = toScope
 			for _, u := range d.bridges {
 				if !converted[u.node] {
@@ -624,7 +628,7 @@ func (rt *retyper) decide() {
 			continue
 		}
 		switch {
-		case d.shape == ShapeAgent:
+		case rt.l.role(d.shape) == roleEmitter:
 			d.to = toEmitter
 		case len(d.hubs) > 0:
 			d.to = toHub
@@ -656,14 +660,14 @@ func (rt *retyper) decide() {
 		}
 		if d.kind == declEmbedded && d.blocked == "" {
 			st := structOf(d)
-			if obj, _, _ := types.LookupFieldOrMethod(st, true, d.pkg.Types, string(d.to)); obj != nil {
-				rt.block(d, d.pkg, d.ident, "the struct already has a field or method "+string(d.to))
+			if obj, _, _ := types.LookupFieldOrMethod(st, true, d.pkg.Types, rt.l.targetName(d.to)); obj != nil {
+				rt.block(d, d.pkg, d.ident, "the struct already has a field or method "+rt.l.targetName(d.to))
 			}
 			// A struct that overrides a legacy method must keep its shape:
 			// bridge.NotifierOf reaches the override only through it.
 			ms := types.NewMethodSet(types.NewPointer(st))
 			for i := range ms.Len() {
-				if m := ms.At(i); len(m.Index()) == 1 && rt.l.methodRule[m.Obj().Name()] != nil {
+				if m := ms.At(i); len(m.Index()) == 1 && rt.l.methods[m.Obj().Name()] != nil {
 					rt.block(d, d.pkg, d.ident, "the struct declares "+m.Obj().Name()+" itself")
 				}
 			}
@@ -718,24 +722,21 @@ func (rt *retyper) plan() {
 			continue
 		}
 		rt.touched[declKey(rt.prog.Fset, d.ident)] = map[string]bool{}
-		add := func(f *File, target ast.Node, do func(*fileEditor), text func(*renderer) string) {
-			rt.edits[f.Name] = append(rt.edits[f.Name], edit{target: target, do: do, text: text})
+		add := func(f *File, target ast.Node, text func(*renderer) string) {
+			rt.edits[f.Name] = append(rt.edits[f.Name], edit{target: target, text: text})
 			rt.touched[declKey(rt.prog.Fset, d.ident)][f.Name] = true
 		}
 		if d.typeExpr != nil {
 			te := d.typeExpr
-			add(d.file, te, func(e *fileEditor) { e.replace[e.node(te)] = e.facadeType(d.to) },
-				func(r *renderer) string { return r.facadeTypeText(d.to) })
+			add(d.file, te, func(r *renderer) string { return r.facadeTypeText(d.to) })
 		}
 		for _, u := range d.renames {
 			id := u.node.(*ast.Ident)
-			add(u.file, id, func(e *fileEditor) { e.node(id).(*dst.Ident).Name = string(d.to) },
-				func(*renderer) string { return string(d.to) })
+			add(u.file, id, func(*renderer) string { return rt.l.targetName(d.to) })
 		}
 		for _, u := range d.wraps {
 			call, x := u.node, u.use
-			add(u.file, call, func(e *fileEditor) { e.unwrap(call, x) },
-				func(r *renderer) string { return r.of(x) })
+			add(u.file, call, func(r *renderer) string { return r.of(x) })
 		}
 		for _, u := range d.directs {
 			rt.direct[u.sel] = true
@@ -743,19 +744,26 @@ func (rt *retyper) plan() {
 		}
 		for _, u := range d.hubs {
 			rt.covered[u.sel.Sel.Pos()] = true
-			r := rt.l.methodRule[u.sel.Sel.Name]
+			r := rt.l.ruleOf(u.pkg.Info.Selections[u.sel].Obj().(*types.Func))
 			sel := u.sel
-			add(u.file, sel.Sel, func(e *fileEditor) { e.node(sel.Sel).(*dst.Ident).Name = r.hubMethod },
-				func(*renderer) string { return r.hubMethod })
+			add(u.file, sel.Sel, func(*renderer) string { return r.hubMethod })
 		}
 		for _, u := range append(d.assigns, d.args...) {
 			k := rt.classify(u, d)
 			v := u.node.(ast.Expr)
 			scoped := k == valueEmitter && rt.scoped(u.pkg, ast.Unparen(v).(*ast.CallExpr).Args[1])
-			add(u.file, v, func(e *fileEditor) { e.convert(v, k, d, scoped) },
-				func(r *renderer) string { return r.convertText(v, k, d, scoped) })
+			add(u.file, v, func(r *renderer) string { return r.convertText(v, k, d, scoped) })
 		}
 	}
+}
+
+// targetName is the name of the type a declaration retyped to t gets
+// (Notifier for a facade.Notifier): an embedded field's new name.
+func (l *legacy) targetName(t newType) string {
+	if tn := namedOf(l.targets[t]); tn != nil {
+		return tn.Name()
+	}
+	return string(t)
 }
 
 // scoped reports whether x names a context the step makes a facade.Scope.
@@ -767,66 +775,6 @@ func (rt *retyper) scoped(pkg *Package, x ast.Expr) bool {
 	v, _ := pkg.Info.Uses[id].(*types.Var)
 	d := rt.decls[v]
 	return d != nil && d.blocked == "" && d.to == toScope
-}
-
-// facadeType is the type expression of t.
-func (e *fileEditor) facadeType(t newType) dst.Expr {
-	if t == toNotifier || t == toScope {
-		return e.facadeSel(string(t))
-	}
-	return &dst.StarExpr{X: e.facadeSel(string(t))}
-}
-
-// convert rewrites a value assigned to a retyped declaration.
-// scoped says that the context a bridge is built from becomes a
-// facade.Scope in the same step.
-func (e *fileEditor) convert(v ast.Expr, k valueKind, d *decl, scoped bool) {
-	node := e.node(v).(dst.Expr)
-	switch k {
-	case valueNil, valueAsIs:
-	case valueHub:
-		call := e.node(ast.Unparen(v).(*ast.CallExpr)).(*dst.CallExpr)
-		h := call.Args[0]
-		moveDecs(node, h)
-		e.replace[node] = h
-	case valueScope:
-		e.node(ast.Unparen(v).(*ast.CallExpr)).(*dst.CallExpr).Fun = e.facadeSel("NewScope")
-	case valueScopeLit:
-		field := func(name string) dst.Expr {
-			return &dst.KeyValueExpr{Key: dst.NewIdent(name), Value: &dst.SelectorExpr{X: dst.Clone(node).(dst.Expr), Sel: dst.NewIdent(name)}}
-		}
-		lit := &dst.CompositeLit{Type: e.facadeSel("Scope"), Elts: []dst.Expr{field("UserID"), field("ThreadID"), field("RunID")}}
-		moveDecs(node, lit)
-		e.replace[node] = lit
-	case valueEmitter:
-		call := e.node(ast.Unparen(v).(*ast.CallExpr)).(*dst.CallExpr)
-		uc := call.Args[1]
-		if scoped {
-			call.Fun = e.facadeSel("NewEmitter")
-			return
-		}
-		field := func(name string) dst.Expr {
-			return &dst.KeyValueExpr{Key: dst.NewIdent(name), Value: &dst.SelectorExpr{X: dst.Clone(uc).(dst.Expr), Sel: dst.NewIdent(name)}}
-		}
-		scope := &dst.CompositeLit{Type: e.facadeSel("Scope"), Elts: []dst.Expr{field("UserID"), field("ThreadID"), field("RunID")}}
-		moveDecs(uc, scope)
-		call.Fun = e.facadeSel("NewEmitter")
-		call.Args[1] = scope
-	default:
-		fn := "NotifierOf"
-		if d.to == toEmitter {
-			fn = "EmitterOf"
-		}
-		w := e.bridgeCall(fn, node)
-		moveDecs(node, w)
-		e.replace[node] = w
-	}
-}
-
-// moveDecs moves the spacing and comments around from to to.
-func moveDecs(from, to dst.Node) {
-	*to.Decorations() = *from.Decorations()
-	*from.Decorations() = dst.NodeDecs{}
 }
 
 // editsIn returns the retype edits of f.
@@ -846,7 +794,7 @@ func (rt *retyper) findings() []Finding {
 		out = append(out, Finding{
 			Pos:     rt.prog.Fset.Position(d.ident.Pos()),
 			Package: d.pkg.Path,
-			Rule:    RuleRetype,
+			Rule:    rt.l.retypeID(),
 			Message: fmt.Sprintf("%s keeps its legacy type: %s", d.ident.Name, d.blocked),
 			Related: d.related,
 		})
@@ -858,15 +806,6 @@ func (rt *retyper) findings() []Finding {
 func declKey(fset *token.FileSet, id *ast.Ident) string {
 	p := fset.Position(id.Pos())
 	return fmt.Sprintf("%s:%d", p.Filename, p.Offset)
-}
-
-// unwrap replaces bridge.NotifierOf(x) by x.
-func (e *fileEditor) unwrap(call ast.Node, x ast.Expr) {
-	c, n := e.node(call), e.node(x).(dst.Expr)
-	if d := *n.Decorations(); len(d.Start) == 0 && len(d.End) == 0 {
-		moveDecs(c, n)
-	}
-	e.replace[c] = n
 }
 
 // findRedundant removes bridge.NotifierOf(x) where x is a facade.Notifier
@@ -895,11 +834,7 @@ func (rt *retyper) findRedundant(pkg *Package, f *File) {
 		}
 		if redundant {
 			x := ast.Unparen(call.Args[0])
-			rt.edits[f.Name] = append(rt.edits[f.Name], edit{
-				target: call,
-				do:     func(e *fileEditor) { e.unwrap(call, x) },
-				text:   func(r *renderer) string { return r.of(x) },
-			})
+			rt.edits[f.Name] = append(rt.edits[f.Name], edit{target: call, text: func(r *renderer) string { return r.of(x) }})
 		}
 		return true
 	})

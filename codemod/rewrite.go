@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"go/ast"
+	"go/build/constraint"
 	"go/token"
 	"go/types"
 	"maps"
@@ -12,8 +13,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-
-	"github.com/dave/dst"
 )
 
 // FileChange is the new content of one file.
@@ -84,7 +83,11 @@ func rewrite(prog *Program, opts *Options, st *steer) (*Result, error) {
 			return nil, fmt.Errorf("codemod: %s was checked without type information", pkg.Path)
 		}
 	}
-	l := prog.legacy(opts)
+	l, err := prog.legacy(opts)
+	if err != nil {
+		return nil, err
+	}
+	may = l.rewrites(may)
 	rt := newRetyper(prog, l, opts, st)
 	res := &Result{Rewritten: map[string]int{}, retyped: rt.touched, sites: map[string]map[string]int{},
 		retypedKeys: map[string]map[string]bool{}, keptKeys: map[string]string{}}
@@ -148,21 +151,14 @@ func sortResult(res *Result) {
 	})
 }
 
-// legacy returns the legacy types of prog.
-func (p *Program) legacy(opts *Options) *legacy {
-	return newLegacy(func(path string) *types.Package {
-		if pkg := p.byPath[path]; pkg != nil {
-			return pkg.Types
-		}
-		if p.ext == nil {
-			return nil
-		}
-		pkg, err := p.ext.load(path)
-		if err != nil {
-			return nil
-		}
-		return pkg
-	}, opts)
+// legacy returns the rules of the recipe of opts and the legacy types of
+// p.
+func (p *Program) legacy(opts *Options) (*legacy, error) {
+	rc, err := p.recipeOf(opts)
+	if err != nil {
+		return nil, err
+	}
+	return newLegacy(rc, p.lookupTypes, opts), nil
 }
 
 // rewritePackage rewrites the files of one package.
@@ -180,10 +176,11 @@ func rewritePackage(fset *token.FileSet, pkg *Package, l *legacy, rt *retyper, o
 		editor := func() *fileEditor {
 			if e == nil {
 				e = newFileEditor(fset, pkg, f)
-				e.direct, e.dstOnly = rt.direct, opts.dstOnly
+				e.direct, e.lookup, e.targets = rt.direct, l.lookup, l.targets
 			}
 			return e
 		}
+		buildLine := buildLineInCode(f.AST)
 		for _, u := range l.scanFile(pkg, f) {
 			rule := u.rule
 			if u.kind == useRef {
@@ -196,10 +193,18 @@ func rewritePackage(fset *token.FileSet, pkg *Package, l *legacy, rt *retyper, o
 				}
 				continue
 			}
+			if fixable(u, rt, opts) && buildLine.IsValid() {
+				res.Findings = append(res.Findings, Finding{
+					Pos: fset.Position(u.pos), Package: pkg.Path, Rule: rule.ID,
+					Message: buildLineMessage,
+					Related: []Related{{Pos: fset.Position(buildLine), Message: "reads as a build constraint"}},
+				})
+				continue
+			}
 			if !fixable(u, rt, opts) {
 				if u.reason != "" && !rt.covers(u) && opts.Rules.Has(rule.ID) {
 					res.Findings = append(res.Findings, Finding{
-						Pos: fset.Position(u.pos), Package: pkg.Path, Rule: rule.ID, Message: u.reason,
+						Pos: fset.Position(u.pos), Package: pkg.Path, Rule: rule.ID, Message: u.reason, Related: u.related,
 					})
 				}
 				continue
@@ -208,8 +213,11 @@ func rewritePackage(fset *token.FileSet, pkg *Package, l *legacy, rt *retyper, o
 			site(rule.ID)
 		}
 		for _, ed := range rt.editsIn(f) {
+			if buildLine.IsValid() {
+				break // its declarations keep their types (keepUneditable)
+			}
 			editor().add(ed)
-			site(RuleRetype)
+			site(l.retypeID())
 		}
 		if e == nil {
 			continue
@@ -254,76 +262,16 @@ func (u use) target() ast.Node {
 func useEdit(u use) edit {
 	return edit{
 		target: u.target(),
-		do:     func(e *fileEditor) { e.apply(u) },
 		text: func(r *renderer) string {
 			switch u.kind {
 			case useCall:
 				return r.callText(u)
 			case useMethodValue, useMethodExpr:
-				return r.e.methodValueText(u, r.of(u.sel.X))
+				return r.methodValueText(u)
 			}
 			return "map[string]any"
 		},
 	}
-}
-
-// apply rewrites one fixable use.
-func (e *fileEditor) apply(u use) {
-	switch u.kind {
-	case useCall:
-		e.rewriteCall(u)
-	case useMethodValue, useMethodExpr:
-		e.rewriteMethodValue(u)
-	case useMessage:
-		e.replace[e.node(u.sel)] = &dst.MapType{Key: dst.NewIdent("string"), Value: dst.NewIdent("any")}
-	}
-}
-
-// rewriteCall rewrites one call of a legacy method in place.
-func (e *fileEditor) rewriteCall(u use) {
-	call := e.node(u.call).(*dst.CallExpr)
-	sel := e.node(u.sel).(*dst.SelectorExpr)
-	recv := e.receiver(u, sel.X)
-	args := call.Args
-	r := u.rule
-	switch {
-	case r.payload != "":
-		notifier := recv
-		if !e.direct[u.sel] {
-			notifier = e.bridgeCall("NotifierOf", recv)
-		}
-		n := 1 // ctx
-		var target dst.Expr
-		if r.target != "" {
-			target = wrap(e.facadeSel(r.target), args[n])
-			n++
-		} else {
-			target = &dst.CallExpr{Fun: e.facadeSel("ToAll")}
-			target.Decorations().Before = args[n].Decorations().Before
-		}
-		payload := wrap(e.facadeSel(r.payload), args[n:]...)
-		call.Fun = &dst.SelectorExpr{X: notifier, Sel: dst.NewIdent("Notify")}
-		call.Args = []dst.Expr{args[0], target, payload}
-	case r.event != "":
-		emitter := recv
-		if !e.direct[u.sel] {
-			emitter = e.bridgeCall("EmitterOf", recv)
-		}
-		call.Fun = &dst.SelectorExpr{X: emitter, Sel: dst.NewIdent("Emit")}
-		call.Args = []dst.Expr{args[0], e.event(r, args[1:])}
-	}
-}
-
-// receiver returns the receiver to hand to bridge.NotifierOf: for a method
-// promoted from an embedded field, the field itself when it can be named.
-func (e *fileEditor) receiver(u use, x dst.Expr) dst.Expr {
-	for _, n := range receiverPath(e.pkg, u) {
-		x = &dst.SelectorExpr{X: x, Sel: dst.NewIdent(n)}
-	}
-	if addressed(e.pkg, u) {
-		x = &dst.UnaryExpr{Op: token.AND, X: x}
-	}
-	return x
 }
 
 // addressed reports whether the legacy call u takes the address of its
@@ -362,60 +310,6 @@ func receiverPath(pkg *Package, u use) []string {
 		t = f.Type()
 	}
 	return names
-}
-
-// event builds the facade.Event literal of an emitter rule from the
-// arguments after ctx, in their order, so that they are evaluated as before.
-func (e *fileEditor) event(r *Rule, args []dst.Expr) dst.Expr {
-	lit := &dst.CompositeLit{Type: e.facadeSel("Event")}
-	multiline := false
-	for _, a := range args {
-		if a.Decorations().Before != dst.None {
-			multiline = true
-		}
-	}
-	lit.Decs.Before = args[0].Decorations().Before
-	lit.Decs.After = args[len(args)-1].Decorations().After
-	kv := func(key string, v dst.Expr) *dst.KeyValueExpr {
-		d := v.Decorations()
-		el := &dst.KeyValueExpr{Key: dst.NewIdent(key), Value: v}
-		el.Decs.Start, el.Decs.End = d.Start, d.End
-		*d = dst.NodeDecs{}
-		return el
-	}
-	lit.Elts = append(lit.Elts, &dst.KeyValueExpr{Key: dst.NewIdent("Type"), Value: e.facadeSel(r.event)})
-	var data *dst.CompositeLit
-	for i, field := range r.fields {
-		a := args[i]
-		if sub, ok := strings.CutPrefix(field, "Data."); ok {
-			if data == nil {
-				data = &dst.CompositeLit{Type: e.facadeSel(r.dataType)}
-				lit.Elts = append(lit.Elts, &dst.KeyValueExpr{Key: dst.NewIdent("Data"), Value: data})
-			}
-			data.Elts = append(data.Elts, kv(sub, a))
-			continue
-		}
-		lit.Elts = append(lit.Elts, kv(field, a))
-	}
-	if multiline {
-		lines(lit.Elts)
-		// A line comment inside the Data literal lays it out one field per
-		// line too, rather than breaking it after the comment.
-		if data != nil && slices.ContainsFunc(data.Elts, func(el dst.Expr) bool {
-			return slices.ContainsFunc(el.Decorations().End, func(c string) bool { return strings.HasPrefix(c, "//") })
-		}) {
-			lines(data.Elts)
-		}
-	}
-	return lit
-}
-
-// lines puts each element of a literal on its own line.
-func lines(elts []dst.Expr) {
-	for _, el := range elts {
-		el.Decorations().Before = dst.NewLine
-	}
-	elts[len(elts)-1].Decorations().After = dst.NewLine
 }
 
 // describeDecl says, for a finding, where a declaration the retype step
@@ -488,6 +382,45 @@ func describeUse(name string, parent ast.Node, e ast.Expr) string {
 	}
 	return name + " is used in an expression the retype does not rewrite"
 }
+
+// uneditable says why the rewrite leaves f alone, or "": a generated file
+// (unless opts.Generated), or one with a build constraint inside its code.
+func uneditable(f *File, opts *Options) string {
+	switch {
+	case f.AST == nil:
+		return ""
+	case !opts.Generated && ast.IsGenerated(f.AST):
+		return "is generated"
+	case buildLineInCode(f.AST).IsValid():
+		return "has a build constraint comment inside its code"
+	}
+	return ""
+}
+
+// buildLineInCode returns the position of a comment after the package
+// clause that reads as a build constraint (//go:build, // +build), or
+// NoPos. gofmt moves such a comment to the top of the file, where it
+// becomes the file's constraint: no edit of the file can keep it in place.
+func buildLineInCode(f *ast.File) token.Pos {
+	if f == nil {
+		return token.NoPos
+	}
+	for _, cg := range f.Comments {
+		if cg.Pos() < f.Package {
+			continue
+		}
+		for _, c := range cg.List {
+			if constraint.IsGoBuild(c.Text) || constraint.IsPlusBuild(c.Text) {
+				return c.Pos()
+			}
+		}
+	}
+	return token.NoPos
+}
+
+// buildLineMessage is the finding of a site in a file with a build
+// constraint comment inside its code (its Related position).
+const buildLineMessage = "the file has a comment inside its code that reads as a build constraint, which gofmt would move to the top and make the file's: not rewritten; reword that comment and run again"
 
 // RuleGenerated reports the generated files a rewrite leaves alone.
 const RuleGenerated = "generated"

@@ -1,15 +1,24 @@
 package codemod
 
 import (
+	"context"
 	"fmt"
+	"go/ast"
+	"go/importer"
+	"go/token"
+	"go/types"
 	"slices"
 	"strings"
+
+	"github.com/wsunify/wsunify/codemod/recipe"
+	"github.com/wsunify/wsunify/codemod/recipe/builtin"
 )
 
 // Shape names a legacy shape: the part a type plays, whatever its name.
+// It is the name of the legacy type of the recipe whose part it is.
 type Shape string
 
-// The legacy shapes.
+// The legacy shapes of the built-in recipe.
 const (
 	ShapeManager Shape = "WebSocketManager"     // bridge.WebSocketManager and its look-alikes
 	ShapeAgent   Shape = "AgentWebSocketBridge" // bridge.AgentWebSocketBridge and its look-alikes
@@ -25,10 +34,10 @@ type Step int
 const (
 	// StepCallSite rewrites calls of legacy methods, reaching the facade
 	// through bridge.NotifierOf and bridge.EmitterOf.
-	StepCallSite Step = 1 + iota
+	StepCallSite Step = recipe.StepCallSite
 	// StepRetype gives declarations of a legacy type a facade type and
 	// simplifies their uses.
-	StepRetype
+	StepRetype Step = recipe.StepRetype
 )
 
 // String names the step for humans.
@@ -42,101 +51,121 @@ func (s Step) String() string {
 	return fmt.Sprintf("Step(%d)", int(s))
 }
 
-// Rule is one rewrite of the built-in recipe.
+// Rule is one rule of a recipe, as the engine runs it. The rules of the
+// retype step that share an ID are one Rule.
 type Rule struct {
 	ID string
 	// Legacy is the fully qualified legacy name the rule rewrites.
 	Legacy string
 	// Form is the migrated form, for humans.
 	Form string
+	// Doc is the recipe's line for humans.
+	Doc  string
 	Step Step
 
-	shape  Shape  // for method rules
-	method string // for method rules
-	// Notifier rules: the facade target function (nil target for ToAll)
-	// and the event constructor.
-	target  string
-	payload string // "Raw" or "Critical"
-	// Hub rules: the *facade.Hub method.
+	kind   recipe.Kind
+	src    *recipe.Rule
+	form   *form           // the migrated form (After's expression)
+	method *types.Func     // Method rules: the legacy method
+	recv   *types.TypeName // Method rules: the legacy type that declares it
+	// hubMethod is, for a method rule of the retype step whose receiver a
+	// legacy function builds (bridge.NewWebSocketManager(h).X(u)), the
+	// method After calls on what it was built from (h.Connected(u)).
 	hubMethod string
-	// Emitter rules: the event type constant and the Event field of each
-	// argument after ctx; "Data.F" is field F of the Data struct dataType.
-	event    string
-	fields   []string
-	dataType string
 }
 
-// The rule IDs that are not method rules.
+// The rule IDs that are not the recipe's.
 const (
-	RuleMessageType = "message-type"
-	RuleRetype      = "retype"
-	// RuleBridgeRef counts the remaining references to package bridge that
-	// no rule rewrites: they are reported for a human.
+	// RuleRetype is the ID of the retype step's rules in the built-in
+	// recipe.
+	RuleRetype = "retype"
+	// RuleBridgeRef counts the remaining references to a legacy package
+	// that no rule rewrites: they are reported for a human.
 	RuleBridgeRef = "bridge-ref"
 )
 
-// Rules is the built-in recipe, in the order the rules apply.
-var Rules = []*Rule{
-	notifyRule("send-to-user", "SendToUser", "ToUser", "Raw", "n.Notify(ctx, facade.ToUser(u), facade.Raw(msg))"),
-	notifyRule("send-to-thread", "SendToThread", "ToThread", "Raw", "n.Notify(ctx, facade.ToThread(t), facade.Raw(msg))"),
-	notifyRule("broadcast", "Broadcast", "", "Raw", "n.Notify(ctx, facade.ToAll(), facade.Raw(msg))"),
-	notifyRule("emit-critical-event", "EmitCriticalEvent", "ToUser", "Critical", "n.Notify(ctx, facade.ToUser(u), facade.Critical(typ, data))"),
-	hubRule("is-connection-active", "IsConnectionActive", "Connected"),
-	hubRule("get-user-connections", "GetUserConnections", "ConnIDs"),
-	emitRule("agent-started", "NotifyAgentStarted", "AgentStarted", "", "RunID", "Agent", "Data"),
-	emitRule("agent-thinking", "NotifyAgentThinking", "AgentThinking", "Thought", "RunID", "Agent", "Data.Reasoning", "Data.Step"),
-	emitRule("tool-executing", "NotifyToolExecuting", "ToolExecuting", "", "RunID", "Tool", "Agent", "Data"),
-	emitRule("tool-completed", "NotifyToolCompleted", "ToolCompleted", "Outcome", "RunID", "Tool", "Agent", "Data.Result", "Data.Elapsed"),
-	emitRule("agent-completed", "NotifyAgentCompleted", "AgentCompleted", "Outcome", "RunID", "Agent", "Data.Result", "Data.Elapsed"),
-	emitRule("agent-error", "NotifyAgentError", "AgentError", "", "RunID", "Agent", "Data"),
-	emitRule("progress-update", "NotifyProgressUpdate", "ProgressUpdate", "", "RunID", "Agent", "Data"),
-	emitRule("custom", "NotifyCustom", "Custom", "", "RunID", "Agent", "Name", "Data"),
-	{
-		ID: RuleMessageType, Legacy: BridgePath + ".Message", Form: "map[string]any", Step: StepCallSite,
-	},
-	{
-		ID: RuleRetype, Legacy: "declarations of " + BridgePath + ".WebSocketManager/AgentWebSocketBridge/UserExecutionContext",
-		Form: "facade.Notifier, *facade.Emitter, *facade.Hub or facade.Scope, with bridge.NotifierOf(x) → x", Step: StepRetype,
-	},
-}
-
-func notifyRule(id, method, target, payload, form string) *Rule {
-	return &Rule{
-		ID: id, Legacy: BridgePath + "." + string(ShapeManager) + "." + method, Form: form, Step: StepCallSite,
-		shape: ShapeManager, method: method, target: target, payload: payload,
-	}
-}
-
-func hubRule(id, method, hubMethod string) *Rule {
-	return &Rule{
-		ID: id, Legacy: BridgePath + "." + string(ShapeManager) + "." + method,
-		Form: "hub." + hubMethod + "(u), where a *facade.Hub is reachable", Step: StepCallSite,
-		shape: ShapeManager, method: method, hubMethod: hubMethod,
-	}
-}
-
-func emitRule(id, method, event, dataType string, fields ...string) *Rule {
-	return &Rule{
-		ID: id, Legacy: BridgePath + "." + string(ShapeAgent) + "." + method,
-		Form: "e.Emit(ctx, facade.Event{Type: facade." + event + ", ...})", Step: StepCallSite,
-		shape: ShapeAgent, method: method, event: event, fields: fields, dataType: dataType,
-	}
-}
-
-// RuleByID returns the built-in rule with the given ID, or nil.
-func RuleByID(id string) *Rule {
-	for _, r := range Rules {
-		if r.ID == id {
-			return r
+// rulesOf returns the engine's rules of rc, in the recipe's order: one per
+// ID.
+func rulesOf(rc *recipe.Recipe) []*Rule {
+	var out []*Rule
+	byID := map[string]*Rule{}
+	for _, rr := range rc.Rules {
+		if r := byID[rr.ID]; r != nil {
+			// Another pair of a retype rule.
+			r.Legacy += ", " + legacyName(rr)
+			r.Form += "; " + rr.Form
+			continue
 		}
+		r := &Rule{ID: rr.ID, Doc: rr.Doc, Step: Step(rr.Step), kind: rr.Kind, src: rr,
+			Legacy: legacyName(rr), Form: rr.Form}
+		if rr.Kind == recipe.Retype {
+			r.Legacy = "declarations of " + r.Legacy
+		}
+		r.form = formOf(rc, rr)
+		if fn, ok := rr.Legacy.(*types.Func); ok && rr.Kind == recipe.Method {
+			r.method = fn
+			r.recv = namedOf(fn.Signature().Recv().Type())
+			if rr.Via != nil {
+				if call, ok := rr.AfterExpr.(*ast.CallExpr); ok {
+					if sel, ok := call.Fun.(*ast.SelectorExpr); ok {
+						r.hubMethod = sel.Sel.Name
+					}
+				}
+			}
+		}
+		byID[rr.ID] = r
+		out = append(out, r)
+	}
+	return out
+}
+
+// namedOf returns the type name of t, a named type or a pointer to one.
+func namedOf(t types.Type) *types.TypeName {
+	if p, ok := t.(*types.Pointer); ok {
+		t = p.Elem()
+	}
+	if n, ok := types.Unalias(t).(*types.Named); ok {
+		return n.Origin().Obj()
 	}
 	return nil
+}
+
+// legacyName is what rr rewrites, fully qualified, for humans.
+func legacyName(rr *recipe.Rule) string {
+	if rr.Legacy == nil {
+		return rr.ID
+	}
+	return rr.LegacyName(nil)
+}
+
+// formOf is the form of rr's After expression.
+func formOf(rc *recipe.Recipe, rr *recipe.Rule) *form {
+	if rr.AfterExpr == nil {
+		return nil
+	}
+	params := make([]string, len(rr.Params))
+	uses := map[*ast.Ident]int{}
+	for i, p := range rr.Params {
+		params[i] = p.Name
+		for _, id := range p.InAfter {
+			uses[id] = i
+		}
+	}
+	return newForm(rc.Fset, rc.Src, rr.AfterExpr, params,
+		func(id *ast.Ident) (int, bool) { i, ok := uses[id]; return i, ok },
+		func(id *ast.Ident) (pkgRef, bool) {
+			if pn, ok := rc.Info.Uses[id].(*types.PkgName); ok {
+				return pkgRef{path: pn.Imported().Path(), name: pn.Imported().Name()}, true
+			}
+			return pkgRef{}, false
+		})
 }
 
 // RuleSet is a selection of rules; the zero value selects all of them.
 type RuleSet map[string]bool
 
-// ParseRuleSet parses a comma-separated list of rule IDs.
+// ParseRuleSet parses a comma-separated list of rule IDs; [RuleSet.Check]
+// holds it to the rules of a recipe.
 func ParseRuleSet(list string) (RuleSet, error) {
 	if strings.TrimSpace(list) == "" {
 		return nil, nil
@@ -144,32 +173,49 @@ func ParseRuleSet(list string) (RuleSet, error) {
 	set := RuleSet{}
 	for _, id := range strings.Split(list, ",") {
 		id = strings.TrimSpace(id)
-		if RuleByID(id) == nil {
-			return nil, fmt.Errorf("codemod: unknown rule %q (rules: %s)", id, strings.Join(ruleIDs(), ", "))
+		if id == "" {
+			return nil, fmt.Errorf("codemod: empty rule ID in %q", list)
 		}
 		set[id] = true
 	}
 	return set, nil
 }
 
-func ruleIDs() []string {
-	ids := make([]string, len(Rules))
-	for i, r := range Rules {
-		ids[i] = r.ID
+// Check reports an ID of s that none of rules has.
+func (s RuleSet) Check(rules []*Rule) error {
+	var ids []string
+	for _, r := range rules {
+		ids = append(ids, r.ID)
 	}
-	return ids
+	for _, id := range slices.Sorted(mapsKeys(s)) {
+		if !slices.Contains(ids, id) {
+			return fmt.Errorf("codemod: unknown rule %q (rules: %s)", id, strings.Join(ids, ", "))
+		}
+	}
+	return nil
+}
+
+func mapsKeys(s RuleSet) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range s {
+			if !yield(k) {
+				return
+			}
+		}
+	}
 }
 
 // Has reports whether the set selects the rule.
 func (s RuleSet) Has(id string) bool { return len(s) == 0 || s[id] }
 
 // ParseShape parses "WebSocketManager=example.com/app/ws.Manager": the
-// user's type ws.Manager plays the part of bridge.WebSocketManager.
+// user's type ws.Manager plays the part of the recipe's legacy type
+// WebSocketManager.
 func ParseShape(s string) (Shape, string, error) {
 	name, typ, ok := strings.Cut(s, "=")
 	shape := Shape(strings.TrimSpace(name))
-	if !ok || !slices.Contains([]Shape{ShapeManager, ShapeAgent}, shape) {
-		return "", "", fmt.Errorf("codemod: -shape %q: want %s=pkg.Type or %s=pkg.Type", s, ShapeManager, ShapeAgent)
+	if !ok || shape == "" {
+		return "", "", fmt.Errorf("codemod: -shape %q: want LegacyType=pkg.Type, as in %s=example.com/app/ws.Manager", s, ShapeManager)
 	}
 	typ = strings.TrimSpace(typ)
 	dot := strings.LastIndex(typ, ".")
@@ -182,4 +228,81 @@ func ParseShape(s string) (Shape, string, error) {
 func splitQualified(typ string) (path, name string) {
 	dot := strings.LastIndex(typ, ".")
 	return typ[:dot], typ[dot+1:]
+}
+
+// recipeOf returns the recipe of opts (the built-in one when opts.Recipe
+// is nil) type-checked against the packages of p itself, so that its types
+// are the program's. It returns nil, nil when p has not loaded the
+// built-in recipe's legacy package: nothing of p is legacy then.
+func (p *Program) recipeOf(opts *Options) (*recipe.Recipe, error) {
+	name, src := builtin.Filename, builtin.Source
+	if opts != nil && opts.Recipe != nil {
+		name, src = opts.Recipe.Fset.Position(opts.Recipe.File.Package).Filename, opts.Recipe.Src
+	} else if p.lookupTypes(BridgePath) == nil {
+		return nil, nil
+	}
+	imp := importerFunc(func(path string) (*types.Package, error) {
+		if pkg := p.lookupTypes(path); pkg != nil {
+			return pkg, nil
+		}
+		if isStdPath(path) {
+			return stdImporter.Import(path)
+		}
+		return nil, fmt.Errorf("%s is not a dependency of the packages loaded", path)
+	})
+	return recipe.Parse(token.NewFileSet(), name, src, imp)
+}
+
+// stdImporter imports the packages of the standard library a recipe names
+// that the program does not depend on.
+var stdImporter = importer.Default()
+
+// lookupTypes returns the types of the package of p with the given path,
+// from source or export data, or nil.
+func (p *Program) lookupTypes(path string) *types.Package {
+	if pkg := p.byPath[path]; pkg != nil && pkg.Types != nil {
+		return pkg.Types
+	}
+	if p.ext == nil {
+		return nil
+	}
+	pkg, err := p.ext.load(path)
+	if err != nil {
+		return nil
+	}
+	return pkg
+}
+
+// Rules returns the rules of the recipe of opts (the built-in one when
+// opts.Recipe is nil) as they apply to prog, in the recipe's order, then
+// RuleBridgeRef.
+func Rules(prog *Program, opts *Options) ([]*Rule, error) {
+	rc, err := prog.recipeOf(opts)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Rule
+	if rc != nil {
+		out = rulesOf(rc)
+	}
+	return append(out, bridgeRefRule), nil
+}
+
+// bridgeRefRule stands for the references to a legacy package no rule
+// rewrites.
+var bridgeRefRule = &Rule{ID: RuleBridgeRef, Legacy: "other references to a legacy package", Form: "none: rewritten by hand"}
+
+// BuiltinRules returns the rules of the built-in recipe, its imports
+// loaded by the go command in dir.
+func BuiltinRules(ctx context.Context, dir string) ([]*Rule, error) {
+	fset := token.NewFileSet()
+	pkgs, err := recipe.LoadImports(ctx, dir, fset, builtin.Filename, builtin.Source, recipe.LoadMode)
+	if err != nil {
+		return nil, err
+	}
+	rc, err := recipe.Parse(fset, builtin.Filename, builtin.Source, recipe.ImporterOf(pkgs))
+	if err != nil {
+		return nil, err
+	}
+	return append(rulesOf(rc), bridgeRefRule), nil
 }

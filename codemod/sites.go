@@ -31,8 +31,11 @@ func Sites(prog *Program, opts *Options) ([]Site, error) {
 	var sites []Site
 	listed := map[string]bool{}
 	for _, p := range prog.all() {
-		l := p.legacy(opts)
-		may := p.mayUseLegacy(opts)
+		l, err := p.legacy(opts)
+		if err != nil {
+			return nil, err
+		}
+		may := l.rewrites(p.mayUseLegacy(opts))
 		for _, pkg := range p.Packages {
 			if !pkg.Selected || !may(pkg) {
 				continue
@@ -53,7 +56,11 @@ func Sites(prog *Program, opts *Options) ([]Site, error) {
 			}
 		}
 	}
-	for _, r := range prog.legacyUnchecked() {
+	l, err := prog.legacy(opts)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range prog.legacyUnchecked(l) {
 		sites = append(sites, Site{
 			Pos:     token.Position{Filename: r.file.name, Line: 1, Column: 1},
 			Package: r.file.pkgPath, Rule: RuleUnchecked, Uses: r.refs,

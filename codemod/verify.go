@@ -204,7 +204,7 @@ func Migrate(ctx context.Context, prog *Program, opts *Options) (*Result, *Progr
 	if err != nil {
 		return nil, nil, err
 	}
-	res.Findings = append(res.Findings, prog.uncheckedFindings()...)
+	res.Findings = append(res.Findings, prog.uncheckedFindings(opts)...)
 	sortResult(res)
 	return res, next, nil
 }

@@ -44,6 +44,7 @@ type ciReport struct {
 	Root     string
 	Sites    []codemod.Site
 	Findings []codemod.Finding
+	Rules    []*codemod.Rule // the recipe's
 }
 
 // repoRoot returns the root that CI paths are relative to: the git
@@ -82,34 +83,44 @@ func (r *ciReport) uri(name string) string {
 	return filepath.ToSlash(name)
 }
 
-// siteMessage says what a legacy use is and what it becomes.
-func siteMessage(rule string) string {
-	if r := codemod.RuleByID(rule); r != nil {
-		return fmt.Sprintf("legacy use of %s; migrated form: %s", r.Legacy, r.Form)
+// ruleByID returns the rule of rules with the given ID, or nil.
+func ruleByID(rules []*codemod.Rule, id string) *codemod.Rule {
+	for _, r := range rules {
+		if r.ID == id {
+			return r
+		}
 	}
-	return ruleShort(rule)
+	return nil
 }
 
-// ruleShort and ruleHelp describe a rule, built-in or not.
-func ruleShort(id string) string {
-	if r := codemod.RuleByID(id); r != nil {
-		return fmt.Sprintf("%s → %s", r.Legacy, r.Form)
+// siteMessage says what a legacy use is and what it becomes.
+func siteMessage(rules []*codemod.Rule, rule string) string {
+	if r := ruleByID(rules, rule); r != nil && rule != codemod.RuleBridgeRef {
+		return fmt.Sprintf("legacy use of %s; migrated form: %s", r.Legacy, r.Form)
 	}
+	return ruleShort(rules, rule)
+}
+
+// ruleShort and ruleHelp describe a rule of the recipe, or another.
+func ruleShort(rules []*codemod.Rule, id string) string {
 	if id == codemod.RuleBridgeRef {
-		return "reference to package " + codemod.BridgePath + " that no rule rewrites"
+		return "reference to a legacy package that no rule rewrites"
+	}
+	if r := ruleByID(rules, id); r != nil {
+		return fmt.Sprintf("%s → %s", r.Legacy, r.Form)
 	}
 	return "legacy use (" + id + ")"
 }
 
-func ruleHelp(id string) string {
-	if r := codemod.RuleByID(id); r != nil {
+func ruleHelp(rules []*codemod.Rule, id string) string {
+	if id == codemod.RuleBridgeRef {
+		return "A reference to a legacy package that no rewrite removes: " +
+			"port it to package facade by hand (see MIGRATION.md), then run `wsunify check` again."
+	}
+	if r := ruleByID(rules, id); r != nil {
 		return fmt.Sprintf("wsunify rule %s (%s step) rewrites %s to %s. "+
 			"Run `wsunify apply` to rewrite every use it can prove equivalent; "+
 			"a finding says why a use is left for a human.", r.ID, r.Step, r.Legacy, r.Form)
-	}
-	if id == codemod.RuleBridgeRef {
-		return "A reference to package " + codemod.BridgePath + " that no rewrite removes: " +
-			"port it to package facade by hand (see MIGRATION.md), then run `wsunify check` again."
 	}
 	return "A legacy use that wsunify counts under " + id + "; see MIGRATION.md."
 }
@@ -125,7 +136,7 @@ func (r *ciReport) ruleIDs() []string {
 			ids = append(ids, id)
 		}
 	}
-	for _, rule := range codemod.Rules {
+	for _, rule := range r.Rules {
 		add(rule.ID)
 	}
 	add(codemod.RuleBridgeRef)
@@ -175,7 +186,7 @@ func writeGitHub(w io.Writer, r *ciReport) error {
 		}
 	}
 	for _, s := range r.otherSites() {
-		if err := ghCommand(w, "notice", r.uri(s.Pos.Filename), s.Pos.Line, s.Pos.Column, "wsunify "+s.Rule, siteMessage(s.Rule)); err != nil {
+		if err := ghCommand(w, "notice", r.uri(s.Pos.Filename), s.Pos.Line, s.Pos.Column, "wsunify "+s.Rule, siteMessage(r.Rules, s.Rule)); err != nil {
 			return err
 		}
 	}
@@ -273,8 +284,8 @@ func writeSARIF(w io.Writer, r *ciReport) error {
 	for i, id := range ids {
 		index[id] = i
 		run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, sarifRule{
-			ID: id, ShortDescription: sarifText{ruleShort(id)}, FullDescription: sarifText{ruleHelp(id)},
-			Help: sarifText{ruleHelp(id)}, DefaultConfiguration: sarifRuleConf{Level: "warning"},
+			ID: id, ShortDescription: sarifText{ruleShort(r.Rules, id)}, FullDescription: sarifText{ruleHelp(r.Rules, id)},
+			Help: sarifText{ruleHelp(r.Rules, id)}, DefaultConfiguration: sarifRuleConf{Level: "warning"},
 		})
 	}
 	loc := func(name string, line, col int) sarifPhysical {
@@ -297,7 +308,7 @@ func writeSARIF(w io.Writer, r *ciReport) error {
 	}
 	for _, s := range r.otherSites() {
 		run.Results = append(run.Results, sarifResult{
-			RuleID: s.Rule, RuleIndex: index[s.Rule], Level: "note", Message: sarifText{siteMessage(s.Rule)},
+			RuleID: s.Rule, RuleIndex: index[s.Rule], Level: "note", Message: sarifText{siteMessage(r.Rules, s.Rule)},
 			Locations: []sarifLocation{{PhysicalLocation: loc(s.Pos.Filename, s.Pos.Line, s.Pos.Column)}},
 		})
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -124,7 +125,11 @@ func TestSARIFValidates(t *testing.T) {
 
 	log := validSARIF(t, stdout)
 	run := log.Runs[0]
-	for _, r := range codemod.Rules {
+	rules, err := codemod.BuiltinRules(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rules {
 		i := findRule(run.Tool.Driver.Rules, r.ID)
 		if i < 0 || !strings.Contains(run.Tool.Driver.Rules[i].Help.Text, r.Form) {
 			t.Errorf("rule %s missing, or its help does not give the migrated form", r.ID)

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/wsunify/wsunify/codemod"
+	"github.com/wsunify/wsunify/codemod/recipe"
 )
 
 var commandHelp = map[string]string{
@@ -42,7 +43,8 @@ func runMigrate(ctx context.Context, cmd string, args []string, stdout, stderr i
 	fs.SetOutput(stderr)
 	var dir chdirFlag
 	fs.Var(&dir, "C", "change to `dir` before running, as the go command does")
-	rules := fs.String("rule", "", "comma-separated rule `IDs` to apply (default all): "+ruleList())
+	rules := fs.String("rule", "", "comma-separated rule `IDs` to apply (default all; plan lists them)")
+	recipeFile := fs.String("recipe", "", "run the rules of this recipe `file` (a Go file of rule pairs; see MIGRATION.md) instead of the built-in recipe")
 	shapes := shapeFlags{}
 	fs.Var(shapes, "shape", "`Shape=pkg.Type`: the user's type plays a legacy shape (WebSocketManager or AgentWebSocketBridge); repeatable")
 	tests := fs.Bool("test", true, "also load, rewrite and check the packages' _test.go files")
@@ -82,12 +84,20 @@ func runMigrate(ctx context.Context, cmd string, args []string, stdout, stderr i
 		return exitUsage
 	}
 	opts := &codemod.Options{Rules: ruleSet, Shapes: shapes, Generated: *generated}
+	legacyPaths := []string{codemod.BridgePath}
+	if *recipeFile != "" {
+		rc, err := loadRecipe(ctx, string(dir), *recipeFile)
+		if err != nil {
+			fmt.Fprintf(stderr, "wsunify: %s: %v\n", cmd, err)
+			return exitUsage
+		}
+		opts.Recipe, legacyPaths = rc, rc.Legacy
+	}
 	pl := newProgress(stderr, progressMode)
 	defer pl.clear()
 	stdout, stderr = pl.before(stdout), pl.before(stderr)
 	progress := pl.printf
 
-	legacyPaths := []string{codemod.BridgePath}
 	for _, types := range shapes {
 		for _, t := range types {
 			legacyPaths = append(legacyPaths, t[:strings.LastIndex(t, ".")])
@@ -128,6 +138,15 @@ func runMigrate(ctx context.Context, cmd string, args []string, stdout, stderr i
 		fmt.Fprintf(stderr, "wsunify: %s: packages do not parse or type-check; nothing written\n%v\n", cmd, short(err.Error()))
 		return exitFailure
 	}
+	recipeRules, err := codemod.Rules(prog, opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "wsunify: %s: the recipe does not type-check against the packages loaded:\n%v\n", cmd, err)
+		return exitUsage
+	}
+	if err := ruleSet.Check(recipeRules); err != nil {
+		fmt.Fprintln(stderr, "wsunify:", err)
+		return exitUsage
+	}
 	relFindings := func(fs []codemod.Finding) {
 		for i := range fs {
 			fs[i].Pos.Filename = rel(fs[i].Pos.Filename)
@@ -165,7 +184,7 @@ func runMigrate(ctx context.Context, cmd string, args []string, stdout, stderr i
 			done = exitFindings
 		}
 		if ci {
-			r := &ciReport{Root: repoRoot(base), Sites: sites, Findings: plan.Findings}
+			r := &ciReport{Root: repoRoot(base), Sites: sites, Findings: plan.Findings, Rules: recipeRules}
 			write := writeGitHub
 			if format == formatSARIF {
 				write = writeSARIF
@@ -252,12 +271,19 @@ func buildConfigs(goos, tags string) []codemod.BuildConfig {
 	return out
 }
 
-func ruleList() string {
-	ids := make([]string, len(codemod.Rules))
-	for i, r := range codemod.Rules {
-		ids[i] = r.ID
+// loadRecipe reads and type-checks the recipe file name (relative to dir,
+// the -C directory) against the packages of the module in dir. A recipe
+// that does not type-check, or whose pairs do not match, is refused with
+// every problem and its position.
+func loadRecipe(ctx context.Context, dir, name string) (*recipe.Recipe, error) {
+	if dir != "" && !filepath.IsAbs(name) {
+		name = filepath.Join(dir, name)
 	}
-	return strings.Join(ids, ", ")
+	rc, err := recipe.LoadFile(ctx, dir, name)
+	if err != nil {
+		return nil, fmt.Errorf("recipe %s refused:\n%w", name, err)
+	}
+	return rc, nil
 }
 
 func printFindings(w io.Writer, fs []codemod.Finding) {

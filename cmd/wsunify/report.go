@@ -58,7 +58,7 @@ func parseReportArgs(args []string) (*reportArgs, error) {
 		default:
 			r.plan = append(r.plan, a)
 			// A plan flag's value follows it unless given with =.
-			if !hasValue && slices.Contains([]string{"rule", "shape", "progress"}, name) && i+1 < len(args) {
+			if !hasValue && slices.Contains([]string{"rule", "shape", "progress", "recipe"}, name) && i+1 < len(args) {
 				i++
 				r.plan = append(r.plan, args[i])
 				value = args[i]

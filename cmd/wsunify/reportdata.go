@@ -83,7 +83,7 @@ func newReportData(base string, planArgs []string, plan *codemod.Plan) *reportDa
 	}
 	for _, id := range sortedKeys(plan.Remaining) {
 		n := plan.Remaining[id]
-		d.Rules = append(d.Rules, bar{Name: id, Uses: n, Pct: pct(n, maxRule), Detail: ruleShort(id)})
+		d.Rules = append(d.Rules, bar{Name: id, Uses: n, Pct: pct(n, maxRule), Detail: ruleShort(nil, id)})
 	}
 	maxPkg := 0
 	totals := make([]int, len(plan.Packages))
