@@ -1,4 +1,4 @@
-package push_test
+package push
 
 import (
 	"context"
@@ -12,21 +12,19 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"example.com/pusherapp/push"
 )
 
-// connsServer serves push.Conns over loopback: /ws?user=U registers a
+// connsServer serves Conns over loopback: /ws?user=U registers a
 // connection of U and reads it until it closes.
 type connsServer struct {
-	conns *push.Conns
+	conns *Conns
 	url   string
-	added chan *push.Client
+	added chan *Client
 }
 
 func newConnsServer(t *testing.T) *connsServer {
 	t.Helper()
-	s := &connsServer{conns: push.NewConns(), added: make(chan *push.Client, 8)}
+	s := &connsServer{conns: NewConns(), added: make(chan *Client, 8)}
 	var up websocket.Upgrader
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ws, err := up.Upgrade(w, r, nil)
@@ -48,7 +46,7 @@ func newConnsServer(t *testing.T) *connsServer {
 }
 
 // dial connects a client of user and waits until the server registered it.
-func (s *connsServer) dial(t *testing.T, user string) (*websocket.Conn, *push.Client) {
+func (s *connsServer) dial(t *testing.T, user string) (*websocket.Conn, *Client) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()

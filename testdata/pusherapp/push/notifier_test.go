@@ -1,4 +1,4 @@
-package push_test
+package push
 
 import (
 	"context"
@@ -13,8 +13,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/wsunify/wsunify/facade"
-
-	"example.com/pusherapp/push"
 )
 
 // hubServer serves a facade.Hub over loopback: /ws?user=U authenticates
@@ -78,7 +76,7 @@ func TestOverKeepsTheBytes(t *testing.T) {
 	t.Parallel()
 	hub, dial := hubServer(t)
 	alice := dial(t, "alice")
-	p := push.Over(hub)
+	p := Over(hub)
 	for _, payload := range payloads(t) {
 		require.NoError(t, p.Push("alice", payload))
 		assert.Equal(t, string(payload), read(t, alice))
@@ -86,7 +84,7 @@ func TestOverKeepsTheBytes(t *testing.T) {
 		assert.Equal(t, string(payload), read(t, alice))
 
 		// the migrated form of a call site, as wsunify.recipe.go writes it
-		require.NoError(t, push.NotifierOf(p).Notify(t.Context(), facade.ToUser("alice"), facade.Raw(json.RawMessage(payload))))
+		require.NoError(t, NotifierOf(p).Notify(t.Context(), facade.ToUser("alice"), facade.Raw(json.RawMessage(payload))))
 		assert.Equal(t, string(payload), read(t, alice))
 	}
 }
@@ -97,7 +95,7 @@ func TestOverCompactsOrRefusesOtherPayloads(t *testing.T) {
 	t.Parallel()
 	hub, dial := hubServer(t)
 	alice := dial(t, "alice")
-	p := push.Over(hub)
+	p := Over(hub)
 	require.NoError(t, p.Push("alice", []byte("{\"text\": \"<hi>\"}\n")))
 	assert.Equal(t, `{"text":"\u003chi\u003e"}`, read(t, alice))
 	assert.Error(t, p.Push("alice", []byte("not json")))
@@ -107,7 +105,7 @@ func TestOverCompactsOrRefusesOtherPayloads(t *testing.T) {
 func TestOverHoldsPushForOfflineUser(t *testing.T) {
 	t.Parallel()
 	hub, dial := hubServer(t)
-	require.NoError(t, push.Over(hub).Push("carol", []byte(`{"type":"held"}`)))
+	require.NoError(t, Over(hub).Push("carol", []byte(`{"type":"held"}`)))
 	carol := dial(t, "carol")
 	assert.Equal(t, `{"type":"held"}`, read(t, carol))
 }
@@ -116,8 +114,8 @@ func TestNotifierOfOverIsTheHub(t *testing.T) {
 	t.Parallel()
 	hub := facade.NewHub(nil)
 	t.Cleanup(func() { _ = hub.Close() })
-	assert.Same(t, hub, push.NotifierOf(push.Over(hub)))
-	assert.ErrorIs(t, push.NotifierOf(nil).Notify(t.Context(), facade.ToAll(), facade.Raw(1)), facade.ErrNilNotifier)
+	assert.Same(t, hub, NotifierOf(Over(hub)))
+	assert.ErrorIs(t, NotifierOf(nil).Notify(t.Context(), facade.ToAll(), facade.Raw(1)), facade.ErrNilNotifier)
 }
 
 // NotifierOf a legacy Pusher sends back through its Push and PushAll, the
@@ -127,7 +125,7 @@ func TestNotifierOfConns(t *testing.T) {
 	s := newConnsServer(t)
 	alice, _ := s.dial(t, "alice")
 	bob, _ := s.dial(t, "bob")
-	n := push.NotifierOf(s.conns)
+	n := NotifierOf(s.conns)
 	ctx := t.Context()
 	for _, payload := range payloads(t) {
 		require.NoError(t, n.Notify(ctx, facade.ToUser("alice"), facade.Raw(json.RawMessage(payload))))
