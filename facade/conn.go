@@ -272,13 +272,13 @@ func (h *Hub) closeSlow(cs []*Conn) {
 		back, ok := c.beginCloseLocked(causeSlow)
 		c.mu.Unlock()
 		if ok {
+			h.slow.Add(1) // counted before the close can end
 			h.unregisterLocked(c)
 			h.giveBackLocked(back)
 			h.goOwned(c.finish)
 		}
 		h.mu.Unlock()
 		if ok {
-			h.slow.Add(1)
 			h.o.Logger.Warn("facade: slow consumer disconnected", "conn", c.id, "user", user,
 				"queued_bytes", queued, "max_queue_bytes", h.o.MaxQueueBytes, "stalled_for", h.o.SlowConsumerAfter)
 		}
