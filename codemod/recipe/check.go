@@ -3,6 +3,7 @@ package recipe
 import (
 	"fmt"
 	"go/ast"
+	"go/token"
 	"go/types"
 	"maps"
 	"slices"
@@ -400,7 +401,13 @@ func (p *parser) checkAfter(r *Rule) bool {
 	name := r.After.Name.Name
 	as := p.r.Info.Defs[r.After.Name].(*types.Func).Signature()
 	ok := true
+	var stack []ast.Node
 	ast.Inspect(r.AfterExpr, func(n ast.Node) bool {
+		if n == nil {
+			stack = stack[:len(stack)-1]
+			return true
+		}
+		stack = append(stack, n)
 		id, isID := n.(*ast.Ident)
 		if !isID {
 			return true
@@ -410,6 +417,9 @@ func (p *parser) checkAfter(r *Rule) bool {
 				r.Order = append(r.Order, i)
 			}
 			r.Params[i].InAfter = append(r.Params[i].InAfter, id)
+			if conditional(stack) {
+				r.Params[i].Cond = true
+			}
 			return true
 		}
 		if obj := p.r.Info.Uses[id]; obj != nil && obj.Pkg() == p.r.Pkg && obj.Parent() == p.r.Pkg.Scope() {
@@ -472,4 +482,21 @@ func (p *parser) legacyPaths() []string {
 		})
 	}
 	return slices.Sorted(maps.Keys(set))
+}
+
+// conditional reports whether the node at the top of stack is evaluated
+// only on some paths, or later: in a function literal, or on the right of
+// && or ||.
+func conditional(stack []ast.Node) bool {
+	for i := len(stack) - 2; i >= 0; i-- {
+		switch n := stack[i].(type) {
+		case *ast.FuncLit:
+			return true
+		case *ast.BinaryExpr:
+			if (n.Op == token.LAND || n.Op == token.LOR) && n.Y == stack[i+1] {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -35,15 +35,9 @@ func LoadFile(ctx context.Context, dir, filename string) (*Recipe, error) {
 // LoadImports loads the packages the recipe src imports, in mode (at least
 // [LoadMode]), with the go command run in dir.
 func LoadImports(ctx context.Context, dir string, fset *token.FileSet, filename string, src []byte, mode packages.LoadMode) ([]*packages.Package, error) {
-	f, err := goparser.ParseFile(fset, filename, src, goparser.ImportsOnly)
+	paths, err := Imports(fset, filename, src)
 	if err != nil {
-		return nil, fmt.Errorf("recipe: %w", err)
-	}
-	var paths []string
-	for _, s := range f.Imports {
-		if p, err := strconv.Unquote(s.Path.Value); err == nil {
-			paths = append(paths, p)
-		}
+		return nil, err
 	}
 	if len(paths) == 0 {
 		return nil, nil
@@ -85,4 +79,19 @@ func (m importer) Import(path string) (*types.Package, error) {
 		return p, nil
 	}
 	return nil, fmt.Errorf("package %s is not loaded", path)
+}
+
+// Imports returns the import paths of the recipe src.
+func Imports(fset *token.FileSet, filename string, src []byte) ([]string, error) {
+	f, err := goparser.ParseFile(fset, filename, src, goparser.ImportsOnly)
+	if err != nil {
+		return nil, fmt.Errorf("recipe: %w", err)
+	}
+	var paths []string
+	for _, s := range f.Imports {
+		if p, err := strconv.Unquote(s.Path.Value); err == nil {
+			paths = append(paths, p)
+		}
+	}
+	return paths, nil
 }

@@ -8,13 +8,14 @@ import (
 	"go/scanner"
 	"go/token"
 	"go/types"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
 )
 
 // Parse parses and type-checks the recipe file filename, whose content is
-// src. imp resolves its imports: the engine passes one that returns the
+// src (if src is nil, Parse reads the file). imp resolves its imports: the engine passes one that returns the
 // very *types.Package objects of the program it migrates, so that the
 // rules' types are identical to the program's.
 //
@@ -22,6 +23,13 @@ import (
 // problem found, each with its position.
 func Parse(fset *token.FileSet, filename string, src []byte, imp types.Importer) (*Recipe, error) {
 	p := &parser{fset: fset}
+	if src == nil {
+		b, err := os.ReadFile(filename)
+		if err != nil {
+			return nil, fmt.Errorf("recipe: %w", err)
+		}
+		src = b
+	}
 	f, err := goparser.ParseFile(fset, filename, src, goparser.ParseComments|goparser.AllErrors|goparser.SkipObjectResolution)
 	if err != nil {
 		var list scanner.ErrorList
@@ -63,6 +71,9 @@ func Parse(fset *token.FileSet, filename string, src []byte, imp types.Importer)
 				r.Rules = append(r.Rules, rule)
 			}
 		}
+	}
+	if len(p.errs) == 0 && len(r.Rules) == 0 {
+		p.errorf(f.Name.Pos(), "the recipe has no rules: pairs xBefore/xAfter")
 	}
 	if len(p.errs) > 0 {
 		p.errs.sort()
@@ -207,8 +218,9 @@ func (p *parser) pairs(f *ast.File) []*pair {
 			continue
 		}
 		if !o.retype || !pr.retype {
-			p.errorf(pr.before.doc.Pos(), "duplicate rule ID %s: %s (line %d) has it too; only //wsunify:retype pairs may share an ID",
-				pr.id, o.before.name.Name, p.fset.Position(o.before.name.Pos()).Line)
+			p.errorf(pr.before.doc.Pos(), "duplicate rule ID %s: only //wsunify:retype pairs may share an ID", pr.id)
+			e := p.errs[len(p.errs)-1]
+			e.Related = append(e.Related, Related{Pos: p.fset.Position(o.before.doc.Pos()), Msg: o.before.name.Name + " has the ID " + pr.id})
 		}
 	}
 	return complete

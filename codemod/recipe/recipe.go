@@ -97,7 +97,7 @@ type Rule struct {
 	// Params are the pair's parameters, in signature order.
 	Params []*Param
 	// Order lists the indexes of the parameters in the order After first
-	// uses them.
+	// uses them in the source; see [Param.Cond] for uses evaluated later.
 	Order []int
 
 	// Legacy is what Before uses: the *types.Func of a method or a
@@ -137,6 +137,11 @@ type Param struct {
 	InBefore *ast.Ident
 	// InAfter are its uses in After, in source order.
 	InAfter []*ast.Ident
+	// Cond says that a use in After is evaluated only on some paths, or
+	// later than the others: in a function literal, or on the right of
+	// && or ||. Where the argument has effects, the rewrite changes when
+	// (or whether) they happen.
+	Cond bool
 }
 
 // Rule returns the first rule with the given ID, or nil.
@@ -174,17 +179,33 @@ func (r *Recipe) IDs() []string {
 	return ids
 }
 
-// An Error is one problem of a recipe file.
+// An Error is one problem of a recipe file. Msg holds no position: Pos
+// and Related do.
 type Error struct {
+	Pos token.Position
+	Msg string
+	// Related are other places the problem involves, as the first
+	// declaration of a duplicate ID.
+	Related []Related
+}
+
+// Related is a place an Error involves.
+type Related struct {
 	Pos token.Position
 	Msg string
 }
 
+// Error prints "file:line:col: message", each related place on a line of
+// its own below, indented.
 func (e *Error) Error() string {
+	s := e.Msg
 	if e.Pos.IsValid() {
-		return e.Pos.String() + ": " + e.Msg
+		s = e.Pos.String() + ": " + e.Msg
 	}
-	return e.Msg
+	for _, r := range e.Related {
+		s += "\n\t" + r.Pos.String() + ": " + r.Msg
+	}
+	return s
 }
 
 // An ErrorList is every problem Parse found, in file order. Parse returns

@@ -2,6 +2,9 @@ package recipe_test
 
 import (
 	"go/ast"
+	"go/token"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -48,13 +51,27 @@ func onlineBefore(h *facade.Hub, userID string) bool {
 func onlineAfter(h *facade.Hub, userID string) bool {
 	return h != nil && h.Connected(userID)
 }
+
+// later: After wraps the send in a function literal of two statements.
+func laterBefore(m bridge.WebSocketManager, ctx context.Context, msg bridge.Message) error {
+	return m.Broadcast(ctx, msg)
+}
+
+func laterAfter(m bridge.WebSocketManager, ctx context.Context, msg bridge.Message) error {
+	return func(n facade.Notifier) error {
+		if n == nil {
+			return facade.ErrNilNotifier
+		}
+		return n.Notify(ctx, facade.ToAll(), facade.Raw(msg))
+	}(bridge.NotifierOf(m))
+}
 `
 
 func TestRuleParamsAndForm(t *testing.T) {
 	t.Parallel()
 	r, err := parse(t, "rules.go", []byte(rulesSrc))
 	require.NoError(t, err)
-	require.Len(t, r.Rules, 2)
+	require.Len(t, r.Rules, 3)
 
 	c := r.Rule("custom")
 	assert.Equal(t, recipe.Method, c.Kind)
@@ -89,7 +106,16 @@ func TestRuleParamsAndForm(t *testing.T) {
 
 	assert.Equal(t, []string{"github.com/wsunify/wsunify/bridge"}, r.Legacy)
 	assert.Equal(t, []*recipe.Rule{o}, r.ByID("online"))
-	assert.Equal(t, []string{"custom", "online"}, r.IDs())
+	assert.Equal(t, []string{"custom", "online", "later"}, r.IDs())
+
+	l := r.Rule("later")
+	assert.Equal(t, "func(n facade.Notifier) error { if n == nil { return facade.ErrNilNotifier }; return n.Notify(ctx, facade.ToAll(), facade.Raw(msg)) }(bridge.NotifierOf(m))", l.Form)
+	assert.Equal(t, []int{1, 2, 0}, l.Order, "the literal's body comes before its argument in the source")
+	assert.Equal(t, []bool{false, true, true}, []bool{l.Params[0].Cond, l.Params[1].Cond, l.Params[2].Cond}, "ctx and msg are used when the literal runs")
+	assert.Equal(t, []bool{true, true}, []bool{o.Params[0].Cond, o.Params[1].Cond}, "h.Connected(userID) is evaluated only if h != nil")
+	for _, prm := range c.Params {
+		assert.False(t, prm.Cond, prm.Name)
+	}
 	assert.Nil(t, r.Rule("nothing"))
 }
 
@@ -102,4 +128,15 @@ func TestErrorListIsEveryProblem(t *testing.T) {
 	assert.Equal(t, "bad.go:3:1: a recipe holds only imports and rule pairs, not var declarations\nbad.go:5:6: fBefore has no fAfter", err.Error())
 	assert.Equal(t, 5, list[1].Pos.Line)
 	assert.Equal(t, "fBefore has no fAfter", list[1].Msg, "the message holds no position")
+}
+
+func TestParseReadsTheFileWhenSrcIsNil(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "rules.go")
+	require.NoError(t, os.WriteFile(file, []byte(rulesSrc), 0o644))
+	r, err := recipe.Parse(token.NewFileSet(), file, nil, imports(t))
+	require.NoError(t, err)
+	assert.Equal(t, rulesSrc, string(r.Src))
+	_, err = recipe.Parse(token.NewFileSet(), file+".missing", nil, imports(t))
+	assert.ErrorIs(t, err, os.ErrNotExist)
 }

@@ -59,14 +59,14 @@ func TestBuiltinRules(t *testing.T) {
 		{"emit-critical-event", recipe.Method, 1, "bridge.WebSocketManager.EmitCriticalEvent", notify + "facade.ToUser(userID), facade.Critical(eventType, data))"},
 		{"is-connection-active", recipe.Method, 2, "bridge.WebSocketManager.IsConnectionActive", "h.Connected(userID)"},
 		{"get-user-connections", recipe.Method, 2, "bridge.WebSocketManager.GetUserConnections", "h.ConnIDs(userID)"},
-		{"agent-started", recipe.Method, 1, "bridge.AgentWebSocketBridge.NotifyAgentStarted", emit + "AgentStarted, RunID: runID, Agent: agentName, Data: runContext})"},
-		{"agent-thinking", recipe.Method, 1, "bridge.AgentWebSocketBridge.NotifyAgentThinking", emit + "AgentThinking, RunID: runID, Agent: agentName, Data: facade.Thought{Reasoning: reasoning, Step: step}})"},
-		{"tool-executing", recipe.Method, 1, "bridge.AgentWebSocketBridge.NotifyToolExecuting", emit + "ToolExecuting, RunID: runID, Tool: toolName, Agent: agentName, Data: params})"},
-		{"tool-completed", recipe.Method, 1, "bridge.AgentWebSocketBridge.NotifyToolCompleted", emit + "ToolCompleted, RunID: runID, Tool: toolName, Agent: agentName, Data: facade.Outcome{Result: result, Elapsed: elapsed}})"},
-		{"agent-completed", recipe.Method, 1, "bridge.AgentWebSocketBridge.NotifyAgentCompleted", emit + "AgentCompleted, RunID: runID, Agent: agentName, Data: facade.Outcome{Result: result, Elapsed: elapsed}})"},
-		{"agent-error", recipe.Method, 1, "bridge.AgentWebSocketBridge.NotifyAgentError", emit + "AgentError, RunID: runID, Agent: agentName, Data: err})"},
-		{"progress-update", recipe.Method, 1, "bridge.AgentWebSocketBridge.NotifyProgressUpdate", emit + "ProgressUpdate, RunID: runID, Agent: agentName, Data: progress})"},
-		{"custom", recipe.Method, 1, "bridge.AgentWebSocketBridge.NotifyCustom", emit + "Custom, RunID: runID, Agent: agentName, Name: notificationType, Data: data})"},
+		{"agent-started", recipe.Method, 1, "bridge.AgentWebSocketBridge.NotifyAgentStarted", emit + "AgentStarted, RunID: runID, Agent: agent, Data: data})"},
+		{"agent-thinking", recipe.Method, 1, "bridge.AgentWebSocketBridge.NotifyAgentThinking", emit + "AgentThinking, RunID: runID, Agent: agent, Data: facade.Thought{Reasoning: reasoning, Step: step}})"},
+		{"tool-executing", recipe.Method, 1, "bridge.AgentWebSocketBridge.NotifyToolExecuting", emit + "ToolExecuting, RunID: runID, Tool: tool, Agent: agent, Data: data})"},
+		{"tool-completed", recipe.Method, 1, "bridge.AgentWebSocketBridge.NotifyToolCompleted", emit + "ToolCompleted, RunID: runID, Tool: tool, Agent: agent, Data: facade.Outcome{Result: result, Elapsed: elapsed}})"},
+		{"agent-completed", recipe.Method, 1, "bridge.AgentWebSocketBridge.NotifyAgentCompleted", emit + "AgentCompleted, RunID: runID, Agent: agent, Data: facade.Outcome{Result: result, Elapsed: elapsed}})"},
+		{"agent-error", recipe.Method, 1, "bridge.AgentWebSocketBridge.NotifyAgentError", emit + "AgentError, RunID: runID, Agent: agent, Data: data})"},
+		{"progress-update", recipe.Method, 1, "bridge.AgentWebSocketBridge.NotifyProgressUpdate", emit + "ProgressUpdate, RunID: runID, Agent: agent, Data: data})"},
+		{"custom", recipe.Method, 1, "bridge.AgentWebSocketBridge.NotifyCustom", emit + "Custom, RunID: runID, Agent: agent, Name: name, Data: data})"},
 		{"message-type", recipe.Type, 1, "bridge.Message", "map[string]any"},
 		{"retype", recipe.Retype, 2, "bridge.WebSocketManager", "bridge.NotifierOf(m)"},
 		{"retype", recipe.Retype, 2, "bridge.NewWebSocketManager", "h"},
@@ -83,6 +83,14 @@ func TestBuiltinRules(t *testing.T) {
 	}
 	assert.Equal(t, want, got)
 	assert.Equal(t, []string{"github.com/wsunify/wsunify/bridge"}, r.Legacy)
+	for _, x := range r.Rules {
+		for _, prm := range x.Params {
+			assert.False(t, prm.Cond, "%s: %s is evaluated unconditionally, as before", x.ID, prm.Name)
+			if !prm.Pure {
+				assert.Len(t, prm.InAfter, 1, "%s: %s is evaluated once, as before", x.ID, prm.Name)
+			}
+		}
+	}
 }
 
 func TestBuiltinRetypeTargets(t *testing.T) {

@@ -21,6 +21,7 @@ import (
 	"go/token"
 	"go/types"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"unicode"
@@ -28,7 +29,6 @@ import (
 	"golang.org/x/tools/go/packages"
 
 	"github.com/wsunify/wsunify/codemod/recipe"
-	"github.com/wsunify/wsunify/codemod/recipe/builtin"
 )
 
 // bridgePath is the package whose table is generated.
@@ -58,15 +58,29 @@ type entry struct {
 
 // generate returns the content of deprecation_table.go, loading bridge
 // with the go command run in dir.
+//
+// It reads the built-in recipe from its file rather than importing package
+// builtin, and takes bridge's types even when bridge does not compile: a
+// stale table can leave bridge's warn calls naming constants it lacks, and
+// regenerating the table is how that is fixed.
 func generate(ctx context.Context, dir string) ([]byte, error) {
-	fset := token.NewFileSet()
-	pkgs, err := recipe.LoadImports(ctx, dir, fset, builtin.Filename, builtin.Source, recipe.LoadMode|packages.NeedFiles)
+	src, err := builtinSource(ctx, dir)
 	if err != nil {
 		return nil, err
 	}
-	r, err := builtin.Load(fset, recipe.ImporterOf(pkgs))
+	fset := token.NewFileSet()
+	paths, err := recipe.Imports(fset, builtinFile, src)
 	if err != nil {
 		return nil, err
+	}
+	cfg := &packages.Config{Context: ctx, Dir: dir, Fset: fset, Mode: recipe.LoadMode | packages.NeedFiles}
+	pkgs, err := packages.Load(cfg, paths...)
+	if err != nil {
+		return nil, err
+	}
+	r, err := recipe.Parse(fset, builtinFile, src, recipe.ImporterOf(pkgs))
+	if err != nil {
+		return nil, fmt.Errorf("the built-in recipe: %w", err)
 	}
 	var bridge *packages.Package
 	for _, p := range pkgs {
@@ -86,6 +100,28 @@ func generate(ctx context.Context, dir string) ([]byte, error) {
 		return nil, err
 	}
 	return render(entries)
+}
+
+// The built-in recipe: its package and its file.
+const (
+	builtinPath = "github.com/wsunify/wsunify/codemod/recipe/builtin"
+	builtinFile = "builtin.go"
+)
+
+// builtinSource reads the built-in recipe, found by the go command in dir.
+func builtinSource(ctx context.Context, dir string) ([]byte, error) {
+	pkgs, err := packages.Load(&packages.Config{Context: ctx, Dir: dir, Mode: packages.NeedName | packages.NeedFiles}, builtinPath)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range pkgs {
+		for _, f := range p.GoFiles {
+			if filepath.Base(f) == builtinFile {
+				return os.ReadFile(f)
+			}
+		}
+	}
+	return nil, fmt.Errorf("%s has no %s", builtinPath, builtinFile)
 }
 
 // deprecatedNames returns the functions ("F") and methods ("T.M", of a
