@@ -113,6 +113,7 @@ func runAnalyzer(pass *analysis.Pass) (any, error) {
 	} else {
 		l = newLegacy(rc, lookup, nil)
 	}
+	l.everyRef = analyzerRecipeFile == ""
 	prog := &Program{Fset: pass.Fset, Packages: []*Package{pkg}, byPath: map[string]*Package{pkg.Path: pkg}}
 	callSites := &Options{Rules: RuleSet{}}
 	for _, r := range l.rules {

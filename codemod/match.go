@@ -54,6 +54,10 @@ type legacy struct {
 	methods map[string][]*Rule
 	types   map[types.Object]*Rule
 	pkgs    map[string]bool // the recipe's legacy packages
+	// everyRef counts every other name of a legacy package as a use left
+	// (bridge-ref): the built-in recipe's legacy package goes as a whole,
+	// a team's own stays beside its recipe's migrated forms.
+	everyRef bool
 	// retype is the rule of the retype step (its ID); nil if the recipe
 	// has none.
 	retype *Rule
@@ -435,7 +439,7 @@ func (l *legacy) scanFile(pkg *Package, f *File) []use {
 				obj == l.newAgentBridge || obj == l.newUserContext):
 				uses = append(uses, use{rule: l.retype, kind: useRef, file: f, pos: n.Pos(), sel: n,
 					reason: fmt.Sprintf("%s.%s stays until its declaration is retyped", x.Name, n.Sel.Name)})
-			default:
+			case l.everyRef:
 				uses = append(uses, use{rule: bridgeRefRule, kind: useRef, file: f, pos: n.Pos(), sel: n,
 					reason: fmt.Sprintf("%s.%s has no automatic rewrite", x.Name, n.Sel.Name)})
 			}

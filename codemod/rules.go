@@ -7,6 +7,7 @@ import (
 	"go/importer"
 	"go/token"
 	"go/types"
+	"maps"
 	"slices"
 	"strings"
 
@@ -185,22 +186,12 @@ func (s RuleSet) Check(rules []*Rule) error {
 	for _, r := range rules {
 		ids = append(ids, r.ID)
 	}
-	for _, id := range slices.Sorted(mapsKeys(s)) {
+	for _, id := range slices.Sorted(maps.Keys(s)) {
 		if !slices.Contains(ids, id) {
 			return fmt.Errorf("codemod: unknown rule %q (rules: %s)", id, strings.Join(ids, ", "))
 		}
 	}
 	return nil
-}
-
-func mapsKeys(s RuleSet) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range s {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // Has reports whether the set selects the rule.

@@ -1,0 +1,46 @@
+package codemod
+
+import (
+	"go/parser"
+	"go/token"
+	"testing"
+)
+
+func TestNeverBuilt(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, src string
+		want      bool
+	}{
+		{"ignore", "//go:build ignore\n\npackage recipe\n", true},
+		{"ignore after a comment", "// Copyright.\n\n//go:build ignore\n\npackage recipe\n", true},
+		{"a tag", "//go:build enterprise\n\npackage p\n", false},
+		{"ignore or a tag", "//go:build ignore || linux\n\npackage p\n", false},
+		{"no constraint", "package p\n\n//go:build ignore\n", false},
+	} {
+		if got := neverBuilt([]byte(tc.src)); got != tc.want {
+			t.Errorf("%s: neverBuilt = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestBuildLineInCode(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, src string
+		want      bool
+	}{
+		{"header", "//go:build linux\n// +build linux\n\npackage p\n\nfunc f() {}\n", false},
+		{"in a call", "package p\n\nfunc f(a, b int) {}\n\nfunc g() {\n\tf(1, // +build foo\n\t\t2)\n}\n", true},
+		{"go:build in a body", "package p\n\nfunc g() {\n\t//go:build x\n}\n", true},
+		{"other comments", "package p\n\n// +builder is not a constraint\nfunc g() {}\n", false},
+	} {
+		f, err := parser.ParseFile(token.NewFileSet(), "x.go", tc.src, parser.ParseComments)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := buildLineInCode(f).IsValid(); got != tc.want {
+			t.Errorf("%s: buildLineInCode found %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
