@@ -3,6 +3,7 @@ package recipe_test
 import (
 	"context"
 	"go/types"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -11,12 +12,18 @@ import (
 	"github.com/wsunify/wsunify/codemod/recipe"
 )
 
+// pusherRecipe loads the recipe once per test binary: the go command is the
+// slow part, and -count=N need not run it N times.
+var pusherRecipe = sync.OnceValues(func() (*recipe.Recipe, error) {
+	return recipe.LoadFile(context.Background(), "testdata/pusher", "testdata/pusher/recipe.go")
+})
+
 // TestPusherRecipe parses a recipe that is not bridge's: a team's own
 // Pusher (testdata/pusher, a module of its own) onto facade.Notifier,
 // against the team's module.
 func TestPusherRecipe(t *testing.T) {
 	t.Parallel()
-	r, err := recipe.LoadFile(context.Background(), "testdata/pusher", "testdata/pusher/recipe.go")
+	r, err := pusherRecipe()
 	require.NoError(t, err)
 	assert.Equal(t, []string{"example.com/pusher/push"}, r.Legacy)
 	assert.Equal(t, []string{"push", "push-all", "retype"}, r.IDs())

@@ -81,75 +81,75 @@ func getUserConnectionsAfter(h *facade.Hub, userID string) []string {
 }
 
 // agent-started: the start of a run, as a typed event.
-func agentStartedBefore(b bridge.AgentWebSocketBridge, ctx context.Context, runID, agentName string, runContext bridge.Message) error {
-	return b.NotifyAgentStarted(ctx, runID, agentName, runContext)
+func agentStartedBefore(b bridge.AgentWebSocketBridge, ctx context.Context, runID, agent string, data bridge.Message) error {
+	return b.NotifyAgentStarted(ctx, runID, agent, data)
 }
 
-func agentStartedAfter(b bridge.AgentWebSocketBridge, ctx context.Context, runID, agentName string, runContext bridge.Message) error {
-	return bridge.EmitterOf(b).Emit(ctx, facade.Event{Type: facade.AgentStarted, RunID: runID, Agent: agentName, Data: runContext})
+func agentStartedAfter(b bridge.AgentWebSocketBridge, ctx context.Context, runID, agent string, data bridge.Message) error {
+	return bridge.EmitterOf(b).Emit(ctx, facade.Event{Type: facade.AgentStarted, RunID: runID, Agent: agent, Data: data})
 }
 
 // agent-thinking: a reasoning step, its data a facade.Thought.
-func agentThinkingBefore(b bridge.AgentWebSocketBridge, ctx context.Context, runID, agentName, reasoning string, step int) error {
-	return b.NotifyAgentThinking(ctx, runID, agentName, reasoning, step)
+func agentThinkingBefore(b bridge.AgentWebSocketBridge, ctx context.Context, runID, agent, reasoning string, step int) error {
+	return b.NotifyAgentThinking(ctx, runID, agent, reasoning, step)
 }
 
-func agentThinkingAfter(b bridge.AgentWebSocketBridge, ctx context.Context, runID, agentName, reasoning string, step int) error {
-	return bridge.EmitterOf(b).Emit(ctx, facade.Event{Type: facade.AgentThinking, RunID: runID, Agent: agentName, Data: facade.Thought{Reasoning: reasoning, Step: step}})
+func agentThinkingAfter(b bridge.AgentWebSocketBridge, ctx context.Context, runID, agent, reasoning string, step int) error {
+	return bridge.EmitterOf(b).Emit(ctx, facade.Event{Type: facade.AgentThinking, RunID: runID, Agent: agent, Data: facade.Thought{Reasoning: reasoning, Step: step}})
 }
 
 // tool-executing: a tool call, its parameters as the event's data.
-func toolExecutingBefore(b bridge.AgentWebSocketBridge, ctx context.Context, runID, toolName, agentName string, params bridge.Message) error {
-	return b.NotifyToolExecuting(ctx, runID, toolName, agentName, params)
+func toolExecutingBefore(b bridge.AgentWebSocketBridge, ctx context.Context, runID, tool, agent string, data bridge.Message) error {
+	return b.NotifyToolExecuting(ctx, runID, tool, agent, data)
 }
 
-func toolExecutingAfter(b bridge.AgentWebSocketBridge, ctx context.Context, runID, toolName, agentName string, params bridge.Message) error {
-	return bridge.EmitterOf(b).Emit(ctx, facade.Event{Type: facade.ToolExecuting, RunID: runID, Tool: toolName, Agent: agentName, Data: params})
+func toolExecutingAfter(b bridge.AgentWebSocketBridge, ctx context.Context, runID, tool, agent string, data bridge.Message) error {
+	return bridge.EmitterOf(b).Emit(ctx, facade.Event{Type: facade.ToolExecuting, RunID: runID, Tool: tool, Agent: agent, Data: data})
 }
 
 // tool-completed: a tool's result, its data a facade.Outcome.
-func toolCompletedBefore(b bridge.AgentWebSocketBridge, ctx context.Context, runID, toolName, agentName string, result any, elapsed time.Duration) error {
-	return b.NotifyToolCompleted(ctx, runID, toolName, agentName, result, elapsed)
+func toolCompletedBefore(b bridge.AgentWebSocketBridge, ctx context.Context, runID, tool, agent string, result any, elapsed time.Duration) error {
+	return b.NotifyToolCompleted(ctx, runID, tool, agent, result, elapsed)
 }
 
-func toolCompletedAfter(b bridge.AgentWebSocketBridge, ctx context.Context, runID, toolName, agentName string, result any, elapsed time.Duration) error {
-	return bridge.EmitterOf(b).Emit(ctx, facade.Event{Type: facade.ToolCompleted, RunID: runID, Tool: toolName, Agent: agentName, Data: facade.Outcome{Result: result, Elapsed: elapsed}})
+func toolCompletedAfter(b bridge.AgentWebSocketBridge, ctx context.Context, runID, tool, agent string, result any, elapsed time.Duration) error {
+	return bridge.EmitterOf(b).Emit(ctx, facade.Event{Type: facade.ToolCompleted, RunID: runID, Tool: tool, Agent: agent, Data: facade.Outcome{Result: result, Elapsed: elapsed}})
 }
 
 // agent-completed: a run's result, its data a facade.Outcome.
-func agentCompletedBefore(b bridge.AgentWebSocketBridge, ctx context.Context, runID, agentName string, result any, elapsed time.Duration) error {
-	return b.NotifyAgentCompleted(ctx, runID, agentName, result, elapsed)
+func agentCompletedBefore(b bridge.AgentWebSocketBridge, ctx context.Context, runID, agent string, result any, elapsed time.Duration) error {
+	return b.NotifyAgentCompleted(ctx, runID, agent, result, elapsed)
 }
 
-func agentCompletedAfter(b bridge.AgentWebSocketBridge, ctx context.Context, runID, agentName string, result any, elapsed time.Duration) error {
-	return bridge.EmitterOf(b).Emit(ctx, facade.Event{Type: facade.AgentCompleted, RunID: runID, Agent: agentName, Data: facade.Outcome{Result: result, Elapsed: elapsed}})
+func agentCompletedAfter(b bridge.AgentWebSocketBridge, ctx context.Context, runID, agent string, result any, elapsed time.Duration) error {
+	return bridge.EmitterOf(b).Emit(ctx, facade.Event{Type: facade.AgentCompleted, RunID: runID, Agent: agent, Data: facade.Outcome{Result: result, Elapsed: elapsed}})
 }
 
 // agent-error: a failed run, the error as the event's data.
-func agentErrorBefore(b bridge.AgentWebSocketBridge, ctx context.Context, runID, agentName string, err error) error {
-	return b.NotifyAgentError(ctx, runID, agentName, err)
+func agentErrorBefore(b bridge.AgentWebSocketBridge, ctx context.Context, runID, agent string, data error) error {
+	return b.NotifyAgentError(ctx, runID, agent, data)
 }
 
-func agentErrorAfter(b bridge.AgentWebSocketBridge, ctx context.Context, runID, agentName string, err error) error {
-	return bridge.EmitterOf(b).Emit(ctx, facade.Event{Type: facade.AgentError, RunID: runID, Agent: agentName, Data: err})
+func agentErrorAfter(b bridge.AgentWebSocketBridge, ctx context.Context, runID, agent string, data error) error {
+	return bridge.EmitterOf(b).Emit(ctx, facade.Event{Type: facade.AgentError, RunID: runID, Agent: agent, Data: data})
 }
 
 // progress-update: progress, sent as it is.
-func progressUpdateBefore(b bridge.AgentWebSocketBridge, ctx context.Context, runID, agentName string, progress bridge.Message) error {
-	return b.NotifyProgressUpdate(ctx, runID, agentName, progress)
+func progressUpdateBefore(b bridge.AgentWebSocketBridge, ctx context.Context, runID, agent string, data bridge.Message) error {
+	return b.NotifyProgressUpdate(ctx, runID, agent, data)
 }
 
-func progressUpdateAfter(b bridge.AgentWebSocketBridge, ctx context.Context, runID, agentName string, progress bridge.Message) error {
-	return bridge.EmitterOf(b).Emit(ctx, facade.Event{Type: facade.ProgressUpdate, RunID: runID, Agent: agentName, Data: progress})
+func progressUpdateAfter(b bridge.AgentWebSocketBridge, ctx context.Context, runID, agent string, data bridge.Message) error {
+	return bridge.EmitterOf(b).Emit(ctx, facade.Event{Type: facade.ProgressUpdate, RunID: runID, Agent: agent, Data: data})
 }
 
 // custom: an event of the team's own type, named by the event's Name.
-func customBefore(b bridge.AgentWebSocketBridge, ctx context.Context, runID, agentName, notificationType string, data bridge.Message) error {
-	return b.NotifyCustom(ctx, runID, agentName, notificationType, data)
+func customBefore(b bridge.AgentWebSocketBridge, ctx context.Context, runID, agent, name string, data bridge.Message) error {
+	return b.NotifyCustom(ctx, runID, agent, name, data)
 }
 
-func customAfter(b bridge.AgentWebSocketBridge, ctx context.Context, runID, agentName, notificationType string, data bridge.Message) error {
-	return bridge.EmitterOf(b).Emit(ctx, facade.Event{Type: facade.Custom, RunID: runID, Agent: agentName, Name: notificationType, Data: data})
+func customAfter(b bridge.AgentWebSocketBridge, ctx context.Context, runID, agent, name string, data bridge.Message) error {
+	return bridge.EmitterOf(b).Emit(ctx, facade.Event{Type: facade.Custom, RunID: runID, Agent: agent, Name: name, Data: data})
 }
 
 // message-type: bridge.Message is the map[string]any it aliases.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -14,13 +15,21 @@ import (
 // file in the tree must be what the built-in recipe gives.
 func TestTableIsFresh(t *testing.T) {
 	t.Parallel()
-	dir := filepath.Join("..", "..", "..", "..", "bridge")
-	want, err := generate(context.Background(), dir)
+	want, err := generated()
 	require.NoError(t, err)
-	got, err := os.ReadFile(filepath.Join(dir, Output))
+	got, err := os.ReadFile(filepath.Join(bridgeDir, Output))
 	require.NoError(t, err)
 	assert.Equal(t, string(want), string(got), "bridge/%s is stale: run go generate ./bridge", Output)
 }
+
+// generated is generate's output, once per test binary: the go command is
+// the slow part, and -count=N need not run it N times.
+var generated = sync.OnceValues(func() ([]byte, error) {
+	return generate(context.Background(), bridgeDir)
+})
+
+// bridgeDir is package bridge's directory.
+var bridgeDir = filepath.Join("..", "..", "..", "..", "bridge")
 
 func TestDeprecatedNames(t *testing.T) {
 	t.Parallel()
