@@ -1,11 +1,13 @@
 package codemod
 
 import (
+	"context"
 	"fmt"
 	"go/parser"
 	"go/token"
 	"go/types"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/wsunify/wsunify/codemod/recipe"
@@ -41,34 +43,49 @@ func init() {
 }
 
 // analyzerRecipe parses the analyzer's recipe against the packages pass
-// imports, so that its types are the package's own. It returns nil, nil
-// when the package does not reach every package the recipe imports: it
-// cannot use the legacy API then.
-func analyzerRecipe(pass *analysis.Pass) (*recipe.Recipe, error) {
+// imports, so that its types are the package's own. It returns nil when
+// the package does not reach every package the recipe imports: it cannot
+// use the legacy API then. Under go vet, a package's indirect imports
+// hold only what its direct ones need: the recipe is then checked against
+// packages the go command loads, and rebind is set.
+func analyzerRecipe(pass *analysis.Pass) (rc *recipe.Recipe, rebind bool, err error) {
 	name, src := builtin.Filename, builtin.Source
 	if analyzerRecipeFile != "" {
 		b, err := os.ReadFile(analyzerRecipeFile)
 		if err != nil {
-			return nil, fmt.Errorf("codemod: %w", err)
+			return nil, false, fmt.Errorf("codemod: %w", err)
 		}
 		name, src = analyzerRecipeFile, b
 	}
 	fset := token.NewFileSet()
 	af, err := parser.ParseFile(fset, name, src, parser.ImportsOnly)
 	if err != nil {
-		return nil, fmt.Errorf("codemod: recipe: %w", err)
+		return nil, false, fmt.Errorf("codemod: recipe: %w", err)
 	}
+	complete := true
 	for _, spec := range af.Imports {
-		if p := importPath(spec); !isStdPath(p) && findImport(pass.Pkg, p) == nil {
-			return nil, nil
+		p := findImport(pass.Pkg, importPath(spec))
+		if p == nil && !isStdPath(importPath(spec)) {
+			return nil, false, nil
 		}
+		complete = complete && p != nil && p.Complete()
 	}
-	return recipe.Parse(fset, name, src, importerFunc(func(path string) (*types.Package, error) {
+	if !complete {
+		dir := filepath.Dir(pass.Fset.File(pass.Files[0].FileStart).Name())
+		pkgs, err := recipe.LoadImports(context.Background(), dir, fset, name, src, recipe.LoadMode)
+		if err != nil {
+			return nil, false, err
+		}
+		rc, err := recipe.Parse(fset, name, src, recipe.ImporterOf(pkgs))
+		return rc, true, err
+	}
+	rc, err = recipe.Parse(fset, name, src, importerFunc(func(path string) (*types.Package, error) {
 		if p := findImport(pass.Pkg, path); p != nil {
 			return p, nil
 		}
 		return stdImporter.Import(path)
 	}))
+	return rc, false, err
 }
 
 func runAnalyzer(pass *analysis.Pass) (any, error) {
@@ -81,11 +98,18 @@ func runAnalyzer(pass *analysis.Pass) (any, error) {
 		}
 		pkg.Files = append(pkg.Files, &File{Name: name, Src: src, AST: af})
 	}
-	rc, err := analyzerRecipe(pass)
+	rc, rebind, err := analyzerRecipe(pass)
 	if rc == nil || err != nil {
 		return nil, err // the package does not reach the recipe's packages, or the recipe is refused
 	}
-	l := newLegacy(rc, func(path string) *types.Package { return findImport(pass.Pkg, path) }, nil)
+	lookup := func(path string) *types.Package { return findImport(pass.Pkg, path) }
+	var l *legacy
+	if rebind {
+		l = newLegacyRebound(rc, lookup)
+	} else {
+		l = newLegacy(rc, lookup, nil)
+	}
+	l.everyRef = analyzerRecipeFile == ""
 	prog := &Program{Fset: pass.Fset, Packages: []*Package{pkg}, byPath: map[string]*Package{pkg.Path: pkg}}
 	callSites := &Options{Rules: RuleSet{}}
 	for _, r := range l.rules {

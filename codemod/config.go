@@ -604,7 +604,7 @@ func (p *Program) legacyUnchecked(l *legacy) []uncheckedRefs {
 	}
 	var out []uncheckedRefs
 	for _, u := range p.unchecked {
-		if u.test {
+		if u.test || neverBuilt(u.src) {
 			continue
 		}
 		var n int

@@ -6,6 +6,17 @@
 // sources before anything is written, and [Inventory] reports what is left.
 // The wsunify command and [Analyzer] are thin front ends over it.
 //
+// # Recipes
+//
+// The rules come from a recipe (package recipe): pairs of Go functions, a
+// Before whose body is one call of a legacy method, function or type and
+// an After, its migrated form. [Options.Recipe] names one; nil runs the
+// built-in recipe (package recipe/builtin), the migration from bridge to
+// facade. The engine type-checks the recipe again against the program it
+// migrates, so that the recipe's types are the program's own, and leaves
+// the recipe's legacy packages themselves alone: their adapters call the
+// legacy API on purpose. [Rules] lists the rules as they apply.
+//
 // # Matching
 //
 // A call is rewritten only when the callee is a legacy method by type
@@ -13,8 +24,8 @@
 // an interface embedding it, an embedded field or a type parameter
 // constrained by it), or the method of a concrete type that implements a
 // legacy interface. A method with the same name on an unrelated type is left
-// alone. Teams whose own type plays the part of a legacy shape map it with
-// [Options.Shapes].
+// alone. Teams whose own type plays the part of a legacy type of the recipe
+// map it with [Options.Shapes], or write a recipe of their own.
 //
 // # Steps
 //

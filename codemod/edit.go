@@ -34,7 +34,7 @@ type fileEditor struct {
 	pkgUses map[*ast.Ident]*types.PkgName // original package qualifiers
 	direct  map[*ast.SelectorExpr]bool    // calls whose receiver the step retypes
 	lookup  func(path string) *types.Package
-	targets map[newType]types.Type // the retype step's target types
+	l       *legacy // the rules
 
 	usesAddedText bool // the edits wrote bridge qualifiers
 

@@ -24,8 +24,10 @@ type form struct {
 	// universe are the predeclared names expr uses (nil, string(x), …):
 	// a site where one is shadowed keeps its legacy call.
 	universe []string
-	// top is the call the legacy call becomes, when expr is one.
-	top *ast.CallExpr
+	// top is the call the legacy call becomes, when expr is one;
+	// firstArg[i] is the first parameter its argument i uses, or -1.
+	top      *ast.CallExpr
+	firstArg []int
 }
 
 // pkgRef is a package a form names.
@@ -72,6 +74,12 @@ func newForm(fset *token.FileSet, src []byte, expr ast.Expr, params []string,
 		return true
 	}
 	ast.Inspect(expr, visit)
+	if f.top != nil {
+		f.firstArg = make([]int, len(f.top.Args))
+		for i, a := range f.top.Args {
+			f.firstArg[i] = f.firstParam(a)
+		}
+	}
 	return f
 }
 
@@ -168,6 +176,8 @@ type formRender struct {
 	direct bool
 	unwrap func(pkgRef, string) bool // reports whether pkg.name(x) is x once x is retyped
 	layout *callLayout
+
+	commented map[int]bool // the parameters whose comments are written
 }
 
 // piece is a rendered node: its text, and the comments of its first and
@@ -219,8 +229,17 @@ func (r *formRender) expr(e ast.Expr) piece {
 	switch e := e.(type) {
 	case *ast.Ident:
 		if i, ok := r.f.paramUse[e]; ok {
+			// A parameter the form uses several times (a pure one) carries
+			// its comments once.
 			b := r.bind[i]
-			return piece{text: b.text, lead: b.lead, trail: b.trail}
+			if r.commented[i] {
+				return piece{text: b.text}
+			}
+			if r.commented == nil {
+				r.commented = map[int]bool{}
+			}
+			r.commented[i] = true
+			return piece(b)
 		}
 		return piece{text: e.Name}
 	case *ast.SelectorExpr:
@@ -324,8 +343,8 @@ func (r *formRender) list(head piece, elems []ast.Expr, open, close string, elli
 		}
 		// The newline before the first argument the element holds; an
 		// element that holds none (facade.ToAll()) follows the next one.
-		for k := j; k < len(elems); k++ {
-			if i := r.f.firstParam(elems[k]); i > 0 && i < len(r.layout.gapNL) {
+		for k := j; k < len(elems) && k < len(r.f.firstArg); k++ {
+			if i := r.f.firstArg[k]; i > 0 && i < len(r.layout.gapNL) {
 				return r.layout.gapNL[i]
 			}
 		}

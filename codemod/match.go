@@ -54,6 +54,10 @@ type legacy struct {
 	methods map[string][]*Rule
 	types   map[types.Object]*Rule
 	pkgs    map[string]bool // the recipe's legacy packages
+	// everyRef counts every other name of a legacy package as a use left
+	// (bridge-ref): the built-in recipe's legacy package goes as a whole,
+	// a team's own stays beside its recipe's migrated forms.
+	everyRef bool
 	// retype is the rule of the retype step (its ID); nil if the recipe
 	// has none.
 	retype *Rule
@@ -67,6 +71,13 @@ type legacy struct {
 	notifier                   *types.Interface // facade.Notifier
 	emitter                    types.Type       // *facade.Emitter
 	targets                    map[newType]types.Type
+	// The retype pairs: the one of any value of a legacy type, by shape;
+	// those of a value a legacy constructor builds, by constructor; the
+	// form of each; and the shape whose role is roleScope.
+	anyValue   map[Shape]*recipe.Rule
+	ctors      map[types.Object]*recipe.Rule
+	forms      map[*recipe.Rule]*form
+	scopeShape Shape
 
 	lookup func(path string) *types.Package
 }
@@ -76,14 +87,17 @@ type legacy struct {
 // legacy.
 func newLegacy(rc *recipe.Recipe, lookup func(path string) *types.Package, opts *Options) *legacy {
 	l := &legacy{
-		named:   map[*types.TypeName]Shape{},
-		ifaces:  map[Shape][]*types.Interface{},
-		roles:   map[Shape]role{},
-		methods: map[string][]*Rule{},
-		types:   map[types.Object]*Rule{},
-		pkgs:    map[string]bool{},
-		targets: map[newType]types.Type{},
-		lookup:  lookup,
+		named:    map[*types.TypeName]Shape{},
+		ifaces:   map[Shape][]*types.Interface{},
+		roles:    map[Shape]role{},
+		methods:  map[string][]*Rule{},
+		types:    map[types.Object]*Rule{},
+		pkgs:     map[string]bool{},
+		targets:  map[newType]types.Type{},
+		anyValue: map[Shape]*recipe.Rule{},
+		ctors:    map[types.Object]*recipe.Rule{},
+		forms:    map[*recipe.Rule]*form{},
+		lookup:   lookup,
 	}
 	if rc == nil {
 		return l
@@ -134,6 +148,55 @@ func newLegacy(rc *recipe.Recipe, lookup func(path string) *types.Package, opts 
 	return l
 }
 
+// newLegacyRebound holds the call-site rules of rc, which was
+// type-checked against other *types.Package objects than the program's,
+// with their legacy methods and types found again in the program's
+// packages by path and name (the analyzer under go vet).
+func newLegacyRebound(rc *recipe.Recipe, lookup func(path string) *types.Package) *legacy {
+	l := newLegacy(nil, lookup, nil)
+	for _, p := range rc.Legacy {
+		l.pkgs[p] = true
+	}
+	find := func(o types.Object) types.Object {
+		if o == nil || o.Pkg() == nil {
+			return nil
+		}
+		if p := lookup(o.Pkg().Path()); p != nil {
+			return p.Scope().Lookup(o.Name())
+		}
+		return nil
+	}
+	l.rules = rulesOf(rc)
+	for _, r := range l.rules {
+		switch r.kind {
+		case recipe.Method:
+			tn, _ := find(r.recv).(*types.TypeName)
+			if tn == nil || r.method == nil {
+				continue
+			}
+			m, _, _ := types.LookupFieldOrMethod(tn.Type(), true, tn.Pkg(), r.method.Name())
+			fn, _ := m.(*types.Func)
+			if fn == nil {
+				continue
+			}
+			r.method, r.recv = fn, tn
+			l.methods[fn.Name()] = append(l.methods[fn.Name()], r)
+			shape := Shape(tn.Name())
+			if _, ok := l.named[tn]; !ok {
+				l.named[tn] = shape
+				if it, ok := tn.Type().Underlying().(*types.Interface); ok {
+					l.ifaces[shape] = append(l.ifaces[shape], it)
+				}
+			}
+		case recipe.Type:
+			if o := find(r.src.Legacy); o != nil {
+				l.types[o] = r
+			}
+		}
+	}
+	return l
+}
+
 // retypeRule records what the retype pair rr names.
 func (l *legacy) retypeRule(rc *recipe.Recipe, rr *recipe.Rule, add func(*types.TypeName, Shape)) {
 	tn := namedOf(rr.Sig.Results().At(rr.TargetIndex).Type())
@@ -150,8 +213,10 @@ func (l *legacy) retypeRule(rc *recipe.Recipe, rr *recipe.Rule, add func(*types.
 		}
 		return nil
 	}
+	l.forms[rr] = formOf(rc, rr)
 	if _, anyValue := rr.Legacy.(*types.TypeName); anyValue {
 		// Any value of the type: its role follows the target.
+		l.anyValue[shape] = rr
 		switch t := rr.Target; {
 		case types.IsInterface(t):
 			l.roles[shape] = roleNotifier
@@ -164,9 +229,11 @@ func (l *legacy) retypeRule(rc *recipe.Recipe, rr *recipe.Rule, add func(*types.
 		default:
 			l.roles[shape] = roleScope
 			l.targets[toScope] = t
+			l.scopeShape = shape
 		}
 		return
 	}
+	l.ctors[rr.Legacy] = rr
 	// A value built by a legacy constructor.
 	switch {
 	case isPointer(rr.Target) && l.roles[shape] != roleEmitter && len(rr.Params) == 1:
@@ -256,6 +323,18 @@ func (l *legacy) ruleOf(fn *types.Func) *Rule {
 				return r
 			}
 		}
+	}
+	return nil
+}
+
+// calleeOf is the object a call calls, when named by an identifier or a
+// selector.
+func calleeOf(info *types.Info, call *ast.CallExpr) types.Object {
+	switch f := ast.Unparen(call.Fun).(type) {
+	case *ast.Ident:
+		return info.Uses[f]
+	case *ast.SelectorExpr:
+		return info.Uses[f.Sel]
 	}
 	return nil
 }
@@ -360,7 +439,7 @@ func (l *legacy) scanFile(pkg *Package, f *File) []use {
 				obj == l.newAgentBridge || obj == l.newUserContext):
 				uses = append(uses, use{rule: l.retype, kind: useRef, file: f, pos: n.Pos(), sel: n,
 					reason: fmt.Sprintf("%s.%s stays until its declaration is retyped", x.Name, n.Sel.Name)})
-			default:
+			case l.everyRef:
 				uses = append(uses, use{rule: bridgeRefRule, kind: useRef, file: f, pos: n.Pos(), sel: n,
 					reason: fmt.Sprintf("%s.%s has no automatic rewrite", x.Name, n.Sel.Name)})
 			}

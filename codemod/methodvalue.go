@@ -338,6 +338,11 @@ func (r *renderer) methodValueText(u use) string {
 		fr := &formRender{f: f, bind: binds, qual: qual, over: over, direct: direct, unwrap: unwrapsOnRetype}
 		return fr.expr(x).text
 	}
+	// A method without results is called as a statement: the form is too.
+	ret := "return "
+	if sig.Results().Len() == 0 {
+		ret = ""
+	}
 	if s.Kind() == types.MethodExpr {
 		// The receiver is the first parameter, which keeps its type; the
 		// facade is reached through it and nothing is bound.
@@ -354,7 +359,7 @@ func (r *renderer) methodValueText(u use) string {
 		}
 		fn := s.Obj().(*types.Func)
 		binds[0].text = derefPrefix(fn, sig.Params().At(0).Type()) + names[0]
-		return sigText(sig, names, q) + " {\n\treturn " + render(binds, nil, false, f.expr) + "\n}"
+		return sigText(sig, names, q) + " {\n\t" + ret + render(binds, nil, false, f.expr) + "\n}"
 	}
 	bare := sigText(sig, nil, q)
 	prefix, path := methodValueRecv(e.pkg, u)
@@ -397,11 +402,11 @@ func (r *renderer) methodValueText(u use) string {
 	}
 	inner := sigText(sig, names, q)
 	if short {
-		return inner + " {\n\treturn " + render(binds, nil, direct, f.expr) + "\n}"
+		return inner + " {\n\t" + ret + render(binds, nil, direct, f.expr) + "\n}"
 	}
 	value := render(binds, nil, direct, part)
 	body := render(binds, map[ast.Node]string{part: binder}, direct, f.expr)
-	return "func(" + binder + " " + binderType + ") " + bare + " {\n\treturn " + inner + " {\n\t\treturn " +
+	return "func(" + binder + " " + binderType + ") " + bare + " {\n\treturn " + inner + " {\n\t\t" + ret +
 		body + "\n\t}\n}(" + value + ")"
 }
 

@@ -86,22 +86,10 @@ func (r *renderer) copy(b *strings.Builder, from, to token.Pos) {
 	r.copied = append(r.copied, [2]int{s, e})
 }
 
-// sep is the source between two nodes: a comma and spacing, when the
-// unit has no comments.
-func (r *renderer) sep(a, b ast.Node) string {
-	return string(r.src[r.tf.Offset(a.End()):r.tf.Offset(b.Pos())])
-}
-
 // facade is the qualifier of package facade.
 func (r *renderer) facade(name string) string {
 	r.e.needFacade = true
 	return r.e.facadeName + "." + name
-}
-
-// bridge is bridge.fn(arg).
-func (r *renderer) bridge(fn, arg string) string {
-	r.e.usesAddedText = true
-	return r.e.bridgeName + "." + fn + "(" + arg + ")"
 }
 
 // qual returns the qualifier of a package a form names, at pos.
@@ -122,8 +110,6 @@ func (r *renderer) qual(pos token.Pos) func(pkgRef) string {
 // callText is the rewrite of the legacy call u: its rule's form with the
 // call's receiver and arguments, their comments and its line layout.
 func (r *renderer) callText(u use) string {
-	call := u.call
-	f := u.rule.form
 	recv := r.of(u.sel.X)
 	for _, name := range receiverPath(r.e.pkg, u) {
 		recv += "." + name
@@ -131,14 +117,28 @@ func (r *renderer) callText(u use) string {
 	if addressed(r.e.pkg, u) {
 		recv = "&" + recv
 	}
+	return r.formCall(u.rule.form, &recv, u.sel.X.End(), u.call, r.e.direct[u.sel], nil)
+}
+
+// formCall renders the form f for call, a call of a legacy method (whose
+// receiver, when recv is not nil, is f's first parameter) or function:
+// each parameter bound to its argument, with the argument's comments and
+// the call's line layout. fun is where the callee ends; over are nodes of
+// f written as given text.
+func (r *renderer) formCall(f *form, recv *string, fun token.Pos, call *ast.CallExpr, direct bool, over map[ast.Node]string) string {
 	binds := make([]binding, len(f.params))
-	binds[0] = binding{text: recv}
-	for i, a := range call.Args {
-		binds[i+1].text = r.of(a)
+	off := 0
+	if recv != nil {
+		binds[0], off = binding{text: *recv}, 1
 	}
-	layout := &callLayout{gapNL: make([]bool, len(f.params))}
-	lead := r.argComments(u, binds, layout)
-	fr := &formRender{f: f, bind: binds, qual: r.qual(u.sel.Pos()), direct: r.e.direct[u.sel], unwrap: unwrapsOnRetype, layout: layout}
+	for i, a := range call.Args {
+		if i+off < len(binds) {
+			binds[i+off].text = r.of(a)
+		}
+	}
+	layout := &callLayout{gapNL: make([]bool, len(f.params)+1)}
+	lead := r.argComments(fun, call, binds[off:], layout.gapNL[off:], layout)
+	fr := &formRender{f: f, bind: binds, qual: r.qual(call.Pos()), direct: direct, unwrap: unwrapsOnRetype, layout: layout, over: over}
 	return lead + fr.render()
 }
 
@@ -148,17 +148,20 @@ func unwrapsOnRetype(p pkgRef, name string) bool {
 	return p.path == BridgePath && (name == "NotifierOf" || name == "EmitterOf")
 }
 
-// argComments binds the comments of the argument list of the call u to
-// the arguments they annotate, and records the list's line layout. A
-// comment before an argument's comma, or after it on the same line, trails
-// the argument; one on a line of its own leads the next argument.
-// It returns the comments between the method name and "(", which go
-// before the rewrite.
-func (r *renderer) argComments(u use, binds []binding, layout *callLayout) string {
-	call := u.call
+// argComments binds the comments of the argument list of call to the
+// arguments they annotate (binds[i] is argument i's), and records the
+// list's line layout: gapNL[i] whether a newline stands before argument
+// i, layout.closeNL and layout.open. A comment before an argument's comma,
+// or after it on the same line, trails the argument; one on a line of its
+// own leads the next argument. It returns the comments between the callee
+// (ending at fun) and "(", which go before the rewrite.
+func (r *renderer) argComments(fun token.Pos, call *ast.CallExpr, binds []binding, gapNL []bool, layout *callLayout) string {
 	args := call.Args
+	if len(args) > len(binds) {
+		args = args[:len(binds)]
+	}
 	var head []string
-	for _, c := range r.e.commentsIn(u.sel.X.End(), call.Lparen) {
+	for _, c := range r.e.commentsIn(fun, call.Lparen) {
 		head = append(head, c.Text)
 	}
 	for k := 0; k <= len(args); k++ {
@@ -185,24 +188,26 @@ func (r *renderer) argComments(u use, binds []binding, layout *callLayout) strin
 			}
 			if i < len(comments) {
 				at = r.tf.Offset(comments[i].End())
-				nl = nl || (isLineComment(comments[i].Text))
+				nl = nl || isLineComment(comments[i].Text)
 			}
 		}
-		if k < len(args) && k+1 < len(layout.gapNL) {
-			layout.gapNL[k+1] = nl
+		if k < len(args) && k < len(gapNL) {
+			gapNL[k] = nl
 		} else if k == len(args) {
 			layout.closeNL = nl
 		}
 		for _, c := range comments {
 			switch {
+			case len(args) == 0:
+				head = append(head, c.Text)
 			case k == 0 && r.sameLine(r.tf.Offset(call.Lparen), r.tf.Offset(c.Pos())):
 				layout.open = append(layout.open, c.Text)
 			case k == 0:
-				binds[1].lead = append(binds[1].lead, c.Text)
+				binds[0].lead = append(binds[0].lead, c.Text)
 			case k == len(args) || comma < 0 || r.tf.Offset(c.End()) <= comma || r.sameLine(comma, r.tf.Offset(c.Pos())):
-				binds[k].trail = append(binds[k].trail, c.Text)
+				binds[k-1].trail = append(binds[k-1].trail, c.Text)
 			default:
-				binds[k+1].lead = append(binds[k+1].lead, c.Text)
+				binds[k].lead = append(binds[k].lead, c.Text)
 			}
 		}
 	}
@@ -229,41 +234,42 @@ func (e *fileEditor) commentsIn(from, to token.Pos) []*ast.Comment {
 	return out
 }
 
-// convertText is a value assigned to a retyped declaration, converted.
+// convertText is a value assigned to a retyped declaration, converted as
+// the recipe's retype pair for it says. scoped says that the context a
+// bridge is built from becomes a facade.Scope in the same step: the
+// conversion of it inside the pair's form is then the context itself.
 func (r *renderer) convertText(v ast.Expr, k valueKind, d *decl, scoped bool) string {
+	l := r.e.l
 	switch k {
 	case valueNil, valueAsIs:
 		return r.plain(v)
-	case valueScope:
-		call := ast.Unparen(v).(*ast.CallExpr)
-		return r.span(v.Pos(), call.Fun.Pos(), v) + r.facade("NewScope") + r.span(call.Fun.End(), v.End(), v)
-	case valueScopeLit:
-		x := r.plain(v)
-		return r.facade("Scope") + "{UserID: " + x + ".UserID, ThreadID: " + x + ".ThreadID, RunID: " + x + ".RunID}"
-	case valueHub:
-		return r.of(ast.Unparen(v).(*ast.CallExpr).Args[0])
-	case valueEmitter:
-		call := ast.Unparen(v).(*ast.CallExpr)
-		n, uc := call.Args[0], call.Args[1]
-		if scoped {
-			return r.span(v.Pos(), call.Fun.Pos(), v) + r.facade("NewEmitter") + r.span(call.Fun.End(), v.End(), v)
+	case valueWrap, valueScopeLit:
+		// Any value of the type: the pair's one parameter is the value.
+		rr := l.anyValue[d.shape]
+		fr := &formRender{f: l.forms[rr], bind: []binding{{text: r.plain(v)}}, qual: r.qual(v.Pos())}
+		return fr.render()
+	}
+	// A value built by a legacy constructor: the pair's parameters are
+	// the constructor's arguments.
+	call := ast.Unparen(v).(*ast.CallExpr)
+	rr := l.ctors[calleeOf(r.e.pkg.Info, call)]
+	var over map[ast.Node]string
+	if scoped {
+		ctx := l.anyValue[l.scopeShape]
+		for i := range rr.Params {
+			if conv := rr.Conversion(i, ctx); conv != nil {
+				over = map[ast.Node]string{conv: r.of(call.Args[i])}
+			}
 		}
-		ucText := r.of(uc)
-		scope := r.facade("Scope") + "{UserID: " + ucText + ".UserID, ThreadID: " + ucText + ".ThreadID, RunID: " + ucText + ".RunID}"
-		tail := string(r.src[r.tf.Offset(uc.End()):r.tf.Offset(call.Rparen)]) + ")"
-		return r.facade("NewEmitter") + "(" + r.of(n) + r.sep(n, uc) + scope + tail
 	}
-	fn := "NotifierOf"
-	if d.to == toEmitter {
-		fn = "EmitterOf"
-	}
-	return r.bridge(fn, r.plain(v))
+	fun := call.Fun.End()
+	return r.span(v.Pos(), call.Pos(), v) + r.formCall(l.forms[rr], nil, fun, call, false, over) + r.span(call.End(), v.End(), v)
 }
 
 // facadeTypeText is the type expression of t, the target the recipe's
 // retype rules give.
 func (r *renderer) facadeTypeText(t newType) string {
-	target := r.e.targets[t]
+	target := r.e.l.targets[t]
 	if target == nil {
 		return r.facade(string(t))
 	}

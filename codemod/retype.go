@@ -303,7 +303,7 @@ func (rt *retyper) blockUnchecked(d *decl) {
 		name = d.fn.Name()
 	}
 	for _, u := range rt.prog.unchecked {
-		if u.sees(d.pkg) && u.mentions(name) {
+		if u.sees(d.pkg) && u.mentions(name) && !neverBuilt(u.src) {
 			d.blocked = fmt.Sprintf("%s is used in %s, %s", name, filepath.Base(u.name), u.why)
 			return
 		}

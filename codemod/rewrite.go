@@ -1,6 +1,7 @@
 package codemod
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"go/ast"
@@ -158,7 +159,9 @@ func (p *Program) legacy(opts *Options) (*legacy, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newLegacy(rc, p.lookupTypes, opts), nil
+	l := newLegacy(rc, p.lookupTypes, opts)
+	l.everyRef = opts == nil || opts.Recipe == nil
+	return l, nil
 }
 
 // rewritePackage rewrites the files of one package.
@@ -176,7 +179,7 @@ func rewritePackage(fset *token.FileSet, pkg *Package, l *legacy, rt *retyper, o
 		editor := func() *fileEditor {
 			if e == nil {
 				e = newFileEditor(fset, pkg, f)
-				e.direct, e.lookup, e.targets = rt.direct, l.lookup, l.targets
+				e.direct, e.lookup, e.l = rt.direct, l.lookup, l
 			}
 			return e
 		}
@@ -269,7 +272,8 @@ func useEdit(u use) edit {
 			case useMethodValue, useMethodExpr:
 				return r.methodValueText(u)
 			}
-			return "map[string]any"
+			// A legacy type name: the type its rule gives.
+			return (&formRender{f: u.rule.form, qual: r.qual(u.sel.Pos())}).render()
 		},
 	}
 }
@@ -395,6 +399,24 @@ func uneditable(f *File, opts *Options) string {
 		return "has a build constraint comment inside its code"
 	}
 	return ""
+}
+
+// neverBuilt reports whether the file src is built only with the tag
+// "ignore" (//go:build ignore, as a recipe or a generator's main is):
+// no configuration of a run checks it, and it is no use of the program's.
+func neverBuilt(src []byte) bool {
+	for line := range bytes.Lines(src) {
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 || bytes.HasPrefix(line, []byte("//")) && !constraint.IsGoBuild(string(line)) {
+			continue
+		}
+		if !constraint.IsGoBuild(string(line)) {
+			return false // the package clause, or a block comment: no constraint
+		}
+		x, err := constraint.Parse(string(line))
+		return err == nil && !x.Eval(func(tag string) bool { return tag != "ignore" })
+	}
+	return false
 }
 
 // buildLineInCode returns the position of a comment after the package

@@ -7,6 +7,7 @@ import (
 	"go/importer"
 	"go/token"
 	"go/types"
+	"maps"
 	"slices"
 	"strings"
 
@@ -22,8 +23,6 @@ type Shape string
 const (
 	ShapeManager Shape = "WebSocketManager"     // bridge.WebSocketManager and its look-alikes
 	ShapeAgent   Shape = "AgentWebSocketBridge" // bridge.AgentWebSocketBridge and its look-alikes
-
-	shapeContext Shape = "UserExecutionContext" // bridge.UserExecutionContext, retyped to facade.Scope
 )
 
 // Step orders the rules: every rule of a step type-checks on its own, and a
@@ -187,22 +186,12 @@ func (s RuleSet) Check(rules []*Rule) error {
 	for _, r := range rules {
 		ids = append(ids, r.ID)
 	}
-	for _, id := range slices.Sorted(mapsKeys(s)) {
+	for _, id := range slices.Sorted(maps.Keys(s)) {
 		if !slices.Contains(ids, id) {
 			return fmt.Errorf("codemod: unknown rule %q (rules: %s)", id, strings.Join(ids, ", "))
 		}
 	}
 	return nil
-}
-
-func mapsKeys(s RuleSet) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range s {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // Has reports whether the set selects the rule.
@@ -274,18 +263,16 @@ func (p *Program) lookupTypes(path string) *types.Package {
 }
 
 // Rules returns the rules of the recipe of opts (the built-in one when
-// opts.Recipe is nil) as they apply to prog, in the recipe's order, then
-// RuleBridgeRef.
+// opts.Recipe is nil) as they apply to prog, in the recipe's order.
 func Rules(prog *Program, opts *Options) ([]*Rule, error) {
 	rc, err := prog.recipeOf(opts)
 	if err != nil {
 		return nil, err
 	}
-	var out []*Rule
-	if rc != nil {
-		out = rulesOf(rc)
+	if rc == nil {
+		return nil, nil
 	}
-	return append(out, bridgeRefRule), nil
+	return rulesOf(rc), nil
 }
 
 // bridgeRefRule stands for the references to a legacy package no rule
@@ -304,5 +291,5 @@ func BuiltinRules(ctx context.Context, dir string) ([]*Rule, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append(rulesOf(rc), bridgeRefRule), nil
+	return rulesOf(rc), nil
 }

@@ -200,7 +200,7 @@ func TestVetTool(t *testing.T) {
 	vet.Dir = dir
 	vet.Env = append(os.Environ(), "GOPROXY=off")
 	out, err := vet.CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "ws.go:11:11: legacy bridge.WebSocketManager.SendToUser: use n.Notify") {
+	if err == nil || !strings.Contains(string(out), "ws.go:11:11: legacy bridge.WebSocketManager.SendToUser: use bridge.NotifierOf(m).Notify") {
 		t.Errorf("go vet -vettool: err %v\n%s", err, out)
 	}
 }

@@ -13,10 +13,16 @@ import (
 const pushSrc = `package push
 
 // Pusher is the team's legacy notifier.
-type Pusher interface{ Push(userID string, payload []byte) error }
+type Pusher interface {
+	Push(userID string, payload []byte) error
+	PushAll(payload []byte)
+}
 
 // Notifier is the new API.
-type Notifier interface{ Notify(to string, payload []byte) error }
+type Notifier interface {
+	Notify(to string, payload []byte) error
+	NotifyAll(payload []byte) error
+}
 
 // NotifierOf adapts a Pusher.
 func NotifierOf(p Pusher) Notifier { return adapter{p} }
@@ -24,6 +30,11 @@ func NotifierOf(p Pusher) Notifier { return adapter{p} }
 type adapter struct{ p Pusher }
 
 func (a adapter) Notify(to string, payload []byte) error { return a.p.Push(to, payload) }
+
+func (a adapter) NotifyAll(payload []byte) error {
+	a.p.PushAll(payload)
+	return nil
+}
 `
 
 const pushAppSrc = `package app
@@ -33,6 +44,11 @@ import "example.com/app/push"
 // Hello greets a user.
 func Hello(p push.Pusher) error {
 	return p.Push("u1", []byte("hello")) // greet
+}
+
+// All returns the broadcast of p, a method without results.
+func All(p push.Pusher) func([]byte) {
+	return p.PushAll
 }
 `
 
@@ -49,6 +65,15 @@ func pushBefore(p push.Pusher, userID string, payload []byte) error {
 
 func pushAfter(p push.Pusher, userID string, payload []byte) error {
 	return push.NotifierOf(p).Notify(userID, payload)
+}
+
+// push-all: a payload to everyone.
+func pushAllBefore(p push.Pusher, payload []byte) {
+	p.PushAll(payload)
+}
+
+func pushAllAfter(p push.Pusher, payload []byte) {
+	push.NotifierOf(p).NotifyAll(payload)
 }
 `
 
@@ -68,8 +93,16 @@ func TestRecipeApply(t *testing.T) {
 	if want := `return push.NotifierOf(p).Notify("u1", []byte("hello")) // greet`; !strings.Contains(string(got), want) {
 		t.Errorf("app.go after apply:\n%s\nwant it to hold %s", got, want)
 	}
+	if want := "return func(payload []byte) {\n\t\tpush.NotifierOf(p).NotifyAll(payload)\n\t}"; !strings.Contains(string(got), want) {
+		t.Errorf("app.go after apply:\n%s\nwant the method value as\n%s", got, want)
+	}
 	if got, _ := os.ReadFile(filepath.Join(dir, "push", "push.go")); string(got) != pushSrc {
 		t.Errorf("the recipe's legacy package was rewritten:\n%s", got)
+	}
+	// The team's package stays beside the migrated forms, and the recipe
+	// file is built by no configuration: nothing is left.
+	if code, stdout, stderr := wsunify("check", "-C", dir, "-recipe", "recipe.go", "./..."); code != exitOK {
+		t.Errorf("check -recipe after apply = %d\n%s%s", code, stdout, stderr)
 	}
 }
 
