@@ -645,7 +645,7 @@ func migrateConfigs(ctx context.Context, prog *Program, opts *Options) (*Result,
 	for i, p := range progs {
 		files[i] = p.checkedFiles()
 	}
-	keep := map[string]string{}
+	keep := map[string]kept{}
 	for round := 0; ; round++ {
 		results := make([]*Result, len(progs))
 		var first *Program
@@ -671,8 +671,8 @@ func migrateConfigs(ctx context.Context, prog *Program, opts *Options) (*Result,
 		for _, ri := range results {
 			for _, key := range slices.Sorted(maps.Keys(ri.retypedKeys)) {
 				for j, rj := range results {
-					if why, ok := rj.keptKeys[key]; ok && keep[key] == "" {
-						keep[key] = fmt.Sprintf("%s (in %s)", why, progs[j].config)
+					if k, ok := rj.keptKeys[key]; ok && keep[key].why == "" {
+						keep[key] = kept{fmt.Sprintf("%s (in %s)", k.why, progs[j].config), k.related}
 						added = true
 					}
 				}
@@ -683,9 +683,9 @@ func migrateConfigs(ctx context.Context, prog *Program, opts *Options) (*Result,
 			for _, c := range m.conflicts {
 				for _, ri := range results {
 					for _, key := range slices.Sorted(maps.Keys(ri.retypedKeys)) {
-						if ri.retypedKeys[key][c.file] && keep[key] == "" {
-							keep[key] = fmt.Sprintf("its retype would make %s differ between %s and %s",
-								filepath.Base(c.file), progs[c.a].config, progs[c.b].config)
+						if ri.retypedKeys[key][c.file] && keep[key].why == "" {
+							keep[key] = kept{why: fmt.Sprintf("its retype would make %s differ between %s and %s",
+								filepath.Base(c.file), progs[c.a].config, progs[c.b].config)}
 							added = true
 						}
 					}

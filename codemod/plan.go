@@ -2,12 +2,8 @@ package codemod
 
 import (
 	"context"
-	"fmt"
 	"maps"
-	"path/filepath"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -112,8 +108,8 @@ func Inventory(ctx context.Context, prog *Program, opts *Options) (*Plan, error)
 }
 
 // onDisk moves findings, positioned in the sources a simulated apply
-// rewrote, to the files as they are on disk, and so the positions their
-// messages quote ("at handler.go:60:27"): a position on a line the rewrite
+// rewrote, to the files as they are on disk, with their related positions:
+// a position on a line the rewrite
 // kept moves with the line; one on a line it changed goes to the old line
 // the change starts at, with its column kept inside that line.
 func onDisk(findings []Finding, changes []FileChange) []Finding {
@@ -141,32 +137,10 @@ func onDisk(findings []Finding, changes []FileChange) []Finding {
 				f.Related[j].Pos.Line, f.Related[j].Pos.Column, f.Related[j].Pos.Offset = m.old(r.Pos.Line, r.Pos.Column)
 			}
 		}
-		f.Message = quotedPos.ReplaceAllStringFunc(f.Message, func(q string) string {
-			sub := quotedPos.FindStringSubmatch(q)
-			line, _ := strconv.Atoi(sub[2])
-			col, _ := strconv.Atoi(sub[3])
-			// The file of that base name beside the finding, else the only one.
-			var name string
-			for _, c := range changes {
-				if filepath.Base(c.Name) != sub[1] {
-					continue
-				}
-				if name == "" || filepath.Dir(c.Name) == filepath.Dir(findings[i].Pos.Filename) {
-					name = c.Name
-				}
-			}
-			if m := mapOf(name); m != nil {
-				line, col, _ = m.old(line, col)
-			}
-			return fmt.Sprintf(" at %s:%d:%d", sub[1], line, col)
-		})
 		findings[i] = f
 	}
 	return findings
 }
-
-// quotedPos is a position quoted in a finding's message.
-var quotedPos = regexp.MustCompile(` at ([^\s:/]+\.go):(\d+):(\d+)`)
 
 // lineMap maps the lines of a changed file back to the old content.
 type lineMap struct {

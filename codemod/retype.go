@@ -183,8 +183,8 @@ func (rt *retyper) findDecls(pkg *Package, f *File) {
 		d := &decl{v: v, shape: shape, pkg: pkg, file: f, ident: id}
 		rt.decls[v] = d
 		rt.order = append(rt.order, d)
-		if why, ok := rt.st.kept(rt.prog.Fset, id); ok {
-			d.blocked = why
+		if k, ok := rt.st.kept(rt.prog.Fset, id); ok {
+			d.blocked, d.related = k.why, k.related
 			return
 		}
 		if id.Name == "_" {
@@ -314,7 +314,7 @@ func (rt *retyper) blockUnchecked(d *decl) {
 func (rt *retyper) block(d *decl, pkg *Package, n ast.Node, why string) {
 	if d.blocked == "" {
 		p := rt.prog.Fset.Position(n.Pos())
-		d.blocked = fmt.Sprintf("%s at %s:%d:%d", why, filepath.Base(p.Filename), p.Line, p.Column)
+		d.blocked = why
 		d.related = []Related{{Pos: p, Message: why}}
 	}
 }

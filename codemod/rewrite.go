@@ -54,7 +54,7 @@ type Result struct {
 	// retypes, with the files their retype edits, and those it keeps with
 	// the reason.
 	retypedKeys map[string]map[string]bool
-	keptKeys    map[string]string
+	keptKeys    map[string]kept
 }
 
 // ErrNotCompiling is returned for packages that do not type-check: the
@@ -91,12 +91,12 @@ func rewrite(prog *Program, opts *Options, st *steer) (*Result, error) {
 	may = l.rewrites(may)
 	rt := newRetyper(prog, l, opts, st)
 	res := &Result{Rewritten: map[string]int{}, retyped: rt.touched, sites: map[string]map[string]int{},
-		retypedKeys: map[string]map[string]bool{}, keptKeys: map[string]string{}}
+		retypedKeys: map[string]map[string]bool{}, keptKeys: map[string]kept{}}
 	for _, d := range rt.order {
 		if d.blocked == "" {
 			res.retypedKeys[st.key(prog.Fset, d.ident)] = rt.touched[declKey(prog.Fset, d.ident)]
 		} else {
-			res.keptKeys[st.key(prog.Fset, d.ident)] = d.blocked
+			res.keptKeys[st.key(prog.Fset, d.ident)] = kept{d.blocked, d.related}
 		}
 	}
 	var mu sync.Mutex

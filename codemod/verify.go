@@ -209,7 +209,7 @@ func Migrate(ctx context.Context, prog *Program, opts *Options) (*Result, *Progr
 
 // migrateOne is [Migrate] in one build configuration, keeping the
 // declarations of keep (by stable key).
-func migrateOne(ctx context.Context, prog *Program, opts *Options, keep map[string]string) (*Result, *Program, error) {
+func migrateOne(ctx context.Context, prog *Program, opts *Options, keep map[string]kept) (*Result, *Program, error) {
 	total := &Result{Rewritten: map[string]int{}, sites: map[string]map[string]int{}, retypedKeys: map[string]map[string]bool{}}
 	orig := map[string][]byte{}
 	final := map[string]FileChange{}
@@ -306,21 +306,28 @@ func migrateOne(ctx context.Context, prog *Program, opts *Options, keep map[stri
 // across steps and configurations (keep).
 type steer struct {
 	skip  map[string]string     // declKey → why it keeps its type
-	keep  map[string]string     // stable key → why it keeps its type
+	keep  map[string]kept       // stable key → why it keeps its type
 	moved map[string]FileChange // a file → its change so far (Old on disk)
 	lines map[string]*lineMap
 }
 
+// kept is why a declaration keeps its legacy type, with the places the
+// reason names.
+type kept struct {
+	why     string
+	related []Related
+}
+
 // kept returns why the declaration id keeps its type, if it does.
-func (st *steer) kept(fset *token.FileSet, id *ast.Ident) (string, bool) {
+func (st *steer) kept(fset *token.FileSet, id *ast.Ident) (kept, bool) {
 	if st == nil {
-		return "", false
+		return kept{}, false
 	}
 	if why, ok := st.skip[declKey(fset, id)]; ok {
-		return why, true
+		return kept{why: why}, true
 	}
-	why, ok := st.keep[st.key(fset, id)]
-	return why, ok
+	k, ok := st.keep[st.key(fset, id)]
+	return k, ok
 }
 
 // key identifies the declaration id across steps and build

@@ -199,7 +199,7 @@ const retypeWrites = `(?m)^wrote internal/agent/runner\.go$\n` +
 // retypeNote explains the one way the retype step is known to fall short.
 const retypeNote = "the retype must give Runner's embedded bridge, Handler.manager and Server.manager " +
 	"facade types, leaving the 5 findings that 4-findings.patch answers. A finding \"keeps its legacy type: " +
-	"perhaps set by this struct literal without field names at main_test.go:12:11\" (or runner_test.go:24:11) is a " +
+	"perhaps set by this struct literal without field names\" at main_test.go:12:11 (or runner_test.go:24:11) is a " +
 	"codemod bug: that literal is the table of a table-driven test, []struct{...}{{...}}; " +
 	"codemod.typeExprType has no case for *ast.StructType, so litType returns nil and findUses blocks the " +
 	"retype of every field and embedded field of the program."
@@ -211,7 +211,8 @@ const retypeFindings = `(?m)^findings:\n` +
 	`  internal/chat/handler\.go:124:23: retype: b keeps its legacy type: parameter of a method, whose signature may satisfy an interface\n` +
 	`  internal/fakes/legacy\.go:17:2: retype: _ keeps its legacy type: it asserts that a type implements the legacy interface\n` +
 	`  internal/fakes/legacy\.go:18:2: retype: _ keeps its legacy type: it asserts that a type implements the legacy interface\n` +
-	`  internal/server/server\.go:75:3: retype: uc keeps its legacy type: handed to bridge\.NewAgentWebSocketBridge, which keeps it at server\.go:79:10\n\z`
+	`  internal/server/server\.go:75:3: retype: uc keeps its legacy type: handed to bridge\.NewAgentWebSocketBridge, which keeps it\n` +
+	`  \tinternal/server/server\.go:79:10\n\z`
 
 // deprecationLine is a warning of the bridge as the service logs it.
 var deprecationLine = regexp.MustCompile(`(?m)^.* WARN bridge: deprecated call call=\S+ site=\S+ replacement=.* rule=\S+ count=\d+$`)

@@ -202,8 +202,8 @@ func (s *Service) Managers() []bridge.WebSocketManager { return []bridge.WebSock
 		t.Fatalf("plan = %d\n%s%s", code, stdout, stderr)
 	}
 	for _, want := range []string{
-		"svc/new.go:6:10: retype: m keeps its legacy type: m is stored in a composite literal at new.go:6:67",
-		"svc/svc.go:11:2: retype: m keeps its legacy type: m is stored in a composite literal at new.go:9:93",
+		"svc/new.go:6:10: retype: m keeps its legacy type: m is stored in a composite literal\n  \tsvc/new.go:6:67\n",
+		"svc/svc.go:11:2: retype: m keeps its legacy type: m is stored in a composite literal\n  \tsvc/new.go:9:93\n",
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("plan does not say %q:\n%s", want, stdout)
@@ -217,7 +217,7 @@ func (s *Service) Managers() []bridge.WebSocketManager { return []bridge.WebSock
 		t.Fatal(err)
 	}
 	code, stdout, stderr = wsunify("plan", "-C", dir, "./...")
-	if want := "retype: m keeps its legacy type: m is returned at svc_windows.go:6:64 (in GOOS=windows)"; code != exitOK || !strings.Contains(stdout, want) {
+	if want := "retype: m keeps its legacy type: m is returned (in GOOS=windows)\n  \tsvc/svc_windows.go:6:64\n"; code != exitOK || !strings.Contains(stdout, want) {
 		t.Errorf("plan = %d, want %q\n%s%s", code, want, stdout, stderr)
 	}
 }

@@ -309,7 +309,21 @@ func loadRecipe(ctx context.Context, dir, name string) (*recipe.Recipe, error) {
 
 func printFindings(w io.Writer, fs []codemod.Finding) {
 	for _, f := range fs {
-		fmt.Fprintln(w, f)
+		printFinding(w, "", f)
+	}
+}
+
+// printFinding prints f on one line after indent, and each place it
+// relates to on a line of its own below, one tab further in, as
+// "file:line:col: message" (without the message when f's own holds it).
+func printFinding(w io.Writer, indent string, f codemod.Finding) {
+	fmt.Fprintf(w, "%s%s\n", indent, f)
+	for _, r := range f.Related {
+		if strings.Contains(f.Message, r.Message) {
+			fmt.Fprintf(w, "%s\t%s\n", indent, r.Pos)
+		} else {
+			fmt.Fprintf(w, "%s\t%s: %s\n", indent, r.Pos, r.Message)
+		}
 	}
 }
 
@@ -386,7 +400,7 @@ func printPlan(w io.Writer, plan *codemod.Plan) {
 	if len(plan.Findings) > 0 {
 		fmt.Fprintln(w, "\nfindings:")
 		for _, f := range plan.Findings {
-			fmt.Fprintln(w, " ", f)
+			printFinding(w, "  ", f)
 		}
 	}
 }
