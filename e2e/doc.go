@@ -29,8 +29,15 @@
 // retype writes, the findings it leaves, which are the ones the guide's
 // hand edit answers): a change in the codemod fails the step that shows
 // it, not a later git apply.
-// TestGuideCommands keeps the guide and the walk in step: every command in
-// a sh block of MIGRATION.md is one the walk runs, and the other way round.
+//
+// TestPusherRecipe walks the guide's section "Your own interfaces: write a
+// recipe" the same way over a copy of testdata/pusherapp, whose notifier is
+// its own push.Pusher: its commands run with -recipe wsunify.recipe.go, and
+// the bytes two real clients receive from pushd, over the service's own
+// connections and over a facade.Hub (-hub), are the same before and after.
+//
+// TestGuideCommands keeps the guide and the walks in step: every command in
+// a sh block of MIGRATION.md is one a walk runs, and the other way round.
 //
 // # In a browser
 //

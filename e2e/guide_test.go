@@ -12,16 +12,16 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestGuideCommands checks that MIGRATION.md and the walk agree: every
-// command in a sh block of the guide is one TestMigration runs, and every
-// command it runs is in the guide.
+// TestGuideCommands checks that MIGRATION.md and the walks agree: every
+// command in a sh block of the guide is one TestMigration or TestPusherRecipe
+// runs, and every command they run is in the guide.
 func TestGuideCommands(t *testing.T) {
 	t.Parallel()
 	inGuide, err := guideCommands(filepath.Join("..", "MIGRATION.md"))
 	require.NoError(t, err)
 	require.NotEmpty(t, inGuide, "no sh blocks in MIGRATION.md")
 	var walked []string
-	for _, s := range guide {
+	for _, s := range slices.Concat(guide, pusherGuide) {
 		for _, c := range s.cmds {
 			walked = append(walked, c.line)
 		}

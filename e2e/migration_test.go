@@ -238,6 +238,7 @@ type walk struct {
 	ctx    context.Context
 
 	legacy       session  // the legacy service's session, the reference
+	pushed       []string // pusherapp's session before the recipe, the reference
 	deprecations []string // the bridge's warnings after the swap
 }
 
@@ -245,13 +246,19 @@ type walk struct {
 // replace directive at this repository and builds wsunify.
 func newWalk(t *testing.T) *walk {
 	t.Helper()
+	return newServiceWalk(t, "chatapp")
+}
+
+// newServiceWalk is newWalk for the bundled service testdata/<service>.
+func newServiceWalk(t *testing.T, service string) *walk {
+	t.Helper()
 	root := testmod.Root(t)
 	tmp := t.TempDir()
-	w := &walk{root: root, dir: filepath.Join(tmp, "chatapp"), binDir: filepath.Join(tmp, "bin")}
-	// The walk takes about 3 minutes under -race on a busy 2-core
-	// machine (over 4 beside other suites): the bound is for a command
-	// that hangs, and ends the walk before go test's own -timeout does,
-	// so that the command is named.
+	w := &walk{root: root, dir: filepath.Join(tmp, service), binDir: filepath.Join(tmp, "bin")}
+	// A guard against a hung command, not a speed bound: the walks of
+	// chatapp and pusherapp run side by side and take two to five minutes
+	// under -race on two busy cores; it ends a walk before go test's own
+	// -timeout does, so that the failure names the command.
 	limit := 15 * time.Minute
 	if d, ok := t.Deadline(); ok {
 		limit = min(limit, time.Until(d)-30*time.Second)
@@ -260,7 +267,7 @@ func newWalk(t *testing.T) *walk {
 	t.Cleanup(cancel)
 	w.ctx = ctx
 
-	testmod.Copy(t, filepath.Join(root, "testdata", "chatapp"), w.dir)
+	testmod.Copy(t, filepath.Join(root, "testdata", service), w.dir)
 
 	w.env = testmod.Env(
 		"PATH="+w.binDir+string(os.PathListSeparator)+os.Getenv("PATH"),
@@ -396,7 +403,7 @@ func (w *walk) session(t *testing.T, name string, flags ...string) session {
 	return s
 }
 
-// service is a running chatd.
+// service is a running binary of a bundled service (chatd, pushd).
 type service struct {
 	addr string
 	cmd  *exec.Cmd
@@ -406,13 +413,22 @@ type service struct {
 	stderr strings.Builder
 }
 
-var listening = regexp.MustCompile(`chatd: listening addr=(\S+)`)
+// listening is the log line of a bundled service's binary (chatd, pushd)
+// that says where it listens.
+var listening = regexp.MustCompile(`\w+: listening addr=(\S+)`)
 
 // startService runs chatd on a loopback port, with flags; the agent's tools
 // take long enough that bob connects while the first one runs.
 func startService(t *testing.T, ctx context.Context, bin string, env []string, flags ...string) *service {
 	t.Helper()
-	args := append([]string{"-addr", "127.0.0.1:0", "-setup-delay", "100ms", "-tool-latency", "250ms"}, flags...)
+	return startProgram(t, ctx, bin, env, append([]string{"-addr", "127.0.0.1:0", "-setup-delay", "100ms", "-tool-latency", "250ms"}, flags...)...)
+}
+
+// startProgram runs the binary of a bundled service with args and waits
+// until it logs where it listens.
+func startProgram(t *testing.T, ctx context.Context, bin string, env []string, args ...string) *service {
+	t.Helper()
+	name := filepath.Base(bin)
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = env
 	pipe, err := cmd.StderrPipe()
@@ -443,10 +459,10 @@ func startService(t *testing.T, ctx context.Context, bin string, env []string, f
 	case svc.addr = <-addr:
 	case <-svc.done:
 		_ = cmd.Wait()
-		t.Fatalf("chatd exited before listening:\n%s", svc.log())
+		t.Fatalf("%s exited before listening:\n%s", name, svc.log())
 	case <-time.After(30 * time.Second):
 		_ = cmd.Process.Kill()
-		t.Fatalf("chatd did not say where it listens:\n%s", svc.log())
+		t.Fatalf("%s did not say where it listens:\n%s", name, svc.log())
 	}
 	return svc
 }
@@ -462,7 +478,7 @@ func (s *service) stop(t *testing.T) string {
 	t.Helper()
 	require.NoError(t, s.cmd.Process.Signal(os.Interrupt))
 	<-s.done
-	assert.NoError(t, s.cmd.Wait(), "chatd did not shut down cleanly:\n%s", s.log())
+	assert.NoError(t, s.cmd.Wait(), "%s did not shut down cleanly:\n%s", filepath.Base(s.cmd.Path), s.log())
 	return s.log()
 }
 
