@@ -267,6 +267,32 @@ func TestMessagesDuringSlowAcceptArriveAfterReadyInOrder(t *testing.T) {
 	}
 }
 
+// TestHeldForUserAndThreadArriveInNotifyOrder: events held for a user and
+// for a thread it joins, interleaved, reach its connection in Notify
+// order once it is ready, the two holds merged (the bundled chat page's
+// run_started, to the thread, between its user's events).
+func TestHeldForUserAndThreadArriveInNotifyOrder(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, nil, nil)
+	const n = 12
+	for i := range n {
+		to := facade.ToUser("u1")
+		if i%3 == 1 {
+			to = facade.ToThread("t1")
+		}
+		notify(t, s.hub, to, seqEvent("u1", i))
+	}
+	ws, c := s.dial(t, "c1")
+	require.NoError(t, c.Authenticate("u1"))
+	require.NoError(t, c.JoinThread("t1"))
+	require.NoError(t, c.ServicesReady())
+	require.NoError(t, c.Ready())
+	for i, msg := range readN(t, ws, n) {
+		_, seq := seqOf(t, msg)
+		require.Equal(t, i, seq, "every held event, in Notify order")
+	}
+}
+
 func TestUsersReceiveOnlyTheirOwnEvents(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, nil, nil)

@@ -59,6 +59,7 @@ func (h *Hub) deliverExclusive(to Target, m *message, sched *schedule) error {
 		return ErrHubClosed
 	}
 	if len(h.membersLocked(to)) == 0 {
+		m.seq = h.seq.Add(1) // its place in Notify order, which a merge of holds keeps
 		return h.holdLocked(to, m)
 	}
 	return h.routeCounted(to, m, sched, true)
