@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/wsunify/wsunify/internal/gosrc"
 )
 
 // fileEditor rewrites one file. Each outermost node an edit touches is
@@ -54,10 +56,7 @@ type edit struct {
 }
 
 // textEdit replaces the bytes [Start, End) of a file with New.
-type textEdit struct {
-	Start, End int
-	New        string
-}
+type textEdit = gosrc.Edit
 
 func newFileEditor(fset *token.FileSet, pkg *Package, f *File) *fileEditor {
 	e := &fileEditor{
@@ -179,7 +178,11 @@ func (e *fileEditor) finish() ([]byte, *ast.File, error) {
 	if err != nil || edits == nil {
 		return nil, nil, err
 	}
-	out, af, err := gofmtFile(e.fset, e.f.Name, applyEdits(e.f.Src, edits))
+	src, err := gosrc.Apply(e.f.Src, edits)
+	if err != nil {
+		return nil, nil, fmt.Errorf("codemod: %s: %w", e.f.Name, err)
+	}
+	out, af, err := gofmtFile(e.fset, e.f.Name, src)
 	if err != nil {
 		return nil, nil, fmt.Errorf("codemod: %s: the rewritten file does not parse: %w", e.f.Name, err)
 	}
@@ -247,20 +250,6 @@ func numbersNormal(f *ast.File) bool {
 		return ok
 	})
 	return ok
-}
-
-// applyEdits applies sorted, non-overlapping edits to src.
-func applyEdits(src []byte, edits []textEdit) []byte {
-	var b bytes.Buffer
-	b.Grow(len(src) + 256)
-	last := 0
-	for _, ed := range edits {
-		b.Write(src[last:ed.Start])
-		b.WriteString(ed.New)
-		last = ed.End
-	}
-	b.Write(src[last:])
-	return b.Bytes()
 }
 
 // importEdits removes the imports the edits left unused and adds bridge
@@ -391,7 +380,7 @@ func (e *fileEditor) importEdits(used map[*types.PkgName]bool, usesAdded bool) [
 		// At the top of the block, in the first group if it is the
 		// standard library's.
 		text := "\n\t" + lines(std)
-		if first := firstDecl.Specs[0].(*ast.ImportSpec); !isStdPath(importPath(first)) {
+		if first := firstDecl.Specs[0].(*ast.ImportSpec); !isStdPath(gosrc.ImportPath(first)) {
 			text += "\n"
 		}
 		at := off(firstDecl.Lparen) + 1
@@ -416,7 +405,7 @@ func (e *fileEditor) importEdits(used map[*types.PkgName]bool, usesAdded bool) [
 		// One import without parentheses: the block around it.
 		spec := firstDecl.Specs[0].(*ast.ImportSpec)
 		before, after := "(\n\t", "\n)"
-		if isStdPath(importPath(spec)) {
+		if isStdPath(gosrc.ImportPath(spec)) {
 			if len(std) > 0 {
 				before += lines(std) + "\n\t"
 			}
@@ -451,15 +440,6 @@ func (e *fileEditor) importEdits(used map[*types.PkgName]bool, usesAdded bool) [
 func isStdPath(path string) bool {
 	first, _, _ := strings.Cut(path, "/")
 	return !strings.Contains(first, ".")
-}
-
-// importPath is the path an import spec names.
-func importPath(spec *ast.ImportSpec) string {
-	p, err := strconv.Unquote(spec.Path.Value)
-	if err != nil {
-		return spec.Path.Value
-	}
-	return p
 }
 
 func b2i(b bool) int {

@@ -8,10 +8,11 @@ import (
 	"go/version"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/wsunify/wsunify/internal/gosrc"
 )
 
 // Method values. A legacy method taken as a value (send := m.SendToUser, an
@@ -350,7 +351,7 @@ func (r *renderer) methodValueText(u use) string {
 		avoid := maps.Clone(formQuals)
 		avoid[e.bridgeName] = true
 		for i, n := range names {
-			names[i] = freeName(n, func(n string) bool { return avoid[n] })
+			names[i] = gosrc.FreshName(n, func(n string) bool { return avoid[n] })
 			avoid[names[i]] = true
 		}
 		binds := make([]binding, len(names))
@@ -388,12 +389,12 @@ func (r *renderer) methodValueText(u use) string {
 		// to a parameter of a func literal called on the spot.
 		t := r.formType(f, part, s, direct)
 		binderType = types.TypeString(t, q)
-		binder = freeName(binderName(t), func(n string) bool { return qualifiers[n] || formQuals[n] })
+		binder = gosrc.FreshName(binderName(t), func(n string) bool { return qualifiers[n] || formQuals[n] })
 		avoid[binder] = true
 	}
 	names := slices.Clone(f.params[1:])
 	for i, n := range names {
-		names[i] = freeName(n, func(n string) bool { return avoid[n] })
+		names[i] = gosrc.FreshName(n, func(n string) bool { return avoid[n] })
 	}
 	binds := make([]binding, len(f.params))
 	binds[0].text = recv
@@ -441,13 +442,4 @@ func binderName(t types.Type) string {
 		return string(unicode.ToLower(c))
 	}
 	return "x"
-}
-
-// freeName returns name, or name followed by a number, for which taken is
-// false.
-func freeName(name string, taken func(string) bool) string {
-	for i := 2; taken(name); i++ {
-		name = strings.TrimRight(name, "0123456789") + strconv.Itoa(i)
-	}
-	return name
 }
