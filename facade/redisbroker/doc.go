@@ -154,8 +154,12 @@
 //   - A Redis restarted without persistence has lost its streams, marks and
 //     presence: connected clients still get everything published after it is
 //     back, presence is rewritten by the next renewal, but events held for
-//     absent users before the restart are gone. Use Redis persistence or
-//     replication if they matter.
+//     absent users before the restart are gone, and so is an event whose
+//     Notify returned just before a crash: Redis answers the publisher
+//     before it sends the event to the subscribed instances, and a crash in
+//     between leaves it nowhere. Use Redis persistence (appendfsync always
+//     keeps every event Notify accepted; the catch-up delivers it after the
+//     restart) or replication if they matter.
 //   - An instance that dies drops its sockets; their clients reconnect to
 //     another instance with their last event ID and resume. Events queued on
 //     a dying connection are not given back to a hold: the stream still has

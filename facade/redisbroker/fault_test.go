@@ -19,7 +19,9 @@ import (
 // takes it; any other error fails the test.
 func notifyUntilOK(t *testing.T, n *node, to facade.Target, ev facade.Event) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	// A restarted cluster master answers CLUSTERDOWN until the cluster
+	// agrees it is back, which takes seconds on a loaded machine.
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		err := n.hub.Notify(context.Background(), to, ev)
 		if err == nil {

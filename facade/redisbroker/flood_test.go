@@ -191,7 +191,7 @@ func TestReconnectFloodOfOneUserKeepsOthersLive(t *testing.T) {
 		}
 	}
 	assert.True(t, met, "live p99 during the flood within %v of the quiet baseline, in none of %d attempts", floodSlack, attempts)
-	require.Eventually(t, func() bool { return b.broker.Stats().Queued == 0 }, 2*time.Second, 10*time.Millisecond, "the backlog is gone with the flood")
+	require.Eventually(t, func() bool { return b.broker.Stats().Queued == 0 }, 10*time.Second, 10*time.Millisecond, "the backlog is gone with the flood")
 
 	// The instance still serves the user that flooded it, in full, once
 	// its client waits before it reconnects, as 1013 asks.

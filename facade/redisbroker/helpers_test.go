@@ -125,9 +125,10 @@ type cluster struct {
 	nodes []*redisServer
 }
 
-// startCluster starts the three servers, creates the cluster and waits
-// until every node reports cluster_state:ok and knows all 16384 slots.
-func startCluster(tb testing.TB) *cluster {
+// startCluster starts the three servers, with the extra arguments if any,
+// creates the cluster and waits until every node reports cluster_state:ok
+// and knows all 16384 slots.
+func startCluster(tb testing.TB, args ...string) *cluster {
 	tb.Helper()
 	c := &cluster{}
 	var addrs []string
@@ -135,8 +136,8 @@ func startCluster(tb testing.TB) *cluster {
 		// A node restarted by a test keeps its identity and its slots
 		// (nodes.conf in its directory); while it is away, the others
 		// must not declare it failed, which would stop the whole cluster.
-		n := startRedisOn(tb, freeClusterPort(tb), "--cluster-enabled", "yes",
-			"--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "10000")
+		n := startRedisOn(tb, freeClusterPort(tb), append([]string{"--cluster-enabled", "yes",
+			"--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "10000"}, args...)...)
 		c.nodes = append(c.nodes, n)
 		addrs = append(addrs, n.Addr())
 	}
@@ -392,7 +393,11 @@ func (c *client) read(n int) []event {
 				c.tb.Fatalf("connection ended after %d of %d messages", len(out), n)
 			}
 		case <-timeout:
-			c.tb.Fatalf("timed out after %d of %d messages", len(out), n)
+			last := "none"
+			if len(out) > 0 {
+				last = out[len(out)-1].raw
+			}
+			c.tb.Fatalf("timed out after %d of %d messages (seqs %v, last %s)", len(out), n, seqs(out), last)
 		}
 	}
 	return out
