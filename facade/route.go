@@ -51,16 +51,14 @@ func (h *Hub) deliverShared(to Target, m *message, sched *schedule) error {
 }
 
 // deliverExclusive is deliver's path under the exclusive lock: the target
-// had no member when deliverShared looked; it may have one now.
+// had no member when deliverShared looked; it may have one now, and holds
+// the event otherwise (routeCounted, which gives it its place in Notify
+// order either way).
 func (h *Hub) deliverExclusive(to Target, m *message, sched *schedule) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
 		return ErrHubClosed
-	}
-	if len(h.membersLocked(to)) == 0 {
-		m.seq = h.seq.Add(1) // its place in Notify order, which a merge of holds keeps
-		return h.holdLocked(to, m)
 	}
 	return h.routeCounted(to, m, sched, true)
 }
