@@ -144,6 +144,7 @@ func runAnalyzer(pass *analysis.Pass) (any, error) {
 				continue
 			}
 			e := newFileEditor(pass.Fset, pkg, f)
+			e.l = l
 			e.add(useEdit(u))
 			edits, err := e.edits()
 			if err != nil {

@@ -336,7 +336,7 @@ func (r *renderer) methodValueText(u use) string {
 		}
 	}
 	render := func(binds []binding, over map[ast.Node]string, direct bool, x ast.Expr) string {
-		fr := &formRender{f: f, bind: binds, qual: qual, over: over, direct: direct, unwrap: unwrapsOnRetype}
+		fr := &formRender{f: f, bind: binds, qual: qual, over: over, direct: direct, unwrap: e.l.unwrapsOnRetype}
 		return fr.expr(x).text
 	}
 	// A method without results is called as a statement: the form is too.

@@ -138,14 +138,24 @@ func (r *renderer) formCall(f *form, recv *string, fun token.Pos, call *ast.Call
 	}
 	layout := &callLayout{gapNL: make([]bool, len(f.params)+1)}
 	lead := r.argComments(fun, call, binds[off:], layout.gapNL[off:], layout)
-	fr := &formRender{f: f, bind: binds, qual: r.qual(call.Pos()), direct: direct, unwrap: unwrapsOnRetype, layout: layout, over: over}
+	fr := &formRender{f: f, bind: binds, qual: r.qual(call.Pos()), direct: direct, unwrap: r.e.l.unwrapsOnRetype, layout: layout, over: over}
 	return lead + fr.render()
 }
 
 // unwrapsOnRetype reports whether pkg.name(x) is x itself once x has the
-// facade type the retype step gives it.
-func unwrapsOnRetype(p pkgRef, name string) bool {
-	return p.path == BridgePath && (name == "NotifierOf" || name == "EmitterOf")
+// type the retype step gives it: the function of a recipe's retype pair
+// of any value (bridge.NotifierOf and bridge.EmitterOf in the built-in
+// recipe).
+func (l *legacy) unwrapsOnRetype(p pkgRef, name string) bool {
+	if l == nil {
+		return false
+	}
+	for _, o := range []types.Object{l.notifierOf, l.emitterOf} {
+		if o != nil && o.Pkg() != nil && o.Pkg().Path() == p.path && o.Name() == name {
+			return true
+		}
+	}
+	return false
 }
 
 // argComments binds the comments of the argument list of call to the
