@@ -161,6 +161,9 @@ func (p *Program) legacy(opts *Options) (*legacy, error) {
 	}
 	l := newLegacy(rc, p.lookupTypes, opts)
 	l.everyRef = opts == nil || opts.Recipe == nil
+	if err := l.checkShapes(opts); err != nil {
+		return nil, err
+	}
 	return l, nil
 }
 

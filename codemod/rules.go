@@ -15,16 +15,6 @@ import (
 	"github.com/wsunify/wsunify/codemod/recipe/builtin"
 )
 
-// Shape names a legacy shape: the part a type plays, whatever its name.
-// It is the name of the legacy type of the recipe whose part it is.
-type Shape string
-
-// The legacy shapes of the built-in recipe.
-const (
-	ShapeManager Shape = "WebSocketManager"     // bridge.WebSocketManager and its look-alikes
-	ShapeAgent   Shape = "AgentWebSocketBridge" // bridge.AgentWebSocketBridge and its look-alikes
-)
-
 // Step orders the rules: every rule of a step type-checks on its own, and a
 // step only starts on what the previous ones left.
 type Step int
@@ -196,28 +186,6 @@ func (s RuleSet) Check(rules []*Rule) error {
 
 // Has reports whether the set selects the rule.
 func (s RuleSet) Has(id string) bool { return len(s) == 0 || s[id] }
-
-// ParseShape parses "WebSocketManager=example.com/app/ws.Manager": the
-// user's type ws.Manager plays the part of the recipe's legacy type
-// WebSocketManager.
-func ParseShape(s string) (Shape, string, error) {
-	name, typ, ok := strings.Cut(s, "=")
-	shape := Shape(strings.TrimSpace(name))
-	if !ok || shape == "" {
-		return "", "", fmt.Errorf("codemod: -shape %q: want LegacyType=pkg.Type, as in %s=example.com/app/ws.Manager", s, ShapeManager)
-	}
-	typ = strings.TrimSpace(typ)
-	dot := strings.LastIndex(typ, ".")
-	if dot <= 0 || dot == len(typ)-1 || strings.LastIndex(typ, "/") > dot {
-		return "", "", fmt.Errorf("codemod: -shape %q: type must be qualified, as in example.com/app/ws.Manager", s)
-	}
-	return shape, typ, nil
-}
-
-func splitQualified(typ string) (path, name string) {
-	dot := strings.LastIndex(typ, ".")
-	return typ[:dot], typ[dot+1:]
-}
 
 // recipeOf returns the recipe of opts (the built-in one when opts.Recipe
 // is nil) type-checked against the packages of p itself, so that its types
