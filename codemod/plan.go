@@ -18,6 +18,17 @@ type Plan struct {
 	Next *NextStep `json:"next,omitempty"`
 	// Findings are the uses `wsunify apply` would leave, with the reason.
 	Findings []Finding `json:"findings"`
+	// Rules describes, for humans, each rule Remaining counts under.
+	Rules map[string]RuleDoc `json:"rules,omitempty"`
+}
+
+// RuleDoc describes a rule of the recipe for humans: what a report shows
+// beside its ID.
+type RuleDoc struct {
+	Doc    string `json:"doc"`    // the recipe's line
+	Legacy string `json:"legacy"` // what it rewrites
+	Form   string `json:"form"`   // what it writes instead
+	Step   string `json:"step"`
 }
 
 // PackagePlan is the inventory of one package.
@@ -63,6 +74,23 @@ func Count(prog *Program, opts *Options) (*Plan, error) {
 	}
 	for _, path := range slices.Sorted(maps.Keys(uses)) {
 		plan.Packages = append(plan.Packages, PackagePlan{Path: path, Uses: uses[path]})
+	}
+	if len(plan.Remaining) == 0 {
+		return plan, nil
+	}
+	rules, err := Rules(prog, opts)
+	if err != nil {
+		return nil, err
+	}
+	plan.Rules = map[string]RuleDoc{}
+	for _, r := range append(rules, bridgeRefRule) {
+		if plan.Remaining[r.ID] > 0 {
+			d := RuleDoc{Doc: r.Doc, Legacy: r.Legacy, Form: r.Form}
+			if r.Step != 0 {
+				d.Step = r.Step.String()
+			}
+			plan.Rules[r.ID] = d
+		}
 	}
 	return plan, nil
 }

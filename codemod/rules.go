@@ -245,7 +245,8 @@ func Rules(prog *Program, opts *Options) ([]*Rule, error) {
 
 // bridgeRefRule stands for the references to a legacy package no rule
 // rewrites.
-var bridgeRefRule = &Rule{ID: RuleBridgeRef, Legacy: "other references to a legacy package", Form: "none: rewritten by hand"}
+var bridgeRefRule = &Rule{ID: RuleBridgeRef, Legacy: "other references to a legacy package", Form: "none: rewritten by hand",
+	Doc: "a reference to a legacy package that no rule rewrites: port it by hand (MIGRATION.md)."}
 
 // BuiltinRules returns the rules of the built-in recipe, its imports
 // loaded by the go command in dir.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"html"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -94,6 +95,26 @@ func TestReportHistory(t *testing.T) {
 	if !strings.Contains(string(html), `<b id="share-done">0%</b>`) {
 		t.Errorf("share done: want 0%% (the tree has all %d uses again)", total)
 	}
+	// Each rule's row says what the rule is, in the recipe's words.
+	rules, err := codemod.BuiltinRules(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := regexp.MustCompile(`<tr class="rule" data-rule="([^"]+)"[^>]*>[^<]*<td class="name">[^<]*</td><td class="n">\d+</td>\s*<td class="barcell"><div[^>]*></div><span class="detail" title="([^"]*)">([^<]*)</span>`).FindAllSubmatch(html, -1)
+	if len(rows) == 0 {
+		t.Errorf("no rule row with a described rule in the report")
+	}
+	for _, m := range rows {
+		id, help, detail := string(m[1]), htmlText(string(m[2])), htmlText(string(m[3]))
+		i := slices.IndexFunc(rules, func(r *codemod.Rule) bool { return r.ID == id })
+		if i < 0 {
+			t.Errorf("rule row %s: no such rule in the built-in recipe", id)
+			continue
+		}
+		if r := rules[i]; detail != r.Doc || help != r.Legacy+" → "+r.Form {
+			t.Errorf("rule row %s: detail %q title %q, want the recipe's %q and %q", id, detail, help, r.Doc, r.Legacy+" → "+r.Form)
+		}
+	}
 	for _, bad := range []string{"<script src", "<link", "http://", "https://"} {
 		if strings.Contains(string(html), bad) {
 			t.Errorf("the report is not self-contained: it has %q", bad)
@@ -109,3 +130,6 @@ func planTotal(t *testing.T, stdout string) int {
 	}
 	return plan.Total()
 }
+
+// htmlText undoes html/template's escaping of text.
+func htmlText(s string) string { return html.UnescapeString(s) }

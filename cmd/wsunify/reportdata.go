@@ -41,6 +41,7 @@ type bar struct {
 	Uses   int
 	Pct    float64 // width of the bar, of the largest row
 	Detail string
+	Help   string // shown on hover: what the rule rewrites, and to what
 }
 
 type nextView struct {
@@ -83,7 +84,11 @@ func newReportData(base string, planArgs []string, plan *codemod.Plan) *reportDa
 	}
 	for _, id := range sortedKeys(plan.Remaining) {
 		n := plan.Remaining[id]
-		d.Rules = append(d.Rules, bar{Name: id, Uses: n, Pct: pct(n, maxRule), Detail: ruleShort(nil, id)})
+		b := bar{Name: id, Uses: n, Pct: pct(n, maxRule), Detail: ruleShort(nil, id)}
+		if r, ok := plan.Rules[id]; ok {
+			b.Detail, b.Help = r.Doc, r.Legacy+" → "+r.Form
+		}
+		d.Rules = append(d.Rules, b)
 	}
 	maxPkg := 0
 	totals := make([]int, len(plan.Packages))
