@@ -23,7 +23,9 @@ const (
 // flag would otherwise be ignored, and the run would leave the team's
 // calls as they are without a word.
 func (l *legacy) checkShapes(opts *Options) error {
-	if opts == nil || len(opts.Shapes) == 0 {
+	if opts == nil || len(opts.Shapes) == 0 || len(l.rules) == 0 {
+		// Without rules (the program does not load the recipe's legacy
+		// packages) nothing is legacy, a shape neither.
 		return nil
 	}
 	known := map[Shape]bool{}
