@@ -370,6 +370,9 @@ func (r *renderer) methodValueText(u use) string {
 	}
 	recv = prefix + recv
 	direct := e.direct[u.sel]
+	if m, ok := forwardedMethod(f, e.l.unwrapsOnRetype); ok && direct {
+		return recv + "." + m
+	}
 
 	// The names the literal's body refers to, which its parameters must
 	// not shadow.
