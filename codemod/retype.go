@@ -189,7 +189,7 @@ func (rt *retyper) findDecls(pkg *Package, f *File) {
 			return
 		}
 		if id.Name == "_" {
-			d.blocked = "it asserts that a type implements the legacy interface"
+			d.blocked = assertionReason
 			return
 		}
 		parent := stack[len(stack)-2]
@@ -792,12 +792,18 @@ func (rt *retyper) findings() []Finding {
 		if d.blocked == "" {
 			continue
 		}
+		why, related := d.blocked, d.related
+		if isAssertion(d) {
+			if w, r := rt.doubleReason(d); w != "" {
+				why, related = w, r // doubles.go
+			}
+		}
 		out = append(out, Finding{
 			Pos:     rt.prog.Fset.Position(d.ident.Pos()),
 			Package: d.pkg.Path,
 			Rule:    rt.l.retypeID(),
-			Message: fmt.Sprintf("%s keeps its legacy type: %s", d.ident.Name, d.blocked),
-			Related: d.related,
+			Message: fmt.Sprintf("%s keeps its legacy type: %s", d.ident.Name, why),
+			Related: related,
 		})
 	}
 	return out

@@ -181,10 +181,11 @@ var guide = []step{{
 
 // prepareFindings are the findings of the legacy service that stay until
 // step 4 (MIGRATION.md step 1): the test doubles' assertions that they
-// implement the legacy shapes. IsConnectionActive is no finding: step 3
+// implement the legacy shapes, the manager double's with its replacement. IsConnectionActive is no finding: step 3
 // rewrites it to bridge.PresenceOf(m).Connected(u).
 const prepareFindings = `[\s\S]*^findings:$` +
-	`[\s\S]*^  internal/fakes/fakes\.go:30:5: retype: _ keeps its legacy type: it asserts that a type implements the legacy interface$` +
+	`[\s\S]*^  internal/fakes/fakes\.go:30:5: retype: _ keeps its legacy type: it asserts that Manager implements bridge\.WebSocketManager, ` +
+	`and a Manager reaches the facade only through the bridge's adapter: a \*facadetest\.Recorder ` +
 	`[\s\S]*^  internal/fakes/fakes\.go:118:5: retype: _ keeps its legacy type: it asserts that a type implements the legacy interface$`
 
 // retypeWrites is what the retype step of the guide must rewrite: the
@@ -210,7 +211,11 @@ const retypeNote = "the retype must give Runner's embedded bridge, Handler.manag
 const retypeFindings = `(?m)^findings:\n` +
 	`  internal/chat/handler\.go:73:2: retype: b keeps its legacy type: initialized by a multi-value expression\n` +
 	`  internal/chat/handler\.go:126:23: retype: b keeps its legacy type: parameter of a method, whose signature may satisfy an interface\n` +
-	`  internal/fakes/fakes\.go:30:5: retype: _ keeps its legacy type: it asserts that a type implements the legacy interface\n` +
+	`  internal/fakes/fakes\.go:30:5: retype: _ keeps its legacy type: it asserts that Manager implements bridge\.WebSocketManager, ` +
+	`and a Manager reaches the facade only through the bridge's adapter: a \*facadetest\.Recorder \(github\.com/wsunify/wsunify/facade/facadetest\) ` +
+	`is a facade\.Presence that records what it is sent \(Sent, Types, Messages, To\) and answers Connected and ConnIDs from SetConns; ` +
+	`with it in place of Manager, the assertion and Manager go\n` +
+	`  \tinternal/chat/handler_test\.go:41:25: reached through PresenceOf\n` +
 	`  internal/fakes/fakes\.go:118:5: retype: _ keeps its legacy type: it asserts that a type implements the legacy interface\n` +
 	`  internal/server/server\.go:75:3: retype: uc keeps its legacy type: handed to bridge\.NewAgentWebSocketBridge, which keeps it\n` +
 	`  \tinternal/server/server\.go:79:10\n\z`
