@@ -141,7 +141,10 @@ type Broker struct {
 	up                                                   atomic.Bool
 }
 
-var _ facade.Broker = (*Broker)(nil)
+var (
+	_ facade.Broker        = (*Broker)(nil)
+	_ facade.WriteObserver = (*Broker)(nil)
+)
 
 // New returns a Broker on client, a *redis.Client or a *redis.ClusterClient
 // (see Redis Cluster in the package doc). The broker does not own client:
@@ -283,9 +286,14 @@ func (b *Broker) Leave(c *facade.Conn, to facade.Target) {
 	b.enqueue(op{kind: opLeave, c: c, to: to})
 }
 
-// Ready queues the mark that c's events reached a ready connection.
-func (b *Broker) Ready(c *facade.Conn) {
-	b.enqueue(op{kind: opReady, c: c})
+// Ready does nothing: the delivered mark follows what sockets took
+// (Written), not readiness.
+func (b *Broker) Ready(*facade.Conn) {}
+
+// Written queues the raise of to's delivered mark to id: c's socket took
+// the event id whole. It never blocks.
+func (b *Broker) Written(c *facade.Conn, to facade.Target, id string) {
+	b.enqueue(op{kind: opWritten, c: c, to: to, from: id})
 }
 
 func (b *Broker) enqueue(o op) {

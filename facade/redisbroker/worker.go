@@ -18,7 +18,7 @@ type op struct {
 	kind opKind
 	c    *facade.Conn
 	to   facade.Target
-	from string // the client's last event ID, for a user join
+	from string // the client's last event ID, for a user join; the event's ID, for a write
 }
 
 type opKind uint8
@@ -26,7 +26,7 @@ type opKind uint8
 const (
 	opJoin opKind = iota + 1
 	opLeave
-	opReady
+	opWritten
 )
 
 // target is the worker's view of one user, thread or connection that has
@@ -81,14 +81,13 @@ type worker struct {
 	queue    *replayQueue
 	finished chan *job // replays back from the replayers
 
-	unflushed int         // deliveries since the last flush
+	unflushed int         // marks raised since the last flush
 	flushing  *time.Timer // armed while marks or presence wait to be sent
 
 	targets   map[facade.Target]*target
 	byChannel map[string]*target
-	conns     map[*facade.Conn][]*target               // the stream targets of each member
 	users     map[*facade.Conn]string                  // members' users, for presence
-	marks     map[*target]streamID                     // delivered marks to raise
+	marks     map[facade.Target]streamID               // delivered marks to raise: what sockets took
 	presence  []func(context.Context, redis.Pipeliner) // presence commands to send
 }
 
@@ -99,9 +98,8 @@ func (w *worker) init(b *Broker) {
 	w.finished = make(chan *job)
 	w.targets = make(map[facade.Target]*target)
 	w.byChannel = make(map[string]*target)
-	w.conns = make(map[*facade.Conn][]*target)
 	w.users = make(map[*facade.Conn]string)
-	w.marks = make(map[*target]streamID)
+	w.marks = make(map[facade.Target]streamID)
 }
 
 // run is the worker's loop. It ends when the broker closes, after a last
@@ -441,18 +439,13 @@ func (w *worker) live(m *redis.Message) {
 		b.log.Error("redisbroker: dropped a malformed event", "channel", m.Channel, "err", err)
 		return
 	}
-	var ready int
 	if t != nil && t.stream {
-		ready = w.advance(t, sid, &ev)
+		w.advance(t, sid, &ev)
 	} else {
-		ready = b.local.Deliver(to, ev)
+		b.local.Deliver(to, ev)
 	}
 	b.delivered.Add(1)
-	w.unflushed++
 	if t != nil && t.stream {
-		if ready > 0 {
-			w.marks[t] = sid
-		}
 		w.caughtUpTo(t)
 	}
 }
@@ -533,8 +526,10 @@ func (w *worker) catchUp(t *target) error {
 }
 
 // Marks and presence are sent together, flushDelay after the first change,
-// or at once after flushEvery deliveries, so that neither costs a Redis
-// call per event and the mark does not lag far behind a steady stream.
+// or at once after flushEvery writes raised a mark, so that neither costs a
+// Redis call per event and the mark does not lag far behind a steady
+// stream. A replay on this hub does not wait for them: it starts after the
+// newest of Redis's mark and the one this hub has not sent yet (dispatch).
 const (
 	flushDelay = 10 * time.Millisecond
 	flushEvery = 256
@@ -567,14 +562,13 @@ func decodeEntry(e redis.XMessage) (streamID, facade.Encoded, error) {
 // advance moves t's cursor to id and hands ev, if any, to the hub, in one
 // step under t.mu: a replayer hands its events over between two steps,
 // never inside one. Only the worker moves cursors.
-func (w *worker) advance(t *target, id streamID, ev *facade.Encoded) (ready int) {
+func (w *worker) advance(t *target, id streamID, ev *facade.Encoded) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if ev != nil {
-		ready = w.b.local.Deliver(t.to, *ev)
+		w.b.local.Deliver(t.to, *ev)
 	}
 	t.cursor = id
-	return ready
 }
 
 // deliverEntry hands a caught-up entry to the hub's members of t.
@@ -591,19 +585,19 @@ func (w *worker) deliverEntry(t *target, e redis.XMessage) {
 	if !t.cursor.less(id) {
 		return
 	}
-	ready := w.advance(t, id, &ev)
+	w.advance(t, id, &ev)
 	b.caughtUp.Add(1)
-	if ready > 0 {
-		w.marks[t] = id
-	}
 	w.caughtUpTo(t)
 }
 
-// raiseMark queues t's delivered mark to be raised to id.
-func (w *worker) raiseMark(t *target, id streamID) {
-	if cur, ok := w.marks[t]; !ok || cur.less(id) {
-		w.marks[t] = id
+// raiseMark queues the delivered mark of to to be raised to id: a socket
+// took the event id. The mark is that of the target, whether this hub
+// still has members of it or not.
+func (w *worker) raiseMark(to facade.Target, id streamID) {
+	if cur, ok := w.marks[to]; !ok || cur.less(id) {
+		w.marks[to] = id
 	}
+	w.unflushed++
 }
 
 // applyOps applies the changes the hub announced, in order.
@@ -619,11 +613,9 @@ func (w *worker) applyOps() {
 			w.join(o.c, o.to, o.from)
 		case opLeave:
 			w.leave(o.c, o.to)
-		case opReady:
-			for _, t := range w.conns[o.c] {
-				if m := t.members[o.c]; m != nil && m.done && t.cursor != (streamID{}) {
-					w.raiseMark(t, t.cursor)
-				}
+		case opWritten:
+			if id, ok := parseID(o.from); ok {
+				w.raiseMark(o.to, id)
 			}
 		}
 	}
@@ -668,11 +660,7 @@ func (w *worker) join(c *facade.Conn, to facade.Target, from string) {
 		w.users[c] = to.ID()
 		w.presence = append(w.presence, w.presenceAdd(to.ID(), c.ID()))
 	}
-	if !t.stream {
-		return
-	}
-	w.conns[c] = append(w.conns[c], t)
-	if t.confirmed {
+	if t.stream && t.confirmed {
 		w.dispatch(t, c, m)
 	}
 }
@@ -695,19 +683,6 @@ func (w *worker) leave(c *facade.Conn, to facade.Target) {
 		w.drop(m)
 	}
 	delete(t.members, c)
-	if ts := w.conns[c]; ts != nil {
-		for i, x := range ts {
-			if x == t {
-				ts = append(ts[:i], ts[i+1:]...)
-				break
-			}
-		}
-		if len(ts) == 0 {
-			delete(w.conns, c)
-		} else {
-			w.conns[c] = ts
-		}
-	}
 	if len(t.members) > 0 {
 		return
 	}
@@ -767,8 +742,8 @@ func (w *worker) flush() {
 	b := w.b
 	err := w.call(func(ctx context.Context) error {
 		_, err := b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for t, id := range w.marks {
-				markScript.Eval(ctx, p, []string{b.markKey(t.to)}, id.String(), b.o.TTL.Milliseconds())
+			for to, id := range w.marks {
+				markScript.Eval(ctx, p, []string{b.markKey(to)}, id.String(), b.o.TTL.Milliseconds())
 			}
 			for _, f := range w.presence {
 				f(ctx, p)
