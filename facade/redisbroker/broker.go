@@ -355,7 +355,7 @@ type Stats struct {
 	CaughtUp     uint64 // events fetched from streams after the subscription was lost
 	Duplicates   uint64 // live events dropped because this hub already had them
 	Resubscribes uint64 // times the subscription was lost and made again
-	Gaps         uint64 // resumes and catch-ups from an event no longer kept: events after it may be lost (logged)
+	Gaps         uint64 // resumes and catch-ups from an event no longer kept, or of a stream Redis lost: events after it may be lost (logged with the target)
 	Expired      uint64 // kept events a replay skipped because they were older than TTL
 	Refused      uint64 // connections closed with 1013: no room for their replay
 	Queued       int    // replays waiting now

@@ -163,9 +163,16 @@
 //     absent users before the restart are gone, and so is an event whose
 //     Notify returned just before a crash: Redis answers the publisher
 //     before it sends the event to the subscribed instances, and a crash in
-//     between leaves it nowhere. Use Redis persistence (appendfsync always
-//     keeps every event Notify accepted; the catch-up delivers it after the
-//     restart) or replication if they matter.
+//     between leaves it nowhere. Such a loss is counted, not silent: an
+//     instance whose catch-up finds that a stream it follows lost the last
+//     event it delivered counts one gap in [Stats].Gaps and logs a warning
+//     with the target, once per target and loss, whether the stream is gone
+//     or already begun again by new events. (A stream whose last event is
+//     older than TTL may have expired: its disappearance is no gap. The
+//     events of a target no instance had delivered any of, such as those
+//     held for an absent user, are lost uncounted.) Use Redis persistence
+//     (appendfsync always keeps every event Notify accepted; the catch-up
+//     delivers it after the restart) or replication if they matter.
 //   - An instance that dies drops its sockets; their clients reconnect to
 //     another instance with their last event ID and resume. Events queued on
 //     a dying connection are not given back to a hold: the stream still has

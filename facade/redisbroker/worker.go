@@ -503,9 +503,9 @@ func (w *worker) catchUp(t *target) error {
 			if first && t.cursor != (streamID{}) {
 				if len(entries) > 0 && entries[0].ID == start {
 					entries = entries[1:]
-				} else if len(entries) > 0 {
-					b.gaps.Add(1)
-					b.log.Warn("redisbroker: caught up after events no longer kept; some may be lost", "target", t.to.String(), "after", start)
+				} else if w.lostCursor(t, len(entries) > 0) {
+					start = "-" // a stream the cursor was never in: all of it is new
+					continue
 				}
 			}
 			if len(entries) == 0 {
@@ -523,6 +523,34 @@ func (w *worker) catchUp(t *target) error {
 		}
 	}
 	return nil
+}
+
+// lostCursor handles a catch-up of t that found the stream without t's
+// cursor, the newest event this hub delivered. When the stream goes on past
+// it (more, true), the events between were trimmed: some may be lost. When
+// nothing at or after it is left, the stream vanished: with a cursor
+// younger than TTL, the stream did not expire but was lost (a Redis or a
+// master restarted without persistence, a flush, a failover), and so may be
+// an event Notify accepted just before; an older one may have expired
+// unread. Either way the gap is counted in Stats.Gaps and logged with the
+// target, once: the cursor is reset to the start of the stream as it is
+// now, so a later catch-up does not find the same gap again. It reports
+// whether the stream must be read from its start (it vanished).
+func (w *worker) lostCursor(t *target, more bool) (fromStart bool) {
+	b := w.b
+	was := t.cursor
+	after := was.String()
+	if more {
+		b.gaps.Add(1)
+		b.log.Warn("redisbroker: caught up after events no longer kept; some may be lost", "target", t.to.String(), "after", after)
+		return false
+	}
+	w.advance(t, streamID{}, nil)
+	if b.local.Now().Add(-b.o.TTL).UnixMilli() < int64(was.ms) {
+		b.gaps.Add(1)
+		b.log.Warn("redisbroker: the stream vanished (Redis lost it); events after the last one delivered may be lost", "target", t.to.String(), "after", after)
+	}
+	return true
 }
 
 // Marks and presence are sent together, flushDelay after the first change,
