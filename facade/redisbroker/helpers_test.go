@@ -311,12 +311,24 @@ func newNode(tb testing.TB, addr string, o *redisbroker.Options) *node {
 // newNodeOn is newNode on a client of the test's choosing.
 func newNodeOn(tb testing.TB, rdb redis.UniversalClient, o *redisbroker.Options) *node {
 	tb.Helper()
+	return newNodeWith(tb, rdb, o, nil)
+}
+
+// newNodeWith is newNodeOn with the hub's options (nil: defaults); the
+// broker and the logger are the node's.
+func newNodeWith(tb testing.TB, rdb redis.UniversalClient, o *redisbroker.Options, ho *facade.HubOptions) *node {
+	tb.Helper()
 	if o == nil {
 		o = testOptions()
 	}
+	var hubOpts facade.HubOptions
+	if ho != nil {
+		hubOpts = *ho
+	}
 	n := &node{rdb: rdb}
 	n.broker = redisbroker.New(n.rdb, o)
-	n.hub = facade.NewHub(&facade.HubOptions{Broker: n.broker, Logger: quiet})
+	hubOpts.Broker, hubOpts.Logger = n.broker, quiet
+	n.hub = facade.NewHub(&hubOpts)
 	n.Server = wstest.NewServer(tb, n.hub, nil)
 	return n
 }
