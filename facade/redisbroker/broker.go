@@ -133,6 +133,9 @@ type Broker struct {
 	ops   []op
 	wake  chan struct{}
 
+	writtenMu sync.Mutex
+	written   map[facade.Target]streamID // marks raised by Written, for the worker to take
+
 	w worker // owned by the worker goroutine
 
 	published, unavailable, delivered, replayed, replays atomic.Uint64
@@ -173,6 +176,7 @@ func New(client redis.UniversalClient, opts *Options) *Broker {
 		cancel:  cancel,
 		quit:    make(chan struct{}),
 		wake:    make(chan struct{}, 1),
+		written: make(map[facade.Target]streamID),
 	}
 }
 
@@ -290,16 +294,41 @@ func (b *Broker) Leave(c *facade.Conn, to facade.Target) {
 // (Written), not readiness.
 func (b *Broker) Ready(*facade.Conn) {}
 
-// Written queues the raise of to's delivered mark to id: c's socket took
-// the event id whole. It never blocks.
-func (b *Broker) Written(c *facade.Conn, to facade.Target, id string) {
-	b.enqueue(op{kind: opWritten, c: c, to: to, from: id})
+// Written raises to's delivered mark to id, for the worker's next flush: a
+// client's socket took the event id whole. It never blocks. The writes of
+// one flush period, of any connections and targets, cost the worker one
+// wake (to arm the flush) and one raise per target.
+func (b *Broker) Written(_ *facade.Conn, to facade.Target, id string) {
+	sid, ok := parseID(id)
+	if !ok {
+		return
+	}
+	b.writtenMu.Lock()
+	first := len(b.written) == 0
+	if cur, had := b.written[to]; !had || cur.less(sid) {
+		b.written[to] = sid
+	}
+	b.writtenMu.Unlock()
+	if first {
+		b.wakeWorker()
+	}
+}
+
+// hasWritten reports whether writes raised marks the worker has not taken.
+func (b *Broker) hasWritten() bool {
+	b.writtenMu.Lock()
+	defer b.writtenMu.Unlock()
+	return len(b.written) > 0
 }
 
 func (b *Broker) enqueue(o op) {
 	b.opsMu.Lock()
 	b.ops = append(b.ops, o)
 	b.opsMu.Unlock()
+	b.wakeWorker()
+}
+
+func (b *Broker) wakeWorker() {
 	select {
 	case b.wake <- struct{}{}:
 	default:

@@ -230,6 +230,7 @@ func (w *worker) dispatch(t *target, c *facade.Conn, m *member) {
 	if m.refused || m.job != nil || m.done {
 		return
 	}
+	w.takeWritten() // the replay starts after what this hub's sockets took
 	ctx, cancel := context.WithCancel(b.ctx)
 	who := t.to.String()
 	if user, ok := w.users[c]; ok {

@@ -18,7 +18,7 @@ type op struct {
 	kind opKind
 	c    *facade.Conn
 	to   facade.Target
-	from string // the client's last event ID, for a user join; the event's ID, for a write
+	from string // the client's last event ID, for a user join
 }
 
 type opKind uint8
@@ -26,7 +26,6 @@ type opKind uint8
 const (
 	opJoin opKind = iota + 1
 	opLeave
-	opWritten
 )
 
 // target is the worker's view of one user, thread or connection that has
@@ -81,13 +80,14 @@ type worker struct {
 	queue    *replayQueue
 	finished chan *job // replays back from the replayers
 
-	unflushed int         // marks raised since the last flush
+	unflushed int         // deliveries since the last flush
 	flushing  *time.Timer // armed while marks or presence wait to be sent
 
 	targets   map[facade.Target]*target
 	byChannel map[string]*target
 	users     map[*facade.Conn]string                  // members' users, for presence
 	marks     map[facade.Target]streamID               // delivered marks to raise: what sockets took
+	inbox     map[facade.Target]streamID               // the broker's written marks, swapped in by takeWritten
 	presence  []func(context.Context, redis.Pipeliner) // presence commands to send
 }
 
@@ -100,6 +100,7 @@ func (w *worker) init(b *Broker) {
 	w.byChannel = make(map[string]*target)
 	w.users = make(map[*facade.Conn]string)
 	w.marks = make(map[facade.Target]streamID)
+	w.inbox = make(map[facade.Target]streamID)
 }
 
 // run is the worker's loop. It ends when the broker closes, after a last
@@ -155,7 +156,7 @@ func (w *worker) run() {
 		switch {
 		case w.unflushed >= flushEvery:
 			w.flush()
-		case w.flushing == nil && (len(w.marks) > 0 || len(w.presence) > 0):
+		case w.flushing == nil && (len(w.marks) > 0 || len(w.presence) > 0 || b.hasWritten()):
 			w.flushing = time.NewTimer(flushDelay)
 		}
 	}
@@ -445,6 +446,7 @@ func (w *worker) live(m *redis.Message) {
 		b.local.Deliver(to, ev)
 	}
 	b.delivered.Add(1)
+	w.unflushed++
 	if t != nil && t.stream {
 		w.caughtUpTo(t)
 	}
@@ -554,9 +556,10 @@ func (w *worker) lostCursor(t *target, more bool) (fromStart bool) {
 }
 
 // Marks and presence are sent together, flushDelay after the first change,
-// or at once after flushEvery writes raised a mark, so that neither costs a
-// Redis call per event and the mark does not lag far behind a steady
-// stream. A replay on this hub does not wait for them: it starts after the
+// or at once after flushEvery deliveries, so that neither costs a Redis
+// call per event and the mark does not lag far behind a steady stream. The
+// marks are those writes raised (Broker.Written), taken at each flush. A
+// replay on this hub does not wait for them: it starts after the
 // newest of Redis's mark and the one this hub has not sent yet (dispatch).
 const (
 	flushDelay = 10 * time.Millisecond
@@ -625,7 +628,18 @@ func (w *worker) raiseMark(to facade.Target, id streamID) {
 	if cur, ok := w.marks[to]; !ok || cur.less(id) {
 		w.marks[to] = id
 	}
-	w.unflushed++
+}
+
+// takeWritten queues the marks that writes raised (Broker.Written).
+func (w *worker) takeWritten() {
+	b := w.b
+	b.writtenMu.Lock()
+	b.written, w.inbox = w.inbox, b.written
+	b.writtenMu.Unlock()
+	for to, id := range w.inbox {
+		w.raiseMark(to, id)
+	}
+	clear(w.inbox)
 }
 
 // applyOps applies the changes the hub announced, in order.
@@ -641,10 +655,6 @@ func (w *worker) applyOps() {
 			w.join(o.c, o.to, o.from)
 		case opLeave:
 			w.leave(o.c, o.to)
-		case opWritten:
-			if id, ok := parseID(o.from); ok {
-				w.raiseMark(o.to, id)
-			}
 		}
 	}
 }
@@ -760,6 +770,7 @@ func (w *worker) refreshPresence() {
 // last flush of Close.
 func (w *worker) flush() {
 	w.unflushed = 0
+	w.takeWritten()
 	if len(w.marks) == 0 && len(w.presence) == 0 {
 		return
 	}
