@@ -3,6 +3,7 @@ package facade
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"time"
 )
 
@@ -58,6 +59,38 @@ type Broker interface {
 
 	// Close stops the broker's goroutines.
 	Close() error
+}
+
+// WriteObserver is a [Broker] that learns which of its events reached a
+// client: after each write to a connection's socket, the hub calls Written
+// for every user and thread of which the socket took an event whole, with
+// the broker's ID of the newest such event (the connection's events of one
+// target are written in the order the broker delivered them). An event
+// queued on a connection that closes before its socket took it is never
+// reported. Written is called with the connection's lock held: it must not
+// block and must not call back into the hub.
+type WriteObserver interface {
+	Written(c *Conn, to Target, id string)
+}
+
+// reportWrittenLocked reports to the hub's broker, if it is a
+// WriteObserver, the events es that c's socket just took whole, in queue
+// order: the newest of each user and thread. Called with c.mu held.
+func (c *Conn) reportWrittenLocked(es []entry) {
+	wo, ok := c.hub.o.Broker.(WriteObserver)
+	if !ok || len(es) == 0 {
+		return
+	}
+	var buf [4]Target
+	done := buf[:0]
+	for i := len(es) - 1; i >= 0; i-- {
+		e := es[i]
+		if (e.key.kind != targetUser && e.key.kind != targetThread) || e.m.id == "" || slices.Contains(done, e.key) {
+			continue
+		}
+		done = append(done, e.key)
+		wo.Written(c, e.key, e.m.id)
+	}
 }
 
 // Encoded is an event in its wire form, encoded once by Notify and shared,

@@ -388,6 +388,7 @@ func (w *writer) settleLocked(p *pass, n int, err error) {
 		}
 		w.q.PushFront(back, sizes)
 	}
+	w.c.reportWrittenLocked(p.batch[:written])
 	clear(p.batch)
 	if n > 0 && !w.overAt.IsZero() {
 		w.progress.Store(time.Now().UnixNano())

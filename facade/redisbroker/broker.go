@@ -133,6 +133,9 @@ type Broker struct {
 	ops   []op
 	wake  chan struct{}
 
+	writtenMu sync.Mutex
+	written   map[facade.Target]streamID // marks raised by Written, for the worker to take
+
 	w worker // owned by the worker goroutine
 
 	published, unavailable, delivered, replayed, replays atomic.Uint64
@@ -141,7 +144,10 @@ type Broker struct {
 	up                                                   atomic.Bool
 }
 
-var _ facade.Broker = (*Broker)(nil)
+var (
+	_ facade.Broker        = (*Broker)(nil)
+	_ facade.WriteObserver = (*Broker)(nil)
+)
 
 // New returns a Broker on client, a *redis.Client or a *redis.ClusterClient
 // (see Redis Cluster in the package doc). The broker does not own client:
@@ -170,6 +176,7 @@ func New(client redis.UniversalClient, opts *Options) *Broker {
 		cancel:  cancel,
 		quit:    make(chan struct{}),
 		wake:    make(chan struct{}, 1),
+		written: make(map[facade.Target]streamID),
 	}
 }
 
@@ -283,15 +290,45 @@ func (b *Broker) Leave(c *facade.Conn, to facade.Target) {
 	b.enqueue(op{kind: opLeave, c: c, to: to})
 }
 
-// Ready queues the mark that c's events reached a ready connection.
-func (b *Broker) Ready(c *facade.Conn) {
-	b.enqueue(op{kind: opReady, c: c})
+// Ready does nothing: the delivered mark follows what sockets took
+// (Written), not readiness.
+func (b *Broker) Ready(*facade.Conn) {}
+
+// Written raises to's delivered mark to id, for the worker's next flush: a
+// client's socket took the event id whole. It never blocks. The writes of
+// one flush period, of any connections and targets, cost the worker one
+// wake (to arm the flush) and one raise per target.
+func (b *Broker) Written(_ *facade.Conn, to facade.Target, id string) {
+	sid, ok := parseID(id)
+	if !ok {
+		return
+	}
+	b.writtenMu.Lock()
+	first := len(b.written) == 0
+	if cur, had := b.written[to]; !had || cur.less(sid) {
+		b.written[to] = sid
+	}
+	b.writtenMu.Unlock()
+	if first {
+		b.wakeWorker()
+	}
+}
+
+// hasWritten reports whether writes raised marks the worker has not taken.
+func (b *Broker) hasWritten() bool {
+	b.writtenMu.Lock()
+	defer b.writtenMu.Unlock()
+	return len(b.written) > 0
 }
 
 func (b *Broker) enqueue(o op) {
 	b.opsMu.Lock()
 	b.ops = append(b.ops, o)
 	b.opsMu.Unlock()
+	b.wakeWorker()
+}
+
+func (b *Broker) wakeWorker() {
 	select {
 	case b.wake <- struct{}{}:
 	default:
@@ -347,7 +384,7 @@ type Stats struct {
 	CaughtUp     uint64 // events fetched from streams after the subscription was lost
 	Duplicates   uint64 // live events dropped because this hub already had them
 	Resubscribes uint64 // times the subscription was lost and made again
-	Gaps         uint64 // resumes and catch-ups from an event no longer kept: events after it may be lost (logged)
+	Gaps         uint64 // resumes and catch-ups from an event no longer kept, or of a stream Redis lost: events after it may be lost (logged with the target)
 	Expired      uint64 // kept events a replay skipped because they were older than TTL
 	Refused      uint64 // connections closed with 1013: no room for their replay
 	Queued       int    // replays waiting now

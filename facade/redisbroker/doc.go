@@ -38,10 +38,16 @@
 // A stream keeps the target's recent events, up to [Options].MaxEvents and
 // [Options].TTL (older ones are trimmed as new ones come, and never
 // replayed: [Stats].Expired counts those a replay skipped), and a mark: the
-// ID of the newest event an instance delivered to a ready connection.
-// Events after the mark are held: a user with no ready connection anywhere
-// receives them, in order, on the first connection that authenticates, on
-// any instance. When the stream is full, no instance has a connection of
+// ID of the newest event a client's socket took, on any instance (an event
+// queued on a connection that closed before its socket took it does not
+// count). Events after the mark are held: a user with no ready connection
+// anywhere receives them, in order, on the first connection that
+// authenticates, on any instance; a thread's, on the first that joins. An
+// instance sends its marks to Redis in batches, a few milliseconds apart; a
+// connection that joins on the same instance meanwhile starts after the
+// newest mark the instance has, sent or not, so a client that reconnects
+// there gets nothing twice. On another instance, within those milliseconds,
+// it may get again what the socket it left took last. When the stream is full, no instance has a connection of
 // the target, and its oldest event was never delivered, Notify refuses the
 // new one with a *facade.HoldError rather than drop a held one. While some
 // instance has one, the oldest events make room: they were sent live. The
@@ -157,14 +163,21 @@
 //     absent users before the restart are gone, and so is an event whose
 //     Notify returned just before a crash: Redis answers the publisher
 //     before it sends the event to the subscribed instances, and a crash in
-//     between leaves it nowhere. Use Redis persistence (appendfsync always
-//     keeps every event Notify accepted; the catch-up delivers it after the
-//     restart) or replication if they matter.
+//     between leaves it nowhere. Such a loss is counted, not silent: an
+//     instance whose catch-up finds that a stream it follows lost the last
+//     event it delivered counts one gap in [Stats].Gaps and logs a warning
+//     with the target, once per target and loss, whether the stream is gone
+//     or already begun again by new events. (A stream whose last event is
+//     older than TTL may have expired: its disappearance is no gap. The
+//     events of a target no instance had delivered any of, such as those
+//     held for an absent user, are lost uncounted.) Use Redis persistence
+//     (appendfsync always keeps every event Notify accepted; the catch-up
+//     delivers it after the restart) or replication if they matter.
 //   - An instance that dies drops its sockets; their clients reconnect to
 //     another instance with their last event ID and resume. Events queued on
 //     a dying connection are not given back to a hold: the stream still has
 //     them for the resume. A client that does not send its last event ID
-//     gets only what was never delivered to a ready connection.
+//     gets only what no client's socket took.
 //   - A connection that authenticates without a last event ID receives the
 //     events held for its user and everything published after the worker
 //     registered it; an event published in the instant between Authenticate

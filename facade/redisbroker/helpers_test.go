@@ -311,12 +311,24 @@ func newNode(tb testing.TB, addr string, o *redisbroker.Options) *node {
 // newNodeOn is newNode on a client of the test's choosing.
 func newNodeOn(tb testing.TB, rdb redis.UniversalClient, o *redisbroker.Options) *node {
 	tb.Helper()
+	return newNodeWith(tb, rdb, o, nil)
+}
+
+// newNodeWith is newNodeOn with the hub's options (nil: defaults); the
+// broker and the logger are the node's.
+func newNodeWith(tb testing.TB, rdb redis.UniversalClient, o *redisbroker.Options, ho *facade.HubOptions) *node {
+	tb.Helper()
 	if o == nil {
 		o = testOptions()
 	}
+	var hubOpts facade.HubOptions
+	if ho != nil {
+		hubOpts = *ho
+	}
 	n := &node{rdb: rdb}
 	n.broker = redisbroker.New(n.rdb, o)
-	n.hub = facade.NewHub(&facade.HubOptions{Broker: n.broker, Logger: quiet})
+	hubOpts.Broker, hubOpts.Logger = n.broker, quiet
+	n.hub = facade.NewHub(&hubOpts)
 	n.Server = wstest.NewServer(tb, n.hub, nil)
 	return n
 }
@@ -469,6 +481,7 @@ type proxy struct {
 	subsOnly bool          // the pause holds subscriptions' replies only
 	command  string        // the pause holds what clients send from this command on
 	loseOne  string        // the next command of this name reaches Redis, its reply is lost
+	refuse   string        // a command holding this text breaks its connection before it reaches Redis
 }
 
 // link is one proxied connection; it knows whether it carries a
@@ -525,6 +538,10 @@ func (p *proxy) pipe(dst, src net.Conn, l *link, fromClient bool) {
 				l.subscriber.Store(true)
 			}
 			p.mu.Lock()
+			if fromClient && p.refuse != "" && strings.Contains(chunk, p.refuse) {
+				p.mu.Unlock()
+				return // closes both: the command never reaches Redis
+			}
 			if fromClient && p.loseOne != "" && strings.Contains(chunk, p.loseOne) {
 				p.loseOne = ""
 				p.mu.Unlock()
@@ -604,11 +621,26 @@ func (p *proxy) LoseReply(cmd string) {
 	p.loseOne = cmd
 }
 
-// Restore ends a cut or a pause.
+// Refuse breaks the connection of every command that holds text (lower
+// case) before it reaches Redis, until Restore; the rest flows.
+func (p *proxy) Refuse(text string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.refuse = text
+}
+
+// RefuseMarks keeps the delivered marks of the hubs behind p from reaching
+// Redis until Restore: what a hub writes within one mark batch lasts as
+// long as the test needs. It refuses the text of the script that raises a
+// mark.
+func (p *proxy) RefuseMarks() { p.Refuse("local cur = redis.call('get'") }
+
+// Restore ends a cut, a pause or a refusal.
 func (p *proxy) Restore() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.cut = false
+	p.refuse = ""
 	p.subsOnly = false
 	p.command = ""
 	if p.paused != nil {

@@ -10,7 +10,7 @@ import (
 // them in one slot and the publish script may touch them together:
 //
 //	<prefix>:{user:u1}:s   the stream of the user's events (held and recent)
-//	<prefix>:{user:u1}:d   the ID of the newest event delivered to a ready connection
+//	<prefix>:{user:u1}:d   the ID of the newest event a client's socket took
 //	<prefix>:{user:u1}:p   presence: a sorted set of connection IDs scored by expiry (ms)
 //	<prefix>:c:user:u1     the pub/sub channel of the user's live events
 //	<prefix>:c:all         the channel of broadcasts

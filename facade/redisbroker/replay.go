@@ -32,6 +32,7 @@ type job struct {
 	mark   string // the delivered mark's key
 
 	from  string   // the client's last event ID ("" for none)
+	floor streamID // the delivered mark this hub has not sent to Redis yet (zero: none)
 	pos   streamID // the stream's newest ID when c joined
 	seen  bool     // pos is known
 	after streamID // a continuation: replay what follows after
@@ -40,10 +41,8 @@ type job struct {
 
 	// Output, accumulated over a replay and its continuations.
 	evs     []facade.Encoded
-	last    streamID // the newest event in evs
-	wait    bool     // the client saw an event past upTo: wait for the cursor to reach waitFor
+	wait    bool // the client saw an event past upTo: wait for the cursor to reach waitFor
 	waitFor streamID
-	ready   bool // handed over, to a ProcessingReady connection
 	err     error
 }
 
@@ -83,7 +82,7 @@ func (w *worker) handOver(j *job) error {
 		}
 		t.mu.Lock()
 		if t.cursor == j.upTo {
-			j.ready = w.b.local.Replay(j.c, j.to, j.evs)
+			w.b.local.Replay(j.c, j.to, j.evs)
 			t.mu.Unlock()
 			return nil
 		}
@@ -157,7 +156,6 @@ func (w *worker) runReplay(j *job) error {
 				continue
 			}
 			j.evs = append(j.evs, ev)
-			j.last = id
 		}
 		if !more {
 			return nil
@@ -168,8 +166,9 @@ func (w *worker) runReplay(j *job) error {
 // replayStart returns where j's replay starts: at the client's last event
 // (inclusive, with resume, to tell whether it is still kept); after upTo
 // when the client gave an event the stream does not have; else after the
-// delivered mark, or after where the stream stood when c joined if that is
-// earlier. It sets j.wait when the client saw an event past upTo, which
+// delivered mark (Redis's, or the one this hub has not sent yet if it is
+// newer: j.floor), or after where the stream stood when c joined if that
+// is earlier. It sets j.wait when the client saw an event past upTo, which
 // this hub has not delivered yet: the replay waits until the cursor
 // reaches that event, or c would get it twice.
 func (w *worker) replayStart(j *job) (start string, resume bool, err error) {
@@ -207,6 +206,9 @@ func (w *worker) replayStart(j *job) (start string, resume bool, err error) {
 		return "", false, err
 	}
 	id, ok := parseID(mark)
+	if j.floor != (streamID{}) && (!ok || id.less(j.floor)) {
+		id, ok = j.floor, true // a socket here took it; the batch is on its way
+	}
 	switch {
 	case !ok:
 		return "-", false, nil // nothing was ever delivered
@@ -228,6 +230,7 @@ func (w *worker) dispatch(t *target, c *facade.Conn, m *member) {
 	if m.refused || m.job != nil || m.done {
 		return
 	}
+	w.takeWritten() // the replay starts after what this hub's sockets took
 	ctx, cancel := context.WithCancel(b.ctx)
 	who := t.to.String()
 	if user, ok := w.users[c]; ok {
@@ -236,7 +239,7 @@ func (w *worker) dispatch(t *target, c *facade.Conn, m *member) {
 	j := &job{
 		ctx: ctx, cancel: cancel, t: t, c: c, m: m, to: t.to, who: who, admits: t.to == facade.ToUser(t.to.ID()),
 		key: b.streamKey(t.to), mark: b.markKey(t.to),
-		from: m.from, pos: m.pos, seen: m.seen,
+		from: m.from, floor: w.marks[t.to], pos: m.pos, seen: m.seen,
 	}
 	if !w.queue.push(j) {
 		cancel()
@@ -263,8 +266,8 @@ const CloseTryAgainLater = 1013
 // replayed takes a job back from a replayer and records its outcome:
 // nothing when its connection left meanwhile; a new subscription when
 // Redis failed (whose catch-up queues the replay again); a wait for the
-// cursor when the client is ahead of this hub; else a replay done, whose
-// last event raises the delivered mark if a ready connection got it.
+// cursor when the client is ahead of this hub; else a replay done (its
+// events raise the delivered mark as the connection's socket takes them).
 func (w *worker) replayed(j *job) {
 	b := w.b
 	t, m := j.t, j.m
@@ -286,9 +289,6 @@ func (w *worker) replayed(j *job) {
 		m.done = true
 		b.replayed.Add(uint64(len(j.evs)))
 		b.replays.Add(1)
-		if j.ready && len(j.evs) > 0 {
-			w.raiseMark(t, j.last)
-		}
 	}
 }
 

@@ -26,7 +26,6 @@ type opKind uint8
 const (
 	opJoin opKind = iota + 1
 	opLeave
-	opReady
 )
 
 // target is the worker's view of one user, thread or connection that has
@@ -86,9 +85,9 @@ type worker struct {
 
 	targets   map[facade.Target]*target
 	byChannel map[string]*target
-	conns     map[*facade.Conn][]*target               // the stream targets of each member
 	users     map[*facade.Conn]string                  // members' users, for presence
-	marks     map[*target]streamID                     // delivered marks to raise
+	marks     map[facade.Target]streamID               // delivered marks to raise: what sockets took
+	inbox     map[facade.Target]streamID               // the broker's written marks, swapped in by takeWritten
 	presence  []func(context.Context, redis.Pipeliner) // presence commands to send
 }
 
@@ -99,9 +98,9 @@ func (w *worker) init(b *Broker) {
 	w.finished = make(chan *job)
 	w.targets = make(map[facade.Target]*target)
 	w.byChannel = make(map[string]*target)
-	w.conns = make(map[*facade.Conn][]*target)
 	w.users = make(map[*facade.Conn]string)
-	w.marks = make(map[*target]streamID)
+	w.marks = make(map[facade.Target]streamID)
+	w.inbox = make(map[facade.Target]streamID)
 }
 
 // run is the worker's loop. It ends when the broker closes, after a last
@@ -157,7 +156,7 @@ func (w *worker) run() {
 		switch {
 		case w.unflushed >= flushEvery:
 			w.flush()
-		case w.flushing == nil && (len(w.marks) > 0 || len(w.presence) > 0):
+		case w.flushing == nil && (len(w.marks) > 0 || len(w.presence) > 0 || b.hasWritten()):
 			w.flushing = time.NewTimer(flushDelay)
 		}
 	}
@@ -441,18 +440,14 @@ func (w *worker) live(m *redis.Message) {
 		b.log.Error("redisbroker: dropped a malformed event", "channel", m.Channel, "err", err)
 		return
 	}
-	var ready int
 	if t != nil && t.stream {
-		ready = w.advance(t, sid, &ev)
+		w.advance(t, sid, &ev)
 	} else {
-		ready = b.local.Deliver(to, ev)
+		b.local.Deliver(to, ev)
 	}
 	b.delivered.Add(1)
 	w.unflushed++
 	if t != nil && t.stream {
-		if ready > 0 {
-			w.marks[t] = sid
-		}
 		w.caughtUpTo(t)
 	}
 }
@@ -510,9 +505,9 @@ func (w *worker) catchUp(t *target) error {
 			if first && t.cursor != (streamID{}) {
 				if len(entries) > 0 && entries[0].ID == start {
 					entries = entries[1:]
-				} else if len(entries) > 0 {
-					b.gaps.Add(1)
-					b.log.Warn("redisbroker: caught up after events no longer kept; some may be lost", "target", t.to.String(), "after", start)
+				} else if w.lostCursor(t, len(entries) > 0) {
+					start = "-" // a stream the cursor was never in: all of it is new
+					continue
 				}
 			}
 			if len(entries) == 0 {
@@ -532,9 +527,40 @@ func (w *worker) catchUp(t *target) error {
 	return nil
 }
 
+// lostCursor handles a catch-up of t that found the stream without t's
+// cursor, the newest event this hub delivered. When the stream goes on past
+// it (more, true), the events between were trimmed: some may be lost. When
+// nothing at or after it is left, the stream vanished: with a cursor
+// younger than TTL, the stream did not expire but was lost (a Redis or a
+// master restarted without persistence, a flush, a failover), and so may be
+// an event Notify accepted just before; an older one may have expired
+// unread. Either way the gap is counted in Stats.Gaps and logged with the
+// target, once: the cursor is reset to the start of the stream as it is
+// now, so a later catch-up does not find the same gap again. It reports
+// whether the stream must be read from its start (it vanished).
+func (w *worker) lostCursor(t *target, more bool) (fromStart bool) {
+	b := w.b
+	was := t.cursor
+	after := was.String()
+	if more {
+		b.gaps.Add(1)
+		b.log.Warn("redisbroker: caught up after events no longer kept; some may be lost", "target", t.to.String(), "after", after)
+		return false
+	}
+	w.advance(t, streamID{}, nil)
+	if b.local.Now().Add(-b.o.TTL).UnixMilli() < int64(was.ms) {
+		b.gaps.Add(1)
+		b.log.Warn("redisbroker: the stream vanished (Redis lost it); events after the last one delivered may be lost", "target", t.to.String(), "after", after)
+	}
+	return true
+}
+
 // Marks and presence are sent together, flushDelay after the first change,
 // or at once after flushEvery deliveries, so that neither costs a Redis
-// call per event and the mark does not lag far behind a steady stream.
+// call per event and the mark does not lag far behind a steady stream. The
+// marks are those writes raised (Broker.Written), taken at each flush. A
+// replay on this hub does not wait for them: it starts after the
+// newest of Redis's mark and the one this hub has not sent yet (dispatch).
 const (
 	flushDelay = 10 * time.Millisecond
 	flushEvery = 256
@@ -567,14 +593,13 @@ func decodeEntry(e redis.XMessage) (streamID, facade.Encoded, error) {
 // advance moves t's cursor to id and hands ev, if any, to the hub, in one
 // step under t.mu: a replayer hands its events over between two steps,
 // never inside one. Only the worker moves cursors.
-func (w *worker) advance(t *target, id streamID, ev *facade.Encoded) (ready int) {
+func (w *worker) advance(t *target, id streamID, ev *facade.Encoded) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if ev != nil {
-		ready = w.b.local.Deliver(t.to, *ev)
+		w.b.local.Deliver(t.to, *ev)
 	}
 	t.cursor = id
-	return ready
 }
 
 // deliverEntry hands a caught-up entry to the hub's members of t.
@@ -591,19 +616,30 @@ func (w *worker) deliverEntry(t *target, e redis.XMessage) {
 	if !t.cursor.less(id) {
 		return
 	}
-	ready := w.advance(t, id, &ev)
+	w.advance(t, id, &ev)
 	b.caughtUp.Add(1)
-	if ready > 0 {
-		w.marks[t] = id
-	}
 	w.caughtUpTo(t)
 }
 
-// raiseMark queues t's delivered mark to be raised to id.
-func (w *worker) raiseMark(t *target, id streamID) {
-	if cur, ok := w.marks[t]; !ok || cur.less(id) {
-		w.marks[t] = id
+// raiseMark queues the delivered mark of to to be raised to id: a socket
+// took the event id. The mark is that of the target, whether this hub
+// still has members of it or not.
+func (w *worker) raiseMark(to facade.Target, id streamID) {
+	if cur, ok := w.marks[to]; !ok || cur.less(id) {
+		w.marks[to] = id
 	}
+}
+
+// takeWritten queues the marks that writes raised (Broker.Written).
+func (w *worker) takeWritten() {
+	b := w.b
+	b.writtenMu.Lock()
+	b.written, w.inbox = w.inbox, b.written
+	b.writtenMu.Unlock()
+	for to, id := range w.inbox {
+		w.raiseMark(to, id)
+	}
+	clear(w.inbox)
 }
 
 // applyOps applies the changes the hub announced, in order.
@@ -619,12 +655,6 @@ func (w *worker) applyOps() {
 			w.join(o.c, o.to, o.from)
 		case opLeave:
 			w.leave(o.c, o.to)
-		case opReady:
-			for _, t := range w.conns[o.c] {
-				if m := t.members[o.c]; m != nil && m.done && t.cursor != (streamID{}) {
-					w.raiseMark(t, t.cursor)
-				}
-			}
 		}
 	}
 }
@@ -668,11 +698,7 @@ func (w *worker) join(c *facade.Conn, to facade.Target, from string) {
 		w.users[c] = to.ID()
 		w.presence = append(w.presence, w.presenceAdd(to.ID(), c.ID()))
 	}
-	if !t.stream {
-		return
-	}
-	w.conns[c] = append(w.conns[c], t)
-	if t.confirmed {
+	if t.stream && t.confirmed {
 		w.dispatch(t, c, m)
 	}
 }
@@ -695,19 +721,6 @@ func (w *worker) leave(c *facade.Conn, to facade.Target) {
 		w.drop(m)
 	}
 	delete(t.members, c)
-	if ts := w.conns[c]; ts != nil {
-		for i, x := range ts {
-			if x == t {
-				ts = append(ts[:i], ts[i+1:]...)
-				break
-			}
-		}
-		if len(ts) == 0 {
-			delete(w.conns, c)
-		} else {
-			w.conns[c] = ts
-		}
-	}
 	if len(t.members) > 0 {
 		return
 	}
@@ -757,6 +770,7 @@ func (w *worker) refreshPresence() {
 // last flush of Close.
 func (w *worker) flush() {
 	w.unflushed = 0
+	w.takeWritten()
 	if len(w.marks) == 0 && len(w.presence) == 0 {
 		return
 	}
@@ -767,8 +781,8 @@ func (w *worker) flush() {
 	b := w.b
 	err := w.call(func(ctx context.Context) error {
 		_, err := b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for t, id := range w.marks {
-				markScript.Eval(ctx, p, []string{b.markKey(t.to)}, id.String(), b.o.TTL.Milliseconds())
+			for to, id := range w.marks {
+				markScript.Eval(ctx, p, []string{b.markKey(to)}, id.String(), b.o.TTL.Milliseconds())
 			}
 			for _, f := range w.presence {
 				f(ctx, p)
