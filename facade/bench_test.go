@@ -313,11 +313,15 @@ func BenchmarkFanout1000(b *testing.B) {
 		}
 	}
 	// timed returns the time until every client has the event, until the
-	// first has it, and the sender's own time.
-	timed := func(send func(), received chan time.Time) (total, first, sender time.Duration) {
+	// first has it, and the sender's own time; it adds the CPU the send
+	// cost the sender's thread to *cpu.
+	timed := func(send func(), received chan time.Time, cpu *time.Duration) (total, first, sender time.Duration) {
+		c0, _ := threadCPU()
 		t0 := time.Now()
 		send()
 		sender = time.Since(t0)
+		c1, _ := threadCPU()
+		*cpu += c1 - c0
 		first = time.Hour
 		for range clients {
 			first = min(first, (<-received).Sub(t0))
@@ -342,7 +346,10 @@ func BenchmarkFanout1000(b *testing.B) {
 	}
 	ctx := context.Background()
 
-	var bTotal, bFirst, bSender, fTotal, fFirst, fSender, floor time.Duration
+	// The sender runs on a thread of its own, so its CPU is the send's.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var bTotal, bFirst, bSender, fTotal, fFirst, fSender, floor, bCPU, fCPU, floorCPU time.Duration
 	b.ResetTimer()
 	for i := range b.N {
 		tot, first, snd := timed(func() {
@@ -352,7 +359,7 @@ func BenchmarkFanout1000(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-		}, bRecv)
+		}, bRecv, &bCPU)
 		bTotal, bFirst, bSender = bTotal+tot, bFirst+first, bSender+snd
 		tot, _, _ = timed(func() {
 			frame := textFrame(legacyEvent(i))
@@ -361,13 +368,13 @@ func BenchmarkFanout1000(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-		}, bRecv)
+		}, bRecv, &floorCPU)
 		floor += tot
 		tot, first, snd = timed(func() {
 			if err := s.hub.Notify(ctx, facade.ToAll(), facadeEvent(i)); err != nil {
 				b.Fatal(err)
 			}
-		}, fRecv)
+		}, fRecv, &fCPU)
 		fTotal, fFirst, fSender = fTotal+tot, fFirst+first, fSender+snd
 	}
 	b.StopTimer()
@@ -381,6 +388,10 @@ func BenchmarkFanout1000(b *testing.B) {
 	b.ReportMetric(float64(floor.Microseconds())/n, "floor-us/fanout")
 	b.ReportMetric(float64(floor)/float64(bTotal), "floor-ratio")
 	b.ReportMetric(float64(fTotal)/float64(floor), "facade/floor")
+	if _, ok := threadCPU(); ok {
+		b.ReportMetric(float64(fCPU.Microseconds())/n, "facade-sender-cpu-us")
+		b.ReportMetric(float64(bCPU.Microseconds())/n, "baseline-sender-cpu-us")
+	}
 }
 
 // textFrame encodes v once as one unmasked server text frame: the floor of
