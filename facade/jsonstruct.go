@@ -14,9 +14,10 @@ import (
 // strings, numbers, bools, json.RawMessage, maps and interfaces, nested
 // structs, pointers and slices of them. Each type is compiled once into a
 // list of fields with their keys; what the compiler does not know (an
-// embedded field, a type with its own MarshalJSON or MarshalText, a map of
-// another type, the ",string" and ",omitzero" options, a name that needs
-// escaping, a type that contains itself) leaves the type to encoding/json.
+// embedded field, a type with its own MarshalJSON or MarshalText,
+// json.Number, []byte, an array, a map of another type, the ",string" and
+// ",omitzero" options, a name that needs escaping, a type that contains
+// itself) leaves the type to encoding/json.
 //
 // A json.RawMessage is what makes encoding/json slow here: it checks and
 // compacts it with its scanner, a call per byte. The direct encoder copies
@@ -63,6 +64,7 @@ func compileTop(t reflect.Type) valueEncoder {
 
 var (
 	rawMessageType    = reflect.TypeFor[json.RawMessage]()
+	numberType        = reflect.TypeFor[json.Number]()
 	marshalerType     = reflect.TypeFor[json.Marshaler]()
 	textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
 	mapStringAnyType  = reflect.TypeFor[map[string]any]()
@@ -74,6 +76,9 @@ var (
 func compile(t reflect.Type, seen map[reflect.Type]bool) valueEncoder {
 	if t == rawMessageType {
 		return encodeRawMessage
+	}
+	if t == numberType { // a string written as a number, checked
+		return nil
 	}
 	if t.Implements(marshalerType) || t.Implements(textMarshalerType) ||
 		reflect.PointerTo(t).Implements(marshalerType) || reflect.PointerTo(t).Implements(textMarshalerType) {

@@ -65,6 +65,12 @@ type (
 	bytesField struct {
 		B []byte `json:"b"`
 	}
+	number struct {
+		N json.Number `json:"n"`
+	}
+	array struct {
+		A [2]string `json:"a"`
+	}
 	list struct {
 		Next *list `json:"next"`
 		V    int   `json:"v"`
@@ -115,6 +121,7 @@ func FuzzStructJSON(f *testing.F) {
 			&pushEnvelope{}, (*pushEnvelope)(nil), every, &every, everyKind{},
 			withTime{At: time.Unix(n, 0)}, embedded{X: int(n)}, quoted{N: int(n)}, twins{A: s, Same: s + s},
 			escapedKey{A: s}, bytesField{B: doc}, list{V: 1, Next: &list{V: int(n)}},
+			number{N: json.Number(s)}, number{N: "12.5e3"}, array{A: [2]string{s, s}},
 			holder{V: v}, holder{V: self}, holder{V: []any{every, raw}}, raw,
 		} {
 			want, werr := json.Marshal(x)
@@ -145,7 +152,7 @@ func TestStructEncoderCompilesLegacyShapes(t *testing.T) {
 		}{}, true},
 		{everyKind{}, false}, // its map[string]string
 		{withTime{}, false}, {embedded{}, false}, {quoted{}, false}, {twins{}, false},
-		{escapedKey{}, false}, {bytesField{}, false}, {list{}, false},
+		{escapedKey{}, false}, {bytesField{}, false}, {list{}, false}, {number{}, false}, {array{}, false},
 	} {
 		got := compileTop(reflect.TypeOf(tc.v)) != nil
 		if got != tc.compiled {
