@@ -101,57 +101,31 @@ func compile(t reflect.Type, seen map[reflect.Type]bool) valueEncoder {
 			b, err := appendFloat(b, v.Float(), bits)
 			return b, err == nil
 		}
-	case reflect.Interface:
-		if t.NumMethod() != 0 {
+	case reflect.Interface, reflect.Map:
+		if t.Kind() == reflect.Interface && t.NumMethod() != 0 || t.Kind() == reflect.Map && t != mapStringAnyType {
 			return nil
 		}
 		return func(b []byte, v reflect.Value, depth int) ([]byte, bool) {
 			b, err := appendAny(b, v.Interface(), depth+1)
 			return b, err == nil
 		}
-	case reflect.Map:
-		if t != mapStringAnyType {
+	case reflect.Pointer, reflect.Slice:
+		isSlice := t.Kind() == reflect.Slice
+		if isSlice && t.Elem().Kind() == reflect.Uint8 { // []byte is base64
 			return nil
 		}
-		return func(b []byte, v reflect.Value, depth int) ([]byte, bool) {
-			b, err := appendAny(b, v.Interface(), depth+1)
-			return b, err == nil
-		}
-	case reflect.Pointer:
-		if seen[t] {
-			return nil
-		}
-		seen[t] = true
-		elem := compile(t.Elem(), seen)
-		delete(seen, t)
+		elem := compileElem(t, seen)
 		if elem == nil {
 			return nil
 		}
 		return func(b []byte, v reflect.Value, depth int) ([]byte, bool) {
-			if v.IsNil() {
+			switch {
+			case v.IsNil():
 				return append(b, "null"...), true
-			}
-			if depth >= maxJSONDepth {
+			case depth >= maxJSONDepth:
 				return b, false
-			}
-			return elem(b, v.Elem(), depth+1)
-		}
-	case reflect.Slice:
-		if t.Elem().Kind() == reflect.Uint8 || seen[t] { // []byte is base64
-			return nil
-		}
-		seen[t] = true
-		elem := compile(t.Elem(), seen)
-		delete(seen, t)
-		if elem == nil {
-			return nil
-		}
-		return func(b []byte, v reflect.Value, depth int) ([]byte, bool) {
-			if v.IsNil() {
-				return append(b, "null"...), true
-			}
-			if depth >= maxJSONDepth {
-				return b, false
+			case !isSlice:
+				return elem(b, v.Elem(), depth+1)
 			}
 			b = append(b, '[')
 			for i := range v.Len() {
@@ -174,6 +148,17 @@ func compile(t reflect.Type, seen map[reflect.Type]bool) valueEncoder {
 		return compileStruct(t, seen)
 	}
 	return nil
+}
+
+// compileElem compiles the element type of t, a pointer or slice type; nil
+// when t is being compiled already (a type that contains itself).
+func compileElem(t reflect.Type, seen map[reflect.Type]bool) valueEncoder {
+	if seen[t] {
+		return nil
+	}
+	seen[t] = true
+	defer delete(seen, t)
+	return compile(t.Elem(), seen)
 }
 
 // structField is one member of a compiled struct.

@@ -124,14 +124,7 @@ func FuzzStructJSON(f *testing.F) {
 			number{N: json.Number(s)}, number{N: "12.5e3"}, array{A: [2]string{s, s}},
 			holder{V: v}, holder{V: self}, holder{V: []any{every, raw}}, raw,
 		} {
-			want, werr := json.Marshal(x)
-			got, gerr := appendJSON([]byte("prefix"), x)
-			if (werr != nil) != (gerr != nil) {
-				t.Fatalf("%#v: error %v, encoding/json %v", x, gerr, werr)
-			}
-			if werr == nil && string(got) != "prefix"+string(want) {
-				t.Fatalf("%#v:\n got %s\nwant prefix%s", x, got, want)
-			}
+			requireMarshalBytes(t, x)
 		}
 	})
 }
