@@ -8,6 +8,7 @@ package facade_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -129,23 +130,41 @@ func BenchmarkFanoutN(b *testing.B) {
 }
 
 // TestHotPathAllocs holds the hot path to its allocation budget: at most
-// one allocation per Notify to a ready user (the encoded message), and
+// one allocation per Notify to a ready user (the encoded message), a typed
+// event or a Raw legacy struct (its compiled encoder allocates nothing), and
 // none per receiver of a fan-out. Allocation counts are deterministic, but
 // under the race detector sync.Pool drops about half of what is put back,
 // so there (as in CI, whose test command has -race) the budget is looser:
 // a few per Notify, one per receiver at most — still a fifth of what the
 // hot path cost before (10 per Notify, 5 per receiver).
 func TestHotPathAllocs(t *testing.T) {
+	// A legacy message as the peers harness sends it: a struct holding a
+	// pre-encoded payload, built once (its boxing is the caller's).
+	type pub struct {
+		Data json.RawMessage `json:"data"`
+	}
+	type push struct {
+		Channel string `json:"channel"`
+		Pub     pub    `json:"pub"`
+	}
+	legacy := facade.Raw(struct {
+		Push push `json:"push"`
+	}{Push: push{Channel: "bench", Pub: pub{Data: json.RawMessage(`{"seq":1,"title":"Build finished"}`)}}})
 	for _, tc := range []struct {
 		name           string
 		receivers      int
+		ev             *facade.Event // nil: a typed event
 		max, underRace float64
 	}{
 		{name: "ready user", receivers: 1, max: 1, underRace: 5},
+		{name: "ready user, Raw struct", receivers: 1, ev: &legacy, max: 1, underRace: 5},
 		{name: "fan-out to 200", receivers: 200, max: 1, underRace: 200}, // the message, none per receiver
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			hp := newHotPath(t, tc.receivers)
+			if tc.ev != nil {
+				hp.ev = *tc.ev
+			}
 			hp.notify(t)
 			got := testing.AllocsPerRun(200, func() { hp.notify(t) })
 			budget := tc.max

@@ -170,8 +170,11 @@ func benchStream(b *testing.B, baseEvent func(int) any, facEvent func(int) facad
 	ready(b, c, "u1")
 	ctx := context.Background()
 
+	// The sender runs on a thread of its own, so its CPU is the calls'.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	const rounds = 10
-	var base, fac, baseCall, facCall time.Duration
+	var base, fac, baseCall, facCall, baseCPU, facCPU time.Duration
 	b.ResetTimer()
 	for r := range rounds {
 		n := b.N / rounds
@@ -180,6 +183,7 @@ func benchStream(b *testing.B, baseEvent func(int) any, facEvent func(int) facad
 		}
 		done := make(chan struct{})
 		go drain(bws, n, done)
+		cpu0, _ := threadCPU()
 		start := time.Now()
 		for i := range n {
 			if err := bc.send(baseEvent(i)); err != nil {
@@ -187,11 +191,14 @@ func benchStream(b *testing.B, baseEvent func(int) any, facEvent func(int) facad
 			}
 		}
 		baseCall += time.Since(start)
+		cpu1, _ := threadCPU()
+		baseCPU += cpu1 - cpu0
 		<-done
 		base += time.Since(start)
 
 		done = make(chan struct{})
 		go drain(fws, n, done)
+		cpu0, _ = threadCPU()
 		start = time.Now()
 		for i := range n {
 			if err := s.hub.Notify(ctx, facade.ToUser("u1"), facEvent(i)); err != nil {
@@ -199,6 +206,8 @@ func benchStream(b *testing.B, baseEvent func(int) any, facEvent func(int) facad
 			}
 		}
 		facCall += time.Since(start)
+		cpu1, _ = threadCPU()
+		facCPU += cpu1 - cpu0
 		<-done
 		fac += time.Since(start)
 	}
@@ -208,12 +217,20 @@ func benchStream(b *testing.B, baseEvent func(int) any, facEvent func(int) facad
 	b.ReportMetric(float64(facCall.Nanoseconds())/n, "facade-call-ns")
 	b.ReportMetric(float64(baseCall.Nanoseconds())/n, "baseline-call-ns")
 	b.ReportMetric(float64(facCall)/float64(baseCall), "call-ratio")
+	if _, ok := threadCPU(); ok {
+		b.ReportMetric(float64(facCPU.Nanoseconds())/n, "facade-call-cpu-ns")
+		b.ReportMetric(float64(baseCPU.Nanoseconds())/n, "baseline-call-cpu-ns")
+	}
 }
 
 // BenchmarkNotifyCall times the caller's side of one event to one ready,
 // idle client: Notify against the baseline's locked WriteJSON, each call
 // on its own, the client having read the previous event (untimed). The
-// sides alternate, iteration by iteration.
+// sides alternate, iteration by iteration. Besides wall time it reports
+// the CPU each call costs its caller's thread (call-cpu-ns: the thread's
+// CPU time across the call, less what reading that clock costs), which a
+// loaded machine does not stretch: a call that starts or wakes another
+// goroutine pays for the wake here, one that writes pays for the write.
 func BenchmarkNotifyCall(b *testing.B) {
 	bs := newBaselineServer(b)
 	bws, bc := bs.dial(b, "x")
@@ -224,22 +241,40 @@ func BenchmarkNotifyCall(b *testing.B) {
 	to := facade.ToUser("u1")
 	bev, fev := legacyEvent(0), facadeEvent(0) // built once: the event is the caller's
 
-	var base, fac time.Duration
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	// What reading the thread's clock twice costs, to take off each call.
+	var clock time.Duration
+	const calibrate = 1000
+	for range calibrate {
+		c0, _ := threadCPU()
+		c1, _ := threadCPU()
+		clock += c1 - c0
+	}
+	clock /= calibrate
+
+	var base, fac, baseCPU, facCPU time.Duration
 	b.ResetTimer()
 	for range b.N {
+		c0, _ := threadCPU()
 		t0 := time.Now()
 		if err := bc.send(bev); err != nil {
 			b.Fatal(err)
 		}
 		base += time.Since(t0)
+		c1, _ := threadCPU()
+		baseCPU += c1 - c0 - clock
 		if _, _, err := bws.NextReader(); err != nil {
 			b.Fatal(err)
 		}
+		c0, _ = threadCPU()
 		t0 = time.Now()
 		if err := s.hub.Notify(ctx, to, fev); err != nil {
 			b.Fatal(err)
 		}
 		fac += time.Since(t0)
+		c1, _ = threadCPU()
+		facCPU += c1 - c0 - clock
 		if _, _, err := fws.NextReader(); err != nil {
 			b.Fatal(err)
 		}
@@ -247,6 +282,11 @@ func BenchmarkNotifyCall(b *testing.B) {
 	b.StopTimer()
 	n := float64(b.N)
 	report(b, "call-ns", float64(fac.Nanoseconds())/n, float64(base.Nanoseconds())/n)
+	if _, ok := threadCPU(); ok {
+		b.ReportMetric(float64(facCPU.Nanoseconds())/n, "facade-call-cpu-ns")
+		b.ReportMetric(float64(baseCPU.Nanoseconds())/n, "baseline-call-cpu-ns")
+		b.ReportMetric(float64(facCPU)/float64(baseCPU), "call-cpu-ratio")
+	}
 }
 
 // BenchmarkFanout1000 sends one event to 1,000 ready clients per iteration
@@ -273,11 +313,15 @@ func BenchmarkFanout1000(b *testing.B) {
 		}
 	}
 	// timed returns the time until every client has the event, until the
-	// first has it, and the sender's own time.
-	timed := func(send func(), received chan time.Time) (total, first, sender time.Duration) {
+	// first has it, and the sender's own time; it adds the CPU the send
+	// cost the sender's thread to *cpu.
+	timed := func(send func(), received chan time.Time, cpu *time.Duration) (total, first, sender time.Duration) {
+		c0, _ := threadCPU()
 		t0 := time.Now()
 		send()
 		sender = time.Since(t0)
+		c1, _ := threadCPU()
+		*cpu += c1 - c0
 		first = time.Hour
 		for range clients {
 			first = min(first, (<-received).Sub(t0))
@@ -302,7 +346,10 @@ func BenchmarkFanout1000(b *testing.B) {
 	}
 	ctx := context.Background()
 
-	var bTotal, bFirst, bSender, fTotal, fFirst, fSender, floor time.Duration
+	// The sender runs on a thread of its own, so its CPU is the send's.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var bTotal, bFirst, bSender, fTotal, fFirst, fSender, floor, bCPU, fCPU, floorCPU time.Duration
 	b.ResetTimer()
 	for i := range b.N {
 		tot, first, snd := timed(func() {
@@ -312,7 +359,7 @@ func BenchmarkFanout1000(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-		}, bRecv)
+		}, bRecv, &bCPU)
 		bTotal, bFirst, bSender = bTotal+tot, bFirst+first, bSender+snd
 		tot, _, _ = timed(func() {
 			frame := textFrame(legacyEvent(i))
@@ -321,13 +368,13 @@ func BenchmarkFanout1000(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-		}, bRecv)
+		}, bRecv, &floorCPU)
 		floor += tot
 		tot, first, snd = timed(func() {
 			if err := s.hub.Notify(ctx, facade.ToAll(), facadeEvent(i)); err != nil {
 				b.Fatal(err)
 			}
-		}, fRecv)
+		}, fRecv, &fCPU)
 		fTotal, fFirst, fSender = fTotal+tot, fFirst+first, fSender+snd
 	}
 	b.StopTimer()
@@ -341,6 +388,10 @@ func BenchmarkFanout1000(b *testing.B) {
 	b.ReportMetric(float64(floor.Microseconds())/n, "floor-us/fanout")
 	b.ReportMetric(float64(floor)/float64(bTotal), "floor-ratio")
 	b.ReportMetric(float64(fTotal)/float64(floor), "facade/floor")
+	if _, ok := threadCPU(); ok {
+		b.ReportMetric(float64(fCPU.Microseconds())/n, "facade-sender-cpu-us")
+		b.ReportMetric(float64(bCPU.Microseconds())/n, "baseline-sender-cpu-us")
+	}
 }
 
 // textFrame encodes v once as one unmasked server text frame: the floor of

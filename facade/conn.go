@@ -15,7 +15,16 @@ import (
 // (Authenticate, JoinThread, ServicesReady, Ready) are usually called in
 // that order by the handler that accepted the connection.
 type Conn struct {
-	hub       *Hub
+	hub *Hub
+
+	// What a route reads of every receiver comes first, so that it spans
+	// few cache lines: awaiting (guarded by hub.mu), the lock, the state and
+	// the writer's flags and queue.
+	awaiting map[Target]struct{} // targets whose Broker replay has not come yet
+	mu       sync.Mutex
+	state    State
+	w        writer // the one writer of the socket; see writer.go
+
 	id        string
 	ws        *websocket.Conn
 	wire      *wireConn
@@ -31,14 +40,12 @@ type Conn struct {
 
 	// Guarded by hub.mu.
 	userID    string
-	userSeq   uint64              // hub seq when the user was registered
-	threadSeq map[string]uint64   // hub seq when each thread was joined
-	awaiting  map[Target]struct{} // targets whose Broker replay has not come yet
+	userSeq   uint64            // hub seq when the user was registered
+	threadSeq map[string]uint64 // hub seq when each thread was joined
+	// awaiting, above
 
-	mu         sync.Mutex
-	state      State
+	// Guarded by mu, with state and w above.
 	history    []Transition
-	w          writer     // the one writer of the socket; see writer.go
 	cause      closeCause // why it ends, set when it goes Closing
 	readyTimer *time.Timer
 	pingTimer  *time.Timer // from Accept: a connection not ready yet is kept alive too

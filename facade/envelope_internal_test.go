@@ -40,13 +40,7 @@ func FuzzAppendJSON(f *testing.F) {
 				R json.RawMessage `json:"r"`
 			}{string(doc), json.RawMessage(doc)}} {
 			want, werr := json.Marshal(x)
-			got, gerr := appendJSON([]byte("prefix"), x)
-			if (werr != nil) != (gerr != nil) {
-				t.Fatalf("%#v: error %v, encoding/json %v", x, gerr, werr)
-			}
-			if werr == nil && string(got) != "prefix"+string(want) {
-				t.Fatalf("%#v:\n got %s\nwant prefix%s", x, got, want)
-			}
+			requireMarshalBytes(t, x)
 			raw, rerr := EncodeEvent(Raw(x), EncodingLegacy, time.Now())
 			if (werr != nil) != (rerr != nil) || werr == nil && string(raw) != string(want) {
 				t.Fatalf("Raw(%#v): %q, %v; json.Marshal: %q, %v", x, raw, rerr, want, werr)
@@ -70,5 +64,19 @@ func TestNewMessageCopiesEveryLength(t *testing.T) {
 		if n > 0 && &m.body[0] == &src[0] {
 			t.Fatalf("len %d: body aliases its source", n)
 		}
+	}
+}
+
+// requireMarshalBytes fails t unless appendJSON writes json.Marshal's bytes
+// for x after what is already in its buffer, or fails where it fails.
+func requireMarshalBytes(t *testing.T, x any) {
+	t.Helper()
+	want, werr := json.Marshal(x)
+	got, gerr := appendJSON([]byte("prefix"), x)
+	if (werr != nil) != (gerr != nil) {
+		t.Fatalf("%#v: error %v, encoding/json %v", x, gerr, werr)
+	}
+	if werr == nil && string(got) != "prefix"+string(want) {
+		t.Fatalf("%#v:\n got %s\nwant prefix%s", x, got, want)
 	}
 }

@@ -1,6 +1,7 @@
 package facade_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -87,6 +88,28 @@ func TestRawIsExactlyJSONMarshal(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, string(want), string(got))
 	}
+}
+
+// A message that contains itself is json.Marshal's error, returned by
+// Notify; the direct encoder once followed such a map until the process
+// died of a stack overflow, which no recover stops.
+func TestRawCycleIsAnError(t *testing.T) {
+	t.Parallel()
+	m := map[string]any{"n": 1}
+	m["self"] = m
+	type holder struct {
+		V any `json:"v"`
+	}
+	h := facade.NewHub(&facade.HubOptions{Logger: quiet})
+	t.Cleanup(func() { _ = h.Close() })
+	for _, msg := range []any{m, []any{m}, holder{V: m}} {
+		_, want := json.Marshal(msg)
+		var unsupported *json.UnsupportedValueError
+		require.ErrorAs(t, want, &unsupported)
+		err := h.Notify(context.Background(), facade.ToUser("u1"), facade.Raw(msg))
+		require.ErrorAs(t, err, &unsupported, "%T", msg)
+	}
+	assert.Zero(t, h.Stats().Accepted, "nothing was queued or held")
 }
 
 func TestNumericEncodingUsesCodes(t *testing.T) {

@@ -10,9 +10,24 @@ import (
 
 // appendJSON appends the JSON of v exactly as json.Marshal writes it. The
 // shapes event payloads usually have — maps, slices, strings, numbers,
-// bools — are written directly, without reflection; anything else goes
-// through encoding/json. FuzzAppendJSON holds the two to the same bytes.
+// bools, json.RawMessage — are written directly, without reflection, and
+// structs of them by their compiled encoder (jsonstruct.go); anything else
+// goes through encoding/json. FuzzAppendJSON holds the two to the same
+// bytes.
 func appendJSON(b []byte, v any) ([]byte, error) {
+	return appendAny(b, v, 0)
+}
+
+// maxJSONDepth is the deepest nesting the direct encoder follows; a deeper
+// value, or one that contains itself, is encoded by encoding/json, which
+// reports a cycle as json.Marshal does.
+const maxJSONDepth = 200
+
+// appendAny is appendJSON for a value nested depth levels deep.
+func appendAny(b []byte, v any, depth int) ([]byte, error) {
+	if depth >= maxJSONDepth {
+		return marshalAppend(b, v)
+	}
 	switch x := v.(type) {
 	case nil:
 		return append(b, "null"...), nil
@@ -36,7 +51,14 @@ func appendJSON(b []byte, v any) ([]byte, error) {
 		if x == nil {
 			return append(b, "null"...), nil
 		}
-		return appendMap(b, x)
+		return appendMap(b, x, depth)
+	case json.RawMessage:
+		if x == nil {
+			return append(b, "null"...), nil
+		}
+		if validCompact(x) {
+			return append(b, x...), nil
+		}
 	case []any:
 		if x == nil {
 			return append(b, "null"...), nil
@@ -47,7 +69,7 @@ func appendJSON(b []byte, v any) ([]byte, error) {
 				b = append(b, ',')
 			}
 			var err error
-			if b, err = appendJSON(b, e); err != nil {
+			if b, err = appendAny(b, e, depth+1); err != nil {
 				return b, err
 			}
 		}
@@ -64,6 +86,10 @@ func appendJSON(b []byte, v any) ([]byte, error) {
 			b = appendString(b, e)
 		}
 		return append(b, ']'), nil
+	default:
+		if out, ok := appendReflect(b, v, depth); ok {
+			return out, nil
+		}
 	}
 	return marshalAppend(b, v)
 }
@@ -102,7 +128,7 @@ func marshalAppend(b []byte, v any) ([]byte, error) {
 }
 
 // appendMap writes keys in sorted order, as encoding/json does.
-func appendMap(b []byte, m map[string]any) ([]byte, error) {
+func appendMap(b []byte, m map[string]any, depth int) ([]byte, error) {
 	var small [8]string
 	keys := small[:0]
 	for k := range m {
@@ -117,7 +143,7 @@ func appendMap(b []byte, m map[string]any) ([]byte, error) {
 		b = appendString(b, k)
 		b = append(b, ':')
 		var err error
-		if b, err = appendJSON(b, m[k]); err != nil {
+		if b, err = appendAny(b, m[k], depth+1); err != nil {
 			return b, err
 		}
 	}

@@ -30,23 +30,26 @@ import (
 // Every field is guarded by the Conn's mu and changed only by the methods
 // here, except progress, which the waiting driver stores without it.
 type writer struct {
-	c *Conn
-	q queue.Queue[entry] // events for the client, in Notify order
+	// What every event queued reads (hasWorkLocked, claimLocked) comes
+	// first, on one cache line with the queue.
+	running   bool // a driver holds the role
+	open      bool // events may be written: Ready, until a close that does not drain
+	stopped   bool // the close frame is out or a write failed: nothing more is written
+	ping      bool // a ping is owed
+	pongOwed  bool // a pong is owed
+	closeSet  bool // the close frame is decided: from then on no ping or pong
+	closeOwed bool // it is still to be taken (not begun); once out, the writer stops
+	direct    bool // the socket has a descriptor: the flusher drives the role, else loop
 
-	running bool // a driver holds the role
-	open    bool // events may be written: Ready, until a close that does not drain
-	stopped bool // the close frame is out or a write failed: nothing more is written
+	q       queue.Queue[entry] // events for the client, in Notify order
+	partial []byte             // the rest of a frame the socket took only part of
 
-	partial      []byte    // the rest of a frame the socket took only part of
 	partialKind  pieceKind // what that frame is
 	partialEntry entry     // its event, given back if the write fails: the client never had it whole
 
-	ping      bool   // a ping is owed
-	pongOwed  bool   // a pong is owed
-	pong      []byte // its payload: the latest ping's (RFC 6455 5.5.3)
-	closeSet  bool   // the close frame is decided: from then on no ping or pong
-	closeOwed bool   // it is still to be taken (not begun); once out, the writer stops
-	closeMsg  []byte // its payload
+	c        *Conn
+	pong     []byte // the pong's payload: the latest ping's (RFC 6455 5.5.3)
+	closeMsg []byte // the close frame's payload
 
 	overAt   time.Time    // when the queue passed MaxQueueBytes (zero: under it)
 	progress atomic.Int64 // UnixNano of the socket last taking bytes, while over
@@ -69,7 +72,7 @@ const (
 // newWriter returns c's writer. Its queue has no bound of its own: enqueue
 // applies the rules (MaxQueueBytes, HardQueueBytes).
 func newWriter(c *Conn) writer {
-	return writer{c: c, q: queue.New[entry](0), flushed: make(chan struct{})}
+	return writer{c: c, q: queue.New[entry](0), flushed: make(chan struct{}), direct: c.wire.raw != nil}
 }
 
 // hasWorkLocked reports whether a driver has something to write.
@@ -97,7 +100,7 @@ func (w *writer) claimLocked() (toFlusher bool) {
 		return false
 	}
 	w.running = true
-	if w.c.wire.raw != nil && w.partial == nil {
+	if w.direct && w.partial == nil {
 		return true
 	}
 	w.c.hub.goOwned(w.loop)
@@ -410,7 +413,9 @@ func (w *writer) settleLocked(p *pass, n int, err error) {
 func (w *writer) stalledLocked() bool {
 	o := &w.c.hub.o
 	if w.q.Bytes() <= o.MaxQueueBytes {
-		w.overAt = time.Time{}
+		if !w.overAt.IsZero() {
+			w.overAt = time.Time{}
+		}
 		return false
 	}
 	now := time.Now()

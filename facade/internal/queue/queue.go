@@ -2,7 +2,7 @@
 //
 // It knows nothing about the network: the caller decides what an overflow
 // means (hold, reject, disconnect). A queue that never held an item has no
-// backing array; an emptied one keeps its arrays only while they are small
+// backing array; an emptied one keeps its array only while it is small
 // (keptItems), so the next push allocates nothing and an idle connection
 // pays at most for those few slots.
 //
@@ -12,11 +12,15 @@ package queue
 // Queue is a byte-bounded FIFO of T. The zero value is an unbounded, empty
 // queue; use New to set a bound.
 type Queue[T any] struct {
-	items []T
-	sizes []int
+	slots []slot[T] // an item beside its size: a push writes one array
 	head  int
 	bytes int
 	max   int
+}
+
+type slot[T any] struct {
+	v T
+	n int
 }
 
 // New returns an empty queue that refuses a push which would take it above
@@ -26,7 +30,7 @@ func New[T any](maxBytes int) Queue[T] {
 }
 
 // Len reports the number of items queued.
-func (q *Queue[T]) Len() int { return len(q.items) - q.head }
+func (q *Queue[T]) Len() int { return len(q.slots) - q.head }
 
 // Bytes reports the bytes queued, as given to Push.
 func (q *Queue[T]) Bytes() int { return q.bytes }
@@ -45,8 +49,7 @@ func (q *Queue[T]) Push(v T, n int) bool {
 	if !q.Fits(n) {
 		return false
 	}
-	q.items = append(q.items, v)
-	q.sizes = append(q.sizes, n)
+	q.slots = append(q.slots, slot[T]{v, n})
 	q.bytes += n
 	return true
 }
@@ -56,7 +59,7 @@ func (q *Queue[T]) Front() (v T, n int, ok bool) {
 	if q.Len() == 0 {
 		return v, 0, false
 	}
-	return q.items[q.head], q.sizes[q.head], true
+	return q.slots[q.head].v, q.slots[q.head].n, true
 }
 
 // Pop removes and returns the oldest item.
@@ -64,30 +67,28 @@ func (q *Queue[T]) Pop() (v T, ok bool) {
 	if q.Len() == 0 {
 		return v, false
 	}
-	v = q.items[q.head]
-	var zero T
-	q.items[q.head] = zero
-	q.bytes -= q.sizes[q.head]
+	s := q.slots[q.head]
+	q.slots[q.head] = slot[T]{}
+	q.bytes -= s.n
 	q.head++
 	q.compact()
-	return v, true
+	return s.v, true
 }
 
 // PopBatch moves items, oldest first, onto dst until their sizes sum past
 // maxBytes; it always moves at least one item when any is queued, so an item
 // larger than maxBytes is not stuck. It returns the extended dst.
 func (q *Queue[T]) PopBatch(dst []T, maxBytes int) []T {
-	var zero T
 	taken := 0
-	for q.head < len(q.items) {
-		n := q.sizes[q.head]
-		if taken > 0 && taken+n > maxBytes {
+	for q.head < len(q.slots) {
+		s := &q.slots[q.head]
+		if taken > 0 && taken+s.n > maxBytes {
 			break
 		}
-		dst = append(dst, q.items[q.head])
-		q.items[q.head] = zero
-		q.bytes -= n
-		taken += n
+		dst = append(dst, s.v)
+		q.bytes -= s.n
+		taken += s.n
+		*s = slot[T]{}
 		q.head++
 	}
 	q.compact()
@@ -106,23 +107,20 @@ func (q *Queue[T]) PushFront(vs []T, ns []int) {
 	if len(vs) == 0 {
 		return
 	}
-	items := make([]T, 0, len(vs)+q.Len())
-	sizes := make([]int, 0, len(vs)+q.Len())
-	items = append(append(items, vs...), q.items[q.head:]...)
-	sizes = append(append(sizes, ns...), q.sizes[q.head:]...)
-	for _, n := range ns {
-		q.bytes += n
+	slots := make([]slot[T], 0, len(vs)+q.Len())
+	for i, v := range vs {
+		slots = append(slots, slot[T]{v, ns[i]})
+		q.bytes += ns[i]
 	}
-	q.items, q.sizes, q.head = items, sizes, 0
+	q.slots, q.head = append(slots, q.slots[q.head:]...), 0
 }
 
 // DropWhile removes items from the front while drop reports true for them,
 // and returns how many it removed and their bytes.
 func (q *Queue[T]) DropWhile(drop func(T) bool) (count, bytes int) {
-	var zero T
-	for q.head < len(q.items) && drop(q.items[q.head]) {
-		bytes += q.sizes[q.head]
-		q.items[q.head] = zero
+	for q.head < len(q.slots) && drop(q.slots[q.head].v) {
+		bytes += q.slots[q.head].n
+		q.slots[q.head] = slot[T]{}
 		q.head++
 		count++
 	}
@@ -134,22 +132,18 @@ func (q *Queue[T]) DropWhile(drop func(T) bool) (count, bytes int) {
 // keptItems is the most slots an emptied queue keeps for its next push.
 const keptItems = 4
 
-// compact empties the queue once its items are consumed, keeping small
-// arrays for reuse and releasing larger ones, and slides the live part down
+// compact empties the queue once its items are consumed, keeping a small
+// array for reuse and releasing a larger one, and slides the live part down
 // once the consumed head dominates, so memory follows what is queued.
 func (q *Queue[T]) compact() {
 	switch {
-	case q.head == len(q.items) && cap(q.items) <= keptItems && cap(q.sizes) <= keptItems:
-		q.items, q.sizes, q.head = q.items[:0], q.sizes[:0], 0 // consumed slots are zeroed already
-	case q.head == len(q.items):
-		q.items, q.sizes, q.head = nil, nil, 0
-	case q.head > 32 && q.head*2 >= len(q.items):
-		n := copy(q.items, q.items[q.head:])
-		copy(q.sizes, q.sizes[q.head:])
-		var zero T
-		for i := n; i < len(q.items); i++ {
-			q.items[i] = zero
-		}
-		q.items, q.sizes, q.head = q.items[:n], q.sizes[:n], 0
+	case q.head == len(q.slots) && cap(q.slots) <= keptItems:
+		q.slots, q.head = q.slots[:0], 0 // consumed slots are zeroed already
+	case q.head == len(q.slots):
+		q.slots, q.head = nil, 0
+	case q.head > 32 && q.head*2 >= len(q.slots):
+		n := copy(q.slots, q.slots[q.head:])
+		clear(q.slots[n:])
+		q.slots, q.head = q.slots[:n], 0
 	}
 }

@@ -43,7 +43,7 @@ func TestFIFOAcrossCompaction(t *testing.T) {
 	assert.Equal(t, 1000, next)
 	assert.Zero(t, q.Len())
 	assert.Zero(t, q.Bytes())
-	assert.Nil(t, q.items, "an empty queue keeps no backing array")
+	assert.Nil(t, q.slots, "an empty queue keeps no backing array")
 }
 
 func TestPopBatchTakesAtLeastOne(t *testing.T) {
@@ -90,18 +90,17 @@ func TestEmptiedQueueKeepsOnlySmallArrays(t *testing.T) {
 	q.Push(1, 1)
 	q.Pop()
 	assert.Zero(t, q.Len())
-	assert.Positive(t, cap(q.items), "a small array is kept")
+	assert.Positive(t, cap(q.slots), "a small array is kept")
 	for range 3 {
 		q.Push(2, 1)
 		assert.Equal(t, []int{2}, q.Drain(nil))
 	}
-	assert.LessOrEqual(t, cap(q.items), keptItems)
+	assert.LessOrEqual(t, cap(q.slots), keptItems)
 
 	for i := range 100 {
 		q.Push(i, 1)
 	}
 	assert.Len(t, q.Drain(nil), 100)
-	assert.Nil(t, q.items, "a large array is released")
-	assert.Nil(t, q.sizes)
+	assert.Nil(t, q.slots, "a large array is released")
 	assert.Zero(t, q.Bytes())
 }
