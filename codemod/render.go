@@ -65,6 +65,7 @@ func (r *renderer) plain(n ast.Node) string {
 // (other than on self) applied.
 func (r *renderer) span(pos, end token.Pos, self ast.Node) string {
 	var b strings.Builder
+	b.Grow(r.tf.Offset(end) - r.tf.Offset(pos)) // the text, if no edit inside lengthens it
 	at := pos
 	// The targets are sorted by position: those inside start from the
 	// first at or after pos.
