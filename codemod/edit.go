@@ -193,26 +193,38 @@ func (e *fileEditor) finish() ([]byte, *ast.File, error) {
 }
 
 // gofmtFile returns src formatted as gofmt (go/format.Source) does, with
-// one parse: src is parsed into fset and printed. If the printed text is
-// src itself, the syntax tree is returned too, since it is then the tree
-// of the result.
+// one parse. If the printed text is src itself, the syntax tree is
+// returned too, since it is then the tree of the result, and its file
+// joins fset.
+//
+// src is parsed into a file set of its own, at a range of positions
+// reserved in fset: the printer looks up the file of every position it
+// prints, which in fset, shared by every file of the program and by the
+// goroutines that rewrite them, is a search under a lock.
 func gofmtFile(fset *token.FileSet, name string, src []byte) ([]byte, *ast.File, error) {
-	af, err := parser.ParseFile(fset, name, src, parser.ParseComments|parser.SkipObjectResolution)
+	reserved := fset.AddFile(name, -1, len(src))
+	fset.RemoveFile(reserved)
+	own := token.NewFileSet()
+	if base := reserved.Base(); base > own.Base() {
+		own.AddFile("", own.Base(), base-own.Base()-1) // positions below the reserved range
+	}
+	af, err := parser.ParseFile(own, name, src, parser.ParseComments|parser.SkipObjectResolution)
 	if err != nil {
 		return nil, nil, err
 	}
-	if !numbersNormal(af) {
+	if maybeAbnormal(src) && !numbersNormal(af) {
 		// gofmt rewrites these literals; only go/format knows how.
 		out, err := format.Source(src)
 		return out, nil, err
 	}
-	ast.SortImports(fset, af)
+	ast.SortImports(own, af)
 	var buf bytes.Buffer
 	buf.Grow(len(src))
-	if err := gofmtPrinter.Fprint(&buf, fset, af); err != nil {
+	if err := gofmtPrinter.Fprint(&buf, own, af); err != nil {
 		return nil, nil, err
 	}
 	if bytes.Equal(buf.Bytes(), src) {
+		fset.AddExistingFiles(own.File(af.FileStart))
 		return src, af, nil
 	}
 	return buf.Bytes(), nil, nil
@@ -250,6 +262,35 @@ func numbersNormal(f *ast.File) bool {
 		return ok
 	})
 	return ok
+}
+
+// maybeAbnormal reports whether src may hold a number literal that
+// numbersNormal rejects: one with X, O, B, E, P or i, in a token that
+// starts with a digit, or with "." and a digit (an identifier never does).
+func maybeAbnormal(src []byte) bool {
+	for i, c := range src {
+		switch c {
+		case 'X', 'O', 'B', 'E', 'P', 'i':
+		default:
+			continue
+		}
+		j := i
+		for j > 0 && isNumberByte(src[j-1]) {
+			j--
+		}
+		if j < i && (isDigit(src[j]) || src[j] == '.' && isDigit(src[j+1])) {
+			return true
+		}
+	}
+	return false
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// isNumberByte reports whether c may stand in a number literal or an
+// identifier.
+func isNumberByte(c byte) bool {
+	return isDigit(c) || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_' || c == '.'
 }
 
 // importEdits removes the imports the edits left unused and adds bridge

@@ -177,7 +177,7 @@ type formRender struct {
 	unwrap func(pkgRef, string) bool // reports whether pkg.name(x) is x once x is retyped
 	layout *callLayout
 
-	commented map[int]bool // the parameters whose comments are written
+	commented []bool // by parameter: its comments are written
 }
 
 // piece is a rendered node: its text, and the comments of its first and
@@ -208,6 +208,9 @@ func leading(comments []string) string {
 // comments that travel to its ends.
 func (r *formRender) render() string {
 	p := r.expr(r.f.expr)
+	if len(p.lead) == 0 && len(p.trail) == 0 {
+		return p.text
+	}
 	var b strings.Builder
 	b.WriteString(leading(p.lead))
 	b.WriteString(p.text)
@@ -232,11 +235,11 @@ func (r *formRender) expr(e ast.Expr) piece {
 			// A parameter the form uses several times (a pure one) carries
 			// its comments once.
 			b := r.bind[i]
+			if r.commented == nil {
+				r.commented = make([]bool, len(r.bind))
+			}
 			if r.commented[i] {
 				return piece{text: b.text}
-			}
-			if r.commented == nil {
-				r.commented = map[int]bool{}
 			}
 			r.commented[i] = true
 			return piece(b)
@@ -317,14 +320,17 @@ func (r *formRender) expanded(lit *ast.CompositeLit) bool {
 // owner */), those of a literal's elements stay with the element.
 func (r *formRender) list(head piece, elems []ast.Expr, open, close string, ellipsis, top, expand bool) piece {
 	out := piece{lead: head.lead}
-	var b strings.Builder
-	b.WriteString(head.text)
-	b.WriteString(open)
 	lit := open == "{"
 	ps := make([]piece, len(elems))
+	size := len(head.text) + len(open) + len(close) + 2*len(elems) + 4
 	for i, e := range elems {
 		ps[i] = r.expr(e)
+		size += len(ps[i].text)
 	}
+	var b strings.Builder
+	b.Grow(size) // the text, when no comment travels with it
+	b.WriteString(head.text)
+	b.WriteString(open)
 	// A literal whose elements carry a line comment is laid out one
 	// element per line too, rather than broken after the comment.
 	if lit && !expand {

@@ -2,6 +2,7 @@ package codemod
 
 import (
 	"bytes"
+	"cmp"
 	"go/ast"
 	"go/token"
 	"go/types"
@@ -64,8 +65,15 @@ func (r *renderer) plain(n ast.Node) string {
 // (other than on self) applied.
 func (r *renderer) span(pos, end token.Pos, self ast.Node) string {
 	var b strings.Builder
+	b.Grow(r.tf.Offset(end) - r.tf.Offset(pos)) // the text, if no edit inside lengthens it
 	at := pos
-	for _, t := range r.targets {
+	// The targets are sorted by position: those inside start from the
+	// first at or after pos.
+	i, _ := slices.BinarySearchFunc(r.targets, pos, func(t ast.Node, p token.Pos) int { return cmp.Compare(t.Pos(), p) })
+	for _, t := range r.targets[i:] {
+		if t.Pos() >= end {
+			break
+		}
 		if t == self || t.Pos() < at || t.End() > end {
 			continue
 		}

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // FileChange is the new content of one file.
@@ -89,7 +90,22 @@ func rewrite(prog *Program, opts *Options, st *steer) (*Result, error) {
 		return nil, err
 	}
 	may = l.rewrites(may)
-	rt := newRetyper(prog, l, opts, st)
+	var pkgs []*Package
+	for _, pkg := range prog.Packages {
+		if pkg.Selected && may(pkg) {
+			pkgs = append(pkgs, pkg)
+		}
+	}
+	// The retype step plans on one goroutine while the others find the
+	// legacy uses of every file, which do not depend on the plan.
+	var rt *retyper
+	planned := make(chan struct{})
+	go func() {
+		defer close(planned)
+		rt = newRetyper(prog, l, opts, st)
+	}()
+	uses := scanPackages(pkgs, l)
+	<-planned
 	res := &Result{Rewritten: map[string]int{}, retyped: rt.touched, sites: map[string]map[string]int{},
 		retypedKeys: map[string]map[string]bool{}, keptKeys: map[string]kept{}}
 	for _, d := range rt.order {
@@ -104,16 +120,13 @@ func rewrite(prog *Program, opts *Options, st *steer) (*Result, error) {
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
 	files := prog.counter(StageRewriting, prog.filesOf(func(pkg *Package) bool { return pkg.Selected && may(pkg) }))
-	for _, pkg := range prog.Packages {
-		if !pkg.Selected || !may(pkg) {
-			continue
-		}
+	for i, pkg := range pkgs {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			r, err := rewritePackage(prog.Fset, pkg, l, rt, opts)
+			r, err := rewritePackage(prog.Fset, pkg, uses[i], l, rt, opts)
 			files.add(len(pkg.Files))
 			mu.Lock()
 			defer mu.Unlock()
@@ -167,10 +180,35 @@ func (p *Program) legacy(opts *Options) (*legacy, error) {
 	return l, nil
 }
 
-// rewritePackage rewrites the files of one package.
-func rewritePackage(fset *token.FileSet, pkg *Package, l *legacy, rt *retyper, opts *Options) (*Result, error) {
+// scanPackages returns the legacy uses of each file of pkgs (by package,
+// by file), the packages scanned in parallel.
+func scanPackages(pkgs []*Package, l *legacy) [][][]use {
+	uses := make([][][]use, len(pkgs))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(pkgs) {
+					return
+				}
+				uses[i] = make([][]use, len(pkgs[i].Files))
+				for j, f := range pkgs[i].Files {
+					uses[i][j] = l.scanFile(pkgs[i], f)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return uses
+}
+
+// rewritePackage rewrites the files of one package, whose legacy uses
+// are uses (by file).
+func rewritePackage(fset *token.FileSet, pkg *Package, uses [][]use, l *legacy, rt *retyper, opts *Options) (*Result, error) {
 	res := &Result{Rewritten: map[string]int{}, sites: map[string]map[string]int{}}
-	for _, f := range pkg.Files {
+	for fi, f := range pkg.Files {
 		site := func(rule string) {
 			res.Rewritten[rule]++
 			if res.sites[f.Name] == nil {
@@ -187,7 +225,7 @@ func rewritePackage(fset *token.FileSet, pkg *Package, l *legacy, rt *retyper, o
 			return e
 		}
 		buildLine := buildLineInCode(f.AST)
-		for _, u := range l.scanFile(pkg, f) {
+		for _, u := range uses[fi] {
 			rule := u.rule
 			if u.kind == useRef {
 				// Retype removes the bridge references it can; the others are
