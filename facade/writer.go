@@ -391,7 +391,7 @@ func (w *writer) settleLocked(p *pass, n int, err error) {
 		}
 		w.q.PushFront(back, sizes)
 	}
-	w.c.reportWrittenLocked(p.batch[:written])
+	w.c.reportWrittenLocked(p.batch[:written]) // the events written whole lead the batch
 	clear(p.batch)
 	if n > 0 && !w.overAt.IsZero() {
 		w.progress.Store(time.Now().UnixNano())

@@ -52,7 +52,9 @@ func TestDeliversAcrossHubsInOrderByteForByte(t *testing.T) {
 		}
 	}
 	assert.Equal(t, uint64(len(evs)), a.hub.Stats().Notified)
-	assert.GreaterOrEqual(t, b.broker.Stats().Delivered, uint64(len(evs)))
+	// Live, or caught up after a subscription the loaded machine let lapse.
+	st := b.broker.Stats()
+	assert.GreaterOrEqual(t, st.Delivered+st.CaughtUp, uint64(len(evs)))
 }
 
 // waitJoined waits until every hub's subscriptions are confirmed and their

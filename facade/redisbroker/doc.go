@@ -47,7 +47,9 @@
 // connection that joins on the same instance meanwhile starts after the
 // newest mark the instance has, sent or not, so a client that reconnects
 // there gets nothing twice. On another instance, within those milliseconds,
-// it may get again what the socket it left took last. When the stream is full, no instance has a connection of
+// it may get again what the socket it left took last. An event a socket
+// took in the instant between its client's close and the hub seeing it
+// counts as delivered, though that client never read it. When the stream is full, no instance has a connection of
 // the target, and its oldest event was never delivered, Notify refuses the
 // new one with a *facade.HoldError rather than drop a held one. While some
 // instance has one, the oldest events make room: they were sent live. The

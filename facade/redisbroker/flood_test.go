@@ -285,6 +285,7 @@ func TestAUserInManyThreadsIsNotRefused(t *testing.T) {
 		assert.Equal(t, span(round*threads, round*threads+threads-1), got)
 		c.ws.Close()
 		<-c.end
+		<-c.c.Done() // the hub saw it go: it writes it nothing more
 	}
 	assert.Zero(t, b.broker.Stats().Refused)
 }

@@ -477,6 +477,14 @@ func (w *worker) catchUp(t *target) error {
 	}
 	b := w.b
 	key := b.streamKey(t.to)
+	for _, m := range t.members {
+		// Joined while Redis was lost: it gets what this hub delivers from
+		// now on, even if another connection's socket takes it first and
+		// raises the mark.
+		if !m.seen && t.hasCursor {
+			m.pos, m.seen = t.cursor, true
+		}
+	}
 	if !t.hasCursor {
 		var last []redis.XMessage
 		err := w.call(func(ctx context.Context) (err error) {
