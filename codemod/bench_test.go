@@ -32,26 +32,13 @@ var (
 // ../../shared/bench/gen-corpus.sh.
 func writeCorpus(b *testing.B, dir string, pkgs, files int) {
 	b.Helper()
-	testmod.Write(b, dir, map[string]string{"go.mod": testmod.GoMod("example.com/corpus"), "go.sum": testmod.Sum(b)})
-	for p := range pkgs {
-		name := fmt.Sprintf("p%03d", p+1)
-		if err := os.Mkdir(filepath.Join(dir, name), 0o755); err != nil {
-			b.Fatal(err)
-		}
-		for f := range files {
-			var s strings.Builder
-			fmt.Fprintf(&s, "package %s\n\nimport (\n\t\"context\"\n\n\t\"github.com/wsunify/wsunify/bridge\"\n)\n\n", name)
-			fmt.Fprintf(&s, "// F%02d exercises legacy calls.\nfunc F%02d(ctx context.Context, m bridge.WebSocketManager, b bridge.AgentWebSocketBridge) error {\n", f+1, f+1)
-			for k := range 5 {
-				fmt.Fprintf(&s, "\t// call %d\n\tif err := m.SendToUser(ctx, \"user%d\", bridge.Message{\"k\": %d}); err != nil {\n\t\treturn err\n\t}\n", k, k, k)
-				fmt.Fprintf(&s, "\t_ = b.NotifyAgentThinking(ctx, \"run%d\", \"agent\", \"step\", %d) // method call %d\n", k, k, k)
-			}
-			s.WriteString("\treturn nil\n}\n")
-			if err := os.WriteFile(filepath.Join(dir, name, fmt.Sprintf("f%02d.go", f+1)), []byte(s.String()), 0o644); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
+	mod := corpusFiles(pkgs, files, "github.com/wsunify/wsunify/bridge",
+		"m bridge.WebSocketManager, b bridge.AgentWebSocketBridge", func(k int) string {
+			return fmt.Sprintf("\tif err := m.SendToUser(ctx, \"user%d\", bridge.Message{\"k\": %d}); err != nil {\n\t\treturn err\n\t}\n"+
+				"\t_ = b.NotifyAgentThinking(ctx, \"run%d\", \"agent\", \"step\", %d) // method call %d\n", k, k, k, k, k)
+		})
+	mod["go.mod"], mod["go.sum"] = testmod.GoMod("example.com/corpus"), testmod.Sum(b)
+	testmod.Write(b, dir, mod)
 	testmod.Go(b, dir, "mod", "tidy")
 }
 
@@ -61,26 +48,35 @@ func writeCorpus(b *testing.B, dir string, pkgs, files int) {
 // ../../shared/bench/gen-anchor-corpus.sh.
 func writeAnchorCorpus(b *testing.B, dir string, pkgs, files int) {
 	b.Helper()
-	mod := map[string]string{
-		"go.mod":           "module example.com/corpus\n\ngo 1.26.8\n",
-		"facade/facade.go": anchorFacade,
-		"legacy/legacy.go": anchorLegacy,
-	}
+	mod := corpusFiles(pkgs, files, "example.com/corpus/legacy",
+		"s legacy.Sender, m *legacy.Manager", func(k int) string {
+			return fmt.Sprintf("\tif err := legacy.SendToUser(s, ctx, \"user%d\", \"msg%d\"); err != nil {\n\t\treturn err\n\t}\n"+
+				"\t_ = m.SendToUser(ctx, \"muser%d\", \"mmsg%d\") // method call %d\n", k, k, k, k, k)
+		})
+	mod["go.mod"] = "module example.com/corpus\n\ngo 1.26.8\n"
+	mod["facade/facade.go"], mod["legacy/legacy.go"] = anchorFacade, anchorLegacy
+	testmod.Write(b, dir, mod)
+}
+
+// corpusFiles returns the files of a benchmark corpus by name: pkgs
+// packages of files files, each a function F<n> of ctx and params that
+// imports context and legacy, with five calls written by call(k).
+func corpusFiles(pkgs, files int, legacy, params string, call func(k int) string) map[string]string {
+	out := map[string]string{}
 	for p := range pkgs {
 		name := fmt.Sprintf("p%03d", p+1)
 		for f := range files {
 			var s strings.Builder
-			fmt.Fprintf(&s, "package %s\n\nimport (\n\t\"context\"\n\n\t\"example.com/corpus/legacy\"\n)\n\n", name)
-			fmt.Fprintf(&s, "// F%02d exercises legacy calls.\nfunc F%02d(ctx context.Context, s legacy.Sender, m *legacy.Manager) error {\n", f+1, f+1)
+			fmt.Fprintf(&s, "package %s\n\nimport (\n\t\"context\"\n\n\t%q\n)\n\n", name, legacy)
+			fmt.Fprintf(&s, "// F%02d exercises legacy calls.\nfunc F%02d(ctx context.Context, %s) error {\n", f+1, f+1, params)
 			for k := range 5 {
-				fmt.Fprintf(&s, "\t// call %d\n\tif err := legacy.SendToUser(s, ctx, \"user%d\", \"msg%d\"); err != nil {\n\t\treturn err\n\t}\n", k, k, k)
-				fmt.Fprintf(&s, "\t_ = m.SendToUser(ctx, \"muser%d\", \"mmsg%d\") // method call %d\n", k, k, k)
+				fmt.Fprintf(&s, "\t// call %d\n%s", k, call(k))
 			}
 			s.WriteString("\treturn nil\n}\n")
-			mod[fmt.Sprintf("%s/f%02d.go", name, f+1)] = s.String()
+			out[fmt.Sprintf("%s/f%02d.go", name, f+1)] = s.String()
 		}
 	}
-	testmod.Write(b, dir, mod)
+	return out
 }
 
 // anchorFacade and anchorLegacy are the packages of the anchor corpus.
