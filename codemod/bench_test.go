@@ -21,9 +21,9 @@ import (
 )
 
 var (
-	benchPkgs  = flag.Int("bench.pkgs", 10, "packages in the corpus of BenchmarkMigrate")
-	benchFiles = flag.Int("bench.files", 10, "files per package in the corpus of BenchmarkMigrate")
-	benchDir   = flag.String("bench.dir", "", "migrate this existing corpus (e.g. from gen-corpus.sh) instead of generating one")
+	benchPkgs  = flag.Int("bench.pkgs", 10, "packages in the corpora of BenchmarkMigrate")
+	benchFiles = flag.Int("bench.files", 10, "files per package in the corpora of BenchmarkMigrate")
+	benchDir   = flag.String("bench.dir", "", "keep the corpora of BenchmarkMigrate in DIR/wsunify and DIR/anchor, written there if missing, instead of in a temporary directory")
 )
 
 // writeCorpus writes a module of pkgs×files files, each with ten legacy
@@ -32,54 +32,192 @@ var (
 // ../../shared/bench/gen-corpus.sh.
 func writeCorpus(b *testing.B, dir string, pkgs, files int) {
 	b.Helper()
-	testmod.Write(b, dir, map[string]string{"go.mod": testmod.GoMod("example.com/corpus"), "go.sum": testmod.Sum(b)})
-	for p := range pkgs {
-		name := fmt.Sprintf("p%03d", p+1)
-		if err := os.Mkdir(filepath.Join(dir, name), 0o755); err != nil {
-			b.Fatal(err)
-		}
-		for f := range files {
-			var s strings.Builder
-			fmt.Fprintf(&s, "package %s\n\nimport (\n\t\"context\"\n\n\t\"github.com/wsunify/wsunify/bridge\"\n)\n\n", name)
-			fmt.Fprintf(&s, "// F%02d exercises legacy calls.\nfunc F%02d(ctx context.Context, m bridge.WebSocketManager, b bridge.AgentWebSocketBridge) error {\n", f+1, f+1)
-			for k := range 5 {
-				fmt.Fprintf(&s, "\t// call %d\n\tif err := m.SendToUser(ctx, \"user%d\", bridge.Message{\"k\": %d}); err != nil {\n\t\treturn err\n\t}\n", k, k, k)
-				fmt.Fprintf(&s, "\t_ = b.NotifyAgentThinking(ctx, \"run%d\", \"agent\", \"step\", %d) // method call %d\n", k, k, k)
-			}
-			s.WriteString("\treturn nil\n}\n")
-			if err := os.WriteFile(filepath.Join(dir, name, fmt.Sprintf("f%02d.go", f+1)), []byte(s.String()), 0o644); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
+	mod := corpusFiles(pkgs, files, "github.com/wsunify/wsunify/bridge",
+		"m bridge.WebSocketManager, b bridge.AgentWebSocketBridge", func(k int) string {
+			return fmt.Sprintf("\tif err := m.SendToUser(ctx, \"user%d\", bridge.Message{\"k\": %d}); err != nil {\n\t\treturn err\n\t}\n"+
+				"\t_ = b.NotifyAgentThinking(ctx, \"run%d\", \"agent\", \"step\", %d) // method call %d\n", k, k, k, k, k)
+		})
+	mod["go.mod"], mod["go.sum"] = testmod.GoMod("example.com/corpus"), testmod.Sum(b)
+	testmod.Write(b, dir, mod)
 	testmod.Go(b, dir, "mod", "tidy")
 }
 
+// writeAnchorCorpus writes a module of pkgs×files files, each with ten
+// calls that x/tools' inliner inlines (five of legacy.SendToUser, five of
+// the method Manager.SendToUser), the shape of
+// ../../shared/bench/gen-anchor-corpus.sh.
+func writeAnchorCorpus(b *testing.B, dir string, pkgs, files int) {
+	b.Helper()
+	mod := corpusFiles(pkgs, files, "example.com/corpus/legacy",
+		"s legacy.Sender, m *legacy.Manager", func(k int) string {
+			return fmt.Sprintf("\tif err := legacy.SendToUser(s, ctx, \"user%d\", \"msg%d\"); err != nil {\n\t\treturn err\n\t}\n"+
+				"\t_ = m.SendToUser(ctx, \"muser%d\", \"mmsg%d\") // method call %d\n", k, k, k, k, k)
+		})
+	mod["go.mod"] = "module example.com/corpus\n\ngo 1.26.8\n"
+	mod["facade/facade.go"], mod["legacy/legacy.go"] = anchorFacade, anchorLegacy
+	testmod.Write(b, dir, mod)
+}
+
+// corpusFiles returns the files of a benchmark corpus by name: pkgs
+// packages of files files, each a function F<n> of ctx and params that
+// imports context and legacy, with five calls written by call(k).
+func corpusFiles(pkgs, files int, legacy, params string, call func(k int) string) map[string]string {
+	out := map[string]string{}
+	for p := range pkgs {
+		name := fmt.Sprintf("p%03d", p+1)
+		for f := range files {
+			var s strings.Builder
+			fmt.Fprintf(&s, "package %s\n\nimport (\n\t\"context\"\n\n\t%q\n)\n\n", name, legacy)
+			fmt.Fprintf(&s, "// F%02d exercises legacy calls.\nfunc F%02d(ctx context.Context, %s) error {\n", f+1, f+1, params)
+			for k := range 5 {
+				fmt.Fprintf(&s, "\t// call %d\n%s", k, call(k))
+			}
+			s.WriteString("\treturn nil\n}\n")
+			out[fmt.Sprintf("%s/f%02d.go", name, f+1)] = s.String()
+		}
+	}
+	return out
+}
+
+// anchorFacade and anchorLegacy are the packages of the anchor corpus.
+const (
+	anchorFacade = `// Package facade is the new unified notification API.
+package facade
+
+import "context"
+
+// Recipient addresses a message.
+type Recipient struct {
+	Kind string
+	ID   string
+}
+
+// ToUser addresses a single user.
+func ToUser(id string) Recipient { return Recipient{Kind: "user", ID: id} }
+
+// ToGroup addresses a group.
+func ToGroup(id string) Recipient { return Recipient{Kind: "group", ID: id} }
+
+// Notifier is the unified interface.
+type Notifier interface {
+	Notify(ctx context.Context, to Recipient, msg string) error
+}
+
+// Hub is the concrete notifier.
+type Hub struct{ Retries int }
+
+// Option configures a Hub.
+type Option func(*Hub)
+
+// WithRetries sets retries.
+func WithRetries(n int) Option { return func(h *Hub) { h.Retries = n } }
+
+// NewHub builds a Hub.
+func NewHub(opts ...Option) *Hub {
+	h := &Hub{Retries: DefaultRetries}
+	for _, o := range opts {
+		o(h)
+	}
+	return h
+}
+
+// Notify implements Notifier.
+func (h *Hub) Notify(ctx context.Context, to Recipient, msg string) error { return nil }
+
+// DefaultRetries is the default retry count.
+const DefaultRetries = 3
+
+// Level is a severity.
+type Level int
+
+const (
+	Info Level = iota
+	Warn
+)
+
+// Box is a generic container.
+type Box[T any] struct{ V T }
+
+// MapAll applies f to xs.
+func MapAll[T, U any](xs []T, f func(T) U) []U {
+	out := make([]U, 0, len(xs))
+	for _, x := range xs {
+		out = append(out, f(x))
+	}
+	return out
+}
+`
+	anchorLegacy = `// Package legacy holds deprecation shims.
+package legacy
+
+import (
+	"context"
+
+	"example.com/corpus/facade"
+)
+
+// Sender is the old interface name (alias, not annotated).
+type Sender = facade.Notifier
+
+// Manager wraps a hub.
+type Manager struct{ N *facade.Hub }
+
+// SendToUser is the old free function.
+//
+// Deprecated: use n.Notify(ctx, facade.ToUser(userID), msg).
+//
+//go:fix inline
+func SendToUser(n facade.Notifier, ctx context.Context, userID, msg string) error {
+	return n.Notify(ctx, facade.ToUser(userID), msg)
+}
+
+// SendToUser is the old method.
+//
+// Deprecated: use m.N.Notify(ctx, facade.ToUser(userID), msg).
+//
+//go:fix inline
+func (m *Manager) SendToUser(ctx context.Context, userID, msg string) error {
+	return m.N.Notify(ctx, facade.ToUser(userID), msg)
+}
+`
+)
+
 // BenchmarkMigrate loads, rewrites and verifies a generated corpus, as
-// "wsunify apply ./..." does short of writing, and in the same process,
-// on the same corpus, does what x/tools' "inline -fix ./..." does short
-// of writing ([inlineFix]): the baseline of issue 14's goal. It reports
-// wsunify's time (ns/op, cpu-ns/op), the inliner's (inliner-ns/op,
+// "wsunify apply ./..." does short of writing, and in the same process
+// does what x/tools' "inline -fix ./..." does short of writing
+// ([inlineFix]) on the anchor corpus of the same size, the reference of
+// issue 14's goal (../../shared/bench/README.md). It reports wsunify's
+// time (ns/op, cpu-ns/op), the inliner's (inliner-ns/op,
 // inliner-cpu-ns/op) and the ratios wsunify/inliner of wall time (ratio)
 // and of CPU time (cpu-ratio; CPU time counts the go command the loaders
 // run too, and is the figure to compare on a busy machine). The two run
 // in turn, each first in every other iteration.
 //
-// On this corpus the inliner rewrites what bridge marks "//go:fix
-// inline": every bridge.Message{…} literal becomes map[string]any{…}
-// (five per file, bridge/shapes.go); the legacy calls it leaves alone, as
-// nothing else the corpus uses carries the directive (bridge/context.go's
-// UserExecutionContext.Scope does, and the corpus calls it nowhere).
-// wsunify rewrites the ten calls and the two parameters of every file.
+// The corpora have pkgs×files files (-bench.pkgs, -bench.files) with ten
+// sites each. wsunify's (writeCorpus, as gen-corpus.sh) has five
+// WebSocketManager.SendToUser and five NotifyAgentThinking calls; wsunify
+// rewrites the ten calls and the two parameters of every file. The
+// anchor corpus (writeAnchorCorpus, as gen-anchor-corpus.sh) has five
+// calls of a function and five of a method that carry "//go:fix
+// inline", which the inliner inlines. (On wsunify's corpus the inliner
+// would rewrite only the bridge.Message literals, bridge/shapes.go's
+// directive, and load bridge's dependencies from source.)
 //
-// The default corpus is small, to keep "go test -bench ." quick; the
-// figure of issue 14 is for a corpus of 500 packages × 10 files from
-// ../../shared/bench/gen-corpus.sh (-bench.dir), or -bench.pkgs=500.
+// The default corpora are small, to keep "go test -bench ." quick; the
+// figure of issue 14 is for -bench.pkgs=500 -bench.files=10, with
+// -bench.dir to write the corpora once and reuse them.
 func BenchmarkMigrate(b *testing.B) {
-	dir := *benchDir
-	if dir == "" {
-		dir = b.TempDir()
+	dir, anchor := filepath.Join(*benchDir, "wsunify"), filepath.Join(*benchDir, "anchor")
+	if *benchDir == "" {
+		dir, anchor = b.TempDir(), b.TempDir()
 		writeCorpus(b, dir, *benchPkgs, *benchFiles)
+		writeAnchorCorpus(b, anchor, *benchPkgs, *benchFiles)
+	}
+	if _, err := os.Stat(dir); os.IsNotExist(err) {
+		writeCorpus(b, dir, *benchPkgs, *benchFiles)
+	}
+	if _, err := os.Stat(anchor); os.IsNotExist(err) {
+		writeAnchorCorpus(b, anchor, *benchPkgs, *benchFiles)
 	}
 	testmod.Setenv(b)
 	ctx := context.Background()
@@ -96,7 +234,7 @@ func BenchmarkMigrate(b *testing.B) {
 	}
 	runInliner := func() {
 		start, cpu := time.Now(), cpuTime()
-		changed := inlineFix(b, dir)
+		changed := inlineFix(b, anchor)
 		in, inCPU = in+time.Since(start), inCPU+cpuTime()-cpu
 		inlined = len(changed)
 	}
@@ -112,7 +250,7 @@ func BenchmarkMigrate(b *testing.B) {
 		n++
 	}
 	if files == 0 || inlined == 0 {
-		b.Fatalf("wsunify changed %d files, the inliner %d: the corpus has nothing to migrate", files, inlined)
+		b.Fatalf("wsunify changed %d files, the inliner %d: a corpus has nothing to migrate", files, inlined)
 	}
 	b.ReportMetric(float64(ws.Nanoseconds())/float64(n), "ns/op")
 	b.ReportMetric(float64(in.Nanoseconds())/float64(n), "inliner-ns/op")

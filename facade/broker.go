@@ -68,8 +68,8 @@ type Broker interface {
 // target are written in the order the broker delivered them). An event
 // queued on a connection that closes before its socket took it is never
 // reported (once the hub sees a client close or go away, it writes it no
-// more events). Written is called with the connection's lock held: it must not
-// block and must not call back into the hub.
+// more events). Written is called with the connection's lock held: it must
+// not block and must not call back into the hub.
 type WriteObserver interface {
 	Written(c *Conn, to Target, id string)
 }
