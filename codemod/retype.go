@@ -199,14 +199,12 @@ func (rt *retyper) findDecls(pkg *Package, f *File) {
 			}
 		}
 		rt.addDecl(d)
-		if d.kind == declResult {
-			if k, ok := rt.st.kept(rt.prog.Fset, id); ok {
-				d.blocked, d.related = k.why, k.related
-			}
-			return
-		}
 		if k, ok := rt.st.kept(rt.prog.Fset, id); ok {
-			d.blocked, d.related = k.why, k.related
+			// Kept whatever the rest finds, which still places it (its type
+			// expression answers for a legacy reference: leftover.go).
+			defer func() { d.blocked, d.related = k.why, k.related }()
+		}
+		if d.kind == declResult {
 			return
 		}
 		if id.Name == "_" {
