@@ -72,13 +72,13 @@ type WebSocketManager interface {
 	// IsConnectionActive reports whether the user has a live authenticated
 	// connection.
 	//
-	// Deprecated: use hub.Connected(userID).
+	// Deprecated: use bridge.PresenceOf(m).Connected(userID), or p.Connected(userID) on a facade.Presence such as a *facade.Hub.
 	IsConnectionActive(userID string) bool
 
 	// GetUserConnections returns the IDs of the user's live authenticated
 	// connections.
 	//
-	// Deprecated: use hub.ConnIDs(userID).
+	// Deprecated: use bridge.PresenceOf(m).ConnIDs(userID), or p.ConnIDs(userID) on a facade.Presence such as a *facade.Hub.
 	GetUserConnections(userID string) []string
 }
 

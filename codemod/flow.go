@@ -455,14 +455,14 @@ func (rt *retyper) settle() bool {
 			case e.define && from.to != to.to:
 				// to has from's type: the more capable of both.
 				if rt.assignable(from.to, to.to) {
-					to.to = from.to
+					retarget(to, from)
 				} else {
-					from.to = to.to
+					retarget(from, to)
 				}
 				changed = true
 			case !rt.assignable(from.to, to.to):
 				if rt.assignable(to.to, from.to) {
-					from.to = to.to
+					retarget(from, to)
 					changed = true
 				}
 			}
@@ -494,3 +494,6 @@ func (rt *retyper) settle() bool {
 	}
 	return any
 }
+
+// retarget gives d the facade type of like.
+func retarget(d, like *decl) { d.to, d.target = like.to, like.target }

@@ -46,7 +46,6 @@ func TestFlowRelated(t *testing.T) {
 	for decl, want := range map[string]string{
 		"relay/relay.go:17": "app/app.go:13",     // NewRelay's ws: called from app
 		"relay/relay.go:30": "app/app.go:17",     // Online's m: called from app
-		"relay/relay.go:12": "relay/relay.go:18", // the field: set from NewRelay's ws
 	} {
 		if got[decl] != want {
 			t.Errorf("%s: related %q, want %q (all: %q)", decl, got[decl], want, got)

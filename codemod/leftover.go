@@ -23,6 +23,7 @@ type span struct{ pos, end token.Pos }
 // rewritten in parallel).
 func (rt *retyper) indexAnswered() {
 	rt.spans = map[string][]span{}
+	rt.answeredAt = map[token.Position]bool{}
 	add := func(f *File, n ast.Node) {
 		if f != nil && n != nil {
 			rt.spans[f.Name] = append(rt.spans[f.Name], span{n.Pos(), n.End()})
@@ -37,6 +38,19 @@ func (rt *retyper) indexAnswered() {
 			for _, u := range us {
 				add(u.file, u.node)
 			}
+		}
+	}
+	// The adapters a test double's assertion names (doubles.go) are
+	// answered by its finding.
+	rt.doubleWhy = map[*decl]kept{}
+	for _, d := range rt.order {
+		if d.blocked == "" || !isAssertion(d) {
+			continue
+		}
+		why, related := rt.doubleReason(d)
+		rt.doubleWhy[d] = kept{why, related}
+		for _, r := range related {
+			rt.answeredAt[r.Pos] = true
 		}
 	}
 	for name, eds := range rt.edits {
@@ -57,6 +71,12 @@ func (rt *retyper) leftover(fset *token.FileSet, pkg *Package, f *File, u use) *
 			return nil
 		}
 	}
+	if p := fset.Position(u.pos); rt.answeredAt[p] {
+		return nil
+	}
+	if p := fset.Position(u.sel.X.Pos()); rt.answeredAt[p] {
+		return nil
+	}
 	name := types.ExprString(u.sel)
 	msg := fmt.Sprintf("%s stays: no declaration of a legacy type that the retype step follows holds it; replace it by hand", name)
 	path, _ := astutil.PathEnclosingInterval(f.AST, u.sel.Pos(), u.sel.End())
@@ -65,7 +85,7 @@ func (rt *retyper) leftover(fset *token.FileSet, pkg *Package, f *File, u use) *
 		if !ok || i == 0 || ast.Unparen(call.Fun) != path[i-1] && call.Fun != path[i-1] {
 			continue
 		}
-		if len(call.Args) == 1 && (isFunc(pkg.Info, call, rt.l.notifierOf) || isFunc(pkg.Info, call, rt.l.emitterOf)) {
+		if len(call.Args) == 1 && (rt.l.isOf(calleeOf(pkg.Info, call)) || isFunc(pkg.Info, call, rt.l.emitterOf)) {
 			arg := types.ExprString(call.Args[0])
 			what := "its argument"
 			if t := exprType(pkg.Info, call.Args[0]); t != nil {
@@ -76,4 +96,13 @@ func (rt *retyper) leftover(fset *token.FileSet, pkg *Package, f *File, u use) *
 		break
 	}
 	return &Finding{Pos: fset.Position(u.pos), Package: pkg.Path, Rule: u.rule.ID, Message: msg}
+}
+
+// cachedDouble is the finding of the assertion d of a test double
+// (doubles.go), computed once.
+func (rt *retyper) cachedDouble(d *decl) (string, []Related) {
+	if k, ok := rt.doubleWhy[d]; ok {
+		return k.why, k.related
+	}
+	return rt.doubleReason(d)
 }

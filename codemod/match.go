@@ -74,10 +74,13 @@ type legacy struct {
 	// The retype pairs: the one of any value of a legacy type, by shape;
 	// those of a value a legacy constructor builds, by constructor; the
 	// form of each; and the shape whose role is roleScope.
-	anyValue   map[Shape]*recipe.Rule
-	ctors      map[types.Object]*recipe.Rule
-	forms      map[*recipe.Rule]*form
-	scopeShape Shape
+	anyValue map[Shape]*recipe.Rule
+	// ifaceTargets are the pairs of any value whose target is an
+	// interface, by shape (target.go).
+	ifaceTargets map[Shape][]*ifaceTarget
+	ctors        map[types.Object]*recipe.Rule
+	forms        map[*recipe.Rule]*form
+	scopeShape   Shape
 
 	lookup func(path string) *types.Package
 }
@@ -87,17 +90,18 @@ type legacy struct {
 // legacy.
 func newLegacy(rc *recipe.Recipe, lookup func(path string) *types.Package, opts *Options) *legacy {
 	l := &legacy{
-		named:    map[*types.TypeName]Shape{},
-		ifaces:   map[Shape][]*types.Interface{},
-		roles:    map[Shape]role{},
-		methods:  map[string][]*Rule{},
-		types:    map[types.Object]*Rule{},
-		pkgs:     map[string]bool{},
-		targets:  map[newType]types.Type{},
-		anyValue: map[Shape]*recipe.Rule{},
-		ctors:    map[types.Object]*recipe.Rule{},
-		forms:    map[*recipe.Rule]*form{},
-		lookup:   lookup,
+		named:        map[*types.TypeName]Shape{},
+		ifaces:       map[Shape][]*types.Interface{},
+		roles:        map[Shape]role{},
+		methods:      map[string][]*Rule{},
+		types:        map[types.Object]*Rule{},
+		pkgs:         map[string]bool{},
+		targets:      map[newType]types.Type{},
+		anyValue:     map[Shape]*recipe.Rule{},
+		ifaceTargets: map[Shape][]*ifaceTarget{},
+		ctors:        map[types.Object]*recipe.Rule{},
+		forms:        map[*recipe.Rule]*form{},
+		lookup:       lookup,
 	}
 	if rc == nil {
 		return l
@@ -216,12 +220,13 @@ func (l *legacy) retypeRule(rc *recipe.Recipe, rr *recipe.Rule, add func(*types.
 	l.forms[rr] = formOf(rc, rr)
 	if _, anyValue := rr.Legacy.(*types.TypeName); anyValue {
 		// Any value of the type: its role follows the target.
+		if types.IsInterface(rr.Target) {
+			l.roles[shape] = roleNotifier
+			l.addIfaceTarget(shape, rr, callee(rr.AfterExpr))
+			return
+		}
 		l.anyValue[shape] = rr
 		switch t := rr.Target; {
-		case types.IsInterface(t):
-			l.roles[shape] = roleNotifier
-			l.notifierOf, l.notifier = callee(rr.AfterExpr), t.Underlying().(*types.Interface)
-			l.targets[toNotifier] = t
 		case isPointer(t):
 			l.roles[shape] = roleEmitter
 			l.emitterOf, l.emitter = callee(rr.AfterExpr), t
@@ -435,7 +440,7 @@ func (l *legacy) scanFile(pkg *Package, f *File) []use {
 				u := use{rule: l.types[obj], kind: useMessage, file: f, pos: n.Pos(), sel: n}
 				u.reason, u.related = shadowReason(pkg, n.Pos(), obj.Type())
 				uses = append(uses, u)
-			case obj != nil && l.retype != nil && (legacyType || obj == l.notifierOf || obj == l.emitterOf || obj == l.newManager ||
+			case obj != nil && l.retype != nil && (legacyType || l.isOf(obj) || obj == l.emitterOf || obj == l.newManager ||
 				obj == l.newAgentBridge || obj == l.newUserContext):
 				uses = append(uses, use{rule: l.retype, kind: useRef, file: f, pos: n.Pos(), sel: n,
 					reason: fmt.Sprintf("%s.%s stays until its declaration is retyped", x.Name, n.Sel.Name)})

@@ -43,9 +43,13 @@ import (
 // where the file lacks them. A method expression (methodExprText) takes the
 // receiver as its first parameter and binds nothing.
 //
-// The methods of IsConnectionActive and GetUserConnections need a
-// *facade.Hub: their values are left to the retype step, which renames them
-// on a variable that becomes a *facade.Hub, and reported otherwise.
+// A method of a recipe's second-step call rule whose receiver a legacy
+// function builds (Rule.Via, as in bridge.NewWebSocketManager(h).M(u))
+// needs what it was built from: its values are left to the retype step,
+// which renames them on a variable that becomes that, and reported
+// otherwise. (The built-in recipe has none: IsConnectionActive and
+// GetUserConnections ask bridge.PresenceOf(m) in the first step, and a
+// method value of theirs on a retyped receiver is m.Connected, m.ConnIDs.)
 
 // methodValueReason returns why the method value sel of rule r cannot be
 // rewritten, or "" when it can.
@@ -370,6 +374,9 @@ func (r *renderer) methodValueText(u use) string {
 	}
 	recv = prefix + recv
 	direct := e.direct[u.sel]
+	if m, ok := forwardedMethod(f, e.l.unwrapsOnRetype); ok && direct {
+		return recv + "." + m
+	}
 
 	// The names the literal's body refers to, which its parameters must
 	// not shadow.

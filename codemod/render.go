@@ -150,7 +150,13 @@ func (l *legacy) unwrapsOnRetype(p pkgRef, name string) bool {
 	if l == nil {
 		return false
 	}
-	for _, o := range []types.Object{l.notifierOf, l.emitterOf} {
+	objs := []types.Object{l.emitterOf}
+	for _, ts := range l.ifaceTargets {
+		for _, t := range ts {
+			objs = append(objs, t.of)
+		}
+	}
+	for _, o := range objs {
 		if o != nil && o.Pkg() != nil && o.Pkg().Path() == p.path && o.Name() == name {
 			return true
 		}
@@ -256,6 +262,9 @@ func (r *renderer) convertText(v ast.Expr, k valueKind, d *decl, scoped bool) st
 	case valueWrap, valueScopeLit:
 		// Any value of the type: the pair's one parameter is the value.
 		rr := l.anyValue[d.shape]
+		if d.target != nil {
+			rr = d.target.rule
+		}
 		fr := &formRender{f: l.forms[rr], bind: []binding{{text: r.plain(v)}}, qual: r.qual(v.Pos())}
 		return fr.render()
 	}

@@ -57,6 +57,7 @@ type decl struct {
 	blocked string    // why it keeps its type; "" if it is retyped
 	related []Related // the places blocked names
 	to      newType
+	target  *ifaceTarget // the interface target chosen for d.to (target.go)
 }
 
 // useSite is a node in a file of a package.
@@ -83,7 +84,11 @@ type retyper struct {
 	direct  map[*ast.SelectorExpr]bool // legacy calls whose receiver is retyped
 	flow    *flow                      // the values that link declarations
 	spans   map[string][]span          // what the step answers for, by file (leftover.go)
-	opts    *Options
+	// answeredAt are the places a finding relates, doubleWhy the
+	// findings of test doubles' assertions (leftover.go).
+	answeredAt map[token.Position]bool
+	doubleWhy  map[*decl]kept
+	opts       *Options
 }
 
 func newRetyper(prog *Program, l *legacy, opts *Options, st *steer) *retyper {
@@ -208,7 +213,7 @@ func (rt *retyper) findDecls(pkg *Package, f *File) {
 			return
 		}
 		if id.Name == "_" {
-			d.blocked = "it asserts that a type implements the legacy interface"
+			d.blocked = assertionReason
 			if vs, ok := stack[len(stack)-2].(*ast.ValueSpec); ok {
 				d.typeExpr = vs.Type // its finding answers for the type (leftover.go)
 			}
@@ -530,7 +535,7 @@ func (rt *retyper) refUse(d *decl, pkg *Package, f *File, stack []ast.Node, i in
 	switch p := stack[i].(type) {
 	case *ast.CallExpr:
 		if len(p.Args) == 1 && p.Args[0] == e &&
-			(isFunc(info, p, rt.l.notifierOf) || (rt.l.role(d.shape) == roleEmitter && isFunc(info, p, rt.l.emitterOf))) {
+			(rt.l.wrapOf(info, p, d.shape) != nil || (rt.l.role(d.shape) == roleEmitter && isFunc(info, p, rt.l.emitterOf))) {
 			d.wraps = append(d.wraps, useSite{pkg: pkg, file: f, node: p, use: ast.Unparen(e)})
 			return
 		}
@@ -644,10 +649,10 @@ func (rt *retyper) classify(u useSite, d *decl) valueKind {
 			return valueBlocked
 		}
 	}
-	if t := exprType(info, e); t != nil && d.to == toNotifier && rt.l.notifier != nil {
+	if t := exprType(info, e); t != nil && d.target != nil {
 		// bridge.NotifierOf(x) would return x itself, and the next step
 		// would take the call away again.
-		if _, legacy := rt.l.shapeOf(t); !legacy && types.Implements(t, rt.l.notifier) {
+		if _, legacy := rt.l.shapeOf(t); !legacy && types.Implements(t, d.target.iface) {
 			return valueAsIs
 		}
 	}
@@ -683,8 +688,8 @@ func (rt *retyper) decide() {
 			d.to = toEmitter
 		case len(d.hubs) > 0:
 			d.to = toHub
-		default:
-			d.to = toNotifier
+		case !rt.chooseTarget(d):
+			continue
 		}
 	}
 	rt.settle()
@@ -751,7 +756,7 @@ func (rt *retyper) checkValues(d *decl, converted map[ast.Node]bool) bool {
 			rt.block(d, u.pkg, u.node, "built by bridge.NewAgentWebSocketBridge from an expression evaluated once")
 		case d.to == toHub && k != valueHub && k != valueNil && k != valueAsIs:
 			rt.block(d, u.pkg, u.node, "IsConnectionActive/GetUserConnections need a *facade.Hub, and this value is not built by bridge.NewWebSocketManager")
-		case d.define && d.to == toNotifier && k == valueHub && len(d.assigns) > 1:
+		case d.define && d.target != nil && k == valueHub && len(d.assigns) > 1:
 			// x := bridge.NewWebSocketManager(h) makes x a *facade.Hub, which
 			// other assignments could not fit.
 			rt.block(d, u.pkg, u.node, "declared with := from bridge.NewWebSocketManager and assigned other values")
@@ -882,12 +887,18 @@ func (rt *retyper) findings() []Finding {
 		if d.blocked == "" {
 			continue
 		}
+		why, related := d.blocked, d.related
+		if isAssertion(d) {
+			if w, r := rt.cachedDouble(d); w != "" {
+				why, related = w, r // doubles.go
+			}
+		}
 		out = append(out, Finding{
 			Pos:     rt.prog.Fset.Position(d.ident.Pos()),
 			Package: d.pkg.Path,
 			Rule:    rt.l.retypeID(),
-			Message: fmt.Sprintf("%s keeps its legacy type: %s", d.ident.Name, d.blocked),
-			Related: d.related,
+			Message: fmt.Sprintf("%s keeps its legacy type: %s", d.ident.Name, why),
+			Related: related,
 		})
 	}
 	return out
@@ -917,9 +928,8 @@ func (rt *retyper) findRedundant(pkg *Package, f *File) {
 		}
 		var redundant bool
 		switch {
-		case isFunc(pkg.Info, call, rt.l.notifierOf):
-			_, legacy := rt.l.shapeOf(t)
-			redundant = !legacy && types.Implements(t, rt.l.notifier)
+		case rt.l.isOf(calleeOf(pkg.Info, call)):
+			redundant = rt.l.redundantWrap(pkg.Info, call, t)
 		case isFunc(pkg.Info, call, rt.l.emitterOf):
 			redundant = types.Identical(t, rt.l.emitter)
 		}

@@ -59,7 +59,7 @@ var verifyCmds = []command{
 
 // The rules of each call-site pass of step 3.
 const (
-	managerRules = "send-to-user,send-to-thread,broadcast,emit-critical-event"
+	managerRules = "send-to-user,send-to-thread,broadcast,emit-critical-event,is-connection-active,get-user-connections"
 	agentRules   = "agent-started,agent-thinking,tool-executing,tool-completed,agent-completed,agent-error,progress-update"
 )
 
@@ -76,7 +76,7 @@ var guide = []step{{
 	title: "1. Take the inventory",
 	cmds: []command{
 		{line: "wsunify plan ./...", want: `(?m)^\d+ legacy uses left$[\s\S]*^per package:$[\s\S]*^next step` + prepareFindings,
-			readOnly: true, note: "3-prepare.patch answers these findings; if they moved or changed, update the list in MIGRATION.md step 3"},
+			readOnly: true, note: "the test doubles' assertions are the findings left for step 4; if they moved or changed, update MIGRATION.md step 1"},
 		{line: "wsunify check ./...", exit: 3, want: `(?m)^\d+ legacy uses left; run wsunify plan for details$`, readOnly: true},
 		{line: "wsunify plan -json ./...", want: `"remaining": \{`, readOnly: true},
 	},
@@ -111,8 +111,6 @@ var guide = []step{{
 }, {
 	title: "3. Rewrite the call sites, rule by rule, package by package",
 	cmds: []command{
-		{line: "git apply migration/3-prepare.patch"},
-		{line: "go vet ./..."},
 		{line: "wsunify diff -rule message-type ./...", want: `(?m)^\+\+\+ b/`, readOnly: true},
 		{line: "wsunify apply -rule message-type ./...", want: `(?m)^\d+ sites rewritten in \d+ files`},
 		{line: "go vet ./..."},
@@ -120,7 +118,8 @@ var guide = []step{{
 		{line: "wsunify apply -rule " + managerRules + " ./internal/chat ./internal/server", want: `(?m)^\d+ sites rewritten`},
 		{line: "go vet ./..."},
 		{line: "wsunify apply -rule " + agentRules + " ./internal/agent", want: `(?m)^\d+ sites rewritten`},
-		{line: "wsunify plan ./...", want: `(?m)^next step \(retype\)`, readOnly: true},
+		{line: "wsunify plan ./...", want: `(?m)^next step \(call sites \+ retype\)`, readOnly: true,
+			note: "what is left at the call sites is the fake manager's own IsConnectionActive call, which goes with the fakes in step 4"},
 	},
 	verify: true,
 }, {
@@ -133,7 +132,9 @@ var guide = []step{{
 			"and update the list in MIGRATION.md"},
 		{line: "git apply migration/4-findings.patch", note: "the patch is a diff against what the retype " +
 			"wrote; regenerate it if the codemod's output changed"},
-		{line: "rm internal/fakes/legacy.go"},
+		{line: "rm -r internal/fakes"},
+		{line: "wsunify apply ./...", want: `(?m)^wrote internal/chat/handler_test\.go\n1 sites rewritten in 1 files; 0 findings left$`,
+			note: "bridge.PresenceOf(hs.manager) of the test's *facadetest.Recorder must fold to hs.manager"},
 		{line: "wsunify check ./...", want: `(?m)^ok: no legacy uses$`, readOnly: true},
 		{line: "wsunify apply ./...", want: `(?m)^0 sites rewritten in 0 files`, readOnly: true},
 	},
@@ -178,13 +179,13 @@ var guide = []step{{
 	},
 }}
 
-// prepareFindings are the findings of the legacy service that
-// migration/3-prepare.patch answers (MIGRATION.md step 3), in the order
-// plan prints them.
+// prepareFindings are the findings of the legacy service that stay until
+// step 4 (MIGRATION.md step 1): the test doubles' assertions that they
+// implement the legacy shapes, the manager double's with its replacement. IsConnectionActive is no finding: step 3
+// rewrites it to bridge.PresenceOf(m).Connected(u).
 const prepareFindings = `[\s\S]*^findings:$` +
-	`[\s\S]*^  internal/chat/handler\.go:130:16: is-connection-active: needs a \*facade\.Hub: ` +
-	`[\s\S]*^  internal/fakes/fakes\.go:30:5: retype: _ keeps its legacy type: it asserts that a type implements the legacy interface$` +
-	`[\s\S]*^  internal/fakes/fakes\.go:100:7: is-connection-active: needs a \*facade\.Hub: ` +
+	`[\s\S]*^  internal/fakes/fakes\.go:30:5: retype: _ keeps its legacy type: it asserts that Manager implements bridge\.WebSocketManager, ` +
+	`and a Manager reaches the facade only through the bridge's adapter: a \*facadetest\.Recorder ` +
 	`[\s\S]*^  internal/fakes/fakes\.go:118:5: retype: _ keeps its legacy type: it asserts that a type implements the legacy interface$`
 
 // retypeWrites is what the retype step of the guide must rewrite: the
@@ -193,6 +194,7 @@ const prepareFindings = `[\s\S]*^findings:$` +
 const retypeWrites = `(?m)^wrote internal/agent/runner\.go$\n` +
 	`^wrote internal/agent/runner_test\.go$\n` +
 	`^wrote internal/chat/handler\.go$\n` +
+	`^wrote internal/chat/handler_test\.go$\n` +
 	`^wrote internal/server/server\.go$\n` +
 	`^\d+ sites rewritten in \d+ files; 5 findings left$`
 
@@ -207,10 +209,14 @@ const retypeNote = "the retype must give Runner's embedded bridge, Handler.manag
 // retypeFindings are the findings the retype leaves, all of them, which
 // migration/4-findings.patch answers (MIGRATION.md step 4).
 const retypeFindings = `(?m)^findings:\n` +
-	`  internal/chat/handler\.go:76:2: retype: b keeps its legacy type: initialized by a multi-value expression\n` +
-	`  internal/chat/handler\.go:124:23: retype: b keeps its legacy type: parameter of a method, whose signature may satisfy an interface\n` +
-	`  internal/fakes/legacy\.go:17:2: retype: _ keeps its legacy type: it asserts that a type implements the legacy interface\n` +
-	`  internal/fakes/legacy\.go:18:2: retype: _ keeps its legacy type: it asserts that a type implements the legacy interface\n` +
+	`  internal/chat/handler\.go:73:2: retype: b keeps its legacy type: initialized by a multi-value expression\n` +
+	`  internal/chat/handler\.go:126:23: retype: b keeps its legacy type: parameter of a method, whose signature may satisfy an interface\n` +
+	`  internal/fakes/fakes\.go:30:5: retype: _ keeps its legacy type: it asserts that Manager implements bridge\.WebSocketManager, ` +
+	`and a Manager reaches the facade only through the bridge's adapter: a \*facadetest\.Recorder \(github\.com/wsunify/wsunify/facade/facadetest\) ` +
+	`is a facade\.Presence that records what it is sent \(Sent, Types, Messages, To\) and answers Connected and ConnIDs from SetConns; ` +
+	`with it in place of Manager, the assertion and Manager go\n` +
+	`  \tinternal/chat/handler_test\.go:41:25: reached through PresenceOf\n` +
+	`  internal/fakes/fakes\.go:118:5: retype: _ keeps its legacy type: it asserts that a type implements the legacy interface\n` +
 	`  internal/server/server\.go:75:3: retype: uc keeps its legacy type: handed to bridge\.NewAgentWebSocketBridge, which keeps it\n` +
 	`  \tinternal/server/server\.go:79:10\n\z`
 

@@ -53,7 +53,8 @@
 // second step; its method call's receiver may be built by a legacy
 // function from the first parameters, as in
 // `return bridge.NewWebSocketManager(h).IsConnectionActive(userID)` (see
-// [Rule.Via]). Pairs of the retype step may share one ID.
+// [Rule.Via]; the built-in recipe asks bridge.PresenceOf(m) in the first
+// step instead). Pairs of the retype step may share one ID.
 //
 // # Refusals
 //

@@ -34,7 +34,8 @@ type Recorder struct {
 	sent    []Sent
 	conns   map[string][]string
 	fail    error
-	changed chan struct{} // closed and replaced at every accepted event
+	failOn  map[string]error // by wire type (FailOn)
+	changed chan struct{}    // closed and replaced at every accepted event
 }
 
 var _ facade.Presence = (*Recorder)(nil)
@@ -56,6 +57,9 @@ func (r *Recorder) Notify(ctx context.Context, to facade.Target, ev facade.Event
 	if r.fail != nil {
 		return r.fail
 	}
+	if err := r.failOn[wireType(ev)]; err != nil {
+		return err
+	}
 	r.sent = append(r.sent, Sent{to, ev})
 	if r.changed != nil {
 		close(r.changed)
@@ -70,6 +74,22 @@ func (r *Recorder) FailWith(err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.fail = err
+}
+
+// FailOn makes every later Notify of an event of wire type typ (see
+// [Recorder.Types]) return err without recording, until FailOn(typ, nil):
+// for a test of what code does when one kind of event is refused.
+func (r *Recorder) FailOn(typ string, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.failOn == nil {
+		r.failOn = map[string]error{}
+	}
+	if err == nil {
+		delete(r.failOn, typ)
+		return
+	}
+	r.failOn[typ] = err
 }
 
 // SetConns sets the IDs of the user's live connections; none means the
@@ -128,6 +148,35 @@ func (r *Recorder) To(to facade.Target) []facade.Event {
 		}
 	}
 	return evs
+}
+
+// Types returns the wire type of every event accepted so far, in order:
+// "agent_started" and the like for a typed event, the Name of a Custom one,
+// the eventType of a facade.Critical one, and the "type" field of a
+// facade.Raw message that is a map with a string there ("" otherwise).
+func (r *Recorder) Types() []string {
+	var ts []string
+	for _, s := range r.Sent() {
+		ts = append(ts, wireType(s.Event))
+	}
+	return ts
+}
+
+func wireType(ev facade.Event) string {
+	if typ, _, ok := ev.CriticalPayload(); ok {
+		return typ
+	}
+	if msg, ok := ev.RawPayload(); ok {
+		if m, ok := msg.(map[string]any); ok {
+			typ, _ := m["type"].(string)
+			return typ
+		}
+		return ""
+	}
+	if ev.Type == facade.Custom {
+		return ev.Name
+	}
+	return ev.Type.String()
 }
 
 // Messages returns the messages of the facade.Raw events accepted for to,

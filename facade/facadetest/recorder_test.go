@@ -137,3 +137,32 @@ func TestRecordedEventEncodesLikeTheLegacyMessage(t *testing.T) {
 	want, _ := json.Marshal(msg)
 	assert.JSONEq(t, string(want), string(b))
 }
+
+// TestTypesAndFailOn: Types names each accepted event by its wire type, and
+// FailOn refuses one type only, recording nothing of it, until it is reset.
+func TestTypesAndFailOn(t *testing.T) {
+	t.Parallel()
+	var rec facadetest.Recorder
+	ctx := context.Background()
+	to := facade.ToUser("u1")
+	errNo := errors.New("refused")
+	rec.FailOn("tool_completed", errNo)
+	evs := []facade.Event{
+		{Type: facade.AgentStarted, RunID: "r1"},
+		{Type: facade.ToolCompleted, RunID: "r1", Tool: "search"},
+		{Type: facade.Custom, Name: "my_event", RunID: "r1"},
+		facade.Critical("run_finished", map[string]any{"run_id": "r1"}),
+		facade.Raw(map[string]any{"type": "user_message_received"}),
+		facade.Raw([]int{1}),
+	}
+	var errs []error
+	for _, ev := range evs {
+		errs = append(errs, rec.Notify(ctx, to, ev))
+	}
+	assert.Equal(t, []error{nil, errNo, nil, nil, nil, nil}, errs)
+	assert.Equal(t, []string{"agent_started", "my_event", "run_finished", "user_message_received", ""}, rec.Types())
+
+	rec.FailOn("tool_completed", nil)
+	require.NoError(t, rec.Notify(ctx, to, evs[1]))
+	assert.Equal(t, "tool_completed", rec.Types()[5])
+}

@@ -5,8 +5,8 @@
 // describes into After's body, each parameter replaced by the call's
 // argument; bridge's deprecation warnings are generated from these pairs.
 //
-// Step 1 (call sites) reaches the facade through bridge.NotifierOf and
-// bridge.EmitterOf; step 2 (//wsunify:retype) gives declarations of the
+// Step 1 (call sites) reaches the facade through bridge.NotifierOf,
+// bridge.PresenceOf and bridge.EmitterOf; step 2 (//wsunify:retype) gives declarations of the
 // legacy types a facade type, which makes those wrappers go away.
 
 //lint:file-ignore U1000 the pairs are read by the codemod, not called
@@ -58,26 +58,22 @@ func emitCriticalEventAfter(m bridge.WebSocketManager, ctx context.Context, user
 	return bridge.NotifierOf(m).Notify(ctx, facade.ToUser(userID), facade.Critical(eventType, data))
 }
 
-// is-connection-active: whether a user is connected, asked of the hub a manager was built from.
-//
-//wsunify:retype
-func isConnectionActiveBefore(h *facade.Hub, userID string) bool {
-	return bridge.NewWebSocketManager(h).IsConnectionActive(userID)
+// is-connection-active: whether a user is connected, asked of the facade.Presence behind a manager.
+func isConnectionActiveBefore(m bridge.WebSocketManager, userID string) bool {
+	return m.IsConnectionActive(userID)
 }
 
-func isConnectionActiveAfter(h *facade.Hub, userID string) bool {
-	return h.Connected(userID)
+func isConnectionActiveAfter(m bridge.WebSocketManager, userID string) bool {
+	return bridge.PresenceOf(m).Connected(userID)
 }
 
-// get-user-connections: a user's connection IDs, asked of the hub a manager was built from.
-//
-//wsunify:retype
-func getUserConnectionsBefore(h *facade.Hub, userID string) []string {
-	return bridge.NewWebSocketManager(h).GetUserConnections(userID)
+// get-user-connections: a user's connection IDs, asked of the facade.Presence behind a manager.
+func getUserConnectionsBefore(m bridge.WebSocketManager, userID string) []string {
+	return m.GetUserConnections(userID)
 }
 
-func getUserConnectionsAfter(h *facade.Hub, userID string) []string {
-	return h.ConnIDs(userID)
+func getUserConnectionsAfter(m bridge.WebSocketManager, userID string) []string {
+	return bridge.PresenceOf(m).ConnIDs(userID)
 }
 
 // agent-started: the start of a run, as a typed event.
@@ -168,6 +164,17 @@ func managerAfter(m bridge.WebSocketManager) facade.Notifier {
 	return bridge.NotifierOf(m)
 }
 
+// retype: a manager also asked who is connected becomes the facade.Presence behind it.
+//
+//wsunify:retype
+func presenceManagerBefore(m bridge.WebSocketManager) bridge.WebSocketManager {
+	return m
+}
+
+func presenceManagerAfter(m bridge.WebSocketManager) facade.Presence {
+	return bridge.PresenceOf(m)
+}
+
 // retype: a manager built from a hub becomes the *facade.Hub itself.
 //
 //wsunify:retype
@@ -234,6 +241,17 @@ func notifierOfBefore(n facade.Notifier) facade.Notifier {
 
 func notifierOfAfter(n facade.Notifier) facade.Notifier {
 	return n
+}
+
+// retype: bridge.PresenceOf of a value that is a facade.Presence already is the value itself.
+//
+//wsunify:retype
+func presenceOfBefore(p facade.Presence) facade.Presence {
+	return bridge.PresenceOf(p)
+}
+
+func presenceOfAfter(p facade.Presence) facade.Presence {
+	return p
 }
 
 // retype: bridge.EmitterOf of a *facade.Emitter is the Emitter itself.

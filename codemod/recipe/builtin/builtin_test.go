@@ -57,8 +57,8 @@ func TestBuiltinRules(t *testing.T) {
 		{"send-to-thread", recipe.Method, 1, "bridge.WebSocketManager.SendToThread", notify + "facade.ToThread(threadID), facade.Raw(msg))"},
 		{"broadcast", recipe.Method, 1, "bridge.WebSocketManager.Broadcast", notify + "facade.ToAll(), facade.Raw(msg))"},
 		{"emit-critical-event", recipe.Method, 1, "bridge.WebSocketManager.EmitCriticalEvent", notify + "facade.ToUser(userID), facade.Critical(eventType, data))"},
-		{"is-connection-active", recipe.Method, 2, "bridge.WebSocketManager.IsConnectionActive", "h.Connected(userID)"},
-		{"get-user-connections", recipe.Method, 2, "bridge.WebSocketManager.GetUserConnections", "h.ConnIDs(userID)"},
+		{"is-connection-active", recipe.Method, 1, "bridge.WebSocketManager.IsConnectionActive", "bridge.PresenceOf(m).Connected(userID)"},
+		{"get-user-connections", recipe.Method, 1, "bridge.WebSocketManager.GetUserConnections", "bridge.PresenceOf(m).ConnIDs(userID)"},
 		{"agent-started", recipe.Method, 1, "bridge.AgentWebSocketBridge.NotifyAgentStarted", emit + "AgentStarted, RunID: runID, Agent: agent, Data: data})"},
 		{"agent-thinking", recipe.Method, 1, "bridge.AgentWebSocketBridge.NotifyAgentThinking", emit + "AgentThinking, RunID: runID, Agent: agent, Data: facade.Thought{Reasoning: reasoning, Step: step}})"},
 		{"tool-executing", recipe.Method, 1, "bridge.AgentWebSocketBridge.NotifyToolExecuting", emit + "ToolExecuting, RunID: runID, Tool: tool, Agent: agent, Data: data})"},
@@ -69,12 +69,14 @@ func TestBuiltinRules(t *testing.T) {
 		{"custom", recipe.Method, 1, "bridge.AgentWebSocketBridge.NotifyCustom", emit + "Custom, RunID: runID, Agent: agent, Name: name, Data: data})"},
 		{"message-type", recipe.Type, 1, "bridge.Message", "map[string]any"},
 		{"retype", recipe.Retype, 2, "bridge.WebSocketManager", "bridge.NotifierOf(m)"},
+		{"retype", recipe.Retype, 2, "bridge.WebSocketManager", "bridge.PresenceOf(m)"},
 		{"retype", recipe.Retype, 2, "bridge.NewWebSocketManager", "h"},
 		{"retype", recipe.Retype, 2, "bridge.AgentWebSocketBridge", "bridge.EmitterOf(b)"},
 		{"retype", recipe.Retype, 2, "bridge.NewAgentWebSocketBridge", "facade.NewEmitter(n, facade.Scope{UserID: uc.UserID, ThreadID: uc.ThreadID, RunID: uc.RunID})"},
 		{"retype", recipe.Retype, 2, "bridge.UserExecutionContext", "facade.Scope{UserID: uc.UserID, ThreadID: uc.ThreadID, RunID: uc.RunID}"},
 		{"retype", recipe.Retype, 2, "bridge.NewUserExecutionContext", "facade.NewScope(userID, threadID, runID)"},
 		{"retype", recipe.Func, 2, "bridge.NotifierOf", "n"},
+		{"retype", recipe.Func, 2, "bridge.PresenceOf", "p"},
 		{"retype", recipe.Func, 2, "bridge.EmitterOf", "e"},
 	}
 	var got []row
@@ -105,6 +107,7 @@ func TestBuiltinRetypeTargets(t *testing.T) {
 	}
 	assert.Equal(t, []string{
 		"bridge.WebSocketManager → facade.Notifier",
+		"bridge.WebSocketManager → facade.Presence",
 		"bridge.NewWebSocketManager → *facade.Hub",
 		"bridge.AgentWebSocketBridge → *facade.Emitter",
 		"bridge.NewAgentWebSocketBridge → *facade.Emitter",
@@ -113,15 +116,28 @@ func TestBuiltinRetypeTargets(t *testing.T) {
 	}, got)
 }
 
-func TestBuiltinHubRulesAreBuiltByTheManagerConstructor(t *testing.T) {
+// TestBuiltinPresenceRulesGoThroughPresenceOf: IsConnectionActive and
+// GetUserConnections are call rules of the first step on any manager,
+// which reach the facade.Presence behind it with bridge.PresenceOf, as the
+// manager's retype pair to facade.Presence does; so the engine finds the
+// conversion in their After and writes m.Connected(u) once m is retyped.
+func TestBuiltinPresenceRulesGoThroughPresenceOf(t *testing.T) {
 	t.Parallel()
 	r := load(t)
+	var presence *recipe.Rule
+	for _, x := range r.ByID("retype") {
+		if x.Kind == recipe.Retype && x.Form == "bridge.PresenceOf(m)" {
+			presence = x
+		}
+	}
+	require.NotNil(t, presence, "the retype pair WebSocketManager → facade.Presence")
 	for _, id := range []string{"is-connection-active", "get-user-connections"} {
 		x := r.Rule(id)
 		require.NotNil(t, x, id)
-		require.NotNil(t, x.Via, id)
-		assert.Equal(t, "NewWebSocketManager", x.Via.Name(), id)
+		assert.Nil(t, x.Via, id)
+		assert.Equal(t, recipe.StepCallSite, x.Step, id)
 		assert.Equal(t, "WebSocketManager", types.TypeString(x.Recv, func(*types.Package) string { return "" }), id)
+		assert.NotNil(t, x.Conversion(0, presence), "%s: After reaches the Presence with bridge.PresenceOf(m)", id)
 	}
 	assert.Nil(t, r.Rule("send-to-user").Via)
 	assert.Equal(t, "github.com/wsunify/wsunify/bridge.WebSocketManager.SendToUser", r.Rule("send-to-user").LegacyName(nil))
