@@ -382,3 +382,27 @@ func (c *goldenCase) update(t *testing.T, got map[string][]byte, findings []stri
 		t.Fatal(err)
 	}
 }
+
+// migrateCase applies the case name to a fresh copy of its module and
+// returns the result and the module's directory.
+func migrateCase(t *testing.T, name string) (*Result, string) {
+	t.Helper()
+	var c *goldenCase
+	for _, x := range readCases(t) {
+		if x.name == name {
+			c = x
+		}
+	}
+	if c == nil {
+		t.Fatalf("no case %s", name)
+	}
+	dir := t.TempDir()
+	c.writeModule(t, dir)
+	opts, cfg, patterns := c.options(t)
+	cfg.Dir = dir
+	res, err := migrate(context.Background(), cfg, opts, patterns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, dir
+}

@@ -1,7 +1,6 @@
 package codemod
 
 import (
-	"context"
 	"strings"
 	"testing"
 )
@@ -14,23 +13,7 @@ import (
 // a legacy manager.
 func TestDoublesFindings(t *testing.T) {
 	t.Parallel()
-	var c *goldenCase
-	for _, x := range readCases(t) {
-		if x.name == "doubles" {
-			c = x
-		}
-	}
-	if c == nil {
-		t.Fatal("no case doubles")
-	}
-	dir := t.TempDir()
-	c.writeModule(t, dir)
-	opts, cfg, patterns := c.options(t)
-	cfg.Dir = dir
-	res, err := migrate(context.Background(), cfg, opts, patterns)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, _ := migrateCase(t, "doubles")
 	byLine := map[int]Finding{}
 	for _, f := range res.Findings {
 		if strings.HasSuffix(f.Pos.Filename, "doubles_test.go") {

@@ -316,14 +316,9 @@ func (rt *retyper) returnUse(pkg *Package, f *File, stack []ast.Node, ret *ast.R
 func (rt *retyper) resultUse(pkg *Package, f *File, fn *types.Func, stack []ast.Node) {
 	rs := rt.flow.results[fn]
 	id := stack[len(stack)-1]
-	var fun ast.Node = id
-	i := len(stack) - 2
-	if sel, ok := stack[i].(*ast.SelectorExpr); ok && sel.Sel == id {
-		fun, i = sel, i-1
-	}
-	call, ok := stack[i].(*ast.CallExpr)
+	call, i := calledName(stack)
 	switch {
-	case !ok || call.Fun != fun:
+	case call == nil:
 		if c := rt.classOf(fn.Signature()); c != nil {
 			c.add(rs) // a function value of a func type with legacy results
 			if !pkg.Selected && c.blocked == "" {
@@ -497,3 +492,18 @@ func (rt *retyper) settle() bool {
 
 // retarget gives d the facade type of like.
 func retarget(d, like *decl) { d.to, d.target = like.to, like.target }
+
+// calledName returns the call whose function is the name at the top of
+// stack (f or x.f), and the index of the call in stack; nil if the name
+// is not called there.
+func calledName(stack []ast.Node) (*ast.CallExpr, int) {
+	var fun = stack[len(stack)-1]
+	i := len(stack) - 2
+	if sel, ok := stack[i].(*ast.SelectorExpr); ok && sel.Sel == fun {
+		fun, i = sel, i-1
+	}
+	if call, ok := stack[i].(*ast.CallExpr); ok && call.Fun == fun {
+		return call, i
+	}
+	return nil, i
+}

@@ -1,7 +1,6 @@
 package codemod
 
 import (
-	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -13,23 +12,7 @@ import (
 // sites that block it: the calls in ./app of the relay-service-partial
 // case.
 func TestFlowRelated(t *testing.T) {
-	var c *goldenCase
-	for _, gc := range readCases(t) {
-		if gc.name == "relay-service-partial" {
-			c = gc
-		}
-	}
-	if c == nil {
-		t.Fatal("no case relay-service-partial")
-	}
-	dir := t.TempDir()
-	c.writeModule(t, dir)
-	opts, cfg, patterns := c.options(t)
-	cfg.Dir = dir
-	res, err := migrate(context.Background(), cfg, opts, patterns)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, dir := migrateCase(t, "relay-service-partial")
 	got := map[string]string{} // "file:line" of the finding → its related positions
 	for _, f := range res.Findings {
 		if f.Rule != "retype" {
@@ -44,8 +27,8 @@ func TestFlowRelated(t *testing.T) {
 		got[fmt.Sprintf("%s:%d", filepath.ToSlash(name), f.Pos.Line)] = strings.Join(rel, " ")
 	}
 	for decl, want := range map[string]string{
-		"relay/relay.go:17": "app/app.go:13",     // NewRelay's ws: called from app
-		"relay/relay.go:30": "app/app.go:17",     // Online's m: called from app
+		"relay/relay.go:17": "app/app.go:13", // NewRelay's ws: called from app
+		"relay/relay.go:30": "app/app.go:17", // Online's m: called from app
 	} {
 		if got[decl] != want {
 			t.Errorf("%s: related %q, want %q (all: %q)", decl, got[decl], want, got)

@@ -457,15 +457,10 @@ func embeddedPath(s *types.Selection) []*types.Var {
 // call gives the arguments to convert; any other use keeps the signature.
 func (rt *retyper) funcUse(pkg *Package, f *File, fn *types.Func, stack []ast.Node) {
 	id := stack[len(stack)-1]
-	var fun ast.Node = id
-	i := len(stack) - 2
-	if sel, ok := stack[i].(*ast.SelectorExpr); ok && sel.Sel == id {
-		fun, i = sel, i-1
-	}
-	call, ok := stack[i].(*ast.CallExpr)
+	call, _ := calledName(stack)
 	for _, d := range rt.funcs[fn] {
 		switch {
-		case !ok || call.Fun != fun:
+		case call == nil:
 			rt.block(d, pkg, id, fmt.Sprintf("%s is used as a value", fn.Name()))
 		case !pkg.Selected:
 			rt.block(d, pkg, id, fmt.Sprintf("%s is called from %s, outside the selected packages", fn.Name(), pkg.Path))
