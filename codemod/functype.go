@@ -64,67 +64,66 @@ func (rt *retyper) classOfCall(info *types.Info, call *ast.CallExpr) *funcClass 
 	return rt.classOf(sig)
 }
 
-// findFuncTypes records the func types of f whose results have a legacy
+// funcTypeNode records the func types of f whose results have a legacy
 // type: named func types, the func types of variables, fields and
 // parameters, and function literals.
-func (rt *retyper) findFuncTypes(pkg *Package, f *File) {
+// It is called for every node of the walk of findDecls, so that the
+// files are walked once.
+func (rt *retyper) funcTypeNode(pkg *Package, f *File, n ast.Node) {
 	info := pkg.Info
-	ast.Inspect(f.AST, func(n ast.Node) bool {
-		var ft *ast.FuncType
-		var sig *types.Signature
-		var lit *ast.FuncLit
-		name := ""
-		switch n := n.(type) {
-		case *ast.TypeSpec:
-			if t, ok := n.Type.(*ast.FuncType); ok {
-				if tn, _ := info.Defs[n.Name].(*types.TypeName); tn != nil {
-					ft, name = t, n.Name.Name
-					sig, _ = tn.Type().Underlying().(*types.Signature)
-				}
+	var ft *ast.FuncType
+	var sig *types.Signature
+	var lit *ast.FuncLit
+	name := ""
+	switch n := n.(type) {
+	case *ast.TypeSpec:
+		if t, ok := n.Type.(*ast.FuncType); ok {
+			if tn, _ := info.Defs[n.Name].(*types.TypeName); tn != nil {
+				ft, name = t, n.Name.Name
+				sig, _ = tn.Type().Underlying().(*types.Signature)
 			}
-		case *ast.Field:
-			if t, ok := n.Type.(*ast.FuncType); ok && len(n.Names) > 0 {
-				if v, _ := info.Defs[n.Names[0]].(*types.Var); v != nil {
-					ft, name = t, n.Names[0].Name
-					sig, _ = v.Type().Underlying().(*types.Signature)
-				}
+		}
+	case *ast.Field:
+		if t, ok := n.Type.(*ast.FuncType); ok && len(n.Names) > 0 {
+			if v, _ := info.Defs[n.Names[0]].(*types.Var); v != nil {
+				ft, name = t, n.Names[0].Name
+				sig, _ = v.Type().Underlying().(*types.Signature)
 			}
-		case *ast.ValueSpec:
-			if t, ok := n.Type.(*ast.FuncType); ok {
-				if v, _ := info.Defs[n.Names[0]].(*types.Var); v != nil {
-					ft, name = t, n.Names[0].Name
-					sig, _ = v.Type().Underlying().(*types.Signature)
-				}
+		}
+	case *ast.ValueSpec:
+		if t, ok := n.Type.(*ast.FuncType); ok {
+			if v, _ := info.Defs[n.Names[0]].(*types.Var); v != nil {
+				ft, name = t, n.Names[0].Name
+				sig, _ = v.Type().Underlying().(*types.Signature)
 			}
-		case *ast.FuncLit:
-			ft, lit, name = n.Type, n, "a function literal"
-			sig = litSignature(info, n.Type)
 		}
-		if ft == nil || ft.Results == nil {
-			return true
-		}
-		rs, named := rt.funcTypeResults(pkg, f, ft, sig, name)
-		if rs == nil && !named {
-			return true
-		}
-		if sig == nil {
-			rt.blockAll(rs, pkg, ft, "its func type is one the retype cannot name")
-			return true
-		}
-		c := rt.classOf(sig)
-		if c == nil {
-			c = &funcClass{sig: sig}
-			rt.flow.classes = append(rt.flow.classes, c)
-		}
-		if named && c.blocked == "" {
-			c.blocked, c.at, c.pkg = "a function of its func type names its results", ft, pkg
-		}
-		c.add(rs)
-		if lit != nil {
-			rt.flow.lits[lit] = rs
-		}
-		return true
-	})
+	case *ast.FuncLit:
+		ft, lit, name = n.Type, n, "a function literal"
+		sig = litSignature(info, n.Type)
+	}
+	if ft == nil || ft.Results == nil {
+		return
+	}
+	rs, named := rt.funcTypeResults(pkg, f, ft, sig, name)
+	if rs == nil && !named {
+		return
+	}
+	if sig == nil {
+		rt.blockAll(rs, pkg, ft, "its func type is one the retype cannot name")
+		return
+	}
+	c := rt.classOf(sig)
+	if c == nil {
+		c = &funcClass{sig: sig}
+		rt.flow.classes = append(rt.flow.classes, c)
+	}
+	if named && c.blocked == "" {
+		c.blocked, c.at, c.pkg = "a function of its func type names its results", ft, pkg
+	}
+	c.add(rs)
+	if lit != nil {
+		rt.flow.lits[lit] = rs
+	}
 }
 
 // funcTypeResults makes the candidate results of ft (nil if it has none)

@@ -112,7 +112,6 @@ func newRetyper(prog *Program, l *legacy, opts *Options, st *steer) *retyper {
 			for _, f := range pkg.Files {
 				rt.findDecls(pkg, f)
 				rt.findResults(pkg, f)
-				rt.findFuncTypes(pkg, f)
 				rt.findRedundant(pkg, f)
 			}
 		}
@@ -183,6 +182,7 @@ func (rt *retyper) findDecls(pkg *Package, f *File) {
 	walk(f.AST, func(stack []ast.Node) {
 		id, ok := stack[len(stack)-1].(*ast.Ident)
 		if !ok {
+			rt.funcTypeNode(pkg, f, stack[len(stack)-1])
 			return
 		}
 		v, ok := info.Defs[id].(*types.Var)
