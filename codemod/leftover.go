@@ -1,10 +1,13 @@
 package codemod
 
 import (
+	"cmp"
 	"fmt"
 	"go/ast"
 	"go/token"
 	"go/types"
+	"slices"
+	"strings"
 
 	"golang.org/x/tools/go/ast/astutil"
 )
@@ -14,6 +17,9 @@ import (
 // of a declaration the step decides on, whose edit or finding answers it,
 // or it gets a finding of its own here: bridge.EmitterOf(b) of a test
 // double, say, which no declaration of a legacy type holds.
+
+// leftoverMark joins the reference and the reason in a leftover's message.
+const leftoverMark = " stays: "
 
 // span is the extent of a node the retype step answers for.
 type span struct{ pos, end token.Pos }
@@ -78,7 +84,7 @@ func (rt *retyper) leftover(fset *token.FileSet, pkg *Package, f *File, u use) *
 		return nil
 	}
 	name := types.ExprString(u.sel)
-	msg := fmt.Sprintf("%s stays: no declaration of a legacy type that the retype step follows holds it; replace it by hand", name)
+	msg := fmt.Sprintf("%s"+leftoverMark+"no declaration of a legacy type that the retype step follows holds it; replace it by hand", name)
 	path, _ := astutil.PathEnclosingInterval(f.AST, u.sel.Pos(), u.sel.End())
 	for i, n := range path {
 		call, ok := n.(*ast.CallExpr)
@@ -91,7 +97,7 @@ func (rt *retyper) leftover(fset *token.FileSet, pkg *Package, f *File, u use) *
 			if t := exprType(pkg.Info, call.Args[0]); t != nil {
 				what = fmt.Sprintf("a %s", types.TypeString(t, types.RelativeTo(pkg.Types)))
 			}
-			msg = fmt.Sprintf("%s(%s) stays: %s is %s, no declaration of a legacy interface the retype step can change; give it a facade value by hand (a test double: facade/facadetest.Recorder)", name, arg, arg, what)
+			msg = fmt.Sprintf("%s(%s)"+leftoverMark+"%s is %s, no declaration of a legacy interface the retype step can change; give it a facade value by hand (a test double: facade/facadetest.Recorder)", name, arg, arg, what)
 		}
 		break
 	}
@@ -105,4 +111,29 @@ func (rt *retyper) cachedDouble(d *decl) (string, []Related) {
 		return k.why, k.related
 	}
 	return rt.doubleReason(d)
+}
+
+// mergeLeftovers makes the leftovers of one package that say the same
+// (the same double passed in many places) one finding, at the first, with
+// the others as related positions.
+func mergeLeftovers(fs []Finding) []Finding {
+	slices.SortStableFunc(fs, func(a, b Finding) int {
+		return cmp.Or(strings.Compare(a.Pos.Filename, b.Pos.Filename), cmp.Compare(a.Pos.Offset, b.Pos.Offset))
+	})
+	first := map[[3]string]int{} // package, rule, message → index in out
+	var out []Finding
+	for _, f := range fs {
+		if !strings.Contains(f.Message, leftoverMark) || len(f.Related) > 0 {
+			out = append(out, f)
+			continue
+		}
+		k := [3]string{f.Package, f.Rule, f.Message}
+		if i, ok := first[k]; ok {
+			out[i].Related = append(out[i].Related, Related{Pos: f.Pos, Message: "the same"})
+			continue
+		}
+		first[k] = len(out)
+		out = append(out, f)
+	}
+	return out
 }

@@ -133,6 +133,7 @@ func rewrite(prog *Program, opts *Options, st *steer) (*Result, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
+	res.Findings = mergeLeftovers(res.Findings) // leftover.go
 	// The declarations the retype step keeps, with the reason.
 	res.Findings = append(res.Findings, rt.findings()...)
 	sortResult(res)
