@@ -194,6 +194,9 @@ func rewritePackage(fset *token.FileSet, pkg *Package, l *legacy, rt *retyper, o
 						Pos: fset.Position(u.pos), Package: pkg.Path, Rule: rule.ID, Message: u.reason,
 					})
 				}
+				if lf := rt.leftover(fset, pkg, f, u); lf != nil {
+					res.Findings = append(res.Findings, *lf)
+				}
 				continue
 			}
 			if fixable(u, rt, opts) && buildLine.IsValid() {
