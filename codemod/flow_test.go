@@ -44,8 +44,8 @@ func TestFlowRelated(t *testing.T) {
 		got[fmt.Sprintf("%s:%d", filepath.ToSlash(name), f.Pos.Line)] = strings.Join(rel, " ")
 	}
 	for decl, want := range map[string]string{
-		"relay/relay.go:17": "app/app.go:13",     // NewRelay's ws: called from app
-		"relay/relay.go:30": "app/app.go:17",     // Online's m: called from app
+		"relay/relay.go:17": "app/app.go:13", // NewRelay's ws: called from app
+		"relay/relay.go:30": "app/app.go:17", // Online's m: called from app
 	} {
 		if got[decl] != want {
 			t.Errorf("%s: related %q, want %q (all: %q)", decl, got[decl], want, got)
