@@ -26,7 +26,7 @@ func TestDoublesFindings(t *testing.T) {
 		t.Errorf("Recording: %s %v", rec.Message, rec.Related)
 	}
 	unused := byLine[27]
-	if !strings.Contains(unused.Message, "nothing uses a Unused as one any more: the assertion and Unused's legacy methods can be removed") ||
+	if !strings.Contains(unused.Message, "nothing uses an Unused as one any more: the assertion and Unused's legacy methods can be removed") ||
 		len(unused.Related) != 7 || unused.Related[0].Message != "Unused is declared here" || unused.Related[0].Pos.Line != 25 {
 		t.Errorf("Unused: %s %v", unused.Message, unused.Related)
 	}
