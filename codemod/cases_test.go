@@ -265,7 +265,7 @@ func TestCases(t *testing.T) {
 			for _, ch := range again.Changes {
 				t.Errorf("second apply changed %s:\n%s", ch.Name, UnifiedDiff(ch.Name, ch.Old, ch.New))
 			}
-			if countPatterns(c.flags) == 0 { // ./...: each package alone too
+			if countPatterns(c.flags) == 0 && c.recipe == "" { // ./...: each package alone too (a recipe needs its module's packages loaded)
 				for _, dir := range c.packageDirs() {
 					t.Run("only-"+strings.ReplaceAll(dir, "/", "-"), func(t *testing.T) { c.applyOnly(t, dir) })
 				}
@@ -319,6 +319,9 @@ func (c *goldenCase) applyOnly(t *testing.T, pkgDir string) {
 		t.Fatal(err)
 	}
 	res, err := migrate(ctx, cfg, opts, patterns)
+	if err != nil && strings.Contains(err.Error(), "build constraints exclude all Go files") {
+		return // no package there in the default configuration: nothing to apply alone
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
