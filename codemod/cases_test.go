@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"go/format"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -264,7 +265,85 @@ func TestCases(t *testing.T) {
 			for _, ch := range again.Changes {
 				t.Errorf("second apply changed %s:\n%s", ch.Name, UnifiedDiff(ch.Name, ch.Old, ch.New))
 			}
+			if countPatterns(c.flags) == 0 && c.recipe == "" { // ./...: each package alone too (a recipe needs its module's packages loaded)
+				for _, dir := range c.packageDirs() {
+					t.Run("only-"+strings.ReplaceAll(dir, "/", "-"), func(t *testing.T) { c.applyOnly(t, dir) })
+				}
+			}
 		})
+	}
+}
+
+// countPatterns is how many of flags are package patterns.
+func countPatterns(flags []string) int {
+	n := 0
+	for i := 0; i < len(flags); i++ {
+		switch flags[i] {
+		case "-rule", "-shape", "-recipe":
+			i++
+		case "-test=false", "-generated":
+		default:
+			n++
+		}
+	}
+	return n
+}
+
+// packageDirs are the directories of the case's Go packages, when it has
+// several.
+func (c *goldenCase) packageDirs() []string {
+	seen := map[string]bool{}
+	for name := range c.inputs {
+		if strings.HasSuffix(name, ".go") {
+			seen[filepath.ToSlash(filepath.Dir(name))] = true
+		}
+	}
+	if len(seen) < 2 {
+		return nil
+	}
+	return slices.Sorted(maps.Keys(seen))
+}
+
+// applyOnly applies the case to the package in dir alone, on a fresh
+// copy of its module: a step on some packages must leave the others
+// building (callers outside the selection keep their declarations
+// unchanged, see MIGRATION.md), and a second apply changes nothing.
+func (c *goldenCase) applyOnly(t *testing.T, pkgDir string) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	c.writeModule(t, dir)
+	opts, cfg, _ := c.options(t)
+	cfg.Dir = dir
+	patterns := []string{"./" + pkgDir}
+	if err := c.loadRecipe(ctx, opts, cfg); err != nil {
+		t.Fatal(err)
+	}
+	res, err := migrate(ctx, cfg, opts, patterns)
+	if err != nil && strings.Contains(err.Error(), "build constraints exclude all Go files") {
+		return // no package there in the default configuration: nothing to apply alone
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range res.Changes {
+		if rel := relName(dir, ch.Name); filepath.ToSlash(filepath.Dir(rel)) != pkgDir {
+			t.Errorf("apply on ./%s changed %s, outside it", pkgDir, rel)
+		}
+		if err := os.WriteFile(ch.Name, ch.New, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	testmod.Go(t, dir, append(append([]string{"vet"}, c.vetFlags...), "./...")...)
+	c.vetIn(t, dir)
+	if c.runTests {
+		testmod.Go(t, dir, "test", "./...")
+	}
+	again, err := migrate(ctx, cfg, opts, patterns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range again.Changes {
+		t.Errorf("second apply on ./%s changed %s:\n%s", pkgDir, ch.Name, UnifiedDiff(ch.Name, ch.Old, ch.New))
 	}
 }
 
@@ -305,4 +384,28 @@ func (c *goldenCase) update(t *testing.T, got map[string][]byte, findings []stri
 	if err := os.WriteFile(c.path, txtar.Format(c.ar), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// migrateCase applies the case name to a fresh copy of its module and
+// returns the result and the module's directory.
+func migrateCase(t *testing.T, name string) (*Result, string) {
+	t.Helper()
+	var c *goldenCase
+	for _, x := range readCases(t) {
+		if x.name == name {
+			c = x
+		}
+	}
+	if c == nil {
+		t.Fatalf("no case %s", name)
+	}
+	dir := t.TempDir()
+	c.writeModule(t, dir)
+	opts, cfg, patterns := c.options(t)
+	cfg.Dir = dir
+	res, err := migrate(context.Background(), cfg, opts, patterns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, dir
 }

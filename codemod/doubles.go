@@ -51,8 +51,8 @@ func (rt *retyper) doubleReason(d *decl) (string, []Related) {
 	case len(u.wraps) == 0:
 		related := []Related{{Pos: rt.prog.Fset.Position(tn.Pos()), Message: tn.Name() + " is declared here"}}
 		related = append(related, rt.methodDecls(legacyMethodsOf(rt.l, tn))...)
-		return fmt.Sprintf("it asserts that %s implements %s, and nothing uses a %s as one any more: "+
-			"the assertion and %s's legacy methods can be removed", tn.Name(), iface, tn.Name(), tn.Name()), related
+		return fmt.Sprintf("it asserts that %s implements %s, and nothing uses %s %s as one any more: "+
+			"the assertion and %s's legacy methods can be removed", tn.Name(), iface, article(tn.Name()), tn.Name(), tn.Name()), related
 	}
 	var with string
 	if rt.l.role(d.shape) == roleEmitter {
@@ -62,8 +62,16 @@ func (rt *retyper) doubleReason(d *decl) (string, []Related) {
 		with = "a *facadetest.Recorder (github.com/wsunify/wsunify/facade/facadetest) is a facade.Presence that records " +
 			"what it is sent (Sent, Types, Messages, To) and answers Connected and ConnIDs from SetConns"
 	}
-	return fmt.Sprintf("it asserts that %s implements %s, and a %s reaches the facade only through the bridge's adapter: "+
-		"%s; with it in place of %s, the assertion and %s go", tn.Name(), iface, tn.Name(), with, tn.Name(), tn.Name()), u.wraps
+	return fmt.Sprintf("it asserts that %s implements %s, and %s %s reaches the facade only through the bridge's adapter: "+
+		"%s; with it in place of %s, the assertion and %s go", tn.Name(), iface, article(tn.Name()), tn.Name(), with, tn.Name(), tn.Name()), u.wraps
+}
+
+// article is "an" before a name that starts with a vowel, "a" otherwise.
+func article(name string) string {
+	if name != "" && strings.ContainsRune("AEIOUaeiou", rune(name[0])) {
+		return "an"
+	}
+	return "a"
 }
 
 // assertedType is T of `var _ L = (*T)(nil)`, `T{}`, `&T{}` or `new(T)`.

@@ -1,7 +1,6 @@
 package codemod
 
 import (
-	"context"
 	"strings"
 	"testing"
 )
@@ -14,23 +13,7 @@ import (
 // a legacy manager.
 func TestDoublesFindings(t *testing.T) {
 	t.Parallel()
-	var c *goldenCase
-	for _, x := range readCases(t) {
-		if x.name == "doubles" {
-			c = x
-		}
-	}
-	if c == nil {
-		t.Fatal("no case doubles")
-	}
-	dir := t.TempDir()
-	c.writeModule(t, dir)
-	opts, cfg, patterns := c.options(t)
-	cfg.Dir = dir
-	res, err := migrate(context.Background(), cfg, opts, patterns)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, _ := migrateCase(t, "doubles")
 	byLine := map[int]Finding{}
 	for _, f := range res.Findings {
 		if strings.HasSuffix(f.Pos.Filename, "doubles_test.go") {
@@ -43,7 +26,7 @@ func TestDoublesFindings(t *testing.T) {
 		t.Errorf("Recording: %s %v", rec.Message, rec.Related)
 	}
 	unused := byLine[27]
-	if !strings.Contains(unused.Message, "nothing uses a Unused as one any more: the assertion and Unused's legacy methods can be removed") ||
+	if !strings.Contains(unused.Message, "nothing uses an Unused as one any more: the assertion and Unused's legacy methods can be removed") ||
 		len(unused.Related) != 7 || unused.Related[0].Message != "Unused is declared here" || unused.Related[0].Pos.Line != 25 {
 		t.Errorf("Unused: %s %v", unused.Message, unused.Related)
 	}

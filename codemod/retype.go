@@ -18,6 +18,7 @@ const (
 	declField                    // named struct field
 	declEmbedded                 // embedded struct field
 	declPkgVar                   // package-level var
+	declResult                   // result of a function or method (see flow.go)
 )
 
 // newType is the facade type a declaration gets.
@@ -41,8 +42,8 @@ type decl struct {
 	ident    *ast.Ident
 	typeExpr ast.Expr     // nil for :=
 	group    []*ast.Ident // the names sharing typeExpr
-	fn       *types.Func  // for parameters
-	param    int          // for parameters: the index in the signature
+	fn       *types.Func  // for parameters and results
+	param    int          // for parameters and results: the index in the signature
 	define   bool         // declared by :=
 
 	wraps   []useSite // bridge.NotifierOf(x) / bridge.EmitterOf(x)
@@ -81,7 +82,13 @@ type retyper struct {
 	edits   map[string][]edit
 	covered map[token.Pos]bool         // hub call sites the retype rewrites
 	direct  map[*ast.SelectorExpr]bool // legacy calls whose receiver is retyped
-	opts    *Options
+	flow    *flow                      // the values that link declarations
+	spans   map[string][]span          // what the step answers for, by file (leftover.go)
+	// answeredAt are the places a finding relates, doubleWhy the
+	// findings of test doubles' assertions (leftover.go).
+	answeredAt map[token.Position]bool
+	doubleWhy  map[*decl]kept
+	opts       *Options
 }
 
 func newRetyper(prog *Program, l *legacy, opts *Options, st *steer) *retyper {
@@ -93,6 +100,7 @@ func newRetyper(prog *Program, l *legacy, opts *Options, st *steer) *retyper {
 		edits:   map[string][]edit{},
 		covered: map[token.Pos]bool{},
 		direct:  map[*ast.SelectorExpr]bool{},
+		flow:    newFlow(),
 		opts:    opts,
 	}
 	if l.retype == nil || !opts.Rules.Has(l.retype.ID) {
@@ -103,11 +111,13 @@ func newRetyper(prog *Program, l *legacy, opts *Options, st *steer) *retyper {
 		if pkg.Selected && may(pkg) {
 			for _, f := range pkg.Files {
 				rt.findDecls(pkg, f)
+				rt.findResults(pkg, f)
 				rt.findRedundant(pkg, f)
 			}
 		}
 	}
 	if len(rt.decls) == 0 {
+		rt.indexAnswered()
 		return rt
 	}
 	for _, d := range rt.order {
@@ -121,9 +131,13 @@ func newRetyper(prog *Program, l *legacy, opts *Options, st *steer) *retyper {
 			rt.findUses(pkg, f)
 		}
 	}
+	rt.linkClasses()
+	rt.blockUnlinked()
+	rt.blockImplemented()
 	rt.decide()
 	rt.keepUneditable()
 	rt.plan()
+	rt.indexAnswered()
 	return rt
 }
 
@@ -168,28 +182,41 @@ func (rt *retyper) findDecls(pkg *Package, f *File) {
 	walk(f.AST, func(stack []ast.Node) {
 		id, ok := stack[len(stack)-1].(*ast.Ident)
 		if !ok {
+			rt.funcTypeNode(pkg, f, stack[len(stack)-1])
 			return
 		}
 		v, ok := info.Defs[id].(*types.Var)
 		if !ok {
 			return
 		}
-		shape, ok := rt.l.shapeOf(v.Type())
-		if !ok || rt.l.role(shape) == roleNone || (rt.l.role(shape) != roleScope && !types.IsInterface(v.Type())) {
-			return
-		}
-		if _, isPtr := v.Type().(*types.Pointer); isPtr {
+		shape, ok := rt.candidate(v)
+		if !ok {
 			return
 		}
 		d := &decl{v: v, shape: shape, pkg: pkg, file: f, ident: id}
-		rt.decls[v] = d
-		rt.order = append(rt.order, d)
+		if len(stack) < 5 {
+		} else if fd, ok := stack[len(stack)-5].(*ast.FuncDecl); ok {
+			if ft, ok := stack[len(stack)-4].(*ast.FuncType); ok && fd.Type == ft && ft.Results == stack[len(stack)-3] {
+				// A named result.
+				d.kind, d.typeExpr, d.group = declResult, stack[len(stack)-2].(*ast.Field).Type, stack[len(stack)-2].(*ast.Field).Names
+				d.fn, _ = info.Defs[fd.Name].(*types.Func)
+				d.param = paramIndex(ft.Results, id)
+			}
+		}
+		rt.addDecl(d)
 		if k, ok := rt.st.kept(rt.prog.Fset, id); ok {
-			d.blocked, d.related = k.why, k.related
+			// Kept whatever the rest finds, which still places it (its type
+			// expression answers for a legacy reference: leftover.go).
+			defer func() { d.blocked, d.related = k.why, k.related }()
+		}
+		if d.kind == declResult {
 			return
 		}
 		if id.Name == "_" {
 			d.blocked = assertionReason
+			if vs, ok := stack[len(stack)-2].(*ast.ValueSpec); ok {
+				d.typeExpr = vs.Type // its finding answers for the type (leftover.go)
+			}
 			return
 		}
 		parent := stack[len(stack)-2]
@@ -213,14 +240,17 @@ func (rt *retyper) findDecls(pkg *Package, f *File) {
 				d.kind = declField
 			case *ast.FuncType:
 				fd, ok := stack[len(stack)-5].(*ast.FuncDecl)
+				_, inIface := stack[len(stack)-5].(*ast.Field)
 				switch {
+				case !ok && inIface:
+					d.blocked = "parameter of an interface method: its implementations follow the interface"
 				case !ok:
 					d.blocked = "parameter of a function literal"
-				case fd.Recv != nil:
-					d.blocked = "parameter of a method, whose signature may satisfy an interface"
 				case list != owner.Params:
 					d.blocked = "result of a function"
 				default:
+					// A method's too, unless an interface requires its
+					// signature (blockImplemented).
 					d.kind = declParam
 					d.fn, _ = info.Defs[fd.Name].(*types.Func)
 					d.param = paramIndex(owner.Params, id)
@@ -247,6 +277,12 @@ func (rt *retyper) findDecls(pkg *Package, f *File) {
 				// uc, err := bridge.NewUserExecutionContext(u, t, r)
 				d.kind, d.define = declLocal, true
 				d.assigns = append(d.assigns, useSite{pkg: pkg, file: f, node: p.Rhs[0]})
+				return
+			}
+			if p.Tok == token.DEFINE && len(p.Rhs) == 1 && len(p.Lhs) > 1 {
+				// x, err := f(): a result of f links it (resultUse).
+				d.kind, d.define = declLocal, true
+				rt.flow.multi[d] = true
 				return
 			}
 			if p.Tok != token.DEFINE || len(p.Lhs) != len(p.Rhs) {
@@ -300,7 +336,7 @@ func (rt *retyper) blockUnchecked(d *decl) {
 		return
 	}
 	name := d.ident.Name
-	if d.kind == declParam {
+	if d.fn != nil {
 		name = d.fn.Name()
 	}
 	for _, u := range rt.prog.unchecked {
@@ -326,8 +362,13 @@ func (rt *retyper) findUses(pkg *Package, f *File) {
 	walk(f.AST, func(stack []ast.Node) {
 		switch n := stack[len(stack)-1].(type) {
 		case *ast.Ident:
-			if fn, ok := info.Uses[n].(*types.Func); ok && rt.funcs[fn] != nil {
-				rt.funcUse(pkg, f, fn, stack)
+			if fn, ok := info.Uses[n].(*types.Func); ok && (rt.funcs[fn] != nil || rt.flow.results[fn] != nil) {
+				if rt.funcs[fn] != nil {
+					rt.funcUse(pkg, f, fn, stack)
+				}
+				if rt.flow.results[fn] != nil {
+					rt.resultUse(pkg, f, fn, stack)
+				}
 				return
 			}
 			v, ok := info.Uses[n].(*types.Var)
@@ -345,6 +386,16 @@ func (rt *retyper) findUses(pkg *Package, f *File) {
 						rt.block(d, pkg, n, "promotes "+n.Sel.Name)
 					}
 				}
+			}
+		case *ast.ReturnStmt:
+			rt.returnUse(pkg, f, stack, n)
+		case *ast.CallExpr:
+			if len(rt.flow.classes) > 0 {
+				rt.classUse(pkg, f, stack)
+			}
+		case *ast.FuncType:
+			if len(rt.flow.classes) > 0 {
+				rt.blockOutside(pkg, n)
 			}
 		case *ast.CompositeLit:
 			if len(n.Elts) == 0 {
@@ -372,9 +423,9 @@ func (rt *retyper) findUses(pkg *Package, f *File) {
 				t = p.Elem()
 			}
 			if st, ok := t.Underlying().(*types.Struct); ok {
-				for i := range st.NumFields() {
+				for i := range min(st.NumFields(), len(n.Elts)) {
 					if d := rt.decls[st.Field(i)]; d != nil {
-						rt.block(d, pkg, n, "set by a struct literal without field names")
+						d.assigns = append(d.assigns, useSite{pkg: pkg, file: f, node: n.Elts[i]})
 					}
 				}
 			}
@@ -406,15 +457,10 @@ func embeddedPath(s *types.Selection) []*types.Var {
 // call gives the arguments to convert; any other use keeps the signature.
 func (rt *retyper) funcUse(pkg *Package, f *File, fn *types.Func, stack []ast.Node) {
 	id := stack[len(stack)-1]
-	var fun ast.Node = id
-	i := len(stack) - 2
-	if sel, ok := stack[i].(*ast.SelectorExpr); ok && sel.Sel == id {
-		fun, i = sel, i-1
-	}
-	call, ok := stack[i].(*ast.CallExpr)
+	call, _ := calledName(stack)
 	for _, d := range rt.funcs[fn] {
 		switch {
-		case !ok || call.Fun != fun:
+		case call == nil:
 			rt.block(d, pkg, id, fmt.Sprintf("%s is used as a value", fn.Name()))
 		case !pkg.Selected:
 			rt.block(d, pkg, id, fmt.Sprintf("%s is called from %s, outside the selected packages", fn.Name(), pkg.Path))
@@ -455,6 +501,17 @@ func (rt *retyper) varUse(d *decl, pkg *Package, f *File, stack []ast.Node) {
 		}
 		e, i = p, i-1
 	}
+	if as, ok := stack[i].(*ast.AssignStmt); ok && rt.multiValue(info, as.Lhs, as.Rhs, e) {
+		return // x, err = f(): resultUse links x
+	}
+	rt.refUse(d, pkg, f, stack, i, e, id, id.Name)
+}
+
+// refUse classifies the use e of d, whose parent is stack[i]: an
+// identifier or field naming it, or a call of a function it is the result
+// of; at is where a finding points, name what it calls it.
+func (rt *retyper) refUse(d *decl, pkg *Package, f *File, stack []ast.Node, i int, e ast.Expr, at ast.Node, name string) {
+	info := pkg.Info
 	if rt.l.role(d.shape) == roleScope {
 		switch p := stack[i].(type) {
 		case *ast.SelectorExpr:
@@ -520,7 +577,10 @@ func (rt *retyper) varUse(d *decl, pkg *Package, f *File, stack []ast.Node) {
 			return
 		}
 	}
-	rt.block(d, pkg, id, describeUse(id.Name, stack[i], e))
+	if rt.flowInto(d, pkg, stack, i, e) {
+		return
+	}
+	rt.block(d, pkg, at, describeUse(name, stack[i], e))
 }
 
 // methodValueOK reports whether the method value p of r can be rewritten.
@@ -555,6 +615,9 @@ const (
 func (rt *retyper) classify(u useSite, d *decl) valueKind {
 	info := u.pkg.Info
 	e := ast.Unparen(u.node.(ast.Expr))
+	if s := rt.refOf(u); s != nil && s != d {
+		return valueAsIs // a declaration retyped with it (flow.go)
+	}
 	if rt.l.role(d.shape) == roleScope {
 		if call, ok := e.(*ast.CallExpr); ok && isFunc(info, call, rt.l.newUserContext) {
 			if len(call.Args) == 3 && !call.Ellipsis.IsValid() {
@@ -609,26 +672,13 @@ func (rt *retyper) decide() {
 	slices.SortStableFunc(rt.order, func(a, b *decl) int {
 		return b2i(rt.l.role(a.shape) == roleScope) - b2i(rt.l.role(b.shape) == roleScope)
 	})
-	converted := map[ast.Node]bool{} // NewAgentWebSocketBridge calls the step rewrites
 	for _, d := range rt.order {
 		if d.blocked != "" {
 			continue
 		}
-		if rt.l.role(d.shape) == roleScope {
-			d.to = toScope
-			for _, u := range d.bridges {
-				if !converted[u.node] {
-					rt.block(d, u.pkg, u.node, "handed to bridge.NewAgentWebSocketBridge, which keeps it")
-				}
-			}
-			for _, u := range append(d.assigns, d.args...) {
-				if rt.classify(u, d) == valueBlocked {
-					rt.block(d, u.pkg, u.node, "its value has no facade.Scope form here (options, or an expression evaluated once)")
-				}
-			}
-			continue
-		}
 		switch {
+		case rt.l.role(d.shape) == roleScope:
+			d.to = toScope
 		case rt.l.role(d.shape) == roleEmitter:
 			d.to = toEmitter
 		case len(d.hubs) > 0:
@@ -636,29 +686,9 @@ func (rt *retyper) decide() {
 		case !rt.chooseTarget(d):
 			continue
 		}
-		if d.to == toHub && d.kind == declParam {
-			d.blocked = "IsConnectionActive/GetUserConnections need a *facade.Hub, and a parameter's callers may not have one"
-			continue
-		}
-		for _, u := range append(d.assigns, d.args...) {
-			switch k := rt.classify(u, d); {
-			case k == valueBlocked:
-				rt.block(d, u.pkg, u.node, "built by bridge.NewAgentWebSocketBridge from an expression evaluated once")
-			case d.to == toHub && k != valueHub && k != valueNil:
-				rt.block(d, u.pkg, u.node, "IsConnectionActive/GetUserConnections need a *facade.Hub, and this value is not built by bridge.NewWebSocketManager")
-			case d.define && d.target != nil && k == valueHub && len(d.assigns) > 1:
-				// x := bridge.NewWebSocketManager(h) makes x a *facade.Hub, which
-				// other assignments could not fit.
-				rt.block(d, u.pkg, u.node, "declared with := from bridge.NewWebSocketManager and assigned other values")
-			}
-		}
-		if d.blocked == "" {
-			for _, u := range append(d.assigns, d.args...) {
-				if rt.classify(u, d) == valueEmitter {
-					converted[ast.Unparen(u.node.(ast.Expr))] = true
-				}
-			}
-		}
+	}
+	rt.settle()
+	for _, d := range rt.order {
 		if d.kind == declEmbedded && d.blocked == "" {
 			st := structOf(d)
 			if obj, _, _ := types.LookupFieldOrMethod(st, true, d.pkg.Types, rt.l.targetName(d.to)); obj != nil {
@@ -674,7 +704,66 @@ func (rt *retyper) decide() {
 			}
 		}
 	}
-	// Names sharing one type expression change together or not at all.
+	rt.settle()
+}
+
+// converted returns the bridge.NewAgentWebSocketBridge calls the step
+// rewrites: the values of the retyped agent bridges.
+func (rt *retyper) converted() map[ast.Node]bool {
+	converted := map[ast.Node]bool{}
+	for _, d := range rt.order {
+		if d.blocked != "" || rt.l.role(d.shape) == roleScope {
+			continue
+		}
+		for _, u := range append(d.assigns, d.args...) {
+			if rt.classify(u, d) == valueEmitter {
+				converted[ast.Unparen(u.node.(ast.Expr))] = true
+			}
+		}
+	}
+	return converted
+}
+
+// checkValues keeps d if a value it is given cannot take its facade
+// type, and reports whether it did; converted is rt.converted().
+func (rt *retyper) checkValues(d *decl, converted map[ast.Node]bool) bool {
+	if rt.l.role(d.shape) == roleScope {
+		for _, u := range d.bridges {
+			if !converted[u.node] {
+				rt.block(d, u.pkg, u.node, "handed to bridge.NewAgentWebSocketBridge, which keeps it")
+			}
+		}
+		for _, u := range append(d.assigns, d.args...) {
+			if rt.classify(u, d) == valueBlocked {
+				rt.block(d, u.pkg, u.node, "its value has no facade.Scope form here (options, or an expression evaluated once)")
+			}
+		}
+		return d.blocked != ""
+	}
+	if d.to == toHub && d.kind == declParam && len(d.args) == 0 {
+		// Callers outside the program may have no hub.
+		d.blocked = "IsConnectionActive/GetUserConnections need a *facade.Hub, and a parameter's callers may not have one"
+		return true
+	}
+	for _, u := range append(d.assigns, d.args...) {
+		switch k := rt.classify(u, d); {
+		case k == valueBlocked:
+			rt.block(d, u.pkg, u.node, "built by bridge.NewAgentWebSocketBridge from an expression evaluated once")
+		case d.to == toHub && k != valueHub && k != valueNil && k != valueAsIs:
+			rt.block(d, u.pkg, u.node, "IsConnectionActive/GetUserConnections need a *facade.Hub, and this value is not built by bridge.NewWebSocketManager")
+		case d.define && d.target != nil && k == valueHub && len(d.assigns) > 1:
+			// x := bridge.NewWebSocketManager(h) makes x a *facade.Hub, which
+			// other assignments could not fit.
+			rt.block(d, u.pkg, u.node, "declared with := from bridge.NewWebSocketManager and assigned other values")
+		}
+	}
+	return d.blocked != ""
+}
+
+// shareTypes keeps the names sharing one type expression together: they
+// change together or not at all. It reports whether it kept any.
+func (rt *retyper) shareTypes() bool {
+	any := false
 	for changed := true; changed; {
 		changed = false
 		for _, d := range rt.order {
@@ -686,12 +775,13 @@ func (rt *retyper) decide() {
 				o := rt.decls[v]
 				if o == nil || o.blocked != "" || o.to != d.to {
 					d.blocked = fmt.Sprintf("shares its type with %s, which keeps it", id.Name)
-					changed = true
+					changed, any = true, true
 					break
 				}
 			}
 		}
 	}
+	return any
 }
 
 // structOf returns the struct type that holds the embedded field of d.
@@ -794,7 +884,7 @@ func (rt *retyper) findings() []Finding {
 		}
 		why, related := d.blocked, d.related
 		if isAssertion(d) {
-			if w, r := rt.doubleReason(d); w != "" {
+			if w, r := rt.cachedDouble(d); w != "" {
 				why, related = w, r // doubles.go
 			}
 		}

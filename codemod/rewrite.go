@@ -146,6 +146,7 @@ func rewrite(prog *Program, opts *Options, st *steer) (*Result, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
+	res.Findings = mergeLeftovers(res.Findings) // leftover.go
 	// The declarations the retype step keeps, with the reason.
 	res.Findings = append(res.Findings, rt.findings()...)
 	sortResult(res)
@@ -234,6 +235,9 @@ func rewritePackage(fset *token.FileSet, pkg *Package, uses [][]use, l *legacy, 
 					res.Findings = append(res.Findings, Finding{
 						Pos: fset.Position(u.pos), Package: pkg.Path, Rule: rule.ID, Message: u.reason,
 					})
+				}
+				if lf := rt.leftover(fset, pkg, f, u); lf != nil {
+					res.Findings = append(res.Findings, *lf)
 				}
 				continue
 			}

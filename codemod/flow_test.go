@@ -1,0 +1,37 @@
+package codemod
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestFlowRelated checks that a declaration kept because a value flows in
+// from outside the selected packages names, as related positions, the
+// sites that block it: the calls in ./app of the relay-service-partial
+// case.
+func TestFlowRelated(t *testing.T) {
+	res, dir := migrateCase(t, "relay-service-partial")
+	got := map[string]string{} // "file:line" of the finding → its related positions
+	for _, f := range res.Findings {
+		if f.Rule != "retype" {
+			continue
+		}
+		var rel []string
+		for _, r := range f.Related {
+			name, _ := filepath.Rel(dir, r.Pos.Filename)
+			rel = append(rel, fmt.Sprintf("%s:%d", filepath.ToSlash(name), r.Pos.Line))
+		}
+		name, _ := filepath.Rel(dir, f.Pos.Filename)
+		got[fmt.Sprintf("%s:%d", filepath.ToSlash(name), f.Pos.Line)] = strings.Join(rel, " ")
+	}
+	for decl, want := range map[string]string{
+		"relay/relay.go:17": "app/app.go:13", // NewRelay's ws: called from app
+		"relay/relay.go:30": "app/app.go:17", // Online's m: called from app
+	} {
+		if got[decl] != want {
+			t.Errorf("%s: related %q, want %q (all: %q)", decl, got[decl], want, got)
+		}
+	}
+}
