@@ -92,13 +92,25 @@ func writeSome(fd uintptr, p []byte, progress *atomic.Int64) (n int, err error) 
 
 // waitReadable parks until rc has data to read, its peer closed, or an
 // error or the read deadline ended the wait. It consumes nothing.
+//
+// It looks at the socket itself (a peek) before each wait rather than
+// trusting the poller's first edge: the poller is edge-triggered, and
+// RawConn.Read forgets a readiness already reported before it starts, so
+// bytes that arrived before the call (the client's first frame, sent while
+// this goroutine waited to be scheduled) would bring no further edge and
+// the wait would last until the deadline.
 func waitReadable(rc syscall.RawConn) error {
-	first := true
-	return rc.Read(func(uintptr) bool {
-		if first {
-			first = false
-			return false // wait for the poller to report readiness
+	return rc.Read(func(fd uintptr) bool {
+		var b [1]byte
+		for {
+			_, _, e := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK)
+			switch {
+			case errors.Is(e, syscall.EINTR):
+			case errors.Is(e, syscall.EAGAIN):
+				return false // nothing yet: wait for the poller
+			default: // data, the peer's close (0 bytes), or an error the reader will meet
+				return true
+			}
 		}
-		return true
 	})
 }
