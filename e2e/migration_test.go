@@ -55,6 +55,7 @@ var verifyCmds = []command{
 	{line: "go build ./..."},
 	{line: "go vet ./..."},
 	{line: "go test ./..."},
+	{line: "! gofmt -l . | grep ."},
 }
 
 // The rules of each call-site pass of step 3.
