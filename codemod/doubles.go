@@ -31,18 +31,9 @@ type doubleUses struct {
 // doubleReason returns the reason and related places of the finding of
 // the assertion d, or "" to keep the plain one.
 func (rt *retyper) doubleReason(d *decl) (string, []Related) {
-	tn := assertedType(d)
+	tn, u := rt.doubleUsage(d)
 	if tn == nil {
 		return "", nil
-	}
-	var u doubleUses
-	for _, pkg := range rt.prog.Packages {
-		if pkg.Info == nil {
-			continue // it no longer depends on a legacy path: no T reaches one from it
-		}
-		for _, f := range pkg.Files {
-			rt.doubleUsesIn(pkg, f, tn, d.ident, &u)
-		}
 	}
 	iface := types.TypeString(d.v.Type(), func(p *types.Package) string { return p.Name() })
 	switch {
@@ -63,7 +54,39 @@ func (rt *retyper) doubleReason(d *decl) (string, []Related) {
 			"what it is sent (Sent, Types, Messages, To) and answers Connected and ConnIDs from SetConns"
 	}
 	return fmt.Sprintf("it asserts that %s implements %s, and %s %s reaches the facade only through the bridge's adapter: "+
-		"%s; with it in place of %s, the assertion and %s go", tn.Name(), iface, article(tn.Name()), tn.Name(), with, tn.Name(), tn.Name()), u.wraps
+		"%s; with it in place of %s, the assertion and %s go", tn.Name(), iface, article(tn.Name()), tn.Name(), with, tn.Name(), tn.Name()),
+		append(u.wraps, rt.swapBlockers(tn)...) // doubleswap.go
+}
+
+// doubleUsage returns the double d asserts and how the program uses it,
+// computed once.
+func (rt *retyper) doubleUsage(d *decl) (*types.TypeName, doubleUses) {
+	if c, ok := rt.usage[d]; ok {
+		return c.tn, c.u
+	}
+	tn := assertedType(d)
+	var u doubleUses
+	if tn != nil {
+		for _, pkg := range rt.prog.Packages {
+			if pkg.Info == nil {
+				continue // it no longer depends on a legacy path: no T reaches one from it
+			}
+			for _, f := range pkg.Files {
+				rt.doubleUsesIn(pkg, f, tn, d.ident, &u)
+			}
+		}
+	}
+	if rt.usage == nil {
+		rt.usage = map[*decl]doubleUsage{}
+	}
+	rt.usage[d] = doubleUsage{tn, u}
+	return tn, u
+}
+
+// doubleUsage is a double and its uses.
+type doubleUsage struct {
+	tn *types.TypeName
+	u  doubleUses
 }
 
 // article is "an" before a name that starts with a vowel, "a" otherwise.
