@@ -54,7 +54,7 @@ func (rt *retyper) doubleReason(d *decl) (string, []Related) {
 			"what it is sent (Sent, Types, Messages, To) and answers Connected and ConnIDs from SetConns"
 	}
 	return fmt.Sprintf("it asserts that %s implements %s, and %s %s reaches the facade only through the bridge's adapter: "+
-		"%s; with it in place of %s, the assertion and %s go", tn.Name(), iface, article(tn.Name()), tn.Name(), with, tn.Name(), tn.Name()),
+			"%s; with it in place of %s, the assertion and %s go", tn.Name(), iface, article(tn.Name()), tn.Name(), with, tn.Name(), tn.Name()),
 		append(u.wraps, rt.swapBlockers(tn)...) // doubleswap.go
 }
 
