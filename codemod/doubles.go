@@ -47,15 +47,21 @@ func (rt *retyper) doubleReason(d *decl) (string, []Related) {
 	}
 	var with string
 	if rt.l.role(d.shape) == roleEmitter {
-		with = "facade.NewEmitter(rec, scope) over a *facadetest.Recorder (github.com/wsunify/wsunify/facade/facadetest) " +
-			"emits what it records: Sent, Types, To; FailOn refuses one type of event"
+		with = "a *facadetest.Recorder (github.com/wsunify/wsunify/facade/facadetest) records what its Emitter() emits " +
+			"(Events, Types, Sent) and FailOn refuses one type of event"
 	} else {
 		with = "a *facadetest.Recorder (github.com/wsunify/wsunify/facade/facadetest) is a facade.Presence that records " +
 			"what it is sent (Sent, Types, Messages, To) and answers Connected and ConnIDs from SetConns"
 	}
-	return fmt.Sprintf("it asserts that %s implements %s, and %s %s reaches the facade only through the bridge's adapter: "+
-			"%s; with it in place of %s, the assertion and %s go", tn.Name(), iface, article(tn.Name()), tn.Name(), with, tn.Name(), tn.Name()),
-		append(u.wraps, rt.swapBlockers(tn)...) // doubleswap.go
+	why := fmt.Sprintf("it asserts that %s implements %s, and %s %s reaches the facade only through the bridge's adapter: "+
+		"%s; with it in place of %s, the assertion and %s go", tn.Name(), iface, article(tn.Name()), tn.Name(), with, tn.Name(), tn.Name())
+	blockers := rt.swapBlockers(tn) // doubleswap.go
+	if len(blockers) > 0 {
+		why += fmt.Sprintf("; the retype puts one in place of %s wherever a test uses it only through the adapter and "+
+			"methods a Recorder has, and the uses below keep %s: which Recorder reading says what they say is the test's "+
+			"authors' call", tn.Name(), tn.Name())
+	}
+	return why, append(u.wraps, blockers...)
 }
 
 // doubleUsage returns the double d asserts and how the program uses it,

@@ -181,8 +181,11 @@ func (rt *retyper) swapUsesIn(s *doubleSwap, pkg *Package, f *File) {
 			if _, keyed := n.Elts[0].(*ast.KeyValueExpr); keyed {
 				return
 			}
-			st, ok := typeExprType(info, n.Type).Underlying().(*types.Struct)
-			if n.Type == nil || !ok {
+			var st *types.Struct
+			if t := typeExprType(info, n.Type); n.Type != nil && t != nil {
+				st, _ = t.Underlying().(*types.Struct)
+			}
+			if st == nil {
 				return
 			}
 			for i := range st.NumFields() {
