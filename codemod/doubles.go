@@ -300,6 +300,16 @@ func (rt *retyper) doubleUsesIn(pkg *Package, f *File, tn *types.TypeName, asser
 				}
 			}
 			u.unknown = append(u.unknown, at...)
+		case *ast.CompositeLit: // a struct literal without field names
+			var st *types.Struct
+			if t := typeExprType(info, p.Type); p.Type != nil && t != nil {
+				st, _ = t.Underlying().(*types.Struct)
+			}
+			if k := exprIndex(p.Elts, x); st != nil && k >= 0 && k < st.NumFields() {
+				rt.classifyDoubleFlow(st.Field(k).Type(), tn, at, u)
+				return
+			}
+			u.unknown = append(u.unknown, at...)
 		case *ast.ExprStmt, *ast.IncDecStmt:
 		default:
 			u.unknown = append(u.unknown, at...)

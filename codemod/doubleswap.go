@@ -239,8 +239,13 @@ func (rt *retyper) swapDef(s *doubleSwap, sl *swapSlot, pkg *Package, f *File, s
 		if inStruct {
 			_, inStruct = stack[len(stack)-4].(*ast.StructType)
 		}
-		if !inStruct || len(p.Names) != 1 || !star(p.Type) {
-			rt.blockSlot(s, sl.v, id, id.Name+" is a parameter or shares its type with other names")
+		switch {
+		case !inStruct:
+			rt.blockSlot(s, sl.v, id, id.Name+" is a parameter or a result")
+		case len(p.Names) != 1:
+			rt.blockSlot(s, sl.v, id, id.Name+" shares its type with the other fields of its line")
+		case !star(p.Type):
+			rt.blockSlot(s, sl.v, id, id.Name+"'s type is not written *"+s.tn.Name())
 		}
 	case *ast.AssignStmt:
 		i := exprIndex(p.Lhs, id)
