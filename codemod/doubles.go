@@ -55,11 +55,16 @@ func (rt *retyper) doubleReason(d *decl) (string, []Related) {
 	}
 	why := fmt.Sprintf("it asserts that %s implements %s, and %s %s reaches the facade only through the bridge's adapter: "+
 		"%s; with it in place of %s, the assertion and %s go", tn.Name(), iface, article(tn.Name()), tn.Name(), with, tn.Name(), tn.Name())
-	blockers := rt.swapBlockers(tn) // doubleswap.go
-	if len(blockers) > 0 {
-		why += fmt.Sprintf("; the retype puts one in place of %s wherever a test uses it only through the adapter and "+
-			"methods a Recorder has, and the uses below keep %s: which Recorder reading says what they say is the test's "+
-			"authors' call", tn.Name(), tn.Name())
+	blockers, asked := rt.swapBlockers(tn) // doubleswap.go
+	if len(blockers) > 0 || asked {
+		why += fmt.Sprintf("; the retype puts one in place of %s wherever a test hands it on through NotifierOf or "+
+			"EmitterOf and uses it only through methods a Recorder has", tn.Name())
+		if asked {
+			why += fmt.Sprintf(", not where PresenceOf asks %s who is connected: a Recorder answers from SetConns", tn.Name())
+		}
+		if len(blockers) > 0 {
+			why += fmt.Sprintf("; the uses below keep %s: which Recorder reading says what they say is the test's authors' call", tn.Name())
+		}
 	}
 	return why, append(u.wraps, blockers...)
 }

@@ -18,9 +18,12 @@ const facadetestPath = FacadePath + "/facadetest"
 // place, in every slot (a local variable or a struct field of type *T)
 // that the test uses only
 //
-//   - as the value of bridge.PresenceOf, bridge.NotifierOf or
-//     bridge.EmitterOf (the next step folds them: p for a Presence,
-//     rec.Emitter() for an Emitter);
+//   - as the value of bridge.NotifierOf or bridge.EmitterOf (the next
+//     step folds them: rec for a Notifier, rec.Emitter() for an Emitter);
+//     not of bridge.PresenceOf, through which the code asks the double
+//     who is connected: T answers in its own terms, a Recorder from what
+//     the test set with SetConns, and a test that relied on T's answer
+//     would fail after the step;
 //   - through methods that *facadetest.Recorder has with the same name
 //     and the same signature (Types, FailWith, Sent of a double that
 //     records facade values, …), taken to mean what the Recorder's do:
@@ -50,6 +53,7 @@ type doubleSwap struct {
 	rec      types.Type // *facadetest.Recorder
 	slots    map[*types.Var]*swapSlot
 	blockers []Related // the uses that keep a slot's double, for the finding
+	asked    bool      // a slot is kept because the code asks it who is connected
 }
 
 // recorderType returns *facadetest.Recorder, or nil when the program has
@@ -327,7 +331,18 @@ func (rt *retyper) swapUse(s *doubleSwap, sl *swapSlot, pkg *Package, f *File, s
 		}
 		return
 	case *ast.CallExpr:
-		if obj := calleeOf(info, p); obj != nil && exprIndex(p.Args, e) >= 0 && (rt.l.isOf(obj) || obj == rt.l.emitterOf) {
+		obj := calleeOf(info, p)
+		if obj == nil || exprIndex(p.Args, e) < 0 {
+			break
+		}
+		if w := rt.l.wrapTarget(obj); w != nil && w.iface.NumMethods() > 1 {
+			// bridge.PresenceOf(x): the code asks x who is connected, and
+			// T answers in its own terms (a Recorder from SetConns). The
+			// finding lists the adapter already.
+			sl.blocked, s.asked = true, true
+			return
+		}
+		if rt.l.isOf(obj) || obj == rt.l.emitterOf {
 			return // the next step folds the adapter
 		}
 	case *ast.AssignStmt:
@@ -352,12 +367,13 @@ func methodSig(fn *types.Func, pkg *Package) string {
 }
 
 // swapBlockers are the uses that keep the slots of tn's double, for its
-// finding.
-func (rt *retyper) swapBlockers(tn *types.TypeName) []Related {
+// finding, and whether a slot is kept because it is asked who is
+// connected.
+func (rt *retyper) swapBlockers(tn *types.TypeName) ([]Related, bool) {
 	if s := rt.swaps[tn]; s != nil {
-		return s.blockers
+		return s.blockers, s.asked
 	}
-	return nil
+	return nil, false
 }
 
 // ownEmitter reports whether t, not legacy, has its own Emitter: a method

@@ -217,8 +217,9 @@ const retypeFindings = `(?m)^findings:\n` +
 	`and a Manager reaches the facade only through the bridge's adapter: a \*facadetest\.Recorder ` +
 	`\(github\.com/wsunify/wsunify/facade/facadetest\) is a facade\.Presence that records what it is sent \(Sent, Types, Messages, ` +
 	`To\) and answers Connected and ConnIDs from SetConns; with it in place of Manager, the assertion and Manager go; the retype puts ` +
-	`one in place of Manager wherever a test uses it only through the adapter and methods a Recorder has, and the uses below keep ` +
-	`Manager: which Recorder reading says what they say is the test's authors' call\n` +
+	`one in place of Manager wherever a test hands it on through NotifierOf or EmitterOf and uses it only through methods a Recorder ` +
+	`has, not where PresenceOf asks Manager who is connected: a Recorder answers from SetConns; the uses below keep Manager: which ` +
+	`Recorder reading says what they say is the test's authors' call\n` +
 	`  \tinternal/chat/handler_test\.go:43:25: reached through PresenceOf\n` +
 	`  \tinternal/chat/handler_test\.go:57:2: hs\.manager\.SetOnline: a \*facadetest\.Recorder has no SetOnline\n` +
 	`  \tinternal/chat/handler_test\.go:67:5: hs\.manager\.Sent: Manager's Sent\(\) \[\]fakes\.Sent; a \*facadetest\.Recorder's is ` +
@@ -233,8 +234,8 @@ const retypeFindings = `(?m)^findings:\n` +
 	`bridge\.AgentWebSocketBridge, and an AgentBridge reaches the facade only through the bridge's adapter: a \*facadetest\.Recorder ` +
 	`\(github\.com/wsunify/wsunify/facade/facadetest\) records what its Emitter\(\) emits \(Events, Types, Sent\) and FailOn refuses ` +
 	`one type of event; with it in place of AgentBridge, the assertion and AgentBridge go; the retype puts one in place of AgentBridge ` +
-	`wherever a test uses it only through the adapter and methods a Recorder has, and the uses below keep AgentBridge: which Recorder ` +
-	`reading says what they say is the test's authors' call\n` +
+	`wherever a test hands it on through NotifierOf or EmitterOf and uses it only through methods a Recorder has; the uses below keep ` +
+	`AgentBridge: which Recorder reading says what they say is the test's authors' call\n` +
 	`  \tinternal/agent/runner_test\.go:60:43: reached through EmitterOf\n` +
 	`  \tinternal/agent/runner_test\.go:80:35: reached through EmitterOf\n` +
 	`  \tinternal/agent/runner_test\.go:59:4: b\.FailOn: AgentBridge's FailOn\(string\); a \*facadetest\.Recorder's is FailOn\(string, ` +
