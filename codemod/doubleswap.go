@@ -136,7 +136,8 @@ func (s *doubleSwap) slot(v *types.Var) *swapSlot {
 	return sl
 }
 
-// block keeps v's double because of the use at n, which the finding lists.
+// blockSlot keeps v's double because of the use at n, which the finding
+// lists.
 func (rt *retyper) blockSlot(s *doubleSwap, v *types.Var, n ast.Node, why string) {
 	s.slot(v).blocked = true
 	s.blockers = append(s.blockers, Related{Pos: rt.prog.Fset.Position(n.Pos()), Message: why})
