@@ -88,8 +88,10 @@ func legacyShapes(x any) (WebSocketManager, AgentWebSocketBridge) {
 }
 
 // EmitterOf returns the Emitter behind x: the one of a bridge made by
-// [NewAgentWebSocketBridge], x itself for a *facade.Emitter, and otherwise an
-// Emitter with an empty scope over [NotifierOf](x). It never returns nil.
+// [NewAgentWebSocketBridge], x itself for a *facade.Emitter, x.Emitter() for
+// a value that has its own Emitter (a *facadetest.Recorder, put where a
+// test had a legacy agent double), and otherwise an Emitter with an empty
+// scope over [NotifierOf](x). It never returns nil.
 func EmitterOf(x any) *facade.Emitter {
 	switch v := x.(type) {
 	case *agentBridge:
@@ -98,9 +100,18 @@ func EmitterOf(x any) *facade.Emitter {
 		if v != nil {
 			return v
 		}
+	case emitterHolder:
+		if !isNil(v) {
+			if e := v.Emitter(); e != nil {
+				return e
+			}
+		}
 	}
 	return facade.NewEmitter(NotifierOf(x), facade.Scope{})
 }
+
+// emitterHolder is a value with an Emitter of its own.
+type emitterHolder interface{ Emitter() *facade.Emitter }
 
 // errNotifier is a Notifier that only fails.
 type errNotifier struct{ err error }

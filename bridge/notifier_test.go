@@ -250,6 +250,8 @@ func TestNotifierOfOwnValues(t *testing.T) {
 	assert.Same(t, rec, e.Notifier())
 	assert.Same(t, rec, NotifierOf(rec), "a Notifier is itself")
 	assert.Same(t, e, EmitterOf(e), "an Emitter is itself")
+	assert.Equal(t, rec.Emitter().Scope(), EmitterOf(rec).Scope(), "a value's own Emitter")
+	assert.Same(t, rec, EmitterOf(rec).Notifier())
 	uc.Notifier = rec
 	assert.Same(t, rec, NotifierOf(uc), "a context's Notifier")
 

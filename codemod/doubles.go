@@ -31,18 +31,9 @@ type doubleUses struct {
 // doubleReason returns the reason and related places of the finding of
 // the assertion d, or "" to keep the plain one.
 func (rt *retyper) doubleReason(d *decl) (string, []Related) {
-	tn := assertedType(d)
+	tn, u := rt.doubleUsage(d)
 	if tn == nil {
 		return "", nil
-	}
-	var u doubleUses
-	for _, pkg := range rt.prog.Packages {
-		if pkg.Info == nil {
-			continue // it no longer depends on a legacy path: no T reaches one from it
-		}
-		for _, f := range pkg.Files {
-			rt.doubleUsesIn(pkg, f, tn, d.ident, &u)
-		}
 	}
 	iface := types.TypeString(d.v.Type(), func(p *types.Package) string { return p.Name() })
 	switch {
@@ -56,14 +47,57 @@ func (rt *retyper) doubleReason(d *decl) (string, []Related) {
 	}
 	var with string
 	if rt.l.role(d.shape) == roleEmitter {
-		with = "facade.NewEmitter(rec, scope) over a *facadetest.Recorder (github.com/wsunify/wsunify/facade/facadetest) " +
-			"emits what it records: Sent, Types, To; FailOn refuses one type of event"
+		with = "a *facadetest.Recorder (github.com/wsunify/wsunify/facade/facadetest) records what its Emitter() emits " +
+			"(Events, Types, Sent) and FailOn refuses one type of event"
 	} else {
 		with = "a *facadetest.Recorder (github.com/wsunify/wsunify/facade/facadetest) is a facade.Presence that records " +
 			"what it is sent (Sent, Types, Messages, To) and answers Connected and ConnIDs from SetConns"
 	}
-	return fmt.Sprintf("it asserts that %s implements %s, and %s %s reaches the facade only through the bridge's adapter: "+
-		"%s; with it in place of %s, the assertion and %s go", tn.Name(), iface, article(tn.Name()), tn.Name(), with, tn.Name(), tn.Name()), u.wraps
+	why := fmt.Sprintf("it asserts that %s implements %s, and %s %s reaches the facade only through the bridge's adapter: "+
+		"%s; with it in place of %s, the assertion and %s go", tn.Name(), iface, article(tn.Name()), tn.Name(), with, tn.Name(), tn.Name())
+	blockers, asked := rt.swapBlockers(tn) // doubleswap.go
+	if len(blockers) > 0 || asked {
+		why += fmt.Sprintf("; the retype puts one in place of %s wherever a test hands it on through NotifierOf or "+
+			"EmitterOf and uses it only through methods a Recorder has", tn.Name())
+		if asked {
+			why += fmt.Sprintf(", not where PresenceOf asks %s who is connected: a Recorder answers from SetConns", tn.Name())
+		}
+		if len(blockers) > 0 {
+			why += fmt.Sprintf("; the uses below keep %s: which Recorder reading says what they say is the test's authors' call", tn.Name())
+		}
+	}
+	return why, append(u.wraps, blockers...)
+}
+
+// doubleUsage returns the double d asserts and how the program uses it,
+// computed once.
+func (rt *retyper) doubleUsage(d *decl) (*types.TypeName, doubleUses) {
+	if c, ok := rt.usage[d]; ok {
+		return c.tn, c.u
+	}
+	tn := assertedType(d)
+	var u doubleUses
+	if tn != nil {
+		for _, pkg := range rt.prog.Packages {
+			if pkg.Info == nil {
+				continue // it no longer depends on a legacy path: no T reaches one from it
+			}
+			for _, f := range pkg.Files {
+				rt.doubleUsesIn(pkg, f, tn, d.ident, &u)
+			}
+		}
+	}
+	if rt.usage == nil {
+		rt.usage = map[*decl]doubleUsage{}
+	}
+	rt.usage[d] = doubleUsage{tn, u}
+	return tn, u
+}
+
+// doubleUsage is a double and its uses.
+type doubleUsage struct {
+	tn *types.TypeName
+	u  doubleUses
 }
 
 // article is "an" before a name that starts with a vowel, "a" otherwise.
@@ -269,6 +303,16 @@ func (rt *retyper) doubleUsesIn(pkg *Package, f *File, tn *types.TypeName, asser
 					rt.classifyDoubleFlow(v.Type(), tn, at, u)
 					return
 				}
+			}
+			u.unknown = append(u.unknown, at...)
+		case *ast.CompositeLit: // a struct literal without field names
+			var st *types.Struct
+			if t := typeExprType(info, p.Type); p.Type != nil && t != nil {
+				st, _ = t.Underlying().(*types.Struct)
+			}
+			if k := exprIndex(p.Elts, x); st != nil && k >= 0 && k < st.NumFields() {
+				rt.classifyDoubleFlow(st.Field(k).Type(), tn, at, u)
+				return
 			}
 			u.unknown = append(u.unknown, at...)
 		case *ast.ExprStmt, *ast.IncDecStmt:

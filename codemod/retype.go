@@ -89,6 +89,10 @@ type retyper struct {
 	answeredAt map[token.Position]bool
 	doubleWhy  map[*decl]kept
 	opts       *Options
+	// usage and swaps are the test doubles' uses (doubles.go) and the
+	// swaps of their slots (doubleswap.go).
+	usage map[*decl]doubleUsage
+	swaps map[*types.TypeName]*doubleSwap
 }
 
 func newRetyper(prog *Program, l *legacy, opts *Options, st *steer) *retyper {
@@ -137,6 +141,7 @@ func newRetyper(prog *Program, l *legacy, opts *Options, st *steer) *retyper {
 	rt.decide()
 	rt.keepUneditable()
 	rt.plan()
+	rt.swapDoubles()
 	rt.indexAnswered()
 	return rt
 }
@@ -927,6 +932,10 @@ func (rt *retyper) findRedundant(pkg *Package, f *File) {
 			redundant = rt.l.redundantWrap(pkg.Info, call, t)
 		case isFunc(pkg.Info, call, rt.l.emitterOf):
 			redundant = types.Identical(t, rt.l.emitter)
+			if !redundant && rt.ownEmitter(t) { // doubleswap.go
+				x := ast.Unparen(call.Args[0])
+				rt.edits[f.Name] = append(rt.edits[f.Name], edit{target: call, text: func(r *renderer) string { return ownEmitterText(r, x) }})
+			}
 		}
 		if redundant {
 			x := ast.Unparen(call.Args[0])

@@ -89,7 +89,7 @@ func (s *speculation) run(ctx context.Context, cfg *LoadConfig, fset *token.File
 		isLegacy[l] = true
 	}
 	var parse []*File
-	guess := map[string]bool{FacadePath: true, BridgePath: true, "context": true, "time": true}
+	guess := map[string]bool{FacadePath: true, BridgePath: true, "context": true, "time": true, facadetestPath: true}
 	for _, l := range legacy {
 		guess[l] = true
 	}

@@ -134,8 +134,8 @@ var guide = []step{{
 		{line: "git apply migration/4-findings.patch", note: "the patch is a diff against what the retype " +
 			"wrote; regenerate it if the codemod's output changed"},
 		{line: "rm -r internal/fakes"},
-		{line: "wsunify apply ./...", want: `(?m)^wrote internal/chat/handler_test\.go\n1 sites rewritten in 1 files; 0 findings left$`,
-			note: "bridge.PresenceOf(hs.manager) of the test's *facadetest.Recorder must fold to hs.manager"},
+		{line: "wsunify apply ./...", want: `(?m)^wrote internal/agent/runner_test\.go\nwrote internal/chat/handler_test\.go\n3 sites rewritten in 2 files; 0 findings left$`,
+			note: "bridge.PresenceOf(hs.manager) and bridge.EmitterOf(b) of the tests' *facadetest.Recorder must fold to hs.manager and b.Emitter()"},
 		{line: "wsunify check ./...", want: `(?m)^ok: no legacy uses$`, readOnly: true},
 		{line: "wsunify apply ./...", want: `(?m)^0 sites rewritten in 0 files`, readOnly: true},
 	},
@@ -209,22 +209,42 @@ const retypeNote = "the retype must give Runner's embedded bridge, Handler.manag
 	"retype of every field and embedded field of the program."
 
 // retypeFindings are the findings the retype leaves, all of them, which
-// migration/4-findings.patch answers (MIGRATION.md step 4).
+// migration/4-findings.patch answers (MIGRATION.md step 4): the two
+// doubles, each with the uses that keep it in the tests (the harness's
+// agent double, used only through EmitterOf and Types, is a
+// *facadetest.Recorder already).
 const retypeFindings = `(?m)^findings:\n` +
 	`  internal/fakes/fakes\.go:30:5: retype: _ keeps its legacy type: it asserts that Manager implements bridge\.WebSocketManager, ` +
-	`and a Manager reaches the facade only through the bridge's adapter: a \*facadetest\.Recorder \(github\.com/wsunify/wsunify/facade/facadetest\) ` +
-	`is a facade\.Presence that records what it is sent \(Sent, Types, Messages, To\) and answers Connected and ConnIDs from SetConns; ` +
-	`with it in place of Manager, the assertion and Manager go\n` +
-	`  \tinternal/chat/handler_test\.go:42:25: reached through PresenceOf\n` +
+	`and a Manager reaches the facade only through the bridge's adapter: a \*facadetest\.Recorder ` +
+	`\(github\.com/wsunify/wsunify/facade/facadetest\) is a facade\.Presence that records what it is sent \(Sent, Types, Messages, ` +
+	`To\) and answers Connected and ConnIDs from SetConns; with it in place of Manager, the assertion and Manager go; the retype puts ` +
+	`one in place of Manager wherever a test hands it on through NotifierOf or EmitterOf and uses it only through methods a Recorder ` +
+	`has, not where PresenceOf asks Manager who is connected: a Recorder answers from SetConns; the uses below keep Manager: which ` +
+	`Recorder reading says what they say is the test's authors' call\n` +
+	`  \tinternal/chat/handler_test\.go:43:25: reached through PresenceOf\n` +
+	`  \tinternal/chat/handler_test\.go:57:2: hs\.manager\.SetOnline: a \*facadetest\.Recorder has no SetOnline\n` +
+	`  \tinternal/chat/handler_test\.go:67:5: hs\.manager\.Sent: Manager's Sent\(\) \[\]fakes\.Sent; a \*facadetest\.Recorder's is ` +
+	`Sent\(\) \[\]facadetest\.Sent\n` +
+	`  \tinternal/chat/handler_test\.go:84:20: hs\.manager\.Sent: Manager's Sent\(\) \[\]fakes\.Sent; a \*facadetest\.Recorder's is ` +
+	`Sent\(\) \[\]facadetest\.Sent\n` +
+	`  \tinternal/chat/handler_test\.go:112:20: hs\.manager\.Sent: Manager's Sent\(\) \[\]fakes\.Sent; a \*facadetest\.Recorder's is ` +
+	`Sent\(\) \[\]facadetest\.Sent\n` +
 	`  internal/fakes/fakes\.go:101:5: retype: bridge\.PresenceOf\(m\) stays: m is a \*Manager, no declaration of a legacy interface ` +
 	`the retype step can change; give it a facade value by hand \(a test double: facade/facadetest\.Recorder\)\n` +
-	`  internal/fakes/fakes\.go:118:5: retype: _ keeps its legacy type: it asserts that AgentBridge implements bridge\.AgentWebSocketBridge, ` +
-	`and an AgentBridge reaches the facade only through the bridge's adapter: facade\.NewEmitter\(rec, scope\) over a \*facadetest\.Recorder ` +
-	`\(github\.com/wsunify/wsunify/facade/facadetest\) emits what it records: Sent, Types, To; FailOn refuses one type of event; ` +
-	`with it in place of AgentBridge, the assertion and AgentBridge go\n` +
+	`  internal/fakes/fakes\.go:118:5: retype: _ keeps its legacy type: it asserts that AgentBridge implements ` +
+	`bridge\.AgentWebSocketBridge, and an AgentBridge reaches the facade only through the bridge's adapter: a \*facadetest\.Recorder ` +
+	`\(github\.com/wsunify/wsunify/facade/facadetest\) records what its Emitter\(\) emits \(Events, Types, Sent\) and FailOn refuses ` +
+	`one type of event; with it in place of AgentBridge, the assertion and AgentBridge go; the retype puts one in place of AgentBridge ` +
+	`wherever a test hands it on through NotifierOf or EmitterOf and uses it only through methods a Recorder has; the uses below keep ` +
+	`AgentBridge: which Recorder reading says what they say is the test's authors' call\n` +
 	`  \tinternal/agent/runner_test\.go:60:43: reached through EmitterOf\n` +
 	`  \tinternal/agent/runner_test\.go:80:35: reached through EmitterOf\n` +
-	`  \tinternal/chat/handler_test\.go:34:10: reached through EmitterOf\n\z`
+	`  \tinternal/agent/runner_test\.go:59:4: b\.FailOn: AgentBridge's FailOn\(string\); a \*facadetest\.Recorder's is FailOn\(string, ` +
+	`error\)\n` +
+	`  \tinternal/agent/runner_test\.go:63:22: b\.Events: AgentBridge's Events\(\) \[\]fakes\.Event; a \*facadetest\.Recorder's is ` +
+	`Events\(\) \[\]facade\.Event\n` +
+	`  \tinternal/agent/runner_test\.go:83:20: b\.Events: AgentBridge's Events\(\) \[\]fakes\.Event; a \*facadetest\.Recorder's is ` +
+	`Events\(\) \[\]facade\.Event\n\z`
 
 // deprecationLine is a warning of the bridge as the service logs it.
 var deprecationLine = regexp.MustCompile(`(?m)^.* WARN bridge: deprecated call call=\S+ site=\S+ replacement=.* rule=\S+ count=\d+$`)

@@ -150,6 +150,30 @@ func (r *Recorder) To(to facade.Target) []facade.Event {
 	return evs
 }
 
+// Events returns every event accepted so far, in order, without their
+// targets: for code that emits through a [facade.Emitter], whose target is
+// its scope's user.
+func (r *Recorder) Events() []facade.Event {
+	var evs []facade.Event
+	for _, s := range r.Sent() {
+		evs = append(evs, s.Event)
+	}
+	return evs
+}
+
+// User is the user of the scope of [Recorder.Emitter].
+const User = "facadetest-user"
+
+// Emitter returns an Emitter over r whose scope is [User] alone: what a
+// test hands code that takes a *facade.Emitter when whom the events are
+// for is not what it tests (a legacy agent bridge was bound to its user
+// before the code got it, and its doubles never saw one). Emit records for
+// facade.ToUser(User); the Emitter fills User into typed events that have
+// no user.
+func (r *Recorder) Emitter() *facade.Emitter {
+	return facade.NewEmitter(r, facade.Scope{UserID: User})
+}
+
 // Types returns the wire type of every event accepted so far, in order:
 // "agent_started" and the like for a typed event, the Name of a Custom one,
 // the eventType of a facade.Critical one, and the "type" field of a

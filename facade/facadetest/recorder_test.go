@@ -166,3 +166,23 @@ func TestTypesAndFailOn(t *testing.T) {
 	require.NoError(t, rec.Notify(ctx, to, evs[1]))
 	assert.Equal(t, "tool_completed", rec.Types()[5])
 }
+
+// TestEmitter: the Recorder's Emitter emits for User, and Events returns
+// what it accepted, in order, whatever the target.
+func TestEmitter(t *testing.T) {
+	t.Parallel()
+	var rec facadetest.Recorder
+	ctx := context.Background()
+	e := rec.Emitter()
+	require.NoError(t, e.Emit(ctx, facade.Event{Type: facade.AgentStarted, RunID: "r1", Agent: "a"}))
+	require.NoError(t, rec.Notify(ctx, facade.ToThread("t1"), facade.Raw(map[string]any{"type": "chat"})))
+	require.NoError(t, e.Emit(ctx, facade.Event{Type: facade.ToolExecuting, RunID: "r1", Agent: "a", Tool: "search"}))
+
+	evs := rec.Events()
+	require.Len(t, evs, 3)
+	assert.Equal(t, facade.AgentStarted, evs[0].Type)
+	assert.Equal(t, facadetest.User, evs[0].UserID, "the scope's user is filled in")
+	assert.Equal(t, "search", evs[2].Tool)
+	assert.Len(t, rec.To(facade.ToUser(facadetest.User)), 2, "Emit sends to the scope's user")
+	assert.Equal(t, []string{"agent_started", "chat", "tool_executing"}, rec.Types())
+}
