@@ -148,11 +148,21 @@
 //
 //   - While Redis cannot be reached, Notify fails within OpTimeout with an
 //     error matching [ErrUnavailable], counted in [Stats].Unavailable and in
-//     the hub's Stats.BrokerErrors. Such an event was not delivered, unless
-//     Redis ran the command and only its reply was lost; then it is
-//     delivered once: the broker's publications are never retried by
-//     go-redis, whatever the client's MaxRetries or MaxRedirects. The
-//     caller decides whether to retry.
+//     the hub's Stats.BrokerErrors. The error says what became of the
+//     event. Alone, ErrUnavailable means Redis never got it (no connection
+//     could be made, Redis answered with an error such as LOADING or
+//     CLUSTERDOWN): it was not delivered, and notifying it again delivers
+//     it once. With [ErrMaybeDelivered], the event was sent and the reply
+//     lost (a timeout, a connection or a server lost meanwhile): it is
+//     delivered once or not at all, and Notify cannot tell which. The
+//     broker itself never sends an event twice (go-redis does not retry its
+//     publications, whatever the client's MaxRetries or MaxRedirects), so
+//     each Notify delivers at most once; a caller that notifies again after
+//     ErrMaybeDelivered delivers at least once, and may deliver twice: the
+//     second copy is a new event, with its own ID, which no instance can
+//     tell from the first. The caller chooses. A cancelled or expired
+//     context of the caller's, which Notify returns as it is, carries
+//     ErrMaybeDelivered in the same way.
 //   - The subscription is watched: silent for HealthInterval, it is pinged;
 //     two pings unanswered, or any error, and it is replaced, after a pause
 //     growing up to MaxBackoff. On every new subscription each target is
