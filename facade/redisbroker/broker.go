@@ -149,7 +149,7 @@ type Broker struct {
 
 	published, unavailable, delivered, replayed, replays atomic.Uint64
 	caughtUp, duplicates, resubscribes, gaps, expired    atomic.Uint64
-	refused                                              atomic.Uint64
+	refused, wiped                                       atomic.Uint64
 	up                                                   atomic.Bool
 }
 
@@ -430,6 +430,7 @@ type Stats struct {
 	Gaps         uint64 // resumes and catch-ups from an event no longer kept, or of a stream Redis lost: events after it may be lost (logged with the target)
 	Expired      uint64 // kept events a replay skipped because they were older than TTL
 	Refused      uint64 // connections closed with 1013: no room for their replay
+	Wiped        uint64 // times Redis, or a master of a cluster, was found to have lost its data: what it held for targets no instance followed is lost (logged)
 	Queued       int    // replays waiting now
 }
 
@@ -448,6 +449,7 @@ func (b *Broker) Stats() Stats {
 		Gaps:         b.gaps.Load(),
 		Expired:      b.expired.Load(),
 		Refused:      b.refused.Load(),
+		Wiped:        b.wiped.Load(),
 		Queued:       b.queued(),
 	}
 }

@@ -180,9 +180,18 @@
 //     event it delivered counts one gap in [Stats].Gaps and logs a warning
 //     with the target, once per target and loss, whether the stream is gone
 //     or already begun again by new events. (A stream whose last event is
-//     older than TTL may have expired: its disappearance is no gap. The
-//     events of a target no instance had delivered any of, such as those
-//     held for an absent user, are lost uncounted.) Use Redis persistence
+//     older than TTL may have expired: its disappearance is no gap.) The
+//     events of a target no instance follows, such as those held for a
+//     user connected nowhere, no catch-up can count: instead, every
+//     instance that knew Redis before the loss finds, on its next
+//     subscription or presence renewal (PresenceTTL/3), that Redis lost
+//     its data, counts it once in [Stats].Wiped and logs a warning; on a
+//     Redis Cluster, once per master that lost it. (It keeps, with no
+//     expiry, one key per master holding a random token, "<prefix>:{epoch:N}":
+//     a Redis whose eviction policy may evict keys without an expiry
+//     (allkeys-*) may be counted as wiped when that key is evicted, and so
+//     may have lost held events anyway.) A restart from an older snapshot
+//     that still holds the key is not found out. Use Redis persistence
 //     (appendfsync always keeps every event Notify accepted; the catch-up
 //     delivers it after the restart) or replication if they matter.
 //   - An instance that dies drops its sockets; their clients reconnect to

@@ -89,6 +89,7 @@ type worker struct {
 	marks     map[facade.Target]streamID               // delivered marks to raise: what sockets took
 	inbox     map[facade.Target]streamID               // the broker's written marks, swapped in by takeWritten
 	presence  []func(context.Context, redis.Pipeliner) // presence commands to send
+	epochs    epochs
 }
 
 func (w *worker) init(b *Broker) {
@@ -101,6 +102,7 @@ func (w *worker) init(b *Broker) {
 	w.users = make(map[*facade.Conn]string)
 	w.marks = make(map[facade.Target]streamID)
 	w.inbox = make(map[facade.Target]streamID)
+	w.epochs.seen = make(map[string]string)
 }
 
 // run is the worker's loop. It ends when the broker closes, after a last
@@ -142,6 +144,7 @@ func (w *worker) run() {
 			w.replayed(j)
 		case <-beat.C:
 			w.refreshPresence()
+			w.checkEpochs()
 		case <-retry:
 			w.retry = nil
 			if w.feed == nil {
@@ -199,6 +202,8 @@ func (w *worker) connect() {
 	}
 	w.feed = f
 	w.refreshPresence() // Redis may have restarted empty
+	w.epochs.keys = nil
+	w.checkEpochs()
 	w.read(made)
 	if err != nil {
 		w.retryLater() // a cluster: the channels of masters out of reach wait
@@ -315,11 +320,12 @@ func (w *worker) disconnect() {
 // a new subscription, made after a growing pause.
 func (w *worker) lost(err error) {
 	b := w.b
-	if w.feed != nil && b.ctx.Err() == nil {
+	count := w.feed != nil && b.ctx.Err() == nil
+	w.disconnect() // first: Stats never shows the count with the old Up
+	if count {
 		b.resubscribes.Add(1)
 		b.log.Warn("redisbroker: lost Redis; resubscribing", "err", err)
 	}
-	w.disconnect()
 	w.retryLater()
 }
 
