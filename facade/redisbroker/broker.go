@@ -83,6 +83,8 @@ type Options struct {
 
 	// Logger receives the broker's rare logs. Default the hub's.
 	Logger *slog.Logger
+
+	markDelay time.Duration // the mark batch's delay; flushDelay unless a test sets it
 }
 
 func (o *Options) withDefaults() Options {
@@ -115,6 +117,7 @@ func (o *Options) withDefaults() Options {
 	set(&r.OpTimeout, 2*time.Second)
 	set(&r.HealthInterval, time.Second)
 	set(&r.MaxBackoff, time.Second)
+	set(&r.markDelay, flushDelay)
 	return r
 }
 

@@ -43,11 +43,20 @@
 // count). Events after the mark are held: a user with no ready connection
 // anywhere receives them, in order, on the first connection that
 // authenticates, on any instance; a thread's, on the first that joins. An
-// instance sends its marks to Redis in batches, a few milliseconds apart; a
-// connection that joins on the same instance meanwhile starts after the
-// newest mark the instance has, sent or not, so a client that reconnects
-// there gets nothing twice. On another instance, within those milliseconds,
-// it may get again what the socket it left took last. An event a socket
+// instance sends its marks to Redis in batches, 10 ms apart (or every 256
+// events), and at once when a connection leaves a user or a thread (the
+// instance saw its client close or go). A connection that joins on the same
+// instance starts after the newest mark the instance has, sent or not, so
+// a client that reconnects there gets nothing twice. On another instance, a
+// client that closed and waited for its close handshake gets nothing twice
+// once the instance it left has made that one round trip to Redis. One that
+// gets there sooner (within that round trip, or before its old instance saw
+// it go: it reconnected without closing, or its network dropped) may get
+// again what the socket it left took since that instance's last batch, up
+// to 10 ms or 256 events of it. The broker cannot close that window: only
+// the old instance knows what its socket took, and nothing orders its next
+// write to Redis before the new instance's replay. A client that sends its
+// last event ID (below) gets nothing twice in every case. An event a socket
 // took in the instant between its client's close and the hub seeing it
 // counts as delivered, though that client never read it. When the stream is full, no instance has a connection of
 // the target, and its oldest event was never delivered, Notify refuses the
