@@ -19,12 +19,14 @@ import (
 // catch-up can count, since no instance followed them: the instance counts
 // the loss in Stats.Wiped and logs it. On a Redis Cluster each master has
 // its own epoch, in a slot it owns. The worker checks the epochs on every
-// new subscription and every presence renewal, so a master that restarts
-// is found out within PresenceTTL/3 even by an instance with no connection
-// of its targets.
+// new subscription, and on every presence renewal in the flush that
+// follows, so that a master that restarts is found out within
+// PresenceTTL/3 even by an instance with no subscription on it, at no
+// round trip of its own.
 type epochs struct {
 	keys []string          // one per master ("<prefix>:{epoch:N}"); nil: to find again (the slots may have moved)
 	seen map[string]string // by key: the token this hub last found
+	due  bool              // the next flush checks them
 }
 
 // epochKeys returns one epoch key per master: on a single node one; on a
@@ -59,31 +61,38 @@ func (b *Broker) epochKeys(ctx context.Context) ([]string, error) {
 	return keys, nil
 }
 
-// checkEpochs compares each master's epoch with the one this hub saw last,
-// sets it where it is missing, and counts and logs every loss. A master
-// out of reach is checked next time.
-func (w *worker) checkEpochs() {
+// epochCmds queues, on p, the commands that read each master's epoch and
+// set the ones missing; it returns nil when the masters' keys cannot be
+// found now (the next flush tries again).
+func (w *worker) epochCmds(ctx context.Context, p redis.Pipeliner) []*redis.StatusCmd {
 	b := w.b
 	if w.epochs.keys == nil {
-		err := w.call(func(ctx context.Context) (err error) {
-			w.epochs.keys, err = b.epochKeys(ctx)
-			return err
-		})
+		keys, err := b.epochKeys(ctx)
 		if err != nil {
-			return
+			return nil
 		}
+		w.epochs.keys = keys
 	}
 	token := rand.Text()
-	for _, key := range w.epochs.keys {
-		var cur string
-		err := w.call(func(ctx context.Context) (err error) {
-			cur, err = b.client.SetArgs(ctx, key, token, redis.SetArgs{Mode: "NX", Get: true}).Result()
-			if errors.Is(err, redis.Nil) {
-				cur, err = token, nil
-			}
-			return err
-		})
-		if err != nil {
+	cmds := make([]*redis.StatusCmd, len(w.epochs.keys))
+	for i, key := range w.epochs.keys {
+		cmds[i] = p.SetArgs(ctx, key, token, redis.SetArgs{Mode: "NX", Get: true})
+	}
+	return cmds
+}
+
+// epochsRead compares each master's epoch, as cmds read it, with the one
+// this hub saw last, and counts and logs every loss. A master that did not
+// answer is checked next time.
+func (w *worker) epochsRead(cmds []*redis.StatusCmd) {
+	b := w.b
+	for i, cmd := range cmds {
+		key := w.epochs.keys[i]
+		cur, err := cmd.Result()
+		switch {
+		case errors.Is(err, redis.Nil):
+			cur = cmd.Args()[2].(string) // it was missing: it is ours now
+		case err != nil:
 			continue
 		}
 		if prev, ok := w.epochs.seen[key]; ok && prev != cur {
@@ -92,4 +101,21 @@ func (w *worker) checkEpochs() {
 		}
 		w.epochs.seen[key] = cur
 	}
+}
+
+// checkEpochs checks the epochs at once, on a new subscription: before the
+// subscription is confirmed (Stats.Up), this hub knows whether Redis lost
+// its data since it last looked.
+func (w *worker) checkEpochs() {
+	w.epochs.keys = nil // the slots may have moved
+	var read []*redis.StatusCmd
+	_ = w.call(func(ctx context.Context) error {
+		_, err := w.b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+			read = w.epochCmds(ctx, p)
+			return nil
+		})
+		return err
+	})
+	w.epochs.due = read == nil
+	w.epochsRead(read)
 }

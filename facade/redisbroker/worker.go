@@ -145,7 +145,7 @@ func (w *worker) run() {
 			w.replayed(j)
 		case <-beat.C:
 			w.refreshPresence()
-			w.checkEpochs()
+			w.epochs.due = true
 		case <-retry:
 			w.retry = nil
 			if w.feed == nil {
@@ -160,7 +160,7 @@ func (w *worker) run() {
 		switch {
 		case w.unflushed >= flushEvery, w.left:
 			w.flush()
-		case w.flushing == nil && (len(w.marks) > 0 || len(w.presence) > 0 || b.hasWritten()):
+		case w.flushing == nil && (len(w.marks) > 0 || len(w.presence) > 0 || w.epochs.due || b.hasWritten()):
 			w.flushing = time.NewTimer(b.o.markDelay)
 		}
 	}
@@ -203,7 +203,6 @@ func (w *worker) connect() {
 	}
 	w.feed = f
 	w.refreshPresence() // Redis may have restarted empty
-	w.epochs.keys = nil
 	w.checkEpochs()
 	w.read(made)
 	if err != nil {
@@ -791,7 +790,8 @@ func (w *worker) refreshPresence() {
 func (w *worker) flush() {
 	w.unflushed, w.left = 0, false
 	w.takeWritten()
-	if len(w.marks) == 0 && len(w.presence) == 0 {
+	epochs := w.epochs.due && !w.closing
+	if len(w.marks) == 0 && len(w.presence) == 0 && !epochs {
 		return
 	}
 	if w.feed == nil && !w.closing {
@@ -799,6 +799,7 @@ func (w *worker) flush() {
 		return
 	}
 	b := w.b
+	var read []*redis.StatusCmd
 	err := w.call(func(ctx context.Context) error {
 		_, err := b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for to, id := range w.marks {
@@ -807,11 +808,18 @@ func (w *worker) flush() {
 			for _, f := range w.presence {
 				f(ctx, p)
 			}
+			if epochs {
+				read = w.epochCmds(ctx, p)
+			}
 			return nil
 		})
 		return err
 	})
 	w.presence = w.presence[:0]
+	if read != nil {
+		w.epochs.due = false
+		w.epochsRead(read)
+	}
 	if err != nil {
 		b.log.Warn("redisbroker: could not record deliveries and presence; will retry", "err", err)
 		return
