@@ -148,7 +148,8 @@ type Broker struct {
 	writtenMu sync.Mutex
 	written   map[facade.Target]streamID // marks raised by Written, for the worker to take
 
-	w worker // owned by the worker goroutine
+	w      worker // owned by the worker goroutine
+	epochs epochs // the worker's and the epoch watcher's
 
 	published, unavailable, delivered, replayed, replays atomic.Uint64
 	caughtUp, duplicates, resubscribes, gaps, expired    atomic.Uint64
@@ -207,7 +208,9 @@ func (b *Broker) Start(l *facade.Local) {
 		b.log.Warn("redisbroker: a client type the broker cannot bound; OpTimeout holds only if it honours context deadlines", "type", fmt.Sprintf("%T", b.given))
 	}
 	b.w.init(b)
+	b.epochs.seen = make(map[string]string)
 	b.wg.Go(b.w.run)
+	b.wg.Go(b.watchEpochs)
 }
 
 // Publish sends ev to the target's connections on every instance. For a

@@ -102,8 +102,10 @@
 // per broker does the rest, in order: subscriptions, delivery of published
 // events to the hub, delivered marks and presence. Replays run on two
 // replayer goroutines (see Reconnect floods). One receiver goroutine per
-// subscription reads Redis and hands messages to the worker.
-// [Broker.Close], called by Hub.Close, stops them all and waits for them.
+// subscription reads Redis and hands messages to the worker. One watcher
+// goroutine checks, every PresenceTTL/3, whether Redis lost its data (see
+// Failure semantics). [Broker.Close], called by Hub.Close, stops them all
+// and waits for them.
 //
 // # Reconnect floods
 //
@@ -193,7 +195,7 @@
 //     events of a target no instance follows, such as those held for a
 //     user connected nowhere, no catch-up can count: instead, every
 //     instance that knew Redis before the loss finds, on its next
-//     subscription or presence renewal (PresenceTTL/3), that Redis lost
+//     subscription or within PresenceTTL/3, that Redis lost
 //     its data, counts it once in [Stats].Wiped and logs a warning; on a
 //     Redis Cluster, once per master that lost it. (It keeps, with no
 //     expiry, one key per master holding a random token, "<prefix>:{epoch:N}":

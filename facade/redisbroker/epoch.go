@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"errors"
 	"strconv"
+	"sync"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -18,15 +20,89 @@ import (
 // for users and threads no instance had a connection of, which no
 // catch-up can count, since no instance followed them: the instance counts
 // the loss in Stats.Wiped and logs it. On a Redis Cluster each master has
-// its own epoch, in a slot it owns. The worker checks the epochs on every
-// new subscription, and on every presence renewal in the flush that
-// follows, so that a master that restarts is found out within
-// PresenceTTL/3 even by an instance with no subscription on it, at no
-// round trip of its own.
+// its own epoch, in a slot it owns.
+//
+// The worker checks the epochs on every new subscription, before it is
+// confirmed; a watcher goroutine of the broker's checks them every
+// PresenceTTL/3, so that a master that restarts is found out even by an
+// instance with no subscription on it, and a master that does not answer
+// holds up no delivery.
 type epochs struct {
+	mu   sync.Mutex
 	keys []string          // one per master ("<prefix>:{epoch:N}"); nil: to find again (the slots may have moved)
 	seen map[string]string // by key: the token this hub last found
-	due  bool              // the next flush checks them
+}
+
+// watchEpochs checks the epochs every PresenceTTL/3 until the broker
+// closes. It is the broker's, started by Start.
+func (b *Broker) watchEpochs() {
+	tick := time.NewTicker(b.o.PresenceTTL / 3)
+	defer tick.Stop()
+	for {
+		select {
+		case <-b.quit:
+			return
+		case <-tick.C:
+			ctx, cancel := context.WithTimeout(b.ctx, b.o.OpTimeout)
+			_ = b.checkEpochs(ctx)
+			cancel()
+		}
+	}
+}
+
+// checkEpochs reads each master's epoch, sets the ones missing, and counts
+// and logs every loss. A master that does not answer is checked next time.
+// It reports the first failure.
+func (b *Broker) checkEpochs(ctx context.Context) error {
+	e := &b.epochs
+	e.mu.Lock()
+	keys := e.keys
+	e.mu.Unlock()
+	if keys == nil {
+		var err error
+		if keys, err = b.epochKeys(ctx); err != nil {
+			return err
+		}
+	}
+	token := rand.Text()
+	cmds, err := b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, key := range keys {
+			p.SetArgs(ctx, key, token, redis.SetArgs{Mode: "NX", Get: true})
+		}
+		return nil
+	})
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.keys == nil {
+		e.keys = keys
+	}
+	for i, cmd := range cmds {
+		cur, cerr := cmd.(*redis.StatusCmd).Result()
+		switch {
+		case errors.Is(cerr, redis.Nil):
+			cur = token // it was missing: it is ours now
+		case cerr != nil:
+			continue
+		}
+		key := keys[i]
+		if prev, ok := e.seen[key]; ok && prev != cur {
+			b.wiped.Add(1)
+			b.log.Warn("redisbroker: Redis lost its data (a restart without persistence, a flush, a failover to an empty replica); events it held for users and threads no instance was connected to are lost", "epoch", key)
+		}
+		e.seen[key] = cur
+	}
+	if errors.Is(err, redis.Nil) {
+		err = nil
+	}
+	return err
+}
+
+// forgetEpochKeys makes the next check find the masters' keys again: a new
+// subscription may follow slots that moved.
+func (b *Broker) forgetEpochKeys() {
+	b.epochs.mu.Lock()
+	b.epochs.keys = nil
+	b.epochs.mu.Unlock()
 }
 
 // epochKeys returns one epoch key per master: on a single node one; on a
@@ -37,11 +113,11 @@ func (b *Broker) epochKeys(ctx context.Context) ([]string, error) {
 	if !ok {
 		return []string{key(0)}, nil
 	}
-	masters := make(map[string]bool)
 	slots, err := cc.ClusterSlots(ctx).Result()
 	if err != nil {
 		return nil, err
 	}
+	masters := make(map[string]bool)
 	for _, s := range slots {
 		if len(s.Nodes) > 0 {
 			masters[s.Nodes[0].Addr] = true
@@ -59,63 +135,4 @@ func (b *Broker) epochKeys(ctx context.Context) ([]string, error) {
 		}
 	}
 	return keys, nil
-}
-
-// epochCmds queues, on p, the commands that read each master's epoch and
-// set the ones missing; it returns nil when the masters' keys cannot be
-// found now (the next flush tries again).
-func (w *worker) epochCmds(ctx context.Context, p redis.Pipeliner) []*redis.StatusCmd {
-	b := w.b
-	if w.epochs.keys == nil {
-		keys, err := b.epochKeys(ctx)
-		if err != nil {
-			return nil
-		}
-		w.epochs.keys = keys
-	}
-	token := rand.Text()
-	cmds := make([]*redis.StatusCmd, len(w.epochs.keys))
-	for i, key := range w.epochs.keys {
-		cmds[i] = p.SetArgs(ctx, key, token, redis.SetArgs{Mode: "NX", Get: true})
-	}
-	return cmds
-}
-
-// epochsRead compares each master's epoch, as cmds read it, with the one
-// this hub saw last, and counts and logs every loss. A master that did not
-// answer is checked next time.
-func (w *worker) epochsRead(cmds []*redis.StatusCmd) {
-	b := w.b
-	for i, cmd := range cmds {
-		key := w.epochs.keys[i]
-		cur, err := cmd.Result()
-		switch {
-		case errors.Is(err, redis.Nil):
-			cur = cmd.Args()[2].(string) // it was missing: it is ours now
-		case err != nil:
-			continue
-		}
-		if prev, ok := w.epochs.seen[key]; ok && prev != cur {
-			b.wiped.Add(1)
-			b.log.Warn("redisbroker: Redis lost its data (a restart without persistence, a flush, a failover to an empty replica); events it held for users and threads no instance was connected to are lost", "epoch", key)
-		}
-		w.epochs.seen[key] = cur
-	}
-}
-
-// checkEpochs checks the epochs at once, on a new subscription: before the
-// subscription is confirmed (Stats.Up), this hub knows whether Redis lost
-// its data since it last looked.
-func (w *worker) checkEpochs() {
-	w.epochs.keys = nil // the slots may have moved
-	var read []*redis.StatusCmd
-	_ = w.call(func(ctx context.Context) error {
-		_, err := w.b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-			read = w.epochCmds(ctx, p)
-			return nil
-		})
-		return err
-	})
-	w.epochs.due = read == nil
-	w.epochsRead(read)
 }

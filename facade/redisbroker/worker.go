@@ -90,7 +90,6 @@ type worker struct {
 	marks     map[facade.Target]streamID               // delivered marks to raise: what sockets took
 	inbox     map[facade.Target]streamID               // the broker's written marks, swapped in by takeWritten
 	presence  []func(context.Context, redis.Pipeliner) // presence commands to send
-	epochs    epochs
 }
 
 func (w *worker) init(b *Broker) {
@@ -103,7 +102,6 @@ func (w *worker) init(b *Broker) {
 	w.users = make(map[*facade.Conn]string)
 	w.marks = make(map[facade.Target]streamID)
 	w.inbox = make(map[facade.Target]streamID)
-	w.epochs.seen = make(map[string]string)
 }
 
 // run is the worker's loop. It ends when the broker closes, after a last
@@ -145,7 +143,6 @@ func (w *worker) run() {
 			w.replayed(j)
 		case <-beat.C:
 			w.refreshPresence()
-			w.epochs.due = true
 		case <-retry:
 			w.retry = nil
 			if w.feed == nil {
@@ -160,7 +157,7 @@ func (w *worker) run() {
 		switch {
 		case w.unflushed >= flushEvery, w.left:
 			w.flush()
-		case w.flushing == nil && (len(w.marks) > 0 || len(w.presence) > 0 || w.epochs.due || b.hasWritten()):
+		case w.flushing == nil && (len(w.marks) > 0 || len(w.presence) > 0 || b.hasWritten()):
 			w.flushing = time.NewTimer(b.o.markDelay)
 		}
 	}
@@ -203,7 +200,8 @@ func (w *worker) connect() {
 	}
 	w.feed = f
 	w.refreshPresence() // Redis may have restarted empty
-	w.checkEpochs()
+	b.forgetEpochKeys()
+	_ = w.call(b.checkEpochs) // before the subscription is confirmed (Stats.Up)
 	w.read(made)
 	if err != nil {
 		w.retryLater() // a cluster: the channels of masters out of reach wait
@@ -790,8 +788,7 @@ func (w *worker) refreshPresence() {
 func (w *worker) flush() {
 	w.unflushed, w.left = 0, false
 	w.takeWritten()
-	epochs := w.epochs.due && !w.closing
-	if len(w.marks) == 0 && len(w.presence) == 0 && !epochs {
+	if len(w.marks) == 0 && len(w.presence) == 0 {
 		return
 	}
 	if w.feed == nil && !w.closing {
@@ -799,7 +796,6 @@ func (w *worker) flush() {
 		return
 	}
 	b := w.b
-	var read []*redis.StatusCmd
 	err := w.call(func(ctx context.Context) error {
 		_, err := b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for to, id := range w.marks {
@@ -808,18 +804,11 @@ func (w *worker) flush() {
 			for _, f := range w.presence {
 				f(ctx, p)
 			}
-			if epochs {
-				read = w.epochCmds(ctx, p)
-			}
 			return nil
 		})
 		return err
 	})
 	w.presence = w.presence[:0]
-	if read != nil {
-		w.epochs.due = false
-		w.epochsRead(read)
-	}
 	if err != nil {
 		b.log.Warn("redisbroker: could not record deliveries and presence; will retry", "err", err)
 		return
