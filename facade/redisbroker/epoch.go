@@ -113,15 +113,16 @@ func (b *Broker) epochKeys(ctx context.Context) ([]string, error) {
 	if !ok {
 		return []string{key(0)}, nil
 	}
-	slots, err := cc.ClusterSlots(ctx).Result()
+	var mu sync.Mutex
+	masters := make(map[string]bool)
+	err := cc.ForEachMaster(ctx, func(_ context.Context, m *redis.Client) error {
+		mu.Lock()
+		defer mu.Unlock()
+		masters[m.Options().Addr] = true
+		return nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	masters := make(map[string]bool)
-	for _, s := range slots {
-		if len(s.Nodes) > 0 {
-			masters[s.Nodes[0].Addr] = true
-		}
 	}
 	var keys []string
 	for i := 0; len(masters) > 0 && i < 1<<16; i++ {
