@@ -27,8 +27,9 @@ var ErrUnavailable = errors.New("redisbroker: redis unavailable")
 // ErrMaybeDelivered comes with [ErrUnavailable] (or with the context's
 // error) when the event may have been delivered: the broker sent it to
 // Redis and the reply did not come back (a timeout, a connection or a
-// server lost meanwhile). Redis then ran the command or never will, so the
-// event is delivered once or not at all; the broker never sends it again.
+// server lost meanwhile). Redis runs that command once or not at all, so
+// the event is delivered once or not at all; the broker never sends it
+// again.
 // A caller that notifies it again delivers it at least once, possibly
 // twice; one that does not, at most once. Match with errors.Is.
 var ErrMaybeDelivered = errors.New("redisbroker: the event may have been delivered")

@@ -197,12 +197,12 @@
 //     instance that knew Redis before the loss finds, on its next
 //     subscription or within PresenceTTL/3, that Redis lost
 //     its data, counts it once in [Stats].Wiped and logs a warning; on a
-//     Redis Cluster, once per master that lost it. (It keeps, with no
-//     expiry, one key per master holding a random token, "<prefix>:{epoch:N}":
-//     a Redis whose eviction policy may evict keys without an expiry
-//     (allkeys-*) may be counted as wiped when that key is evicted, and so
-//     may have lost held events anyway.) A restart from an older snapshot
-//     that still holds the key is not found out. Use Redis persistence
+//     Redis Cluster, once per master that lost it. (The broker keeps one
+//     key per master without expiry, "<prefix>:{epoch:N}", holding a random
+//     token; under an eviction policy that evicts such keys (allkeys-*), an
+//     evicted token counts as a loss too, and held events may have been
+//     evicted with it.) A restart from an older snapshot that still holds
+//     the key is not found out. Use Redis persistence
 //     (appendfsync always keeps every event Notify accepted; the catch-up
 //     delivers it after the restart) or replication if they matter.
 //   - An instance that dies drops its sockets; their clients reconnect to
