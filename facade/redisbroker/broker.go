@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"slices"
 	"strconv"
 	"sync"
@@ -18,11 +19,20 @@ import (
 
 // ErrUnavailable reports that Redis could not be reached in time: the
 // server is down, restarting or loading, the network to it is cut, or the
-// call timed out. The event of a Notify that returns it was not delivered
-// by this call as far as the broker knows; if Redis ran the command and
-// only its reply was lost, the event is delivered once. Match with
-// errors.Is.
+// call timed out. Alone, it means the event was not delivered: Redis never
+// got it, and notifying it again delivers it once. With
+// [ErrMaybeDelivered] it means Notify cannot tell. Match with errors.Is.
 var ErrUnavailable = errors.New("redisbroker: redis unavailable")
+
+// ErrMaybeDelivered comes with [ErrUnavailable] (or with the context's
+// error) when the event may have been delivered: the broker sent it to
+// Redis and the reply did not come back (a timeout, a connection or a
+// server lost meanwhile). Redis runs that command once or not at all, so
+// the event is delivered once or not at all; the broker never sends it
+// again.
+// A caller that notifies it again delivers it at least once, possibly
+// twice; one that does not, at most once. Match with errors.Is.
+var ErrMaybeDelivered = errors.New("redisbroker: the event may have been delivered")
 
 // ErrClosed reports a call on a closed broker.
 var ErrClosed = errors.New("redisbroker: broker closed")
@@ -74,6 +84,8 @@ type Options struct {
 
 	// Logger receives the broker's rare logs. Default the hub's.
 	Logger *slog.Logger
+
+	markDelay time.Duration // the mark batch's delay; flushDelay unless a test sets it
 }
 
 func (o *Options) withDefaults() Options {
@@ -106,6 +118,7 @@ func (o *Options) withDefaults() Options {
 	set(&r.OpTimeout, 2*time.Second)
 	set(&r.HealthInterval, time.Second)
 	set(&r.MaxBackoff, time.Second)
+	set(&r.markDelay, flushDelay)
 	return r
 }
 
@@ -136,11 +149,12 @@ type Broker struct {
 	writtenMu sync.Mutex
 	written   map[facade.Target]streamID // marks raised by Written, for the worker to take
 
-	w worker // owned by the worker goroutine
+	w      worker // owned by the worker goroutine
+	epochs epochs // the worker's and the epoch watcher's
 
 	published, unavailable, delivered, replayed, replays atomic.Uint64
 	caughtUp, duplicates, resubscribes, gaps, expired    atomic.Uint64
-	refused                                              atomic.Uint64
+	refused, wiped                                       atomic.Uint64
 	up                                                   atomic.Bool
 }
 
@@ -195,7 +209,9 @@ func (b *Broker) Start(l *facade.Local) {
 		b.log.Warn("redisbroker: a client type the broker cannot bound; OpTimeout holds only if it honours context deadlines", "type", fmt.Sprintf("%T", b.given))
 	}
 	b.w.init(b)
+	b.epochs.seen = make(map[string]string)
 	b.wg.Go(b.w.run)
+	b.wg.Go(b.watchEpochs)
 }
 
 // Publish sends ev to the target's connections on every instance. For a
@@ -204,9 +220,11 @@ func (b *Broker) Start(l *facade.Local) {
 // for another connection or a broadcast it publishes only.
 //
 // Errors: ErrUnavailable (errors.Is) when Redis cannot be reached within
-// OpTimeout; a *facade.HoldError when the target's stream is full of
-// undelivered events; facade.ErrUnknownTarget for a connection no instance
-// has; ctx's error; ErrClosed.
+// OpTimeout, with ErrMaybeDelivered when Redis may have taken ev anyway; a
+// *facade.HoldError when the target's stream is full of undelivered
+// events; facade.ErrUnknownTarget for a connection no instance has; ctx's
+// error (with ErrMaybeDelivered as well, when it came after ev was sent);
+// ErrClosed.
 func (b *Broker) Publish(ctx context.Context, to facade.Target, ev facade.Encoded) error {
 	if b.closed.Load() {
 		return ErrClosed
@@ -253,9 +271,14 @@ func (b *Broker) publish(ctx context.Context, ch, msg string) *redis.Cmd {
 
 // failure types a Redis error: the caller's own cancellation as it is, a
 // reply from a working server as a plain error, anything else (network,
-// timeout, a server restarting) as ErrUnavailable.
+// timeout, a server restarting) as ErrUnavailable; either of the first and
+// the last with ErrMaybeDelivered when the command may have run.
 func (b *Broker) failure(ctx context.Context, op string, err error) error {
+	maybe := maybeRan(err)
 	if ctx.Err() != nil {
+		if maybe {
+			return fmt.Errorf("redisbroker: %s: %w (%w)", op, ctx.Err(), ErrMaybeDelivered)
+		}
 		return fmt.Errorf("redisbroker: %s: %w", op, ctx.Err())
 	}
 	var rerr redis.Error
@@ -263,7 +286,34 @@ func (b *Broker) failure(ctx context.Context, op string, err error) error {
 		return fmt.Errorf("redisbroker: %s: %w", op, err)
 	}
 	b.unavailable.Add(1)
+	if maybe {
+		return fmt.Errorf("%w: %s: %w (%w)", ErrUnavailable, op, err, ErrMaybeDelivered)
+	}
 	return fmt.Errorf("%w: %s: %w", ErrUnavailable, op, err)
+}
+
+// maybeRan reports whether a failed command may have run on Redis: it may
+// have been sent, and its reply was lost. It is known not to have run when
+// Redis answered with an error (the publish script refuses before it
+// writes), or when the call failed before the command left: no connection
+// could be made or had from the pool (a dial error; the deadline or a
+// cancellation met while waiting for one, which go-redis returns as the
+// context's bare error, where a deadline met while reading the reply is a
+// network error), the client was closed, or writing it failed (Redis runs
+// no partial command).
+func maybeRan(err error) bool {
+	var rerr redis.Error
+	var oerr *net.OpError
+	switch {
+	case errors.As(err, &rerr):
+		return false
+	case errors.As(err, &oerr):
+		return oerr.Op != "dial" && oerr.Op != "write"
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled),
+		errors.Is(err, redis.ErrPoolTimeout), errors.Is(err, redis.ErrClosed):
+		return false
+	}
+	return true
 }
 
 // transient reports the server replies that mean "not now".
@@ -387,6 +437,7 @@ type Stats struct {
 	Gaps         uint64 // resumes and catch-ups from an event no longer kept, or of a stream Redis lost: events after it may be lost (logged with the target)
 	Expired      uint64 // kept events a replay skipped because they were older than TTL
 	Refused      uint64 // connections closed with 1013: no room for their replay
+	Wiped        uint64 // times Redis, or a master of a cluster, was found to have lost its data: what it held for targets no instance followed is lost (logged)
 	Queued       int    // replays waiting now
 }
 
@@ -405,6 +456,7 @@ func (b *Broker) Stats() Stats {
 		Gaps:         b.gaps.Load(),
 		Expired:      b.expired.Load(),
 		Refused:      b.refused.Load(),
+		Wiped:        b.wiped.Load(),
 		Queued:       b.queued(),
 	}
 }

@@ -43,11 +43,20 @@
 // count). Events after the mark are held: a user with no ready connection
 // anywhere receives them, in order, on the first connection that
 // authenticates, on any instance; a thread's, on the first that joins. An
-// instance sends its marks to Redis in batches, a few milliseconds apart; a
-// connection that joins on the same instance meanwhile starts after the
-// newest mark the instance has, sent or not, so a client that reconnects
-// there gets nothing twice. On another instance, within those milliseconds,
-// it may get again what the socket it left took last. An event a socket
+// instance sends its marks to Redis in batches, 10 ms apart (or every 256
+// events), and at once when a connection leaves a user or a thread (the
+// instance saw its client close or go). A connection that joins on the same
+// instance starts after the newest mark the instance has, sent or not, so
+// a client that reconnects there gets nothing twice. On another instance, a
+// client that closed and waited for its close handshake gets nothing twice
+// once the instance it left has made that one round trip to Redis. One that
+// gets there sooner (within that round trip, or before its old instance saw
+// it go: it reconnected without closing, or its network dropped) may get
+// again what the socket it left took since that instance's last batch, up
+// to 10 ms or 256 events of it. The broker cannot close that window: only
+// the old instance knows what its socket took, and nothing orders its next
+// write to Redis before the new instance's replay. A client that sends its
+// last event ID (below) gets nothing twice in every case. An event a socket
 // took in the instant between its client's close and the hub seeing it
 // counts as delivered, though that client never read it. When the stream is full, no instance has a connection of
 // the target, and its oldest event was never delivered, Notify refuses the
@@ -93,8 +102,10 @@
 // per broker does the rest, in order: subscriptions, delivery of published
 // events to the hub, delivered marks and presence. Replays run on two
 // replayer goroutines (see Reconnect floods). One receiver goroutine per
-// subscription reads Redis and hands messages to the worker.
-// [Broker.Close], called by Hub.Close, stops them all and waits for them.
+// subscription reads Redis and hands messages to the worker. One watcher
+// goroutine checks, every PresenceTTL/3, whether Redis lost its data (see
+// Failure semantics). [Broker.Close], called by Hub.Close, stops them all
+// and waits for them.
 //
 // # Reconnect floods
 //
@@ -148,11 +159,21 @@
 //
 //   - While Redis cannot be reached, Notify fails within OpTimeout with an
 //     error matching [ErrUnavailable], counted in [Stats].Unavailable and in
-//     the hub's Stats.BrokerErrors. Such an event was not delivered, unless
-//     Redis ran the command and only its reply was lost; then it is
-//     delivered once: the broker's publications are never retried by
-//     go-redis, whatever the client's MaxRetries or MaxRedirects. The
-//     caller decides whether to retry.
+//     the hub's Stats.BrokerErrors. The error says what became of the
+//     event. Alone, ErrUnavailable means Redis never got it (no connection
+//     could be made, Redis answered with an error such as LOADING or
+//     CLUSTERDOWN): it was not delivered, and notifying it again delivers
+//     it once. With [ErrMaybeDelivered], the event was sent and the reply
+//     lost (a timeout, a connection or a server lost meanwhile): it is
+//     delivered once or not at all, and Notify cannot tell which. The
+//     broker itself never sends an event twice (go-redis does not retry its
+//     publications, whatever the client's MaxRetries or MaxRedirects), so
+//     each Notify delivers at most once; a caller that notifies again after
+//     ErrMaybeDelivered delivers at least once, and may deliver twice: the
+//     second copy is a new event, with its own ID, which no instance can
+//     tell from the first. The caller chooses. A cancelled or expired
+//     context of the caller's, which Notify returns as it is, carries
+//     ErrMaybeDelivered in the same way.
 //   - The subscription is watched: silent for HealthInterval, it is pinged;
 //     two pings unanswered, or any error, and it is replaced, after a pause
 //     growing up to MaxBackoff. On every new subscription each target is
@@ -170,9 +191,18 @@
 //     event it delivered counts one gap in [Stats].Gaps and logs a warning
 //     with the target, once per target and loss, whether the stream is gone
 //     or already begun again by new events. (A stream whose last event is
-//     older than TTL may have expired: its disappearance is no gap. The
-//     events of a target no instance had delivered any of, such as those
-//     held for an absent user, are lost uncounted.) Use Redis persistence
+//     older than TTL may have expired: its disappearance is no gap.) The
+//     events of a target no instance follows, such as those held for a
+//     user connected nowhere, no catch-up can count: instead, every
+//     instance that knew Redis before the loss finds, on its next
+//     subscription or within PresenceTTL/3, that Redis lost
+//     its data, counts it once in [Stats].Wiped and logs a warning; on a
+//     Redis Cluster, once per master that lost it. (The broker keeps one
+//     key per master without expiry, "<prefix>:{epoch:N}", holding a random
+//     token; under an eviction policy that evicts such keys (allkeys-*), an
+//     evicted token counts as a loss too, and held events may have been
+//     evicted with it.) A restart from an older snapshot that still holds
+//     the key is not found out. Use Redis persistence
 //     (appendfsync always keeps every event Notify accepted; the catch-up
 //     delivers it after the restart) or replication if they matter.
 //   - An instance that dies drops its sockets; their clients reconnect to

@@ -15,24 +15,6 @@ import (
 	"github.com/wsunify/wsunify/facade/redisbroker"
 )
 
-// notifyUntilOK retries a Notify that fails with ErrUnavailable until Redis
-// takes it; any other error fails the test.
-func notifyUntilOK(t *testing.T, n *node, to facade.Target, ev facade.Event) {
-	t.Helper()
-	// A restarted cluster master answers CLUSTERDOWN until the cluster
-	// agrees it is back, which takes seconds on a loaded machine.
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		err := n.hub.Notify(context.Background(), to, ev)
-		if err == nil {
-			return
-		}
-		require.ErrorIs(t, err, redisbroker.ErrUnavailable)
-		require.True(t, time.Now().Before(deadline), "Redis never came back: %v", err)
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // assertUnavailable checks that a Notify while Redis is out of reach fails
 // fast, typed, and counted.
 func assertUnavailable(t *testing.T, n *node) {
@@ -74,11 +56,13 @@ func TestRedisRestart(t *testing.T) {
 	assert.Less(t, time.Since(start), time.Second)
 
 	r.start()
+	s := newSent(facade.ToUser("u1"))
 	for i := 6; i <= 50; i++ {
-		notifyUntilOK(t, a, facade.ToUser("u1"), seqEvent(i))
+		s.notify(t, a, i)
 	}
-	assert.Equal(t, span(6, 50), seqs(c.read(45)))
-	assert.Equal(t, span(6, 50), seqs(during.read(45)))
+	last := s.fence(t, a, 51)
+	s.check(t, seqs(c.readThrough(last)), "connected before")
+	s.check(t, seqs(during.readThrough(last)), "connected while Redis was down")
 	c.silent(300 * time.Millisecond)
 	during.silent(0)
 	assert.GreaterOrEqual(t, b.broker.Stats().Resubscribes, uint64(1))

@@ -545,8 +545,9 @@ func (p *proxy) pipe(dst, src net.Conn, l *link, fromClient bool) {
 			if fromClient && p.loseOne != "" && strings.Contains(chunk, p.loseOne) {
 				p.loseOne = ""
 				p.mu.Unlock()
+				_ = src.Close() // first, so that no reply gets back
 				_, _ = dst.Write(buf[:n])
-				return // closes both: the reply never comes back
+				return // closes Redis's side too, after the command
 			}
 			gate := p.paused
 			switch {

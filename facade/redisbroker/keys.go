@@ -14,6 +14,10 @@ import (
 //	<prefix>:{user:u1}:p   presence: a sorted set of connection IDs scored by expiry (ms)
 //	<prefix>:c:user:u1     the pub/sub channel of the user's live events
 //	<prefix>:c:all         the channel of broadcasts
+//	<prefix>:{epoch:0}     a random token, no expiry: gone means Redis lost its data (epoch.go)
+//
+// On a Redis Cluster there is one epoch key per master, the first
+// <prefix>:{epoch:N} in its slots.
 //
 // On a Redis Cluster the channels are sharded channels with the target's
 // hash tag, in the slot of its keys, so that the script publishes on them:

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wsunify/wsunify/facade"
+	"github.com/wsunify/wsunify/facade/redisbroker"
 	"github.com/wsunify/wsunify/internal/wstest"
 )
 
@@ -115,4 +116,33 @@ func TestEventsASocketNeverTookAreReplayedToTheNextJoiner(t *testing.T) {
 	require.NoError(t, next.c.JoinThread("t1"))
 	assert.Equal(t, span(last+1, n+1), seqs(next.read(n+1-last)))
 	next.silent(100 * time.Millisecond)
+}
+
+// A client that closes its connection has the mark of what its socket took
+// sent to Redis as soon as its instance sees it go, not with the next mark
+// batch: once its close handshake is done and that one round trip made, a
+// connection of its user on another instance gets nothing twice. The batch
+// here outlasts the test, so only the leave can have sent the mark.
+func TestAClientThatClosesHasItsMarkSentAtOnce(t *testing.T) {
+	r := startRedis(t)
+	o := testOptions()
+	redisbroker.SetMarkDelay(o, time.Hour)
+	a, b := newNode(t, r.Addr(), o), newNode(t, r.Addr(), nil)
+	u1 := facade.ToUser("u1")
+
+	first := a.dial(t, dialOpts{user: "u1"})
+	waitReplays(t, a, 1)
+	for i := 1; i <= 5; i++ {
+		notify(t, a, u1, seqEvent(i))
+	}
+	assert.Equal(t, span(1, 5), seqs(first.read(5)))
+	require.NoError(t, first.ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")))
+	<-first.end // the instance echoed the close
+	require.Eventually(t, func() bool { return heldMarked(t, r, u1) }, 10*time.Second, 10*time.Millisecond, "the mark reached Redis")
+
+	second := b.dial(t, dialOpts{user: "u1"})
+	waitReplays(t, b, 1)
+	notify(t, b, u1, seqEvent(6))
+	assert.Equal(t, []int{6}, seqs(second.read(1)))
+	second.silent(100 * time.Millisecond)
 }

@@ -81,6 +81,7 @@ type worker struct {
 	finished chan *job // replays back from the replayers
 
 	unflushed int         // deliveries since the last flush
+	left      bool        // a connection left a user or thread since the last flush
 	flushing  *time.Timer // armed while marks or presence wait to be sent
 
 	targets   map[facade.Target]*target
@@ -154,10 +155,10 @@ func (w *worker) run() {
 			w.flush()
 		}
 		switch {
-		case w.unflushed >= flushEvery:
+		case w.unflushed >= flushEvery, w.left:
 			w.flush()
 		case w.flushing == nil && (len(w.marks) > 0 || len(w.presence) > 0 || b.hasWritten()):
-			w.flushing = time.NewTimer(flushDelay)
+			w.flushing = time.NewTimer(b.o.markDelay)
 		}
 	}
 }
@@ -199,6 +200,8 @@ func (w *worker) connect() {
 	}
 	w.feed = f
 	w.refreshPresence() // Redis may have restarted empty
+	b.forgetEpochKeys()
+	_ = w.call(b.checkEpochs) // before the subscription is confirmed (Stats.Up)
 	w.read(made)
 	if err != nil {
 		w.retryLater() // a cluster: the channels of masters out of reach wait
@@ -315,11 +318,12 @@ func (w *worker) disconnect() {
 // a new subscription, made after a growing pause.
 func (w *worker) lost(err error) {
 	b := w.b
-	if w.feed != nil && b.ctx.Err() == nil {
+	count := w.feed != nil && b.ctx.Err() == nil
+	w.disconnect() // first: Stats never shows the count with the old Up
+	if count {
 		b.resubscribes.Add(1)
 		b.log.Warn("redisbroker: lost Redis; resubscribing", "err", err)
 	}
-	w.disconnect()
 	w.retryLater()
 }
 
@@ -569,6 +573,10 @@ func (w *worker) lostCursor(t *target, more bool) (fromStart bool) {
 // marks are those writes raised (Broker.Written), taken at each flush. A
 // replay on this hub does not wait for them: it starts after the
 // newest of Redis's mark and the one this hub has not sent yet (dispatch).
+// When a connection leaves a user or a thread they are sent at once (with
+// the other leaves of the same pass), so that a client that closes and
+// reconnects on another instance finds there the mark of what its socket
+// took, unless it gets there within that one round trip to Redis.
 const (
 	flushDelay = 10 * time.Millisecond
 	flushEvery = 256
@@ -727,6 +735,7 @@ func (w *worker) leave(c *facade.Conn, to facade.Target) {
 			t.ahead--
 		}
 		w.drop(m)
+		w.left = w.left || t.stream
 	}
 	delete(t.members, c)
 	if len(t.members) > 0 {
@@ -777,7 +786,7 @@ func (w *worker) refreshPresence() {
 // next refresh anyway. While Redis is known lost it waits, except for the
 // last flush of Close.
 func (w *worker) flush() {
-	w.unflushed = 0
+	w.unflushed, w.left = 0, false
 	w.takeWritten()
 	if len(w.marks) == 0 && len(w.presence) == 0 {
 		return
