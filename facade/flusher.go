@@ -4,13 +4,14 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"syscall"
 )
 
 // flusher is the hub's shared driver of connection writers: at most
 // GOMAXPROCS-1 goroutines (at least one), which exist only while there is
 // work, each taking
 // a connection's writer role in turn and writing one batch of it without
-// waiting (writer.flushPass). What a socket does not take at once moves to
+// waiting (batch.flush). What a socket does not take at once moves to
 // the connection's own goroutine, which waits under the write deadline. A
 // flusher never waits on a connection — not on its socket, and not on a
 // lock held across a write, for there is none — so a fan-out to many idle
@@ -135,8 +136,13 @@ func (s *schedule) put(h *Hub) {
 }
 
 func (f *flusher) run() {
-	p := getPass()
-	defer putPass(p)
+	b := batches.Get().(*batch)
+	b.ring = getRing()
+	defer func() {
+		putRing(b.ring)
+		b.ring = nil
+		batches.Put(b)
+	}()
 	var chunk [flushChunk]*Conn
 	for {
 		f.mu.Lock()
@@ -154,9 +160,59 @@ func (f *flusher) run() {
 		clear(f.pending[f.head : f.head+n])
 		f.head += n
 		f.mu.Unlock()
-		for _, c := range chunk[:n] {
-			c.w.flushPass(p)
-		}
+		b.flush(chunk[:n])
 		clear(chunk[:n])
 	}
+}
+
+// uringDisabled makes every flusher write each socket itself, as it does
+// where io_uring is missing or refused (tests of that path).
+var uringDisabled atomic.Bool
+
+// batch is a flusher's turn at a chunk of connections: each writer's
+// batch taken and built, all written together — one io_uring_enter for
+// the chunk where the platform has it (uring_linux.go), else one write
+// per socket — then each settled, in line order. A connection's role is
+// the flusher's from take to settle, as in a pass of one.
+type batch struct {
+	ring   *ring // nil: write each socket
+	passes [flushChunk]*pass // from passPool for one flush
+	conns  [flushChunk]*Conn
+	raws   [flushChunk]syscall.RawConn
+	bufs   [flushChunk][]byte
+	ns     [flushChunk]int
+	errs   [flushChunk]error
+}
+
+var batches = sync.Pool{New: func() any { return new(batch) }}
+
+func (b *batch) flush(cs []*Conn) {
+	k := 0
+	for _, c := range cs {
+		if b.passes[k] == nil {
+			b.passes[k] = getPass()
+		}
+		if !c.w.flushTake(b.passes[k]) {
+			continue
+		}
+		b.conns[k], b.raws[k], b.bufs[k], b.ns[k], b.errs[k] = c, c.wire.raw, b.passes[k].buf, 0, nil
+		k++
+	}
+	if k == 0 {
+		return
+	}
+	if b.ring == nil || !b.ring.sendPinned(b.raws[:k], b.bufs[:k], b.ns[:k], b.errs[:k]) {
+		for i := range k {
+			b.ns[i], b.errs[i] = writeNow(b.raws[i], b.bufs[i])
+		}
+	}
+	for i := range k {
+		b.conns[i].w.flushSettle(b.passes[i], b.ns[i], b.errs[i])
+		putPass(b.passes[i])
+		b.passes[i] = nil
+	}
+	clear(b.conns[:k])
+	clear(b.raws[:k])
+	clear(b.bufs[:k])
+	clear(b.errs[:k])
 }
