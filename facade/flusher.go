@@ -175,7 +175,7 @@ var uringDisabled atomic.Bool
 // per socket — then each settled, in line order. A connection's role is
 // the flusher's from take to settle, as in a pass of one.
 type batch struct {
-	ring   *ring // nil: write each socket
+	ring   *ring             // nil: write each socket
 	passes [flushChunk]*pass // from passPool for one flush
 	conns  [flushChunk]*Conn
 	raws   [flushChunk]syscall.RawConn

@@ -48,9 +48,9 @@ type uringCQOff struct {
 
 type uringParams struct {
 	sqEntries, cqEntries, flags, sqThreadCPU, sqThreadIdle, features, wqFd uint32
-	resv                                                                  [3]uint32
-	sq                                                                    uringSQOff
-	cq                                                                    uringCQOff
+	resv                                                                   [3]uint32
+	sq                                                                     uringSQOff
+	cq                                                                     uringCQOff
 }
 
 // uringSQE is struct io_uring_sqe, laid out for IORING_OP_SEND.
@@ -87,7 +87,6 @@ type ring struct {
 	fds    [flushChunk]int32
 	levels [flushChunk]pinLevel
 	sent   bool
-
 
 	fd      int
 	entries uint32
