@@ -31,6 +31,8 @@ type flusher struct {
 	start   func() // starts one more flusher goroutine; made once, so starting allocates nothing
 
 	owed atomic.Int32 // goroutines add counted in running and startOwed has yet to start
+
+	eachSocket atomic.Bool // write each socket even where io_uring works (tests, benchmarks)
 }
 
 // flushChunk is how many connections a flusher takes per lock, and how
@@ -160,14 +162,10 @@ func (f *flusher) run() {
 		clear(f.pending[f.head : f.head+n])
 		f.head += n
 		f.mu.Unlock()
-		b.flush(chunk[:n])
+		b.flush(chunk[:n], f.eachSocket.Load())
 		clear(chunk[:n])
 	}
 }
-
-// uringDisabled makes every flusher write each socket itself, as it does
-// where io_uring is missing or refused (tests of that path).
-var uringDisabled atomic.Bool
 
 // batch is a flusher's turn at a chunk of connections: each writer's
 // batch taken and built, all written together — one io_uring_enter for
@@ -186,7 +184,7 @@ type batch struct {
 
 var batches = sync.Pool{New: func() any { return new(batch) }}
 
-func (b *batch) flush(cs []*Conn) {
+func (b *batch) flush(cs []*Conn, eachSocket bool) {
 	k := 0
 	for _, c := range cs {
 		if b.passes[k] == nil {
@@ -201,7 +199,7 @@ func (b *batch) flush(cs []*Conn) {
 	if k == 0 {
 		return
 	}
-	if b.ring == nil || !b.ring.sendPinned(b.raws[:k], b.bufs[:k], b.ns[:k], b.errs[:k]) {
+	if b.ring == nil || eachSocket || !b.ring.sendPinned(b.raws[:k], b.bufs[:k], b.ns[:k], b.errs[:k]) {
 		for i := range k {
 			b.ns[i], b.errs[i] = writeNow(b.raws[i], b.bufs[i])
 		}

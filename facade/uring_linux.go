@@ -295,9 +295,6 @@ func maxRings() int { return 2 * runtime.GOMAXPROCS(0) }
 // getRing returns a ring for one flusher run, or nil: then the flusher
 // writes each socket itself.
 func getRing() *ring {
-	if uringDisabled.Load() {
-		return nil
-	}
 	rings.once.Do(func() {
 		r, err := newRing(flushChunk)
 		if err != nil {
