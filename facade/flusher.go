@@ -146,6 +146,7 @@ func (f *flusher) run() {
 		batches.Put(b)
 	}()
 	var chunk [flushChunk]*Conn
+	take := 1 // the first turn writes one connection: a fan-out's first client waits for no batch
 	for {
 		f.mu.Lock()
 		if f.head == len(f.pending) {
@@ -158,7 +159,8 @@ func (f *flusher) run() {
 			f.mu.Unlock()
 			return
 		}
-		n := copy(chunk[:], f.pending[f.head:])
+		n := copy(chunk[:take], f.pending[f.head:])
+		take = flushChunk
 		clear(f.pending[f.head : f.head+n])
 		f.head += n
 		f.mu.Unlock()
