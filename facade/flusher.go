@@ -176,7 +176,7 @@ func (f *flusher) run() {
 // the flusher's from take to settle, as in a pass of one.
 type batch struct {
 	ring   *ring             // nil: write each socket
-	passes [flushChunk]*pass // from passPool for one flush
+	passes [flushChunk]*pass // kept with the batch while their buffers are small
 	conns  [flushChunk]*Conn
 	raws   [flushChunk]syscall.RawConn
 	bufs   [flushChunk][]byte
@@ -185,6 +185,10 @@ type batch struct {
 }
 
 var batches = sync.Pool{New: func() any { return new(batch) }}
+
+// maxKeptPassBytes bounds the buffer of a pass a batch keeps: up to
+// flushChunk of them stay with each pooled batch.
+const maxKeptPassBytes = 64 << 10
 
 func (b *batch) flush(cs []*Conn, eachSocket bool) {
 	k := 0
@@ -208,8 +212,10 @@ func (b *batch) flush(cs []*Conn, eachSocket bool) {
 	}
 	for i := range k {
 		b.conns[i].w.flushSettle(b.passes[i], b.ns[i], b.errs[i])
-		putPass(b.passes[i])
-		b.passes[i] = nil
+		if p := b.passes[i]; cap(p.buf) > maxKeptPassBytes {
+			putPass(p) // a large batch's buffer is not kept with the batch
+			b.passes[i] = nil
+		}
 	}
 	clear(b.conns[:k])
 	clear(b.raws[:k])
