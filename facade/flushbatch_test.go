@@ -35,7 +35,7 @@ func TestFlusherBatchDeliversEveryByte(t *testing.T) {
 			}
 			s := newServer(t, &facade.HubOptions{Logger: quiet, MaxQueueBytes: 64 << 20, HardQueueBytes: 64 << 20, WriteTimeout: 30 * time.Second}, nil)
 			facade.WriteEachSocket(s.hub, name != "io_uring")
-			const clients, stalled, gone, events, more = 70, 33, 5, 120, 20
+			const clients, stalled, gone, events, more = 70, 33, 5, 30, 6
 			cs := make([]*wstest.Client, clients)
 			var goneConn *facade.Conn
 			for i := range cs {
