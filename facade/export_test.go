@@ -12,3 +12,11 @@ func IOURingWorks() bool {
 	putRing(r)
 	return r != nil
 }
+
+// Flushers reports how many flusher goroutines h has, and how many of
+// them are parked waiting for work.
+func Flushers(h *Hub) (running, parked int) {
+	h.flush.mu.Lock()
+	defer h.flush.mu.Unlock()
+	return h.flush.running, h.flush.parked
+}

@@ -113,3 +113,39 @@ func readStrictFrom(c *wstest.Client, from, n int) error {
 	}
 	return nil
 }
+
+// A flusher goroutine out of work parks instead of exiting; the next
+// Notify wakes it rather than starting another, it leaves by itself once
+// it has waited a second for nothing, and the hub's Close lets it go at
+// once.
+func TestFlusherParksBetweenEventsAndLeaves(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, &facade.HubOptions{Logger: quiet}, nil)
+	ws, c := s.dial(t, "c1")
+	ready(t, c, "u1")
+	parked := func(what string) {
+		t.Helper()
+		require.Eventually(t, func() bool {
+			running, parked := facade.Flushers(s.hub)
+			return running == 1 && parked == 1
+		}, 10*time.Second, time.Millisecond, what)
+	}
+	for i := range 3 {
+		notify(t, s.hub, facade.ToUser("u1"), seqEvent("u1", i))
+		_, seq := seqOf(t, readN(t, ws, 1)[0])
+		require.Equal(t, i, seq)
+		parked(fmt.Sprintf("after event %d the one flusher is parked", i))
+	}
+	require.Eventually(t, func() bool {
+		running, _ := facade.Flushers(s.hub)
+		return running == 0
+	}, 30*time.Second, 10*time.Millisecond, "the parked flusher leaves after its linger")
+	notify(t, s.hub, facade.ToUser("u1"), seqEvent("u1", 3))
+	_, seq := seqOf(t, readN(t, ws, 1)[0])
+	require.Equal(t, 3, seq, "a new flusher starts after the last one left")
+	parked("parked again")
+	require.NoError(t, s.hub.Close())
+	running, parked0 := facade.Flushers(s.hub)
+	require.Equal(t, 0, running, "Close waited for the parked flusher to leave")
+	require.Equal(t, 0, parked0)
+}
