@@ -342,6 +342,11 @@ func putRing(r *ring) {
 	rings.mu.Unlock()
 }
 
+// probeBuf is what probeRing sends: not on a goroutine's stack, which
+// may move, for a kernel that does not finish the send at once keeps
+// its address until the ring is closed.
+var probeBuf [4096]byte
+
 // probeRing checks, once, that a send to a full socket completes at once
 // with EAGAIN rather than waiting for room (kernels that ignore
 // MSG_DONTWAIT in io_uring would make a flusher wait on a slow client),
@@ -353,7 +358,7 @@ func probeRing(r *ring) bool {
 	}
 	defer syscall.Close(fds[0])
 	defer syscall.Close(fds[1])
-	buf := make([]byte, 4096)
+	buf := probeBuf[:]
 	for { // fill fds[0]'s send buffer
 		if _, err := syscall.Write(fds[0], buf); err != nil {
 			if err != syscall.EAGAIN {
