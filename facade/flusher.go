@@ -185,7 +185,9 @@ func (f *flusher) run() {
 	}()
 	var chunk [flushChunk]*Conn
 	var linger *time.Timer
-	take := 1 // the first turn writes one connection: a fan-out's first client waits for no batch
+	// The first turns of a run are short (1, 2, 4, ... connections, up
+	// to flushChunk): a fan-out's first clients wait for no batch.
+	take := 1
 	for {
 		f.mu.Lock()
 		if f.head == len(f.pending) {
@@ -216,11 +218,15 @@ func (f *flusher) run() {
 			continue
 		}
 		n := copy(chunk[:take], f.pending[f.head:])
-		take = flushChunk
+		take = min(2*take, flushChunk)
 		clear(f.pending[f.head : f.head+n])
 		f.head += n
 		f.mu.Unlock()
-		b.flush(chunk[:n], f.eachSocket.Load())
+		// The short turns write each socket: every call's return lets a
+		// client woken by its send onto this CPU run (the kernel does not
+		// preempt a long io_uring_enter), so the first clients get their
+		// event as soon as with a write per socket.
+		b.flush(chunk[:n], n < flushChunk/2 || f.eachSocket.Load())
 		clear(chunk[:n])
 	}
 }
