@@ -127,9 +127,8 @@ func report(b *testing.B, unit string, facadeV, baselineV float64) {
 // baseline's locked WriteJSON). "typed" sends ~100-byte legacy events;
 // "raw" sends what the peers harness (../shared/bench/peers) publishes: a
 // Raw struct carrying a pre-encoded ~100-byte payload, whose JSON the
-// baseline writes with WriteJSON. ring/each is the facade's time over its
-// own with every write a write call (facade.WriteEachSocket), as where
-// io_uring is refused.
+// baseline writes with WriteJSON. facade-proc-cpu-ns is the CPU the whole
+// process spent per event, the client's reading included.
 func BenchmarkStream(b *testing.B) {
 	b.Run("typed", func(b *testing.B) {
 		benchStream(b, func(i int) any { return legacyEvent(i) }, facadeEvent)
@@ -176,7 +175,7 @@ func benchStream(b *testing.B, baseEvent func(int) any, facEvent func(int) facad
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	const rounds = 10
-	var base, fac, baseCall, facCall, baseCPU, facCPU, each, facProc, eachProc time.Duration
+	var base, fac, baseCall, facCall, baseCPU, facCPU, facProc time.Duration
 	b.ResetTimer()
 	for r := range rounds {
 		n := b.N / rounds
@@ -216,22 +215,6 @@ func benchStream(b *testing.B, baseEvent func(int) any, facEvent func(int) facad
 		p1, _ := processCPU()
 		facProc += p1 - p0
 
-		// The facade writing each socket with its own write call.
-		facade.WriteEachSocket(s.hub, true)
-		done = make(chan struct{})
-		go drain(fws, n, done)
-		p0, _ = processCPU()
-		start = time.Now()
-		for i := range n {
-			if err := s.hub.Notify(ctx, facade.ToUser("u1"), facEvent(i)); err != nil {
-				b.Fatal(err)
-			}
-		}
-		<-done
-		each += time.Since(start)
-		p1, _ = processCPU()
-		eachProc += p1 - p0
-		facade.WriteEachSocket(s.hub, false)
 	}
 	b.StopTimer()
 	n := float64(b.N)
@@ -239,10 +222,8 @@ func benchStream(b *testing.B, baseEvent func(int) any, facEvent func(int) facad
 	b.ReportMetric(float64(facCall.Nanoseconds())/n, "facade-call-ns")
 	b.ReportMetric(float64(baseCall.Nanoseconds())/n, "baseline-call-ns")
 	b.ReportMetric(float64(facCall)/float64(baseCall), "call-ratio")
-	b.ReportMetric(float64(fac)/float64(each), "ring/each")
 	if _, ok := processCPU(); ok {
 		b.ReportMetric(float64(facProc.Nanoseconds())/n, "facade-proc-cpu-ns")
-		b.ReportMetric(float64(eachProc.Nanoseconds())/n, "each-proc-cpu-ns")
 	}
 	if _, ok := threadCPU(); ok {
 		b.ReportMetric(float64(facCPU.Nanoseconds())/n, "facade-call-cpu-ns")
