@@ -127,7 +127,8 @@ func report(b *testing.B, unit string, facadeV, baselineV float64) {
 // baseline's locked WriteJSON). "typed" sends ~100-byte legacy events;
 // "raw" sends what the peers harness (../shared/bench/peers) publishes: a
 // Raw struct carrying a pre-encoded ~100-byte payload, whose JSON the
-// baseline writes with WriteJSON.
+// baseline writes with WriteJSON. facade-proc-cpu-ns is the CPU the whole
+// process spent per event, the client's reading included.
 func BenchmarkStream(b *testing.B) {
 	b.Run("typed", func(b *testing.B) {
 		benchStream(b, func(i int) any { return legacyEvent(i) }, facadeEvent)
@@ -174,7 +175,7 @@ func benchStream(b *testing.B, baseEvent func(int) any, facEvent func(int) facad
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	const rounds = 10
-	var base, fac, baseCall, facCall, baseCPU, facCPU time.Duration
+	var base, fac, baseCall, facCall, baseCPU, facCPU, facProc time.Duration
 	b.ResetTimer()
 	for r := range rounds {
 		n := b.N / rounds
@@ -198,6 +199,7 @@ func benchStream(b *testing.B, baseEvent func(int) any, facEvent func(int) facad
 
 		done = make(chan struct{})
 		go drain(fws, n, done)
+		p0, _ := processCPU()
 		cpu0, _ = threadCPU()
 		start = time.Now()
 		for i := range n {
@@ -210,6 +212,9 @@ func benchStream(b *testing.B, baseEvent func(int) any, facEvent func(int) facad
 		facCPU += cpu1 - cpu0
 		<-done
 		fac += time.Since(start)
+		p1, _ := processCPU()
+		facProc += p1 - p0
+
 	}
 	b.StopTimer()
 	n := float64(b.N)
@@ -217,6 +222,9 @@ func benchStream(b *testing.B, baseEvent func(int) any, facEvent func(int) facad
 	b.ReportMetric(float64(facCall.Nanoseconds())/n, "facade-call-ns")
 	b.ReportMetric(float64(baseCall.Nanoseconds())/n, "baseline-call-ns")
 	b.ReportMetric(float64(facCall)/float64(baseCall), "call-ratio")
+	if _, ok := processCPU(); ok {
+		b.ReportMetric(float64(facProc.Nanoseconds())/n, "facade-proc-cpu-ns")
+	}
 	if _, ok := threadCPU(); ok {
 		b.ReportMetric(float64(facCPU.Nanoseconds())/n, "facade-call-cpu-ns")
 		b.ReportMetric(float64(baseCPU.Nanoseconds())/n, "baseline-call-cpu-ns")
@@ -299,6 +307,12 @@ func BenchmarkNotifyCall(b *testing.B) {
 // written with one plain Write per socket to the baseline's clients. No
 // server can deliver faster than that on this machine; floor-ratio is its
 // time over the baseline's, so 1/floor-ratio bounds any speed-up.
+//
+// A fourth side is the facade writing each socket with its own write call
+// (facade.WriteEachSocket), as it does where io_uring is refused:
+// ring/each is the facade's time over that side's, and *-proc-cpu-us the
+// CPU the whole process spent per fan-out on each side (the clients'
+// reading, the same on both, included).
 func BenchmarkFanout1000(b *testing.B) {
 	const clients = 1000
 	// Each client notes when it has read the event.
@@ -350,6 +364,7 @@ func BenchmarkFanout1000(b *testing.B) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	var bTotal, bFirst, bSender, fTotal, fFirst, fSender, floor, bCPU, fCPU, floorCPU time.Duration
+	var eTotal, eFirst, eCPU, fProc, eProc time.Duration
 	b.ResetTimer()
 	for i := range b.N {
 		tot, first, snd := timed(func() {
@@ -370,12 +385,26 @@ func BenchmarkFanout1000(b *testing.B) {
 			}
 		}, bRecv, &floorCPU)
 		floor += tot
+		p0, _ := processCPU()
 		tot, first, snd = timed(func() {
 			if err := s.hub.Notify(ctx, facade.ToAll(), facadeEvent(i)); err != nil {
 				b.Fatal(err)
 			}
 		}, fRecv, &fCPU)
+		p1, _ := processCPU()
 		fTotal, fFirst, fSender = fTotal+tot, fFirst+first, fSender+snd
+		fProc += p1 - p0
+
+		facade.WriteEachSocket(s.hub, true)
+		p0, _ = processCPU()
+		tot, first, _ = timed(func() {
+			if err := s.hub.Notify(ctx, facade.ToAll(), facadeEvent(i)); err != nil {
+				b.Fatal(err)
+			}
+		}, fRecv, &eCPU)
+		p1, _ = processCPU()
+		facade.WriteEachSocket(s.hub, false)
+		eTotal, eFirst, eProc = eTotal+tot, eFirst+first, eProc+p1-p0
 	}
 	b.StopTimer()
 	n := float64(b.N)
@@ -388,6 +417,13 @@ func BenchmarkFanout1000(b *testing.B) {
 	b.ReportMetric(float64(floor.Microseconds())/n, "floor-us/fanout")
 	b.ReportMetric(float64(floor)/float64(bTotal), "floor-ratio")
 	b.ReportMetric(float64(fTotal)/float64(floor), "facade/floor")
+	b.ReportMetric(float64(eTotal.Microseconds())/n, "each-us/fanout")
+	b.ReportMetric(float64(eFirst.Microseconds())/n, "each-first-us")
+	b.ReportMetric(float64(fTotal)/float64(eTotal), "ring/each")
+	if _, ok := processCPU(); ok {
+		b.ReportMetric(float64(fProc.Microseconds())/n, "facade-proc-cpu-us")
+		b.ReportMetric(float64(eProc.Microseconds())/n, "each-proc-cpu-us")
+	}
 	if _, ok := threadCPU(); ok {
 		b.ReportMetric(float64(fCPU.Microseconds())/n, "facade-sender-cpu-us")
 		b.ReportMetric(float64(bCPU.Microseconds())/n, "baseline-sender-cpu-us")

@@ -203,6 +203,7 @@ func (h *Hub) Close() error {
 		return nil
 	}
 	h.closed = true
+	h.flush.close() // its goroutines exit once out of work, not lingering for more
 	conns := make([]*Conn, 0, len(h.conns))
 	for _, c := range h.conns {
 		conns = append(conns, c)

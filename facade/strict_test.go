@@ -2,7 +2,6 @@ package facade_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -50,26 +49,7 @@ func flood(ctx context.Context, c *wstest.Client) *sync.WaitGroup {
 }
 
 // readStrict reads n messages from c and checks their seqs are 0..n-1.
-func readStrict(c *wstest.Client, n int) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	for i := range n {
-		m, err := c.ReadMessage(ctx)
-		if err != nil {
-			return fmt.Errorf("message %d of %d: %w", i, n, err)
-		}
-		var ev struct {
-			Seq int `json:"seq"`
-		}
-		if err := json.Unmarshal(m.Data, &ev); err != nil {
-			return err
-		}
-		if ev.Seq != i {
-			return fmt.Errorf("message %d has seq %d", i, ev.Seq)
-		}
-	}
-	return nil
-}
+func readStrict(c *wstest.Client, n int) error { return readStrictFrom(c, 0, n) }
 
 // pingFloodCase sends n events to a client that floods pings while it
 // reads as slow settings make it, and checks the stream byte by byte. The

@@ -449,19 +449,25 @@ func (w *writer) loop() {
 	}
 }
 
-// flushPass is the flusher's turn at the writer: one batch, written without
-// waiting. What the socket does not take moves to the conn's own goroutine
-// (loop); more work puts the conn back in the flusher's line.
-func (w *writer) flushPass(p *pass) {
+// flushTake is the start of the flusher's turn at the writer (batch.flush):
+// it takes one batch into p and builds its frames, or reports false, the
+// role released, when there is nothing to write.
+func (w *writer) flushTake(p *pass) bool {
 	c := w.c
 	c.mu.Lock()
 	ok := w.takeLocked(p)
 	c.mu.Unlock()
-	if !ok {
-		return
+	if ok {
+		p.build(c)
 	}
-	p.build(c)
-	n, err := writeNow(c.wire.raw, p.buf)
+	return ok
+}
+
+// flushSettle ends the turn: p was written without waiting, the socket
+// taking n bytes. What it did not take moves to the conn's own goroutine
+// (loop); more work puts the conn back in the flusher's line.
+func (w *writer) flushSettle(p *pass, n int, err error) {
+	c := w.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	w.settleLocked(p, n, err)
