@@ -308,6 +308,9 @@ func (p *Program) outsideFiles(cfg *LoadConfig, allDirs map[string][]string) []*
 		}
 		if u := p.relevant(name, candidates[name], legacy); u != nil {
 			u.why = "which no checked build configuration includes"
+			if ignoreOnly(u.src) {
+				u.why = "which is built only with the ignore tag (go run " + filepath.Base(name) + ")"
+			}
 			out = append(out, u)
 		}
 	}
@@ -579,12 +582,18 @@ func (p *Program) uncheckedFindings(opts *Options) []Finding {
 	}
 	var out []Finding
 	for _, r := range p.legacyUnchecked(l) {
+		base := filepath.Base(r.file.name)
+		msg := fmt.Sprintf("%s is not checked (legacy names: %d): no build configuration of this run includes it; "+
+			"run again with -goos and -tags naming one that does", base, r.refs)
+		if ignoreOnly(r.file.src) {
+			msg = fmt.Sprintf("%s is not checked (legacy names: %d): it is built only with the ignore tag (go run %s); "+
+				"migrate it by hand", base, r.refs, base)
+		}
 		out = append(out, Finding{
 			Pos:     token.Position{Filename: r.file.name, Line: 1, Column: 1},
 			Package: r.file.pkgPath,
 			Rule:    RuleUnchecked,
-			Message: fmt.Sprintf("%s is not checked (legacy names: %d): no build configuration of this run includes it; "+
-				"run again with -goos and -tags naming one that does", filepath.Base(r.file.name), r.refs),
+			Message: msg,
 		})
 	}
 	return out
@@ -606,7 +615,7 @@ func (p *Program) legacyUnchecked(l *legacy) []uncheckedRefs {
 	}
 	var out []uncheckedRefs
 	for _, u := range p.unchecked {
-		if u.test || neverBuilt(u.src) {
+		if u.test || ignoredRecipe(u.src) {
 			continue
 		}
 		var n int

@@ -340,7 +340,7 @@ func (rt *retyper) blockUnchecked(d *decl) {
 		name = d.fn.Name()
 	}
 	for _, u := range rt.prog.unchecked {
-		if u.sees(d.pkg) && u.mentions(name) && !neverBuilt(u.src) {
+		if u.sees(d.pkg) && u.mentions(name) && !ignoredRecipe(u.src) {
 			d.blocked = fmt.Sprintf("%s is used in %s, %s", name, filepath.Base(u.name), u.why)
 			return
 		}
