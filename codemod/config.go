@@ -57,9 +57,24 @@ func (c BuildConfig) String() string {
 	return strings.Join(parts, " ")
 }
 
+// Check reports a GOOS or GOARCH the go command does not build for: the
+// go command lists the packages of any, and only the build fails.
+func (c BuildConfig) Check() error {
+	if c.GOOS != "" && !knownOS[c.GOOS] {
+		return fmt.Errorf("unknown GOOS %q: one of %s", c.GOOS, strings.Join(slices.Sorted(maps.Keys(knownOS)), ", "))
+	}
+	if c.GOARCH != "" && !knownArch[c.GOARCH] {
+		return fmt.Errorf("unknown GOARCH %q: one of %s", c.GOARCH, strings.Join(slices.Sorted(maps.Keys(knownArch)), ", "))
+	}
+	return nil
+}
+
 // apply returns cfg set to load in c.
 func (c BuildConfig) apply(cfg *LoadConfig) *LoadConfig {
 	out := *cfg
+	if (c.GOOS == "js" || c.GOOS == "wasip1") && c.GOARCH == "" {
+		c.GOARCH = "wasm" // their only GOARCH
+	}
 	if c.GOOS != "" || c.GOARCH != "" {
 		env := cfg.Env
 		if env == nil {
@@ -175,6 +190,11 @@ func (p *Program) Configs() []BuildConfig {
 // loadConfigs loads the first configuration, then the others the files
 // it leaves out need.
 func loadConfigs(ctx context.Context, cfg *LoadConfig, patterns []string) (*Program, error) {
+	for _, c := range cfg.Configs {
+		if err := c.Check(); err != nil {
+			return nil, fmt.Errorf("codemod: load: %w", err)
+		}
+	}
 	first := BuildConfig{}
 	if len(cfg.Configs) > 0 {
 		first = cfg.Configs[0]
