@@ -534,8 +534,10 @@ func includes(c BuildConfig, u *uncheckedFile) bool {
 	return ok && err == nil
 }
 
-// buildExpr returns the //go:build constraint of a file, or nil.
+// buildExpr returns the //go:build constraint of a file, or nil; in a
+// file without one, its // +build lines, as the go command reads them.
 func buildExpr(src []byte) constraint.Expr {
+	var plus constraint.Expr
 	for len(src) > 0 {
 		line := src
 		if i := bytes.IndexByte(src, '\n'); i >= 0 {
@@ -545,7 +547,7 @@ func buildExpr(src []byte) constraint.Expr {
 		}
 		line = bytes.TrimSpace(line)
 		if bytes.HasPrefix(line, []byte("package ")) {
-			return nil
+			break
 		}
 		if constraint.IsGoBuild(string(line)) {
 			expr, err := constraint.Parse(string(line))
@@ -554,8 +556,19 @@ func buildExpr(src []byte) constraint.Expr {
 			}
 			return expr
 		}
+		if constraint.IsPlusBuild(string(line)) {
+			expr, err := constraint.Parse(string(line))
+			if err != nil {
+				return nil
+			}
+			if plus == nil {
+				plus = expr
+			} else {
+				plus = &constraint.AndExpr{X: plus, Y: expr}
+			}
+		}
 	}
-	return nil
+	return plus
 }
 
 // tagsOf lists the tags a constraint names.
