@@ -1,7 +1,6 @@
 package codemod
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"go/ast"
@@ -463,20 +462,11 @@ func ignoredRecipe(src []byte) bool {
 }
 
 // ignoreOnly reports whether the file src is built only with the tag
-// "ignore" (//go:build ignore): no configuration of a run checks it.
+// "ignore" (//go:build ignore, or // +build ignore alone): no
+// configuration of a run checks it.
 func ignoreOnly(src []byte) bool {
-	for line := range bytes.Lines(src) {
-		line = bytes.TrimSpace(line)
-		if len(line) == 0 || bytes.HasPrefix(line, []byte("//")) && !constraint.IsGoBuild(string(line)) {
-			continue
-		}
-		if !constraint.IsGoBuild(string(line)) {
-			return false // the package clause, or a block comment: no constraint
-		}
-		x, err := constraint.Parse(string(line))
-		return err == nil && !x.Eval(func(tag string) bool { return tag != "ignore" })
-	}
-	return false
+	x := buildExpr(src)
+	return x != nil && !x.Eval(func(tag string) bool { return tag != "ignore" })
 }
 
 // buildLineInCode returns the position of a comment after the package

@@ -17,6 +17,7 @@ func TestIgnoreOnly(t *testing.T) {
 		{"a tag", "//go:build enterprise\n\npackage p\n", false},
 		{"ignore or a tag", "//go:build ignore || linux\n\npackage p\n", false},
 		{"no constraint", "package p\n\n//go:build ignore\n", false},
+		{"+build ignore alone", "// +build ignore\n\npackage main\n", true},
 	} {
 		if got := ignoreOnly([]byte(tc.src)); got != tc.want {
 			t.Errorf("%s: ignoreOnly = %v, want %v", tc.name, got, tc.want)
