@@ -57,9 +57,24 @@ func (c BuildConfig) String() string {
 	return strings.Join(parts, " ")
 }
 
+// Check reports a GOOS or GOARCH the go command does not build for: the
+// go command lists the packages of any, and only the build fails.
+func (c BuildConfig) Check() error {
+	if c.GOOS != "" && !knownOS[c.GOOS] {
+		return fmt.Errorf("unknown GOOS %q: one of %s", c.GOOS, strings.Join(slices.Sorted(maps.Keys(knownOS)), ", "))
+	}
+	if c.GOARCH != "" && !knownArch[c.GOARCH] {
+		return fmt.Errorf("unknown GOARCH %q: one of %s", c.GOARCH, strings.Join(slices.Sorted(maps.Keys(knownArch)), ", "))
+	}
+	return nil
+}
+
 // apply returns cfg set to load in c.
 func (c BuildConfig) apply(cfg *LoadConfig) *LoadConfig {
 	out := *cfg
+	if (c.GOOS == "js" || c.GOOS == "wasip1") && c.GOARCH == "" {
+		c.GOARCH = "wasm" // their only GOARCH
+	}
 	if c.GOOS != "" || c.GOARCH != "" {
 		env := cfg.Env
 		if env == nil {
@@ -175,6 +190,11 @@ func (p *Program) Configs() []BuildConfig {
 // loadConfigs loads the first configuration, then the others the files
 // it leaves out need.
 func loadConfigs(ctx context.Context, cfg *LoadConfig, patterns []string) (*Program, error) {
+	for _, c := range cfg.Configs {
+		if err := c.Check(); err != nil {
+			return nil, fmt.Errorf("codemod: load: %w", err)
+		}
+	}
 	first := BuildConfig{}
 	if len(cfg.Configs) > 0 {
 		first = cfg.Configs[0]
@@ -308,6 +328,9 @@ func (p *Program) outsideFiles(cfg *LoadConfig, allDirs map[string][]string) []*
 		}
 		if u := p.relevant(name, candidates[name], legacy); u != nil {
 			u.why = "which no checked build configuration includes"
+			if ignoreOnly(u.src) {
+				u.why = "which is built only with the ignore tag (go run " + filepath.Base(name) + ")"
+			}
 			out = append(out, u)
 		}
 	}
@@ -511,8 +534,10 @@ func includes(c BuildConfig, u *uncheckedFile) bool {
 	return ok && err == nil
 }
 
-// buildExpr returns the //go:build constraint of a file, or nil.
+// buildExpr returns the //go:build constraint of a file, or nil; in a
+// file without one, its // +build lines, as the go command reads them.
 func buildExpr(src []byte) constraint.Expr {
+	var plus constraint.Expr
 	for len(src) > 0 {
 		line := src
 		if i := bytes.IndexByte(src, '\n'); i >= 0 {
@@ -522,7 +547,7 @@ func buildExpr(src []byte) constraint.Expr {
 		}
 		line = bytes.TrimSpace(line)
 		if bytes.HasPrefix(line, []byte("package ")) {
-			return nil
+			break
 		}
 		if constraint.IsGoBuild(string(line)) {
 			expr, err := constraint.Parse(string(line))
@@ -531,8 +556,19 @@ func buildExpr(src []byte) constraint.Expr {
 			}
 			return expr
 		}
+		if constraint.IsPlusBuild(string(line)) {
+			expr, err := constraint.Parse(string(line))
+			if err != nil {
+				return nil
+			}
+			if plus == nil {
+				plus = expr
+			} else {
+				plus = &constraint.AndExpr{X: plus, Y: expr}
+			}
+		}
 	}
-	return nil
+	return plus
 }
 
 // tagsOf lists the tags a constraint names.
@@ -579,12 +615,18 @@ func (p *Program) uncheckedFindings(opts *Options) []Finding {
 	}
 	var out []Finding
 	for _, r := range p.legacyUnchecked(l) {
+		base := filepath.Base(r.file.name)
+		msg := fmt.Sprintf("%s is not checked (legacy names: %d): no build configuration of this run includes it; "+
+			"run again with -goos and -tags naming one that does", base, r.refs)
+		if ignoreOnly(r.file.src) {
+			msg = fmt.Sprintf("%s is not checked (legacy names: %d): it is built only with the ignore tag (go run %s); "+
+				"migrate it by hand", base, r.refs, base)
+		}
 		out = append(out, Finding{
 			Pos:     token.Position{Filename: r.file.name, Line: 1, Column: 1},
 			Package: r.file.pkgPath,
 			Rule:    RuleUnchecked,
-			Message: fmt.Sprintf("%s is not checked (legacy names: %d): no build configuration of this run includes it; "+
-				"run again with -goos and -tags naming one that does", filepath.Base(r.file.name), r.refs),
+			Message: msg,
 		})
 	}
 	return out
@@ -606,7 +648,7 @@ func (p *Program) legacyUnchecked(l *legacy) []uncheckedRefs {
 	}
 	var out []uncheckedRefs
 	for _, u := range p.unchecked {
-		if u.test || neverBuilt(u.src) {
+		if u.test || ignoredRecipe(u.src) {
 			continue
 		}
 		var n int

@@ -35,3 +35,20 @@ func TestFlowRelated(t *testing.T) {
 		}
 	}
 }
+
+// TestOutsideHint: a declaration kept because a package outside the
+// selection uses it says how that package reaches the facade from it, by
+// the recipe's pair for its type (bridge.EmitterOf for an agent bridge).
+func TestOutsideHint(t *testing.T) {
+	res, _ := migrateCase(t, "partial-agent-field")
+	var msgs []string
+	for _, f := range res.Findings {
+		if f.Rule == "retype" {
+			msgs = append(msgs, f.Message)
+		}
+	}
+	if len(msgs) != 1 || !strings.Contains(msgs[0], "outside the selected packages") ||
+		!strings.Contains(msgs[0], "bridge.EmitterOf") || strings.Contains(msgs[0], "NotifierOf") {
+		t.Errorf("retype findings: %q, want one naming bridge.EmitterOf", msgs)
+	}
+}

@@ -385,18 +385,53 @@ type use struct {
 	related []Related
 }
 
+// dotUse returns the use id makes of a name of a legacy package imported
+// with a dot (Message for bridge.Message), which no rule rewrites: a
+// finding of the name's type rule, a use the retype step answers for,
+// or (built-in recipe) a reference to bridge left.
+func (l *legacy) dotUse(pkg *Package, f *File, id *ast.Ident) (use, bool) {
+	obj := pkg.Info.Uses[id]
+	if obj == nil || obj.Pkg() == nil || obj.Pkg() == pkg.Types || !l.pkgs[obj.Pkg().Path()] || obj.Parent() != obj.Pkg().Scope() {
+		return use{}, false
+	}
+	u := use{kind: useRef, file: f, pos: id.Pos(),
+		reason: fmt.Sprintf("%s is imported with a dot from %s: no automatic rewrite; import the package by name", id.Name, obj.Pkg().Path())}
+	tn, _ := obj.(*types.TypeName)
+	_, legacyType := l.named[tn]
+	switch {
+	case l.types[obj] != nil:
+		u.rule, u.kind = l.types[obj], useMessage
+	case l.retype != nil && (legacyType || l.isOf(obj) || obj == l.emitterOf || obj == l.newManager ||
+		obj == l.newAgentBridge || obj == l.newUserContext):
+		u.rule = l.retype // the retype step rewrites it by its type, or reports the declaration
+	case l.everyRef:
+		u.rule = bridgeRefRule
+	default:
+		return use{}, false
+	}
+	return u, true
+}
+
 // scanFile finds the legacy uses in one file of pkg.
 func (l *legacy) scanFile(pkg *Package, f *File) []use {
 	info := pkg.Info
 	var uses []use
 	called := map[*ast.SelectorExpr]*ast.CallExpr{}
+	selected := map[*ast.Ident]bool{} // the Sel of every selector: not a bare name
 	ast.Inspect(f.AST, func(n ast.Node) bool {
 		switch n := n.(type) {
 		case *ast.CallExpr:
 			if sel, ok := ast.Unparen(n.Fun).(*ast.SelectorExpr); ok {
 				called[sel] = n
 			}
+		case *ast.Ident:
+			if !selected[n] {
+				if u, ok := l.dotUse(pkg, f, n); ok {
+					uses = append(uses, u)
+				}
+			}
 		case *ast.SelectorExpr:
+			selected[n.Sel] = true
 			if s := info.Selections[n]; s != nil {
 				fn, ok := s.Obj().(*types.Func)
 				if !ok {

@@ -345,7 +345,7 @@ func (rt *retyper) blockUnchecked(d *decl) {
 		name = d.fn.Name()
 	}
 	for _, u := range rt.prog.unchecked {
-		if u.sees(d.pkg) && u.mentions(name) && !neverBuilt(u.src) {
+		if u.sees(d.pkg) && u.mentions(name) && !ignoredRecipe(u.src) {
 			d.blocked = fmt.Sprintf("%s is used in %s, %s", name, filepath.Base(u.name), u.why)
 			return
 		}
@@ -482,7 +482,11 @@ func (rt *retyper) varUse(d *decl, pkg *Package, f *File, stack []ast.Node) {
 	info := pkg.Info
 	id := stack[len(stack)-1].(*ast.Ident)
 	if !pkg.Selected {
-		rt.block(d, pkg, id, fmt.Sprintf("used in %s, outside the selected packages (reach it with bridge.NotifierOf)", pkg.Path))
+		why := fmt.Sprintf("used in %s, outside the selected packages", pkg.Path)
+		if rr := rt.l.anyValue[d.shape]; rr != nil {
+			why += fmt.Sprintf(" (reach it with %s)", rr.Form) // bridge.EmitterOf(b) for an agent bridge
+		}
+		rt.block(d, pkg, id, why)
 		return
 	}
 	i := len(stack) - 2

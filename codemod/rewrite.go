@@ -1,11 +1,11 @@
 package codemod
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"go/ast"
 	"go/build/constraint"
+	"go/parser"
 	"go/token"
 	"go/types"
 	"maps"
@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/wsunify/wsunify/codemod/recipe"
 )
 
 // FileChange is the new content of one file.
@@ -446,22 +448,25 @@ func uneditable(f *File, opts *Options) string {
 	return ""
 }
 
-// neverBuilt reports whether the file src is built only with the tag
-// "ignore" (//go:build ignore, as a recipe or a generator's main is):
-// no configuration of a run checks it, and it is no use of the program's.
-func neverBuilt(src []byte) bool {
-	for line := range bytes.Lines(src) {
-		line = bytes.TrimSpace(line)
-		if len(line) == 0 || bytes.HasPrefix(line, []byte("//")) && !constraint.IsGoBuild(string(line)) {
-			continue
-		}
-		if !constraint.IsGoBuild(string(line)) {
-			return false // the package clause, or a block comment: no constraint
-		}
-		x, err := constraint.Parse(string(line))
-		return err == nil && !x.Eval(func(tag string) bool { return tag != "ignore" })
+// ignoredRecipe reports whether the file src is a recipe (see
+// recipe.IsRecipeFile) built only with the tag "ignore": it names the
+// legacy API on purpose and is no use of the program's. Any other file
+// built only with that tag is a program run by name (go run gen.go): the
+// user's code, unchecked, reported, and keeping the declarations it names.
+func ignoredRecipe(src []byte) bool {
+	if !ignoreOnly(src) {
+		return false
 	}
-	return false
+	af, err := parser.ParseFile(token.NewFileSet(), "", src, parser.SkipObjectResolution)
+	return err == nil && recipe.IsRecipeFile(af)
+}
+
+// ignoreOnly reports whether the file src is built only with the tag
+// "ignore" (//go:build ignore, or // +build ignore alone): no
+// configuration of a run checks it.
+func ignoreOnly(src []byte) bool {
+	x := buildExpr(src)
+	return x != nil && !x.Eval(func(tag string) bool { return tag != "ignore" })
 }
 
 // buildLineInCode returns the position of a comment after the package

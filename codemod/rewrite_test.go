@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-func TestNeverBuilt(t *testing.T) {
+func TestIgnoreOnly(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name, src string
@@ -17,9 +17,31 @@ func TestNeverBuilt(t *testing.T) {
 		{"a tag", "//go:build enterprise\n\npackage p\n", false},
 		{"ignore or a tag", "//go:build ignore || linux\n\npackage p\n", false},
 		{"no constraint", "package p\n\n//go:build ignore\n", false},
+		{"+build ignore alone", "// +build ignore\n\npackage main\n", true},
 	} {
-		if got := neverBuilt([]byte(tc.src)); got != tc.want {
-			t.Errorf("%s: neverBuilt = %v, want %v", tc.name, got, tc.want)
+		if got := ignoreOnly([]byte(tc.src)); got != tc.want {
+			t.Errorf("%s: ignoreOnly = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestIgnoredRecipe: of the files built only with the ignore tag, a recipe
+// is no use of the program's; a program run by name (go run gen.go) is.
+func TestIgnoredRecipe(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, src string
+		want      bool
+	}{
+		{"recipe", "//go:build ignore\n\npackage recipe\n\nimport \"strings\"\n\n// x: doc.\nfunc xBefore(s string) string { return strings.ToLower(s) }\n\nfunc xAfter(s string) string { return s }\n", true},
+		{"recipe of aliases", "//go:build ignore\n\npackage recipe\n\ntype (\n\ttBefore = int\n\ttAfter = int\n)\n", true},
+		{"a program", "//go:build ignore\n\npackage main\n\nfunc main() {}\n", false},
+		{"a program with a pair", "//go:build ignore\n\npackage main\n\nfunc xBefore() {}\n\nfunc xAfter() {}\n\nfunc main() {}\n", false},
+		{"no pair", "//go:build ignore\n\npackage recipe\n", false},
+		{"a recipe built", "package recipe\n\nfunc xBefore() {}\n\nfunc xAfter() {}\n", false},
+	} {
+		if got := ignoredRecipe([]byte(tc.src)); got != tc.want {
+			t.Errorf("%s: ignoredRecipe = %v, want %v", tc.name, got, tc.want)
 		}
 	}
 }

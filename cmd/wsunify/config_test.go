@@ -95,6 +95,24 @@ func TestBuildConfigFlags(t *testing.T) {
 	}
 }
 
+// TestGOOSFlag: a -goos value the go command does not build for is a
+// usage error that names it, not a flood of type errors; js and wasip1
+// are checked with their only GOARCH, wasm.
+func TestGOOSFlag(t *testing.T) {
+	t.Parallel()
+	dir := testmod.New(t, map[string]string{"svc/svc.go": svcSrc, "svc/svc_windows.go": svcWindowsSrc})
+	for _, goos := range []string{"windwos", "linux,windwos"} {
+		code, stdout, stderr := wsunify("check", "-C", dir, "-goos", goos, "./...")
+		if code != exitUsage || !strings.Contains(stderr, "-goos") || strings.Contains(stderr, "export data") || stdout != "" {
+			t.Errorf("check -goos %s = %d\nstdout:\n%s\nstderr:\n%s", goos, code, stdout, stderr)
+		}
+	}
+	code, stdout, stderr := wsunify("check", "-C", dir, "-goos", "js,windows", "./...")
+	if code != exitFindings || !strings.Contains(stdout, "example.com/app/svc: 3 legacy uses") {
+		t.Errorf("check -goos js,windows = %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+}
+
 // TestSyntaxErrorIsNotClean: a legacy file that does not parse makes
 // check and plan fail, never report "ok".
 func TestSyntaxErrorIsNotClean(t *testing.T) {

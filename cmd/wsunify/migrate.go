@@ -145,10 +145,14 @@ func (m *migrateFlags) run(ctx context.Context, inv *invocation, patterns []stri
 		}
 		opts.Recipe, legacyPaths = rc, rc.Legacy
 	}
+	configs, err := buildConfigs(m.goos, m.tags)
+	if err != nil {
+		return inv.usagef("%v", err)
+	}
 	// Paths are printed as the go command prints them: relative to the
 	// directory it runs in (after -C) when they lie below it.
 	prog, err := codemod.Load(ctx, &codemod.LoadConfig{
-		Dir: string(inv.dir), LegacyPaths: legacyPaths, NoTests: !m.tests, Configs: buildConfigs(m.goos, m.tags), Progress: inv.stage,
+		Dir: string(inv.dir), LegacyPaths: legacyPaths, NoTests: !m.tests, Configs: configs, Progress: inv.stage,
 	}, patterns...)
 	if oe := (*codemod.OtherModuleError)(nil); errors.As(err, &oe) {
 		cwd, _ := os.Getwd()
@@ -274,10 +278,11 @@ func (m *migrateFlags) run(ctx context.Context, inv *invocation, patterns []stri
 
 // buildConfigs returns the build configurations -goos and -tags name:
 // one per GOOS, each with the tags; nil when neither is set, for the
-// codemod to find them.
-func buildConfigs(goos, tags string) []codemod.BuildConfig {
+// codemod to find them. A GOOS the go command does not build for is an
+// error.
+func buildConfigs(goos, tags string) ([]codemod.BuildConfig, error) {
 	if goos == "" && tags == "" {
-		return nil
+		return nil, nil
 	}
 	var tagList []string
 	for t := range strings.SplitSeq(tags, ",") {
@@ -287,9 +292,16 @@ func buildConfigs(goos, tags string) []codemod.BuildConfig {
 	}
 	var out []codemod.BuildConfig
 	for g := range strings.SplitSeq(goos, ",") {
-		out = append(out, codemod.BuildConfig{GOOS: strings.TrimSpace(g), Tags: tagList})
+		if g = strings.TrimSpace(g); g == "" && goos != "" {
+			continue
+		}
+		c := codemod.BuildConfig{GOOS: g, Tags: tagList}
+		if err := c.Check(); err != nil {
+			return nil, fmt.Errorf("-goos: %w", err)
+		}
+		out = append(out, c)
 	}
-	return out
+	return out, nil
 }
 
 // loadRecipe reads and type-checks the recipe file name (relative to dir,

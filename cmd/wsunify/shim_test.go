@@ -247,6 +247,26 @@ func TestRunShimAfterGitMv(t *testing.T) {
 	}
 }
 
+// TestRunShimNestedModule: a new directory that holds a go.mod of its
+// own (copied with the package, as when gorilla/websocket's files were
+// copied to ./v2) is another module; the shim says what the go command
+// said of it, not only that it "does not name one package", and writes
+// nothing.
+func TestRunShimNestedModule(t *testing.T) {
+	dir := shimModule(t, false)
+	if err := os.WriteFile(filepath.Join(dir, "new", "go.mod"), []byte("module example.com/m/new\n\ngo 1.24\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before := testfs.ReadTree(t, dir)
+	code, stdout, stderr := callShim("-C", dir, "./old", "./new")
+	if code != 1 || stdout != "" || !strings.Contains(stderr, "./new") || !strings.Contains(stderr, "main module") {
+		t.Errorf("shim ./old ./new = %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if !maps.Equal(before, testfs.ReadTree(t, dir)) {
+		t.Error("a failed shim changed files")
+	}
+}
+
 // TestRunShimRefusesWrittenVariable: a variable that an importer assigns
 // through the old path would be a copy after the shim; the shim refuses,
 // naming the variable and the assignment, and writes nothing; with

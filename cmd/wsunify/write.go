@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -22,7 +23,15 @@ import (
 // creators in one block group contend for it, which doubled the system
 // time when many files had been deleted in the minute before (the kernel
 // then skips recently deleted inodes one by one).
+//
+// A file that is a symbolic link is written where it points, and stays a
+// link; two changes that reach one file give it one content, or nothing
+// is written.
 func writeAll(ctx context.Context, changes []codemod.FileChange) error {
+	changes, err := throughLinks(changes)
+	if err != nil {
+		return err
+	}
 	temps := make([]string, 0, len(changes))
 	for _, c := range changes {
 		err := ctx.Err()
@@ -43,6 +52,27 @@ func writeAll(ctx context.Context, changes []codemod.FileChange) error {
 		}
 	}
 	return nil
+}
+
+// throughLinks returns changes named by the files they reach through
+// symbolic links, each file once.
+func throughLinks(changes []codemod.FileChange) ([]codemod.FileChange, error) {
+	out := make([]codemod.FileChange, 0, len(changes))
+	by := map[string]int{} // the file reached → its index in out
+	for _, c := range changes {
+		if real, err := filepath.EvalSymlinks(c.Name); err == nil {
+			c.Name = real
+		}
+		if i, ok := by[c.Name]; ok {
+			if !bytes.Equal(out[i].New, c.New) {
+				return nil, fmt.Errorf("%s is reached through two links that would get different contents; nothing written", c.Name)
+			}
+			continue
+		}
+		by[c.Name] = len(out)
+		out = append(out, c)
+	}
+	return out, nil
 }
 
 // removeAll removes the named files.

@@ -125,3 +125,44 @@ func TestWriteAllCancelled(t *testing.T) {
 		t.Errorf("files after a cancelled write: %v, want %v", after, before)
 	}
 }
+
+// TestWriteAllThroughSymlink: a source file that is a symbolic link (a
+// file shared by two packages) is written where it points, and stays a
+// link; two links to one file that would get different contents are
+// refused, writing nothing.
+func TestWriteAllThroughSymlink(t *testing.T) {
+	dir := t.TempDir()
+	shared := filepath.Join(dir, "shared.go")
+	if err := os.WriteFile(shared, []byte("old\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a, b := filepath.Join(dir, "a.go"), filepath.Join(dir, "b.go")
+	for _, link := range []string{a, b} {
+		if err := os.Symlink("shared.go", link); err != nil {
+			t.Fatal(err)
+		}
+	}
+	change := func(name, content string) codemod.FileChange {
+		return codemod.FileChange{Name: name, Old: []byte("old\n"), New: []byte(content)}
+	}
+	if err := writeAll(context.Background(), []codemod.FileChange{change(a, "new a\n"), change(b, "new b\n")}); err == nil {
+		t.Error("two contents for one file through two links: no error")
+	}
+	if got, _ := os.ReadFile(shared); string(got) != "old\n" {
+		t.Errorf("a refused write changed the shared file: %q", got)
+	}
+	if err := writeAll(context.Background(), []codemod.FileChange{change(a, "new\n"), change(b, "new\n")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, link := range []string{a, b} {
+		if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			t.Errorf("%s is no longer a link (%v)", link, err)
+		}
+	}
+	if got, _ := os.ReadFile(shared); string(got) != "new\n" {
+		t.Errorf("shared file = %q, want the new content", got)
+	}
+	if names := entries(t, dir); !slices.Equal(names, []string{"a.go", "b.go", "shared.go"}) {
+		t.Errorf("files left: %q", names)
+	}
+}

@@ -226,6 +226,36 @@ func (p *parser) pairs(f *ast.File) []*pair {
 	return complete
 }
 
+// IsRecipeFile reports whether f has the shape of a recipe: imports and
+// at least one xBefore or xAfter function or type alias, nothing else. A
+// program built only with the ignore tag (go run gen.go) has not.
+func IsRecipeFile(f *ast.File) bool {
+	halves := 0
+	for _, d := range f.Decls {
+		switch d := d.(type) {
+		case *ast.FuncDecl:
+			if d.Recv != nil || !isHalf(d.Name.Name) {
+				return false
+			}
+			halves++
+		case *ast.GenDecl:
+			switch d.Tok {
+			case token.IMPORT:
+			case token.TYPE:
+				for _, s := range d.Specs {
+					if !isHalf(s.(*ast.TypeSpec).Name.Name) {
+						return false
+					}
+					halves++
+				}
+			default:
+				return false
+			}
+		}
+	}
+	return halves > 0
+}
+
 func isHalf(name string) bool {
 	for _, s := range []string{suffixBefore, suffixAfter} {
 		if stem, ok := strings.CutSuffix(name, s); ok && stem != "" {

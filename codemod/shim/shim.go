@@ -380,7 +380,12 @@ func resolve(ctx context.Context, dir string, cfg Config) (old, new string, err 
 		if err != nil {
 			return "", "", fmt.Errorf("shim: load: %w", err)
 		}
-		if len(pkgs) != 1 || len(pkgs[0].Errors) > 0 {
+		if len(pkgs) == 1 && len(pkgs[0].Errors) > 0 {
+			// Say why: another module's directory, say (a go.mod copied
+			// with the package).
+			return "", "", fmt.Errorf("shim: load: %s does not name a package of this module: %s", *p, pkgs[0].Errors[0].Msg)
+		}
+		if len(pkgs) != 1 {
 			return "", "", fmt.Errorf("shim: load: %s does not name one package", *p)
 		}
 		*p = pkgs[0].PkgPath
