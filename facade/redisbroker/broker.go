@@ -86,6 +86,7 @@ type Options struct {
 	Logger *slog.Logger
 
 	markDelay time.Duration // the mark batch's delay; flushDelay unless a test sets it
+	beat      time.Duration // how often presence is renewed and the epochs checked: PresenceTTL/3, at least a millisecond
 }
 
 func (o *Options) withDefaults() Options {
@@ -119,6 +120,9 @@ func (o *Options) withDefaults() Options {
 	set(&r.HealthInterval, time.Second)
 	set(&r.MaxBackoff, time.Second)
 	set(&r.markDelay, flushDelay)
+	// A PresenceTTL under 3ns (a unit left off) would make a ticker of
+	// zero, which panics in the broker's goroutines.
+	r.beat = max(r.PresenceTTL/3, time.Millisecond)
 	return r
 }
 

@@ -420,3 +420,17 @@ func TestHeldEventsAgeOut(t *testing.T) {
 	c.silent(100 * time.Millisecond)
 	assert.Equal(t, uint64(1), a.broker.Stats().Expired)
 }
+
+// A PresenceTTL too short to divide into renewals (2ns: a unit left off)
+// still gives a broker that runs and delivers, not a panic in one of its
+// goroutines.
+func TestATinyPresenceTTLStillDelivers(t *testing.T) {
+	r := startRedis(t)
+	o := testOptions()
+	o.PresenceTTL = 2
+	a := newNode(t, r.Addr(), o)
+	c := a.dial(t, dialOpts{user: "u1"})
+	waitJoined(t, a)
+	notify(t, a, facade.ToUser("u1"), seqEvent(1))
+	assert.Equal(t, []int{1}, seqs(c.read(1)))
+}

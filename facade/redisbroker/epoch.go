@@ -36,7 +36,7 @@ type epochs struct {
 // watchEpochs checks the epochs every PresenceTTL/3 until the broker
 // closes. It is the broker's, started by Start.
 func (b *Broker) watchEpochs() {
-	tick := time.NewTicker(b.o.PresenceTTL / 3)
+	tick := time.NewTicker(b.o.beat)
 	defer tick.Stop()
 	for {
 		select {

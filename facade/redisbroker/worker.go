@@ -108,7 +108,7 @@ func (w *worker) init(b *Broker) {
 // pass that removes this hub's presence.
 func (w *worker) run() {
 	b := w.b
-	beat := time.NewTicker(b.o.PresenceTTL / 3)
+	beat := time.NewTicker(b.o.beat)
 	defer beat.Stop()
 	for range replayers {
 		b.wg.Go(w.replayLoop)
