@@ -213,7 +213,7 @@ func (b *Broker) Start(l *facade.Local) {
 		b.log.Warn("redisbroker: a client type the broker cannot bound; OpTimeout holds only if it honours context deadlines", "type", fmt.Sprintf("%T", b.given))
 	}
 	b.w.init(b)
-	b.epochs.seen = make(map[string]string)
+	b.epochs.init()
 	b.wg.Go(b.w.run)
 	b.wg.Go(b.watchEpochs)
 }

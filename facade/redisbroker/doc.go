@@ -197,12 +197,16 @@
 //     instance that knew Redis before the loss finds, on its next
 //     subscription or within PresenceTTL/3, that Redis lost
 //     its data, counts it once in [Stats].Wiped and logs a warning; on a
-//     Redis Cluster, once per master that lost it. (The broker keeps one
-//     key per master without expiry, "<prefix>:{epoch:N}", holding a random
-//     token; under an eviction policy that evicts such keys (allkeys-*), an
-//     evicted token counts as a loss too, and held events may have been
-//     evicted with it.) A restart from an older snapshot that still holds
-//     the key is not found out. Use Redis persistence
+//     Redis Cluster, once per master that lost it. The same holds for a
+//     Redis that went back in time: one restarted after a crash from its
+//     last RDB snapshot (Redis's default configuration) or failed over to
+//     a replica that lagged, as long as the instance checked Redis between
+//     the snapshot and the crash (it does every PresenceTTL/3). (The broker
+//     keeps two keys per master without expiry, "<prefix>:{epoch:N}",
+//     holding a random token, and "<prefix>:{epoch:N}:g", a generation each
+//     check increments; under an eviction policy that evicts such keys
+//     (allkeys-*), an evicted token counts as a loss too, and held events
+//     may have been evicted with it.) Use Redis persistence
 //     (appendfsync always keeps every event Notify accepted; the catch-up
 //     delivers it after the restart) or replication if they matter.
 //   - An instance that dies drops its sockets; their clients reconnect to

@@ -141,6 +141,75 @@ func TestHeldEventsLostInARestartAreCounted(t *testing.T) {
 	}
 }
 
+// A Redis that restarts after a crash from its last RDB snapshot (its
+// default configuration) still has the epoch's token, but not what was
+// written after the snapshot: events held for a user connected nowhere are
+// lost. An instance that checked Redis after the snapshot finds that it
+// went back in time and counts it once in Stats.Wiped. A Redis that saves
+// as it shuts down goes back nowhere: nothing is counted and the held
+// events are delivered.
+func TestARestartFromAnOlderSnapshotIsCounted(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		lost bool
+	}{
+		{"crash after the snapshot", true},
+		{"shutdown that saves", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := startRedisOn(t, freePort(t))
+			ctx := context.Background()
+			rdb := newClient(t, r.Addr())
+			a := newNode(t, r.Addr(), nil)
+			require.Eventually(t, func() bool { return a.broker.Stats().Up }, 10*time.Second, 10*time.Millisecond)
+			notify(t, a, facade.ToUser("u1"), seqEvent(1))
+			require.NoError(t, rdb.Save(ctx).Err())
+			gen, err := rdb.Get(ctx, "wsunify:{epoch:0}:g").Int64()
+			require.NoError(t, err, "a has checked the epoch")
+			require.Eventually(t, func() bool {
+				g, err := rdb.Get(ctx, "wsunify:{epoch:0}:g").Int64()
+				return err == nil && g > gen
+			}, 10*time.Second, 10*time.Millisecond, "a checks again after the snapshot")
+			for i := 2; i <= 3; i++ {
+				notify(t, a, facade.ToUser("u1"), seqEvent(i))
+			}
+			if !tc.lost {
+				// SHUTDOWN SAVE: redis-server saves and exits; it answers
+				// with the connection closing.
+				_ = rdb.ShutdownSave(ctx).Err()
+			}
+			r.stop()
+			r.start()
+			require.Eventually(t, func() bool { return a.broker.Stats().Resubscribes > 0 && a.broker.Stats().Up }, 20*time.Second, 10*time.Millisecond)
+			b := newNode(t, r.Addr(), nil)
+			c := b.dial(t, dialOpts{user: "u1"})
+			waitReplays(t, b, 1)
+			if tc.lost {
+				assert.Equal(t, []int{1}, seqs(c.read(1)), "what the snapshot had")
+				c.silent(100 * time.Millisecond)
+				require.Eventually(t, func() bool { return a.broker.Stats().Wiped == 1 }, 20*time.Second, 10*time.Millisecond, "a found the loss")
+			} else {
+				assert.Equal(t, span(1, 3), seqs(c.read(3)), "kept and delivered")
+			}
+			// Two more of a's checks: the loss is counted once, and a
+			// Redis that kept everything is never taken for one that
+			// went back.
+			g0, err := rdb.Get(ctx, "wsunify:{epoch:0}:g").Int64()
+			require.NoError(t, err)
+			require.Eventually(t, func() bool {
+				g, err := rdb.Get(ctx, "wsunify:{epoch:0}:g").Int64()
+				return err == nil && g >= g0+3
+			}, 10*time.Second, 10*time.Millisecond)
+			want := uint64(0)
+			if tc.lost {
+				want = 1
+			}
+			assert.Equal(t, want, a.broker.Stats().Wiped)
+			assert.Zero(t, b.broker.Stats().Wiped, "b started after the restart")
+		})
+	}
+}
+
 // On a Redis Cluster, a master restarted without persistence is found out
 // by an instance with no connection of its targets, and no subscription
 // on it, at its next presence renewal.

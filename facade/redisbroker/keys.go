@@ -15,8 +15,9 @@ import (
 //	<prefix>:c:user:u1     the pub/sub channel of the user's live events
 //	<prefix>:c:all         the channel of broadcasts
 //	<prefix>:{epoch:0}     a random token, no expiry: gone means Redis lost its data (epoch.go)
+//	<prefix>:{epoch:0}:g   a generation every check increments, no expiry: lower means Redis went back
 //
-// On a Redis Cluster there is one epoch key per master, the first
+// On a Redis Cluster there is one epoch per master, the first
 // <prefix>:{epoch:N} in its slots.
 //
 // On a Redis Cluster the channels are sharded channels with the target's
