@@ -107,9 +107,11 @@ func (w *writer) claimLocked() (toFlusher bool) {
 	return false
 }
 
-// releaseLocked gives the role up.
+// releaseLocked gives the role up, and with it the queue's array if a
+// burst made it large (takeLocked keeps it while the role is held).
 func (w *writer) releaseLocked() {
 	w.running = false
+	w.q.Trim()
 	if w.idle != nil {
 		close(w.idle)
 		w.idle = nil
@@ -290,7 +292,9 @@ func (w *writer) takeLocked(p *pass) bool {
 	}
 	p.events = len(p.batch)
 	if w.open {
-		p.batch = w.q.PopBatch(p.batch, maxBatchBytes)
+		// The queue keeps its array while the role is held: a stream's
+		// next events are pushed into it, not into one grown anew.
+		p.batch = w.q.TakeBatch(p.batch, maxBatchBytes)
 		if w.q.Bytes() <= w.c.hub.o.MaxQueueBytes {
 			w.overAt = time.Time{}
 		}

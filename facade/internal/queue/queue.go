@@ -95,6 +95,39 @@ func (q *Queue[T]) PopBatch(dst []T, maxBytes int) []T {
 	return dst
 }
 
+// TakeBatch is PopBatch for a consumer that takes turns while its
+// producer pushes: a queue it empties keeps its array, however large, so
+// the pushes of the next turn write into it instead of growing a new one
+// from nothing. The consumer calls Trim once it stops taking turns.
+func (q *Queue[T]) TakeBatch(dst []T, maxBytes int) []T {
+	taken := 0
+	for q.head < len(q.slots) {
+		s := &q.slots[q.head]
+		if taken > 0 && taken+s.n > maxBytes {
+			break
+		}
+		dst = append(dst, s.v)
+		q.bytes -= s.n
+		taken += s.n
+		*s = slot[T]{}
+		q.head++
+	}
+	if q.head == len(q.slots) {
+		q.slots, q.head = q.slots[:0], 0 // consumed slots are zeroed already
+		return dst
+	}
+	q.compact()
+	return dst
+}
+
+// Trim gives back the array of an emptied queue that TakeBatch kept, if
+// it is larger than an emptied queue keeps (keptItems).
+func (q *Queue[T]) Trim() {
+	if q.Len() == 0 && cap(q.slots) > keptItems {
+		q.slots, q.head = nil, 0
+	}
+}
+
 // Drain removes every item, oldest first, onto dst and returns it.
 func (q *Queue[T]) Drain(dst []T) []T {
 	return q.PopBatch(dst, int(^uint(0)>>1))
