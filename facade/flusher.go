@@ -222,13 +222,12 @@ func (f *flusher) run() {
 		clear(f.pending[f.head : f.head+n])
 		f.head += n
 		f.mu.Unlock()
-		// Turns of fewer than flushChunk/2 connections (a run's first
-		// turns, a stream's single connection) write each socket: every
-		// call's return lets a client woken by its send onto this CPU run
-		// (the kernel does not preempt a long io_uring_enter), so a
+		// A run's first turns are short enters (1, 2, 4, ... sends): the
+		// kernel does not preempt a long io_uring_enter, so a client woken
+		// by an early send onto this CPU waits for the enter's end, and a
 		// fan-out's first clients get their event as soon as with a write
-		// per socket.
-		b.flush(chunk[:n], n < flushChunk/2 || f.eachSocket.Load())
+		// per socket. A short enter still costs less than a write.
+		b.flush(chunk[:n], f.eachSocket.Load())
 		clear(chunk[:n])
 	}
 }
