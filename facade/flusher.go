@@ -274,7 +274,10 @@ type batch struct {
 var batches = sync.Pool{New: func() any { return new(batch) }}
 
 // maxKeptPassBytes bounds the buffer of a pass a batch keeps: up to
-// flushChunk of them stay with each pooled batch.
+// flushChunk of them stay with each pooled batch. The first pass, the
+// one a stream to a single connection writes through turn after turn,
+// keeps a buffer of up to maxPooledBytes: a stream's batches (up to
+// maxBatchBytes) are built in it without growing a buffer anew.
 const maxKeptPassBytes = 64 << 10
 
 func (b *batch) flush(cs []*Conn, eachSocket bool) {
@@ -299,7 +302,7 @@ func (b *batch) flush(cs []*Conn, eachSocket bool) {
 	}
 	for i := range k {
 		b.conns[i].w.flushSettle(b.passes[i], b.ns[i], b.errs[i])
-		if p := b.passes[i]; cap(p.buf) > maxKeptPassBytes {
+		if p := b.passes[i]; cap(p.buf) > maxKeptPassBytes && (i > 0 || cap(p.buf) > maxPooledBytes) {
 			putPass(p) // a large batch's buffer is not kept with the batch
 			b.passes[i] = nil
 		}

@@ -107,11 +107,18 @@ func (w *writer) claimLocked() (toFlusher bool) {
 	return false
 }
 
+// maxIdleSlots is the largest queue array an idle writer keeps until its
+// next ping: a stream whose turns empty the queue now and then lets go of
+// the role between them, and pushes into the same array when it comes
+// back instead of growing one anew each time. A larger array (a burst)
+// goes at once.
+const maxIdleSlots = 1024
+
 // releaseLocked gives the role up, and with it the queue's array if a
 // burst made it large (takeLocked keeps it while the role is held).
 func (w *writer) releaseLocked() {
 	w.running = false
-	w.q.Trim()
+	w.q.Trim(maxIdleSlots)
 	if w.idle != nil {
 		close(w.idle)
 		w.idle = nil
@@ -124,10 +131,14 @@ func (w *writer) openLocked() {
 	w.kickLocked()
 }
 
-// pingLocked owes a ping.
+// pingLocked owes a ping. An idle writer gives back the queue's array
+// first: what a stream left is kept for at most one PingInterval.
 func (w *writer) pingLocked() {
 	if w.closeSet || w.stopped {
 		return
+	}
+	if !w.running {
+		w.q.Trim(0)
 	}
 	w.ping = true
 	w.kickLocked()

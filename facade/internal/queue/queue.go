@@ -121,9 +121,10 @@ func (q *Queue[T]) TakeBatch(dst []T, maxBytes int) []T {
 }
 
 // Trim gives back the array of an emptied queue that TakeBatch kept, if
-// it is larger than an emptied queue keeps (keptItems).
-func (q *Queue[T]) Trim() {
-	if q.Len() == 0 && cap(q.slots) > keptItems {
+// it has more than keep slots, or than an emptied queue keeps anyway
+// (keptItems), whichever is more.
+func (q *Queue[T]) Trim(keep int) {
+	if q.Len() == 0 && cap(q.slots) > max(keep, keptItems) {
 		q.slots, q.head = nil, 0
 	}
 }

@@ -124,14 +124,16 @@ func TestTakeBatchKeepsTheArrayUntilTrim(t *testing.T) {
 	}
 	assert.Equal(t, kept, cap(q.slots), "pushes write into the kept array")
 	assert.Equal(t, []int{0, 1, 2}, q.TakeBatch(nil, 3), "a batch stops at its bytes")
-	q.Trim()
+	q.Trim(0)
 	assert.Equal(t, 47, q.Len(), "Trim leaves a queue with items alone")
 	assert.Equal(t, 47, len(q.TakeBatch(nil, 1<<30)))
-	q.Trim()
-	assert.Nil(t, q.slots, "a large emptied array is given back")
+	q.Trim(kept)
+	assert.Equal(t, kept, cap(q.slots), "an array of up to keep slots stays")
+	q.Trim(kept - 1)
+	assert.Nil(t, q.slots, "a larger emptied array is given back")
 
 	q.Push(1, 1)
 	assert.Equal(t, []int{1}, q.TakeBatch(nil, 10))
-	q.Trim()
+	q.Trim(0)
 	assert.Positive(t, cap(q.slots), "a small one is kept, as an emptied queue keeps it")
 }
