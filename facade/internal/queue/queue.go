@@ -32,6 +32,9 @@ func New[T any](maxBytes int) Queue[T] {
 // Len reports the number of items queued.
 func (q *Queue[T]) Len() int { return len(q.slots) - q.head }
 
+// Cap reports how many items the queue's array holds without growing.
+func (q *Queue[T]) Cap() int { return cap(q.slots) - q.head }
+
 // Bytes reports the bytes queued, as given to Push.
 func (q *Queue[T]) Bytes() int { return q.bytes }
 
