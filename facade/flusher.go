@@ -289,7 +289,7 @@ func (b *batch) flush(cs []*Conn, eachSocket bool) {
 		if !c.w.flushTake(b.passes[k]) {
 			continue
 		}
-		b.conns[k], b.raws[k], b.bufs[k], b.ns[k], b.errs[k] = c, c.wire.raw, b.passes[k].buf, 0, nil
+		b.conns[k], b.raws[k], b.bufs[k], b.ns[k], b.errs[k] = c, c.w.raw, b.passes[k].buf, 0, nil
 		k++
 	}
 	if k == 0 {

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -39,10 +40,14 @@ type writer struct {
 	pongOwed  bool // a pong is owed
 	closeSet  bool // the close frame is decided: from then on no ping or pong
 	closeOwed bool // it is still to be taken (not begun); once out, the writer stops
-	direct    bool // the socket has a descriptor: the flusher drives the role, else loop
 
-	q       queue.Queue[entry] // events for the client, in Notify order
-	partial []byte             // the rest of a frame the socket took only part of
+	q queue.Queue[entry] // events for the client, in Notify order
+	// raw is the socket's descriptor (wireConn.raw), beside the queue the
+	// flusher's take has just read, not behind the wireConn: nil means
+	// none, and the conn's goroutine (loop) drives the role, else the
+	// flusher does.
+	raw     syscall.RawConn
+	partial []byte // the rest of a frame the socket took only part of
 
 	partialKind  pieceKind // what that frame is
 	partialEntry entry     // its event, given back if the write fails: the client never had it whole
@@ -72,7 +77,7 @@ const (
 // newWriter returns c's writer. Its queue has no bound of its own: enqueue
 // applies the rules (MaxQueueBytes, HardQueueBytes).
 func newWriter(c *Conn) writer {
-	return writer{c: c, q: queue.New[entry](0), flushed: make(chan struct{}), direct: c.wire.raw != nil}
+	return writer{c: c, q: queue.New[entry](0), flushed: make(chan struct{}), raw: c.wire.raw}
 }
 
 // hasWorkLocked reports whether a driver has something to write.
@@ -100,7 +105,7 @@ func (w *writer) claimLocked() (toFlusher bool) {
 		return false
 	}
 	w.running = true
-	if w.direct && w.partial == nil {
+	if w.raw != nil && w.partial == nil {
 		return true
 	}
 	w.c.hub.goOwned(w.loop)
