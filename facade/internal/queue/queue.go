@@ -82,6 +82,14 @@ func (q *Queue[T]) Pop() (v T, ok bool) {
 // maxBytes; it always moves at least one item when any is queued, so an item
 // larger than maxBytes is not stuck. It returns the extended dst.
 func (q *Queue[T]) PopBatch(dst []T, maxBytes int) []T {
+	dst = q.take(dst, maxBytes)
+	q.compact()
+	return dst
+}
+
+// take moves PopBatch's items onto dst, zeroing their slots, and leaves
+// the array as it is.
+func (q *Queue[T]) take(dst []T, maxBytes int) []T {
 	taken := 0
 	for q.head < len(q.slots) {
 		s := &q.slots[q.head]
@@ -94,7 +102,6 @@ func (q *Queue[T]) PopBatch(dst []T, maxBytes int) []T {
 		*s = slot[T]{}
 		q.head++
 	}
-	q.compact()
 	return dst
 }
 
@@ -103,18 +110,7 @@ func (q *Queue[T]) PopBatch(dst []T, maxBytes int) []T {
 // the pushes of the next turn write into it instead of growing a new one
 // from nothing. The consumer calls Trim once it stops taking turns.
 func (q *Queue[T]) TakeBatch(dst []T, maxBytes int) []T {
-	taken := 0
-	for q.head < len(q.slots) {
-		s := &q.slots[q.head]
-		if taken > 0 && taken+s.n > maxBytes {
-			break
-		}
-		dst = append(dst, s.v)
-		q.bytes -= s.n
-		taken += s.n
-		*s = slot[T]{}
-		q.head++
-	}
+	dst = q.take(dst, maxBytes)
 	if q.head == len(q.slots) {
 		q.slots, q.head = q.slots[:0], 0 // consumed slots are zeroed already
 		return dst
