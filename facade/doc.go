@@ -96,10 +96,11 @@
 // reading — pinging or not — delays no one else. A writer writes a burst
 // of queued frames with one send, each message still its own frame, and
 // no timer unless the socket's send buffer is full. On Linux the hub's
-// goroutines hand the sends of 16 to 32 connections of a fan-out to the
-// kernel in one io_uring_enter (its first 15 connections, and a stream to
-// one, get a write call each); where io_uring is missing or refused (old
-// kernels, seccomp), and on other platforms, every send is a write call. Each connection has one
+// goroutines hand their sends to the kernel through io_uring, up to 32
+// connections of a fan-out in one io_uring_enter (the first ones in
+// shorter enters of 1, 2, 4, ... sends); where io_uring is missing or
+// refused (old kernels, seccomp), and on other platforms, every send is a
+// write call. Each connection has one
 // reader goroutine, which hands client messages to
 // [AcceptOptions].OnMessage only once ready; it parks in the network
 // poller until the client first sends.

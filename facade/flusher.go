@@ -222,13 +222,12 @@ func (f *flusher) run() {
 		clear(f.pending[f.head : f.head+n])
 		f.head += n
 		f.mu.Unlock()
-		// Turns of fewer than flushChunk/2 connections (a run's first
-		// turns, a stream's single connection) write each socket: every
-		// call's return lets a client woken by its send onto this CPU run
-		// (the kernel does not preempt a long io_uring_enter), so a
+		// A run's first turns are short enters (1, 2, 4, ... sends): the
+		// kernel does not preempt a long io_uring_enter, so a client woken
+		// by an early send onto this CPU waits for the enter's end, and a
 		// fan-out's first clients get their event as soon as with a write
-		// per socket.
-		b.flush(chunk[:n], n < flushChunk/2 || f.eachSocket.Load())
+		// per socket. A short enter still costs less than a write.
+		b.flush(chunk[:n], f.eachSocket.Load())
 		clear(chunk[:n])
 	}
 }
@@ -275,7 +274,10 @@ type batch struct {
 var batches = sync.Pool{New: func() any { return new(batch) }}
 
 // maxKeptPassBytes bounds the buffer of a pass a batch keeps: up to
-// flushChunk of them stay with each pooled batch.
+// flushChunk of them stay with each pooled batch. The first pass, the
+// one a stream to a single connection writes through turn after turn,
+// keeps a buffer of up to maxPooledBytes: a stream's batches (up to
+// maxBatchBytes) are built in it without growing a buffer anew.
 const maxKeptPassBytes = 64 << 10
 
 func (b *batch) flush(cs []*Conn, eachSocket bool) {
@@ -287,7 +289,7 @@ func (b *batch) flush(cs []*Conn, eachSocket bool) {
 		if !c.w.flushTake(b.passes[k]) {
 			continue
 		}
-		b.conns[k], b.raws[k], b.bufs[k], b.ns[k], b.errs[k] = c, c.wire.raw, b.passes[k].buf, 0, nil
+		b.conns[k], b.raws[k], b.bufs[k], b.ns[k], b.errs[k] = c, c.w.raw, b.passes[k].buf, 0, nil
 		k++
 	}
 	if k == 0 {
@@ -300,7 +302,7 @@ func (b *batch) flush(cs []*Conn, eachSocket bool) {
 	}
 	for i := range k {
 		b.conns[i].w.flushSettle(b.passes[i], b.ns[i], b.errs[i])
-		if p := b.passes[i]; cap(p.buf) > maxKeptPassBytes {
+		if p := b.passes[i]; cap(p.buf) > maxKeptPassBytes && (i > 0 || cap(p.buf) > maxPooledBytes) {
 			putPass(p) // a large batch's buffer is not kept with the batch
 			b.passes[i] = nil
 		}

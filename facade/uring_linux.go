@@ -226,12 +226,18 @@ func (r *ring) send(fds []int32, bufs [][]byte, ns []int, errs []error) (ok bool
 }
 
 // sendPinned writes bufs[i] to raws[i] as send does, each descriptor held
-// open (RawConn.Write, as writeNow holds it) until every send has
-// completed: the connections' descriptors are pinned one inside the other
-// and the ring is entered from the innermost. A connection whose
-// descriptor cannot be had (closed, or its write deadline passed) gets
-// that error and no send. It reports false, having written nothing, if the
-// ring failed as a whole.
+// open until every send has completed: the connections' descriptors are
+// pinned one inside the other and the ring is entered from the innermost.
+// A descriptor is pinned with RawConn.Control, which holds a reference to
+// it, so a Close meanwhile closes it only once the sends are done, and it
+// cannot be reused for another socket while one is in flight — all the
+// flusher needs: RawConn.Write would also take the descriptor's write lock
+// and re-arm its poller, for a wait the flusher never does (a writer's
+// role already keeps every other write of the socket out, and its write
+// deadline is set only while the connection's own goroutine waits). A
+// connection whose descriptor cannot be had (closed) gets that error and
+// no send. It reports false, having written nothing, if the ring failed
+// as a whole.
 func (r *ring) sendPinned(raws []syscall.RawConn, bufs [][]byte, ns []int, errs []error) bool {
 	if len(raws) > len(r.fds) {
 		return false
@@ -250,14 +256,13 @@ type pinLevel struct {
 	r      *ring
 	i      int
 	called bool
-	fn     func(fd uintptr) bool // step
+	fn     func(fd uintptr) // step
 }
 
-func (l *pinLevel) step(fd uintptr) bool {
+func (l *pinLevel) step(fd uintptr) {
 	l.called = true
 	l.r.fds[l.i] = int32(fd)
 	l.r.pinFrom(l.i + 1)
-	return true
 }
 
 // pinFrom pins raws[i:] and then sends.
@@ -265,7 +270,7 @@ func (r *ring) pinFrom(i int) {
 	for ; i < len(r.raws); i++ {
 		l := &r.levels[i]
 		l.called = false
-		err := r.raws[i].Write(l.fn)
+		err := r.raws[i].Control(l.fn)
 		if l.called {
 			return // step went on from i+1, holding this descriptor
 		}

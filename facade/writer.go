@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -39,10 +40,14 @@ type writer struct {
 	pongOwed  bool // a pong is owed
 	closeSet  bool // the close frame is decided: from then on no ping or pong
 	closeOwed bool // it is still to be taken (not begun); once out, the writer stops
-	direct    bool // the socket has a descriptor: the flusher drives the role, else loop
 
-	q       queue.Queue[entry] // events for the client, in Notify order
-	partial []byte             // the rest of a frame the socket took only part of
+	q queue.Queue[entry] // events for the client, in Notify order
+	// raw is the socket's descriptor (wireConn.raw), beside the queue the
+	// flusher's take has just read, not behind the wireConn: nil means
+	// none, and the conn's goroutine (loop) drives the role, else the
+	// flusher does.
+	raw     syscall.RawConn
+	partial []byte // the rest of a frame the socket took only part of
 
 	partialKind  pieceKind // what that frame is
 	partialEntry entry     // its event, given back if the write fails: the client never had it whole
@@ -72,7 +77,7 @@ const (
 // newWriter returns c's writer. Its queue has no bound of its own: enqueue
 // applies the rules (MaxQueueBytes, HardQueueBytes).
 func newWriter(c *Conn) writer {
-	return writer{c: c, q: queue.New[entry](0), flushed: make(chan struct{}), direct: c.wire.raw != nil}
+	return writer{c: c, q: queue.New[entry](0), flushed: make(chan struct{}), raw: c.wire.raw}
 }
 
 // hasWorkLocked reports whether a driver has something to write.
@@ -100,16 +105,25 @@ func (w *writer) claimLocked() (toFlusher bool) {
 		return false
 	}
 	w.running = true
-	if w.direct && w.partial == nil {
+	if w.raw != nil && w.partial == nil {
 		return true
 	}
 	w.c.hub.goOwned(w.loop)
 	return false
 }
 
-// releaseLocked gives the role up.
+// maxIdleSlots is the largest queue array an idle writer keeps until its
+// next ping: a stream whose turns empty the queue now and then lets go of
+// the role between them, and pushes into the same array when it comes
+// back instead of growing one anew each time. A larger array (a burst)
+// goes at once.
+const maxIdleSlots = 1024
+
+// releaseLocked gives the role up, and with it the queue's array if a
+// burst made it large (takeLocked keeps it while the role is held).
 func (w *writer) releaseLocked() {
 	w.running = false
+	w.q.Trim(maxIdleSlots)
 	if w.idle != nil {
 		close(w.idle)
 		w.idle = nil
@@ -122,10 +136,14 @@ func (w *writer) openLocked() {
 	w.kickLocked()
 }
 
-// pingLocked owes a ping.
+// pingLocked owes a ping. An idle writer gives back the queue's array
+// first: what a stream left is kept for at most one PingInterval.
 func (w *writer) pingLocked() {
 	if w.closeSet || w.stopped {
 		return
+	}
+	if !w.running {
+		w.q.Trim(0)
 	}
 	w.ping = true
 	w.kickLocked()
@@ -290,7 +308,9 @@ func (w *writer) takeLocked(p *pass) bool {
 	}
 	p.events = len(p.batch)
 	if w.open {
-		p.batch = w.q.PopBatch(p.batch, maxBatchBytes)
+		// The queue keeps its array while the role is held: a stream's
+		// next events are pushed into it, not into one grown anew.
+		p.batch = w.q.TakeBatch(p.batch, maxBatchBytes)
 		if w.q.Bytes() <= w.c.hub.o.MaxQueueBytes {
 			w.overAt = time.Time{}
 		}

@@ -159,3 +159,42 @@ func TestWriterSettlesEveryPartialWrite(t *testing.T) {
 		}
 	}
 }
+
+// A writer keeps the queue array a stream grew, while it holds the role and
+// after it lets go (up to maxIdleSlots), so the stream's next events are
+// pushed into it rather than into one grown anew; an idle writer gives it
+// back at its next ping, and a larger one (a burst's) goes with the role.
+func TestWriterKeepsAStreamsQueueArrayUntilItsPing(t *testing.T) {
+	t.Parallel()
+	e := entry{m: &message{body: []byte(`{}`), at: time.Now()}, key: ToUser("u")}
+	w := testWriter(t)
+	w.c.mu.Lock()
+	defer w.c.mu.Unlock()
+	fill := func(n int) {
+		for range n {
+			w.q.Push(e, 1)
+		}
+	}
+	p := &pass{}
+	fill(200)
+	require.True(t, take(w, p))
+	grown := w.q.Cap()
+	require.GreaterOrEqual(t, grown, 200)
+	fill(100)
+	require.Equal(t, grown, w.q.Cap(), "the next turn's events go into the array the last one emptied")
+	require.True(t, take(w, p))
+	require.False(t, w.takeLocked(p), "nothing is left: the role is let go")
+	require.Equal(t, grown, w.q.Cap(), "an idle writer keeps it")
+	w.pingLocked()
+	require.Zero(t, w.q.Cap(), "until its next ping")
+
+	w2 := testWriter(t)
+	w2.c.mu.Lock()
+	defer w2.c.mu.Unlock()
+	for range 2 * maxIdleSlots {
+		w2.q.Push(e, 1)
+	}
+	require.True(t, take(w2, p))
+	require.False(t, w2.takeLocked(p))
+	require.Zero(t, w2.q.Cap(), "a burst's array goes with the role")
+}

@@ -32,6 +32,9 @@ func New[T any](maxBytes int) Queue[T] {
 // Len reports the number of items queued.
 func (q *Queue[T]) Len() int { return len(q.slots) - q.head }
 
+// Cap reports how many items the queue's array holds without growing.
+func (q *Queue[T]) Cap() int { return cap(q.slots) - q.head }
+
 // Bytes reports the bytes queued, as given to Push.
 func (q *Queue[T]) Bytes() int { return q.bytes }
 
@@ -79,6 +82,14 @@ func (q *Queue[T]) Pop() (v T, ok bool) {
 // maxBytes; it always moves at least one item when any is queued, so an item
 // larger than maxBytes is not stuck. It returns the extended dst.
 func (q *Queue[T]) PopBatch(dst []T, maxBytes int) []T {
+	dst = q.take(dst, maxBytes)
+	q.compact()
+	return dst
+}
+
+// take moves PopBatch's items onto dst, zeroing their slots, and leaves
+// the array as it is.
+func (q *Queue[T]) take(dst []T, maxBytes int) []T {
 	taken := 0
 	for q.head < len(q.slots) {
 		s := &q.slots[q.head]
@@ -91,8 +102,30 @@ func (q *Queue[T]) PopBatch(dst []T, maxBytes int) []T {
 		*s = slot[T]{}
 		q.head++
 	}
+	return dst
+}
+
+// TakeBatch is PopBatch for a consumer that takes turns while its
+// producer pushes: a queue it empties keeps its array, however large, so
+// the pushes of the next turn write into it instead of growing a new one
+// from nothing. The consumer calls Trim once it stops taking turns.
+func (q *Queue[T]) TakeBatch(dst []T, maxBytes int) []T {
+	dst = q.take(dst, maxBytes)
+	if q.head == len(q.slots) {
+		q.slots, q.head = q.slots[:0], 0 // consumed slots are zeroed already
+		return dst
+	}
 	q.compact()
 	return dst
+}
+
+// Trim gives back the array of an emptied queue that TakeBatch kept, if
+// it has more than keep slots, or than an emptied queue keeps anyway
+// (keptItems), whichever is more.
+func (q *Queue[T]) Trim(keep int) {
+	if q.Len() == 0 && cap(q.slots) > max(keep, keptItems) {
+		q.slots, q.head = nil, 0
+	}
 }
 
 // Drain removes every item, oldest first, onto dst and returns it.

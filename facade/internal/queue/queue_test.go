@@ -104,3 +104,36 @@ func TestEmptiedQueueKeepsOnlySmallArrays(t *testing.T) {
 	assert.Nil(t, q.slots, "a large array is released")
 	assert.Zero(t, q.Bytes())
 }
+
+// A consumer taking turns keeps the emptied queue's array, however large,
+// for the producer's next pushes; Trim gives it back once the turns end,
+// and keeps what an emptied queue keeps anyway.
+func TestTakeBatchKeepsTheArrayUntilTrim(t *testing.T) {
+	q := New[int](0)
+	for i := range 100 {
+		q.Push(i, 1)
+	}
+	got := q.TakeBatch(nil, 1<<30)
+	assert.Len(t, got, 100)
+	assert.Zero(t, q.Len())
+	assert.Zero(t, q.Bytes())
+	kept := cap(q.slots)
+	assert.GreaterOrEqual(t, kept, 100, "the emptied array is kept")
+	for i := range 50 {
+		q.Push(i, 1)
+	}
+	assert.Equal(t, kept, cap(q.slots), "pushes write into the kept array")
+	assert.Equal(t, []int{0, 1, 2}, q.TakeBatch(nil, 3), "a batch stops at its bytes")
+	q.Trim(0)
+	assert.Equal(t, 47, q.Len(), "Trim leaves a queue with items alone")
+	assert.Equal(t, 47, len(q.TakeBatch(nil, 1<<30)))
+	q.Trim(kept)
+	assert.Equal(t, kept, cap(q.slots), "an array of up to keep slots stays")
+	q.Trim(kept - 1)
+	assert.Nil(t, q.slots, "a larger emptied array is given back")
+
+	q.Push(1, 1)
+	assert.Equal(t, []int{1}, q.TakeBatch(nil, 10))
+	q.Trim(0)
+	assert.Positive(t, cap(q.slots), "a small one is kept, as an emptied queue keeps it")
+}
