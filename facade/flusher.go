@@ -297,6 +297,12 @@ func (b *batch) flush(cs []*Conn, eachSocket bool) {
 		for i := range k {
 			b.ns[i], b.errs[i] = writeNow(b.raws[i], b.bufs[i])
 		}
+	} else {
+		for i := range k {
+			if b.ns[i] < 0 { // the ring did not send it
+				b.ns[i], b.errs[i] = writeNow(b.raws[i], b.bufs[i])
+			}
+		}
 	}
 	for i := range k {
 		b.conns[i].w.flushSettle(b.passes[i], b.ns[i], b.errs[i])
