@@ -3,19 +3,15 @@
 package facade_test
 
 import (
-	"context"
 	"fmt"
 	"net"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/wsunify/wsunify/facade"
-	"github.com/wsunify/wsunify/internal/wstest"
 )
 
 // io_uring failing under a running hub, the ways kernels and sandboxes
@@ -66,33 +62,6 @@ func ringFaultCase(t *testing.T, f *facade.RingFault) {
 	undo := facade.InjectRingFault(f)
 	defer undo()
 
-	const clients, events = 48, 40
-	cs := make([]*wstest.Client, clients)
-	conns := make([]*facade.Conn, clients)
-	for i := range cs {
-		cs[i], conns[i] = s.Strict(t, wstest.Query{ID: fmt.Sprint("c", i), User: fmt.Sprint("u", i)}, nil)
-	}
-	read := make([]error, clients)
-	var wg sync.WaitGroup
-	for i, c := range cs {
-		wg.Go(func() { read[i] = readStrict(c, events) })
-	}
-	for i := range events {
-		require.NoError(t, s.hub.Notify(context.Background(), facade.ToAll(), strictEvent("all", i)))
-		if i%8 == 7 {
-			time.Sleep(time.Millisecond) // the flusher parks and starts again from short turns
-		}
-	}
-	wg.Wait()
-	for i, err := range read {
-		require.NoError(t, err, "client %d", i)
-	}
+	strictFanOut(t, s, "c", 48, 40)
 	require.Positive(t, f.Seen.Load(), "the fault happened")
-	st := s.hub.Stats()
-	assert.Zero(t, st.Failed, "no connection failed for the ring's error")
-	assert.EqualValues(t, clients*events, st.Written)
-	for i, c := range conns {
-		assert.Equal(t, facade.ProcessingReady, c.State(), "connection %d", i)
-		assert.NoError(t, cs[i].Err(), "client %d", i)
-	}
 }
