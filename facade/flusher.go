@@ -44,6 +44,11 @@ type flusher struct {
 	quit   chan struct{} // closed by the hub's Close: no goroutine parks from then on
 	closed bool          // quit is closed
 
+	// conns is how many connections the hub has: with none, a goroutine
+	// out of work exits rather than park, for no work can come but
+	// through a new connection (a hub left open goes idle at once).
+	conns atomic.Int32
+
 	eachSocket atomic.Bool // write each socket even where io_uring works (tests, benchmarks)
 }
 
@@ -55,7 +60,7 @@ const flushChunk = 32
 const maxKeptLine = 4096
 
 // flushLinger is how long a flusher goroutine out of work waits for more
-// before it exits.
+// before it exits (while the hub has connections).
 const flushLinger = time.Second
 
 // init makes f the flusher of h.
@@ -196,7 +201,7 @@ func (f *flusher) run() {
 			if cap(f.pending) > maxKeptLine {
 				f.pending = nil
 			}
-			if f.closed {
+			if f.closed || f.conns.Load() == 0 {
 				f.running--
 				f.mu.Unlock()
 				return
