@@ -168,6 +168,9 @@ func (h *Hub) unregisterLocked(c *Conn) {
 	h.leaveLocked(c)
 	delete(h.conns, c.id)
 	h.flush.conns.Store(int32(len(h.conns)))
+	if len(h.conns) == 0 {
+		h.flush.letParkedGo()
+	}
 	if c.userID != "" {
 		h.users[c.userID] = remove(h.users[c.userID], c)
 		if len(h.users[c.userID]) == 0 {
