@@ -4,7 +4,6 @@ package facade_test
 
 import (
 	"os"
-	"os/exec"
 	"runtime"
 	"syscall"
 	"testing"
@@ -36,12 +35,8 @@ func TestIOURingRefusedBySeccomp(t *testing.T) {
 	for _, mode := range []string{"setup EPERM", "setup ENOMEM", "runtime EPERM"} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
-			cmd := exec.Command(os.Args[0], "-test.run=^TestIOURingRefusedBySeccomp$", "-test.v", "-test.count=1")
-			cmd.Env = append(os.Environ(), seccompChildEnv+"="+mode)
-			out, err := cmd.CombinedOutput()
-			require.NoError(t, err, "the child:\n%s", out)
-			require.Contains(t, string(out), "seccomp filter installed", "the child ran the sandboxed case:\n%s", out)
-			require.Contains(t, string(out), "--- PASS: TestIOURingRefusedBySeccomp", "%s", out)
+			out := runChild(t, "TestIOURingRefusedBySeccomp", seccompChildEnv, mode)
+			require.Contains(t, out, "seccomp filter installed", "the child ran the sandboxed case:\n%s", out)
 		})
 	}
 }
@@ -80,10 +75,12 @@ const (
 	bpfLdWAbs, bpfJeqK, bpfRetK = 0x20, 0x15, 0x06
 )
 
+// sockFilter is struct sock_filter; no jump here is taken on false.
 type sockFilter struct {
-	code   uint16
-	jt, jf uint8
-	k      uint32
+	code uint16
+	jt   uint8
+	_    uint8 // jf
+	k    uint32
 }
 
 type sockFprog struct {

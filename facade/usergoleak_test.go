@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -37,11 +36,8 @@ func TestAUserGoleakTestPasses(t *testing.T) {
 	for _, mode := range []string{"hub closed", "hub left open"} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
-			cmd := exec.Command(os.Args[0], "-test.run=^TestAUserGoleakTestPasses$", "-test.v", "-test.count=1")
-			cmd.Env = append(os.Environ(), userGoleakEnv+"="+mode)
-			out, err := cmd.CombinedOutput()
-			require.NoError(t, err, "the child:\n%s", out)
-			require.Contains(t, string(out), "the fan-out was read", "the child ran the user's test:\n%s", out)
+			out := runChild(t, "TestAUserGoleakTestPasses", userGoleakEnv, mode)
+			require.Contains(t, out, "the fan-out was read", "the child ran the user's test:\n%s", out)
 		})
 	}
 }
