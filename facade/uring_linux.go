@@ -21,7 +21,8 @@ import (
 // figures). Each send is MSG_DONTWAIT: what a full socket does not take
 // comes back as a short count or EAGAIN, as from writeNow, never as a wait.
 // Where io_uring is missing or refused (old kernels, seccomp, the sysctl
-// io_uring_disabled), the flusher writes each socket with writeNow.
+// io_uring_disabled), the flusher writes each socket with writeNow; so it
+// does each send the ring did not make (refused, failed, never submitted).
 
 const (
 	sysIOURingSetup = 425
