@@ -103,6 +103,7 @@ func (h *Hub) Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions
 	c.pingTimer = time.AfterFunc(h.o.PingInterval, c.ping)
 	c.mu.Unlock()
 	h.conns[id] = c
+	h.flush.conns.Store(int32(len(h.conns)))
 	h.joinLocked(c, ToConn(id), "")
 	if start != nil {
 		_ = wire.Conn.SetReadDeadline(time.Now().Add(h.o.PongTimeout))

@@ -89,7 +89,8 @@
 // starts, so frames never interleave: control frames go between data
 // frames, never inside one. The writer is driven by one goroutine at a
 // time, and by none while idle: a few goroutines per hub (GOMAXPROCS-1 at
-// most, at least one, gone a second after the last work) write what
+// most, at least one, gone a second after the last work, or at once
+// when the hub has no connection left) write what
 // sockets take at once and never wait, and a connection whose socket is
 // full gets its own goroutine until it drains, which waits at most
 // WriteTimeout. No lock is held across a write, so a client that stops

@@ -44,6 +44,13 @@ type flusher struct {
 	quit   chan struct{} // closed by the hub's Close: no goroutine parks from then on
 	closed bool          // quit is closed
 
+	// conns is how many connections the hub has: with none, a goroutine
+	// out of work exits rather than park, and parked ones are let go
+	// (leave), for no work can come but through a new connection: a hub
+	// left open goes idle at once.
+	conns atomic.Int32
+	leave chan struct{} // one token per parked goroutine let go; capacity max
+
 	eachSocket atomic.Bool // write each socket even where io_uring works (tests, benchmarks)
 }
 
@@ -55,13 +62,14 @@ const flushChunk = 32
 const maxKeptLine = 4096
 
 // flushLinger is how long a flusher goroutine out of work waits for more
-// before it exits.
+// before it exits (while the hub has connections).
 const flushLinger = time.Second
 
 // init makes f the flusher of h.
 func (f *flusher) init(h *Hub) {
 	f.max = max(1, runtime.GOMAXPROCS(0)-1)
 	f.wake = make(chan struct{}, f.max)
+	f.leave = make(chan struct{}, f.max)
 	f.quit = make(chan struct{})
 	f.start = func() {
 		defer h.wg.Done()
@@ -108,6 +116,18 @@ func (f *flusher) close() {
 	if !f.closed {
 		f.closed = true
 		close(f.quit)
+	}
+}
+
+// letParkedGo makes the parked goroutines exit: the hub's last
+// connection has gone. Called with the hub's lock held.
+func (f *flusher) letParkedGo() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := f.parked
+	f.parked, f.running = 0, f.running-n
+	for range n {
+		f.leave <- struct{}{} // never blocks: one token per goroutine parked
 	}
 }
 
@@ -196,7 +216,7 @@ func (f *flusher) run() {
 			if cap(f.pending) > maxKeptLine {
 				f.pending = nil
 			}
-			if f.closed {
+			if f.closed || f.conns.Load() == 0 {
 				f.running--
 				f.mu.Unlock()
 				return
@@ -234,12 +254,16 @@ func (f *flusher) run() {
 
 // park waits, counted in parked, until an add claims this goroutine (true:
 // work is in line) or the linger ends or the hub closes with nothing
-// claimed (false: the goroutine has left the count and exits).
+// claimed, or letParkedGo lets it go (false: the goroutine has left the
+// count and exits).
 func (f *flusher) park(linger *time.Timer) bool {
 	select {
 	case <-f.wake:
 		linger.Stop()
 		return true
+	case <-f.leave:
+		linger.Stop()
+		return false
 	case <-linger.C:
 	case <-f.quit:
 		linger.Stop()
@@ -252,8 +276,12 @@ func (f *flusher) park(linger *time.Timer) bool {
 		return false
 	}
 	f.mu.Unlock()
-	<-f.wake // claimed meanwhile: its token is sent, or about to be
-	return true
+	select { // claimed or let go meanwhile: its token is sent, or about to be
+	case <-f.wake:
+		return true
+	case <-f.leave:
+		return false
+	}
 }
 
 // batch is a flusher's turn at a chunk of connections: each writer's
@@ -298,6 +326,12 @@ func (b *batch) flush(cs []*Conn, eachSocket bool) {
 	if b.ring == nil || eachSocket || !b.ring.sendPinned(b.raws[:k], b.bufs[:k], b.ns[:k], b.errs[:k]) {
 		for i := range k {
 			b.ns[i], b.errs[i] = writeNow(b.raws[i], b.bufs[i])
+		}
+	} else {
+		for i := range k {
+			if b.ns[i] < 0 { // the ring did not send it
+				b.ns[i], b.errs[i] = writeNow(b.raws[i], b.bufs[i])
+			}
 		}
 	}
 	for i := range k {

@@ -21,7 +21,8 @@ import (
 // figures). Each send is MSG_DONTWAIT: what a full socket does not take
 // comes back as a short count or EAGAIN, as from writeNow, never as a wait.
 // Where io_uring is missing or refused (old kernels, seccomp, the sysctl
-// io_uring_disabled), the flusher writes each socket with writeNow.
+// io_uring_disabled), the flusher writes each socket with writeNow; so it
+// does each send the ring did not make (refused, failed, never submitted).
 
 const (
 	sysIOURingSetup = 425
@@ -158,10 +159,13 @@ func (r *ring) close() {
 }
 
 // send writes bufs[i] to fds[i] (skipping fds[i] < 0), each once and
-// without waiting, and stores what each socket took in ns[i] and any
-// error in errs[i]. It returns once every send has completed: the kernel
-// holds no pointer into bufs afterwards. ok false means the ring failed as
-// a whole; then no send was made and the caller writes each socket itself.
+// without waiting, and stores what each socket took in ns[i], or -1 where
+// the ring sent nothing and the caller is to write that socket itself:
+// the send failed (whether the error is the socket's or the ring's, the
+// caller's write meets the socket's own), or never reached the kernel. It
+// returns once every send made has completed: the kernel holds no pointer
+// into bufs afterwards. ok false means the ring failed as a whole; then no
+// send was made and the caller writes each socket itself.
 func (r *ring) send(fds []int32, bufs [][]byte, ns []int, errs []error) (ok bool) {
 	tail := atomic.LoadUint32(r.sqTail)
 	var queued uint32
@@ -170,7 +174,7 @@ func (r *ring) send(fds []int32, bufs [][]byte, ns []int, errs []error) (ok bool
 			continue
 		}
 		idx := (tail + queued) & r.sqMask
-		*(*uringSQE)(unsafe.Add(r.sqes, uintptr(idx)*unsafe.Sizeof(uringSQE{}))) = uringSQE{
+		*r.sqe(idx) = uringSQE{
 			opcode:   ioringOpSend,
 			fd:       fd,
 			addr:     uint64(uintptr(unsafe.Pointer(&bufs[i][0]))),
@@ -187,8 +191,7 @@ func (r *ring) send(fds []int32, bufs [][]byte, ns []int, errs []error) (ok bool
 	atomic.StoreUint32(r.sqTail, tail+queued)
 	var submitted, done uint32
 	for done < queued {
-		got, _, e := syscall.Syscall6(sysIOURingEnter, uintptr(r.fd), uintptr(queued-submitted),
-			uintptr(queued-done), ioringEnterGetEvts, 0, 0)
+		got, e := r.enter(queued-submitted, queued-done, ioringEnterGetEvts)
 		switch {
 		case e == syscall.EINTR || e == syscall.EAGAIN || e == syscall.EBUSY:
 			// Nothing or part submitted; completions may be waiting: reap, go on.
@@ -199,9 +202,14 @@ func (r *ring) send(fds []int32, bufs [][]byte, ns []int, errs []error) (ok bool
 				runtime.KeepAlive(bufs)
 				return false
 			}
-			// Part is in flight: the kernel still owns those buffers, so
-			// wait for them; enter only to wait from here on.
-			submitted = queued
+			// The kernel took the first entries, and owns their buffers
+			// until they complete: wait for them. The rest never reached
+			// it: take them back, for the caller to write.
+			for pos := tail + submitted; pos != tail+queued; pos++ {
+				ns[r.sqe(pos).userData] = -1
+			}
+			atomic.StoreUint32(r.sqTail, tail+submitted)
+			queued = submitted
 		default:
 			submitted += uint32(got)
 		}
@@ -212,10 +220,13 @@ func (r *ring) send(fds []int32, bufs [][]byte, ns []int, errs []error) (ok bool
 			switch res := c.res; {
 			case res >= 0:
 				ns[i] = int(res)
-			case syscall.Errno(-res) == syscall.EAGAIN, syscall.Errno(-res) == syscall.EINTR:
+			case syscall.Errno(-res) == syscall.EAGAIN:
 				ns[i] = 0 // a full socket: the caller moves the rest on
 			default:
-				errs[i] = os.NewSyscallError("write", syscall.Errno(-res))
+				// EINVAL, EOPNOTSUPP, ECANCELED, ENOMEM may be the ring's
+				// own, not the socket's: nothing was sent, the caller
+				// writes it.
+				ns[i] = -1
 			}
 			done++
 		}
@@ -223,6 +234,29 @@ func (r *ring) send(fds []int32, bufs [][]byte, ns []int, errs []error) (ok bool
 	}
 	runtime.KeepAlive(bufs)
 	return true
+}
+
+// ringEnterHook, set by tests only, stands in for io_uring_enter: it
+// makes the ring fail as kernels and sandboxes do (ringfault_linux_test.go).
+var ringEnterHook atomic.Pointer[func(r *ring, toSubmit, minComplete, flags uint32) (uint32, syscall.Errno)]
+
+// enter is io_uring_enter on r: submit toSubmit entries, wait for
+// minComplete completions if flags has GETEVENTS.
+func (r *ring) enter(toSubmit, minComplete, flags uint32) (uint32, syscall.Errno) {
+	if h := ringEnterHook.Load(); h != nil {
+		return (*h)(r, toSubmit, minComplete, flags)
+	}
+	return r.sysEnter(toSubmit, minComplete, flags)
+}
+
+func (r *ring) sysEnter(toSubmit, minComplete, flags uint32) (uint32, syscall.Errno) {
+	got, _, e := syscall.Syscall6(sysIOURingEnter, uintptr(r.fd), uintptr(toSubmit), uintptr(minComplete), uintptr(flags), 0, 0)
+	return uint32(got), e
+}
+
+// sqe is the submission entry at position pos of the ring.
+func (r *ring) sqe(pos uint32) *uringSQE {
+	return (*uringSQE)(unsafe.Add(r.sqes, uintptr(pos&r.sqMask)*unsafe.Sizeof(uringSQE{})))
 }
 
 // sendPinned writes bufs[i] to raws[i] as send does, each descriptor held
@@ -237,7 +271,8 @@ func (r *ring) send(fds []int32, bufs [][]byte, ns []int, errs []error) (ok bool
 // deadline is set only while the connection's own goroutine waits). A
 // connection whose descriptor cannot be had (closed) gets that error and
 // no send. It reports false, having written nothing, if the ring failed
-// as a whole.
+// as a whole. ns[i] is -1 for a send the ring did not make: the caller
+// writes that socket itself.
 func (r *ring) sendPinned(raws []syscall.RawConn, bufs [][]byte, ns []int, errs []error) bool {
 	if len(raws) > len(r.fds) {
 		return false
