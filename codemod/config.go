@@ -247,7 +247,10 @@ func loadConfigs(ctx context.Context, cfg *LoadConfig, patterns []string) (*Prog
 		prog.unchecked = append(prog.unchecked, prog.testFiles(allDirs)...)
 	}
 	for _, o := range prog.others {
-		o.unchecked = prog.unchecked
+		mergeModules(prog.mods, o.mods)
+	}
+	for _, o := range prog.others {
+		o.unchecked, o.mods = prog.unchecked, prog.mods
 	}
 	return prog, nil
 }

@@ -53,6 +53,10 @@ type Program struct {
 	ignored   map[string]string // a main-module file the configuration leaves out → its package path
 	dirs      map[string]string // a main-module package directory → its path
 	listErrs  []error           // the go command's errors on selected packages not loaded from source
+	// mods are the main modules by path, with their commands (api.go);
+	// selected the package paths the patterns match (config.go).
+	mods     map[string]*mainModule
+	selected map[string]bool
 }
 
 // Package is one package of a [Program].
@@ -341,7 +345,8 @@ func (l *loader) findSource() {
 // parse.
 func (l *loader) program() *Program {
 	prog := &Program{Fset: l.fset, byPath: map[string]*Package{}, legacyPaths: l.isLegacy, source: l.inSource,
-		ignored: map[string]string{}, dirs: map[string]string{}, progress: l.cfg.Progress}
+		ignored: map[string]string{}, dirs: map[string]string{}, progress: l.cfg.Progress,
+		mods: map[string]*mainModule{}, selected: l.selected}
 	if l.module != nil {
 		prog.Module = l.module.Path
 	}
@@ -352,6 +357,7 @@ func (l *loader) program() *Program {
 		if len(p.GoFiles) > 0 {
 			prog.dirs[filepath.Dir(p.GoFiles[0])] = strings.TrimSuffix(p.PkgPath, "_test")
 		}
+		addCommand(prog.mods, p.Module.Path, p.PkgPath, p.Name)
 		if l.isLegacy[p.PkgPath] {
 			continue // the legacy implementation is left alone
 		}

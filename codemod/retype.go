@@ -43,6 +43,7 @@ type decl struct {
 	typeExpr ast.Expr     // nil for :=
 	group    []*ast.Ident // the names sharing typeExpr
 	fn       *types.Func  // for parameters and results
+	owner    types.Object // for a result of a func type: the type, field or variable of that type
 	param    int          // for parameters and results: the index in the signature
 	define   bool         // declared by :=
 
@@ -93,6 +94,7 @@ type retyper struct {
 	// swaps of their slots (doubleswap.go).
 	usage map[*decl]doubleUsage
 	swaps map[*types.TypeName]*doubleSwap
+	reach map[*Package]*reach // what importers reach of a package (api.go)
 }
 
 func newRetyper(prog *Program, l *legacy, opts *Options, st *steer) *retyper {
@@ -126,6 +128,9 @@ func newRetyper(prog *Program, l *legacy, opts *Options, st *steer) *retyper {
 	}
 	for _, d := range rt.order {
 		rt.blockUnchecked(d)
+		if why := rt.apiReason(d); why != "" && d.blocked == "" {
+			d.blocked = why
+		}
 	}
 	for _, pkg := range prog.Packages {
 		if !may(pkg) {

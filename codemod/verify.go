@@ -53,6 +53,7 @@ func verify(ctx context.Context, prog *Program, changes []FileChange, release bo
 		Fset: prog.Fset, Module: prog.Module, byPath: maps.Clone(prog.byPath),
 		ext: prog.ext, legacyPaths: prog.legacyPaths, reach: prog.reach,
 		config: prog.config, unchecked: prog.unchecked, source: prog.source, progress: prog.progress,
+		mods: prog.mods, selected: prog.selected,
 	}
 	var recheck []*Package
 	for _, pkg := range prog.Packages {
