@@ -128,9 +128,6 @@ func newRetyper(prog *Program, l *legacy, opts *Options, st *steer) *retyper {
 	}
 	for _, d := range rt.order {
 		rt.blockUnchecked(d)
-		if why := rt.apiReason(d); why != "" && d.blocked == "" {
-			d.blocked = why
-		}
 	}
 	for _, pkg := range prog.Packages {
 		if !may(pkg) {
@@ -138,6 +135,13 @@ func newRetyper(prog *Program, l *legacy, opts *Options, st *steer) *retyper {
 		}
 		for _, f := range pkg.Files {
 			rt.findUses(pkg, f)
+		}
+	}
+	// After the uses, whose reasons (a use outside the selection) say
+	// more than this one.
+	for _, d := range rt.order {
+		if why := rt.apiReason(d); why != "" && d.blocked == "" {
+			d.blocked = why
 		}
 	}
 	rt.linkClasses()

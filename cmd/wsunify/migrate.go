@@ -80,6 +80,7 @@ type migrateFlags struct {
 	shapes    shapeFlags
 	tests     bool
 	generated bool
+	api       apiFlag
 	goos      string
 	tags      string
 	jsonOut   bool
@@ -94,6 +95,7 @@ func (m *migrateFlags) declare(fs *flag.FlagSet) {
 	fs.Var(m.shapes, "shape", "`Shape=pkg.Type`: the user's type plays a legacy shape (WebSocketManager or AgentWebSocketBridge); repeatable")
 	fs.BoolVar(&m.tests, "test", true, "also load, rewrite and check the packages' _test.go files")
 	fs.BoolVar(&m.generated, "generated", false, "also rewrite generated files (// Code generated … DO NOT EDIT.), which are otherwise left alone with a finding")
+	fs.Var(&m.api, "api", "`auto`, keep or change: whether the retype step may change the exported API of a package, what importers outside the module can reach (auto: a library's is kept, a service's changes; a module with a main package is a service)")
 	fs.StringVar(&m.goos, "goos", "", "comma-separated `GOOS` values to check, one build configuration each (default: the go command's, and those the module's files need)")
 	fs.StringVar(&m.tags, "tags", "", "comma-separated build `tags` of every configuration checked (default: none, and those the module's files need)")
 	m.format = formatText
@@ -103,6 +105,17 @@ func (m *migrateFlags) declare(fs *flag.FlagSet) {
 	if m.cmd == "plan" || m.cmd == "check" {
 		fs.Var(&m.format, "format", "output `format`: text, json (the plan), github (workflow annotations) or sarif (SARIF 2.1.0)")
 	}
+}
+
+// apiFlag is the value of -api.
+type apiFlag codemod.API
+
+func (a *apiFlag) String() string { return codemod.API(*a).String() }
+
+func (a *apiFlag) Set(v string) error {
+	api, err := codemod.ParseAPI(v)
+	*a = apiFlag(api)
+	return err
 }
 
 // shapeFlags collects repeated -shape flags.
@@ -130,7 +143,7 @@ func (m *migrateFlags) run(ctx context.Context, inv *invocation, patterns []stri
 	if err != nil {
 		return inv.usagef("%v", err)
 	}
-	opts := &codemod.Options{Rules: ruleSet, Shapes: m.shapes, Generated: m.generated}
+	opts := &codemod.Options{Rules: ruleSet, Shapes: m.shapes, Generated: m.generated, API: codemod.API(m.api)}
 	legacyPaths := []string{codemod.BridgePath}
 	for _, types := range m.shapes {
 		for _, t := range types {

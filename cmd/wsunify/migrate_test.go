@@ -147,7 +147,8 @@ func TestGreet(t *testing.T) {
 }
 `
 	dir := testmod.New(t, map[string]string{
-		"ws/ws.go": legacySrc,
+		"ws/ws.go":        legacySrc,
+		"cmd/app/main.go": commandSrc,
 		"ws/default.go": `package ws
 
 import (
@@ -215,5 +216,31 @@ func TestOtherModule(t *testing.T) {
 		if code, stdout, stderr := wsunify("plan", "-C", m[1], m[2]); code != exitOK || !strings.Contains(stdout, "legacy uses left") {
 			t.Errorf("the suggested command = %d\n%s%s", code, stdout, stderr)
 		}
+	}
+}
+
+// TestAPIFlag: in a library (no command), Greet's exported parameter keeps
+// its legacy type with a finding naming -api=change, and check fails;
+// apply -api=change retypes it and check passes. A wrong value is a usage
+// error that names the right ones.
+func TestAPIFlag(t *testing.T) {
+	t.Parallel()
+	dir := testmod.New(t, map[string]string{"ws/ws.go": legacySrc})
+	code, stdout, stderr := wsunify("apply", "-C", dir, "./...")
+	if code != exitOK || !strings.Contains(stdout, "m keeps its legacy type: it is exported API of example.com/app/ws, and example.com/app is a library") ||
+		!strings.Contains(stdout, "run with -api=change") {
+		t.Fatalf("apply = %d\n%s%s", code, stdout, stderr)
+	}
+	if code, stdout, _ := wsunify("check", "-C", dir, "./..."); code != exitFindings {
+		t.Errorf("check after apply in a library = %d, want %d\n%s", code, exitFindings, stdout)
+	}
+	if code, stdout, stderr := wsunify("apply", "-api=change", "-C", dir, "./..."); code != exitOK || !strings.Contains(stdout, "0 findings left") {
+		t.Errorf("apply -api=change = %d\n%s%s", code, stdout, stderr)
+	}
+	if code, stdout, _ := wsunify("check", "-C", dir, "./..."); code != exitOK {
+		t.Errorf("check after apply -api=change = %d\n%s", code, stdout)
+	}
+	if code, _, stderr := wsunify("plan", "-api=yes", "-C", dir, "./..."); code != exitUsage || !strings.Contains(stderr, "want auto, keep or change") {
+		t.Errorf("plan -api=yes = %d\n%s", code, stderr)
 	}
 }
