@@ -249,7 +249,7 @@ func migrateOne(ctx context.Context, prog *Program, opts *Options, keep map[stri
 				for key, files := range res.retyped {
 					for f := range files {
 						if broken(f) && skip[key] == "" {
-							skip[key] = "retyping it does not type-check: " + ve.errs[0].Error()
+							skip[key] = droppedWhy(ve.errs[0], res.Changes, final)
 							retry = true
 						}
 					}

@@ -192,11 +192,15 @@ func (m *migrateFlags) run(ctx context.Context, inv *invocation, patterns []stri
 		fmt.Fprintln(stderr, "wsunify:", err)
 		return exitUsage
 	}
+	// A finding's positions and the paths its messages quote (a type
+	// error's) are printed as relPath prints them.
 	relFindings := func(fs []codemod.Finding) {
 		for i := range fs {
 			fs[i].Pos.Filename = inv.rel(fs[i].Pos.Filename)
+			fs[i].Message = shortenPaths(inv.base, fs[i].Message)
 			for j := range fs[i].Related {
 				fs[i].Related[j].Pos.Filename = inv.rel(fs[i].Related[j].Pos.Filename)
+				fs[i].Related[j].Message = shortenPaths(inv.base, fs[i].Related[j].Message)
 			}
 		}
 	}

@@ -244,3 +244,50 @@ func TestAPIFlag(t *testing.T) {
 		t.Errorf("plan -api=yes = %d\n%s", code, stderr)
 	}
 }
+
+// TestDroppedRetypeSaysWhy: a retype dropped because its step does not
+// type-check is reported with the type error as a reader wants it: its
+// place relative to the directory of the run, as every position is, and
+// the reason, without the package path and the checker's mark.
+func TestDroppedRetypeSaysWhy(t *testing.T) {
+	t.Parallel()
+	dir := testmod.New(t, map[string]string{
+		"cmd/app/main.go": commandSrc,
+		"ws/ws.go": `package ws
+
+import (
+	"context"
+
+	"github.com/wsunify/wsunify/bridge"
+)
+
+// Service embeds the legacy manager.
+type Service struct {
+	bridge.WebSocketManager
+}
+
+// Announce broadcasts through the embedded manager.
+func (s *Service) Announce(ctx context.Context) error {
+	return s.WebSocketManager.Broadcast(ctx, nil)
+}
+`,
+		"ws/assert.go": `package ws
+
+import "github.com/wsunify/wsunify/bridge"
+
+func register(m bridge.WebSocketManager) { registered = append(registered, m) }
+
+var registered []bridge.WebSocketManager
+
+func init() { register(&Service{}) }
+`,
+	})
+	const want = ": retype: WebSocketManager keeps its legacy type: retyping it does not type-check: " +
+		"ws/assert.go:9:24: cannot use &Service{} (value of type *Service) as bridge.WebSocketManager value in argument to register"
+	for _, cmd := range []string{"plan", "apply"} {
+		code, stdout, stderr := wsunify(cmd, "-C", dir, "./...")
+		if code != exitOK || !strings.Contains(stdout, want) || strings.Contains(stdout, dir) || strings.Contains(stdout, "type error") {
+			t.Errorf("%s = %d: want the finding\n%s\ngot:\n%s%s", cmd, code, want, stdout, stderr)
+		}
+	}
+}
