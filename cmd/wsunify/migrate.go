@@ -272,7 +272,7 @@ func (m *migrateFlags) run(ctx context.Context, inv *invocation, patterns []stri
 	relFindings(res.Findings)
 	if cmd == "diff" {
 		for _, c := range res.Changes {
-			stdout.Write(codemod.UnifiedDiff(strings.TrimPrefix(inv.rel(c.Name), "./"), c.Old, c.New))
+			stdout.Write(codemod.UnifiedDiff(inv.rel(c.Name), c.Old, c.New))
 		}
 		printFindings(stderr, res.Findings)
 		return exitOK
@@ -356,9 +356,9 @@ func printFinding(w io.Writer, indent string, f codemod.Finding) {
 	}
 }
 
-// relPath returns name as the go command prints a file: relative to base
-// when it lies below it ("./x.go" for a file of base itself, "sub/x.go"
-// otherwise), and as it is when it does not.
+// relPath returns name as go vet prints a file: relative to base when it
+// lies below it ("x.go" for a file of base itself, "sub/x.go" otherwise),
+// and as it is when it does not.
 func relPath(base, name string) string {
 	if !filepath.IsAbs(name) {
 		return name
@@ -366,9 +366,6 @@ func relPath(base, name string) string {
 	r, err := filepath.Rel(base, name)
 	if err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
 		return name
-	}
-	if filepath.Dir(r) == "." {
-		return "./" + filepath.ToSlash(r)
 	}
 	return filepath.ToSlash(r)
 }
