@@ -54,9 +54,11 @@ type Program struct {
 	dirs      map[string]string // a main-module package directory → its path
 	listErrs  []error           // the go command's errors on selected packages not loaded from source
 	// mods are the main modules by path, with their commands (api.go);
-	// selected the package paths the patterns match (config.go).
-	mods     map[string]*mainModule
-	selected map[string]bool
+	// selected the package paths the patterns match; selection what they
+	// select of the unchecked files (selection.go).
+	mods      map[string]*mainModule
+	selected  map[string]bool
+	selection *selection
 }
 
 // Package is one package of a [Program].
