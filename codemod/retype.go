@@ -156,8 +156,17 @@ func newRetyper(prog *Program, l *legacy, opts *Options, st *steer) *retyper {
 }
 
 // keepUneditable keeps the declarations whose retype would edit a file
-// the rewrite leaves alone (see uneditable).
+// the rewrite leaves alone (see uneditable), and with them the ones linked
+// to them (settle), until none is left to keep.
 func (rt *retyper) keepUneditable() {
+	for rt.keepUneditableOnce() && rt.settle() {
+	}
+}
+
+// keepUneditableOnce is one round of keepUneditable; it reports whether it
+// kept a declaration.
+func (rt *retyper) keepUneditableOnce() bool {
+	kept := false
 	for _, d := range rt.order {
 		if d.blocked != "" {
 			continue
@@ -169,10 +178,12 @@ func (rt *retyper) keepUneditable() {
 		for _, u := range sites {
 			if why := uneditable(u.file, rt.opts); why != "" {
 				rt.block(d, u.pkg, u.node, "its retype would edit "+filepath.Base(u.file.Name)+", which "+why)
+				kept = true
 				break
 			}
 		}
 	}
+	return kept
 }
 
 // walk calls fn for every node of f with the stack of its ancestors
