@@ -431,9 +431,9 @@ func (rt *retyper) findUses(pkg *Package, f *File) {
 			}
 			t := litType(info, stack)
 			if t == nil {
-				switch n.Type.(type) {
+				switch litTypeExpr(stack).(type) {
 				case *ast.ArrayType, *ast.MapType:
-					return // its elements are no struct fields
+					return // its elements are no struct fields ({"blpop", "k", 0} in [][]any)
 				}
 				// Unknown type: keep every field that could be set here, that
 				// is, that this package can name.
@@ -1072,6 +1072,36 @@ func litType(info *types.Info, stack []ast.Node) types.Type {
 			return u.Key()
 		}
 		return u.Elem()
+	}
+	return nil
+}
+
+// litTypeExpr is the type expression of the composite literal at the top
+// of stack, read from the syntax where litType cannot name the type: its
+// own, or for an elided one, the element (or key) type expression of the
+// literal around it; nil where the syntax does not say.
+func litTypeExpr(stack []ast.Node) ast.Expr {
+	lit := stack[len(stack)-1].(*ast.CompositeLit)
+	if lit.Type != nil {
+		return lit.Type
+	}
+	i := len(stack) - 2
+	key := false
+	if kv, ok := stack[i].(*ast.KeyValueExpr); ok {
+		key = kv.Key == lit
+		i--
+	}
+	if _, ok := stack[i].(*ast.CompositeLit); !ok {
+		return nil
+	}
+	switch outer := ast.Unparen(litTypeExpr(stack[:i+1])).(type) {
+	case *ast.ArrayType:
+		return outer.Elt
+	case *ast.MapType:
+		if key {
+			return outer.Key
+		}
+		return outer.Value
 	}
 	return nil
 }
