@@ -27,7 +27,8 @@ type API int
 
 const (
 	// APIAuto keeps the exported API of a library (a module with no main
-	// package outside its example directories) and changes a service's.
+	// package outside its example, test, tool and internal directories)
+	// and changes a service's.
 	APIAuto API = iota
 	// APIKeep keeps the exported API in every module.
 	APIKeep
@@ -62,17 +63,22 @@ func (a API) String() string {
 // mainModule is a main module of a program: its path and its commands.
 type mainModule struct {
 	path string
-	// commands are its main packages outside example directories: a
-	// module with none is a library.
+	// commands are its main packages outside example, test, tool and
+	// internal directories (exampleDir): a module with none is a library.
 	commands []string
 }
 
 // exampleDir reports whether the package path rel (relative to its
-// module) lies in an example directory (example, examples): a library's
-// demonstration programs, not a service's commands.
+// module) lies in a directory whose programs are a library's own
+// helpers, not a service's commands: examples and demos, tests
+// (go-redis's maintnotifications/e2e/cmd/proxy-fi-server), code
+// generators and tools, and anything internal.
 func exampleDir(rel string) bool {
 	for elem := range strings.SplitSeq(rel, "/") {
-		if elem == "example" || elem == "examples" {
+		switch elem {
+		case "example", "examples", "demo", "demos", "sample", "samples",
+			"test", "tests", "testing", "testutil", "e2e", "integration", "bench", "benchmarks", "fuzz",
+			"internal", "tools", "hack", "scripts", "gen", "generate", "generator":
 			return true
 		}
 	}
