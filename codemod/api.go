@@ -146,7 +146,7 @@ func (rt *retyper) apiReason(d *decl) string {
 	case len(m.commands) > 0:
 		return "" // a service: every importer is in the module (-api=keep keeps it all the same)
 	}
-	return fmt.Sprintf("%s, and %s is a library (it has no main package), so modules the step does not see may use it: "+
+	return fmt.Sprintf("%s, and %s is a library (no main package outside its examples, tests, tools and internal directories), so modules the step does not see may use it: "+
 		"run with -api=change to retype it, a breaking change for them", what, m.path)
 }
 
