@@ -768,6 +768,7 @@ func (p *Program) checkOne(pkg *Package) {
 		Selections: map[*ast.SelectorExpr]*types.Selection{},
 		Implicits:  map[ast.Node]types.Object{},
 	}
+	cgo := cgoFiles(p.Fset, files)
 	conf := types.Config{
 		Importer: importerFunc(func(path string) (*types.Package, error) {
 			if path == "unsafe" {
@@ -785,6 +786,9 @@ func (p *Program) checkOne(pkg *Package) {
 			return p.ext.load(path)
 		}),
 		Error: func(err error) {
+			if fakeCArtifact(err, cgo) {
+				return // see cgo.go
+			}
 			pkg.Errors = append(pkg.Errors, fmt.Errorf("%w: %w", errType, err))
 		},
 		FakeImportC: true,
