@@ -1049,16 +1049,11 @@ func litType(info *types.Info, stack []ast.Node) types.Type {
 	if lit.Type != nil {
 		return typeExprType(info, lit.Type)
 	}
-	i := len(stack) - 2
-	key := false
-	if kv, ok := stack[i].(*ast.KeyValueExpr); ok {
-		key = kv.Key == lit
-		i--
-	}
-	if _, ok := stack[i].(*ast.CompositeLit); !ok {
+	around, key := enclosingLit(stack)
+	if around == nil {
 		return nil
 	}
-	outer := litType(info, stack[:i+1])
+	outer := litType(info, around)
 	if outer == nil {
 		return nil
 	}
@@ -1076,6 +1071,22 @@ func litType(info *types.Info, stack []ast.Node) types.Type {
 	return nil
 }
 
+// enclosingLit returns the stack of the composite literal whose element
+// (or key, then key is true) is the one with an elided type at the top of
+// stack; nil if there is none.
+func enclosingLit(stack []ast.Node) (around []ast.Node, key bool) {
+	lit := stack[len(stack)-1]
+	i := len(stack) - 2
+	if kv, ok := stack[i].(*ast.KeyValueExpr); ok {
+		key = kv.Key == lit
+		i--
+	}
+	if _, ok := stack[i].(*ast.CompositeLit); !ok {
+		return nil, false
+	}
+	return stack[:i+1], key
+}
+
 // litTypeExpr is the type expression of the composite literal at the top
 // of stack, read from the syntax where litType cannot name the type: its
 // own, or for an elided one, the element (or key) type expression of the
@@ -1085,16 +1096,11 @@ func litTypeExpr(stack []ast.Node) ast.Expr {
 	if lit.Type != nil {
 		return lit.Type
 	}
-	i := len(stack) - 2
-	key := false
-	if kv, ok := stack[i].(*ast.KeyValueExpr); ok {
-		key = kv.Key == lit
-		i--
-	}
-	if _, ok := stack[i].(*ast.CompositeLit); !ok {
+	around, key := enclosingLit(stack)
+	if around == nil {
 		return nil
 	}
-	switch outer := ast.Unparen(litTypeExpr(stack[:i+1])).(type) {
+	switch outer := ast.Unparen(litTypeExpr(around)).(type) {
 	case *ast.ArrayType:
 		return outer.Elt
 	case *ast.MapType:
