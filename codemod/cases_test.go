@@ -163,6 +163,12 @@ func (c *goldenCase) options(t *testing.T) (*Options, *LoadConfig, []string) {
 			cfg.NoTests = true
 		case "-generated":
 			opts.Generated = true
+		case "-api=auto", "-api=keep", "-api=change":
+			api, err := ParseAPI(strings.TrimPrefix(c.flags[i], "-api="))
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts.API = api
 		default:
 			patterns = append(patterns, c.flags[i])
 		}
@@ -281,7 +287,7 @@ func countPatterns(flags []string) int {
 		switch flags[i] {
 		case "-rule", "-shape", "-recipe":
 			i++
-		case "-test=false", "-generated":
+		case "-test=false", "-generated", "-api=auto", "-api=keep", "-api=change":
 		default:
 			n++
 		}

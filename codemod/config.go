@@ -9,6 +9,7 @@ import (
 	"go/parser"
 	"go/scanner"
 	"go/token"
+	"go/types"
 	"io"
 	"io/fs"
 	"maps"
@@ -136,10 +137,13 @@ func (u *uncheckedFile) mentions(name string) bool {
 }
 
 // legacyRefs counts the references the file makes to the legacy
-// packages it imports (bridge.X) and, with methods, the calls of legacy
-// method names (x.SendToUser), read from its tokens.
-func (u *uncheckedFile) legacyRefs(legacy, methods map[string]bool) int {
+// packages it imports (bridge.X, or X where it imports one with a dot:
+// exported gives the exported names of a legacy path) and, with methods,
+// the calls of legacy method names (x.SendToUser), read from its tokens.
+func (u *uncheckedFile) legacyRefs(legacy, methods map[string]bool, exported func(path string) map[string]bool) int {
 	names := map[string]bool{}
+	dotted := map[string]bool{} // the names of the packages imported with a dot
+	dot := false
 	if af, err := parser.ParseFile(token.NewFileSet(), u.name, u.src, parser.ImportsOnly); err == nil {
 		for _, spec := range af.Imports {
 			path := gosrc.ImportPath(spec)
@@ -149,6 +153,13 @@ func (u *uncheckedFile) legacyRefs(legacy, methods map[string]bool) int {
 			name := path[strings.LastIndex(path, "/")+1:]
 			if spec.Name != nil {
 				name = spec.Name.Name
+			}
+			if name == "." {
+				dot = true
+				for n := range exported(path) {
+					dotted[n] = true
+				}
+				continue
 			}
 			names[name] = true
 		}
@@ -169,8 +180,13 @@ func (u *uncheckedFile) legacyRefs(legacy, methods map[string]bool) int {
 			n++
 		case tok == token.IDENT && prevTok == token.PERIOD && methods[lit]:
 			n++
+		case tok == token.IDENT && prevTok != token.PERIOD && dotted[lit]:
+			n++
 		}
 		prevTok, prevLit = tok, lit
+	}
+	if dot && n == 0 {
+		n = 1 // the import itself, where the package's names are not loaded
 	}
 	return n
 }
@@ -246,8 +262,15 @@ func loadConfigs(ctx context.Context, cfg *LoadConfig, patterns []string) (*Prog
 	if cfg.NoTests {
 		prog.unchecked = append(prog.unchecked, prog.testFiles(allDirs)...)
 	}
+	prog.selection = newSelection(cfg.Dir, patterns, prog.selected)
 	for _, o := range prog.others {
-		o.unchecked = prog.unchecked
+		mergeModules(prog.mods, o.mods)
+		for path := range o.selected {
+			prog.selected[path] = true
+		}
+	}
+	for _, o := range prog.others {
+		o.unchecked, o.mods = prog.unchecked, prog.mods
 	}
 	return prog, nil
 }
@@ -638,9 +661,9 @@ type uncheckedRefs struct {
 	refs int
 }
 
-// legacyUnchecked returns the unchecked files, outside the tests, that
-// refer to a legacy package, or call a legacy method name in a package
-// loaded from source.
+// legacyUnchecked returns the unchecked files of the selected packages,
+// outside the tests, that refer to a legacy package, or call a legacy
+// method name in a package loaded from source.
 func (p *Program) legacyUnchecked(l *legacy) []uncheckedRefs {
 	methods := map[string]bool{}
 	for name := range l.methods {
@@ -648,17 +671,38 @@ func (p *Program) legacyUnchecked(l *legacy) []uncheckedRefs {
 	}
 	var out []uncheckedRefs
 	for _, u := range p.unchecked {
-		if u.test || ignoredRecipe(u.src) {
+		if u.test || ignoredRecipe(u.src) || !p.selection.has(u.name, u.pkgPath) {
 			continue
 		}
 		var n int
 		if p.source[u.pkgPath] {
-			n = u.legacyRefs(p.legacyPaths, methods)
+			n = u.legacyRefs(p.legacyPaths, methods, p.exportedNames)
 		} else {
-			n = u.legacyRefs(p.legacyPaths, nil)
+			n = u.legacyRefs(p.legacyPaths, nil, p.exportedNames)
 		}
 		if n > 0 {
 			out = append(out, uncheckedRefs{u, n})
+		}
+	}
+	return out
+}
+
+// exportedNames returns the exported names of the package path, a legacy
+// package: from its types, loaded from source or from export data.
+func (p *Program) exportedNames(path string) map[string]bool {
+	var tp *types.Package
+	if pkg := p.byPath[path]; pkg != nil {
+		tp = pkg.Types
+	} else if p.ext != nil {
+		tp = p.ext.pkgs[path]
+	}
+	out := map[string]bool{}
+	if tp == nil {
+		return out
+	}
+	for _, name := range tp.Scope().Names() {
+		if token.IsExported(name) {
+			out[name] = true
 		}
 	}
 	return out

@@ -2,6 +2,7 @@ package codemod
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -63,4 +64,21 @@ func TestConfigsFor(t *testing.T) {
 			t.Errorf("configsFor[%d] = %v, want %v", i, got[i], want[i])
 		}
 	}
+}
+
+// TestUncheckedDotImport: the names an unchecked file uses of a legacy
+// package it imports with a dot count, as bridge.X does: WebSocketManager,
+// NewWebSocketManager and Message, and the legacy method Broadcast of a
+// package loaded from source.
+func TestUncheckedDotImport(t *testing.T) {
+	res, _ := migrateCase(t, "unchecked-dot-import")
+	for _, f := range res.Findings {
+		if f.Rule == RuleUnchecked {
+			if !strings.Contains(f.Message, "(legacy names: 4)") {
+				t.Errorf("finding %q: want 4 legacy names", f.Message)
+			}
+			return
+		}
+	}
+	t.Errorf("no unchecked finding in %v", res.Findings)
 }

@@ -42,7 +42,10 @@
 // *facade.Hub, facade.Scope) and rewrites all its uses in the same step;
 // when every use of a declaration is a legacy call rewritten in the same
 // step, the call goes straight to the facade. A declaration whose uses lie
-// outside the selected packages keeps its type. [Migrate] repeats steps
+// outside the selected packages keeps its type, and so does the exported
+// API of a library (a module with no main package), which importers the
+// step never sees may use ([Options.API] says what to do with it).
+// [Migrate] repeats steps
 // until none has work left, and each step type-checks on its own (a retype
 // that would not is dropped and reported). What cannot be rewritten safely
 // is reported as a [Finding] with its position and reason.

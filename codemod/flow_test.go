@@ -52,3 +52,19 @@ func TestOutsideHint(t *testing.T) {
 		t.Errorf("retype findings: %q, want one naming bridge.EmitterOf", msgs)
 	}
 }
+
+// TestKeptWithTheFieldItFlowsInto: a field kept because a generated file
+// uses it keeps the variable whose value flows into it, for that reason,
+// before any retype is tried (generated-flow).
+func TestKeptWithTheFieldItFlowsInto(t *testing.T) {
+	res, _ := migrateCase(t, "generated-flow")
+	for _, f := range res.Findings {
+		if strings.HasPrefix(f.Message, "defaultNotifier keeps") {
+			if !strings.Contains(f.Message, "its value flows into notifier, which keeps its legacy type") {
+				t.Errorf("finding %q: want the field it flows into as the reason", f.Message)
+			}
+			return
+		}
+	}
+	t.Errorf("no finding for defaultNotifier in %v", res.Findings)
+}

@@ -74,26 +74,27 @@ func (rt *retyper) funcTypeNode(pkg *Package, f *File, n ast.Node) {
 	var ft *ast.FuncType
 	var sig *types.Signature
 	var lit *ast.FuncLit
+	var owner types.Object // the type or variable whose type ft is (api.go)
 	name := ""
 	switch n := n.(type) {
 	case *ast.TypeSpec:
 		if t, ok := n.Type.(*ast.FuncType); ok {
 			if tn, _ := info.Defs[n.Name].(*types.TypeName); tn != nil {
-				ft, name = t, n.Name.Name
+				ft, name, owner = t, n.Name.Name, tn
 				sig, _ = tn.Type().Underlying().(*types.Signature)
 			}
 		}
 	case *ast.Field:
 		if t, ok := n.Type.(*ast.FuncType); ok && len(n.Names) > 0 {
 			if v, _ := info.Defs[n.Names[0]].(*types.Var); v != nil {
-				ft, name = t, n.Names[0].Name
+				ft, name, owner = t, n.Names[0].Name, v
 				sig, _ = v.Type().Underlying().(*types.Signature)
 			}
 		}
 	case *ast.ValueSpec:
 		if t, ok := n.Type.(*ast.FuncType); ok {
 			if v, _ := info.Defs[n.Names[0]].(*types.Var); v != nil {
-				ft, name = t, n.Names[0].Name
+				ft, name, owner = t, n.Names[0].Name, v
 				sig, _ = v.Type().Underlying().(*types.Signature)
 			}
 		}
@@ -104,7 +105,7 @@ func (rt *retyper) funcTypeNode(pkg *Package, f *File, n ast.Node) {
 	if ft == nil || ft.Results == nil {
 		return
 	}
-	rs, named := rt.funcTypeResults(pkg, f, ft, sig, name)
+	rs, named := rt.funcTypeResults(pkg, f, ft, sig, name, owner)
 	if rs == nil && !named {
 		return
 	}
@@ -129,7 +130,7 @@ func (rt *retyper) funcTypeNode(pkg *Package, f *File, n ast.Node) {
 // funcTypeResults makes the candidate results of ft (nil if it has none)
 // and reports whether a legacy result is named, which the class does not
 // follow.
-func (rt *retyper) funcTypeResults(pkg *Package, f *File, ft *ast.FuncType, sig *types.Signature, name string) ([]*decl, bool) {
+func (rt *retyper) funcTypeResults(pkg *Package, f *File, ft *ast.FuncType, sig *types.Signature, name string, owner types.Object) ([]*decl, bool) {
 	rs := make([]*decl, ft.Results.NumFields())
 	found, named := false, false
 	i := 0
@@ -151,7 +152,7 @@ func (rt *retyper) funcTypeResults(pkg *Package, f *File, ft *ast.FuncType, sig 
 			named = true
 		default:
 			id := &ast.Ident{NamePos: field.Type.Pos(), Name: "the result of " + name}
-			d := &decl{v: v, shape: shape, pkg: pkg, file: f, ident: id, typeExpr: field.Type, kind: declResult, param: i}
+			d := &decl{v: v, shape: shape, pkg: pkg, file: f, ident: id, typeExpr: field.Type, kind: declResult, param: i, owner: owner}
 			rt.addDecl(d)
 			if k, ok := rt.st.kept(rt.prog.Fset, id); ok {
 				d.blocked, d.related = k.why, k.related

@@ -53,6 +53,12 @@ type Program struct {
 	ignored   map[string]string // a main-module file the configuration leaves out → its package path
 	dirs      map[string]string // a main-module package directory → its path
 	listErrs  []error           // the go command's errors on selected packages not loaded from source
+	// mods are the main modules by path, with their commands (api.go);
+	// selected the package paths the patterns match; selection what they
+	// select of the unchecked files (selection.go).
+	mods      map[string]*mainModule
+	selected  map[string]bool
+	selection *selection
 }
 
 // Package is one package of a [Program].
@@ -341,7 +347,8 @@ func (l *loader) findSource() {
 // parse.
 func (l *loader) program() *Program {
 	prog := &Program{Fset: l.fset, byPath: map[string]*Package{}, legacyPaths: l.isLegacy, source: l.inSource,
-		ignored: map[string]string{}, dirs: map[string]string{}, progress: l.cfg.Progress}
+		ignored: map[string]string{}, dirs: map[string]string{}, progress: l.cfg.Progress,
+		mods: map[string]*mainModule{}, selected: l.selected}
 	if l.module != nil {
 		prog.Module = l.module.Path
 	}
@@ -352,6 +359,7 @@ func (l *loader) program() *Program {
 		if len(p.GoFiles) > 0 {
 			prog.dirs[filepath.Dir(p.GoFiles[0])] = strings.TrimSuffix(p.PkgPath, "_test")
 		}
+		addCommand(prog.mods, p.Module.Path, p.PkgPath, p.Name)
 		if l.isLegacy[p.PkgPath] {
 			continue // the legacy implementation is left alone
 		}
@@ -760,6 +768,7 @@ func (p *Program) checkOne(pkg *Package) {
 		Selections: map[*ast.SelectorExpr]*types.Selection{},
 		Implicits:  map[ast.Node]types.Object{},
 	}
+	cgo := cgoFiles(p.Fset, files)
 	conf := types.Config{
 		Importer: importerFunc(func(path string) (*types.Package, error) {
 			if path == "unsafe" {
@@ -777,6 +786,9 @@ func (p *Program) checkOne(pkg *Package) {
 			return p.ext.load(path)
 		}),
 		Error: func(err error) {
+			if fakeCArtifact(err, cgo) {
+				return // see cgo.go
+			}
 			pkg.Errors = append(pkg.Errors, fmt.Errorf("%w: %w", errType, err))
 		},
 		FakeImportC: true,

@@ -26,6 +26,10 @@ type Options struct {
 	// EDIT."); by default they are left alone, with a finding, and a
 	// declaration they use keeps its type.
 	Generated bool
+	// API says whether the retype step may change the exported API of a
+	// package, what importers outside its module can reach: by default
+	// ([APIAuto]) it keeps a library's and changes a service's (api.go).
+	API API
 }
 
 // role is the part a legacy type plays in the retype step, after the

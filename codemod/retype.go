@@ -43,6 +43,7 @@ type decl struct {
 	typeExpr ast.Expr     // nil for :=
 	group    []*ast.Ident // the names sharing typeExpr
 	fn       *types.Func  // for parameters and results
+	owner    types.Object // for a result of a func type: the type, field or variable of that type
 	param    int          // for parameters and results: the index in the signature
 	define   bool         // declared by :=
 
@@ -93,6 +94,7 @@ type retyper struct {
 	// swaps of their slots (doubleswap.go).
 	usage map[*decl]doubleUsage
 	swaps map[*types.TypeName]*doubleSwap
+	reach map[*Package]*reach // what importers reach of a package (api.go)
 }
 
 func newRetyper(prog *Program, l *legacy, opts *Options, st *steer) *retyper {
@@ -135,6 +137,13 @@ func newRetyper(prog *Program, l *legacy, opts *Options, st *steer) *retyper {
 			rt.findUses(pkg, f)
 		}
 	}
+	// After the uses, whose reasons (a use outside the selection) say
+	// more than this one.
+	for _, d := range rt.order {
+		if why := rt.apiReason(d); why != "" && d.blocked == "" {
+			d.blocked = why
+		}
+	}
 	rt.linkClasses()
 	rt.blockUnlinked()
 	rt.blockImplemented()
@@ -147,8 +156,17 @@ func newRetyper(prog *Program, l *legacy, opts *Options, st *steer) *retyper {
 }
 
 // keepUneditable keeps the declarations whose retype would edit a file
-// the rewrite leaves alone (see uneditable).
+// the rewrite leaves alone (see uneditable), and with them the ones linked
+// to them (settle), until none is left to keep.
 func (rt *retyper) keepUneditable() {
+	for rt.keepUneditableOnce() && rt.settle() {
+	}
+}
+
+// keepUneditableOnce is one round of keepUneditable; it reports whether it
+// kept a declaration.
+func (rt *retyper) keepUneditableOnce() bool {
+	kept := false
 	for _, d := range rt.order {
 		if d.blocked != "" {
 			continue
@@ -160,10 +178,12 @@ func (rt *retyper) keepUneditable() {
 		for _, u := range sites {
 			if why := uneditable(u.file, rt.opts); why != "" {
 				rt.block(d, u.pkg, u.node, "its retype would edit "+filepath.Base(u.file.Name)+", which "+why)
+				kept = true
 				break
 			}
 		}
 	}
+	return kept
 }
 
 // walk calls fn for every node of f with the stack of its ancestors
@@ -411,9 +431,9 @@ func (rt *retyper) findUses(pkg *Package, f *File) {
 			}
 			t := litType(info, stack)
 			if t == nil {
-				switch n.Type.(type) {
+				switch litTypeExpr(stack).(type) {
 				case *ast.ArrayType, *ast.MapType:
-					return // its elements are no struct fields
+					return // its elements are no struct fields ({"blpop", "k", 0} in [][]any)
 				}
 				// Unknown type: keep every field that could be set here, that
 				// is, that this package can name.
@@ -1029,16 +1049,11 @@ func litType(info *types.Info, stack []ast.Node) types.Type {
 	if lit.Type != nil {
 		return typeExprType(info, lit.Type)
 	}
-	i := len(stack) - 2
-	key := false
-	if kv, ok := stack[i].(*ast.KeyValueExpr); ok {
-		key = kv.Key == lit
-		i--
-	}
-	if _, ok := stack[i].(*ast.CompositeLit); !ok {
+	around, key := enclosingLit(stack)
+	if around == nil {
 		return nil
 	}
-	outer := litType(info, stack[:i+1])
+	outer := litType(info, around)
 	if outer == nil {
 		return nil
 	}
@@ -1052,6 +1067,47 @@ func litType(info *types.Info, stack []ast.Node) types.Type {
 			return u.Key()
 		}
 		return u.Elem()
+	}
+	return nil
+}
+
+// enclosingLit returns the stack of the composite literal whose element
+// (or key, then key is true) is the one with an elided type at the top of
+// stack; nil if there is none.
+func enclosingLit(stack []ast.Node) (around []ast.Node, key bool) {
+	lit := stack[len(stack)-1]
+	i := len(stack) - 2
+	if kv, ok := stack[i].(*ast.KeyValueExpr); ok {
+		key = kv.Key == lit
+		i--
+	}
+	if _, ok := stack[i].(*ast.CompositeLit); !ok {
+		return nil, false
+	}
+	return stack[:i+1], key
+}
+
+// litTypeExpr is the type expression of the composite literal at the top
+// of stack, read from the syntax where litType cannot name the type: its
+// own, or for an elided one, the element (or key) type expression of the
+// literal around it; nil where the syntax does not say.
+func litTypeExpr(stack []ast.Node) ast.Expr {
+	lit := stack[len(stack)-1].(*ast.CompositeLit)
+	if lit.Type != nil {
+		return lit.Type
+	}
+	around, key := enclosingLit(stack)
+	if around == nil {
+		return nil
+	}
+	switch outer := ast.Unparen(litTypeExpr(around)).(type) {
+	case *ast.ArrayType:
+		return outer.Elt
+	case *ast.MapType:
+		if key {
+			return outer.Key
+		}
+		return outer.Value
 	}
 	return nil
 }

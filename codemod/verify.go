@@ -53,6 +53,7 @@ func verify(ctx context.Context, prog *Program, changes []FileChange, release bo
 		Fset: prog.Fset, Module: prog.Module, byPath: maps.Clone(prog.byPath),
 		ext: prog.ext, legacyPaths: prog.legacyPaths, reach: prog.reach,
 		config: prog.config, unchecked: prog.unchecked, source: prog.source, progress: prog.progress,
+		mods: prog.mods, selected: prog.selected,
 	}
 	var recheck []*Package
 	for _, pkg := range prog.Packages {
@@ -248,7 +249,7 @@ func migrateOne(ctx context.Context, prog *Program, opts *Options, keep map[stri
 				for key, files := range res.retyped {
 					for f := range files {
 						if broken(f) && skip[key] == "" {
-							skip[key] = "retyping it does not type-check: " + ve.errs[0].Error()
+							skip[key] = droppedWhy(ve.errs[0], res.Changes, final)
 							retry = true
 						}
 					}

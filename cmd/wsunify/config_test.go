@@ -196,7 +196,8 @@ func Run(ctx context.Context, hub *facade.Hub) error {
 func TestFindingsSayWhatTheCodeDoes(t *testing.T) {
 	t.Parallel()
 	dir := testmod.New(t, map[string]string{
-		"svc/svc.go": svcSrc,
+		"cmd/app/main.go": commandSrc,
+		"svc/svc.go":      svcSrc,
 		"svc/svc_windows.go": `package svc
 
 // The Windows service host takes the manager as it is.

@@ -50,7 +50,7 @@ var ghUnescape = strings.NewReplacer("%0D", "\r", "%0A", "\n", "%3A", ":", "%2C"
 
 func TestGitHubFormat(t *testing.T) {
 	t.Parallel()
-	dir := testmod.New(t, map[string]string{"ws/ws.go": ciSrc})
+	dir := testmod.New(t, map[string]string{"ws/ws.go": ciSrc, "cmd/app/main.go": commandSrc})
 	// The repository is the module's parent: paths are relative to it.
 	top := filepath.Dir(dir)
 	git := exec.Command("git", "init", "-q", top)
@@ -119,7 +119,7 @@ func TestGitHubEscaping(t *testing.T) {
 
 func TestSARIFValidates(t *testing.T) {
 	t.Parallel()
-	dir := testmod.New(t, map[string]string{"ws/ws.go": ciSrc})
+	dir := testmod.New(t, map[string]string{"ws/ws.go": ciSrc, "cmd/app/main.go": commandSrc})
 	code, stdout, stderr := wsunify("check", "-C", dir, "-format=sarif", "./...")
 	if code != exitFindings {
 		t.Fatalf("check -format=sarif = %d\n%s", code, stderr)
@@ -227,7 +227,8 @@ func validSARIF(t *testing.T, out string) sarifLog {
 func TestPlanJSONRelated(t *testing.T) {
 	t.Parallel()
 	dir := testmod.New(t, map[string]string{
-		"svc/svc.go": svcSrc,
+		"cmd/app/main.go": commandSrc,
+		"svc/svc.go":      svcSrc,
 		"svc/new.go": `package svc
 
 import "github.com/wsunify/wsunify/bridge"

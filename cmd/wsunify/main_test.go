@@ -26,6 +26,11 @@ func Greet(ctx context.Context, m bridge.WebSocketManager, user string) error {
 }
 `
 
+// commandSrc is a command: with one, a module is a service, whose
+// exported API the retype step changes with its importers (a library's
+// is kept: codemod.APIAuto).
+const commandSrc = "package main\n\nfunc main() {}\n"
+
 const cleanSrc = `package ws
 
 // Nothing legacy here.
@@ -53,7 +58,7 @@ func wsunify(args ...string) (code int, stdout, stderr string) {
 
 func TestExitCodes(t *testing.T) {
 	t.Parallel()
-	legacy := testmod.New(t, map[string]string{"ws/ws.go": legacySrc})
+	legacy := testmod.New(t, map[string]string{"ws/ws.go": legacySrc, "cmd/app/main.go": commandSrc})
 	clean := testmod.New(t, map[string]string{"ws/ws.go": cleanSrc})
 	broken := testmod.New(t, map[string]string{"ws/ws.go": brokenSrc})
 
@@ -97,7 +102,7 @@ func TestExitCodes(t *testing.T) {
 
 func TestApplyThenCheck(t *testing.T) {
 	t.Parallel()
-	dir := testmod.New(t, map[string]string{"ws/ws.go": legacySrc})
+	dir := testmod.New(t, map[string]string{"ws/ws.go": legacySrc, "cmd/app/main.go": commandSrc})
 	code, stdout, stderr := wsunify("apply", "-C", dir, "./...")
 	if code != exitOK || !strings.Contains(stdout, "wrote ws/ws.go") {
 		t.Fatalf("apply = %d\n%s%s", code, stdout, stderr)

@@ -80,6 +80,7 @@ type migrateFlags struct {
 	shapes    shapeFlags
 	tests     bool
 	generated bool
+	api       apiFlag
 	goos      string
 	tags      string
 	jsonOut   bool
@@ -94,6 +95,7 @@ func (m *migrateFlags) declare(fs *flag.FlagSet) {
 	fs.Var(m.shapes, "shape", "`Shape=pkg.Type`: the user's type plays a legacy shape (WebSocketManager or AgentWebSocketBridge); repeatable")
 	fs.BoolVar(&m.tests, "test", true, "also load, rewrite and check the packages' _test.go files")
 	fs.BoolVar(&m.generated, "generated", false, "also rewrite generated files (// Code generated … DO NOT EDIT.), which are otherwise left alone with a finding")
+	fs.Var(&m.api, "api", "`auto`, keep or change: whether the retype step may change the exported API of a package, what importers outside the module can reach (auto: a library's is kept, a service's changes; a module with a main package is a service)")
 	fs.StringVar(&m.goos, "goos", "", "comma-separated `GOOS` values to check, one build configuration each (default: the go command's, and those the module's files need)")
 	fs.StringVar(&m.tags, "tags", "", "comma-separated build `tags` of every configuration checked (default: none, and those the module's files need)")
 	m.format = formatText
@@ -103,6 +105,17 @@ func (m *migrateFlags) declare(fs *flag.FlagSet) {
 	if m.cmd == "plan" || m.cmd == "check" {
 		fs.Var(&m.format, "format", "output `format`: text, json (the plan), github (workflow annotations) or sarif (SARIF 2.1.0)")
 	}
+}
+
+// apiFlag is the value of -api.
+type apiFlag codemod.API
+
+func (a *apiFlag) String() string { return codemod.API(*a).String() }
+
+func (a *apiFlag) Set(v string) error {
+	api, err := codemod.ParseAPI(v)
+	*a = apiFlag(api)
+	return err
 }
 
 // shapeFlags collects repeated -shape flags.
@@ -130,7 +143,7 @@ func (m *migrateFlags) run(ctx context.Context, inv *invocation, patterns []stri
 	if err != nil {
 		return inv.usagef("%v", err)
 	}
-	opts := &codemod.Options{Rules: ruleSet, Shapes: m.shapes, Generated: m.generated}
+	opts := &codemod.Options{Rules: ruleSet, Shapes: m.shapes, Generated: m.generated, API: codemod.API(m.api)}
 	legacyPaths := []string{codemod.BridgePath}
 	for _, types := range m.shapes {
 		for _, t := range types {
@@ -179,11 +192,15 @@ func (m *migrateFlags) run(ctx context.Context, inv *invocation, patterns []stri
 		fmt.Fprintln(stderr, "wsunify:", err)
 		return exitUsage
 	}
+	// A finding's positions and the paths its messages quote (a type
+	// error's) are printed as relPath prints them.
 	relFindings := func(fs []codemod.Finding) {
 		for i := range fs {
 			fs[i].Pos.Filename = inv.rel(fs[i].Pos.Filename)
+			fs[i].Message = shortenPaths(inv.base, fs[i].Message)
 			for j := range fs[i].Related {
 				fs[i].Related[j].Pos.Filename = inv.rel(fs[i].Related[j].Pos.Filename)
+				fs[i].Related[j].Message = shortenPaths(inv.base, fs[i].Related[j].Message)
 			}
 		}
 	}
@@ -255,7 +272,7 @@ func (m *migrateFlags) run(ctx context.Context, inv *invocation, patterns []stri
 	relFindings(res.Findings)
 	if cmd == "diff" {
 		for _, c := range res.Changes {
-			stdout.Write(codemod.UnifiedDiff(strings.TrimPrefix(inv.rel(c.Name), "./"), c.Old, c.New))
+			stdout.Write(codemod.UnifiedDiff(inv.rel(c.Name), c.Old, c.New))
 		}
 		printFindings(stderr, res.Findings)
 		return exitOK
@@ -339,9 +356,9 @@ func printFinding(w io.Writer, indent string, f codemod.Finding) {
 	}
 }
 
-// relPath returns name as the go command prints a file: relative to base
-// when it lies below it ("./x.go" for a file of base itself, "sub/x.go"
-// otherwise), and as it is when it does not.
+// relPath returns name as go vet prints a file: relative to base when it
+// lies below it ("x.go" for a file of base itself, "sub/x.go" otherwise),
+// and as it is when it does not.
 func relPath(base, name string) string {
 	if !filepath.IsAbs(name) {
 		return name
@@ -349,9 +366,6 @@ func relPath(base, name string) string {
 	r, err := filepath.Rel(base, name)
 	if err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
 		return name
-	}
-	if filepath.Dir(r) == "." {
-		return "./" + filepath.ToSlash(r)
 	}
 	return filepath.ToSlash(r)
 }

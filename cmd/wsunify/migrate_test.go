@@ -81,8 +81,8 @@ func TestPlanMatchesApply(t *testing.T) {
 }
 
 // TestPathsUnderC runs the commands from another directory with a relative
-// -C: every path they print is relative to the -C directory, as the go
-// command prints them ("./x.go" for a file of the directory itself).
+// -C: every path they print is relative to the -C directory, as go vet
+// prints them ("x.go" for a file of the directory itself, not "./x.go").
 func TestPathsUnderC(t *testing.T) {
 	t.Parallel()
 	dir := testmod.New(t, map[string]string{
@@ -112,8 +112,8 @@ var _ bridge.WebSocketManager = bridge.NewWebSocketManager(nil)
 		if code != exitOK || strings.Contains(out, dir) || strings.Contains(out, relDir) {
 			t.Errorf("%s -C %s = %d: absolute or -C-relative paths\n%s", cmd, relDir, code, out)
 		}
-		if !strings.Contains(out, "./root.go:6:5: retype: _ keeps its legacy type") {
-			t.Errorf("%s: the finding is not at ./root.go:6:5\n%s", cmd, out)
+		if !strings.Contains(out, "\nroot.go:6:5: retype: _ keeps its legacy type") && !strings.Contains(out, "  root.go:6:5: retype: _ keeps its legacy type") {
+			t.Errorf("%s: the finding is not at root.go:6:5\n%s", cmd, out)
 		}
 	}
 	if code, stdout, _ := wsunify("check", "-C", relDir, "./..."); code != exitFindings {
@@ -147,7 +147,8 @@ func TestGreet(t *testing.T) {
 }
 `
 	dir := testmod.New(t, map[string]string{
-		"ws/ws.go": legacySrc,
+		"ws/ws.go":        legacySrc,
+		"cmd/app/main.go": commandSrc,
 		"ws/default.go": `package ws
 
 import (
@@ -215,5 +216,78 @@ func TestOtherModule(t *testing.T) {
 		if code, stdout, stderr := wsunify("plan", "-C", m[1], m[2]); code != exitOK || !strings.Contains(stdout, "legacy uses left") {
 			t.Errorf("the suggested command = %d\n%s%s", code, stdout, stderr)
 		}
+	}
+}
+
+// TestDroppedRetypeSaysWhy: a retype dropped because its step does not
+// type-check is reported with the type error as a reader wants it: its
+// place relative to the directory of the run, as every position is, and
+// the reason, without the package path and the checker's mark.
+func TestDroppedRetypeSaysWhy(t *testing.T) {
+	t.Parallel()
+	dir := testmod.New(t, map[string]string{
+		"cmd/app/main.go": commandSrc,
+		"ws/ws.go": `package ws
+
+import (
+	"context"
+
+	"github.com/wsunify/wsunify/bridge"
+)
+
+// Service embeds the legacy manager.
+type Service struct {
+	bridge.WebSocketManager
+}
+
+// Announce broadcasts through the embedded manager.
+func (s *Service) Announce(ctx context.Context) error {
+	return s.WebSocketManager.Broadcast(ctx, nil)
+}
+`,
+		"ws/assert.go": `package ws
+
+import "github.com/wsunify/wsunify/bridge"
+
+func register(m bridge.WebSocketManager) { registered = append(registered, m) }
+
+var registered []bridge.WebSocketManager
+
+func init() { register(&Service{}) }
+`,
+	})
+	const want = ": retype: WebSocketManager keeps its legacy type: retyping it does not type-check: " +
+		"ws/assert.go:9:24: cannot use &Service{} (value of type *Service) as bridge.WebSocketManager value in argument to register"
+	for _, cmd := range []string{"plan", "apply"} {
+		code, stdout, stderr := wsunify(cmd, "-C", dir, "./...")
+		if code != exitOK || !strings.Contains(stdout, want) || strings.Contains(stdout, dir) || strings.Contains(stdout, "type error") {
+			t.Errorf("%s = %d: want the finding\n%s\ngot:\n%s%s", cmd, code, want, stdout, stderr)
+		}
+	}
+}
+
+// TestAPIFlag: in a library (no command), Greet's exported parameter keeps
+// its legacy type with a finding naming -api=change, and check fails;
+// apply -api=change retypes it and check passes. A wrong value is a usage
+// error that names the right ones.
+func TestAPIFlag(t *testing.T) {
+	t.Parallel()
+	dir := testmod.New(t, map[string]string{"ws/ws.go": legacySrc})
+	code, stdout, stderr := wsunify("apply", "-C", dir, "./...")
+	if code != exitOK || !strings.Contains(stdout, "m keeps its legacy type: it is exported API of example.com/app/ws, and example.com/app is a library") ||
+		!strings.Contains(stdout, "run with -api=change") {
+		t.Fatalf("apply = %d\n%s%s", code, stdout, stderr)
+	}
+	if code, stdout, _ := wsunify("check", "-C", dir, "./..."); code != exitFindings {
+		t.Errorf("check after apply in a library = %d, want %d\n%s", code, exitFindings, stdout)
+	}
+	if code, stdout, stderr := wsunify("apply", "-api=change", "-C", dir, "./..."); code != exitOK || !strings.Contains(stdout, "0 findings left") {
+		t.Errorf("apply -api=change = %d\n%s%s", code, stdout, stderr)
+	}
+	if code, stdout, _ := wsunify("check", "-C", dir, "./..."); code != exitOK {
+		t.Errorf("check after apply -api=change = %d\n%s", code, stdout)
+	}
+	if code, _, stderr := wsunify("plan", "-api=yes", "-C", dir, "./..."); code != exitUsage || !strings.Contains(stderr, "want auto, keep or change") {
+		t.Errorf("plan -api=yes = %d\n%s", code, stderr)
 	}
 }

@@ -34,7 +34,7 @@ func gitIn(t *testing.T, dir string, args ...string) string {
 // they were, and that its numbers are plan -json's.
 func TestReportHistory(t *testing.T) {
 	t.Parallel()
-	dir := testmod.New(t, map[string]string{"ws/ws.go": legacySrc})
+	dir := testmod.New(t, map[string]string{"ws/ws.go": legacySrc, "cmd/app/main.go": commandSrc})
 	gitIn(t, dir, "init", "-q")
 	gitIn(t, dir, "add", ".")
 	gitIn(t, dir, "commit", "-qm", "legacy")

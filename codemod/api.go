@@ -1,0 +1,305 @@
+package codemod
+
+import (
+	"fmt"
+	"go/types"
+	"slices"
+	"strings"
+)
+
+// The exported API of a library. The retype step changes a declaration
+// only when it sees every use of it, and the packages of the main module
+// are all it sees. In a service (a module with a main package) that is
+// every use there is: nothing outside imports it. A library is imported by
+// modules the step never sees, and retyping an exported field, parameter,
+// result, variable or func type of it breaks them: exactly the breaking
+// change of a constructor's signature a step must never make. So in a
+// library the declarations importers outside the module can reach keep
+// their type, each with a finding that says why and how to opt in
+// ([Options.API]); the legacy calls inside them are still rewritten
+// (through bridge.NotifierOf and the like), and so is everything the API
+// does not show: unexported declarations, internal packages, tests.
+
+// API says what the retype step may do to the exported API of the
+// packages it migrates: the declarations that importers outside the
+// module can reach.
+type API int
+
+const (
+	// APIAuto keeps the exported API of a library (a module with no main
+	// package outside its example, test, tool and internal directories)
+	// and changes a service's.
+	APIAuto API = iota
+	// APIKeep keeps the exported API in every module.
+	APIKeep
+	// APIChange changes it in every module: a breaking change for a
+	// library's importers, to be released as one.
+	APIChange
+)
+
+// ParseAPI parses the value of the -api flag: auto, keep or change.
+func ParseAPI(s string) (API, error) {
+	switch s {
+	case "", "auto":
+		return APIAuto, nil
+	case "keep":
+		return APIKeep, nil
+	case "change":
+		return APIChange, nil
+	}
+	return APIAuto, fmt.Errorf("-api=%s: want auto, keep or change", s)
+}
+
+func (a API) String() string {
+	switch a {
+	case APIKeep:
+		return "keep"
+	case APIChange:
+		return "change"
+	}
+	return "auto"
+}
+
+// mainModule is a main module of a program: its path and its commands.
+type mainModule struct {
+	path string
+	// commands are its main packages outside example, test, tool and
+	// internal directories (exampleDir): a module with none is a library.
+	commands []string
+}
+
+// exampleDir reports whether the package path rel (relative to its
+// module) lies in a directory whose programs are a library's own
+// helpers, not a service's commands: examples and demos, tests
+// (go-redis's maintnotifications/e2e/cmd/proxy-fi-server), code
+// generators and tools, and anything internal.
+func exampleDir(rel string) bool {
+	for elem := range strings.SplitSeq(rel, "/") {
+		switch elem {
+		case "example", "examples", "demo", "demos", "sample", "samples",
+			"test", "tests", "testing", "testutil", "e2e", "integration", "bench", "benchmarks", "fuzz",
+			"internal", "tools", "hack", "scripts", "gen", "generate", "generator":
+			return true
+		}
+	}
+	return false
+}
+
+// addCommand records that the package pkgPath, named name, of the main
+// module modPath is listed.
+func addCommand(mods map[string]*mainModule, modPath, pkgPath, name string) {
+	m := mods[modPath]
+	if m == nil {
+		m = &mainModule{path: modPath}
+		mods[modPath] = m
+	}
+	rel := strings.TrimPrefix(strings.TrimPrefix(pkgPath, modPath), "/")
+	if name == "main" && !exampleDir(rel) && !slices.Contains(m.commands, pkgPath) {
+		m.commands = append(m.commands, pkgPath)
+		slices.Sort(m.commands)
+	}
+}
+
+// mergeModules merges the main modules other configurations list into
+// mods: a command of any configuration makes a service.
+func mergeModules(mods map[string]*mainModule, others ...map[string]*mainModule) {
+	for _, o := range others {
+		for p, om := range o {
+			for _, c := range om.commands {
+				addCommand(mods, p, c, "main")
+			}
+			if mods[p] == nil {
+				mods[p] = &mainModule{path: p}
+			}
+		}
+	}
+}
+
+// moduleOf is the main module the package path belongs to: the longest
+// module path that is a prefix of it.
+func (p *Program) moduleOf(pkgPath string) *mainModule {
+	var best *mainModule
+	for mp, m := range p.mods {
+		if (pkgPath == mp || strings.HasPrefix(pkgPath, mp+"/") || strings.HasPrefix(pkgPath, mp+"_")) &&
+			(best == nil || len(mp) > len(best.path)) {
+			best = m
+		}
+	}
+	return best
+}
+
+// apiReason returns why the retype step keeps d, a declaration of the
+// exported API of a package importers outside its module can reach, or ""
+// when it may change it.
+func (rt *retyper) apiReason(d *decl) string {
+	if rt.opts.API == APIChange || !rt.exportedAPI(d) {
+		return ""
+	}
+	m := rt.prog.moduleOf(d.pkg.Path)
+	if m == nil {
+		return ""
+	}
+	what := "it is exported API of " + d.pkg.Path
+	switch {
+	case rt.opts.API == APIKeep:
+		return what + ", and -api=keep keeps it; without the flag, a module with a main package retypes it with its importers"
+	case len(m.commands) > 0:
+		return "" // a service: every importer is in the module (-api=keep keeps it all the same)
+	}
+	return fmt.Sprintf("%s, and %s is a library (no main package outside its examples, tests, tools and internal directories), so modules the step does not see may use it: "+
+		"run with -api=change to retype it, a breaking change for them", what, m.path)
+}
+
+// exportedAPI reports whether importers outside d's module can reach d: an
+// exported declaration (or a parameter or result of one) of a package
+// they may import, outside its tests.
+func (rt *retyper) exportedAPI(d *decl) bool {
+	pkg := d.pkg
+	if pkg.Name == "main" || strings.HasSuffix(pkg.Path, "_test") || strings.HasSuffix(d.file.Name, "_test.go") {
+		return false
+	}
+	if m := rt.prog.moduleOf(pkg.Path); m == nil || internalTo(m.path, pkg.Path) {
+		return false
+	}
+	reach := rt.reachable(pkg)
+	switch d.kind {
+	case declField, declEmbedded:
+		return reach.fields[d.v]
+	case declPkgVar:
+		return d.v.Exported()
+	case declParam, declResult:
+		if d.fn != nil {
+			return reach.funcs(d.fn)
+		}
+		if d.owner != nil { // a result of a func type, a func-typed field or variable
+			switch o := d.owner.(type) {
+			case *types.TypeName:
+				return reach.types[o]
+			case *types.Var:
+				if o.IsField() {
+					return reach.fields[o]
+				}
+				return reach.vars[o] || o.Exported() && o.Parent() == pkg.Types.Scope()
+			}
+		}
+	}
+	return false
+}
+
+// internalTo reports whether the package path lies in an internal
+// directory of the module mod: only the module imports it.
+func internalTo(mod, pkgPath string) bool {
+	rel := strings.TrimPrefix(pkgPath, mod)
+	return strings.Contains(rel+"/", "/internal/")
+}
+
+// reach is what importers of a package can reach of it: the named types
+// they can name or get through an exported field, an embedding or a
+// result, the struct fields they can select, and the parameters and
+// results of the functions and methods they can call.
+type reach struct {
+	types  map[*types.TypeName]bool
+	fields map[*types.Var]bool
+	vars   map[*types.Var]bool
+}
+
+// funcs reports whether fn, a function or a method of the package, can be
+// called from outside it.
+func (r *reach) funcs(fn *types.Func) bool {
+	if !fn.Exported() {
+		return false
+	}
+	recv := fn.Signature().Recv()
+	if recv == nil {
+		return fn.Parent() != nil && fn.Parent() == fn.Pkg().Scope()
+	}
+	t := recv.Type()
+	if p, ok := t.(*types.Pointer); ok {
+		t = p.Elem()
+	}
+	n, ok := types.Unalias(t).(*types.Named)
+	return ok && r.types[n.Origin().Obj()]
+}
+
+// reachable returns what importers of pkg can reach of it, once per
+// package.
+func (rt *retyper) reachable(pkg *Package) *reach {
+	if r := rt.reach[pkg]; r != nil {
+		return r
+	}
+	r := &reach{types: map[*types.TypeName]bool{}, fields: map[*types.Var]bool{}, vars: map[*types.Var]bool{}}
+	if rt.reach == nil {
+		rt.reach = map[*Package]*reach{}
+	}
+	rt.reach[pkg] = r
+	var visit func(t types.Type)
+	// What a reachable function returns is reachable too, named or not
+	// (func New() *tracer); its parameters and results are its callers'.
+	visitFunc := func(fn *types.Func) {
+		for v := range fn.Signature().Params().Variables() {
+			r.vars[v] = true
+		}
+		for v := range fn.Signature().Results().Variables() {
+			r.vars[v] = true
+			visit(v.Type())
+		}
+	}
+	visitNamed := func(tn *types.TypeName) {
+		if tn.Pkg() != pkg.Types || r.types[tn] {
+			return
+		}
+		r.types[tn] = true
+		visit(tn.Type().Underlying())
+		if n, ok := tn.Type().(*types.Named); ok {
+			for m := range n.Methods() {
+				if m.Exported() {
+					visitFunc(m)
+				}
+			}
+		}
+	}
+	visit = func(t types.Type) {
+		switch t := types.Unalias(t).(type) {
+		case *types.Pointer:
+			visit(t.Elem())
+		case *types.Named:
+			visitNamed(t.Origin().Obj())
+		case *types.Struct:
+			for i := range t.NumFields() {
+				f := t.Field(i)
+				if f.Exported() {
+					r.fields[f] = true
+				}
+				if f.Exported() || f.Embedded() {
+					// An embedded field, exported or not, promotes its
+					// fields and methods.
+					visit(f.Type())
+				}
+			}
+		case *types.Interface:
+			for i := range t.NumEmbeddeds() {
+				visit(t.EmbeddedType(i))
+			}
+		}
+	}
+	scope := pkg.Types.Scope()
+	for _, name := range scope.Names() {
+		obj := scope.Lookup(name)
+		if !obj.Exported() {
+			continue
+		}
+		switch obj := obj.(type) {
+		case *types.TypeName:
+			visitNamed(obj)
+			if !obj.IsAlias() {
+				continue
+			}
+			visit(obj.Type())
+		case *types.Var:
+			visit(obj.Type()) // an exported variable of an anonymous struct type
+		case *types.Func:
+			visitFunc(obj)
+		}
+	}
+	return r
+}
