@@ -72,7 +72,8 @@ type Package struct {
 	Files    []*File
 	Types    *types.Package
 	// Info is nil in a program [Migrate] returns for a package that no
-	// longer depends on a legacy path.
+	// longer depends on a legacy path; so is the AST of its files (their
+	// Src holds the content).
 	Info *types.Info
 	// Errors are the package's load and type errors; a package with errors
 	// is never rewritten.
@@ -729,7 +730,7 @@ func (p *Program) check(ctx context.Context, pkgs []*Package) error {
 				return
 			}
 			defer func() { <-sem }()
-			p.checkOne(pkg)
+			p.checkOne(pkg, p.Package)
 			checked.add(1)
 		}()
 	}
@@ -740,7 +741,10 @@ func (p *Program) check(ctx context.Context, pkgs []*Package) error {
 	return nil
 }
 
-func (p *Program) checkOne(pkg *Package) {
+// checkOne type-checks pkg from its files, parsing those without a syntax
+// tree. The source packages it imports are found by source (by path),
+// checked already; the others come from export data.
+func (p *Program) checkOne(pkg *Package, source func(path string) *Package) {
 	loadErrs := pkg.Errors[:0:0]
 	for _, e := range pkg.Errors {
 		if !errors.Is(e, errType) && !errors.Is(e, errSyntax) {
@@ -777,7 +781,7 @@ func (p *Program) checkOne(pkg *Package) {
 			if real, ok := pkg.imports[path]; ok {
 				path = real
 			}
-			if dep := p.byPath[path]; dep != nil {
+			if dep := source(path); dep != nil {
 				if dep.Types == nil {
 					return nil, fmt.Errorf("package %s did not load", path)
 				}

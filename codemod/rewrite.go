@@ -69,12 +69,16 @@ var ErrNotCompiling = errors.New("codemod: packages do not type-check")
 // the previous steps already rewrote. It writes nothing. A package that does
 // not type-check makes it fail with [ErrNotCompiling].
 func Rewrite(prog *Program, opts *Options) (*Result, error) {
-	return rewrite(prog, opts, nil)
+	return rewrite(prog, opts, nil, nil)
 }
 
 // rewrite is [Rewrite] keeping the declarations st names out of the
-// retype step.
-func rewrite(prog *Program, opts *Options, st *steer) (*Result, error) {
+// retype step. With sc, each package's changes go to sc as its rewrite
+// ends, with their syntax trees (the changes of the result have none), and
+// the package's slot is held until sc has checked it, so that the new
+// syntax waiting for a check stays bounded; the packages it does not
+// rewrite go to sc, without changes, first.
+func rewrite(prog *Program, opts *Options, st *steer, sc *stepCheck) (*Result, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
@@ -122,6 +126,13 @@ func rewrite(prog *Program, opts *Options, st *steer) (*Result, error) {
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
 	files := prog.counter(StageRewriting, prog.filesOf(func(pkg *Package) bool { return pkg.Selected && may(pkg) }))
+	if sc != nil {
+		for _, pkg := range prog.Packages {
+			if !pkg.Selected || !may(pkg) {
+				sc.add(pkg, nil)
+			}
+		}
+	}
 	for i, pkg := range pkgs {
 		wg.Add(1)
 		sem <- struct{}{}
@@ -130,6 +141,13 @@ func rewrite(prog *Program, opts *Options, st *steer) (*Result, error) {
 			defer func() { <-sem }()
 			r, err := rewritePackage(prog.Fset, pkg, uses[i], l, rt, opts)
 			files.add(len(pkg.Files))
+			if err == nil && sc != nil {
+				sc.add(pkg, r.Changes)
+				for i := range r.Changes {
+					r.Changes[i].ast = nil
+				}
+				sc.wait(pkg)
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {

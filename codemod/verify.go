@@ -6,12 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"go/ast"
-	"go/parser"
 	"go/token"
-	"go/types"
 	"maps"
-
-	"github.com/wsunify/wsunify/internal/gosrc"
 )
 
 // ErrWouldBreak is returned when rewritten sources do not type-check.
@@ -22,140 +18,22 @@ var ErrWouldBreak = errors.New("codemod: the rewrite does not type-check")
 // program as it is after the changes, or [ErrWouldBreak] with the type
 // errors. prog itself is not modified.
 func Verify(ctx context.Context, prog *Program, changes []FileChange) (*Program, error) {
-	return verify(ctx, prog, changes, false)
-}
-
-// verify is [Verify]; with release, it first drops the syntax and types of
-// the packages it checks again from prog, which halves the memory the
-// check needs. [Program.restore] brings them back if prog is needed again.
-func verify(ctx context.Context, prog *Program, changes []FileChange, release bool) (*Program, error) {
-	prog.counter(StageVerifying, len(changes))
-	newSrc := map[string]FileChange{}
+	byName := map[string]FileChange{}
 	for _, c := range changes {
-		newSrc[c.Name] = c
+		byName[c.Name] = c
 	}
-	affected := map[string]bool{}
+	sc := startCheck(ctx, prog, false)
 	for _, pkg := range prog.Packages {
-		touched := false
+		var cs []FileChange
 		for _, f := range pkg.Files {
-			if _, ok := newSrc[f.Name]; ok {
-				touched = true
+			if c, ok := byName[f.Name]; ok {
+				cs = append(cs, c)
 			}
 		}
-		for _, path := range pkg.imports {
-			touched = touched || affected[path]
-		}
-		if touched {
-			affected[pkg.Path] = true
-		}
+		sc.add(pkg, cs)
 	}
-	next := &Program{
-		Fset: prog.Fset, Module: prog.Module, byPath: maps.Clone(prog.byPath),
-		ext: prog.ext, legacyPaths: prog.legacyPaths, reach: prog.reach,
-		config: prog.config, unchecked: prog.unchecked, source: prog.source, progress: prog.progress,
-		mods: prog.mods, selected: prog.selected,
-	}
-	var recheck []*Package
-	for _, pkg := range prog.Packages {
-		if !affected[pkg.Path] {
-			next.Packages = append(next.Packages, pkg)
-			continue
-		}
-		np := &Package{
-			Path: pkg.Path, Name: pkg.Name, Dir: pkg.Dir, Selected: pkg.Selected,
-			imports: pkg.imports, Errors: pkg.Errors, fset: pkg.fset,
-		}
-		for _, f := range pkg.Files {
-			// An unchanged file keeps its syntax tree.
-			nf := &File{Name: f.Name, Src: f.Src, AST: f.AST, parseErr: f.parseErr}
-			if c, ok := newSrc[f.Name]; ok {
-				nf.Src, nf.AST, nf.parseErr = c.New, c.ast, nil
-			}
-			np.Files = append(np.Files, nf)
-		}
-		next.Packages = append(next.Packages, np)
-		next.byPath[np.Path] = np
-		recheck = append(recheck, np)
-		if release {
-			pkg.release()
-		}
-	}
-	// The new sources may import packages the old ones did not.
-	for _, np := range recheck {
-		np.imports = maps.Clone(np.imports)
-		np.imports[FacadePath] = FacadePath
-		np.imports[BridgePath] = BridgePath
-	}
-	// A package that no longer reaches a legacy path has nothing left for
-	// a rule: it is checked without recording what the rules read.
-	needInfo := next.mayUseLegacyByImports(recheck)
-	for _, np := range recheck {
-		np.noInfo = !needInfo(np)
-	}
-	if err := next.check(ctx, recheck); err != nil {
-		return nil, err
-	}
-	ve := &verifyError{files: map[string]bool{}, pkgs: map[string]bool{}}
-	for _, np := range recheck {
-		for _, e := range np.Errors {
-			ve.pkgs[np.Path] = true
-			ve.errs = append(ve.errs, fmt.Errorf("%s: %w", np.Path, e))
-			var te types.Error
-			if errors.As(e, &te) {
-				ve.files[te.Fset.Position(te.Pos).Filename] = true
-			}
-		}
-	}
-	if len(ve.errs) > 0 {
-		return nil, ve
-	}
-	return next, nil
-}
-
-// mayUseLegacyByImports is [Program.mayUseLegacy] before pkgs are checked:
-// their imports are read from the import declarations of their files.
-func (p *Program) mayUseLegacyByImports(pkgs []*Package) func(*Package) bool {
-	if p.reach == nil {
-		return func(*Package) bool { return true }
-	}
-	imports := map[string][]string{}
-	for _, pkg := range pkgs {
-		seen := map[string]bool{}
-		for _, f := range pkg.Files {
-			af := f.AST
-			if af == nil {
-				var err error
-				af, err = parser.ParseFile(token.NewFileSet(), f.Name, f.Src, parser.ImportsOnly)
-				if err != nil {
-					return func(*Package) bool { return true }
-				}
-			}
-			for _, spec := range af.Imports {
-				path := gosrc.ImportPath(spec)
-				if real, ok := pkg.imports[path]; ok {
-					path = real
-				}
-				if !seen[path] {
-					seen[path] = true
-					imports[pkg.Path] = append(imports[pkg.Path], path)
-				}
-			}
-		}
-	}
-	return p.reaches(func(pkg *Package) ([]string, bool) {
-		if imps, ok := imports[pkg.Path]; ok {
-			return imps, true
-		}
-		return typesImportPaths(pkg)
-	})
-}
-
-// release drops the syntax trees and the types of pkg; Src stays.
-func (pkg *Package) release() {
-	pkg.Types, pkg.Info, pkg.released = nil, nil, true
-	for _, f := range pkg.Files {
-		f.AST, f.parseErr = nil, nil
-	}
+	sc.rewriteOver(true)
+	return sc.finish()
 }
 
 // restore parses and type-checks again the packages of p that verify
@@ -223,15 +101,20 @@ func migrateOne(ctx context.Context, prog *Program, opts *Options, keep map[stri
 				pkgOf[f.Name] = pkg.Path
 			}
 		}
-		res, err := rewrite(prog, opts, st)
+		// The new sources are checked as they come (see stepCheck).
+		sc := startCheck(ctx, prog, true)
+		res, err := rewrite(prog, opts, st, sc)
 		if err != nil {
+			sc.stop()
 			return nil, nil, err
 		}
 		total.Findings, total.keptKeys = res.Findings, res.keptKeys
 		if len(res.Changes) == 0 || step == maxSteps {
+			sc.stop()
 			break
 		}
-		next, err := verify(ctx, prog, res.Changes, true)
+		sc.rewriteOver(true)
+		next, err := sc.finish()
 		var ve *verifyError
 		if errors.As(err, &ve) {
 			if err := prog.restore(ctx); err != nil {
