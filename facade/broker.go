@@ -46,7 +46,11 @@ type Broker interface {
 	// no event for to to c until the broker calls Local.Replay(c, to, ...).
 	Join(c *Conn, to Target, lastEventID string) (replay bool)
 
-	// Leave announces that c no longer belongs to to (it is closing).
+	// Leave announces that c no longer belongs to to: it is closing, its
+	// socket is closed and its writer has let go, so no Written for c
+	// follows (a WriteObserver can send at Leave the marks of what c's
+	// socket took). The hub routes c nothing from the moment it begins to
+	// close, which can be up to WriteTimeout before Leave.
 	Leave(c *Conn, to Target)
 
 	// Ready announces that c became ProcessingReady.
@@ -68,8 +72,9 @@ type Broker interface {
 // target are written in the order the broker delivered them). An event
 // queued on a connection that closes before its socket took it is never
 // reported (once the hub sees a client close or go away, it writes it no
-// more events). Written is called with the connection's lock held: it must
-// not block and must not call back into the hub.
+// more events). Every Written for a connection comes before its Leave.
+// Written is called with the connection's lock held: it must not block and
+// must not call back into the hub.
 type WriteObserver interface {
 	Written(c *Conn, to Target, id string)
 }

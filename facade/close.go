@@ -88,7 +88,8 @@ func (c *Conn) beginCloseLocked(cause closeCause) ([]entry, bool) {
 
 // finish completes a close begun by beginCloseLocked: it waits (at most
 // WriteTimeout) for the close frame owed, closes the socket, waits for the
-// writer to let go, gives back what it left and makes the final transition.
+// writer to let go, gives back what it left, announces to the broker that c
+// left its targets and makes the final transition.
 func (c *Conn) finish() {
 	h := c.hub
 	c.mu.Lock()
@@ -114,6 +115,7 @@ func (c *Conn) finish() {
 	back := c.w.shutLocked()
 	c.mu.Unlock()
 	h.giveBackLocked(back)
+	h.leaveLocked(c) // after the writer's last Written: see WriteObserver
 	h.mu.Unlock()
 
 	c.mu.Lock()

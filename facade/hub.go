@@ -164,8 +164,9 @@ func (h *Hub) localConnIDs(userID string) []string {
 }
 
 // unregisterLocked removes c from every index; called with hub.mu held.
+// The broker learns that c left only when its writer has let go (finish),
+// so that no Written for c follows c's Leave.
 func (h *Hub) unregisterLocked(c *Conn) {
-	h.leaveLocked(c)
 	delete(h.conns, c.id)
 	h.flush.conns.Store(int32(len(h.conns)))
 	if len(h.conns) == 0 {

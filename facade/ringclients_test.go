@@ -17,8 +17,9 @@ import (
 
 // writtenLog is a Broker with one hub that numbers each event (its ID is
 // its seq, zero-padded) and, as a WriteObserver, records per connection
-// the newest ID the hub reports written; it fails the test if a report
-// goes backwards.
+// the newest ID the hub reports written, and that ID when the connection
+// leaves its user; it fails the test if a report goes backwards or comes
+// after the connection's Leave.
 type writtenLog struct {
 	t     *testing.T
 	local *facade.Local
@@ -26,6 +27,7 @@ type writtenLog struct {
 	mu      sync.Mutex
 	n       int
 	written map[string]string // conn ID → newest ID written
+	atLeave map[string]string // conn ID → newest ID written when it left its user
 }
 
 func (b *writtenLog) Start(l *facade.Local) { b.local = l }
@@ -45,7 +47,31 @@ func (b *writtenLog) Written(c *facade.Conn, _ facade.Target, id string) {
 	if id < b.written[c.ID()] {
 		b.t.Errorf("%s: written %s after %s", c.ID(), id, b.written[c.ID()])
 	}
+	if _, left := b.atLeave[c.ID()]; left {
+		b.t.Errorf("%s: written %s after it left", c.ID(), id)
+	}
 	b.written[c.ID()] = id
+}
+
+func (b *writtenLog) Leave(c *facade.Conn, to facade.Target) {
+	if to != facade.ToUser(to.ID()) {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.atLeave == nil {
+		b.atLeave = make(map[string]string)
+	}
+	b.atLeave[c.ID()] = b.written[c.ID()]
+}
+
+// left reports whether the connection left its user, and what had been
+// reported written for it then.
+func (b *writtenLog) left(connID string) (string, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	id, ok := b.atLeave[connID]
+	return id, ok
 }
 
 func (b *writtenLog) last(connID string) string {
@@ -55,7 +81,6 @@ func (b *writtenLog) last(connID string) string {
 }
 
 func (b *writtenLog) Join(*facade.Conn, facade.Target, string) bool { return false }
-func (b *writtenLog) Leave(*facade.Conn, facade.Target)             {}
 func (b *writtenLog) Ready(*facade.Conn)                            {}
 func (b *writtenLog) Connected(string) bool                         { return false }
 func (b *writtenLog) ConnIDs(string) []string                       { return nil }
