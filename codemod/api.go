@@ -3,6 +3,7 @@ package codemod
 import (
 	"fmt"
 	"go/types"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -302,4 +303,116 @@ func (rt *retyper) reachable(pkg *Package) *reach {
 		}
 	}
 	return r
+}
+
+// ExportedChange is a declaration of a service's exported API that the
+// migration retypes. With [APIAuto] a module with a command is taken for
+// a service, whose packages no other module imports; the change is listed
+// so that a library that ships commands of its own, whose importers the
+// step never sees, is not broken unawares: its owner runs with -api=keep.
+type ExportedChange struct {
+	Pos    Position `json:"pos"`    // the declaration on disk
+	Decl   string   `json:"decl"`   // what it is: "parameter ws of relay.NewRelay"
+	Module string   `json:"module"` // the module taken for a service
+	// Commands are the module's main packages that make it a service.
+	Commands []string `json:"commands"`
+}
+
+func (c ExportedChange) String() string {
+	return fmt.Sprintf("%s:%d:%d: %s", c.Pos.File, c.Pos.Line, c.Pos.Column, c.Decl)
+}
+
+// serviceAPI reports whether retyping d changes the exported API of a
+// module taken for a service, and the change if it does.
+func (rt *retyper) serviceAPI(d *decl) (ExportedChange, bool) {
+	if rt.opts.API != APIAuto || !rt.exportedAPI(d) {
+		return ExportedChange{}, false
+	}
+	m := rt.prog.moduleOf(d.pkg.Path)
+	if m == nil || len(m.commands) == 0 {
+		return ExportedChange{}, false
+	}
+	return ExportedChange{Decl: nameDecl(d), Module: m.path, Commands: slices.Clone(m.commands)}, true
+}
+
+// nameDecl names d for a reader: "field relay.Relay.WS", "parameter ws
+// of relay.NewRelay", "a result of (*relay.Relay).Dial", "variable
+// relay.Default".
+func nameDecl(d *decl) string {
+	pkg := d.pkg.Types
+	switch d.kind {
+	case declField, declEmbedded:
+		if owner := fieldOwner(pkg, d.v); owner != "" {
+			return "field " + pkg.Name() + "." + owner + "." + d.ident.Name
+		}
+		return "field " + d.ident.Name + " of a struct of " + pkg.Name()
+	case declPkgVar:
+		return "variable " + pkg.Name() + "." + d.ident.Name
+	case declParam, declResult:
+		of := "a func type of " + pkg.Name()
+		switch {
+		case d.fn != nil:
+			of = shortPkg(d.fn.FullName(), pkg.Path(), pkg.Name())
+		case d.owner != nil:
+			of = pkg.Name() + "." + d.owner.Name()
+		}
+		if d.kind == declResult {
+			return "a result of " + of
+		}
+		return "parameter " + d.ident.Name + " of " + of
+	}
+	return d.ident.Name
+}
+
+// fieldOwner returns the name of the package-level type of pkg whose
+// struct declares the field v, or "".
+func fieldOwner(pkg *types.Package, v *types.Var) string {
+	for _, name := range pkg.Scope().Names() {
+		tn, ok := pkg.Scope().Lookup(name).(*types.TypeName)
+		if !ok {
+			continue
+		}
+		if st, ok := tn.Type().Underlying().(*types.Struct); ok {
+			for f := range st.Fields() {
+				if f == v {
+					return tn.Name()
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// shortPkg replaces the package path in a qualified name with the
+// package's name.
+func shortPkg(s, path, name string) string {
+	return strings.ReplaceAll(s, path+".", name+".")
+}
+
+// addExported adds the changes of from to to, by stable key; it returns
+// to, made if nil.
+func addExported(to, from map[string]ExportedChange) map[string]ExportedChange {
+	if len(from) == 0 {
+		return to
+	}
+	if to == nil {
+		to = make(map[string]ExportedChange, len(from))
+	}
+	maps.Copy(to, from)
+	return to
+}
+
+// exportedChanges lists the changes of m in file and line order.
+func exportedChanges(m map[string]ExportedChange) []ExportedChange {
+	out := slices.Collect(maps.Values(m))
+	slices.SortFunc(out, func(a, b ExportedChange) int {
+		if c := strings.Compare(a.Pos.File, b.Pos.File); c != 0 {
+			return c
+		}
+		if a.Pos.Line != b.Pos.Line {
+			return a.Pos.Line - b.Pos.Line
+		}
+		return strings.Compare(a.Decl, b.Decl)
+	})
+	return out
 }

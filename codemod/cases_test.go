@@ -29,6 +29,7 @@ type goldenCase struct {
 	inputs     map[string][]byte // name → content: the module to migrate
 	golden     map[string][]byte // name of a .go file → its content after apply
 	findings   []string          // "file:line: rule"
+	exported   []string          // "file:line: decl": a service's exported API retyped
 	wantErr    string            // a refusal: the error must contain it
 	flags      []string
 	runTests   bool // go test, before and after apply, must pass
@@ -82,6 +83,12 @@ func readCases(t *testing.T) []*goldenCase {
 				for _, l := range strings.Split(strings.TrimSpace(string(f.Data)), "\n") {
 					if l = strings.TrimSpace(l); l != "" {
 						c.findings = append(c.findings, l)
+					}
+				}
+			case f.Name == "exported":
+				for _, l := range strings.Split(strings.TrimSpace(string(f.Data)), "\n") {
+					if l = strings.TrimSpace(l); l != "" {
+						c.exported = append(c.exported, l)
 					}
 				}
 			case f.Name == "error":
@@ -229,8 +236,13 @@ func TestCases(t *testing.T) {
 				rel, _ := filepath.Rel(dir, f.Pos.Filename)
 				findings = append(findings, fmt.Sprintf("%s:%d: %s", filepath.ToSlash(rel), f.Pos.Line, f.Rule))
 			}
+			var exported []string
+			for _, e := range res.Exported {
+				rel, _ := filepath.Rel(dir, e.Pos.File)
+				exported = append(exported, fmt.Sprintf("%s:%d: %s", filepath.ToSlash(rel), e.Pos.Line, e.Decl))
+			}
 			if *updateCases {
-				c.update(t, got, findings)
+				c.update(t, got, findings, exported)
 				return
 			}
 			for name, data := range c.inputs {
@@ -251,6 +263,9 @@ func TestCases(t *testing.T) {
 			}
 			if !slices.Equal(findings, c.findings) {
 				t.Errorf("findings:\n got %q\nwant %q", findings, c.findings)
+			}
+			if !slices.Equal(exported, c.exported) {
+				t.Errorf("exported API retyped:\n got %q\nwant %q", exported, c.exported)
 			}
 
 			// The result builds and a second apply changes nothing.
@@ -370,12 +385,13 @@ func migrate(ctx context.Context, cfg *LoadConfig, opts *Options, patterns []str
 	return res, err
 }
 
-// update rewrites the golden files and the findings of c.
-func (c *goldenCase) update(t *testing.T, got map[string][]byte, findings []string) {
+// update rewrites the golden files, the findings and the exported API
+// retyped of c.
+func (c *goldenCase) update(t *testing.T, got map[string][]byte, findings, exported []string) {
 	t.Helper()
 	var files []txtar.File
 	for _, f := range c.ar.Files {
-		if strings.HasSuffix(f.Name, ".golden") || f.Name == "findings" {
+		if strings.HasSuffix(f.Name, ".golden") || f.Name == "findings" || f.Name == "exported" {
 			continue
 		}
 		files = append(files, f)
@@ -385,6 +401,9 @@ func (c *goldenCase) update(t *testing.T, got map[string][]byte, findings []stri
 	}
 	if len(findings) > 0 {
 		files = append(files, txtar.File{Name: "findings", Data: []byte(strings.Join(findings, "\n") + "\n")})
+	}
+	if len(exported) > 0 {
+		files = append(files, txtar.File{Name: "exported", Data: []byte(strings.Join(exported, "\n") + "\n")})
 	}
 	c.ar.Files = files
 	if err := os.WriteFile(c.path, txtar.Format(c.ar), 0o644); err != nil {

@@ -787,6 +787,10 @@ func migrateConfigs(ctx context.Context, prog *Program, opts *Options) (*Result,
 				c.file, progs[c.a].config, progs[c.b].config, c.diff)
 		}
 		m.res.Findings = append(m.res.Findings, prog.uncheckedFindings(opts)...)
+		for _, r := range results {
+			m.res.exported = addExported(m.res.exported, r.exported)
+		}
+		m.res.Exported = exportedChanges(m.res.exported)
 		sortResult(m.res)
 		return m.res, first, nil
 	}

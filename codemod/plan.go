@@ -20,6 +20,9 @@ type Plan struct {
 	Findings []Finding `json:"findings"`
 	// Rules describes, for humans, each rule Remaining counts under.
 	Rules map[string]RuleDoc `json:"rules,omitempty"`
+	// Exported lists the declarations of a service's exported API that
+	// `wsunify apply` would retype ([Result.Exported]).
+	Exported []ExportedChange `json:"exported,omitempty"`
 }
 
 // RuleDoc describes a rule of the recipe for humans: what a report shows
@@ -112,6 +115,7 @@ func Inventory(ctx context.Context, prog *Program, opts *Options) (*Plan, error)
 		return nil, err
 	}
 	plan.Findings = onDisk(res.Findings, res.Changes)
+	plan.Exported = res.Exported
 	if len(res.Changes) == 0 {
 		return plan, nil
 	}

@@ -58,6 +58,12 @@ type Result struct {
 	// the reason.
 	retypedKeys map[string]map[string]bool
 	keptKeys    map[string]kept
+	exported    map[string]ExportedChange // by stable key: Exported
+
+	// Exported lists the declarations of a service's exported API the
+	// migration retypes (see [APIAuto]): a breaking change for any module
+	// that imports the service's packages after all.
+	Exported []ExportedChange
 }
 
 // ErrNotCompiling is returned for packages that do not type-check: the
@@ -116,7 +122,12 @@ func rewrite(prog *Program, opts *Options, st *steer, sc *stepCheck) (*Result, e
 		retypedKeys: map[string]map[string]bool{}, keptKeys: map[string]kept{}}
 	for _, d := range rt.order {
 		if d.blocked == "" {
-			res.retypedKeys[st.key(prog.Fset, d.ident)] = rt.touched[declKey(prog.Fset, d.ident)]
+			key := st.key(prog.Fset, d.ident)
+			res.retypedKeys[key] = rt.touched[declKey(prog.Fset, d.ident)]
+			if c, ok := rt.serviceAPI(d); ok {
+				c.Pos = PositionOf(st.pos(prog.Fset, d.ident))
+				res.exported = addExported(res.exported, map[string]ExportedChange{key: c})
+			}
 		} else {
 			res.keptKeys[st.key(prog.Fset, d.ident)] = kept{d.blocked, d.related}
 		}

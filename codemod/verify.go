@@ -82,6 +82,7 @@ func Migrate(ctx context.Context, prog *Program, opts *Options) (*Result, *Progr
 		return nil, nil, err
 	}
 	res.Findings = append(res.Findings, prog.uncheckedFindings(opts)...)
+	res.Exported = exportedChanges(res.exported)
 	sortResult(res)
 	return res, next, nil
 }
@@ -173,6 +174,7 @@ func migrateOne(ctx context.Context, prog *Program, opts *Options, keep map[stri
 			}
 			maps.Copy(total.retypedKeys[k], files)
 		}
+		total.exported = addExported(total.exported, res.exported)
 		st.lines = nil // the files moved
 		prog = next
 	}
@@ -217,8 +219,15 @@ func (st *steer) kept(fset *token.FileSet, id *ast.Ident) (kept, bool) {
 // key identifies the declaration id across steps and build
 // configurations: its file, its name and its line on disk.
 func (st *steer) key(fset *token.FileSet, id *ast.Ident) string {
+	p := st.pos(fset, id)
+	return fmt.Sprintf("%s:%s:%d", p.Filename, id.Name, p.Line)
+}
+
+// pos is the position of id on disk, before the steps: its file, line
+// and column.
+func (st *steer) pos(fset *token.FileSet, id *ast.Ident) token.Position {
 	p := fset.Position(id.Pos())
-	line := p.Line
+	line, col := p.Line, p.Column
 	if st != nil {
 		if c, ok := st.moved[p.Filename]; ok {
 			if st.lines == nil {
@@ -229,8 +238,8 @@ func (st *steer) key(fset *token.FileSet, id *ast.Ident) string {
 				m = newLineMap(c)
 				st.lines[p.Filename] = m
 			}
-			line, _, _ = m.old(p.Line, p.Column)
+			line, col, _ = m.old(p.Line, p.Column)
 		}
 	}
-	return fmt.Sprintf("%s:%s:%d", p.Filename, id.Name, line)
+	return token.Position{Filename: p.Filename, Line: line, Column: col}
 }

@@ -192,6 +192,11 @@ func (m *migrateFlags) run(ctx context.Context, inv *invocation, patterns []stri
 		fmt.Fprintln(stderr, "wsunify:", err)
 		return exitUsage
 	}
+	relExported := func(cs []codemod.ExportedChange) {
+		for i := range cs {
+			cs[i].Pos.File = inv.rel(cs[i].Pos.File)
+		}
+	}
 	// A finding's positions and the paths its messages quote (a type
 	// error's) are printed as relPath prints them.
 	relFindings := func(fs []codemod.Finding) {
@@ -241,6 +246,7 @@ func (m *migrateFlags) run(ctx context.Context, inv *invocation, patterns []stri
 			return done
 		}
 		relFindings(plan.Findings)
+		relExported(plan.Exported)
 		if format == formatText && cmd == "check" {
 			return printCheck(stdout, plan)
 		}
@@ -270,11 +276,13 @@ func (m *migrateFlags) run(ctx context.Context, inv *invocation, patterns []stri
 		return inv.fail(err, "nothing written")
 	}
 	relFindings(res.Findings)
+	relExported(res.Exported)
 	if cmd == "diff" {
 		for _, c := range res.Changes {
 			stdout.Write(codemod.UnifiedDiff(inv.rel(c.Name), c.Old, c.New))
 		}
 		printFindings(stderr, res.Findings)
+		printExported(stderr, false, res.Exported)
 		return exitOK
 	}
 	inv.printf("writing %d files", len(res.Changes))
@@ -290,6 +298,7 @@ func (m *migrateFlags) run(ctx context.Context, inv *invocation, patterns []stri
 	}
 	fmt.Fprintf(stdout, "%d sites rewritten in %d files; %d findings left\n", sites, len(res.Changes), len(res.Findings))
 	printFindings(stdout, res.Findings)
+	printExported(stdout, true, res.Exported)
 	return exitOK
 }
 
@@ -428,6 +437,32 @@ func printPlan(w io.Writer, plan *codemod.Plan) {
 		for _, f := range plan.Findings {
 			printFinding(w, "  ", f)
 		}
+	}
+	if len(plan.Exported) > 0 {
+		fmt.Fprintln(w)
+		printExported(w, false, plan.Exported)
+	}
+}
+
+// printExported says which declarations of a service's exported API the
+// step retyped (done) or would retype, per module, and how to keep them
+// should a module outside import them after all.
+func printExported(w io.Writer, done bool, cs []codemod.ExportedChange) {
+	did, keep := "would retype", "apply with -api=keep"
+	if done {
+		did, keep = "retyped", "restore these files and apply again with -api=keep"
+	}
+	for i, c := range cs {
+		if i == 0 || c.Module != cs[i-1].Module {
+			what := "the command "
+			if len(c.Commands) > 1 {
+				what = "the commands "
+			}
+			fmt.Fprintf(w, "exported API: %s is taken for a service (it has %s%s), so the step %s its exported declarations below; "+
+				"a module that imports its packages would no longer build: if one does, %s\n",
+				c.Module, what, strings.Join(c.Commands, ", "), did, keep)
+		}
+		fmt.Fprintf(w, "  %s\n", c)
 	}
 }
 

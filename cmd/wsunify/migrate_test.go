@@ -291,3 +291,55 @@ func TestAPIFlag(t *testing.T) {
 		t.Errorf("plan -api=yes = %d\n%s", code, stderr)
 	}
 }
+
+// TestServiceAPIIsListed: in a module with a command, taken for a service,
+// plan and apply list each exported declaration the step retypes, with
+// the command that made it a service and the flag that keeps them; a
+// library that ships a command sees there what would break its importers,
+// and -api=keep keeps them.
+func TestServiceAPIIsListed(t *testing.T) {
+	t.Parallel()
+	files := map[string]string{"ws/ws.go": legacySrc, "cmd/tool/main.go": commandSrc}
+	const (
+		header = "exported API: example.com/app is taken for a service (it has the command example.com/app/cmd/tool)"
+		decl   = "\n  ws/ws.go:10:33: parameter m of ws.Greet\n"
+	)
+	dir := testmod.New(t, files)
+	code, stdout, stderr := wsunify("plan", "-C", dir, "./...")
+	if code != exitOK || !strings.Contains(stdout, header+", so the step would retype") || !strings.Contains(stdout, decl) ||
+		!strings.Contains(stdout, "apply with -api=keep") {
+		t.Errorf("plan = %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = wsunify("plan", "-json", "-C", dir, "./...")
+	var plan struct {
+		Exported []struct {
+			Pos struct {
+				File         string
+				Line, Column int
+			} `json:"pos"`
+			Decl     string   `json:"decl"`
+			Module   string   `json:"module"`
+			Commands []string `json:"commands"`
+		} `json:"exported"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &plan); code != exitOK || err != nil || len(plan.Exported) != 1 {
+		t.Fatalf("plan -json = %d, %v\n%s%s", code, err, stdout, stderr)
+	}
+	if e := plan.Exported[0]; e.Pos.File != "ws/ws.go" || e.Pos.Line != 10 || e.Decl != "parameter m of ws.Greet" ||
+		e.Module != "example.com/app" || len(e.Commands) != 1 || e.Commands[0] != "example.com/app/cmd/tool" {
+		t.Errorf("plan -json lists %+v", e)
+	}
+
+	code, stdout, stderr = wsunify("apply", "-C", dir, "./...")
+	if code != exitOK || !strings.Contains(stdout, header+", so the step retyped") || !strings.Contains(stdout, decl) ||
+		!strings.Contains(stdout, "restore these files and apply again with -api=keep") {
+		t.Errorf("apply = %d\n%s%s", code, stdout, stderr)
+	}
+
+	// With -api=keep nothing exported changes, and nothing is listed.
+	kept := testmod.New(t, files)
+	code, stdout, stderr = wsunify("apply", "-api=keep", "-C", kept, "./...")
+	if code != exitOK || strings.Contains(stdout, "exported API:") || !strings.Contains(stdout, "m keeps its legacy type: it is exported API of example.com/app/ws, and -api=keep keeps it") {
+		t.Errorf("apply -api=keep = %d\n%s%s", code, stdout, stderr)
+	}
+}
