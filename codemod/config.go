@@ -106,6 +106,8 @@ type uncheckedFile struct {
 	imports []string
 	test    bool   // a _test.go file left out by -test=false
 	why     string // ", which …": why it is not checked
+	// unloaded says why the configuration that includes it did not load.
+	unloaded string
 
 	idents map[string]bool // the identifiers it contains
 }
@@ -231,13 +233,22 @@ func loadConfigs(ctx context.Context, cfg *LoadConfig, patterns []string) (*Prog
 	if cfg.Configs != nil {
 		extra = cfg.Configs[1:]
 	} else {
-		extra = configsFor(outside, first)
+		extra = configsFor(prog.worthChecking(outside), first)
 	}
 	for _, c := range extra {
 		o, err := loadOne(ctx, c.apply(cfg), patterns, true)
 		if err != nil && cfg.Configs == nil && ctx.Err() == nil {
 			// A configuration the go command cannot load here (a GOOS
-			// that needs cgo, say): its files stay unchecked, reported.
+			// that needs cgo, say, or a dependency that does not build
+			// there): its files stay unchecked, reported with the reason.
+			msg, _, _ := strings.Cut(err.Error(), "\n")
+			why := fmt.Sprintf("%s does not load here: %s", c, msg)
+			for _, u := range outside {
+				if u.unloaded == "" && includes(resolved(c), u) {
+					u.unloaded = why
+					u.why = "which no checked build configuration includes (" + why + ")"
+				}
+			}
 			continue
 		}
 		if err != nil {
@@ -497,7 +508,9 @@ func satisfy(u *uncheckedFile, def BuildConfig) (BuildConfig, bool) {
 			oses = append(oses, a)
 		case knownArch[a]:
 			arches = append(arches, a)
-		case a == "ignore", a == "gc", a == "gccgo", a == "cgo", a == "unix", strings.HasPrefix(a, "go1."):
+		case a == "ignore", a == "gc", a == "gccgo", a == "cgo", a == "unix", strings.HasPrefix(a, "go1."), reservedTag[a]:
+			// Never a custom tag: -tags riscv builds the standard
+			// library's zgoarch_riscv.go beside the real GOARCH's.
 		default:
 			custom = append(custom, a)
 		}
@@ -617,6 +630,12 @@ var (
 		"mips64le", "ppc64", "ppc64le", "riscv64", "s390x", "wasm")
 )
 
+// reservedTag are the other GOOS and GOARCH names the go command knows
+// (go/build's lists, internal/syslist): a file's constraint on one holds
+// only where it is the GOOS or GOARCH, which no configuration here is.
+var reservedTag = setOf("hurd", "nacl", "zos", "amd64p32", "armbe", "arm64be", "mips64p32", "mips64p32le",
+	"ppc", "riscv", "s390", "sparc", "sparc64")
+
 func setOf(xs ...string) map[string]bool {
 	m := map[string]bool{}
 	for _, x := range xs {
@@ -641,9 +660,13 @@ func (p *Program) uncheckedFindings(opts *Options) []Finding {
 		base := filepath.Base(r.file.name)
 		msg := fmt.Sprintf("%s is not checked (legacy names: %d): no build configuration of this run includes it; "+
 			"run again with -goos and -tags naming one that does", base, r.refs)
-		if ignoreOnly(r.file.src) {
+		switch {
+		case ignoreOnly(r.file.src):
 			msg = fmt.Sprintf("%s is not checked (legacy names: %d): it is built only with the ignore tag (go run %s); "+
 				"migrate it by hand", base, r.refs, base)
+		case r.file.unloaded != "":
+			msg = fmt.Sprintf("%s is not checked (legacy names: %d): %s; migrate it by hand, or where that configuration builds",
+				base, r.refs, r.file.unloaded)
 		}
 		out = append(out, Finding{
 			Pos:     token.Position{Filename: r.file.name, Line: 1, Column: 1},

@@ -484,6 +484,9 @@ func (l *loader) typeCheck(prog *Program, spec *speculation, external map[string
 	if parseErr != nil {
 		return parseErr
 	}
+	if err := l.dependencyError(prog, external); err != nil {
+		return err
+	}
 	return prog.check(l.ctx, prog.Packages)
 }
 
@@ -503,12 +506,56 @@ func loadExportData(ctx context.Context, cfg *LoadConfig, fset *token.FileSet, p
 	for _, d := range deps {
 		switch {
 		case len(d.Errors) > 0:
-			ext.errs[d.PkgPath] = fmt.Errorf("%s does not build: %v", d.PkgPath, d.Errors[0])
+			ext.errs[d.PkgPath] = fmt.Errorf("%s does not build: %s", d.PkgPath, buildError(d.Errors[0]))
 		case d.Types != nil && !d.IllTyped:
 			ext.pkgs[d.PkgPath] = d.Types
+		default:
+			ext.errs[d.PkgPath] = fmt.Errorf("%s has no export data: a package it imports does not build here (go build %s says why)", d.PkgPath, d.PkgPath)
 		}
 	}
 	return ext, nil
+}
+
+// buildError is the text of the go command's error on a package, without
+// the "-: # path" header a failed compile has: "dep_windows.go:3:14:
+// invalid operation: …", the lines after the first indented below it.
+func buildError(e packages.Error) string {
+	msg := e.Msg
+	if e.Pos != "" && e.Pos != "-" {
+		msg = e.Pos + ": " + msg
+	}
+	var lines []string
+	for l := range strings.SplitSeq(msg, "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "# ") {
+			lines = append(lines, l)
+		}
+	}
+	return strings.Join(lines, "\n\t")
+}
+
+// errDependency marks the load of a configuration other than the first
+// in which a package the sources import does not build: one the go
+// command cannot build here (a custom tag that breaks the standard
+// library, a dependency without support for that GOOS). Its files are
+// left unchecked, with the reason, rather than refusing the run.
+var errDependency = errors.New("a dependency does not build")
+
+// dependencyError returns, for a configuration other than the first, an
+// errDependency naming the first import of the sources that has no
+// types, or nil.
+func (l *loader) dependencyError(prog *Program, external map[string]bool) error {
+	if !l.other || prog.ext == nil {
+		return nil
+	}
+	for _, path := range slices.Sorted(maps.Keys(external)) {
+		if path == "unsafe" || path == "C" || prog.ext.pkgs[path] != nil {
+			continue
+		}
+		if err := prog.ext.errs[path]; err != nil {
+			return fmt.Errorf("%w: %w", errDependency, err)
+		}
+	}
+	return nil
 }
 
 // parse reads (when Src is nil) and parses the files of pkgs in parallel.

@@ -491,11 +491,31 @@ func ignoredRecipe(src []byte) bool {
 }
 
 // ignoreOnly reports whether the file src is built only with the tag
-// "ignore" (//go:build ignore, or // +build ignore alone): no
-// configuration of a run checks it.
+// "ignore" (//go:build ignore, or // +build ignore alone): its constraint
+// holds for no set of the other tags it names without "ignore", so no
+// configuration of a run checks it. A constraint that excludes a tag
+// (!js) is not one.
 func ignoreOnly(src []byte) bool {
 	x := buildExpr(src)
-	return x != nil && !x.Eval(func(tag string) bool { return tag != "ignore" })
+	if x == nil {
+		return false
+	}
+	all := tagsOf(x)
+	slices.Sort(all)
+	all = slices.Compact(all)
+	tags := slices.DeleteFunc(slices.Clone(all), func(t string) bool { return t == "ignore" })
+	if len(tags) == len(all) || len(tags) > 12 {
+		return false // no ignore; or too many tags to try: taken as buildable
+	}
+	for set := range 1 << len(tags) {
+		if x.Eval(func(tag string) bool {
+			i := slices.Index(tags, tag)
+			return i >= 0 && set&(1<<i) != 0
+		}) {
+			return false
+		}
+	}
+	return true
 }
 
 // buildLineInCode returns the position of a comment after the package

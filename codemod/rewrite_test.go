@@ -18,6 +18,11 @@ func TestIgnoreOnly(t *testing.T) {
 		{"ignore or a tag", "//go:build ignore || linux\n\npackage p\n", false},
 		{"no constraint", "package p\n\n//go:build ignore\n", false},
 		{"+build ignore alone", "// +build ignore\n\npackage main\n", true},
+		{"ignore and a tag", "//go:build ignore && linux\n\npackage main\n", true},
+		{"ignore and not a tag", "//go:build ignore && !windows\n\npackage main\n", true},
+		// procfs's proc_maps.go: excluding js is not being built only with ignore.
+		{"systems but not js", "//go:build (aix || darwin || linux) && !js\n\npackage p\n", false},
+		{"not ignore", "//go:build !ignore\n\npackage p\n", false},
 	} {
 		if got := ignoreOnly([]byte(tc.src)); got != tc.want {
 			t.Errorf("%s: ignoreOnly = %v, want %v", tc.name, got, tc.want)
