@@ -87,7 +87,7 @@ func (h *holder) ping(ctx context.Context) error { return Notify(ctx, h.mgr, "pi
 func TestAConfigurationThatDoesNotLoadLeavesItsFilesUnchecked(t *testing.T) {
 	t.Parallel()
 	dir := testmod.New(t, map[string]string{
-		"go.mod": testmod.GoMod("example.com/app") + "\nrequire example.com/dep v0.0.0\n\nreplace example.com/dep => ./dep\n",
+		"go.mod":             testmod.GoMod("example.com/app") + "\nrequire example.com/dep v0.0.0\n\nreplace example.com/dep => ./dep\n",
 		"dep/go.mod":         "module example.com/dep\n\ngo 1.26\n",
 		"dep/dep.go":         "package dep\n\n// Name names the system.\nfunc Name() string { return name }\n",
 		"dep/dep_linux.go":   "package dep\n\nconst name = \"linux\"\n",
