@@ -355,19 +355,31 @@ func paramIndex(params *ast.FieldList, id *ast.Ident) int {
 
 // blockUnchecked keeps d when a file that no configuration checks may
 // use it: one in its package's directory or importing its package that
-// names it (or, for a parameter, its function).
+// names it (or, for a parameter, its function; for a field, the struct
+// type that declares it, which an unkeyed literal sets without naming
+// the field).
 func (rt *retyper) blockUnchecked(d *decl) {
 	if d.blocked != "" || d.kind == declLocal {
 		return
 	}
-	name := d.ident.Name
+	names := []string{d.ident.Name}
 	if d.fn != nil {
-		name = d.fn.Name()
+		names[0] = d.fn.Name()
+	}
+	if d.kind == declField || d.kind == declEmbedded {
+		if owner := fieldOwner(d.pkg.Types, d.v); owner != "" {
+			names = append(names, owner)
+		}
 	}
 	for _, u := range rt.prog.unchecked {
-		if u.sees(d.pkg) && u.mentions(name) && !ignoredRecipe(u.src) {
-			d.blocked = fmt.Sprintf("%s is used in %s, %s", name, filepath.Base(u.name), u.why)
-			return
+		if !u.sees(d.pkg) || ignoredRecipe(u.src) {
+			continue
+		}
+		for _, name := range names {
+			if u.mentions(name) {
+				d.blocked = fmt.Sprintf("%s is used in %s, %s", name, filepath.Base(u.name), u.why)
+				return
+			}
 		}
 	}
 }
