@@ -10,7 +10,8 @@ import (
 
 // The exported API of a library. The retype step changes a declaration
 // only when it sees every use of it, and the packages of the main module
-// are all it sees. In a service (a module with a main package) that is
+// are all it sees. In a service (a module with a command, and no package
+// for importers in its root directory) that is
 // every use there is: nothing outside imports it. A library is imported by
 // modules the step never sees, and retyping an exported field, parameter,
 // result, variable or func type of it breaks them: exactly the breaking
@@ -28,8 +29,9 @@ type API int
 
 const (
 	// APIAuto keeps the exported API of a library (a module with no main
-	// package outside its example, test, tool and internal directories)
-	// and changes a service's.
+	// package outside its example, test, tool and internal directories,
+	// or with a package that is not a command in its root directory) and
+	// changes a service's.
 	APIAuto API = iota
 	// APIKeep keeps the exported API in every module.
 	APIKeep
@@ -67,7 +69,15 @@ type mainModule struct {
 	// commands are its main packages outside example, test, tool and
 	// internal directories (exampleDir): a module with none is a library.
 	commands []string
+	// root is the name of the package in its root directory, when that is
+	// not a command: a package for importers, which makes the module a
+	// library even with commands (klauspost/compress has s2/cmd/s2c).
+	root string
 }
+
+// service reports whether the module is taken for a service: it has a
+// command, and no package for importers in its root directory.
+func (m *mainModule) service() bool { return len(m.commands) > 0 && m.root == "" }
 
 // exampleDir reports whether the package path rel (relative to its
 // module) lies in a directory whose programs are a library's own
@@ -95,6 +105,9 @@ func addCommand(mods map[string]*mainModule, modPath, pkgPath, name string) {
 		mods[modPath] = m
 	}
 	rel := strings.TrimPrefix(strings.TrimPrefix(pkgPath, modPath), "/")
+	if pkgPath == modPath && name != "main" && !strings.HasSuffix(name, "_test") {
+		m.root = name
+	}
 	if name == "main" && !exampleDir(rel) && !slices.Contains(m.commands, pkgPath) {
 		m.commands = append(m.commands, pkgPath)
 		slices.Sort(m.commands)
@@ -111,6 +124,9 @@ func mergeModules(mods map[string]*mainModule, others ...map[string]*mainModule)
 			}
 			if mods[p] == nil {
 				mods[p] = &mainModule{path: p}
+			}
+			if mods[p].root == "" {
+				mods[p].root = om.root
 			}
 		}
 	}
@@ -144,8 +160,12 @@ func (rt *retyper) apiReason(d *decl) string {
 	switch {
 	case rt.opts.API == APIKeep:
 		return what + ", and -api=keep keeps it; without the flag, a module with a main package retypes it with its importers"
-	case len(m.commands) > 0:
+	case m.service():
 		return "" // a service: every importer is in the module (-api=keep keeps it all the same)
+	case len(m.commands) > 0:
+		return fmt.Sprintf("%s, and %s is a library: its root directory is package %s, for importers, though it has commands (%s), "+
+			"so modules the step does not see may use it: run with -api=change to retype it, a breaking change for them",
+			what, m.path, m.root, strings.Join(m.commands, ", "))
 	}
 	return fmt.Sprintf("%s, and %s is a library (no main package outside its examples, tests, tools and internal directories), so modules the step does not see may use it: "+
 		"run with -api=change to retype it, a breaking change for them", what, m.path)
@@ -329,7 +349,7 @@ func (rt *retyper) serviceAPI(d *decl) (ExportedChange, bool) {
 		return ExportedChange{}, false
 	}
 	m := rt.prog.moduleOf(d.pkg.Path)
-	if m == nil || len(m.commands) == 0 {
+	if m == nil || !m.service() {
 		return ExportedChange{}, false
 	}
 	return ExportedChange{Decl: nameDecl(d), Module: m.path, Commands: slices.Clone(m.commands)}, true

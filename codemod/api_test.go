@@ -17,6 +17,7 @@ func TestAPIFindings(t *testing.T) {
 		{"api-library", "b keeps", []string{"exported API of example.com/lib/tracer", "-api=change"}},
 		{"api-library", "the result of Factory keeps", []string{"exported API", "-api=change"}},
 		{"api-keep", "Bridge keeps", []string{"exported API of example.com/app/tracer", "-api=keep keeps it"}},
+		{"api-library-commands", "m keeps", []string{"exported API of example.com/lib, and example.com/lib is a library: its root directory is package lib, for importers, though it has commands (example.com/lib/cmd/libtool)", "run with -api=change"}},
 	} {
 		res, _ := migrateCase(t, tc.cases)
 		found := false
