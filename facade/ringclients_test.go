@@ -133,7 +133,7 @@ func TestRingFanOutToPingingSlowAndClosingClients(t *testing.T) {
 		if i%5 == 3 {
 			continue // paused: read once the fan-out is out
 		}
-		wg.Go(func() { lastRead[i], read[i] = readSeqsUntil(c, events, i == closer) })
+		wg.Go(func() { lastRead[i], read[i] = readSeqsUntil(c, events, closeAfterIf(i == closer, 9)) })
 	}
 	for i := range events {
 		require.NoError(t, s.hub.Notify(context.Background(), facade.ToThread("t"), strictEvent("t", i)))
@@ -145,7 +145,7 @@ func TestRingFanOutToPingingSlowAndClosingClients(t *testing.T) {
 	for i, c := range cs {
 		if i%5 == 3 {
 			c.Resume()
-			wg.Go(func() { lastRead[i], read[i] = readSeqsUntil(c, events, false) })
+			wg.Go(func() { lastRead[i], read[i] = readSeqsUntil(c, events, -1) })
 		}
 	}
 	wg.Wait()
@@ -181,15 +181,16 @@ func TestRingFanOutToPingingSlowAndClosingClients(t *testing.T) {
 // pinging reports whether client i floods pings: those of kinds 1 and 3.
 func pinging(i int) bool { return i%5 == 1 || i%5 == 3 }
 
-// readSeqsUntil reads events 0..n-1 in order; with closeMidway it sends a
-// close without a code after the tenth and reads on, in order, until the
-// server's close. It returns the last seq read.
-func readSeqsUntil(c *wstest.Client, n int, closeMidway bool) (int, error) {
+// readSeqsUntil reads events 0..n-1 in order; with closeAfter ≥ 0 it
+// sends a close without a code once it has read event closeAfter and reads
+// on, in order, until the server's close, which must echo no code. It
+// returns the last seq read.
+func readSeqsUntil(c *wstest.Client, n, closeAfter int) (int, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	last := -1
 	for last < n-1 {
-		if closeMidway && last == 9 {
+		if closeAfter >= 0 && last == closeAfter {
 			if err := c.WriteClose(ctx, 0, ""); err != nil {
 				return last, err
 			}
@@ -220,6 +221,14 @@ func readSeqsUntil(c *wstest.Client, n int, closeMidway bool) (int, error) {
 		}
 	}
 	return last, nil
+}
+
+// closeAfterIf is after if cond holds, else -1: readSeqsUntil's argument.
+func closeAfterIf(cond bool, after int) int {
+	if cond {
+		return after
+	}
+	return -1
 }
 
 func nextSeq(data []byte, last int) (int, error) {
