@@ -109,13 +109,29 @@ type uncheckedFile struct {
 	// unloaded says why the configuration that includes it did not load.
 	unloaded string
 
-	idents map[string]bool // the identifiers it contains
+	idents  map[string]bool // the identifiers it contains
+	pkgName string          // its package clause's name, "?" if it does not parse; "" until sees reads it
 }
 
 // sees reports whether the file may refer to the declarations of pkg: it
-// lies in pkg's directory or imports it.
+// belongs to pkg (it lies in its directory with its package name; a
+// program built only with the ignore tag there is package main, and an
+// external test package_test, which see its exported names only by
+// importing it) or imports it.
 func (u *uncheckedFile) sees(pkg *Package) bool {
-	return filepath.Dir(u.name) == pkg.Dir || slices.Contains(u.imports, pkg.Path)
+	if slices.Contains(u.imports, pkg.Path) {
+		return true
+	}
+	if filepath.Dir(u.name) != pkg.Dir {
+		return false
+	}
+	if u.pkgName == "" {
+		u.pkgName = "?"
+		if af, err := parser.ParseFile(token.NewFileSet(), u.name, u.src, parser.PackageClauseOnly); err == nil {
+			u.pkgName = af.Name.Name
+		}
+	}
+	return u.pkgName == "?" || u.pkgName == pkg.Name || pkg.Name == ""
 }
 
 // mentions reports whether the identifier name occurs in the file.

@@ -82,3 +82,32 @@ func TestUncheckedDotImport(t *testing.T) {
 	}
 	t.Errorf("no unchecked finding in %v", res.Findings)
 }
+
+// TestSees: a file sees a package's declarations when it belongs to it or
+// imports it. A program built only with the ignore tag in the package's
+// directory (client_golang's gen_go_collector_set.go is package main) and
+// an external test package see only what they import, so an unexported
+// field they happen to name a variable after is not theirs.
+func TestSees(t *testing.T) {
+	t.Parallel()
+	pkg := &Package{Path: "example.com/app/svc", Name: "svc", Dir: "/m/svc"}
+	for _, tc := range []struct {
+		name, src string
+		want      bool
+	}{
+		{"svc_windows.go", "package svc\n", true},
+		{"gen.go", "//go:build ignore\n\npackage main\n\nfunc main() { m := 1; _ = m }\n", false},
+		{"gen2.go", "//go:build ignore\n\npackage main\n\nimport \"example.com/app/svc\"\n\nvar _ = svc.New\n", true},
+		{"x_test.go", "package svc_test\n", false},
+		{"broken.go", "this is not Go", true},
+	} {
+		u := &uncheckedFile{name: "/m/svc/" + tc.name, src: []byte(tc.src)}
+		u.imports, _ = fileImports(u.src)
+		if got := u.sees(pkg); got != tc.want {
+			t.Errorf("%s sees svc = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	if (&uncheckedFile{name: "/m/other/o.go", src: []byte("package svc\n")}).sees(pkg) {
+		t.Error("a file of another directory sees svc without importing it")
+	}
+}
