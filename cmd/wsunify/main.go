@@ -79,6 +79,7 @@ func main() {
 		unitchecker.Main(codemod.Analyzer) // exits
 	}
 	if os.Getenv("GOMEMLIMIT") == "" && os.Getenv("GOGC") == "" {
+		preferHugePages(hugeHeap)
 		debug.SetGCPercent(gcPercent)
 		debug.SetMemoryLimit(memoryLimit)
 	}
@@ -91,11 +92,14 @@ func main() {
 // syntax and types at its peak, and each collection while it does marks
 // all of it: 448 MiB leaves room for half as many of those as 384 MiB did,
 // for a peak of about 455 MiB of resident memory. The limit is soft: a heap that needs more
-// gets it, at the cost of collecting often. GOGC or GOMEMLIMIT overrides
-// both.
+// gets it, at the cost of collecting often. The first hugeHeap bytes of the
+// heap are backed by huge pages (preferHugePages): nearly all of a large
+// run's heap, not all of memoryLimit, which would leave the runtime at its
+// limit as soon as it starts. GOGC or GOMEMLIMIT overrides all three.
 const (
 	gcPercent   = 400
 	memoryLimit = 448 << 20
+	hugeHeap    = 416 << 20
 )
 
 // vetInvocation reports whether the go command runs wsunify as a vet tool:

@@ -166,3 +166,47 @@ func TestWriteAllThroughSymlink(t *testing.T) {
 		t.Errorf("files left: %q", names)
 	}
 }
+
+// TestWriteAllThroughDirectoryLink checks that a file reached through a
+// linked directory (a package directory linked into two places) is
+// written where it lies, once, with its mode, and that the link stays.
+func TestWriteAllThroughDirectoryLink(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "real")
+	if err := os.Mkdir(real, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(real, "x.go")
+	if err := os.WriteFile(file, []byte("old\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	linked := filepath.Join(dir, "linked")
+	if err := os.Symlink("real", linked); err != nil {
+		t.Fatal(err)
+	}
+	change := func(name, content string) codemod.FileChange {
+		return codemod.FileChange{Name: name, Old: []byte("old\n"), New: []byte(content)}
+	}
+	through := filepath.Join(linked, "x.go")
+	if err := writeAll(context.Background(), []codemod.FileChange{change(file, "new a\n"), change(through, "new b\n")}); err == nil {
+		t.Error("two contents for one file, by its name and through a linked directory: no error")
+	}
+	if got, _ := os.ReadFile(file); string(got) != "old\n" {
+		t.Errorf("a refused write changed the file: %q", got)
+	}
+	if err := writeAll(context.Background(), []codemod.FileChange{change(through, "new\n"), change(file, "new\n")}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(file); string(got) != "new\n" {
+		t.Errorf("file = %q, want the new content", got)
+	}
+	if fi, err := os.Stat(file); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("file mode = %v (%v), want -rw-------", fi.Mode(), err)
+	}
+	if fi, err := os.Lstat(linked); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the linked directory is no longer a link (%v)", err)
+	}
+	if names := entries(t, real); !slices.Equal(names, []string{"x.go"}) {
+		t.Errorf("files left: %q", names)
+	}
+}
