@@ -56,6 +56,9 @@ func (rt *retyper) doubleReason(d *decl) (string, []Related) {
 	why := fmt.Sprintf("it asserts that %s implements %s, and %s %s reaches the facade only through the bridge's adapter: "+
 		"%s; with it in place of %s, the assertion and %s go", tn.Name(), iface, article(tn.Name()), tn.Name(), with, tn.Name(), tn.Name())
 	blockers, asked := rt.swapBlockers(tn) // doubleswap.go
+	if _, err := rt.recorderType(); err != nil {
+		why += fmt.Sprintf("; the retype cannot put one in place of %s: %v", tn.Name(), err)
+	}
 	if len(blockers) > 0 || asked {
 		why += fmt.Sprintf("; the retype puts one in place of %s wherever a test hands it on through NotifierOf or "+
 			"EmitterOf and uses it only through methods a Recorder has", tn.Name())

@@ -56,18 +56,21 @@ type doubleSwap struct {
 	asked    bool      // a slot is kept because the code asks it who is connected
 }
 
-// recorderType returns *facadetest.Recorder, or nil when the program has
-// no facadetest (an older wsunify).
-func (rt *retyper) recorderType() types.Type {
-	p := rt.prog.lookupTypes(facadetestPath)
-	if p == nil {
-		return nil
+// recorderType returns *facadetest.Recorder, or why the program has none:
+// an older wsunify, or a vendor directory without facadetest.
+func (rt *retyper) recorderType() (types.Type, error) {
+	p, err := rt.prog.loadTypes(facadetestPath)
+	if err != nil {
+		if strings.Contains(err.Error(), "-mod=vendor") {
+			err = fmt.Errorf("%s is not in vendor/ (go mod vendor adds it once a test imports it)", facadetestPath)
+		}
+		return nil, err
 	}
 	tn, ok := p.Scope().Lookup("Recorder").(*types.TypeName)
 	if !ok {
-		return nil
+		return nil, fmt.Errorf("%s has no Recorder: a wsunify older than this one", facadetestPath)
 	}
-	return types.NewPointer(tn.Type())
+	return types.NewPointer(tn.Type()), nil
 }
 
 // swapDoubles plans the swap of the slots of every double that reaches
@@ -84,8 +87,8 @@ func (rt *retyper) swapDoubles() {
 			continue
 		}
 		if rec == nil {
-			if rec = rt.recorderType(); rec == nil {
-				return
+			if rec, _ = rt.recorderType(); rec == nil {
+				return // doubleReason says why
 			}
 		}
 		s := &doubleSwap{tn: tn, rec: rec, slots: map[*types.Var]*swapSlot{}}

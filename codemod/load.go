@@ -542,13 +542,21 @@ var errDependency = errors.New("a dependency does not build")
 
 // dependencyError returns, for a configuration other than the first, an
 // errDependency naming the first import of the sources that has no
-// types, or nil.
+// types, or nil. What only the rewrite may import (setReach: facadetest,
+// which a vendor directory need not hold) does not count: the sources
+// build without it, and a rewrite that needs it fails its verification.
 func (l *loader) dependencyError(prog *Program, external map[string]bool) error {
 	if !l.other || prog.ext == nil {
 		return nil
 	}
+	imported := map[string]bool{}
+	for _, pkg := range prog.Packages {
+		for _, path := range pkg.imports {
+			imported[path] = true
+		}
+	}
 	for _, path := range slices.Sorted(maps.Keys(external)) {
-		if path == "unsafe" || path == "C" || prog.ext.pkgs[path] != nil {
+		if !imported[path] || path == "unsafe" || path == "C" || prog.ext.pkgs[path] != nil {
 			continue
 		}
 		if err := prog.ext.errs[path]; err != nil {

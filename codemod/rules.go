@@ -217,17 +217,20 @@ var stdImporter = importer.Default()
 // lookupTypes returns the types of the package of p with the given path,
 // from source or export data, or nil.
 func (p *Program) lookupTypes(path string) *types.Package {
+	pkg, _ := p.loadTypes(path)
+	return pkg
+}
+
+// loadTypes is [Program.lookupTypes] with the reason a package has no
+// types.
+func (p *Program) loadTypes(path string) (*types.Package, error) {
 	if pkg := p.byPath[path]; pkg != nil && pkg.Types != nil {
-		return pkg.Types
+		return pkg.Types, nil
 	}
 	if p.ext == nil {
-		return nil
+		return nil, fmt.Errorf("no export data for %s", path)
 	}
-	pkg, err := p.ext.load(path)
-	if err != nil {
-		return nil
-	}
-	return pkg
+	return p.ext.load(path)
 }
 
 // Rules returns the rules of the recipe of opts (the built-in one when
