@@ -67,15 +67,26 @@ func (c BuildConfig) Check() error {
 	if c.GOARCH != "" && !knownArch[c.GOARCH] {
 		return fmt.Errorf("unknown GOARCH %q: one of %s", c.GOARCH, strings.Join(slices.Sorted(maps.Keys(knownArch)), ", "))
 	}
+	if r := resolved(c.withPort()); !isPort(r.GOOS, r.GOARCH) {
+		return fmt.Errorf("the go command does not build for GOOS=%s GOARCH=%s: GOARCH is one of %s there", r.GOOS, r.GOARCH, strings.Join(ports[r.GOOS], ", "))
+	}
 	return nil
+}
+
+// withPort sets the GOARCH of a c that names a GOOS and no GOARCH to the
+// first of that GOOS's when the default GOARCH is not one: GOOS=aix alone
+// means aix/ppc64.
+func (c BuildConfig) withPort() BuildConfig {
+	if c.GOOS != "" && c.GOARCH == "" && !isPort(c.GOOS, build.Default.GOARCH) && len(ports[c.GOOS]) > 0 {
+		c.GOARCH = ports[c.GOOS][0]
+	}
+	return c
 }
 
 // apply returns cfg set to load in c.
 func (c BuildConfig) apply(cfg *LoadConfig) *LoadConfig {
 	out := *cfg
-	if (c.GOOS == "js" || c.GOOS == "wasip1") && c.GOARCH == "" {
-		c.GOARCH = "wasm" // their only GOARCH
-	}
+	c = c.withPort()
 	if c.GOOS != "" || c.GOARCH != "" {
 		env := cfg.Env
 		if env == nil {
@@ -537,9 +548,6 @@ func satisfy(u *uncheckedFile, def BuildConfig) (BuildConfig, bool) {
 		custom = custom[:8]
 	}
 	try := func(goos, goarch string, mask int) (BuildConfig, bool) {
-		if goos == "js" || goos == "wasip1" {
-			goarch = "wasm" // their only GOARCH
-		}
 		c := BuildConfig{GOOS: goos, GOARCH: goarch, Tags: slices.Clone(def.Tags)}
 		for i, t := range custom {
 			if mask&(1<<i) != 0 {
@@ -550,7 +558,7 @@ func satisfy(u *uncheckedFile, def BuildConfig) (BuildConfig, bool) {
 		return c, includes(c, u)
 	}
 	for _, goos := range slices.Compact(oses) {
-		for _, goarch := range slices.Compact(arches) {
+		for _, goarch := range archesFor(goos, arches) {
 			for mask := (1 << len(custom)) - 1; mask >= 0; mask-- {
 				if c, ok := try(goos, goarch, mask); ok {
 					return c, true
@@ -561,7 +569,7 @@ func satisfy(u *uncheckedFile, def BuildConfig) (BuildConfig, bool) {
 	// A constraint that excludes systems rather than naming one
 	// (unix && !linux): the other systems, with all its tags or none.
 	for _, goos := range fallbackOS {
-		for _, goarch := range []string{def.GOARCH, "arm64"} {
+		for _, goarch := range archesFor(goos, []string{def.GOARCH, "arm64"})[:min(2, len(ports[goos]))] {
 			for _, mask := range []int{(1 << len(custom)) - 1, 0} {
 				if c, ok := try(goos, goarch, mask); ok {
 					return c, true
@@ -638,13 +646,53 @@ func tagsOf(e constraint.Expr) []string {
 	return nil
 }
 
-// The GOOS and GOARCH values the go command builds for (go tool dist list).
+// ports are the GOARCH values the go command builds for on each GOOS (go
+// tool dist list), the most common first: aix/amd64, for one, is no port,
+// and the go command lists no package in it.
+var ports = map[string][]string{
+	"aix":       {"ppc64"},
+	"android":   {"arm64", "amd64", "arm", "386"},
+	"darwin":    {"arm64", "amd64"},
+	"dragonfly": {"amd64"},
+	"freebsd":   {"amd64", "arm64", "386", "arm"},
+	"illumos":   {"amd64"},
+	"ios":       {"arm64", "amd64"},
+	"js":        {"wasm"},
+	"linux": {"amd64", "arm64", "386", "arm", "loong64", "mips", "mips64", "mips64le", "mipsle",
+		"ppc64", "ppc64le", "riscv64", "s390x"},
+	"netbsd":  {"amd64", "arm64", "386", "arm"},
+	"openbsd": {"amd64", "arm64", "386", "arm", "ppc64", "riscv64"},
+	"plan9":   {"amd64", "386", "arm"},
+	"solaris": {"amd64"},
+	"wasip1":  {"wasm"},
+	"windows": {"amd64", "arm64", "386"},
+}
+
+// The GOOS and GOARCH values the go command builds for.
 var (
-	knownOS = setOf("aix", "android", "darwin", "dragonfly", "freebsd", "illumos", "ios", "js",
-		"linux", "netbsd", "openbsd", "plan9", "solaris", "wasip1", "windows")
-	knownArch = setOf("386", "amd64", "arm", "arm64", "loong64", "mips", "mipsle", "mips64",
-		"mips64le", "ppc64", "ppc64le", "riscv64", "s390x", "wasm")
+	knownOS   = setOf(slices.Collect(maps.Keys(ports))...)
+	knownArch = setOf(slices.Concat(slices.Collect(maps.Values(ports))...)...)
 )
+
+// isPort reports whether the go command builds for goos on goarch.
+func isPort(goos, goarch string) bool { return slices.Contains(ports[goos], goarch) }
+
+// archesFor returns the GOARCH values of want that goos has, then its
+// others.
+func archesFor(goos string, want []string) []string {
+	var out []string
+	for _, a := range want {
+		if isPort(goos, a) && !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	for _, a := range ports[goos] {
+		if !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
 
 // reservedTag are the other GOOS and GOARCH names the go command knows
 // (go/build's lists, internal/syslist): a file's constraint on one holds

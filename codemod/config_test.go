@@ -24,6 +24,9 @@ func TestSatisfy(t *testing.T) {
 		{"or of systems and arch", "fast.go", "//go:build (darwin || freebsd) && arm64\n\npackage svc\n", BuildConfig{GOOS: "darwin", GOARCH: "arm64"}, true},
 		{"unix on another system", "u.go", "//go:build unix && !linux\n\npackage svc\n", BuildConfig{GOOS: "darwin", GOARCH: "amd64"}, true},
 		{"js", "dom_js.go", "package svc\n", BuildConfig{GOOS: "js", GOARCH: "wasm"}, true},
+		{"file name GOOS without the default GOARCH", "svc_aix.go", "package svc\n", BuildConfig{GOOS: "aix", GOARCH: "ppc64"}, true},
+		{"constraint GOOS without the default GOARCH", "a.go", "//go:build aix || solaris && !amd64\n\npackage svc\n", BuildConfig{GOOS: "aix", GOARCH: "ppc64"}, true},
+		{"no port", "svc_dragonfly_arm64.go", "package svc\n", BuildConfig{}, false},
 		{"ignore", "gen.go", "//go:build ignore\n\npackage main\n", BuildConfig{}, false},
 		{"contradiction", "never.go", "//go:build linux && windows\n\npackage svc\n", BuildConfig{}, false},
 	}
@@ -109,5 +112,24 @@ func TestSees(t *testing.T) {
 	}
 	if (&uncheckedFile{name: "/m/other/o.go", src: []byte("package svc\n")}).sees(pkg) {
 		t.Error("a file of another directory sees svc without importing it")
+	}
+}
+
+// TestBuildConfigPort: a configuration names a GOOS and GOARCH the go
+// command builds for, which lists no package otherwise: GOOS=aix alone is
+// aix/ppc64, and aix/amd64 is refused.
+func TestBuildConfigPort(t *testing.T) {
+	t.Parallel()
+	if err := (BuildConfig{GOOS: "aix", GOARCH: "amd64"}).Check(); err == nil || !strings.Contains(err.Error(), "GOARCH is one of ppc64") {
+		t.Errorf("Check(aix/amd64) = %v, want it refused", err)
+	}
+	for _, c := range []BuildConfig{{GOOS: "aix"}, {GOOS: "windows"}, {GOOS: "js"}, {}} {
+		if err := c.Check(); err != nil {
+			t.Errorf("Check(%v) = %v", c, err)
+		}
+	}
+	env := (BuildConfig{GOOS: "aix"}).apply(&LoadConfig{Env: []string{"HOME=/h"}}).Env
+	if !slices.Contains(env, "GOOS=aix") || !slices.Contains(env, "GOARCH=ppc64") {
+		t.Errorf("GOOS=aix loads with %v, want GOARCH=ppc64", env)
 	}
 }

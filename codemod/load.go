@@ -559,7 +559,7 @@ func (l *loader) dependencyError(prog *Program, external map[string]bool) error 
 		if !imported[path] || path == "unsafe" || path == "C" || prog.ext.pkgs[path] != nil {
 			continue
 		}
-		if err := prog.ext.errs[path]; err != nil {
+		if _, err := prog.ext.load(path); err != nil {
 			return fmt.Errorf("%w: %w", errDependency, err)
 		}
 	}

@@ -2,8 +2,11 @@ package codemod
 
 import (
 	"context"
+	"errors"
+	"go/types"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 
 	"golang.org/x/tools/go/packages"
@@ -127,5 +130,32 @@ func TestLoaderSourceOrder(t *testing.T) {
 	l.setReach(prog, external)
 	if !prog.reach[BridgePath] || prog.reach["example.com/m/util"] || !prog.reach[FacadePath] {
 		t.Errorf("reach %v: want bridge, not util, and facade (unknown here, so assumed)", prog.reach)
+	}
+}
+
+// TestDependencyError: in a configuration other than the first, an import
+// of the sources that the go command listed nothing for (as in a GOOS and
+// GOARCH pair that is no port) leaves the configuration's files unchecked
+// instead of failing the run with a type error per import; a package only
+// the rewrite may need (facadetest) does not count.
+func TestDependencyError(t *testing.T) {
+	t.Parallel()
+	fmtPkg := types.NewPackage("fmt", "fmt")
+	prog := &Program{
+		Packages: []*Package{{Path: "example.com/app/ws", imports: map[string]string{"fmt": "fmt", "os": "os"}}},
+		ext:      &exportData{pkgs: map[string]*types.Package{"fmt": fmtPkg}, errs: map[string]error{}},
+	}
+	external := map[string]bool{"fmt": true, "os": true, facadetestPath: true}
+	l := &loader{other: true}
+	if err := l.dependencyError(prog, external); !errors.Is(err, errDependency) || !strings.Contains(err.Error(), "no export data for os") {
+		t.Errorf("dependencyError = %v, want errDependency naming os", err)
+	}
+	prog.ext.pkgs["os"] = types.NewPackage("os", "os")
+	if err := l.dependencyError(prog, external); err != nil {
+		t.Errorf("dependencyError = %v, want nil: the sources do not import %s", err, facadetestPath)
+	}
+	delete(prog.ext.pkgs, "os")
+	if err := (&loader{}).dependencyError(prog, external); err != nil {
+		t.Errorf("first configuration: dependencyError = %v, want nil (its type errors are the user's)", err)
 	}
 }
