@@ -31,7 +31,7 @@ const (
 	// APIAuto keeps the exported API of a library (a module with no main
 	// package outside its example, test, tool and internal directories,
 	// or with a package that is not a command in its root directory) and
-	// changes a service's.
+	// changes a service's, in the packages its commands import.
 	APIAuto API = iota
 	// APIKeep keeps the exported API in every module.
 	APIKeep
@@ -73,11 +73,30 @@ type mainModule struct {
 	// not a command: a package for importers, which makes the module a
 	// library even with commands (klauspost/compress has s2/cmd/s2c).
 	root string
+	// served are the module's packages that its commands import, directly
+	// or not. In a service, a package none of them imports is there for
+	// other modules (golang.org/x/sys/cpu beside the generator
+	// windows/mkwinsyscall), and keeps its exported API as a library's.
+	served map[string]bool
 }
 
 // service reports whether the module is taken for a service: it has a
 // command, and no package for importers in its root directory.
 func (m *mainModule) service() bool { return len(m.commands) > 0 && m.root == "" }
+
+// serves reports whether the package path belongs to a service and one of
+// its commands imports it: every importer of it is then in the module.
+func (m *mainModule) serves(pkgPath string) bool {
+	return m.service() && m.served[strings.TrimSuffix(pkgPath, "_test")]
+}
+
+// addServed records that a command of m imports the package path.
+func (m *mainModule) addServed(path string) {
+	if m.served == nil {
+		m.served = map[string]bool{}
+	}
+	m.served[path] = true
+}
 
 // exampleDir reports whether the package path rel (relative to its
 // module) lies in a directory whose programs are a library's own
@@ -128,6 +147,9 @@ func mergeModules(mods map[string]*mainModule, others ...map[string]*mainModule)
 			if mods[p].root == "" {
 				mods[p].root = om.root
 			}
+			for path := range om.served {
+				mods[p].addServed(path)
+			}
 		}
 	}
 }
@@ -160,8 +182,11 @@ func (rt *retyper) apiReason(d *decl) string {
 	switch {
 	case rt.opts.API == APIKeep:
 		return what + ", and -api=keep keeps it; without the flag, a module with a main package retypes it with its importers"
+	case m.serves(d.pkg.Path):
+		return "" // a service's package its commands import: every importer is in the module (-api=keep keeps it all the same)
 	case m.service():
-		return "" // a service: every importer is in the module (-api=keep keeps it all the same)
+		return fmt.Sprintf("%s, a package that no command of %s imports (%s), so it is there for other modules, which the step does not see: "+
+			"run with -api=change to retype it, a breaking change for them", what, m.path, strings.Join(m.commands, ", "))
 	case len(m.commands) > 0:
 		return fmt.Sprintf("%s, and %s is a library: its root directory is package %s, for importers, though it has commands (%s), "+
 			"so modules the step does not see may use it: run with -api=change to retype it, a breaking change for them",
@@ -349,7 +374,7 @@ func (rt *retyper) serviceAPI(d *decl) (ExportedChange, bool) {
 		return ExportedChange{}, false
 	}
 	m := rt.prog.moduleOf(d.pkg.Path)
-	if m == nil || !m.service() {
+	if m == nil || !m.serves(d.pkg.Path) {
 		return ExportedChange{}, false
 	}
 	return ExportedChange{Decl: nameDecl(d), Module: m.path, Commands: slices.Clone(m.commands)}, true

@@ -95,7 +95,7 @@ func (m *migrateFlags) declare(fs *flag.FlagSet) {
 	fs.Var(m.shapes, "shape", "`Shape=pkg.Type`: the user's type plays a legacy shape (WebSocketManager or AgentWebSocketBridge); repeatable")
 	fs.BoolVar(&m.tests, "test", true, "also load, rewrite and check the packages' _test.go files")
 	fs.BoolVar(&m.generated, "generated", false, "also rewrite generated files (// Code generated … DO NOT EDIT.), which are otherwise left alone with a finding")
-	fs.Var(&m.api, "api", "`auto`, keep or change: whether the retype step may change the exported API of a package, what importers outside the module can reach (auto: a library's is kept, a service's changes; a module with a main package is a service)")
+	fs.Var(&m.api, "api", "`auto`, keep or change: whether the retype step may change the exported API of a package, what importers outside the module can reach (auto: a library's is kept, a service's changes where its commands import it; a module with a main package and none at its root is a service)")
 	fs.StringVar(&m.goos, "goos", "", "comma-separated `GOOS` values to check, one build configuration each (default: the go command's, and those the module's files need)")
 	fs.StringVar(&m.tags, "tags", "", "comma-separated build `tags` of every configuration checked (default: none, and those the module's files need)")
 	m.format = formatText
