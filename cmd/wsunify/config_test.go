@@ -196,7 +196,7 @@ func Run(ctx context.Context, hub *facade.Hub) error {
 func TestFindingsSayWhatTheCodeDoes(t *testing.T) {
 	t.Parallel()
 	dir := testmod.New(t, map[string]string{
-		"cmd/app/main.go": commandSrc,
+		"cmd/app/main.go": svcCommandSrc,
 		"svc/svc.go":      svcSrc,
 		"svc/svc_windows.go": `package svc
 

@@ -227,7 +227,7 @@ func validSARIF(t *testing.T, out string) sarifLog {
 func TestPlanJSONRelated(t *testing.T) {
 	t.Parallel()
 	dir := testmod.New(t, map[string]string{
-		"cmd/app/main.go": commandSrc,
+		"cmd/app/main.go": svcCommandSrc,
 		"svc/svc.go":      svcSrc,
 		"svc/new.go": `package svc
 

@@ -29,7 +29,11 @@ func Greet(ctx context.Context, m bridge.WebSocketManager, user string) error {
 // commandSrc is a command: with one, a module is a service, whose
 // exported API the retype step changes with its importers (a library's
 // is kept: codemod.APIAuto).
-const commandSrc = "package main\n\nfunc main() {}\n"
+// commandSrc is a command that imports package ws, which makes the module
+// a service whose ws package changes its exported API (svcCommandSrc: svc).
+const commandSrc = "package main\n\nimport _ \"example.com/app/ws\"\n\nfunc main() {}\n"
+
+const svcCommandSrc = "package main\n\nimport _ \"example.com/app/svc\"\n\nfunc main() {}\n"
 
 const cleanSrc = `package ws
 
