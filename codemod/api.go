@@ -6,6 +6,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"golang.org/x/tools/go/packages"
 )
 
 // The exported API of a library. The retype step changes a declaration
@@ -179,21 +181,93 @@ func (rt *retyper) apiReason(d *decl) string {
 		return ""
 	}
 	what := "it is exported API of " + d.pkg.Path
-	switch {
-	case rt.opts.API == APIKeep:
+	if rt.opts.API == APIKeep {
 		return what + ", and -api=keep keeps it; without the flag, a module with a main package retypes it with its importers"
-	case m.serves(d.pkg.Path):
-		return "" // a service's package its commands import: every importer is in the module (-api=keep keeps it all the same)
-	case m.service():
-		return fmt.Sprintf("%s, a package that no command of %s imports (%s), so it is there for other modules, which the step does not see: "+
-			"run with -api=change to retype it, a breaking change for them", what, m.path, strings.Join(m.commands, ", "))
-	case len(m.commands) > 0:
-		return fmt.Sprintf("%s, and %s is a library: its root directory is package %s, for importers, though it has commands (%s), "+
-			"so modules the step does not see may use it: run with -api=change to retype it, a breaking change for them",
-			what, m.path, m.root, strings.Join(m.commands, ", "))
 	}
-	return fmt.Sprintf("%s, and %s is a library (no main package outside its examples, tests, tools and internal directories), so modules the step does not see may use it: "+
-		"run with -api=change to retype it, a breaking change for them", what, m.path)
+	why := m.exposed(d.pkg.Path, "the step")
+	if why == "" {
+		return "" // a service's package its commands import: every importer is in the module (-api=keep keeps it all the same)
+	}
+	return what + why + ": run with -api=change to retype it, a breaking change for them"
+}
+
+// exposed returns why modules that who does not see may import the
+// package path of m (", and m is a library …, so modules the step does
+// not see may use it"), or "" when only m's own packages can: a package
+// of a service that its commands import.
+func (m *mainModule) exposed(pkgPath, who string) string {
+	switch {
+	case m.serves(pkgPath):
+		return ""
+	case m.service():
+		return fmt.Sprintf(", a package that no command of %s imports (%s), so it is there for other modules, which %s does not see",
+			m.path, strings.Join(m.commands, ", "), who)
+	case len(m.commands) > 0:
+		return fmt.Sprintf(", and %s is a library: its root directory is package %s, for importers, though it has commands (%s), "+
+			"so modules %s does not see may use it", m.path, m.root, strings.Join(m.commands, ", "), who)
+	}
+	return fmt.Sprintf(", and %s is a library (no main package outside its examples, tests, tools and internal directories), "+
+		"so modules %s does not see may use it", m.path, who)
+}
+
+// Exposed returns why modules other than its own, which who does not
+// see, may import the package path, from pkgs, the packages of its module
+// as go/packages lists them (with NeedName, NeedImports and NeedModule):
+// the reasons, in the same words, for which the retype step keeps a
+// library's exported API (", and example.com/lib is a library …"); or ""
+// when only its own module can import it: an internal package, or a
+// package that a service's commands import.
+func Exposed(pkgs []*packages.Package, path, who string) string {
+	mods := map[string]*mainModule{}
+	graph := map[string]*packages.Package{}
+	for _, p := range pkgs {
+		if p.Module != nil && p.Module.Main && !isTestMain(p) {
+			addCommand(mods, p.Module.Path, p.PkgPath, p.Name)
+			if graph[p.PkgPath] == nil || p.ID == p.PkgPath {
+				graph[p.PkgPath] = p // the package, not a test variant of it
+			}
+		}
+	}
+	markAllServed(mods, graph)
+	p := graph[path]
+	if p == nil {
+		return ""
+	}
+	m := mods[p.Module.Path]
+	if internalTo(m.path, path) {
+		return ""
+	}
+	return m.exposed(path, who)
+}
+
+// markAllServed records in each module of mods the packages its commands
+// import, from graph (package path → the package as listed).
+func markAllServed(mods map[string]*mainModule, graph map[string]*packages.Package) {
+	for _, m := range mods {
+		seen := map[string]bool{}
+		for _, c := range m.commands {
+			if p := graph[c]; p != nil {
+				markServed(m, p, graph, seen)
+			}
+		}
+	}
+}
+
+// markServed records in m the packages of m that p imports, directly or
+// not.
+func markServed(m *mainModule, p *packages.Package, graph map[string]*packages.Package, seen map[string]bool) {
+	for _, imp := range p.Imports {
+		if seen[imp.PkgPath] {
+			continue
+		}
+		seen[imp.PkgPath] = true
+		q := graph[imp.PkgPath]
+		if q == nil || q.Module == nil || q.Module.Path != m.path {
+			continue // another module's: what it imports of m is its own business
+		}
+		m.addServed(imp.PkgPath)
+		markServed(m, q, graph, seen)
+	}
 }
 
 // exportedAPI reports whether importers outside d's module can reach d: an

@@ -297,22 +297,6 @@ func (l *loader) reachesLegacy(p *packages.Package) bool {
 	return l.memo[p.PkgPath]
 }
 
-// markServed records in m the packages of m that p imports, directly or
-// not.
-func (l *loader) markServed(m *mainModule, p *packages.Package, seen map[string]bool) {
-	for _, imp := range p.Imports {
-		if seen[imp.PkgPath] {
-			continue
-		}
-		seen[imp.PkgPath] = true
-		if imp.Module == nil || imp.Module.Path != m.path {
-			continue // another module's: what it imports of m is its own business
-		}
-		m.addServed(imp.PkgPath)
-		l.markServed(m, l.chosen(imp), seen)
-	}
-}
-
 // findSource finds the source set: the selected packages that reach a
 // legacy path, and the packages of the main module that import one of
 // them, directly or not.
@@ -395,14 +379,7 @@ func (l *loader) program() *Program {
 			}
 		}
 	}
-	for _, m := range prog.mods {
-		seen := map[string]bool{}
-		for _, c := range m.commands {
-			if p := l.graph[c]; p != nil {
-				l.markServed(m, p, seen)
-			}
-		}
-	}
+	markAllServed(prog.mods, l.graph)
 	return prog
 }
 

@@ -25,7 +25,9 @@ the current module, and only its files change.
 It refuses, writing nothing, if an exported name of OLDPKG cannot be
 forwarded (missing in NEWPKG, or a different kind, type, value or method
 set; a variable that importers write through OLDPKG, which would become a
-copy), or if its initialization has effects that NEWPKG does not repeat;
+copy, and in a library, whose importers shim does not see, any exported
+variable but a sentinel error), or if its initialization has effects that
+NEWPKG does not repeat;
 each is reported on stderr as file:line:col: name: reason. The old
 package's init functions and //go:generate lines go: NEWPKG runs them once
 for both paths. What the user should know without a refusal (variables

@@ -13,7 +13,9 @@
 // inliner can use it, a //go:fix inline directive. What cannot be
 // forwarded, or could only be forwarded with a change of meaning, is a
 // [Finding]: a name missing from the new package or different there, a
-// variable that code writes through the old path (a forwarder is a copy),
+// variable that code writes through the old path (a forwarder is a copy)
+// or that other modules may write (any exported variable but a sentinel
+// error, unless the package is a service's that its commands import),
 // a variable whose type holds a lock, and initialization with effects the
 // new package does not repeat. What the user should know without a
 // refusal is a note: variables that become copies, init functions and

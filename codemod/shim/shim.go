@@ -212,6 +212,7 @@ type state struct {
 	// effects outside it (see planInit).
 	inits     []*initPiece
 	varFiles  []varFile                     // files that may write the old package's variables
+	exposed   string                        // why other modules may write them too (varWriters)
 	funcDecls map[*types.Func]*ast.FuncDecl // the old package's, by object
 	sources   map[string][]byte             // file contents read, by name
 }
@@ -263,7 +264,7 @@ func load(ctx context.Context, cfg Config) (*state, error) {
 	// lists them beside the load; elsewhere, once the load found the root.
 	var (
 		wg      sync.WaitGroup
-		listed  []varFile
+		listed  varWriters
 		listErr error
 		lister  string // the directory listed beside the load
 	)
@@ -332,11 +333,12 @@ func load(ctx context.Context, cfg Config) (*state, error) {
 	for _, p := range s.old.CompiledGoFiles {
 		own[p] = true
 	}
-	for _, f := range listed {
+	for _, f := range listed.files {
 		if !own[f.path] {
 			s.varFiles = append(s.varFiles, f)
 		}
 	}
+	s.exposed = listed.exposed
 	s.goVer = s.old.Module.GoVersion
 	s.fset = s.old.Fset
 	s.keepRefs = map[string]bool{}

@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/tools/go/packages"
 
+	"github.com/wsunify/wsunify/codemod"
 	"github.com/wsunify/wsunify/internal/gosrc"
 )
 
@@ -25,7 +26,10 @@ import (
 // writes through the old path (assigns, increments, takes the address
 // of, or calls a pointer method on, directly or through a field or an
 // array element of it) is a finding with the places that write it; it is
-// kept as it is.
+// kept as it is. So is every exported variable that modules the shim does
+// not see may write: all but sentinel errors, in a package that other
+// modules may import (codemod.Exposed: a library's, or a service's that
+// none of its commands imports).
 
 // varFile is a file that may write variables of the old package:
 // a file of another package that imports it (by the name name, "." for a
@@ -38,15 +42,26 @@ type varFile struct {
 	internal bool
 }
 
+// varWriters are who may write the variables of the old package: the
+// files of its module that may, and why modules the shim does not see may
+// import it ("" if none can: an internal package, or one a service's
+// commands import; see codemod.Exposed).
+type varWriters struct {
+	files   []varFile
+	exposed string
+}
+
 // listVarFiles lists the files of the module at root that may write the
 // variables of the package cfg.Old: those that mention its import path,
 // and the package's own files (its tests, files excluded by build
-// constraints; the caller leaves out those the shim rewrites).
-func listVarFiles(ctx context.Context, root string, cfg Config) ([]varFile, error) {
-	lc := &packages.Config{Context: ctx, Mode: packages.NeedName | packages.NeedFiles, Dir: root, Env: cfg.Env, Tests: true}
+// constraints; the caller leaves out those the shim rewrites); and
+// whether other modules may import it.
+func listVarFiles(ctx context.Context, root string, cfg Config) (varWriters, error) {
+	lc := &packages.Config{Context: ctx, Mode: packages.NeedName | packages.NeedFiles | packages.NeedImports | packages.NeedModule,
+		Dir: root, Env: cfg.Env, Tests: true}
 	pkgs, err := packages.Load(lc, "./...")
 	if err != nil {
-		return nil, fmt.Errorf("shim: list the importers of %s: %w", cfg.Old, err)
+		return varWriters{}, fmt.Errorf("shim: list the importers of %s: %w", cfg.Old, err)
 	}
 	var files []varFile
 	seen := map[string]bool{}
@@ -65,7 +80,7 @@ func listVarFiles(ctx context.Context, root string, cfg Config) ([]varFile, erro
 			files = append(files, varFile{path: name, src: src, internal: internal})
 		}
 	}
-	return files, nil
+	return varWriters{files: files, exposed: codemod.Exposed(pkgs, cfg.Old, "the shim")}, nil
 }
 
 // checkVars turns every forwarded variable that a listed file writes into
@@ -123,8 +138,25 @@ func (s *state) checkVars() {
 			s.findings = append(s.findings, Finding{Pos: s.fset.Position(v.Pos()), Name: name, Related: rel,
 				Reason: fmt.Sprintf("written through the old path (below): forwarded, it would be a copy of %s.%s made at initialization, which these writes would no longer reach; make them write %s.%s first",
 					s.cfg.New, name, s.cfg.New, name)})
+			continue
+		}
+		if s.exposed != "" && !isSentinel(v) {
+			// gomega's format.MaxLength is set by the test suites of the
+			// modules that import gomega, none of which the shim sees.
+			s.forward[name] = false
+			s.findings = append(s.findings, Finding{Pos: s.fset.Position(v.Pos()), Name: name,
+				Reason: fmt.Sprintf("exported, so other modules may write it: %s%s; forwarded, it would be a copy of %s.%s made at initialization, which their writes would no longer reach",
+					s.cfg.Old, s.exposed, s.cfg.New, name)})
 		}
 	}
+}
+
+// isSentinel reports whether v is a sentinel error (var ErrX error = …),
+// which by Go's convention (io.EOF) callers compare against and never
+// assign: a copy holds the same error, and errors.Is matches across both
+// paths.
+func isSentinel(v *types.Var) bool {
+	return strings.HasPrefix(v.Name(), "Err") && types.Implements(v.Type(), types.Universe.Lookup("error").Type().Underlying().(*types.Interface))
 }
 
 // noteCopies notes, for every variable that becomes a forwarder, that it
