@@ -379,7 +379,14 @@ func (l *loader) program() *Program {
 			}
 		}
 	}
-	markAllServed(prog.mods, l.graph)
+	// What a command imports is its packages without their tests.
+	plain := map[string]*packages.Package{}
+	packages.Visit(l.all, nil, func(p *packages.Package) {
+		if p.ID == p.PkgPath {
+			plain[p.PkgPath] = p
+		}
+	})
+	markAllServed(prog.mods, plain)
 	return prog
 }
 
