@@ -92,19 +92,7 @@ func TestAConfigurationThatDoesNotLoadLeavesItsFilesUnchecked(t *testing.T) {
 		"dep/dep.go":         "package dep\n\n// Name names the system.\nfunc Name() string { return name }\n",
 		"dep/dep_linux.go":   "package dep\n\nconst name = \"linux\"\n",
 		"dep/dep_windows.go": "package dep\n\nconst name = 1 + \"windows\" // does not build\n",
-		"ws/ws.go": `package ws
-
-import (
-	"context"
-
-	"github.com/wsunify/wsunify/bridge"
-)
-
-// Notify sends hello to u.
-func Notify(ctx context.Context, m bridge.WebSocketManager, u string) error {
-	return m.SendToUser(ctx, u, bridge.Message{"type": "hello"})
-}
-`,
+		"ws/ws.go":           notifySrc,
 		"ws/ws_windows.go": `package ws
 
 import (
@@ -146,3 +134,19 @@ func hello(ctx context.Context, m bridge.WebSocketManager) error { return Notify
 		t.Errorf("findings (want ws_windows.go unchecked and m kept, saying %q):\n%v", why, res.Findings)
 	}
 }
+
+// notifySrc is package ws with a function whose parameter the retype step
+// changes.
+const notifySrc = `package ws
+
+import (
+	"context"
+
+	"github.com/wsunify/wsunify/bridge"
+)
+
+// Notify sends hello to u.
+func Notify(ctx context.Context, m bridge.WebSocketManager, u string) error {
+	return m.SendToUser(ctx, u, bridge.Message{"type": "hello"})
+}
+`

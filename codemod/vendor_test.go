@@ -18,19 +18,7 @@ import (
 func TestAVendoredModuleMigratesEveryConfiguration(t *testing.T) {
 	t.Parallel()
 	dir := testmod.New(t, map[string]string{
-		"ws/ws.go": `package ws
-
-import (
-	"context"
-
-	"github.com/wsunify/wsunify/bridge"
-)
-
-// Notify sends hello to u.
-func Notify(ctx context.Context, m bridge.WebSocketManager, u string) error {
-	return m.SendToUser(ctx, u, bridge.Message{"type": "hello"})
-}
-`,
+		"ws/ws.go": notifySrc,
 		"ws/ws_windows.go": `package ws
 
 import (
