@@ -121,7 +121,7 @@ type uncheckedFile struct {
 	unloaded string
 
 	idents  map[string]bool // the identifiers it contains
-	pkgName string          // its package clause's name, "?" if it does not parse; "" until sees reads it
+	pkgName string          // its package clause's name, "?" if it does not parse; "" until belongsTo reads it
 }
 
 // sees reports whether the file may refer to the declarations of pkg: it
@@ -130,9 +130,13 @@ type uncheckedFile struct {
 // external test package_test, which see its exported names only by
 // importing it) or imports it.
 func (u *uncheckedFile) sees(pkg *Package) bool {
-	if slices.Contains(u.imports, pkg.Path) {
-		return true
-	}
+	return slices.Contains(u.imports, pkg.Path) || u.belongsTo(pkg)
+}
+
+// belongsTo reports whether the file is one of pkg's: it lies in its
+// directory with its package name. Only then may it refer to pkg's
+// unexported names.
+func (u *uncheckedFile) belongsTo(pkg *Package) bool {
 	if filepath.Dir(u.name) != pkg.Dir {
 		return false
 	}

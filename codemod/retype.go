@@ -375,7 +375,13 @@ func (rt *retyper) blockUnchecked(d *decl) {
 		if !u.sees(d.pkg) || ignoredRecipe(u.src) {
 			continue
 		}
+		own := u.belongsTo(d.pkg)
 		for _, name := range names {
+			// An importer names only what pkg exports: not an unexported
+			// field, nor, for one, its struct.
+			if !own && (!token.IsExported(name) || !token.IsExported(names[0])) {
+				continue
+			}
 			if u.mentions(name) {
 				d.blocked = fmt.Sprintf("%s is used in %s, %s", name, filepath.Base(u.name), u.why)
 				return
