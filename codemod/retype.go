@@ -142,6 +142,14 @@ func newRetyper(prog *Program, l *legacy, opts *Options, st *steer) *retyper {
 	for _, d := range rt.order {
 		if why := rt.apiReason(d); why != "" && d.blocked == "" {
 			d.blocked = why
+			// The legacy values that callers in other packages pass stay
+			// with it: the finding names them, so that none of the uses
+			// plan counts there is left without one.
+			for _, a := range d.args {
+				if a.pkg != d.pkg {
+					d.related = append(d.related, Related{Pos: rt.prog.Fset.Position(a.node.Pos()), Message: "a caller's argument, which stays legacy with it"})
+				}
+			}
 		}
 	}
 	rt.linkClasses()
