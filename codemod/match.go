@@ -305,8 +305,13 @@ func (l *legacy) ruleOf(fn *types.Func) *Rule {
 	if recv == nil {
 		return nil
 	}
-	plain := func(s *types.Signature) *types.Signature {
-		return types.NewSignatureType(nil, nil, nil, s.Params(), s.Results(), s.Variadic())
+	// The signatures without their receivers and type parameters,
+	// compared as types.Identical compares two signatures without type
+	// parameters, but without building them: this runs for every call of a
+	// method.
+	sameSig := func(b *types.Signature) bool {
+		return sig.Variadic() == b.Variadic() &&
+			types.Identical(sig.Params(), b.Params()) && types.Identical(sig.Results(), b.Results())
 	}
 	rt := recv.Type()
 	s, shaped := l.shapeOf(rt)
@@ -314,7 +319,7 @@ func (l *legacy) ruleOf(fn *types.Func) *Rule {
 		rt = p.Elem()
 	}
 	for _, r := range rules {
-		if !types.Identical(plain(sig), plain(r.method.Signature())) {
+		if !sameSig(r.method.Signature()) {
 			continue
 		}
 		want := Shape(r.recv.Name())

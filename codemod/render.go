@@ -158,15 +158,17 @@ func (l *legacy) unwrapsOnRetype(p pkgRef, name string) bool {
 	if l == nil {
 		return false
 	}
-	objs := []types.Object{l.emitterOf}
+	is := func(o types.Object) bool {
+		return o != nil && o.Pkg() != nil && o.Pkg().Path() == p.path && o.Name() == name
+	}
+	if is(l.emitterOf) {
+		return true
+	}
 	for _, ts := range l.ifaceTargets {
 		for _, t := range ts {
-			objs = append(objs, t.of)
-		}
-	}
-	for _, o := range objs {
-		if o != nil && o.Pkg() != nil && o.Pkg().Path() == p.path && o.Name() == name {
-			return true
+			if is(t.of) {
+				return true
+			}
 		}
 	}
 	return false

@@ -94,7 +94,8 @@ type retyper struct {
 	// swaps of their slots (doubleswap.go).
 	usage map[*decl]doubleUsage
 	swaps map[*types.TypeName]*doubleSwap
-	reach map[*Package]*reach // what importers reach of a package (api.go)
+	reach map[*Package]*reach       // what importers reach of a package (api.go)
+	needs map[needsKey]*ifaceTarget // ruleNeeds's answers (target.go)
 }
 
 func newRetyper(prog *Program, l *legacy, opts *Options, st *steer) *retyper {

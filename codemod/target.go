@@ -92,6 +92,28 @@ func (l *legacy) ruleNeeds(shape Shape, r *Rule) *ifaceTarget {
 	return nil
 }
 
+// ruleNeeds is l.ruleNeeds of the rule of the method fn, computed once
+// per shape and method: a declaration's direct uses call few methods, and
+// a program's declarations share them.
+func (rt *retyper) ruleNeeds(shape Shape, fn *types.Func) *ifaceTarget {
+	k := needsKey{shape, fn}
+	if t, ok := rt.needs[k]; ok {
+		return t
+	}
+	if rt.needs == nil {
+		rt.needs = map[needsKey]*ifaceTarget{}
+	}
+	t := rt.l.ruleNeeds(shape, rt.l.ruleOf(fn))
+	rt.needs[k] = t
+	return t
+}
+
+// needsKey is a shape and a method of it, the key of retyper.needs.
+type needsKey struct {
+	shape Shape
+	fn    *types.Func
+}
+
 // chooseTarget gives d, a declaration of a shape with interface targets,
 // the narrowest target that has the methods of every target its uses
 // reach it through: facade.Presence for a manager some use asks
@@ -114,7 +136,7 @@ func (rt *retyper) chooseTarget(d *decl) bool {
 	}
 	for _, u := range d.directs {
 		if fn, ok := u.pkg.Info.Selections[u.sel].Obj().(*types.Func); ok {
-			need(rt.l.ruleNeeds(d.shape, rt.l.ruleOf(fn)))
+			need(rt.ruleNeeds(d.shape, fn))
 		}
 	}
 	var best *ifaceTarget
