@@ -113,6 +113,10 @@ func (rt *retyper) cachedDouble(d *decl) (string, []Related) {
 	return rt.doubleReason(d)
 }
 
+// sameMessage is the message of a related position that says what the
+// finding says.
+const sameMessage = "the same"
+
 // mergeLeftovers makes the leftovers of one package that say the same
 // (the same double passed in many places) one finding, at the first, with
 // the others as related positions.
@@ -129,7 +133,7 @@ func mergeLeftovers(fs []Finding) []Finding {
 		}
 		k := [3]string{f.Package, f.Rule, f.Message}
 		if i, ok := first[k]; ok {
-			out[i].Related = append(out[i].Related, Related{Pos: f.Pos, Message: "the same"})
+			out[i].Related = append(out[i].Related, Related{Pos: f.Pos, Message: sameMessage})
 			continue
 		}
 		first[k] = len(out)

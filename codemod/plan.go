@@ -169,6 +169,16 @@ func onDisk(findings []Finding, changes []FileChange) []Finding {
 				f.Related[j].Pos.Line, f.Related[j].Pos.Column, f.Related[j].Pos.Offset = m.old(r.Pos.Line, r.Pos.Column)
 			}
 		}
+		// The lines of one changed hunk go to one old line: the places
+		// that now coincide are named once, and "the same" place as the
+		// finding's not at all.
+		var kept []Related
+		for _, r := range f.Related {
+			if !slices.Contains(kept, r) && (r.Message != sameMessage || r.Pos != f.Pos) {
+				kept = append(kept, r)
+			}
+		}
+		f.Related = kept
 		findings[i] = f
 	}
 	return findings
