@@ -151,10 +151,12 @@ func (s *state) checkVars() {
 	}
 }
 
-// isSentinel reports whether v is a sentinel error (var ErrX error = …),
-// which by Go's convention (io.EOF) callers compare against and never
-// assign: a copy holds the same error, and errors.Is matches across both
-// paths.
+// isSentinel reports whether v is a sentinel error named as Go's
+// convention names one (var ErrX = errors.New(…), io.ErrUnexpectedEOF),
+// which callers compare against and never assign: a copy holds the same
+// error, and errors.Is matches across both paths. An error without the
+// Err prefix (io.EOF) is not taken for one: the shim refuses rather than
+// guess.
 func isSentinel(v *types.Var) bool {
 	return strings.HasPrefix(v.Name(), "Err") && types.Implements(v.Type(), types.Universe.Lookup("error").Type().Underlying().(*types.Interface))
 }
