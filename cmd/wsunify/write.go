@@ -8,21 +8,17 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/wsunify/wsunify/codemod"
 )
 
-// writeAll writes every change atomically: each file goes to a temporary
-// file beside it, and only when all are written are they renamed over the
-// originals, so a failure to write leaves every file as it was. Cancelling
-// ctx while the temporary files are written has the same effect.
-//
-// The files are written one at a time. Writing them from 2 or 8
-// goroutines did not make apply faster on this project's machines (ext4
-// without a journal): allocating the inodes is most of the cost, and
-// creators in one block group contend for it, which doubled the system
-// time when many files had been deleted in the minute before (the kernel
-// then skips recently deleted inodes one by one).
+// writeAll writes every change, all or nothing. Each file is replaced
+// whole, by a rename, so no reader ever sees half of one (a [replacer]
+// does it, one file after the other). When a file cannot be written, or
+// ctx is cancelled, the files already replaced get their old content back
+// the same way and the error is returned; should that fail too, the error
+// names the files that keep their new content.
 //
 // A file that is a symbolic link is written where it points, and stays a
 // link; two changes that reach one file give it one content, or nothing
@@ -32,33 +28,55 @@ func writeAll(ctx context.Context, changes []codemod.FileChange) error {
 	if err != nil {
 		return err
 	}
-	temps := make([]string, 0, len(targets))
-	for _, c := range targets {
+	var r replacer
+	for i, c := range targets {
 		err := ctx.Err()
-		var t string
 		if err == nil {
-			t, err = writeTemp(c)
+			err = r.replace(c.Name, c.New, c.mode, c.existed)
 		}
 		if err != nil {
-			removeAll(temps)
+			err = r.undo(targets[:i], err)
+			r.drop()
 			return err
 		}
-		temps = append(temps, t)
 	}
-	for i, c := range targets {
-		if err := os.Rename(temps[i], c.Name); err != nil {
-			removeAll(temps[i:])
-			return fmt.Errorf("%w (%d of %d files written)", err, i, len(targets))
-		}
+	if err := r.drop(); err != nil {
+		return fmt.Errorf("all %d files are written, but the spare file is left: %w", len(targets), err)
 	}
 	return nil
 }
 
+// undo puts back the old content of the files done, replaced before the
+// error cause, and removes those that did not exist. It returns cause,
+// with the files it could not put back, if any.
+func (r *replacer) undo(done []target, cause error) error {
+	var kept []string
+	for i := len(done) - 1; i >= 0; i-- {
+		c := done[i]
+		var err error
+		if c.existed {
+			err = r.replace(c.Name, c.Old, c.mode, true)
+		} else {
+			err = os.Remove(c.Name)
+		}
+		if err != nil {
+			kept = append(kept, fmt.Sprintf("%s (%v)", c.Name, err))
+		}
+	}
+	if len(kept) > 0 {
+		return fmt.Errorf("%w; %d of the %d files written before it keep their new content, putting back the old failed: %s",
+			cause, len(kept), len(done), strings.Join(kept, ", "))
+	}
+	return cause
+}
+
 // target is a change named by the file it reaches, with that file's
-// permissions (0644 for a new file).
+// permissions (0644 for a new file) and whether it exists. Old is what
+// the file holds: read from it when the change does not say.
 type target struct {
 	codemod.FileChange
-	mode os.FileMode
+	mode    os.FileMode
+	existed bool
 }
 
 // throughLinks returns changes named by the files they reach through
@@ -71,9 +89,14 @@ func throughLinks(changes []codemod.FileChange) ([]target, error) {
 	by := map[string]int{}      // the file reached → its index in out
 	dirs := map[string]string{} // a directory → where its links lead
 	for _, c := range changes {
-		mode, err := reach(&c.Name, dirs)
+		mode, existed, err := reach(&c.Name, dirs)
 		if err != nil {
 			return nil, err
+		}
+		if existed && c.Old == nil {
+			if c.Old, err = os.ReadFile(c.Name); err != nil {
+				return nil, err
+			}
 		}
 		if i, ok := by[c.Name]; ok {
 			if !bytes.Equal(out[i].New, c.New) {
@@ -82,16 +105,17 @@ func throughLinks(changes []codemod.FileChange) ([]target, error) {
 			continue
 		}
 		by[c.Name] = len(out)
-		out = append(out, target{c, mode})
+		out = append(out, target{c, mode, existed})
 	}
 	return out, nil
 }
 
 // reach sets *name to the file it reaches through symbolic links, as
 // filepath.EvalSymlinks does, with dirs holding the directories resolved
-// so far, and returns the file's permissions. A name that reaches no file
-// (a new file, a dangling link) stays as given, with 0644.
-func reach(name *string, dirs map[string]string) (os.FileMode, error) {
+// so far, and returns the file's permissions and whether it exists. A
+// name that reaches no file (a new file, a dangling link) stays as given,
+// with 0644.
+func reach(name *string, dirs map[string]string) (mode os.FileMode, existed bool, err error) {
 	dir, base := filepath.Split(*name)
 	if dir == "" {
 		dir = "."
@@ -109,7 +133,7 @@ func reach(name *string, dirs map[string]string) (os.FileMode, error) {
 		file = filepath.Join(real, base)
 		if fi, err := os.Lstat(file); err == nil && fi.Mode()&fs.ModeSymlink == 0 {
 			*name = file
-			return fi.Mode().Perm(), nil
+			return fi.Mode().Perm(), true, nil
 		}
 		// Missing, unreadable, or a link: resolved in full below.
 	}
@@ -121,37 +145,9 @@ func reach(name *string, dirs map[string]string) (os.FileMode, error) {
 	fi, err := os.Stat(*name)
 	switch {
 	case err == nil:
-		return fi.Mode().Perm(), nil
+		return fi.Mode().Perm(), true, nil
 	case errors.Is(err, fs.ErrNotExist):
-		return 0o644, nil
+		return 0o644, false, nil
 	}
-	return 0, err
-}
-
-// removeAll removes the named files.
-func removeAll(names []string) {
-	for _, name := range names {
-		os.Remove(name)
-	}
-}
-
-// writeTemp writes the new content of c to a temporary file beside it,
-// with its mode, and returns the temporary file's name.
-func writeTemp(c target) (string, error) {
-	f, err := os.CreateTemp(filepath.Dir(c.Name), "."+filepath.Base(c.Name)+".wsunify-*")
-	if err != nil {
-		return "", err
-	}
-	_, err = f.Write(c.New)
-	if err == nil {
-		err = f.Chmod(c.mode)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return "", err
-	}
-	return f.Name(), nil
+	return 0, false, err
 }
