@@ -1043,6 +1043,11 @@ func typeExprType(info *types.Info, e ast.Expr) types.Type {
 		}
 	case *ast.MapType:
 		k, v := typeExprType(info, e.Key), typeExprType(info, e.Value)
+		if _, ok := e.Key.(*ast.InterfaceType); ok {
+			// No key literal can elide an interface type, so the key's
+			// type does not matter: map[interface{}]*T{"a": {1, 2}}.
+			k = types.Typ[types.Invalid]
+		}
 		if k != nil && v != nil {
 			return types.NewMap(k, v)
 		}
