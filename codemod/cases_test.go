@@ -235,6 +235,11 @@ func TestCases(t *testing.T) {
 			for _, f := range res.Findings {
 				rel, _ := filepath.Rel(dir, f.Pos.Filename)
 				findings = append(findings, fmt.Sprintf("%s:%d: %s", filepath.ToSlash(rel), f.Pos.Line, f.Rule))
+				for _, r := range f.Related {
+					if r.Pos == f.Pos {
+						t.Errorf("%s: a related place is the finding's own (%q): it says nothing more", f, r.Message)
+					}
+				}
 			}
 			var exported []string
 			for _, e := range res.Exported {

@@ -402,9 +402,11 @@ func (rt *retyper) blockUnchecked(d *decl) {
 // block marks d as kept, with the reason and where.
 func (rt *retyper) block(d *decl, pkg *Package, n ast.Node, why string) {
 	if d.blocked == "" {
-		p := rt.prog.Fset.Position(n.Pos())
 		d.blocked = why
-		d.related = []Related{{Pos: p, Message: why}}
+		d.related = nil
+		if n.Pos() != d.ident.Pos() { // the finding's own place says it
+			d.related = []Related{{Pos: rt.prog.Fset.Position(n.Pos()), Message: why}}
+		}
 	}
 }
 
