@@ -198,7 +198,7 @@ func (rt *retyper) swapUsesIn(s *doubleSwap, pkg *Package, f *File) {
 			}
 			for i := range st.NumFields() {
 				if fv := st.Field(i); isPtrTo(fv.Type(), s.tn) {
-					rt.blockSlot(s, fv, n, "a struct literal without field names sets "+fv.Name())
+					rt.blockSlot(s, fv.Origin(), n, "a struct literal without field names sets "+fv.Name())
 				}
 			}
 			return

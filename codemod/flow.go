@@ -256,7 +256,7 @@ func (rt *retyper) positionalField(info *types.Info, stack []ast.Node, k int) *d
 		t = p.Elem()
 	}
 	if st, ok := t.Underlying().(*types.Struct); ok && k < st.NumFields() {
-		return rt.decls[st.Field(k)]
+		return rt.decls[st.Field(k).Origin()]
 	}
 	return nil
 }
@@ -501,6 +501,16 @@ func calledName(stack []ast.Node) (*ast.CallExpr, int) {
 	i := len(stack) - 2
 	if sel, ok := stack[i].(*ast.SelectorExpr); ok && sel.Sel == fun {
 		fun, i = sel, i-1
+	}
+	switch x := stack[i].(type) { // an instantiation: f[int](x)
+	case *ast.IndexExpr:
+		if x.X == fun {
+			fun, i = x, i-1
+		}
+	case *ast.IndexListExpr:
+		if x.X == fun {
+			fun, i = x, i-1
+		}
 	}
 	if call, ok := stack[i].(*ast.CallExpr); ok && call.Fun == fun {
 		return call, i

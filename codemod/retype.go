@@ -478,7 +478,7 @@ func (rt *retyper) findUses(pkg *Package, f *File) {
 			}
 			if st, ok := t.Underlying().(*types.Struct); ok {
 				for i := range min(st.NumFields(), len(n.Elts)) {
-					if d := rt.decls[st.Field(i)]; d != nil {
+					if d := rt.decls[st.Field(i).Origin()]; d != nil {
 						d.assigns = append(d.assigns, useSite{pkg: pkg, file: f, node: n.Elts[i]})
 					}
 				}
@@ -1043,6 +1043,10 @@ func typeExprType(info *types.Info, e ast.Expr) types.Type {
 		if t := typeExprType(info, e.Elt); t != nil {
 			return types.NewSlice(t) // only the element type matters here
 		}
+	case *ast.IndexExpr:
+		return instance(info, e.X, e.Index)
+	case *ast.IndexListExpr:
+		return instance(info, e.X, e.Indices...)
 	case *ast.MapType:
 		k, v := typeExprType(info, e.Key), typeExprType(info, e.Value)
 		if _, ok := e.Key.(*ast.InterfaceType); ok {
@@ -1073,6 +1077,27 @@ func typeExprType(info *types.Info, e ast.Expr) types.Type {
 		return types.NewStruct(fields, nil)
 	}
 	return nil
+}
+
+// instance is the generic type gen instantiated with the type arguments
+// args (box[int]), or nil if typeExprType cannot name them all. Its fields
+// are new objects: their Origin is the declared field.
+func instance(info *types.Info, gen ast.Expr, args ...ast.Expr) types.Type {
+	g, ok := typeExprType(info, gen).(*types.Named)
+	if !ok || g.TypeParams().Len() != len(args) {
+		return nil
+	}
+	targs := make([]types.Type, len(args))
+	for i, a := range args {
+		if targs[i] = typeExprType(info, a); targs[i] == nil {
+			return nil
+		}
+	}
+	t, err := types.Instantiate(nil, g, targs, false)
+	if err != nil {
+		return nil
+	}
+	return t
 }
 
 // litType is the type of the composite literal at the top of stack: its
