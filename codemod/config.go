@@ -120,7 +120,7 @@ type uncheckedFile struct {
 	// unloaded says why the configuration that includes it did not load.
 	unloaded string
 
-	idents  map[string]bool // the identifiers it contains
+	idents  map[string]mention // the identifiers it contains, and how
 	pkgName string          // its package clause's name, "?" if it does not parse; "" until belongsTo reads it
 }
 
@@ -149,24 +149,47 @@ func (u *uncheckedFile) belongsTo(pkg *Package) bool {
 	return u.pkgName == "?" || u.pkgName == pkg.Name || pkg.Name == ""
 }
 
+// mention says how a file names an identifier.
+type mention uint8
+
+const (
+	mentioned mention = 1 << iota // anywhere
+	selected                      // after a dot or before a colon: x.m, T{m: v}
+)
+
 // mentions reports whether the identifier name occurs in the file.
-func (u *uncheckedFile) mentions(name string) bool {
+func (u *uncheckedFile) mentions(name string) bool { return u.scan()[name] != 0 }
+
+// mentionsField reports whether the file may name the field name: only
+// a selector (x.m) or a composite literal's key (T{m: v}) names a field,
+// not a local variable of the same name.
+func (u *uncheckedFile) mentionsField(name string) bool { return u.scan()[name]&selected != 0 }
+
+// scan reads the identifiers of the file once.
+func (u *uncheckedFile) scan() map[string]mention {
 	if u.idents == nil {
-		u.idents = map[string]bool{}
+		u.idents = map[string]mention{}
 		var s scanner.Scanner
 		fset := token.NewFileSet()
 		s.Init(fset.AddFile(u.name, -1, len(u.src)), u.src, nil, 0)
+		prev, prevLit := token.ILLEGAL, ""
 		for {
 			_, tok, lit := s.Scan()
 			if tok == token.EOF {
 				break
 			}
-			if tok == token.IDENT {
-				u.idents[lit] = true
+			switch {
+			case tok == token.IDENT && prev == token.PERIOD:
+				u.idents[lit] |= mentioned | selected
+			case tok == token.IDENT:
+				u.idents[lit] |= mentioned
+			case tok == token.COLON && prev == token.IDENT:
+				u.idents[prevLit] |= selected
 			}
+			prev, prevLit = tok, lit
 		}
 	}
-	return u.idents[name]
+	return u.idents
 }
 
 // legacyRefs counts the references the file makes to the legacy

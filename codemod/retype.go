@@ -385,13 +385,14 @@ func (rt *retyper) blockUnchecked(d *decl) {
 			continue
 		}
 		own := u.belongsTo(d.pkg)
-		for _, name := range names {
+		for i, name := range names {
 			// An importer names only what pkg exports: not an unexported
 			// field, nor, for one, its struct.
 			if !own && (!token.IsExported(name) || !token.IsExported(names[0])) {
 				continue
 			}
-			if u.mentions(name) {
+			field := i == 0 && (d.kind == declField || d.kind == declEmbedded)
+			if field && u.mentionsField(name) || !field && u.mentions(name) {
 				d.blocked = fmt.Sprintf("%s is used in %s, %s", name, filepath.Base(u.name), u.why)
 				return
 			}
