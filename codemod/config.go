@@ -121,7 +121,7 @@ type uncheckedFile struct {
 	unloaded string
 
 	idents  map[string]mention // the identifiers it contains, and how
-	pkgName string          // its package clause's name, "?" if it does not parse; "" until belongsTo reads it
+	pkgName string             // its package clause's name, "?" if it does not parse; "" until belongsTo reads it
 }
 
 // sees reports whether the file may refer to the declarations of pkg: it
