@@ -298,46 +298,44 @@ func (l *loader) reachesLegacy(p *packages.Package) bool {
 }
 
 // findSource finds the source set: the selected packages that reach a
-// legacy path, and the packages of the main module that import one of
-// them, directly or not.
+// legacy path, and the packages that import one of them, directly or not
+// (when the patterns are in a main module): their export data would hold
+// other objects for the source set's types. An external test package is
+// checked against its package's test variant, which export_test.go files
+// may give more declarations than its export data has: that package joins
+// the set with it, and its importers with it (a package the external test
+// of go/ssa pulls in is imported by go/callgraph/internal/chautil).
 func (l *loader) findSource() {
 	l.inSource = map[string]bool{}
+	importers := map[string][]string{}
+	if l.module != nil {
+		for path, p := range l.graph {
+			for _, imp := range p.Imports {
+				ip := l.chosen(imp).PkgPath
+				importers[ip] = append(importers[ip], path)
+			}
+		}
+	}
+	var queue []string
+	add := func(path string) {
+		if !l.inSource[path] && !l.isLegacy[path] {
+			l.inSource[path] = true
+			queue = append(queue, path)
+		}
+	}
 	for path := range l.selected {
 		if p := l.graph[path]; p != nil && !l.isLegacy[path] && l.reachesLegacy(p) {
-			l.inSource[path] = true
+			add(path)
 		}
 	}
-	if l.module != nil {
-		seen := map[string]bool{}
-		var importsSource func(p *packages.Package) bool
-		importsSource = func(p *packages.Package) bool {
-			if l.inSource[p.PkgPath] {
-				return true
-			}
-			if seen[p.PkgPath] {
-				return false
-			}
-			seen[p.PkgPath] = true
-			for _, imp := range p.Imports {
-				if importsSource(l.chosen(imp)) {
-					l.inSource[p.PkgPath] = true
-					return true
-				}
-			}
-			return false
-		}
-		for _, p := range l.graph {
-			if p.Module != nil && p.Module.Main && !l.isLegacy[p.PkgPath] {
-				importsSource(p)
-			}
-		}
-	}
-	// An external test package is checked against its package's test
-	// variant, which export_test.go files may give more declarations than
-	// its export data has.
-	for path := range l.inSource {
+	for len(queue) > 0 {
+		path := queue[0]
+		queue = queue[1:]
 		if under, ok := strings.CutSuffix(path, "_test"); ok && l.graph[under] != nil && l.graph[path].Name == l.graph[under].Name+"_test" {
-			l.inSource[under] = true
+			add(under)
+		}
+		for _, imp := range importers[path] {
+			add(imp)
 		}
 	}
 }
