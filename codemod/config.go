@@ -119,6 +119,8 @@ type uncheckedFile struct {
 	why     string // ", which …": why it is not checked
 	// unloaded says why the configuration that includes it did not load.
 	unloaded string
+	// cycle says which import cycle through tests left it out (testcycle.go).
+	cycle string
 
 	idents  map[string]mention // the identifiers it contains, and how
 	pkgName string             // its package clause's name, "?" if it does not parse; "" until belongsTo reads it
@@ -291,12 +293,22 @@ func loadConfigs(ctx context.Context, cfg *LoadConfig, patterns []string) (*Prog
 	}
 	for _, c := range extra {
 		o, err := loadOne(ctx, c.apply(cfg), patterns, true)
+		doesNot := "load"
+		if err == nil && cfg.Configs == nil {
+			if err = o.Err(); err != nil {
+				// The module's own code does not type-check there:
+				// google.golang.org/protobuf's tests with -tags
+				// protoopaque, which go vet refuses as well.
+				doesNot = "type-check"
+			}
+		}
 		if err != nil && cfg.Configs == nil && ctx.Err() == nil {
 			// A configuration the go command cannot load here (a GOOS
 			// that needs cgo, say, or a dependency that does not build
-			// there): its files stay unchecked, reported with the reason.
+			// there), or in which the code does not type-check: its
+			// files stay unchecked, reported with the reason.
 			msg, _, _ := strings.Cut(err.Error(), "\n")
-			why := fmt.Sprintf("%s does not load here: %s", c, msg)
+			why := fmt.Sprintf("%s does not %s here: %s", c, doesNot, msg)
 			for _, u := range outside {
 				if u.unloaded == "" && includes(resolved(c), u) {
 					u.unloaded = why
@@ -322,6 +334,15 @@ func loadConfigs(ctx context.Context, cfg *LoadConfig, patterns []string) (*Prog
 	for _, u := range outside {
 		if !checked[u.name] {
 			prog.unchecked = append(prog.unchecked, u)
+			checked[u.name] = true
+		}
+	}
+	for _, o := range prog.all() {
+		for _, u := range o.cycleTests {
+			if !checked[u.name] {
+				prog.unchecked = append(prog.unchecked, u)
+				checked[u.name] = true
+			}
 		}
 	}
 	if cfg.NoTests {
@@ -755,6 +776,8 @@ func (p *Program) uncheckedFindings(opts *Options) []Finding {
 		case ignoreOnly(r.file.src):
 			msg = fmt.Sprintf("%s is not checked (legacy names: %d): it is built only with the ignore tag (go run %s); "+
 				"migrate it by hand", base, r.refs, base)
+		case r.file.cycle != "":
+			msg = fmt.Sprintf("%s is not checked (legacy names: %d): %s; migrate it by hand", base, r.refs, r.file.cycle)
 		case r.file.unloaded != "":
 			msg = fmt.Sprintf("%s is not checked (legacy names: %d): %s; migrate it by hand, or where that configuration builds",
 				base, r.refs, r.file.unloaded)

@@ -46,13 +46,16 @@ type Program struct {
 	reach       map[string]bool
 
 	// Set by Load for the build configurations (see config.go).
-	config    BuildConfig       // the configuration the program is checked in
-	others    []*Program        // the other configurations, for the first
-	unchecked []*uncheckedFile  // files no configuration checks, for the first
-	source    map[string]bool   // the paths loaded from source
-	ignored   map[string]string // a main-module file the configuration leaves out → its package path
-	dirs      map[string]string // a main-module package directory → its path
-	listErrs  []error           // the go command's errors on selected packages not loaded from source
+	config    BuildConfig      // the configuration the program is checked in
+	others    []*Program       // the other configurations, for the first
+	unchecked []*uncheckedFile // files no configuration checks, for the first
+	// cycleTests are the test files this configuration leaves out of the
+	// check for an import cycle through tests (testcycle.go).
+	cycleTests []*uncheckedFile
+	source     map[string]bool   // the paths loaded from source
+	ignored    map[string]string // a main-module file the configuration leaves out → its package path
+	dirs       map[string]string // a main-module package directory → its path
+	listErrs   []error           // the go command's errors on selected packages not loaded from source
 	// mods are the main modules by path, with their commands (api.go);
 	// selected the package paths the patterns match; selection what they
 	// select of the unchecked files (selection.go).
@@ -155,7 +158,9 @@ func loadOne(ctx context.Context, cfg *LoadConfig, patterns []string, other bool
 	}
 	l.chooseVariants()
 	l.findSource()
+	l.breakTestCycles()
 	prog := l.program()
+	prog.cycleTests = l.testCycleFiles(prog)
 	external := l.addPackages(prog, l.sourceOrder())
 	if len(prog.Packages) == 0 {
 		return prog, nil
@@ -198,8 +203,15 @@ type loader struct {
 	early    map[string]*File    // files the speculation read
 
 	graph    map[string]*packages.Package // path → the variant standing for it
+	plain    map[string]*packages.Package // path → its variant without tests
 	inSource map[string]bool              // the paths loaded from source
 	memo     map[string]bool              // reachesLegacy's answers
+
+	// cycles are the packages breakTestCycles made plain (testcycle.go),
+	// and the external tests it left out, with the reason; testVariant
+	// the variants they had.
+	cycles      map[string]string
+	testVariant map[string]*packages.Package
 }
 
 func newLoader(ctx context.Context, cfg *LoadConfig, patterns []string, other bool) *loader {
@@ -263,10 +275,13 @@ func (l *loader) list() error {
 // variant (its files and its _test.go files) stands for the package, so
 // that tests are rewritten and checked with the code they test.
 func (l *loader) chooseVariants() {
-	l.graph = map[string]*packages.Package{}
+	l.graph, l.plain = map[string]*packages.Package{}, map[string]*packages.Package{}
 	packages.Visit(l.all, nil, func(p *packages.Package) {
 		if isTestMain(p) {
 			return
+		}
+		if p.ID == p.PkgPath {
+			l.plain[p.PkgPath] = p
 		}
 		if cur, ok := l.graph[p.PkgPath]; !ok || variantRank(p) > variantRank(cur) {
 			l.graph[p.PkgPath] = p
