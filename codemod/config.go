@@ -454,7 +454,7 @@ func (p *Program) relevant(name, path string, legacy map[string]bool) *unchecked
 		return nil
 	}
 	imports, _ := fileImports(src)
-	u := &uncheckedFile{name: name, pkgPath: path, src: src, imports: imports, test: strings.HasSuffix(name, "_test.go")}
+	u := &uncheckedFile{name: name, pkgPath: path, src: src, imports: imports}
 	if path != "" && p.source[path] {
 		return u
 	}
@@ -479,7 +479,7 @@ func (p *Program) testFiles(allDirs map[string][]string) []*uncheckedFile {
 				continue
 			}
 			if u := p.relevant(name, p.dirs[dir], nil); u != nil {
-				u.why = "which -test=false leaves unchecked"
+				u.why, u.test = "which -test=false leaves unchecked", true
 				out = append(out, u)
 			}
 		}

@@ -126,8 +126,7 @@ func (l *loader) testCycleFiles(prog *Program) []*uncheckedFile {
 		}
 		for _, name := range names {
 			if u := prog.relevant(name, strings.TrimSuffix(path, "_test"), l.isLegacy); u != nil {
-				// Reported, unlike the tests -test=false leaves out.
-				u.test, u.cycle, u.why = false, l.cycles[path], "which is not checked: "+l.cycles[path]
+				u.cycle, u.why = l.cycles[path], "which is not checked: "+l.cycles[path]
 				out = append(out, u)
 			}
 		}
