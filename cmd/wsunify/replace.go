@@ -28,12 +28,19 @@ import (
 // new file, a system or a file system that cannot exchange, get the spare
 // renamed over the file, as a temporary file would be.
 //
+// A replaced file keeps its extended attributes (its access control list,
+// its security label): its new inode gets exactly those of the old one,
+// never those the spare's inode had as another file ([matchAttrs]; on
+// Linux, the one system here with an exchange). A new file gets a new
+// inode, as any new file would, with what its directory gives.
+//
 // A reader that opened a file before it was replaced and reads it after
 // the next was written can see that one's content, where a temporary file
 // would have left it the old one: what a go command or an editor does, to
 // read a whole file at once, does not.
 type replacer struct {
 	spare      string // the spare's name, or "" until one is made
+	held       bool   // the spare's inode was a file replaced before
 	noExchange bool   // a file system refused an exchange: rename from then on
 }
 
@@ -61,6 +68,13 @@ func (r *replacer) replace(name string, content []byte, mode os.FileMode, existe
 // try gives the file name the content through the spare, making one
 // beside the file if there is none.
 func (r *replacer) try(name string, content []byte, mode os.FileMode, existed bool) error {
+	if !existed && r.spare != "" && (r.held || filepath.Dir(r.spare) != filepath.Dir(name)) {
+		// A new file gets a new inode made beside it, as any new file:
+		// not one that was another file.
+		if err := r.drop(); err != nil {
+			return err
+		}
+	}
 	if r.spare == "" {
 		f, err := os.CreateTemp(filepath.Dir(name), ".wsunify-spare-*")
 		if err != nil {
@@ -71,11 +85,18 @@ func (r *replacer) try(name string, content []byte, mode os.FileMode, existed bo
 			return err
 		}
 	}
-	if err := refill(r.spare, content, mode); err != nil {
+	like := ""
+	if existed {
+		like = name
+	}
+	if err := refill(r.spare, content, mode, like); err != nil {
 		return err
 	}
 	if existed && !r.noExchange {
 		err := exchange(r.spare, name)
+		if err == nil {
+			r.held = true
+		}
 		if !errors.Is(err, errors.ErrUnsupported) {
 			return err
 		}
@@ -84,7 +105,7 @@ func (r *replacer) try(name string, content []byte, mode os.FileMode, existed bo
 	if err := os.Rename(r.spare, name); err != nil {
 		return err
 	}
-	r.spare = ""
+	r.spare, r.held = "", false
 	return nil
 }
 
@@ -95,7 +116,7 @@ func (r *replacer) drop() error {
 		return nil
 	}
 	err := os.Remove(r.spare)
-	r.spare = ""
+	r.spare, r.held = "", false
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}

@@ -29,8 +29,10 @@ func exchange(a, b string) error {
 // name, if its inode is one to write (see [replacer]); errNotReusable if
 // not. It writes over the old content and cuts what is left of it: a file
 // cut to nothing first is written back to disk when it is closed (ext4's
-// auto_da_alloc), which costs more than all the rest.
-func refill(name string, content []byte, mode os.FileMode) error {
+// auto_da_alloc), which costs more than all the rest. If like is not "",
+// the spare then gets exactly the extended attributes of the file like
+// (see [matchAttrs]).
+func refill(name string, content []byte, mode os.FileMode, like string) error {
 	fd, err := unix.Open(name, unix.O_WRONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
 	switch {
 	case err == unix.EACCES || err == unix.ELOOP:
@@ -39,11 +41,14 @@ func refill(name string, content []byte, mode os.FileMode) error {
 		return &os.PathError{Op: "open", Path: name, Err: err}
 	}
 	err = fill(fd, content, mode)
-	if cerr := unix.Close(fd); err == nil && cerr != nil {
-		err = cerr
-	}
 	if err != nil && !errors.Is(err, errNotReusable) {
 		err = &os.PathError{Op: "write", Path: name, Err: err}
+	}
+	if err == nil && like != "" {
+		err = matchAttrs(fd, like) // its errors name like, not the spare
+	}
+	if cerr := unix.Close(fd); err == nil && cerr != nil {
+		err = &os.PathError{Op: "close", Path: name, Err: cerr}
 	}
 	return err
 }

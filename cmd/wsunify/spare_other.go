@@ -15,8 +15,9 @@ func exchange(a, b string) error {
 
 // refill makes the content, with mode, the content of the spare file
 // name. Without exchange a spare is only ever new: nothing else can reach
-// its inode.
-func refill(name string, content []byte, mode os.FileMode) error {
+// its inode. The extended attributes of the file like are not carried
+// over here: the file gets a new inode's, as from any temporary file.
+func refill(name string, content []byte, mode os.FileMode, like string) error {
 	f, err := os.OpenFile(name, os.O_WRONLY|os.O_TRUNC, 0)
 	if err != nil {
 		return err
