@@ -758,20 +758,41 @@ func (p *Program) reaches(importsOf func(*Package) ([]string, bool)) func(*Packa
 func (p *Program) Package(path string) *Package { return p.byPath[path] }
 
 // Err returns the load and type errors of the selected packages and of the
-// packages loaded with them, or nil.
+// packages loaded with them, or nil. Each error is said once, on a line of
+// its own: the first configuration's as they are, another's after its
+// name ("in GOOS=windows: ..."), unless the first or an earlier one has
+// said the same (a file every configuration builds).
 func (p *Program) Err() error {
 	errs := slices.Clone(p.listErrs)
-	for _, o := range p.others {
-		if err := o.Err(); err != nil {
-			errs = append(errs, fmt.Errorf("in %s: %w", o.config, err))
-		}
-	}
 	for _, pkg := range p.Packages {
 		for _, e := range pkg.Errors {
 			errs = append(errs, fmt.Errorf("%s: %w", pkg.Path, e))
 		}
 	}
+	said := map[string]bool{}
+	for _, e := range errs {
+		said[e.Error()] = true
+	}
+	for _, o := range p.others {
+		for _, e := range unjoin(o.Err()) {
+			if !said[e.Error()] {
+				said[e.Error()] = true
+				errs = append(errs, fmt.Errorf("in %s: %w", o.config, e))
+			}
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// unjoin returns the errors errors.Join joined into err, or err alone.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	if err == nil {
+		return nil
+	}
+	return []error{err}
 }
 
 // check parses and type-checks pkgs (in dependency order) from the Src of

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"golang.org/x/tools/go/packages"
+
+	"github.com/wsunify/wsunify/internal/testmod"
 )
 
 // stageGraph is a package graph as the go command lists it, for the stages
@@ -157,5 +159,37 @@ func TestDependencyError(t *testing.T) {
 	delete(prog.ext.pkgs, "os")
 	if err := (&loader{}).dependencyError(prog, external); err != nil {
 		t.Errorf("first configuration: dependencyError = %v, want nil (its type errors are the user's)", err)
+	}
+}
+
+// TestErrOncePerError: a type error in a file every configuration builds
+// is said once, not again for each other configuration that has it; an
+// error only another configuration has is said with its name.
+func TestErrOncePerError(t *testing.T) {
+	dir := testmod.New(t, map[string]string{
+		"go.mod":         testmod.GoMod("example.com/m"),
+		"p/p.go":         "package p\n\nimport \"github.com/wsunify/wsunify/bridge\"\n\nvar M bridge.Message\n\nvar X int = \"all\"\n",
+		"p/p_windows.go": "package p\n\nvar W int = \"windows\"\n",
+	})
+	prog, err := Load(context.Background(), &LoadConfig{Dir: dir, Env: testmod.Env(), Configs: []BuildConfig{{}, {GOOS: "windows"}}}, "./...")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := prog.Err()
+	if got == nil {
+		t.Fatal("no error")
+	}
+	s := got.Error()
+	if n := strings.Count(s, `"all"`); n != 1 {
+		t.Errorf("the error every configuration has is said %d times, want once:\n%s", n, s)
+	}
+	var windows []string
+	for line := range strings.SplitSeq(s, "\n") {
+		if strings.Contains(line, `"windows"`) {
+			windows = append(windows, line)
+		}
+	}
+	if len(windows) != 1 || !strings.HasPrefix(windows[0], "in GOOS=windows: ") {
+		t.Errorf("the error of GOOS=windows alone is said as %q, want once, after its configuration:\n%s", windows, s)
 	}
 }
