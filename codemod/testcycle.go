@@ -23,32 +23,43 @@ import (
 // declarations they name keep their type, as for any unchecked file.
 
 // breakTestCycles makes the source set acyclic, replacing by its plain
-// variant a package whose tests close a cycle, and records the reason in
-// l.cycles.
+// variant a package whose tests close a cycle — of those that can, the one
+// with the fewest test files — and records the reason in l.cycles.
 func (l *loader) breakTestCycles() {
 	for {
 		cycle := l.sourceCycle()
 		if cycle == nil {
 			return
 		}
-		demoted := false
+		// Of the packages of the cycle whose plain variant cuts it, the one
+		// with the fewest test files is made plain: the check leaves out
+		// fewest (the first in the cycle's order on a tie).
+		cut, cost := -1, 0
 		for i, path := range cycle[:len(cycle)-1] {
-			next := cycle[i+1]
 			cur, plain := l.graph[path], l.plain[path]
-			if plain == nil || cur == plain || importsPath(plain, next) {
+			if plain == nil || cur == plain || importsPath(plain, cycle[i+1]) {
 				continue
 			}
+			n := len(cur.GoFiles) - len(plain.GoFiles)
+			if ext := l.graph[path+"_test"]; ext != nil && l.inSource[path+"_test"] {
+				n += len(ext.GoFiles)
+			}
+			if cut < 0 || n < cost {
+				cut, cost = i, n
+			}
+		}
+		demoted := cut >= 0
+		if demoted {
+			path, next := cycle[cut], cycle[cut+1]
 			if l.cycles == nil {
 				l.cycles, l.testVariant = map[string]string{}, map[string]*packages.Package{}
 			}
-			l.graph[path], l.testVariant[path] = plain, cur
+			l.graph[path], l.testVariant[path] = l.plain[path], l.graph[path]
 			l.cycles[path] = fmt.Sprintf("the tests of %s import %s, which imports %s back: an import cycle through tests, which go test builds and one variant of each package cannot hold", path, next, path)
 			if ext := path + "_test"; l.inSource[ext] {
 				delete(l.inSource, ext)
 				l.cycles[ext] = l.cycles[path]
 			}
-			demoted = true
-			break
 		}
 		if !demoted {
 			// Not reached: the go command cuts an import cycle of plain
