@@ -485,7 +485,11 @@ func (w *writer) flushTake(p *pass) bool {
 
 // flushSettle ends the turn: p was written without waiting, the socket
 // taking n bytes. What it did not take moves to the conn's own goroutine
-// (loop); more work puts the conn back in the flusher's line.
+// (loop), which waits for room: the rest of a frame, or frames not begun
+// when the socket took nothing. Back in the flusher's line, a full socket
+// would be taken and its frames built again and again with nothing
+// written: the flusher spinning on it, the other connections waiting for
+// their turns behind it. More work puts the conn back in the line.
 func (w *writer) flushSettle(p *pass, n int, err error) {
 	c := w.c
 	c.mu.Lock()
@@ -494,8 +498,8 @@ func (w *writer) flushSettle(p *pass, n int, err error) {
 	switch {
 	case w.stopped:
 		w.releaseLocked()
-	case w.partial != nil:
-		c.hub.goOwned(w.loop) // the role moves with the rest of the frame
+	case w.partial != nil || n < len(p.buf):
+		c.hub.goOwned(w.loop) // the role moves with what the socket did not take
 	case w.hasWorkLocked():
 		c.hub.flush.add(c.hub, c) // more came: back of the line
 	default:

@@ -3,6 +3,7 @@ package facade
 import (
 	"encoding/binary"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"testing"
@@ -197,4 +198,46 @@ func TestWriterKeepsAStreamsQueueArrayUntilItsPing(t *testing.T) {
 	require.True(t, take(w2, p))
 	require.False(t, w2.takeLocked(p))
 	require.Zero(t, w2.q.Cap(), "a burst's array goes with the role")
+}
+
+// A flusher's turn whose socket took nothing hands the role to the
+// connection's own goroutine, which waits for room and then writes; the
+// connection does not go back in the flusher's line, where it was taken
+// and its frames built again at once, turn after turn, with nothing
+// written: a flusher spinning on every full socket while the other
+// connections waited (TestRingFanOutToPingingSlowAndClosingClients failed
+// 4 runs in 10 under -race -count=10 beside other tests).
+func TestFlushSettleOfAFullSocketLeavesTheLine(t *testing.T) {
+	t.Parallel()
+	h := NewHub(&HubOptions{Logger: slog.New(slog.DiscardHandler)})
+	t.Cleanup(func() { _ = h.Close() })
+	h.flush.max = 0 // no flusher goroutine takes the line: the test reads it
+	a, b := net.Pipe()
+	t.Cleanup(func() { _ = b.Close() })
+	c := &Conn{hub: h, id: "t", wire: &wireConn{Conn: a, timeout: time.Minute}, done: make(chan struct{}),
+		state: ProcessingReady, cancel: func() {}, readyTimer: time.NewTimer(time.Hour)}
+	c.w = newWriter(c)
+	w := &c.w
+	w.running, w.open = true, true // the flusher's turn holds the role
+	body := []byte(`{"seq":7}`)
+	w.q.Push(entry{m: &message{body: body, seq: 1, at: time.Now()}, key: ToUser("u")}, 1)
+	p := &pass{}
+	c.mu.Lock()
+	require.True(t, take(w, p))
+	c.mu.Unlock()
+
+	w.flushSettle(p, 0, nil) // the socket took nothing: it is full
+
+	h.flush.mu.Lock()
+	inLine := len(h.flush.pending) - h.flush.head
+	h.flush.mu.Unlock()
+	require.Zero(t, inLine, "the connection went back in the flusher's line")
+	_ = b.SetReadDeadline(time.Now().Add(30 * time.Second))
+	got := make([]byte, 2+len(body))
+	_, err := io.ReadFull(b, got)
+	require.NoError(t, err, "the connection's goroutine writes the event once there is room")
+	ops, payloads, torn := frames(t, got)
+	require.False(t, torn)
+	require.Equal(t, []int{websocket.TextMessage}, ops)
+	require.Equal(t, []string{string(body)}, payloads)
 }
