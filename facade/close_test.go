@@ -109,7 +109,7 @@ func TestLoggerReceivesSlowConsumerAndFailures(t *testing.T) {
 	t.Parallel()
 	rec := &records{}
 	s := newServer(t, &facade.HubOptions{Logger: slog.New(rec), MaxQueueBytes: 16 << 10, HardQueueBytes: 64 << 10,
-		SlowConsumerAfter: 50 * time.Millisecond, WriteTimeout: 300 * time.Millisecond, ReadyTimeout: 200 * time.Millisecond}, nil)
+		SlowConsumerAfter: 50 * time.Millisecond, WriteTimeout: 300 * time.Millisecond, ReadyTimeout: 2 * time.Second}, nil)
 	_, slow := s.dial(t, "slow")
 	ready(t, slow, "u1")
 	for slow.State() == facade.ProcessingReady {
