@@ -498,7 +498,7 @@ func (w *writer) flushSettle(p *pass, n int, err error) {
 	switch {
 	case w.stopped:
 		w.releaseLocked()
-	case w.partial != nil || n < len(p.buf):
+	case n < len(p.buf): // a frame's rest (partial), or frames not begun
 		c.hub.goOwned(w.loop) // the role moves with what the socket did not take
 	case w.hasWorkLocked():
 		c.hub.flush.add(c.hub, c) // more came: back of the line
